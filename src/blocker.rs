@@ -1,0 +1,67 @@
+//! A blocker: one reason a call of the pull sequence cannot (or may not) get through, at one
+//! resource, with the fix. Built through [`Blocker::new`], which refuses to exist without a
+//! resource, message and fix — a finding nobody can act on is not a finding.
+
+use serde::Serialize;
+
+use crate::codes::{Code, Effect};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Blocker {
+    pub code: Code,
+    pub effect: Effect,
+    /// The AWS resource to change (route table, security group, role…).
+    pub resource_id: String,
+    pub message: String,
+    pub fix: String,
+}
+
+impl Blocker {
+    pub fn new(
+        code: Code,
+        resource_id: impl Into<String>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        let blocker = Blocker {
+            code,
+            effect: code.default_effect(),
+            resource_id: resource_id.into(),
+            message: message.into(),
+            fix: fix.into(),
+        };
+        debug_assert!(!blocker.resource_id.is_empty() && !blocker.fix.is_empty());
+        blocker
+    }
+
+    /// The same finding, but the configuration cannot tell whether it really blocks.
+    pub fn uncertain(mut self) -> Self {
+        self.effect = Effect::Unknown;
+        self
+    }
+
+    pub fn blocks(&self) -> bool {
+        self.effect == Effect::Blocks
+    }
+}
+
+/// The combined status of a set of blockers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Reachable,
+    Unknown,
+    Blocked,
+}
+
+impl Status {
+    pub fn of(blockers: &[Blocker]) -> Status {
+        if blockers.iter().any(Blocker::blocks) {
+            Status::Blocked
+        } else if blockers.is_empty() {
+            Status::Reachable
+        } else {
+            Status::Unknown
+        }
+    }
+}

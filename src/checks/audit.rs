@@ -1,0 +1,236 @@
+//! Combining path, permission and registry verdicts into one result per requirement and per
+//! workload.
+
+use serde::Serialize;
+
+use super::execution_role::{execution_role, permission_blockers, RoleState};
+use super::registry::{ecr_image_blockers, registry_auth_blocker};
+use crate::blocker::{Blocker, Status};
+use crate::codes::Code;
+use crate::graph::{evaluate_requirement, Hop, NetworkIndex, Placement, Via};
+use crate::model::{AssignPublicIp, SecurityGroup, Snapshot};
+use crate::policy::Caller;
+use crate::workload::{derive_requirements, Launch, Requirement, Target, Workload};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkloadStatus {
+    Pass,
+    Unknown,
+    Fail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequirementResult {
+    pub requirement: Requirement,
+    pub status: Status,
+    pub via: Option<Via>,
+    pub path: Vec<Hop>,
+    pub blockers: Vec<Blocker>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkloadFinding {
+    pub severity: Severity,
+    pub blocker: Blocker,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkloadResult {
+    pub cluster: String,
+    pub service: Option<String>,
+    pub task_definition: String,
+    pub status: WorkloadStatus,
+    pub requirements: Vec<RequirementResult>,
+    pub findings: Vec<WorkloadFinding>,
+}
+
+pub fn audit_workloads(snapshot: &Snapshot, workloads: &[Workload<'_>]) -> Vec<WorkloadResult> {
+    let index = NetworkIndex::new(snapshot);
+    workloads.iter().map(|w| audit_workload(&index, w)).collect()
+}
+
+pub fn audit_workload(index: &NetworkIndex<'_>, workload: &Workload<'_>) -> WorkloadResult {
+    let snapshot = index.snapshot;
+    let mut workload_blockers = Vec::new();
+    let requirements = match workload.task_definition {
+        None => {
+            workload_blockers.push(Blocker::new(
+                Code::NotCollected,
+                &workload.task_definition_arn,
+                format!("task definition {} was not collected, so the calls the task makes are unknown", workload.task_definition_arn),
+                "Collect the task definition (ecs:DescribeTaskDefinition).",
+            ));
+            Vec::new()
+        }
+        Some(task_definition) => {
+            let role = execution_role(snapshot, task_definition);
+            if let RoleState::Broken(blocker) = &role {
+                workload_blockers.push(blocker.clone());
+            }
+            let caller = caller_of(snapshot, task_definition.execution_role_arn.as_deref());
+            let placements = placements(index, workload, &caller);
+            derive_requirements(task_definition, &snapshot.account_id, &snapshot.region)
+                .into_iter()
+                .map(|requirement| audit_requirement(snapshot, workload, &placements, &role, &caller, requirement))
+                .collect()
+        }
+    };
+    let findings = collect_findings(&workload_blockers, &requirements);
+    let status = if findings.iter().any(|f| f.severity == Severity::Error) {
+        WorkloadStatus::Fail
+    } else if findings.iter().any(|f| f.severity == Severity::Warning) {
+        WorkloadStatus::Unknown
+    } else {
+        WorkloadStatus::Pass
+    };
+    WorkloadResult {
+        cluster: workload.cluster.clone(),
+        service: workload.service.clone(),
+        task_definition: workload.task_definition_arn.clone(),
+        status,
+        requirements,
+        findings,
+    }
+}
+
+fn caller_of(snapshot: &Snapshot, role_arn: Option<&str>) -> Caller {
+    Caller { arn: role_arn.map(str::to_string), account: snapshot.account_id.clone(), service: None }
+}
+
+/// The subnets a workload's tasks may land in, or why the path cannot be evaluated.
+fn placements<'i, 'a>(
+    index: &'i NetworkIndex<'a>,
+    workload: &Workload<'a>,
+    caller: &Caller,
+) -> Result<Vec<Placement<'i, 'a>>, Blocker> {
+    let label = match &workload.service {
+        Some(service) => format!("service `{service}`"),
+        None => format!("task definition {}", workload.task_definition_arn),
+    };
+    if let Launch::Instance { why } = &workload.launch {
+        return Err(Blocker::new(
+            Code::LaunchTypeNotModelled,
+            &workload.task_definition_arn,
+            format!("{label} runs on container instances ({why}): the instance's agent pulls the image over the instance's network interface, which this version does not model"),
+            "Audit the container instances' subnet and instance role by hand, or run the service on Fargate.",
+        ));
+    }
+    let Some(configuration) = workload.placement else {
+        return Err(Blocker::new(
+            Code::NotCollected,
+            &workload.task_definition_arn,
+            format!("{label} has no awsvpc network configuration in the snapshot, so its subnets are unknown"),
+            "Collect the service's networkConfiguration (ecs:DescribeServices).",
+        ));
+    };
+    let snapshot = index.snapshot;
+    let mut out = Vec::new();
+    for subnet_id in &configuration.subnets {
+        let not_collected = |what: String| {
+            Blocker::new(Code::NotCollected, subnet_id, what, "Collect the workload's subnets, VPC and security groups (ec2:DescribeSubnets, ec2:DescribeVpcs, ec2:DescribeSecurityGroups).")
+        };
+        let subnet = index.subnet(subnet_id).map_err(|gap| not_collected(format!("{gap}: the path from {label} cannot be evaluated")))?;
+        let vpc = index.vpc(&subnet.vpc_id).map_err(|gap| not_collected(format!("{gap}: the path from {label} cannot be evaluated")))?;
+        let security_groups: Vec<&SecurityGroup> = if configuration.security_groups.is_empty() {
+            // ECS attaches the VPC's default security group when none is given.
+            index.default_security_group(&vpc.id).into_iter().collect()
+        } else {
+            configuration
+                .security_groups
+                .iter()
+                .map(|id| index.security_group(id))
+                .collect::<Result<_, _>>()
+                .map_err(|gap| not_collected(format!("{gap}: the egress rules of {label} cannot be evaluated")))?
+        };
+        out.push(Placement {
+            index,
+            region: &snapshot.region,
+            vpc,
+            subnet,
+            workload_subnets: configuration.subnets.clone(),
+            security_groups,
+            public_ip: configuration.assign_public_ip == AssignPublicIp::Enabled,
+            caller: caller.clone(),
+            label: label.clone(),
+        });
+    }
+    Ok(out)
+}
+
+fn audit_requirement(
+    snapshot: &Snapshot,
+    workload: &Workload<'_>,
+    placements: &Result<Vec<Placement<'_, '_>>, Blocker>,
+    role: &RoleState<'_>,
+    caller: &Caller,
+    requirement: Requirement,
+) -> RequirementResult {
+    let _ = workload;
+    let mut status = Status::Reachable;
+    let mut via = None;
+    let mut path = Vec::new();
+    let mut blockers: Vec<Blocker> = Vec::new();
+    match placements {
+        Err(blocker) => blockers.push(blocker.clone()),
+        Ok(placements) => {
+            // Tasks may land in any subnet: the requirement is as good as its worst subnet.
+            for (i, placement) in placements.iter().enumerate() {
+                let (_, verdict) = evaluate_requirement(placement, &requirement);
+                if i == 0 || verdict.status > status {
+                    status = verdict.status;
+                    via = verdict.via;
+                    path = verdict.path;
+                }
+                for blocker in verdict.blockers {
+                    if !blockers.iter().any(|b| b.code == blocker.code && b.resource_id == blocker.resource_id) {
+                        blockers.push(blocker);
+                    }
+                }
+            }
+        }
+    }
+    if requirement.uses_execution_role() {
+        blockers.extend(permission_blockers(role, &requirement.permissions));
+    }
+    if requirement.target == Target::EcrDkr {
+        for image in &requirement.ecr_images {
+            blockers.extend(ecr_image_blockers(snapshot, image, caller));
+        }
+    }
+    if requirement.target == Target::Registry {
+        let containers = requirement.needed_by.join(", ");
+        for (image, has_credentials) in &requirement.other_images {
+            blockers.extend(registry_auth_blocker(image, *has_credentials, &containers));
+        }
+    }
+    let mut unique: Vec<Blocker> = Vec::new();
+    for blocker in blockers {
+        if !unique.contains(&blocker) {
+            unique.push(blocker);
+        }
+    }
+    RequirementResult { status: status.max(Status::of(&unique)), via, path, blockers: unique, requirement }
+}
+
+/// Every problem of the workload once: workload-level blockers first, then each requirement's.
+fn collect_findings(workload_blockers: &[Blocker], requirements: &[RequirementResult]) -> Vec<WorkloadFinding> {
+    let mut findings: Vec<WorkloadFinding> = Vec::new();
+    let all = workload_blockers.iter().chain(requirements.iter().flat_map(|r| r.blockers.iter()));
+    for blocker in all {
+        if findings.iter().any(|f| f.blocker.code == blocker.code && f.blocker.resource_id == blocker.resource_id && f.blocker.message == blocker.message) {
+            continue;
+        }
+        let severity = if blocker.blocks() { Severity::Error } else { Severity::Warning };
+        findings.push(WorkloadFinding { severity, blocker: blocker.clone() });
+    }
+    findings
+}

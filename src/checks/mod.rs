@@ -1,0 +1,8 @@
+//! Checks: for each workload, every requirement's path (graph) plus the permissions and
+//! registry facts it depends on, combined into one verdict per requirement and per workload.
+
+mod audit;
+mod execution_role;
+mod registry;
+
+pub use audit::{audit_workload, audit_workloads, RequirementResult, Severity, WorkloadFinding, WorkloadResult, WorkloadStatus};

@@ -1,0 +1,153 @@
+//! Registry-side facts: the ECR repository and image exist, another account's repository
+//! admits the role, and a private non-ECR registry has credentials.
+
+use crate::blocker::Blocker;
+use crate::codes::Code;
+use crate::model::{Repository, Snapshot};
+use crate::policy::{evaluate, Caller, Decision, NamedPolicy, Request};
+use crate::workload::{EcrImage, ImageReference, OtherImage};
+
+const PULL_ACTIONS: [&str; 2] = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
+
+pub fn ecr_image_blockers(snapshot: &Snapshot, image: &EcrImage, caller: &Caller) -> Vec<Blocker> {
+    let arn = image.repository_arn();
+    let Some(repositories) = &snapshot.ecr_repositories else {
+        return vec![not_collected(&arn, "ECR repositories were not collected")];
+    };
+    let found = repositories
+        .iter()
+        .find(|r| r.registry_id == image.account && r.region == image.region && r.name == image.repository);
+    let Some(repository) = found else {
+        // Only the snapshot's own account and region were listed: elsewhere, absence proves nothing.
+        if image.account != snapshot.account_id || image.region != snapshot.region {
+            return vec![not_collected(
+                &arn,
+                &format!("repository {arn} is outside the collected account/region ({}/{})", snapshot.account_id, snapshot.region),
+            )];
+        }
+        return vec![Blocker::new(
+            Code::RepositoryNotFound,
+            &arn,
+            format!("repository `{}` does not exist in registry {} ({}), so `{}` cannot be pulled", image.repository, image.account, image.region, image.image),
+            format!(
+                "Create the repository and push the image (aws ecr create-repository --repository-name {} --region {}), or fix the image name in the task definition.",
+                image.repository, image.region
+            ),
+        )];
+    };
+    let mut blockers = Vec::new();
+    if let Some(blocker) = image_blocker(repository, image, &arn) {
+        blockers.push(blocker);
+    }
+    blockers.extend(repository_policy_blockers(repository, image, &arn, caller));
+    blockers
+}
+
+fn not_collected(resource: &str, why: &str) -> Blocker {
+    Blocker::new(
+        Code::NotCollected,
+        resource,
+        format!("{why}, so the repository and image cannot be checked"),
+        "Collect the repository (ecr:DescribeRepositories, ecr:DescribeImages, ecr:GetRepositoryPolicy).",
+    )
+}
+
+fn image_blocker(repository: &Repository, image: &EcrImage, arn: &str) -> Option<Blocker> {
+    let Some(images) = &repository.images else {
+        return Some(not_collected(arn, &format!("the images of {arn} were not listed")));
+    };
+    let present = images.iter().any(|i| match &image.reference {
+        ImageReference::Tag(tag) => i.tags.iter().any(|t| t == tag),
+        ImageReference::Digest(digest) => &i.digest == digest,
+    });
+    (!present).then(|| {
+        Blocker::new(
+            Code::ImageNotFound,
+            arn,
+            format!("repository `{}` has no image with {} (`{}`: manifest unknown / not found)", repository.name, image.reference, image.image),
+            format!(
+                "Push the image with that {} to {}, or point the task definition at an existing tag (aws ecr describe-images --repository-name {}).",
+                match image.reference { ImageReference::Tag(_) => "tag", ImageReference::Digest(_) => "digest" },
+                repository.name,
+                repository.name
+            ),
+        )
+    })
+}
+
+/// Another account's repository must allow the pull in its policy; any repository's policy
+/// may deny it.
+fn repository_policy_blockers(repository: &Repository, image: &EcrImage, arn: &str, caller: &Caller) -> Vec<Blocker> {
+    let cross_account = repository.registry_id != caller.account;
+    let principal = caller.arn.clone().unwrap_or_else(|| format!("arn:aws:iam::{}:root", caller.account));
+    let fix = format!(
+        "aws ecr set-repository-policy --repository-name {} --registry-id {} --policy-text (a statement allowing {} to {principal} or arn:aws:iam::{}:root)",
+        repository.name,
+        repository.registry_id,
+        PULL_ACTIONS.join(", "),
+        caller.account
+    );
+    let Some(document) = &repository.policy else {
+        return if cross_account {
+            vec![Blocker::new(
+                Code::RepositoryPolicyDenies,
+                arn,
+                format!("repository {arn} belongs to account {} and has no repository policy, so account {} cannot pull from it", repository.registry_id, caller.account),
+                fix,
+            )]
+        } else {
+            Vec::new()
+        };
+    };
+    let name = format!("repository policy of {}", repository.name);
+    let policies = [NamedPolicy { name: &name, document }];
+    let mut blockers = Vec::new();
+    for action in PULL_ACTIONS {
+        let request = Request { action, resource: arn, caller: Some(caller) };
+        let blocker = match evaluate(&policies, &request) {
+            Decision::Allowed => None,
+            Decision::ImplicitlyDenied if !cross_account => None,
+            Decision::ImplicitlyDenied => Some(Blocker::new(
+                Code::RepositoryPolicyDenies,
+                arn,
+                format!("the policy of repository {arn} (account {}) does not allow {action} to {principal}", repository.registry_id),
+                fix.clone(),
+            )),
+            Decision::ExplicitlyDenied { sid, .. } => Some(Blocker::new(
+                Code::RepositoryPolicyDenies,
+                arn,
+                format!(
+                    "the policy of repository {arn} explicitly denies {action} to {principal}{}",
+                    sid.map_or(String::new(), |s| format!(" (statement `{s}`)"))
+                ),
+                format!("Remove or narrow the Deny statement in the policy of {} ({}).", repository.name, image.image),
+            )),
+            Decision::Unknown { reason } => Some(Blocker::new(
+                Code::ConditionUnknown,
+                arn,
+                format!("{name} for {action}: {reason}"),
+                "Check that the condition holds for the task's pulls.",
+            )),
+        };
+        if let Some(blocker) = blocker {
+            if !blockers.iter().any(|b: &Blocker| b.code == blocker.code) {
+                blockers.push(blocker);
+            }
+        }
+    }
+    blockers
+}
+
+/// A private registry needs `repositoryCredentials`; public ones serve public images without.
+pub fn registry_auth_blocker(image: &OtherImage, has_credentials: bool, container: &str) -> Option<Blocker> {
+    (!image.public_registry && !has_credentials).then(|| {
+        Blocker::new(
+            Code::RegistryAuthMissing,
+            &image.host,
+            format!("container `{container}` pulls `{}` from private registry {} without repositoryCredentials (expect 401 Unauthorized / no basic auth credentials)", image.image, image.host),
+            format!(
+                "Store the registry credentials in Secrets Manager ({{\"username\":…,\"password\":…}}) and set repositoryCredentials.credentialsParameter of container `{container}` to the secret's ARN; allow secretsmanager:GetSecretValue on it to the execution role."
+            ),
+        )
+    })
+}

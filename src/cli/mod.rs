@@ -1,0 +1,124 @@
+//! The command line: arguments are parsed by clap (raw), checked into an [`AuditRequest`]
+//! (validated), run, and mapped to a documented exit code.
+
+mod args;
+mod exit;
+
+pub use exit::ExitCode;
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::checks::{audit_workloads, WorkloadResult, WorkloadStatus};
+use crate::model::load_snapshot;
+use crate::report::{render_table, Colour, ReportV1};
+use crate::workload::select_workloads;
+use args::{Cli, Command, Format};
+
+/// An error that ends the run, with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: ExitCode,
+    pub message: String,
+}
+
+impl Failure {
+    fn bad_input(message: impl Into<String>) -> Self {
+        Failure { code: ExitCode::BadInput, message: message.into() }
+    }
+    fn runtime(message: impl Into<String>) -> Self {
+        Failure { code: ExitCode::RuntimeError, message: message.into() }
+    }
+}
+
+/// Runs pullpath with `args` (including the program name); returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::Pass as i32,
+                _ => ExitCode::BadInput as i32,
+            };
+        }
+    };
+    match execute(cli) {
+        Ok(code) => code as i32,
+        Err(failure) => {
+            eprintln!("pullpath: error: {}", failure.message);
+            failure.code as i32
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        Command::Audit(audit) => {
+            let Some(snapshot_path) = audit.snapshot else {
+                return Err(Failure::bad_input(
+                    "audit needs --snapshot FILE (live collection from AWS is not part of this build yet)",
+                ));
+            };
+            let snapshot = load_snapshot(&snapshot_path).map_err(|e| Failure::bad_input(e.to_string()))?;
+            let workloads = select_workloads(&snapshot, audit.cluster.as_deref(), &audit.service)
+                .map_err(|e| Failure::bad_input(format!("{}: {e}", snapshot_path.display())))?;
+            let results = audit_workloads(&snapshot, &workloads);
+            let rendered = render(&results, &snapshot.account_id, &snapshot.region, audit.format, audit.output.is_none())?;
+            write_output(audit.output, &rendered)?;
+            Ok(exit_code_of(&results))
+        }
+    }
+}
+
+fn render(results: &[WorkloadResult], account: &str, region: &str, format: Format, to_stdout: bool) -> Result<String, Failure> {
+    Ok(match format {
+        Format::Json => {
+            let report = ReportV1::new(account, region, results);
+            let mut text = serde_json::to_string_pretty(&report).map_err(|e| Failure::runtime(format!("cannot encode the report: {e}")))?;
+            text.push('\n');
+            text
+        }
+        Format::Table => {
+            let terminal = to_stdout && std::io::stdout().is_terminal();
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let colour = if terminal && !no_color { Colour::Always } else { Colour::Never };
+            let width = if terminal { terminal_width() } else { None };
+            render_table(results, colour, width)
+        }
+    })
+}
+
+/// The terminal's width from `COLUMNS` when the shell exports it; the table's default otherwise.
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+}
+
+fn write_output(path: Option<PathBuf>, text: &str) -> Result<(), Failure> {
+    match path {
+        Some(path) => std::fs::write(&path, text)
+            .map_err(|e| Failure::runtime(format!("cannot write {}: {e}", path.display()))),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+                // A closed pipe (`| head`) is the reader's choice, not an error.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Failure::runtime(format!("cannot write the report: {e}")))
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+fn exit_code_of(results: &[WorkloadResult]) -> ExitCode {
+    let worst = results.iter().map(|r| r.status).max().unwrap_or(WorkloadStatus::Pass);
+    match worst {
+        WorkloadStatus::Pass => ExitCode::Pass,
+        WorkloadStatus::Fail => ExitCode::Fail,
+        WorkloadStatus::Unknown => ExitCode::Unknown,
+    }
+}

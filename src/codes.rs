@@ -1,0 +1,142 @@
+//! Stable blocker codes. Each code is documented in `docs/codes.md` (cause, evidence, fix); a
+//! test keeps the two in step. Codes are part of the report contract: never rename one.
+
+use serde::{Deserialize, Serialize};
+
+/// What a code says about the pull: it certainly fails, or the configuration cannot tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// The call cannot succeed as configured.
+    Blocks,
+    /// The configuration cannot prove the call succeeds (path leaves the VPC, data missing…).
+    Unknown,
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $effect:ident, $summary:literal; )*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Code {
+            $( $(#[$doc])* #[serde(rename = $name)] $variant, )*
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            /// The effect a finding with this code has unless the finding says otherwise.
+            pub fn default_effect(self) -> Effect {
+                match self { $(Code::$variant => Effect::$effect,)* }
+            }
+
+            /// One line: what the code means.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$variant => $summary,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    NoRoute = "NO_ROUTE", Blocks,
+        "The subnet's route table has no route to the destination.";
+    RouteBlackhole = "ROUTE_BLACKHOLE", Blocks,
+        "The matching route points at a target that no longer exists.";
+    NatGatewayUnavailable = "NAT_GATEWAY_UNAVAILABLE", Blocks,
+        "The route's NAT gateway is not in the `available` state.";
+    NatGatewayNoInternet = "NAT_GATEWAY_NO_INTERNET", Blocks,
+        "The NAT gateway cannot reach the internet (private connectivity, or its subnet has no internet-gateway route).";
+    NoPublicIp = "NO_PUBLIC_IP", Blocks,
+        "The route leads to an internet gateway but the task's network interface has no public IP.";
+    SgEgressBlocked = "SG_EGRESS_BLOCKED", Blocks,
+        "No security group of the task allows outbound TCP 443 to the destination.";
+    EndpointSgIngressBlocked = "ENDPOINT_SG_INGRESS_BLOCKED", Blocks,
+        "No security group of the interface endpoint allows inbound TCP 443 from the task.";
+    NaclOutboundBlocked = "NACL_OUTBOUND_BLOCKED", Blocks,
+        "A network ACL denies the traffic leaving a subnet (requests, or return traffic from an endpoint or NAT subnet).";
+    NaclInboundBlocked = "NACL_INBOUND_BLOCKED", Blocks,
+        "A network ACL denies the traffic entering a subnet (return traffic to the task, or requests into an endpoint or NAT subnet).";
+    EndpointPrivateDnsDisabled = "ENDPOINT_PRIVATE_DNS_DISABLED", Blocks,
+        "An interface endpoint for the service exists but its private DNS is off, so the service name resolves to public IPs.";
+    VpcDnsDisabled = "VPC_DNS_DISABLED", Blocks,
+        "The VPC's `enableDnsSupport` or `enableDnsHostnames` is off, so endpoint private DNS (or all DNS) does not work.";
+    CustomDnsServers = "CUSTOM_DNS_SERVERS", Unknown,
+        "The VPC's DHCP options use DNS servers other than the Amazon-provided resolver; endpoint private DNS works only if they forward to it.";
+    EndpointUnavailable = "ENDPOINT_UNAVAILABLE", Blocks,
+        "The VPC endpoint on the path is not in the `available` state.";
+    EndpointPolicyDenies = "ENDPOINT_POLICY_DENIES", Blocks,
+        "The VPC endpoint's policy does not allow the call.";
+    CrossRegionRegistry = "CROSS_REGION_REGISTRY", Blocks,
+        "The image is in another region: this VPC's endpoints cannot serve it, it needs an internet path.";
+    PathLeavesVpc = "PATH_LEAVES_VPC", Unknown,
+        "The route sends the traffic out of the VPC (transit gateway, peering, VPN, appliance): the rest of the path is not visible here.";
+    ExecutionRoleMissing = "EXECUTION_ROLE_MISSING", Blocks,
+        "The task definition has no execution role but needs one (private ECR image, awslogs, secrets).";
+    ExecutionRoleNotFound = "EXECUTION_ROLE_NOT_FOUND", Blocks,
+        "The task definition's execution role does not exist.";
+    ExecutionRoleTrust = "EXECUTION_ROLE_TRUST", Blocks,
+        "The execution role's trust policy does not let `ecs-tasks.amazonaws.com` assume it.";
+    PermissionMissing = "PERMISSION_MISSING", Blocks,
+        "No policy of the execution role allows an action the task needs.";
+    PermissionDenied = "PERMISSION_DENIED", Blocks,
+        "A policy of the execution role explicitly denies an action the task needs.";
+    RepositoryNotFound = "REPOSITORY_NOT_FOUND", Blocks,
+        "The image's ECR repository does not exist.";
+    ImageNotFound = "IMAGE_NOT_FOUND", Blocks,
+        "The repository has no image with the tag or digest the task definition names.";
+    RepositoryPolicyDenies = "REPOSITORY_POLICY_DENIES", Blocks,
+        "The repository policy does not admit the execution role (another account's repository, or an explicit deny).";
+    RegistryAuthMissing = "REGISTRY_AUTH_MISSING", Blocks,
+        "A private non-ECR registry is used without `repositoryCredentials`.";
+    ConditionUnknown = "CONDITION_UNKNOWN", Unknown,
+        "A policy statement that decides the call has a `Condition` that cannot be evaluated from configuration.";
+    NotCollected = "NOT_COLLECTED", Unknown,
+        "Data the check needs was not collected (or is missing from the snapshot).";
+    RangePartiallyAllowed = "RANGE_PARTIALLY_ALLOWED", Unknown,
+        "A rule allows or denies only part of the destination's address range, so whether the call gets through depends on the address it resolves to.";
+    LaunchTypeNotModelled = "LAUNCH_TYPE_NOT_MODELLED", Unknown,
+        "The workload runs on a launch type whose pull path is not modelled yet (EC2 or external: the instance pulls).";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_upper_snake_case() {
+        let names: HashSet<_> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), Code::ALL.len());
+        for name in names {
+            assert!(
+                name.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_code_is_documented_with_cause_evidence_and_fix() {
+        let doc = include_str!("../docs/codes.md");
+        for code in Code::ALL {
+            let heading = format!("## `{}`", code.as_str());
+            let start = doc
+                .find(&heading)
+                .unwrap_or_else(|| panic!("docs/codes.md lacks a section `{heading}`"));
+            let section = &doc[start + heading.len()..];
+            let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+            for part in ["**Cause.**", "**Evidence.**", "**Fix.**"] {
+                assert!(section.contains(part), "{code}: section lacks {part}");
+            }
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! Paths through VPC endpoints: an interface endpoint (private DNS → endpoint ENIs in the
+//! endpoint subnets) or the S3 gateway endpoint (a prefix-list route in the task's table).
+
+use super::filters::{acl_flows, dedupe_by_code, not_collected, task_acl, task_egress, Direction, Flow};
+use super::hop::{Candidate, Hop, HopKind, Via};
+use super::internet::public_dns_blockers;
+use super::placement::Placement;
+use super::rules::{security_groups_allow, Peer, SgOutcome, HTTPS, TASK_EPHEMERAL};
+use crate::blocker::Blocker;
+use crate::codes::Code;
+use crate::model::{PrefixList, RouteTargetKind, SecurityGroup, Subnet, VpcEndpoint};
+use crate::policy::{evaluate, Decision, NamedPolicy, Request};
+use crate::workload::Requirement;
+
+/// Does the service name resolve to this interface endpoint inside the VPC? Returns the
+/// blockers that stop it (empty: DNS leads to the endpoint).
+pub fn private_dns_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint) -> Vec<Blocker> {
+    let vpc = placement.vpc;
+    let mut blockers = Vec::new();
+    if !endpoint.private_dns_enabled {
+        blockers.push(Blocker::new(
+            Code::EndpointPrivateDnsDisabled,
+            &endpoint.id,
+            format!(
+                "interface endpoint {} ({}) has private DNS disabled, so the service name resolves to public IPs and the call bypasses the endpoint",
+                endpoint.id, endpoint.service_name
+            ),
+            format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --private-dns-enabled", endpoint.id),
+        ));
+    }
+    for (name, value, flag) in [
+        ("enableDnsSupport", vpc.enable_dns_support, "--enable-dns-support"),
+        ("enableDnsHostnames", vpc.enable_dns_hostnames, "--enable-dns-hostnames"),
+    ] {
+        match value {
+            Some(true) => {}
+            Some(false) => blockers.push(Blocker::new(
+                Code::VpcDnsDisabled,
+                &vpc.id,
+                format!("VPC {} has {name} off, so the private DNS of endpoint {} does not apply", vpc.id, endpoint.id),
+                format!("aws ec2 modify-vpc-attribute --vpc-id {} {flag} '{{\"Value\":true}}'", vpc.id),
+            )),
+            None => blockers.push(Blocker::new(
+                Code::NotCollected,
+                &vpc.id,
+                format!("{name} of VPC {} was not collected, so endpoint private DNS cannot be checked", vpc.id),
+                "Collect the VPC attributes (ec2:DescribeVpcAttribute).",
+            )),
+        }
+    }
+    match &vpc.dhcp_dns_servers {
+        Some(servers) if servers.iter().any(|s| s == "AmazonProvidedDNS") => {}
+        Some(servers) => blockers.push(Blocker::new(
+            Code::CustomDnsServers,
+            &vpc.id,
+            format!(
+                "VPC {} uses DNS servers {} (DHCP options); endpoint private DNS works only if they forward amazonaws.com queries to the VPC resolver",
+                vpc.id,
+                servers.join(", ")
+            ),
+            format!("Make {} forward to the VPC resolver (the VPC CIDR base +2), or add AmazonProvidedDNS to the DHCP options of {}.", servers.join(", "), vpc.id),
+        )),
+        None => blockers.push(Blocker::new(
+            Code::NotCollected,
+            &vpc.id,
+            format!("the DHCP DNS servers of VPC {} were not collected, so endpoint private DNS cannot be checked", vpc.id),
+            "Collect the VPC's DHCP options (ec2:DescribeDhcpOptions).",
+        )),
+    }
+    blockers
+}
+
+/// The endpoint's policy must allow every call of the requirement.
+fn policy_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint, requirement: &Requirement) -> Vec<Blocker> {
+    let Some(document) = &endpoint.policy else {
+        return Vec::new(); // no policy: full access
+    };
+    let name = format!("endpoint policy of {}", endpoint.id);
+    let policies = [NamedPolicy { name: &name, document }];
+    let mut blockers = Vec::new();
+    for permission in &requirement.endpoint_permissions {
+        let request = Request { action: &permission.action, resource: &permission.resource, caller: Some(&placement.caller) };
+        let fix = format!(
+            "Add to the policy of {} a statement allowing {} on {} (for ECR layers: arn:aws:s3:::prod-{}-starport-layer-bucket/*).",
+            endpoint.id, permission.action, permission.resource, requirement.region
+        );
+        match evaluate(&policies, &request) {
+            Decision::Allowed => {}
+            Decision::ImplicitlyDenied => blockers.push(Blocker::new(
+                Code::EndpointPolicyDenies,
+                &endpoint.id,
+                format!("the policy of endpoint {} does not allow {} on {}", endpoint.id, permission.action, permission.resource),
+                fix,
+            )),
+            Decision::ExplicitlyDenied { sid, .. } => blockers.push(Blocker::new(
+                Code::EndpointPolicyDenies,
+                &endpoint.id,
+                format!(
+                    "the policy of endpoint {} explicitly denies {} on {}{}",
+                    endpoint.id,
+                    permission.action,
+                    permission.resource,
+                    sid.map_or(String::new(), |s| format!(" (statement `{s}`)"))
+                ),
+                format!("Remove or narrow the Deny statement in the policy of {}.", endpoint.id),
+            )),
+            Decision::Unknown { reason } => blockers.push(Blocker::new(
+                Code::ConditionUnknown,
+                &endpoint.id,
+                format!("{} for {} on {}: {reason}", name, permission.action, permission.resource),
+                format!("Check that the condition holds for calls from {}.", placement.label),
+            )),
+        }
+    }
+    blockers
+}
+
+fn state_blockers(endpoint: &VpcEndpoint) -> Vec<Blocker> {
+    if endpoint.state.eq_ignore_ascii_case("available") {
+        return Vec::new();
+    }
+    Blocker::new(
+        Code::EndpointUnavailable,
+        &endpoint.id,
+        format!("VPC endpoint {} ({}) is `{}`, not `available`", endpoint.id, endpoint.service_name, endpoint.state),
+        match endpoint.state.to_ascii_lowercase().as_str() {
+            "pendingacceptance" | "pending" => format!("Wait for {} to become available, or accept the connection.", endpoint.id),
+            _ => format!("Delete {} and create it again (aws ec2 create-vpc-endpoint --service-name {}).", endpoint.id, endpoint.service_name),
+        },
+    )
+    .into_vec()
+}
+
+trait IntoVec: Sized {
+    fn into_vec(self) -> Vec<Self> {
+        vec![self]
+    }
+}
+impl IntoVec for Blocker {}
+
+pub fn interface_candidate(placement: &Placement<'_, '_>, requirement: &Requirement, endpoint: &VpcEndpoint) -> Candidate {
+    let mut candidate = Candidate::new();
+    candidate.via = Some(Via::InterfaceEndpoint);
+    candidate.step(Hop::new(HopKind::Subnet, &placement.subnet.id), private_dns_blockers(placement, endpoint));
+
+    let mut subnets: Vec<&Subnet> = Vec::new();
+    let mut gaps = Vec::new();
+    for id in &endpoint.subnet_ids {
+        match placement.index.subnet(id) {
+            Ok(subnet) => subnets.push(subnet),
+            Err(gap) => gaps.push(not_collected(&endpoint.id, &gap, "the endpoint's network path")),
+        }
+    }
+    let peer = Peer {
+        cidrs: subnets.iter().map(|s| s.cidr_block).collect(),
+        security_groups: endpoint.security_group_ids.clone(),
+        prefix_list_id: None,
+    };
+    let label = format!("endpoint {}", endpoint.id);
+    candidate.step(Hop::new(HopKind::SecurityGroup, placement.first_group()), task_egress(placement, &peer, &label));
+    let (acl, blockers) = task_acl(placement, &peer.cidrs, "requests to the endpoint");
+    candidate.step(Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())), blockers);
+    local_route_step(placement, &peer, &mut candidate);
+
+    // Into the endpoint's subnets: each distinct ACL once, then the endpoint's security groups.
+    let mut seen_acls = std::collections::HashSet::new();
+    for subnet in &subnets {
+        if subnet.id == placement.subnet.id {
+            continue;
+        }
+        let task = placement.subnet.cidr_block;
+        let flows = [
+            Flow { direction: Direction::Inbound, ports: HTTPS, cidr: task, what: "requests from the task into the endpoint subnet" },
+            Flow { direction: Direction::Outbound, ports: TASK_EPHEMERAL, cidr: task, what: "responses from the endpoint to the task" },
+        ];
+        let (acl, mut blockers) = acl_flows(placement, subnet, &flows);
+        dedupe_by_code(&mut blockers);
+        let acl = acl.unwrap_or_else(|| "unknown".into());
+        if seen_acls.insert(acl.clone()) {
+            candidate.step(Hop::new(HopKind::NetworkAcl, acl), blockers);
+        }
+    }
+    let group_id = endpoint.security_group_ids.first().cloned().unwrap_or_else(|| endpoint.id.clone());
+    candidate.step(Hop::new(HopKind::SecurityGroup, group_id), endpoint_ingress(placement, endpoint));
+
+    let mut blockers = gaps;
+    blockers.extend(state_blockers(endpoint));
+    blockers.extend(policy_blockers(placement, endpoint, requirement));
+    candidate.step(Hop::new(HopKind::InterfaceEndpoint, &endpoint.id), blockers);
+    candidate
+}
+
+/// Endpoint IPs are inside the VPC: the local route must carry them (a more specific route
+/// to an appliance would divert them).
+fn local_route_step(placement: &Placement<'_, '_>, peer: &Peer, candidate: &mut Candidate) {
+    let table = match placement.index.route_table_of(placement.subnet) {
+        Ok(table) => table,
+        Err(gap) => {
+            candidate.step(Hop::new(HopKind::RouteTable, "unknown"), vec![not_collected(&placement.subnet.id, &gap, "its route table")]);
+            return;
+        }
+    };
+    let diverted = peer.cidrs.iter().find_map(|cidr| {
+        table
+            .route_for(*cidr)
+            .filter(|r| r.target.kind != RouteTargetKind::Local)
+            .map(|r| (cidr, r))
+    });
+    let blockers = diverted
+        .map(|(cidr, route)| {
+            let target = route.target.id.clone().unwrap_or_default();
+            vec![Blocker::new(
+                Code::PathLeavesVpc,
+                &table.table.id,
+                format!("route table {} sends endpoint subnet {cidr} to {target} instead of the local route", table.table.id),
+                format!("Confirm that {target} forwards the traffic, or remove the more specific route from {}.", table.table.id),
+            )]
+        })
+        .unwrap_or_default();
+    candidate.step(Hop::new(HopKind::RouteTable, &table.table.id), blockers);
+}
+
+fn endpoint_ingress(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint) -> Vec<Blocker> {
+    let mut groups: Vec<&SecurityGroup> = Vec::new();
+    for id in &endpoint.security_group_ids {
+        match placement.index.security_group(id) {
+            Ok(group) => groups.push(group),
+            Err(gap) => return vec![not_collected(id, &gap, "the endpoint's inbound rules")],
+        }
+    }
+    let task = Peer {
+        cidrs: vec![placement.subnet.cidr_block],
+        security_groups: placement.group_ids(),
+        prefix_list_id: None,
+    };
+    let outcome = security_groups_allow(placement.index, &groups, |g| &g.ingress, 443, &task, placement.subnet.cidr_block);
+    let resource = endpoint.security_group_ids.first().cloned().unwrap_or_else(|| endpoint.id.clone());
+    let fix = format!(
+        "Add an ingress rule to {resource} allowing TCP 443 from security group {} (or from {}).",
+        placement.first_group(),
+        placement.subnet.cidr_block
+    );
+    let groups_text = endpoint.security_group_ids.join(", ");
+    match outcome {
+        SgOutcome::Allowed => Vec::new(),
+        SgOutcome::PartlyAllowed => vec![Blocker::new(
+            Code::EndpointSgIngressBlocked,
+            &resource,
+            format!("security groups {groups_text} of endpoint {} allow TCP 443 from only part of subnet {} ({}); tasks on other addresses are refused", endpoint.id, placement.subnet.id, placement.subnet.cidr_block),
+            fix,
+        )],
+        SgOutcome::Denied => vec![Blocker::new(
+            Code::EndpointSgIngressBlocked,
+            &resource,
+            format!("no ingress rule of security groups {groups_text} of endpoint {} allows TCP 443 from the task (groups {}, subnet {})", endpoint.id, placement.group_list(), placement.subnet.cidr_block),
+            fix,
+        )],
+    }
+}
+
+/// The S3 gateway endpoint path. `routed`: the task's route table has the endpoint's
+/// prefix-list route (S3 traffic then *must* take it).
+pub fn gateway_candidate(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+    endpoint: &VpcEndpoint,
+    prefix_list: Option<&PrefixList>,
+    routed: bool,
+    table_id: &str,
+) -> Candidate {
+    let mut candidate = Candidate::new();
+    candidate.via = Some(Via::GatewayEndpoint);
+    candidate.step(Hop::new(HopKind::Subnet, &placement.subnet.id), public_dns_blockers(placement));
+    match prefix_list {
+        Some(list) => {
+            let peer = Peer { cidrs: list.cidrs.clone(), security_groups: Vec::new(), prefix_list_id: Some(list.id.clone()) };
+            candidate.step(
+                Hop::new(HopKind::SecurityGroup, placement.first_group()),
+                task_egress(placement, &peer, &format!("the S3 prefix list {}", list.id)),
+            );
+            let (acl, blockers) = task_acl(placement, &list.cidrs, "requests to S3");
+            candidate.step(Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())), blockers);
+        }
+        None => candidate.step(
+            Hop::new(HopKind::SecurityGroup, placement.first_group()),
+            vec![Blocker::new(
+                Code::NotCollected,
+                &endpoint.id,
+                format!("the S3 prefix list ({}) was not collected, so security-group and ACL rules toward S3 cannot be checked", endpoint.service_name),
+                "Collect the managed prefix lists (ec2:DescribeManagedPrefixLists, ec2:GetManagedPrefixListEntries).",
+            )],
+        ),
+    }
+    let route_blockers = if routed {
+        Vec::new()
+    } else {
+        vec![Blocker::new(
+            Code::NoRoute,
+            table_id,
+            format!("gateway endpoint {} ({}) is not associated with route table {table_id}, so the subnet has no route to it", endpoint.id, endpoint.service_name),
+            format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --add-route-table-ids {table_id}", endpoint.id),
+        )]
+    };
+    candidate.step(Hop::new(HopKind::RouteTable, table_id), route_blockers);
+    let mut blockers = state_blockers(endpoint);
+    blockers.extend(policy_blockers(placement, endpoint, requirement));
+    candidate.step(Hop::new(HopKind::GatewayEndpoint, &endpoint.id), blockers);
+    candidate
+}

@@ -1,0 +1,200 @@
+//! Hop checks shared by every kind of path: the task's security-group egress, and a subnet's
+//! network ACL in both directions.
+
+use ipnet::Ipv4Net;
+
+use super::index::{Gap, IndexedAcl};
+use super::placement::Placement;
+use super::rules::{
+    acl_decides, security_groups_allow, AclOutcome, Peer, SgOutcome, HTTPS, TASK_EPHEMERAL,
+};
+use crate::blocker::Blocker;
+use crate::codes::Code;
+use crate::model::{PortRange, Subnet};
+
+pub fn not_collected(resource: &str, gap: &Gap, needed_for: &str) -> Blocker {
+    Blocker::new(
+        Code::NotCollected,
+        resource,
+        format!("{gap}, so {needed_for} cannot be checked"),
+        "Collect the snapshot with permission to read it (see docs/iam-policy.json), or add it to the snapshot.",
+    )
+}
+
+/// The task's security groups must allow TCP 443 out to every CIDR of `peer`.
+pub fn task_egress(placement: &Placement<'_, '_>, peer: &Peer, peer_label: &str) -> Vec<Blocker> {
+    if placement.security_groups.is_empty() {
+        return vec![Blocker::new(
+            Code::NotCollected,
+            &placement.subnet.id,
+            format!("the security groups of {} are unknown", placement.label),
+            "Collect the workload's security groups.",
+        )];
+    }
+    let mut blockers = Vec::new();
+    for cidr in &peer.cidrs {
+        let outcome = security_groups_allow(
+            placement.index,
+            &placement.security_groups,
+            |g| &g.egress,
+            443,
+            peer,
+            *cidr,
+        );
+        let target = egress_target(peer, *cidr);
+        match outcome {
+            SgOutcome::Allowed => continue,
+            SgOutcome::PartlyAllowed => blockers.push(Blocker::new(
+                Code::RangePartiallyAllowed,
+                placement.first_group(),
+                format!(
+                    "security groups {} allow TCP 443 to only part of {peer_label} ({cidr})",
+                    placement.group_list()
+                ),
+                format!("Add an egress rule to {} allowing TCP 443 to {target}.", placement.first_group()),
+            )),
+            SgOutcome::Denied => blockers.push(Blocker::new(
+                Code::SgEgressBlocked,
+                placement.first_group(),
+                format!(
+                    "no egress rule of security groups {} allows TCP 443 to {peer_label} ({cidr})",
+                    placement.group_list()
+                ),
+                format!("Add an egress rule to {} allowing TCP 443 to {target}.", placement.first_group()),
+            )),
+        }
+        // One finding per peer is enough: the fix names the whole peer.
+        break;
+    }
+    blockers
+}
+
+/// What an egress rule should name: the endpoint's group, the prefix list, or the CIDR.
+fn egress_target(peer: &Peer, cidr: Ipv4Net) -> String {
+    if let Some(group) = peer.security_groups.first() {
+        format!("security group {group} (the endpoint's)")
+    } else if let Some(list) = &peer.prefix_list_id {
+        format!("prefix list {list}")
+    } else {
+        cidr.to_string()
+    }
+}
+
+/// Which way a flow crosses an ACL, from the ACL's subnet's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Outbound,
+    Inbound,
+}
+
+/// One flow through a subnet's ACL: direction, ports, and the far side's CIDR.
+pub struct Flow<'s> {
+    pub direction: Direction,
+    pub ports: PortRange,
+    pub cidr: Ipv4Net,
+    /// What the flow is, for messages: "requests to the internet".
+    pub what: &'s str,
+}
+
+/// Evaluates flows through `subnet`'s ACL; one blocker per failing flow.
+pub fn acl_flows(
+    placement: &Placement<'_, '_>,
+    subnet: &Subnet,
+    flows: &[Flow<'_>],
+) -> (Option<String>, Vec<Blocker>) {
+    let acl = match placement.index.acl_of(subnet) {
+        Ok(acl) => acl,
+        Err(gap) => {
+            return (
+                None,
+                vec![not_collected(&subnet.id, &gap, "its network ACL")],
+            )
+        }
+    };
+    let blockers = flows
+        .iter()
+        .filter_map(|flow| acl_blocker(acl, subnet, flow))
+        .collect();
+    (Some(acl.id.to_string()), blockers)
+}
+
+fn acl_blocker(acl: &IndexedAcl<'_>, subnet: &Subnet, flow: &Flow<'_>) -> Option<Blocker> {
+    let (entries, code, word, peer_word) = match flow.direction {
+        Direction::Outbound => (&acl.outbound, Code::NaclOutboundBlocked, "outbound", "to"),
+        Direction::Inbound => (&acl.inbound, Code::NaclInboundBlocked, "inbound", "from"),
+    };
+    let ports = if flow.ports.from == flow.ports.to {
+        format!("TCP {}", flow.ports.from)
+    } else {
+        format!("TCP {}-{}", flow.ports.from, flow.ports.to)
+    };
+    // Suggest the usual wide ephemeral range for return traffic; it covers every client OS.
+    let fix_ports = if flow.ports == HTTPS { "TCP 443".to_string() } else { "TCP 1024-65535".to_string() };
+    let fix = |before: Option<u16>| {
+        let position = before.map_or(String::new(), |n| format!(" numbered below {n}"));
+        format!(
+            "Add an {word} rule to {}{position} allowing {fix_ports} {peer_word} {} (network ACLs are stateless: both directions need a rule).",
+            acl.id, flow.cidr
+        )
+    };
+    let subject = format!("network ACL {} of subnet {}", acl.id, subnet.id);
+    match acl_decides(entries, flow.ports, flow.cidr) {
+        AclOutcome::Allowed { .. } => None,
+        AclOutcome::Denied { rule: Some(rule) } => Some(Blocker::new(
+            code,
+            acl.id,
+            format!("{subject}: {word} rule {rule} denies {ports} {peer_word} {} ({})", flow.cidr, flow.what),
+            fix(Some(rule)),
+        )),
+        AclOutcome::Denied { rule: None } => Some(Blocker::new(
+            code,
+            acl.id,
+            format!("{subject}: no {word} rule allows {ports} {peer_word} {} ({}); the final `*` rule denies it", flow.cidr, flow.what),
+            fix(None),
+        )),
+        AclOutcome::Partly { rule, by_ports: true } => Some(Blocker::new(
+            code,
+            acl.id,
+            format!(
+                "{subject}: {word} rules allow only part of {ports} {peer_word} {} ({}){}; connections on the other ports fail",
+                flow.cidr,
+                flow.what,
+                rule.map_or(String::new(), |r| format!(", rule {r} denies part"))
+            ),
+            fix(rule),
+        )),
+        AclOutcome::Partly { rule, by_ports: false } => Some(Blocker::new(
+            Code::RangePartiallyAllowed,
+            acl.id,
+            format!(
+                "{subject}: {word} rules cover only part of {} for {ports} ({}){}; whether the call passes depends on the address it resolves to",
+                flow.cidr,
+                flow.what,
+                rule.map_or(String::new(), |r| format!(", rule {r} denies part"))
+            ),
+            fix(rule),
+        )),
+    }
+}
+
+/// The task subnet's ACL: requests out on 443, responses back on the task's ephemeral ports.
+pub fn task_acl(placement: &Placement<'_, '_>, cidrs: &[Ipv4Net], what: &str) -> (Option<String>, Vec<Blocker>) {
+    let mut flows = Vec::new();
+    for cidr in cidrs {
+        // Traffic within one subnet never crosses its ACL.
+        if placement.subnet.cidr_block.contains(cidr) {
+            continue;
+        }
+        flows.push(Flow { direction: Direction::Outbound, ports: HTTPS, cidr: *cidr, what });
+        flows.push(Flow { direction: Direction::Inbound, ports: TASK_EPHEMERAL, cidr: *cidr, what });
+    }
+    let (acl, mut blockers) = acl_flows(placement, placement.subnet, &flows);
+    dedupe_by_code(&mut blockers);
+    (acl, blockers)
+}
+
+/// Several CIDRs of one peer fail the same way: keep the first of each code.
+pub fn dedupe_by_code(blockers: &mut Vec<Blocker>) {
+    let mut seen = std::collections::HashSet::new();
+    blockers.retain(|b| seen.insert((b.code, b.resource_id.clone())));
+}

@@ -1,0 +1,325 @@
+//! Indexes over the snapshot's network resources, built once per audit so each hop is a map
+//! lookup plus a scan of *that* resource's rules, never a scan of the account.
+
+use std::collections::HashMap;
+
+use ipnet::Ipv4Net;
+
+use crate::model::{
+    InternetGateway, NaclEntry, NatGateway, PrefixList, Route, RouteTable, SecurityGroup,
+    Snapshot, Subnet, Vpc, VpcEndpoint,
+};
+
+/// Why a lookup found nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gap {
+    /// The whole collection was not collected.
+    NotCollected(&'static str),
+    /// Collected, and this id is not in it.
+    Missing { what: &'static str, id: String },
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Gap::NotCollected(what) => write!(f, "{what} were not collected"),
+            Gap::Missing { what, id } => write!(f, "{what} `{id}` is not in the snapshot"),
+        }
+    }
+}
+
+pub type Lookup<T> = Result<T, Gap>;
+
+/// A route table with its routes ordered for longest-prefix match.
+pub struct IndexedRouteTable<'a> {
+    pub table: &'a RouteTable,
+    /// CIDR routes and prefix-list routes expanded to their CIDRs, most specific first.
+    routes: Vec<(Ipv4Net, &'a Route)>,
+    /// Prefix-list routes whose list was not collected: any lookup may be shadowed by them.
+    pub unresolved_prefix_lists: Vec<&'a str>,
+}
+
+impl<'a> IndexedRouteTable<'a> {
+    fn new(table: &'a RouteTable, prefix_lists: Option<&HashMap<&'a str, &'a PrefixList>>) -> Self {
+        let mut routes = Vec::with_capacity(table.routes.len());
+        let mut unresolved = Vec::new();
+        for route in &table.routes {
+            if let Some(cidr) = route.destination_cidr {
+                routes.push((cidr, route));
+            } else if let Some(list_id) = route.destination_prefix_list_id.as_deref() {
+                match prefix_lists.and_then(|lists| lists.get(list_id)) {
+                    Some(list) => routes.extend(list.cidrs.iter().map(|c| (*c, route))),
+                    None => unresolved.push(list_id),
+                }
+            }
+        }
+        routes.sort_by(|a, b| b.0.prefix_len().cmp(&a.0.prefix_len()));
+        IndexedRouteTable {
+            table,
+            routes,
+            unresolved_prefix_lists: unresolved,
+        }
+    }
+
+    /// The most specific route whose destination contains all of `destination`.
+    pub fn route_for(&self, destination: Ipv4Net) -> Option<&'a Route> {
+        self.routes
+            .iter()
+            .find(|(cidr, _)| cidr.contains(&destination))
+            .map(|(_, route)| *route)
+    }
+
+    /// A route for a prefix list (e.g. the S3 gateway endpoint's route).
+    pub fn prefix_list_route(&self, list_id: &str) -> Option<&'a Route> {
+        self.table
+            .routes
+            .iter()
+            .find(|r| r.destination_prefix_list_id.as_deref() == Some(list_id))
+    }
+}
+
+/// A network ACL with its entries split by direction and sorted by rule number.
+pub struct IndexedAcl<'a> {
+    pub id: &'a str,
+    pub inbound: Vec<&'a NaclEntry>,
+    pub outbound: Vec<&'a NaclEntry>,
+}
+
+impl<'a> IndexedAcl<'a> {
+    fn new(acl: &'a crate::model::NetworkAcl) -> Self {
+        let mut inbound: Vec<_> = acl.entries.iter().filter(|e| !e.egress).collect();
+        let mut outbound: Vec<_> = acl.entries.iter().filter(|e| e.egress).collect();
+        inbound.sort_by_key(|e| e.rule_number);
+        outbound.sort_by_key(|e| e.rule_number);
+        IndexedAcl {
+            id: &acl.id,
+            inbound,
+            outbound,
+        }
+    }
+}
+
+fn by_id<'a, T>(
+    items: &'a Option<Vec<T>>,
+    id: impl Fn(&'a T) -> &'a str,
+) -> Option<HashMap<&'a str, &'a T>> {
+    items
+        .as_ref()
+        .map(|items| items.iter().map(|item| (id(item), item)).collect())
+}
+
+pub struct NetworkIndex<'a> {
+    pub snapshot: &'a Snapshot,
+    vpcs: Option<HashMap<&'a str, &'a Vpc>>,
+    subnets: Option<HashMap<&'a str, &'a Subnet>>,
+    route_tables: Option<HashMap<&'a str, IndexedRouteTable<'a>>>,
+    table_of_subnet: HashMap<&'a str, &'a str>,
+    main_table_of_vpc: HashMap<&'a str, &'a str>,
+    internet_gateways: Option<HashMap<&'a str, &'a InternetGateway>>,
+    nat_gateways: Option<HashMap<&'a str, &'a NatGateway>>,
+    endpoints_of_vpc: Option<HashMap<&'a str, Vec<&'a VpcEndpoint>>>,
+    security_groups: Option<HashMap<&'a str, &'a SecurityGroup>>,
+    acls: Option<HashMap<&'a str, IndexedAcl<'a>>>,
+    acl_of_subnet: HashMap<&'a str, &'a str>,
+    default_acl_of_vpc: HashMap<&'a str, &'a str>,
+    prefix_lists: Option<HashMap<&'a str, &'a PrefixList>>,
+    prefix_list_by_name: HashMap<&'a str, &'a PrefixList>,
+}
+
+impl<'a> NetworkIndex<'a> {
+    pub fn new(snapshot: &'a Snapshot) -> Self {
+        let prefix_lists = by_id(&snapshot.prefix_lists, |p| p.id.as_str());
+        let prefix_list_by_name = snapshot
+            .prefix_lists
+            .iter()
+            .flatten()
+            .map(|p| (p.name.as_str(), p))
+            .collect();
+        let mut table_of_subnet = HashMap::new();
+        let mut main_table_of_vpc = HashMap::new();
+        for table in snapshot.route_tables.iter().flatten() {
+            for subnet in &table.subnet_ids {
+                table_of_subnet.insert(subnet.as_str(), table.id.as_str());
+            }
+            if table.main {
+                main_table_of_vpc.insert(table.vpc_id.as_str(), table.id.as_str());
+            }
+        }
+        let route_tables = snapshot.route_tables.as_ref().map(|tables| {
+            tables
+                .iter()
+                .map(|t| (t.id.as_str(), IndexedRouteTable::new(t, prefix_lists.as_ref())))
+                .collect()
+        });
+        let mut acl_of_subnet = HashMap::new();
+        let mut default_acl_of_vpc = HashMap::new();
+        for acl in snapshot.network_acls.iter().flatten() {
+            for subnet in &acl.subnet_ids {
+                acl_of_subnet.insert(subnet.as_str(), acl.id.as_str());
+            }
+            if acl.is_default {
+                default_acl_of_vpc.insert(acl.vpc_id.as_str(), acl.id.as_str());
+            }
+        }
+        let acls = snapshot.network_acls.as_ref().map(|acls| {
+            acls.iter()
+                .map(|a| (a.id.as_str(), IndexedAcl::new(a)))
+                .collect()
+        });
+        let endpoints_of_vpc = snapshot.vpc_endpoints.as_ref().map(|endpoints| {
+            let mut map: HashMap<&str, Vec<&VpcEndpoint>> = HashMap::new();
+            for e in endpoints {
+                map.entry(e.vpc_id.as_str()).or_default().push(e);
+            }
+            map
+        });
+        NetworkIndex {
+            snapshot,
+            vpcs: by_id(&snapshot.vpcs, |v| v.id.as_str()),
+            subnets: by_id(&snapshot.subnets, |s| s.id.as_str()),
+            route_tables,
+            table_of_subnet,
+            main_table_of_vpc,
+            internet_gateways: by_id(&snapshot.internet_gateways, |g| g.id.as_str()),
+            nat_gateways: by_id(&snapshot.nat_gateways, |g| g.id.as_str()),
+            endpoints_of_vpc,
+            security_groups: by_id(&snapshot.security_groups, |g| g.id.as_str()),
+            acls,
+            acl_of_subnet,
+            default_acl_of_vpc,
+            prefix_lists,
+            prefix_list_by_name,
+        }
+    }
+
+    pub fn vpc(&self, id: &str) -> Lookup<&'a Vpc> {
+        find(&self.vpcs, "VPCs", "VPC", id)
+    }
+
+    pub fn subnet(&self, id: &str) -> Lookup<&'a Subnet> {
+        find(&self.subnets, "subnets", "subnet", id)
+    }
+
+    pub fn security_group(&self, id: &str) -> Lookup<&'a SecurityGroup> {
+        find(&self.security_groups, "security groups", "security group", id)
+    }
+
+    pub fn internet_gateway(&self, id: &str) -> Lookup<&'a InternetGateway> {
+        find(&self.internet_gateways, "internet gateways", "internet gateway", id)
+    }
+
+    pub fn nat_gateway(&self, id: &str) -> Lookup<&'a NatGateway> {
+        find(&self.nat_gateways, "NAT gateways", "NAT gateway", id)
+    }
+
+    pub fn prefix_list(&self, id: &str) -> Lookup<&'a PrefixList> {
+        find(&self.prefix_lists, "managed prefix lists", "prefix list", id)
+    }
+
+    pub fn prefix_list_named(&self, name: &str) -> Lookup<&'a PrefixList> {
+        if self.prefix_lists.is_none() {
+            return Err(Gap::NotCollected("managed prefix lists"));
+        }
+        self.prefix_list_by_name
+            .get(name)
+            .copied()
+            .ok_or_else(|| Gap::Missing {
+                what: "prefix list",
+                id: name.to_string(),
+            })
+    }
+
+    /// The subnet's route table: its explicit association, else its VPC's main table.
+    pub fn route_table_of(&self, subnet: &Subnet) -> Lookup<&IndexedRouteTable<'a>> {
+        let tables = self
+            .route_tables
+            .as_ref()
+            .ok_or(Gap::NotCollected("route tables"))?;
+        let id = self
+            .table_of_subnet
+            .get(subnet.id.as_str())
+            .or_else(|| self.main_table_of_vpc.get(subnet.vpc_id.as_str()))
+            .ok_or_else(|| Gap::Missing {
+                what: "route table of subnet",
+                id: subnet.id.clone(),
+            })?;
+        tables.get(id).ok_or_else(|| Gap::Missing {
+            what: "route table",
+            id: id.to_string(),
+        })
+    }
+
+    pub fn route_table(&self, id: &str) -> Lookup<&IndexedRouteTable<'a>> {
+        let tables = self
+            .route_tables
+            .as_ref()
+            .ok_or(Gap::NotCollected("route tables"))?;
+        tables.get(id).ok_or_else(|| Gap::Missing {
+            what: "route table",
+            id: id.to_string(),
+        })
+    }
+
+    /// The subnet's network ACL: its association, else its VPC's default ACL.
+    pub fn acl_of(&self, subnet: &Subnet) -> Lookup<&IndexedAcl<'a>> {
+        let acls = self
+            .acls
+            .as_ref()
+            .ok_or(Gap::NotCollected("network ACLs"))?;
+        let id = self
+            .acl_of_subnet
+            .get(subnet.id.as_str())
+            .or_else(|| self.default_acl_of_vpc.get(subnet.vpc_id.as_str()))
+            .ok_or_else(|| Gap::Missing {
+                what: "network ACL of subnet",
+                id: subnet.id.clone(),
+            })?;
+        acls.get(id).ok_or_else(|| Gap::Missing {
+            what: "network ACL",
+            id: id.to_string(),
+        })
+    }
+
+    pub fn endpoints_in(&self, vpc_id: &str) -> Lookup<&[&'a VpcEndpoint]> {
+        let endpoints = self
+            .endpoints_of_vpc
+            .as_ref()
+            .ok_or(Gap::NotCollected("VPC endpoints"))?;
+        Ok(endpoints.get(vpc_id).map_or(&[], Vec::as_slice))
+    }
+
+    /// NAT gateways of a VPC, for suggesting a route target in a fix.
+    pub fn nat_gateways_in(&self, vpc_id: &str) -> Vec<&'a NatGateway> {
+        let mut nats: Vec<_> = self
+            .nat_gateways
+            .iter()
+            .flat_map(|m| m.values())
+            .filter(|n| n.vpc_id == vpc_id)
+            .copied()
+            .collect();
+        nats.sort_by(|a, b| a.id.cmp(&b.id));
+        nats
+    }
+
+    /// The VPC's default security group (used when a service names none).
+    pub fn default_security_group(&self, vpc_id: &str) -> Option<&'a SecurityGroup> {
+        self.snapshot
+            .security_groups
+            .iter()
+            .flatten()
+            .find(|g| g.vpc_id == vpc_id && g.name.as_deref() == Some("default"))
+    }
+}
+
+fn find<'a, T>(
+    map: &Option<HashMap<&'a str, &'a T>>,
+    plural: &'static str,
+    singular: &'static str,
+    id: &str,
+) -> Lookup<&'a T> {
+    let map = map.as_ref().ok_or(Gap::NotCollected(plural))?;
+    map.get(id).copied().ok_or_else(|| Gap::Missing {
+        what: singular,
+        id: id.to_string(),
+    })
+}

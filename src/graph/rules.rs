@@ -1,0 +1,240 @@
+//! Security-group and network-ACL rule evaluation for TCP flows.
+//!
+//! Security groups are stateful allow-lists: a flow passes if any rule of any group covers it.
+//! Network ACLs are stateless and ordered: the lowest-numbered entry that matches decides, and
+//! no match denies. A destination is a CIDR *range* (the internet is `0.0.0.0/0`, an endpoint
+//! is its subnets), so an entry may cover it fully, partly, or not at all.
+
+use ipnet::Ipv4Net;
+
+use super::index::NetworkIndex;
+use crate::model::{NaclEntry, PortRange, RuleAction, SecurityGroup, SgRule};
+
+pub const HTTPS: PortRange = PortRange { from: 443, to: 443 };
+/// Ports a Linux task uses for outgoing connections: return traffic to the task arrives here.
+pub const TASK_EPHEMERAL: PortRange = PortRange {
+    from: 32768,
+    to: 60999,
+};
+/// Ports a NAT gateway uses for its translated connections.
+pub const NAT_EPHEMERAL: PortRange = PortRange {
+    from: 1024,
+    to: 65535,
+};
+
+/// The other side of a flow, as security-group rules can name it.
+#[derive(Debug, Clone, Default)]
+pub struct Peer {
+    pub cidrs: Vec<Ipv4Net>,
+    /// Security groups attached to the peer (an endpoint's or the task's).
+    pub security_groups: Vec<String>,
+    /// The managed prefix list the peer's addresses come from (the S3 list).
+    pub prefix_list_id: Option<String>,
+}
+
+fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+fn ports_cover(outer: PortRange, inner: PortRange) -> bool {
+    outer.from <= inner.from && inner.to <= outer.to
+}
+
+fn ports_overlap(a: PortRange, b: PortRange) -> bool {
+    a.from <= b.to && b.from <= a.to
+}
+
+/// How security groups treat a flow to one CIDR of a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SgOutcome {
+    Allowed,
+    /// Only some addresses of the CIDR are allowed (e.g. `52.0.0.0/8` for the internet).
+    PartlyAllowed,
+    Denied,
+}
+
+/// Does any rule of `groups` (egress or ingress, as given by `rules_of`) allow TCP `port` to
+/// `cidr`, a CIDR of `peer`?
+pub fn security_groups_allow<'g>(
+    index: &NetworkIndex<'_>,
+    groups: &[&'g SecurityGroup],
+    rules_of: impl Fn(&'g SecurityGroup) -> &'g [SgRule],
+    port: u16,
+    peer: &Peer,
+    cidr: Ipv4Net,
+) -> SgOutcome {
+    let mut partly = false;
+    for rule in groups.iter().flat_map(|g| rules_of(g)) {
+        if !sg_rule_carries_tcp(rule, port) {
+            continue;
+        }
+        if let Some(group) = &rule.referenced_group_id {
+            if peer.security_groups.contains(group) {
+                return SgOutcome::Allowed;
+            }
+        }
+        if let Some(list_id) = &rule.prefix_list_id {
+            if peer.prefix_list_id.as_ref() == Some(list_id) {
+                return SgOutcome::Allowed;
+            }
+            if let Ok(list) = index.prefix_list(list_id) {
+                if list.cidrs.iter().any(|c| c.contains(&cidr)) {
+                    return SgOutcome::Allowed;
+                }
+                partly |= list.cidrs.iter().any(|c| overlaps(c, &cidr));
+            }
+        }
+        if let Some(rule_cidr) = &rule.cidr_ipv4 {
+            if rule_cidr.contains(&cidr) {
+                return SgOutcome::Allowed;
+            }
+            partly |= overlaps(rule_cidr, &cidr);
+        }
+    }
+    if partly {
+        SgOutcome::PartlyAllowed
+    } else {
+        SgOutcome::Denied
+    }
+}
+
+fn sg_rule_carries_tcp(rule: &SgRule, port: u16) -> bool {
+    match rule.protocol.as_str() {
+        "-1" | "all" => true,
+        "tcp" | "6" => {
+            let from = rule.from_port.unwrap_or(0);
+            let to = rule.to_port.unwrap_or(65535);
+            // -1 / -1 on TCP means all ports.
+            (from == -1 && to == -1) || (from <= i32::from(port) && i32::from(port) <= to)
+        }
+        _ => false,
+    }
+}
+
+/// How an ACL direction treats a TCP flow on `ports` to or from `cidr`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AclOutcome {
+    Allowed { rule: u16 },
+    /// A deny entry covers the flow, or (`rule: None`) no entry matches it.
+    Denied { rule: Option<u16> },
+    /// Some of the flow is denied and some allowed. `by_ports`: the split is by port (some
+    /// connections certainly fail); otherwise by address (depends on the address used).
+    Partly { rule: Option<u16>, by_ports: bool },
+}
+
+/// First-match evaluation of one direction's entries (already sorted by rule number).
+pub fn acl_decides(entries: &[&NaclEntry], ports: PortRange, cidr: Ipv4Net) -> AclOutcome {
+    let mut partial: Option<(Option<u16>, bool)> = None;
+    for entry in entries {
+        if !matches!(entry.protocol.as_str(), "-1" | "6" | "tcp") {
+            continue;
+        }
+        let Some(entry_cidr) = entry.cidr_block else {
+            continue; // IPv6 entry
+        };
+        let entry_ports = if entry.protocol == "-1" {
+            PortRange { from: 0, to: 65535 }
+        } else {
+            entry.port_range.unwrap_or(PortRange { from: 0, to: 65535 })
+        };
+        if !overlaps(&entry_cidr, &cidr) || !ports_overlap(entry_ports, ports) {
+            continue;
+        }
+        let covers_cidr = entry_cidr.contains(&cidr);
+        let covers_ports = ports_cover(entry_ports, ports);
+        match (entry.rule_action, covers_cidr && covers_ports) {
+            (RuleAction::Allow, true) => {
+                return match partial {
+                    None => AclOutcome::Allowed {
+                        rule: entry.rule_number,
+                    },
+                    Some((rule, by_ports)) => AclOutcome::Partly { rule, by_ports },
+                }
+            }
+            (RuleAction::Deny, true) => {
+                return match partial {
+                    None => AclOutcome::Denied {
+                        rule: Some(entry.rule_number),
+                    },
+                    Some((_, by_ports)) => AclOutcome::Partly {
+                        rule: Some(entry.rule_number),
+                        by_ports,
+                    },
+                }
+            }
+            // A partial entry decides part of the flow; remember the first, keep going.
+            (action, false) => {
+                if partial.is_none() {
+                    let rule = (action == RuleAction::Deny).then_some(entry.rule_number);
+                    partial = Some((rule, covers_cidr));
+                }
+            }
+        }
+    }
+    match partial {
+        None => AclOutcome::Denied { rule: None },
+        Some((rule, by_ports)) => AclOutcome::Partly { rule, by_ports },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(rule_number: u16, action: RuleAction, cidr: &str, ports: Option<(u16, u16)>) -> NaclEntry {
+        NaclEntry {
+            rule_number,
+            egress: true,
+            protocol: if ports.is_some() { "6" } else { "-1" }.into(),
+            rule_action: action,
+            cidr_block: Some(cidr.parse().unwrap()),
+            port_range: ports.map(|(from, to)| PortRange { from, to }),
+        }
+    }
+
+    fn decide(entries: &[NaclEntry], ports: PortRange, cidr: &str) -> AclOutcome {
+        let refs: Vec<_> = entries.iter().collect();
+        acl_decides(&refs, ports, cidr.parse().unwrap())
+    }
+
+    #[test]
+    fn first_matching_rule_wins() {
+        let entries = [
+            entry(90, RuleAction::Deny, "0.0.0.0/0", Some((443, 443))),
+            entry(100, RuleAction::Allow, "0.0.0.0/0", None),
+        ];
+        assert_eq!(decide(&entries, HTTPS, "0.0.0.0/0"), AclOutcome::Denied { rule: Some(90) });
+        assert_eq!(decide(&entries, TASK_EPHEMERAL, "0.0.0.0/0"), AclOutcome::Allowed { rule: 100 });
+    }
+
+    #[test]
+    fn no_matching_rule_denies() {
+        let entries = [entry(100, RuleAction::Allow, "10.0.0.0/16", None)];
+        assert_eq!(decide(&entries, HTTPS, "0.0.0.0/0"), AclOutcome::Partly { rule: None, by_ports: false });
+        assert_eq!(decide(&entries, HTTPS, "52.0.0.0/8"), AclOutcome::Denied { rule: None });
+    }
+
+    #[test]
+    fn ephemeral_range_must_be_covered_whole() {
+        let entries = [entry(100, RuleAction::Allow, "0.0.0.0/0", Some((49152, 65535)))];
+        assert_eq!(
+            decide(&entries, TASK_EPHEMERAL, "0.0.0.0/0"),
+            AclOutcome::Partly { rule: None, by_ports: true }
+        );
+        let entries = [entry(100, RuleAction::Allow, "0.0.0.0/0", Some((1024, 65535)))];
+        assert_eq!(decide(&entries, TASK_EPHEMERAL, "0.0.0.0/0"), AclOutcome::Allowed { rule: 100 });
+    }
+
+    #[test]
+    fn partial_deny_before_allow_is_partial() {
+        let entries = [
+            entry(50, RuleAction::Deny, "1.2.3.0/24", None),
+            entry(100, RuleAction::Allow, "0.0.0.0/0", None),
+        ];
+        assert_eq!(
+            decide(&entries, HTTPS, "0.0.0.0/0"),
+            AclOutcome::Partly { rule: Some(50), by_ports: false }
+        );
+        assert_eq!(decide(&entries, HTTPS, "10.0.20.0/24"), AclOutcome::Allowed { rule: 100 });
+    }
+}

@@ -1,0 +1,37 @@
+//! ECR: repositories and their images.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Repository {
+    pub name: String,
+    /// The registry (account) id that owns the repository.
+    pub registry_id: String,
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// The repository policy; `None` when the repository has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<serde_json::Value>,
+    /// `None`: images were not listed (tag/digest existence unknown).
+    #[serde(default)]
+    pub images: Option<Vec<Image>>,
+}
+
+impl Repository {
+    pub fn arn(&self) -> String {
+        self.arn.clone().unwrap_or_else(|| {
+            format!(
+                "arn:aws:ecr:{}:{}:repository/{}",
+                self.region, self.registry_id, self.name
+            )
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Image {
+    pub digest: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}

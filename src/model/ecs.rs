@@ -1,0 +1,115 @@
+//! ECS: clusters, services and task definitions — what runs and how it is placed.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cluster {
+    pub name: String,
+    pub arn: String,
+    /// `None`: the cluster's services were not collected.
+    #[serde(default)]
+    pub services: Option<Vec<Service>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Service {
+    pub name: String,
+    pub arn: String,
+    /// ARN of the task definition the service runs.
+    pub task_definition: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<LaunchType>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
+    /// e.g. `LATEST`, `1.4.0`, `1.3.0`. Fargate only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<AwsVpcConfiguration>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LaunchType {
+    Fargate,
+    Ec2,
+    External,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CapacityProviderItem {
+    pub capacity_provider: String,
+    #[serde(default)]
+    pub weight: i32,
+    #[serde(default)]
+    pub base: i32,
+}
+
+/// The `awsvpcConfiguration` of a service or task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AwsVpcConfiguration {
+    pub subnets: Vec<String>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    #[serde(default)]
+    pub assign_public_ip: AssignPublicIp,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum AssignPublicIp {
+    Enabled,
+    #[default]
+    Disabled,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskDefinition {
+    pub arn: String,
+    #[serde(default)]
+    pub family: Option<String>,
+    /// `awsvpc`, `bridge`, `host`, `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_mode: Option<String>,
+    #[serde(default)]
+    pub requires_compatibilities: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_role_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_role_arn: Option<String>,
+    pub container_definitions: Vec<ContainerDefinition>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerDefinition {
+    pub name: String,
+    pub image: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_credentials: Option<RepositoryCredentials>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_configuration: Option<LogConfiguration>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RepositoryCredentials {
+    /// ARN (or name) of the Secrets Manager secret holding the registry credentials.
+    pub credentials_parameter: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Secret {
+    pub name: String,
+    /// A Secrets Manager secret ARN, an SSM parameter ARN, or an SSM parameter name.
+    pub value_from: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogConfiguration {
+    pub log_driver: String,
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}

@@ -1,0 +1,78 @@
+//! The snapshot: pullpath's own serde types for everything the analysis reads.
+//!
+//! A snapshot is what `collect` produces and what every later stage consumes. It is versioned
+//! (`snapshot_version`) and independent of the AWS SDK's types, so fixtures are plain JSON.
+//!
+//! **Absent is not empty.** Every collection is an `Option<Vec<_>>`: a missing key (or `null`)
+//! means *not collected*, and the analysis reports what depends on it as unknown; `[]` means
+//! *collected, and there are none*.
+
+mod ecr;
+mod ecs;
+mod iam;
+mod load;
+mod network;
+
+pub use ecr::{Image, Repository};
+pub use ecs::{
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, ContainerDefinition,
+    LaunchType, LogConfiguration, RepositoryCredentials, Secret, Service, TaskDefinition,
+};
+pub use iam::{InlinePolicy, ManagedPolicy, Role};
+pub use load::{load_snapshot, SnapshotError};
+pub use network::{
+    EndpointType, InternetGateway, NaclEntry, NatConnectivity, NatGateway, NatState, NetworkAcl,
+    PeeringConnection, PortRange, PrefixList, Route, RouteState, RouteTable, RouteTarget,
+    RouteTargetKind, RuleAction, SecurityGroup, SgRule, Subnet, TransitGateway, Vpc, VpcEndpoint,
+};
+
+use serde::{Deserialize, Serialize};
+
+/// The only snapshot format this build reads and writes.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// Everything collected from one account and region.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub snapshot_version: u32,
+    pub account_id: String,
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<String>,
+
+    #[serde(default)]
+    pub vpcs: Option<Vec<Vpc>>,
+    #[serde(default)]
+    pub subnets: Option<Vec<Subnet>>,
+    #[serde(default)]
+    pub route_tables: Option<Vec<RouteTable>>,
+    #[serde(default)]
+    pub internet_gateways: Option<Vec<InternetGateway>>,
+    #[serde(default)]
+    pub nat_gateways: Option<Vec<NatGateway>>,
+    #[serde(default)]
+    pub vpc_endpoints: Option<Vec<VpcEndpoint>>,
+    #[serde(default)]
+    pub security_groups: Option<Vec<SecurityGroup>>,
+    #[serde(default)]
+    pub network_acls: Option<Vec<NetworkAcl>>,
+    #[serde(default)]
+    pub prefix_lists: Option<Vec<PrefixList>>,
+    #[serde(default)]
+    pub transit_gateways: Option<Vec<TransitGateway>>,
+    #[serde(default)]
+    pub peering_connections: Option<Vec<PeeringConnection>>,
+
+    #[serde(default)]
+    pub clusters: Option<Vec<Cluster>>,
+    #[serde(default)]
+    pub task_definitions: Option<Vec<TaskDefinition>>,
+
+    #[serde(default)]
+    pub roles: Option<Vec<Role>>,
+    #[serde(default)]
+    pub managed_policies: Option<Vec<ManagedPolicy>>,
+
+    #[serde(default)]
+    pub ecr_repositories: Option<Vec<Repository>>,
+}

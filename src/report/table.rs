@@ -1,0 +1,118 @@
+//! The terminal table: one block per workload, one row per requirement, then a summary line.
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table};
+
+use crate::blocker::Status;
+use crate::checks::{WorkloadResult, WorkloadStatus};
+
+/// Whether to colour the output: only for a terminal, and never with `NO_COLOR` set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colour {
+    Always,
+    Never,
+}
+
+/// Width used when the output is not a terminal (files, pipes, tests): wide enough for the
+/// fix text, stable for snapshots.
+const DEFAULT_WIDTH: u16 = 160;
+
+pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Option<u16>) -> String {
+    let mut out = String::new();
+    for result in results {
+        let name = match &result.service {
+            Some(service) => format!("{}/{}", result.cluster, service),
+            None => result.cluster.clone(),
+        };
+        out.push_str(&format!(
+            "{name}  {}  ({})\n",
+            paint_status(result.status, colour),
+            result.task_definition
+        ));
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(width.unwrap_or(DEFAULT_WIDTH));
+        match colour {
+            Colour::Always => table.enforce_styling(),
+            Colour::Never => table.force_no_tty(),
+        };
+        table.set_header(["target", "host", "status", "via", "blocker", "resource", "fix"]);
+        for requirement in &result.requirements {
+            let via = requirement
+                .via
+                .map(|v| serde_json::to_value(v).ok().and_then(|s| s.as_str().map(str::to_string)).unwrap_or_default())
+                .unwrap_or_else(|| "-".into());
+            let status_cell = status_cell(requirement.status, colour);
+            if requirement.blockers.is_empty() {
+                table.add_row(vec![
+                    Cell::new(requirement.requirement.target.as_str()),
+                    Cell::new(&requirement.requirement.host),
+                    status_cell,
+                    Cell::new(via),
+                    Cell::new("-"),
+                    Cell::new("-"),
+                    Cell::new("-"),
+                ]);
+                continue;
+            }
+            for (i, blocker) in requirement.blockers.iter().enumerate() {
+                let first = i == 0;
+                table.add_row(vec![
+                    Cell::new(if first { requirement.requirement.target.as_str() } else { "" }),
+                    Cell::new(if first { requirement.requirement.host.as_str() } else { "" }),
+                    if first { status_cell.clone() } else { Cell::new("") },
+                    Cell::new(if first { via.as_str() } else { "" }),
+                    Cell::new(blocker.code.as_str()),
+                    Cell::new(&blocker.resource_id),
+                    Cell::new(&blocker.fix),
+                ]);
+            }
+        }
+        out.push_str(&table.to_string());
+        out.push_str("\n\n");
+    }
+    out.push_str(&summary(results));
+    out.push('\n');
+    out
+}
+
+fn summary(results: &[WorkloadResult]) -> String {
+    let count = |s: WorkloadStatus| results.iter().filter(|r| r.status == s).count();
+    let findings: usize = results.iter().map(|r| r.findings.len()).sum();
+    format!(
+        "{} workload{}: {} pass, {} fail, {} unknown; {} finding{}",
+        results.len(),
+        if results.len() == 1 { "" } else { "s" },
+        count(WorkloadStatus::Pass),
+        count(WorkloadStatus::Fail),
+        count(WorkloadStatus::Unknown),
+        findings,
+        if findings == 1 { "" } else { "s" }
+    )
+}
+
+fn status_cell(status: Status, colour: Colour) -> Cell {
+    let (text, color) = match status {
+        Status::Reachable => ("reachable", Color::Green),
+        Status::Blocked => ("blocked", Color::Red),
+        Status::Unknown => ("unknown", Color::Yellow),
+    };
+    let cell = Cell::new(text);
+    match colour {
+        Colour::Always => cell.fg(color).add_attribute(Attribute::Bold),
+        Colour::Never => cell,
+    }
+}
+
+fn paint_status(status: WorkloadStatus, colour: Colour) -> String {
+    let (text, code) = match status {
+        WorkloadStatus::Pass => ("PASS", "32"),
+        WorkloadStatus::Fail => ("FAIL", "31"),
+        WorkloadStatus::Unknown => ("UNKNOWN", "33"),
+    };
+    match colour {
+        Colour::Always => format!("\x1b[1;{code}m{text}\x1b[0m"),
+        Colour::Never => text.to_string(),
+    }
+}

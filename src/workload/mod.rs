@@ -1,0 +1,9 @@
+//! Workloads (what runs where) and the calls each must make to start: the requirements.
+
+mod image;
+mod requirements;
+mod select;
+
+pub use image::{EcrImage, ImageRef, ImageReference, OtherImage};
+pub use requirements::{derive_requirements, Permission, Requirement, Target};
+pub use select::{select_workloads, Launch, SelectError, Workload};

@@ -1,0 +1,396 @@
+//! Deriving, from a task definition, every call the task must make before its containers
+//! start (see the pull sequence in the failure catalogue): registry auth, manifest, layers,
+//! secrets, logs.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::image::{EcrImage, ImageRef, OtherImage};
+use crate::model::TaskDefinition;
+
+/// The kind of call, which fixes the service endpoint it can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    EcrApi,
+    EcrDkr,
+    S3Layers,
+    Secretsmanager,
+    Ssm,
+    Logs,
+    Registry,
+}
+
+impl Target {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::EcrApi => "ecr-api",
+            Target::EcrDkr => "ecr-dkr",
+            Target::S3Layers => "s3-layers",
+            Target::Secretsmanager => "secretsmanager",
+            Target::Ssm => "ssm",
+            Target::Logs => "logs",
+            Target::Registry => "registry",
+        }
+    }
+
+    /// The VPC endpoint service suffix (`com.amazonaws.REGION.<suffix>`) that can carry it.
+    pub fn endpoint_suffix(self) -> Option<&'static str> {
+        match self {
+            Target::EcrApi => Some("ecr.api"),
+            Target::EcrDkr => Some("ecr.dkr"),
+            Target::S3Layers => Some("s3"),
+            Target::Secretsmanager => Some("secretsmanager"),
+            Target::Ssm => Some("ssm"),
+            Target::Logs => Some("logs"),
+            Target::Registry => None,
+        }
+    }
+}
+
+/// An IAM action on a resource ARN.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Permission {
+    pub action: String,
+    pub resource: String,
+}
+
+impl Permission {
+    fn new(action: &str, resource: impl Into<String>) -> Self {
+        Permission {
+            action: action.to_string(),
+            resource: resource.into(),
+        }
+    }
+}
+
+/// One call the task must make: where to, and with which permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    pub target: Target,
+    pub host: String,
+    /// The AWS region of the service called (the registry's region for ECR).
+    pub region: String,
+    /// What the execution role must be allowed to do.
+    pub permissions: Vec<Permission>,
+    /// What a VPC endpoint policy on the path must allow (differs from `permissions` only for
+    /// layers, which are S3 `GetObject` calls on ECR's bucket).
+    pub endpoint_permissions: Vec<Permission>,
+    /// ECR images pulled through this call (registry checks).
+    pub ecr_images: Vec<EcrImage>,
+    /// Non-ECR images pulled through this call, with whether credentials are configured.
+    pub other_images: Vec<(OtherImage, bool)>,
+    /// Containers that need the call, for messages.
+    pub needed_by: Vec<String>,
+}
+
+impl Requirement {
+    pub fn uses_execution_role(&self) -> bool {
+        !self.permissions.is_empty()
+    }
+}
+
+/// The S3 bucket ECR serves image layers from.
+pub fn layer_bucket(region: &str) -> String {
+    format!("prod-{region}-starport-layer-bucket")
+}
+
+/// Derives the requirements of `task_definition` for a task in `account`/`region`.
+pub fn derive_requirements(
+    task_definition: &TaskDefinition,
+    account: &str,
+    region: &str,
+) -> Vec<Requirement> {
+    let mut builder = Builder::default();
+    for container in &task_definition.container_definitions {
+        let who = container.name.as_str();
+        match ImageRef::parse(&container.image) {
+            ImageRef::Ecr(image) => builder.ecr(who, image),
+            ImageRef::Other(image) => {
+                let has_credentials = container.repository_credentials.is_some();
+                let host = image.host.clone();
+                let r = builder.entry(Target::Registry, &host, region, who);
+                r.other_images.push((image, has_credentials));
+            }
+        }
+        if let Some(credentials) = &container.repository_credentials {
+            builder.secret(who, &credentials.credentials_parameter, account, region);
+        }
+        for secret in &container.secrets {
+            builder.secret(who, &secret.value_from, account, region);
+        }
+        if let Some(log) = &container.log_configuration {
+            if log.log_driver == "awslogs" {
+                builder.logs(who, &log.options, account, region);
+            }
+        }
+    }
+    builder.finish()
+}
+
+#[derive(Default)]
+struct Builder {
+    by_key: BTreeMap<(Target, String), Requirement>,
+}
+
+impl Builder {
+    fn entry(&mut self, target: Target, host: &str, region: &str, who: &str) -> &mut Requirement {
+        let requirement = self
+            .by_key
+            .entry((target, host.to_string()))
+            .or_insert_with(|| Requirement {
+                target,
+                host: host.to_string(),
+                region: region.to_string(),
+                permissions: Vec::new(),
+                endpoint_permissions: Vec::new(),
+                ecr_images: Vec::new(),
+                other_images: Vec::new(),
+                needed_by: Vec::new(),
+            });
+        if !requirement.needed_by.iter().any(|n| n == who) {
+            requirement.needed_by.push(who.to_string());
+        }
+        requirement
+    }
+
+    fn allow(&mut self, target: Target, host: &str, permission: Permission, endpoint: bool) {
+        let requirement = self
+            .by_key
+            .get_mut(&(target, host.to_string()))
+            .expect("entry created first");
+        if !requirement.permissions.contains(&permission) {
+            requirement.permissions.push(permission.clone());
+        }
+        if endpoint && !requirement.endpoint_permissions.contains(&permission) {
+            requirement.endpoint_permissions.push(permission);
+        }
+    }
+
+    fn ecr(&mut self, who: &str, image: EcrImage) {
+        let region = image.region.clone();
+        let repository = image.repository_arn();
+
+        let api = format!("api.ecr.{region}.amazonaws.com");
+        self.entry(Target::EcrApi, &api, &region, who);
+        self.allow(
+            Target::EcrApi,
+            &api,
+            Permission::new("ecr:GetAuthorizationToken", "*"),
+            true,
+        );
+
+        let dkr = image.host.clone();
+        self.entry(Target::EcrDkr, &dkr, &region, who)
+            .ecr_images
+            .push(image);
+        self.allow(
+            Target::EcrDkr,
+            &dkr,
+            Permission::new("ecr:BatchGetImage", repository.clone()),
+            true,
+        );
+
+        let bucket = layer_bucket(&region);
+        let s3 = format!("{bucket}.s3.{region}.amazonaws.com");
+        self.entry(Target::S3Layers, &s3, &region, who);
+        // The layer URL is issued by ECR (GetDownloadUrlForLayer, checked against the role)
+        // and fetched from S3 (GetObject, checked against any S3 endpoint policy on the path).
+        self.allow(
+            Target::S3Layers,
+            &s3,
+            Permission::new("ecr:GetDownloadUrlForLayer", repository),
+            false,
+        );
+        let requirement = self
+            .by_key
+            .get_mut(&(Target::S3Layers, s3))
+            .expect("entry created above");
+        let object = Permission::new("s3:GetObject", format!("arn:aws:s3:::{bucket}/*"));
+        if !requirement.endpoint_permissions.contains(&object) {
+            requirement.endpoint_permissions.push(object);
+        }
+    }
+
+    /// A `valueFrom` / `credentialsParameter`: a Secrets Manager ARN, an SSM parameter ARN, or
+    /// an SSM parameter name in the task's region.
+    fn secret(&mut self, who: &str, value_from: &str, account: &str, region: &str) {
+        let arn_parts: Vec<&str> = value_from.splitn(7, ':').collect();
+        let (target, service_region, resource, action) = if value_from.starts_with("arn:") {
+            let service = arn_parts.get(2).copied().unwrap_or_default();
+            let arn_region = arn_parts.get(3).copied().unwrap_or(region).to_string();
+            match service {
+                "secretsmanager" => (
+                    Target::Secretsmanager,
+                    arn_region,
+                    secret_arn_without_key(value_from),
+                    "secretsmanager:GetSecretValue",
+                ),
+                _ => (
+                    Target::Ssm,
+                    arn_region,
+                    value_from.to_string(),
+                    "ssm:GetParameters",
+                ),
+            }
+        } else {
+            let name = value_from.trim_start_matches('/');
+            (
+                Target::Ssm,
+                region.to_string(),
+                format!("arn:aws:ssm:{region}:{account}:parameter/{name}"),
+                "ssm:GetParameters",
+            )
+        };
+        let host = match target {
+            Target::Secretsmanager => format!("secretsmanager.{service_region}.amazonaws.com"),
+            _ => format!("ssm.{service_region}.amazonaws.com"),
+        };
+        self.entry(target, &host, &service_region, who);
+        self.allow(target, &host, Permission::new(action, resource), true);
+    }
+
+    fn logs(
+        &mut self,
+        who: &str,
+        options: &BTreeMap<String, String>,
+        account: &str,
+        region: &str,
+    ) {
+        let log_region = options
+            .get("awslogs-region")
+            .cloned()
+            .unwrap_or_else(|| region.to_string());
+        let group = options
+            .get("awslogs-group")
+            .cloned()
+            .unwrap_or_else(|| "*".to_string());
+        let host = format!("logs.{log_region}.amazonaws.com");
+        let group_arn = format!("arn:aws:logs:{log_region}:{account}:log-group:{group}");
+        self.entry(Target::Logs, &host, &log_region, who);
+        self.allow(
+            Target::Logs,
+            &host,
+            Permission::new("logs:CreateLogStream", format!("{group_arn}:*")),
+            true,
+        );
+        self.allow(
+            Target::Logs,
+            &host,
+            Permission::new("logs:PutLogEvents", format!("{group_arn}:log-stream:*")),
+            true,
+        );
+        if options.get("awslogs-create-group").map(String::as_str) == Some("true") {
+            self.allow(
+                Target::Logs,
+                &host,
+                Permission::new("logs:CreateLogGroup", format!("{group_arn}:*")),
+                true,
+            );
+        }
+    }
+
+    fn finish(self) -> Vec<Requirement> {
+        self.by_key.into_values().collect()
+    }
+}
+
+/// `arn:aws:secretsmanager:R:A:secret:NAME:json-key:stage:version` names a key inside the
+/// secret; the IAM resource is the secret itself.
+fn secret_arn_without_key(value_from: &str) -> String {
+    value_from.splitn(8, ':').take(7).collect::<Vec<_>>().join(":")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ContainerDefinition, LogConfiguration, RepositoryCredentials, Secret};
+
+    fn task(containers: Vec<ContainerDefinition>) -> TaskDefinition {
+        TaskDefinition {
+            arn: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1".into(),
+            family: None,
+            network_mode: Some("awsvpc".into()),
+            requires_compatibilities: vec!["FARGATE".into()],
+            execution_role_arn: None,
+            task_role_arn: None,
+            container_definitions: containers,
+        }
+    }
+
+    fn container(image: &str) -> ContainerDefinition {
+        ContainerDefinition {
+            name: "app".into(),
+            image: image.into(),
+            repository_credentials: None,
+            secrets: vec![],
+            log_configuration: None,
+        }
+    }
+
+    #[test]
+    fn ecr_image_needs_auth_manifest_and_layers() {
+        let t = task(vec![container(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1",
+        )]);
+        let r = derive_requirements(&t, "123456789012", "us-east-1");
+        let targets: Vec<_> = r.iter().map(|r| (r.target, r.host.as_str())).collect();
+        assert_eq!(
+            targets,
+            vec![
+                (Target::EcrApi, "api.ecr.us-east-1.amazonaws.com"),
+                (Target::EcrDkr, "123456789012.dkr.ecr.us-east-1.amazonaws.com"),
+                (
+                    Target::S3Layers,
+                    "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
+                ),
+            ]
+        );
+        assert_eq!(r[2].endpoint_permissions[0].action, "s3:GetObject");
+    }
+
+    #[test]
+    fn secrets_logs_and_credentials() {
+        let mut c = container("ghcr.io/acme/web:1");
+        c.repository_credentials = Some(RepositoryCredentials {
+            credentials_parameter: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ghcr-AbC"
+                .into(),
+        });
+        c.secrets = vec![
+            Secret {
+                name: "A".into(),
+                value_from: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-XyZ:password::"
+                    .into(),
+            },
+            Secret {
+                name: "B".into(),
+                value_from: "/prod/web/token".into(),
+            },
+        ];
+        c.log_configuration = Some(LogConfiguration {
+            log_driver: "awslogs".into(),
+            options: [
+                ("awslogs-group".to_string(), "/ecs/web".to_string()),
+                ("awslogs-create-group".to_string(), "true".to_string()),
+            ]
+            .into(),
+        });
+        let r = derive_requirements(&task(vec![c]), "123456789012", "us-east-1");
+        let sm = r.iter().find(|r| r.target == Target::Secretsmanager).unwrap();
+        assert_eq!(
+            sm.permissions[1].resource,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-XyZ"
+        );
+        let ssm = r.iter().find(|r| r.target == Target::Ssm).unwrap();
+        assert_eq!(
+            ssm.permissions[0].resource,
+            "arn:aws:ssm:us-east-1:123456789012:parameter/prod/web/token"
+        );
+        let logs = r.iter().find(|r| r.target == Target::Logs).unwrap();
+        assert_eq!(logs.permissions.len(), 3);
+        let registry = r.iter().find(|r| r.target == Target::Registry).unwrap();
+        assert_eq!(registry.host, "ghcr.io");
+        assert!(registry.other_images[0].1);
+    }
+}

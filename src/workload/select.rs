@@ -1,0 +1,167 @@
+//! Choosing the workloads to audit from a snapshot (`--cluster`, `--service`).
+
+use crate::model::{AwsVpcConfiguration, LaunchType, Service, Snapshot, TaskDefinition};
+
+/// How the task's image gets pulled, which decides whose network path and permissions count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Launch {
+    /// Fargate: the task ENI pulls. `platform_version` as configured (`LATEST` when unset).
+    Fargate { platform_version: String },
+    /// EC2 or external instances: the container agent on the instance pulls.
+    Instance { why: String },
+}
+
+/// One thing to audit: a task definition and where its tasks are placed.
+#[derive(Debug, Clone)]
+pub struct Workload<'a> {
+    pub cluster: String,
+    pub service: Option<String>,
+    pub task_definition_arn: String,
+    /// `None`: the task definition was not collected.
+    pub task_definition: Option<&'a TaskDefinition>,
+    pub launch: Launch,
+    pub placement: Option<&'a AwsVpcConfiguration>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SelectError {
+    #[error("the snapshot has no ECS clusters (`clusters` was not collected)")]
+    NoClusters,
+    #[error("cluster `{wanted}` is not in the snapshot (clusters: {known})")]
+    UnknownCluster { wanted: String, known: String },
+    #[error("service `{wanted}` is not in cluster `{cluster}` (services: {known})")]
+    UnknownService {
+        wanted: String,
+        cluster: String,
+        known: String,
+    },
+    #[error("the services of cluster `{0}` were not collected")]
+    ServicesNotCollected(String),
+    #[error("--service needs --cluster when the snapshot has more than one cluster")]
+    ServiceWithoutCluster,
+}
+
+pub fn select_workloads<'a>(
+    snapshot: &'a Snapshot,
+    cluster: Option<&str>,
+    services: &[String],
+) -> Result<Vec<Workload<'a>>, SelectError> {
+    let clusters = snapshot.clusters.as_ref().ok_or(SelectError::NoClusters)?;
+    let chosen: Vec<_> = match cluster {
+        Some(wanted) => {
+            let found = clusters
+                .iter()
+                .find(|c| c.name == wanted || c.arn == wanted)
+                .ok_or_else(|| SelectError::UnknownCluster {
+                    wanted: wanted.to_string(),
+                    known: list(clusters.iter().map(|c| c.name.as_str())),
+                })?;
+            vec![found]
+        }
+        None if !services.is_empty() && clusters.len() > 1 => {
+            return Err(SelectError::ServiceWithoutCluster)
+        }
+        None => clusters.iter().collect(),
+    };
+
+    let mut workloads = Vec::new();
+    for cluster in chosen {
+        let Some(cluster_services) = &cluster.services else {
+            return Err(SelectError::ServicesNotCollected(cluster.name.clone()));
+        };
+        let picked: Vec<&Service> = if services.is_empty() {
+            cluster_services.iter().collect()
+        } else {
+            services
+                .iter()
+                .map(|wanted| {
+                    cluster_services
+                        .iter()
+                        .find(|s| &s.name == wanted || &s.arn == wanted)
+                        .ok_or_else(|| SelectError::UnknownService {
+                            wanted: wanted.clone(),
+                            cluster: cluster.name.clone(),
+                            known: list(cluster_services.iter().map(|s| s.name.as_str())),
+                        })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        for service in picked {
+            workloads.push(workload_of(snapshot, &cluster.name, service));
+        }
+    }
+    Ok(workloads)
+}
+
+fn workload_of<'a>(snapshot: &'a Snapshot, cluster: &str, service: &'a Service) -> Workload<'a> {
+    let task_definition = snapshot
+        .task_definitions
+        .iter()
+        .flatten()
+        .find(|t| t.arn == service.task_definition);
+    Workload {
+        cluster: cluster.to_string(),
+        service: Some(service.name.clone()),
+        task_definition_arn: service.task_definition.clone(),
+        task_definition,
+        launch: launch_of(service, task_definition),
+        placement: service.network_configuration.as_ref(),
+    }
+}
+
+/// The launch type, else the capacity-provider strategy, else what the task definition is
+/// compatible with.
+fn launch_of(service: &Service, task_definition: Option<&TaskDefinition>) -> Launch {
+    let fargate = || Launch::Fargate {
+        platform_version: service
+            .platform_version
+            .clone()
+            .unwrap_or_else(|| "LATEST".to_string()),
+    };
+    match service.launch_type {
+        Some(LaunchType::Fargate) => return fargate(),
+        Some(LaunchType::Ec2) => {
+            return Launch::Instance {
+                why: "launch type EC2".into(),
+            }
+        }
+        Some(LaunchType::External) => {
+            return Launch::Instance {
+                why: "launch type EXTERNAL".into(),
+            }
+        }
+        None => {}
+    }
+    if !service.capacity_provider_strategy.is_empty() {
+        let instance_provider = service
+            .capacity_provider_strategy
+            .iter()
+            .find(|p| !p.capacity_provider.starts_with("FARGATE"));
+        return match instance_provider {
+            Some(p) => Launch::Instance {
+                why: format!("capacity provider `{}`", p.capacity_provider),
+            },
+            None => fargate(),
+        };
+    }
+    let fargate_only = task_definition.is_some_and(|t| {
+        !t.requires_compatibilities.is_empty()
+            && t.requires_compatibilities.iter().all(|c| c == "FARGATE")
+    });
+    if fargate_only {
+        fargate()
+    } else {
+        Launch::Instance {
+            why: "no launch type or capacity provider (the cluster default applies)".into(),
+        }
+    }
+}
+
+fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<_> = names.collect();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
