@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::execution_role::{execution_role, permission_blockers, RoleState};
-use super::registry::{ecr_image_blockers, registry_auth_blocker};
+use super::registry::{ecr_image_blockers, ecr_layer_blockers, registry_auth_blocker};
 use crate::blocker::{Blocker, Status};
 use crate::codes::Code;
 use crate::graph::{evaluate_requirement, Hop, NetworkIndex, Placement, Via};
@@ -201,9 +201,11 @@ fn audit_requirement(
     if requirement.uses_execution_role() {
         blockers.extend(permission_blockers(role, &requirement.permissions));
     }
-    if requirement.target == Target::EcrDkr {
-        for image in &requirement.ecr_images {
-            blockers.extend(ecr_image_blockers(snapshot, image, caller));
+    for image in &requirement.ecr_images {
+        match requirement.target {
+            Target::EcrDkr => blockers.extend(ecr_image_blockers(snapshot, image, caller)),
+            Target::S3Layers => blockers.extend(ecr_layer_blockers(snapshot, image, caller)),
+            _ => {}
         }
     }
     if requirement.target == Target::Registry {

@@ -9,6 +9,8 @@ use crate::workload::{EcrImage, ImageReference, OtherImage};
 
 const PULL_ACTIONS: [&str; 2] = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
 
+/// Manifest checks (`ecr-dkr`): the repository and image exist, and the repository policy
+/// lets the role call `ecr:BatchGetImage`.
 pub fn ecr_image_blockers(snapshot: &Snapshot, image: &EcrImage, caller: &Caller) -> Vec<Blocker> {
     let arn = image.repository_arn();
     let Some(repositories) = &snapshot.ecr_repositories else {
@@ -39,8 +41,21 @@ pub fn ecr_image_blockers(snapshot: &Snapshot, image: &EcrImage, caller: &Caller
     if let Some(blocker) = image_blocker(repository, image, &arn) {
         blockers.push(blocker);
     }
-    blockers.extend(repository_policy_blockers(repository, image, &arn, caller));
+    blockers.extend(repository_policy_blockers(repository, image, &arn, caller, "ecr:BatchGetImage"));
     blockers
+}
+
+/// Layer checks (`s3-layers`): the repository policy lets the role call
+/// `ecr:GetDownloadUrlForLayer`. Existence is reported once, on the manifest.
+pub fn ecr_layer_blockers(snapshot: &Snapshot, image: &EcrImage, caller: &Caller) -> Vec<Blocker> {
+    let arn = image.repository_arn();
+    snapshot
+        .ecr_repositories
+        .iter()
+        .flatten()
+        .find(|r| r.registry_id == image.account && r.region == image.region && r.name == image.repository)
+        .map(|repository| repository_policy_blockers(repository, image, &arn, caller, "ecr:GetDownloadUrlForLayer"))
+        .unwrap_or_default()
 }
 
 fn not_collected(resource: &str, why: &str) -> Blocker {
@@ -77,7 +92,7 @@ fn image_blocker(repository: &Repository, image: &EcrImage, arn: &str) -> Option
 
 /// Another account's repository must allow the pull in its policy; any repository's policy
 /// may deny it.
-fn repository_policy_blockers(repository: &Repository, image: &EcrImage, arn: &str, caller: &Caller) -> Vec<Blocker> {
+fn repository_policy_blockers(repository: &Repository, image: &EcrImage, arn: &str, caller: &Caller, action: &str) -> Vec<Blocker> {
     let cross_account = repository.registry_id != caller.account;
     let principal = caller.arn.clone().unwrap_or_else(|| format!("arn:aws:iam::{}:root", caller.account));
     let fix = format!(
@@ -101,41 +116,34 @@ fn repository_policy_blockers(repository: &Repository, image: &EcrImage, arn: &s
     };
     let name = format!("repository policy of {}", repository.name);
     let policies = [NamedPolicy { name: &name, document }];
-    let mut blockers = Vec::new();
-    for action in PULL_ACTIONS {
-        let request = Request { action, resource: arn, caller: Some(caller) };
-        let blocker = match evaluate(&policies, &request) {
-            Decision::Allowed => None,
-            Decision::ImplicitlyDenied if !cross_account => None,
-            Decision::ImplicitlyDenied => Some(Blocker::new(
-                Code::RepositoryPolicyDenies,
-                arn,
-                format!("the policy of repository {arn} (account {}) does not allow {action} to {principal}", repository.registry_id),
-                fix.clone(),
-            )),
-            Decision::ExplicitlyDenied { sid, .. } => Some(Blocker::new(
-                Code::RepositoryPolicyDenies,
-                arn,
-                format!(
-                    "the policy of repository {arn} explicitly denies {action} to {principal}{}",
-                    sid.map_or(String::new(), |s| format!(" (statement `{s}`)"))
-                ),
-                format!("Remove or narrow the Deny statement in the policy of {} ({}).", repository.name, image.image),
-            )),
-            Decision::Unknown { reason } => Some(Blocker::new(
-                Code::ConditionUnknown,
-                arn,
-                format!("{name} for {action}: {reason}"),
-                "Check that the condition holds for the task's pulls.",
-            )),
-        };
-        if let Some(blocker) = blocker {
-            if !blockers.iter().any(|b: &Blocker| b.code == blocker.code) {
-                blockers.push(blocker);
-            }
-        }
-    }
-    blockers
+    let request = Request { action, resource: arn, caller: Some(caller) };
+    let blocker = match evaluate(&policies, &request) {
+        Decision::Allowed => None,
+        // Same account: the identity policy alone can grant it.
+        Decision::ImplicitlyDenied if !cross_account => None,
+        Decision::ImplicitlyDenied => Some(Blocker::new(
+            Code::RepositoryPolicyDenies,
+            arn,
+            format!("the policy of repository {arn} (account {}) does not allow {action} to {principal}", repository.registry_id),
+            fix,
+        )),
+        Decision::ExplicitlyDenied { sid, .. } => Some(Blocker::new(
+            Code::RepositoryPolicyDenies,
+            arn,
+            format!(
+                "the policy of repository {arn} explicitly denies {action} to {principal}{}",
+                sid.map_or(String::new(), |s| format!(" (statement `{s}`)"))
+            ),
+            format!("Remove or narrow the Deny statement in the policy of {} ({}).", repository.name, image.image),
+        )),
+        Decision::Unknown { reason } => Some(Blocker::new(
+            Code::ConditionUnknown,
+            arn,
+            format!("{name} for {action}: {reason}"),
+            "Check that the condition holds for the task's pulls.",
+        )),
+    };
+    blocker.into_iter().collect()
 }
 
 /// A private registry needs `repositoryCredentials`; public ones serve public images without.

@@ -31,42 +31,36 @@ pub fn task_egress(placement: &Placement<'_, '_>, peer: &Peer, peer_label: &str)
             "Collect the workload's security groups.",
         )];
     }
-    let mut blockers = Vec::new();
-    for cidr in &peer.cidrs {
-        let outcome = security_groups_allow(
-            placement.index,
-            &placement.security_groups,
-            |g| &g.egress,
-            443,
-            peer,
-            *cidr,
-        );
-        let target = egress_target(peer, *cidr);
-        match outcome {
-            SgOutcome::Allowed => continue,
-            SgOutcome::PartlyAllowed => blockers.push(Blocker::new(
-                Code::RangePartiallyAllowed,
-                placement.first_group(),
-                format!(
-                    "security groups {} allow TCP 443 to only part of {peer_label} ({cidr})",
-                    placement.group_list()
-                ),
-                format!("Add an egress rule to {} allowing TCP 443 to {target}.", placement.first_group()),
-            )),
-            SgOutcome::Denied => blockers.push(Blocker::new(
-                Code::SgEgressBlocked,
-                placement.first_group(),
-                format!(
-                    "no egress rule of security groups {} allows TCP 443 to {peer_label} ({cidr})",
-                    placement.group_list()
-                ),
-                format!("Add an egress rule to {} allowing TCP 443 to {target}.", placement.first_group()),
-            )),
-        }
-        // One finding per peer is enough: the fix names the whole peer.
-        break;
+    let outcomes: Vec<(Ipv4Net, SgOutcome)> = peer
+        .cidrs
+        .iter()
+        .map(|cidr| {
+            let outcome = security_groups_allow(placement.index, &placement.security_groups, |g| &g.egress, 443, peer, *cidr);
+            (*cidr, outcome)
+        })
+        .collect();
+    let Some((cidr, _)) = outcomes.iter().find(|(_, o)| *o != SgOutcome::Allowed) else {
+        return Vec::new();
+    };
+    let fix = format!("Add an egress rule to {} allowing TCP 443 to {}.", placement.first_group(), egress_target(peer, *cidr));
+    // Denied for every address: certainly blocked. Allowed for some: depends on the address
+    // the name resolves to.
+    let all_denied = outcomes.iter().all(|(_, o)| *o == SgOutcome::Denied);
+    if all_denied {
+        vec![Blocker::new(
+            Code::SgEgressBlocked,
+            placement.first_group(),
+            format!("no egress rule of security groups {} allows TCP 443 to {peer_label} ({cidr})", placement.group_list()),
+            fix,
+        )]
+    } else {
+        vec![Blocker::new(
+            Code::RangePartiallyAllowed,
+            placement.first_group(),
+            format!("security groups {} allow TCP 443 to only part of {peer_label} (not all of {cidr})", placement.group_list()),
+            fix,
+        )]
     }
-    blockers
 }
 
 /// What an egress rule should name: the endpoint's group, the prefix list, or the CIDR.
@@ -97,25 +91,21 @@ pub struct Flow<'s> {
 }
 
 /// Evaluates flows through `subnet`'s ACL; one blocker per failing flow.
-pub fn acl_flows(
-    placement: &Placement<'_, '_>,
-    subnet: &Subnet,
-    flows: &[Flow<'_>],
-) -> (Option<String>, Vec<Blocker>) {
-    let acl = match placement.index.acl_of(subnet) {
-        Ok(acl) => acl,
-        Err(gap) => {
-            return (
-                None,
-                vec![not_collected(&subnet.id, &gap, "its network ACL")],
-            )
-        }
-    };
-    let blockers = flows
-        .iter()
-        .filter_map(|flow| acl_blocker(acl, subnet, flow))
-        .collect();
-    (Some(acl.id.to_string()), blockers)
+pub fn acl_flows(placement: &Placement<'_, '_>, subnet: &Subnet, flows: &[Flow<'_>]) -> (Option<String>, Vec<Blocker>) {
+    match acl_verdicts(placement, subnet, flows) {
+        Ok((acl, verdicts)) => (Some(acl), verdicts.into_iter().flatten().collect()),
+        Err(blocker) => (None, vec![blocker]),
+    }
+}
+
+/// Each flow's blocker (None: it passes), in the order of `flows`.
+fn acl_verdicts(placement: &Placement<'_, '_>, subnet: &Subnet, flows: &[Flow<'_>]) -> Result<(String, Vec<Option<Blocker>>), Blocker> {
+    let acl = placement
+        .index
+        .acl_of(subnet)
+        .map_err(|gap| not_collected(&subnet.id, &gap, "its network ACL"))?;
+    let verdicts = flows.iter().map(|flow| acl_blocker(acl, subnet, flow)).collect();
+    Ok((acl.id.to_string(), verdicts))
 }
 
 fn acl_blocker(acl: &IndexedAcl<'_>, subnet: &Subnet, flow: &Flow<'_>) -> Option<Blocker> {
@@ -179,18 +169,34 @@ fn acl_blocker(acl: &IndexedAcl<'_>, subnet: &Subnet, flow: &Flow<'_>) -> Option
 
 /// The task subnet's ACL: requests out on 443, responses back on the task's ephemeral ports.
 pub fn task_acl(placement: &Placement<'_, '_>, cidrs: &[Ipv4Net], what: &str) -> (Option<String>, Vec<Blocker>) {
-    let mut flows = Vec::new();
-    for cidr in cidrs {
-        // Traffic within one subnet never crosses its ACL.
-        if placement.subnet.cidr_block.contains(cidr) {
-            continue;
+    // Traffic within one subnet never crosses its ACL.
+    let remote: Vec<Ipv4Net> = cidrs.iter().copied().filter(|c| !placement.subnet.cidr_block.contains(c)).collect();
+    let flows: Vec<Flow<'_>> = remote
+        .iter()
+        .flat_map(|cidr| {
+            [
+                Flow { direction: Direction::Outbound, ports: HTTPS, cidr: *cidr, what },
+                Flow { direction: Direction::Inbound, ports: TASK_EPHEMERAL, cidr: *cidr, what },
+            ]
+        })
+        .collect();
+    let (acl, verdicts) = match acl_verdicts(placement, placement.subnet, &flows) {
+        Ok(found) => found,
+        Err(blocker) => return (None, vec![blocker]),
+    };
+    // A range passes when both its flows pass. When some of the peer's ranges pass and others
+    // do not, the outcome depends on the address the name resolves to.
+    let passing = verdicts.chunks(2).filter(|pair| pair.iter().all(Option::is_none)).count();
+    let mut blockers: Vec<Blocker> = verdicts.into_iter().flatten().collect();
+    if passing > 0 {
+        for blocker in blockers.iter_mut().filter(|b| b.blocks()) {
+            blocker.message = format!("{} (other addresses of the destination pass)", blocker.message);
+            blocker.code = Code::RangePartiallyAllowed;
+            blocker.effect = Code::RangePartiallyAllowed.default_effect();
         }
-        flows.push(Flow { direction: Direction::Outbound, ports: HTTPS, cidr: *cidr, what });
-        flows.push(Flow { direction: Direction::Inbound, ports: TASK_EPHEMERAL, cidr: *cidr, what });
     }
-    let (acl, mut blockers) = acl_flows(placement, placement.subnet, &flows);
     dedupe_by_code(&mut blockers);
-    (acl, blockers)
+    (Some(acl), blockers)
 }
 
 /// Several CIDRs of one peer fail the same way: keep the first of each code.

@@ -301,6 +301,19 @@ impl<'a> NetworkIndex<'a> {
         nats
     }
 
+    /// The internet gateway attached to a VPC, for fixes.
+    pub fn internet_gateway_of(&self, vpc_id: &str) -> Option<&'a InternetGateway> {
+        let mut attached: Vec<_> = self
+            .internet_gateways
+            .iter()
+            .flat_map(|m| m.values())
+            .filter(|g| g.attached_vpc_ids.iter().any(|v| v == vpc_id))
+            .copied()
+            .collect();
+        attached.sort_by(|a, b| a.id.cmp(&b.id));
+        attached.first().copied()
+    }
+
     /// The VPC's default security group (used when a service names none).
     pub fn default_security_group(&self, vpc_id: &str) -> Option<&'a SecurityGroup> {
         self.snapshot

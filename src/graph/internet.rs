@@ -10,7 +10,7 @@ use super::placement::Placement;
 use super::rules::{Peer, HTTPS, NAT_EPHEMERAL, TASK_EPHEMERAL};
 use crate::blocker::Blocker;
 use crate::codes::Code;
-use crate::model::{NatConnectivity, NatState, Route, RouteState, RouteTargetKind, Subnet};
+use crate::model::{NatConnectivity, NatGateway, NatState, Route, RouteState, RouteTargetKind, Subnet};
 use crate::workload::{Requirement, Target};
 
 /// The whole IPv4 internet: registry and AWS public IPs are not fixed.
@@ -109,7 +109,7 @@ fn follow_route(
     };
     let target_id = route.target.id.clone().unwrap_or_default();
     if route.state == RouteState::Blackhole {
-        candidate.step(table_hop, vec![blackhole(table_id, route, "the target no longer exists")]);
+        candidate.step(table_hop, vec![blackhole(placement, table_id, route, "the target no longer exists")]);
         return;
     }
     candidate.step(table_hop, Vec::new());
@@ -180,19 +180,22 @@ fn leaves_vpc(candidate: &mut Candidate, via: Via, kind: HopKind, id: &str, tabl
     );
 }
 
-fn blackhole(table_id: &str, route: &Route, why: &str) -> Blocker {
+fn blackhole(placement: &Placement<'_, '_>, table_id: &str, route: &Route, why: &str) -> Blocker {
     let target = route.target.id.as_deref().unwrap_or("?");
     let destination = route
         .destination_cidr
         .map(|c| c.to_string())
         .or_else(|| route.destination_prefix_list_id.clone())
         .unwrap_or_default();
+    let nat = usable_nat(placement)
+        .map(|n| n.id.clone())
+        .unwrap_or_else(|| "<a new NAT gateway in a public subnet>".to_string());
     Blocker::new(
         Code::RouteBlackhole,
         table_id,
         format!("route {destination} → {target} in {table_id} is a blackhole: {why}"),
         format!(
-            "aws ec2 replace-route --route-table-id {table_id} --destination-cidr-block {destination} --nat-gateway-id <an available NAT gateway in a public subnet>"
+            "Point the route at a working target: aws ec2 replace-route --route-table-id {table_id} --destination-cidr-block {destination} --nat-gateway-id {nat}"
         ),
     )
 }
@@ -221,8 +224,8 @@ fn internet_gateway_step(
 ) {
     let blockers = match placement.index.internet_gateway(igw_id) {
         Ok(igw) if igw.attached_vpc_ids.iter().any(|v| v == &placement.vpc.id) => Vec::new(),
-        Ok(_) => vec![blackhole(table_id, route, &format!("internet gateway {igw_id} is not attached to {}", placement.vpc.id))],
-        Err(gap @ Gap::Missing { .. }) => vec![blackhole(table_id, route, &gap.to_string())],
+        Ok(_) => vec![blackhole(placement, table_id, route, &format!("internet gateway {igw_id} is not attached to {}", placement.vpc.id))],
+        Err(gap @ Gap::Missing { .. }) => vec![blackhole(placement, table_id, route, &gap.to_string())],
         Err(gap) => vec![not_collected(igw_id, &gap, "the internet gateway")],
     };
     candidate.step(Hop::new(HopKind::InternetGateway, igw_id), blockers);
@@ -240,7 +243,7 @@ fn nat_steps(
     let nat = match placement.index.nat_gateway(nat_id) {
         Ok(nat) => nat,
         Err(gap @ Gap::Missing { .. }) => {
-            candidate.step(nat_hop, vec![blackhole(table_id, route, &gap.to_string())]);
+            candidate.step(nat_hop, vec![blackhole(placement, table_id, route, &gap.to_string())]);
             return;
         }
         Err(gap) => {
@@ -325,6 +328,10 @@ fn nat_internet_route(
         }
     };
     let table_id = table.table.id.as_str();
+    let igw_hint = placement
+        .index
+        .internet_gateway_of(&placement.vpc.id)
+        .map_or_else(|| "<an internet gateway attached to the VPC>".to_string(), |g| g.id.clone());
     let igw = table
         .route_for(destination)
         .filter(|r| r.state == RouteState::Active && r.target.kind == RouteTargetKind::InternetGateway)
@@ -350,7 +357,8 @@ fn nat_internet_route(
                     nat_subnet.id
                 ),
                 format!(
-                    "Add 0.0.0.0/0 → the VPC's internet gateway to {table_id} (aws ec2 create-route --route-table-id {table_id} --destination-cidr-block 0.0.0.0/0 --gateway-id <igw>), or recreate the NAT gateway in a public subnet."
+                    "Add 0.0.0.0/0 → {igw_hint} to {table_id} (aws ec2 create-route --route-table-id {table_id} --destination-cidr-block 0.0.0.0/0 --gateway-id {igw_hint}) if subnet {} is meant to be public; otherwise recreate the NAT gateway in a public subnet and point the tasks' route table at it.",
+                    nat_subnet.id
                 ),
             )],
         ),
@@ -360,12 +368,7 @@ fn nat_internet_route(
 /// NO_ROUTE, with every way to fix it that fits the requirement: a NAT route, and the VPC
 /// endpoint that would carry the call privately.
 pub fn no_route(placement: &Placement<'_, '_>, requirement: &Requirement, table_id: &str, cidr: Ipv4Net) -> Blocker {
-    let healthy_nat = placement
-        .index
-        .nat_gateways_in(&placement.vpc.id)
-        .into_iter()
-        .find(|n| n.state == NatState::Available && n.connectivity_type == NatConnectivity::Public);
-    let nat = match healthy_nat {
+    let nat = match usable_nat(placement) {
         Some(nat) => format!(
             "add a route 0.0.0.0/0 → {} to {table_id} (aws ec2 create-route --route-table-id {table_id} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {})",
             nat.id, nat.id
@@ -402,4 +405,21 @@ pub fn no_route(placement: &Placement<'_, '_>, requirement: &Requirement, table_
         ),
         fix,
     )
+}
+
+/// An available public NAT gateway of the VPC whose own subnet reaches the internet, to name
+/// in fixes.
+fn usable_nat<'a>(placement: &Placement<'_, 'a>) -> Option<&'a NatGateway> {
+    let index = placement.index;
+    index.nat_gateways_in(&placement.vpc.id).into_iter().find(|n| {
+        n.state == NatState::Available
+            && n.connectivity_type == NatConnectivity::Public
+            && index
+                .subnet(&n.subnet_id)
+                .and_then(|s| index.route_table_of(s))
+                .is_ok_and(|t| {
+                    t.route_for(internet())
+                        .is_some_and(|r| r.target.kind == RouteTargetKind::InternetGateway && r.state == RouteState::Active)
+                })
+    })
 }

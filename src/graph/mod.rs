@@ -36,9 +36,17 @@ pub struct PathVerdict {
     pub blockers: Vec<Blocker>,
 }
 
+/// An edge: entering a hop, with what stops the call there.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub blockers: Vec<Blocker>,
+    /// Set on the last edge of paths that do not use a VPC endpoint (a tie-breaker).
+    pub detour: bool,
+}
+
 /// All candidate paths of one requirement, as a graph from the task's subnet to the host.
 pub struct PathGraph {
-    pub graph: DiGraph<Hop, Vec<Blocker>>,
+    pub graph: DiGraph<Hop, Edge>,
     pub source: NodeIndex,
     pub sink: NodeIndex,
     /// The via of each candidate, keyed by the candidate's first node after the source.
@@ -64,22 +72,27 @@ impl PathGraph {
                 let node = graph.add_node(step.hop);
                 let mut blockers = std::mem::take(&mut pending);
                 blockers.extend(step.blockers);
-                graph.add_edge(previous, node, blockers);
+                graph.add_edge(previous, node, Edge { blockers, detour: false });
                 first.get_or_insert(node);
                 previous = node;
             }
-            graph.add_edge(previous, sink, pending);
+            // Between equally blocked paths prefer an endpoint: the user built it to be used,
+            // and fixing it (a DNS flag, an association) is smaller than a new egress path.
+            let detour = !matches!(candidate.via, Some(Via::InterfaceEndpoint | Via::GatewayEndpoint));
+            graph.add_edge(previous, sink, Edge { blockers: pending, detour });
             vias.push((first.unwrap_or(sink), candidate.via));
         }
         PathGraph { graph, source, sink, vias }
     }
 
-    /// Blockers dominate, then unknowns; a path with none costs nothing.
-    fn cost(blockers: &[Blocker]) -> u64 {
-        blockers
+    /// Blockers dominate, then unknowns, then the endpoint preference.
+    fn cost(edge: &Edge) -> u64 {
+        let blockers: u64 = edge
+            .blockers
             .iter()
             .map(|b| if b.blocks() { 1_000_000 } else { 1_000 })
-            .sum()
+            .sum();
+        blockers + u64::from(edge.detour)
     }
 
     fn best(&self) -> PathVerdict {
@@ -96,7 +109,7 @@ impl PathGraph {
         let mut blockers = Vec::new();
         for pair in nodes.windows(2) {
             if let Some(edge) = self.graph.find_edge(pair[0], pair[1]) {
-                for b in &self.graph[edge] {
+                for b in &self.graph[edge].blockers {
                     if !blockers.contains(b) {
                         blockers.push(b.clone());
                     }

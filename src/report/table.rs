@@ -4,6 +4,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentA
 
 use crate::blocker::Status;
 use crate::checks::{WorkloadResult, WorkloadStatus};
+use crate::graph::Via;
 
 /// Whether to colour the output: only for a terminal, and never with `NO_COLOR` set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,11 +39,11 @@ pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Option<u1
             Colour::Never => table.force_no_tty(),
         };
         table.set_header(["target", "host", "status", "via", "blocker", "resource", "fix"]);
+        // Fixes are long: the table points at numbered notes printed under it, one per
+        // distinct problem, so the rows stay one line each.
+        let mut notes: Vec<(&str, &str)> = Vec::new();
         for requirement in &result.requirements {
-            let via = requirement
-                .via
-                .map(|v| serde_json::to_value(v).ok().and_then(|s| s.as_str().map(str::to_string)).unwrap_or_default())
-                .unwrap_or_else(|| "-".into());
+            let via = requirement.via.map_or("-", via_name);
             let status_cell = status_cell(requirement.status, colour);
             if requirement.blockers.is_empty() {
                 table.add_row(vec![
@@ -58,19 +59,31 @@ pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Option<u1
             }
             for (i, blocker) in requirement.blockers.iter().enumerate() {
                 let first = i == 0;
+                let note = (blocker.message.as_str(), blocker.fix.as_str());
+                let number = match notes.iter().position(|n| *n == note) {
+                    Some(at) => at + 1,
+                    None => {
+                        notes.push(note);
+                        notes.len()
+                    }
+                };
                 table.add_row(vec![
                     Cell::new(if first { requirement.requirement.target.as_str() } else { "" }),
                     Cell::new(if first { requirement.requirement.host.as_str() } else { "" }),
                     if first { status_cell.clone() } else { Cell::new("") },
-                    Cell::new(if first { via.as_str() } else { "" }),
+                    Cell::new(if first { via } else { "" }),
                     Cell::new(blocker.code.as_str()),
                     Cell::new(&blocker.resource_id),
-                    Cell::new(&blocker.fix),
+                    Cell::new(format!("[{number}]")),
                 ]);
             }
         }
         out.push_str(&table.to_string());
-        out.push_str("\n\n");
+        out.push('\n');
+        for (number, (message, fix)) in notes.iter().enumerate() {
+            out.push_str(&format!("[{}] {message}\n    fix: {fix}\n", number + 1));
+        }
+        out.push('\n');
     }
     out.push_str(&summary(results));
     out.push('\n');
@@ -90,6 +103,18 @@ fn summary(results: &[WorkloadResult]) -> String {
         findings,
         if findings == 1 { "" } else { "s" }
     )
+}
+
+fn via_name(via: Via) -> &'static str {
+    match via {
+        Via::Igw => "igw",
+        Via::Nat => "nat",
+        Via::InterfaceEndpoint => "interface-endpoint",
+        Via::GatewayEndpoint => "gateway-endpoint",
+        Via::TransitGateway => "transit-gateway",
+        Via::Peering => "peering",
+        Via::VpnGateway => "vpn-gateway",
+    }
 }
 
 fn status_cell(status: Status, colour: Colour) -> Cell {

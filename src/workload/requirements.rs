@@ -77,7 +77,7 @@ pub struct Requirement {
     /// What a VPC endpoint policy on the path must allow (differs from `permissions` only for
     /// layers, which are S3 `GetObject` calls on ECR's bucket).
     pub endpoint_permissions: Vec<Permission>,
-    /// ECR images pulled through this call (registry checks).
+    /// ECR images whose manifest (`ecr-dkr`) or layers (`s3-layers`) this call fetches.
     pub ecr_images: Vec<EcrImage>,
     /// Non-ECR images pulled through this call, with whether credentials are configured.
     pub other_images: Vec<(OtherImage, bool)>,
@@ -182,9 +182,10 @@ impl Builder {
         );
 
         let dkr = image.host.clone();
-        self.entry(Target::EcrDkr, &dkr, &region, who)
-            .ecr_images
-            .push(image);
+        let manifest = self.entry(Target::EcrDkr, &dkr, &region, who);
+        if !manifest.ecr_images.contains(&image) {
+            manifest.ecr_images.push(image.clone());
+        }
         self.allow(
             Target::EcrDkr,
             &dkr,
@@ -194,7 +195,10 @@ impl Builder {
 
         let bucket = layer_bucket(&region);
         let s3 = format!("{bucket}.s3.{region}.amazonaws.com");
-        self.entry(Target::S3Layers, &s3, &region, who);
+        let layers = self.entry(Target::S3Layers, &s3, &region, who);
+        if !layers.ecr_images.contains(&image) {
+            layers.ecr_images.push(image.clone());
+        }
         // The layer URL is issued by ECR (GetDownloadUrlForLayer, checked against the role)
         // and fetched from S3 (GetObject, checked against any S3 endpoint policy on the path).
         self.allow(

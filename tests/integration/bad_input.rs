@@ -1,0 +1,141 @@
+//! Bad input: one clear message naming the file and the problem, exit 2, never a panic.
+
+use std::io::Write;
+
+use crate::support::{fixture, run};
+
+fn write_temp(content: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    file.write_all(content.as_bytes()).unwrap();
+    file
+}
+
+fn assert_bad_input(args: &[&str], needles: &[&str]) {
+    let run = run(args);
+    assert_eq!(run.code, 2, "stderr: {}", run.stderr);
+    assert!(run.stdout.is_empty(), "nothing on stdout: {}", run.stdout);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "one line: {}", run.stderr);
+    for needle in needles {
+        assert!(run.stderr.contains(needle), "stderr lacks {needle:?}: {}", run.stderr);
+    }
+}
+
+fn audit(path: &str) -> Vec<&str> {
+    vec!["audit", "--snapshot", path]
+}
+
+#[test]
+fn missing_file() {
+    assert_bad_input(&audit("/nonexistent/snap.json"), &["/nonexistent/snap.json", "cannot read snapshot"]);
+}
+
+#[test]
+fn empty_file() {
+    let file = write_temp("  \n");
+    let path = file.path().to_str().unwrap();
+    assert_bad_input(&audit(path), &[path, "empty"]);
+}
+
+#[test]
+fn truncated_json() {
+    let text = std::fs::read_to_string(fixture("healthy-nat.json")).unwrap();
+    let file = write_temp(&text[..text.len() / 2]);
+    let path = file.path().to_str().unwrap();
+    assert_bad_input(&audit(path), &[path, "truncated"]);
+}
+
+#[test]
+fn not_json() {
+    let file = write_temp("vpc-123 subnet-456\n");
+    let path = file.path().to_str().unwrap();
+    assert_bad_input(&audit(path), &[path, "invalid JSON"]);
+}
+
+#[test]
+fn unknown_snapshot_version() {
+    let file = write_temp(r#"{"snapshot_version": 7, "account_id": "1", "region": "us-east-1"}"#);
+    let path = file.path().to_str().unwrap();
+    assert_bad_input(&audit(path), &[path, "unsupported snapshot_version 7"]);
+}
+
+#[test]
+fn wrong_shape_names_the_section() {
+    let file = write_temp(r#"{"snapshot_version": 1, "account_id": "1", "region": "us-east-1", "route_tables": [{"id": "rtb-1"}]}"#);
+    let path = file.path().to_str().unwrap();
+    assert_bad_input(&audit(path), &[path, "`route_tables`", "vpc_id"]);
+}
+
+/// Edits the healthy fixture's JSON and expects `needles` in the error.
+fn assert_edit_rejected(edit: impl Fn(&mut serde_json::Value), needles: &[&str]) {
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("healthy-nat.json")).unwrap()).unwrap();
+    edit(&mut snapshot);
+    let file = write_temp(&snapshot.to_string());
+    let path = file.path().to_str().unwrap();
+    let mut all = vec![path];
+    all.extend_from_slice(needles);
+    assert_bad_input(&audit(path), &all);
+}
+
+#[test]
+fn service_refers_to_an_absent_subnet() {
+    assert_edit_rejected(
+        |s| s["clusters"][0]["services"][0]["network_configuration"]["subnets"][0] = "subnet-0deadbeef0000000".into(),
+        &["subnet `subnet-0deadbeef0000000`", "service `web`"],
+    );
+}
+
+#[test]
+fn service_refers_to_an_absent_security_group() {
+    assert_edit_rejected(
+        |s| s["clusters"][0]["services"][0]["network_configuration"]["security_groups"][0] = "sg-0deadbeef".into(),
+        &["security group `sg-0deadbeef`"],
+    );
+}
+
+#[test]
+fn service_subnet_without_any_route_table() {
+    assert_edit_rejected(
+        |s| {
+            let tables = s["route_tables"].as_array_mut().unwrap();
+            tables.retain(|t| t["main"] != true && !t["subnet_ids"].to_string().contains("6002a"));
+        },
+        &["no associated route table", "no main route table"],
+    );
+}
+
+#[test]
+fn endpoint_refers_to_an_absent_route_table() {
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("healthy-endpoints.json")).unwrap()).unwrap();
+    for endpoint in snapshot["vpc_endpoints"].as_array_mut().unwrap() {
+        if endpoint["endpoint_type"] == "Gateway" {
+            endpoint["route_table_ids"] = serde_json::json!(["rtb-0gone"]);
+        }
+    }
+    let file = write_temp(&snapshot.to_string());
+    let path = file.path().to_str().unwrap();
+    assert_bad_input(&audit(path), &[path, "route table `rtb-0gone`"]);
+}
+
+#[test]
+fn unknown_cluster_and_service() {
+    let path = fixture("healthy-nat.json");
+    let path = path.to_str().unwrap();
+    assert_bad_input(&["audit", "--snapshot", path, "--cluster", "staging"], &["cluster `staging`", "clusters: prod"]);
+    assert_bad_input(&["audit", "--snapshot", path, "--cluster", "prod", "--service", "api"], &["service `api`", "services: web"]);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let run = run(&["audit", "--format", "yaml"]);
+    assert_eq!(run.code, 2);
+    let run = run_no_snapshot();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--snapshot"), "{}", run.stderr);
+}
+
+fn run_no_snapshot() -> crate::support::Run {
+    run(&["audit"])
+}

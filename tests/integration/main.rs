@@ -1,0 +1,6 @@
+//! Integration tests: the real `pullpath` binary on fixture snapshots.
+
+mod bad_input;
+mod output;
+mod scenarios;
+mod support;

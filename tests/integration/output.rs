@@ -1,0 +1,60 @@
+//! Output: the table, service selection, `--output`, and exit codes by result.
+
+use crate::support::{fixture, pullpath, run};
+
+#[test]
+fn table_for_the_classic_incident() {
+    let path = fixture("private-subnet-no-egress.json");
+    let run = run(&["audit", "--snapshot", path.to_str().unwrap()]);
+    assert_eq!(run.code, 3);
+    assert!(!run.stdout.contains('\u{1b}'), "no colour when not a terminal");
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn table_for_two_services() {
+    let path = fixture("multi-service.json");
+    let run = run(&["audit", "--snapshot", path.to_str().unwrap()]);
+    assert_eq!(run.code, 3);
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn service_selection_narrows_the_audit_and_the_exit_code() {
+    let path = fixture("multi-service.json");
+    let path = path.to_str().unwrap();
+    let web = run(&["audit", "--snapshot", path, "--cluster", "prod", "--service", "web", "--format", "json"]);
+    assert_eq!(web.code, 0, "{}", web.stderr);
+    let report: serde_json::Value = serde_json::from_str(&web.stdout).unwrap();
+    assert_eq!(report["workloads"].as_array().unwrap().len(), 1);
+    assert_eq!(report["schema_version"], 1);
+    let worker = run(&["audit", "--snapshot", path, "--service", "worker"]);
+    assert_eq!(worker.code, 3);
+}
+
+#[test]
+fn output_file_receives_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    let path = fixture("healthy-nat.json");
+    pullpath()
+        .args(["audit", "--snapshot", path.to_str().unwrap(), "--format", "json", "--output", out.to_str().unwrap()])
+        .assert()
+        .code(0)
+        .stdout("");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    assert_eq!(report["workloads"][0]["status"], "pass");
+}
+
+#[test]
+fn unwritable_output_is_a_runtime_error() {
+    let path = fixture("healthy-nat.json");
+    let run = run(&["audit", "--snapshot", path.to_str().unwrap(), "--output", "/nonexistent-dir/report.txt"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("cannot write /nonexistent-dir/report.txt"), "{}", run.stderr);
+}
+
+#[test]
+fn help_exits_zero() {
+    pullpath().args(["audit", "--help"]).assert().code(0);
+}

@@ -1,0 +1,41 @@
+//! Running the binary and reading its JSON report.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios").join(name)
+}
+
+/// A `pullpath` command with a clean, deterministic environment.
+pub fn pullpath() -> Command {
+    let mut cmd = Command::cargo_bin("pullpath").expect("binary built");
+    cmd.env_remove("NO_COLOR").env_remove("COLUMNS");
+    cmd
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(args: &[&str]) -> Run {
+    let output = pullpath().args(args).output().expect("runs");
+    Run {
+        code: output.status.code().expect("exited"),
+        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// Audits a fixture as JSON; returns the exit code and the parsed report.
+pub fn audit_json(name: &str) -> (i32, Value) {
+    let path = fixture(name);
+    let run = run(&["audit", "--snapshot", path.to_str().unwrap(), "--format", "json"]);
+    assert!(run.stderr.is_empty(), "{name}: unexpected stderr: {}", run.stderr);
+    let report = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{name}: report is not JSON ({e}): {}", run.stdout));
+    (run.code, report)
+}
