@@ -1,13 +1,15 @@
 //! Combining path, permission and registry verdicts into one result per requirement and per
 //! workload.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::execution_role::{execution_role, permission_blockers, RoleState};
 use super::registry::{ecr_image_blockers, ecr_layer_blockers, registry_auth_blocker};
 use crate::blocker::{Blocker, Status};
 use crate::codes::Code;
-use crate::graph::{evaluate_requirement, Hop, NetworkIndex, Placement, Via};
+use crate::graph::{evaluate_requirement, Hop, NetworkIndex, PathVerdict, Placement, Via};
 use crate::model::{AssignPublicIp, SecurityGroup, Snapshot};
 use crate::policy::Caller;
 use crate::workload::{derive_requirements, Launch, Requirement, Target, Workload};
@@ -53,12 +55,48 @@ pub struct WorkloadResult {
     pub findings: Vec<WorkloadFinding>,
 }
 
-pub fn audit_workloads(snapshot: &Snapshot, workloads: &[Workload<'_>]) -> Vec<WorkloadResult> {
-    let index = NetworkIndex::new(snapshot);
-    workloads.iter().map(|w| audit_workload(&index, w)).collect()
+/// Path verdicts already computed, keyed by everything a path depends on. Services that share
+/// a task definition and placement (the common case in a fleet) evaluate each path once.
+#[derive(Default)]
+pub struct PathCache {
+    verdicts: HashMap<String, PathVerdict>,
 }
 
-pub fn audit_workload(index: &NetworkIndex<'_>, workload: &Workload<'_>) -> WorkloadResult {
+impl PathCache {
+    fn verdict(&mut self, placement: &Placement<'_, '_>, requirement: &Requirement) -> PathVerdict {
+        let key = format!(
+            "{}|{}|{}|{:?}|{}|{}|{}|{:?}|{:?}",
+            placement.subnet.id,
+            placement.group_list(),
+            placement.public_ip,
+            placement.caller.arn,
+            requirement.target.as_str(),
+            requirement.host,
+            requirement.region,
+            requirement.endpoint_permissions,
+            placement.workload_subnets,
+        );
+        self.verdicts
+            .entry(key)
+            .or_insert_with(|| evaluate_requirement(placement, requirement).1)
+            .clone()
+    }
+}
+
+pub fn audit_workloads(snapshot: &Snapshot, workloads: &[Workload<'_>]) -> Vec<WorkloadResult> {
+    let index = NetworkIndex::new(snapshot);
+    let mut cache = PathCache::default();
+    workloads
+        .iter()
+        .map(|w| audit_workload(&index, &mut cache, w))
+        .collect()
+}
+
+pub fn audit_workload(
+    index: &NetworkIndex<'_>,
+    cache: &mut PathCache,
+    workload: &Workload<'_>,
+) -> WorkloadResult {
     let snapshot = index.snapshot;
     let mut workload_blockers = Vec::new();
     let requirements = match workload.task_definition {
@@ -66,21 +104,32 @@ pub fn audit_workload(index: &NetworkIndex<'_>, workload: &Workload<'_>) -> Work
             workload_blockers.push(Blocker::new(
                 Code::NotCollected,
                 &workload.task_definition_arn,
-                format!("task definition {} was not collected, so the calls the task makes are unknown", workload.task_definition_arn),
+                format!(
+                    "task definition {} was not collected, so the calls the task makes are unknown",
+                    workload.task_definition_arn
+                ),
                 "Collect the task definition (ecs:DescribeTaskDefinition).",
             ));
             Vec::new()
         }
         Some(task_definition) => {
+            let requirements =
+                derive_requirements(task_definition, &snapshot.account_id, &snapshot.region);
             let role = execution_role(snapshot, task_definition);
+            // The role matters only if some call is made with it (a public image without
+            // secrets or awslogs needs none).
             if let RoleState::Broken(blocker) = &role {
-                workload_blockers.push(blocker.clone());
+                if requirements.iter().any(Requirement::uses_execution_role) {
+                    workload_blockers.push(blocker.clone());
+                }
             }
             let caller = caller_of(snapshot, task_definition.execution_role_arn.as_deref());
             let placements = placements(index, workload, &caller);
-            derive_requirements(task_definition, &snapshot.account_id, &snapshot.region)
+            requirements
                 .into_iter()
-                .map(|requirement| audit_requirement(snapshot, workload, &placements, &role, &caller, requirement))
+                .map(|requirement| {
+                    audit_requirement(snapshot, cache, &placements, &role, &caller, requirement)
+                })
                 .collect()
         }
     };
@@ -103,7 +152,11 @@ pub fn audit_workload(index: &NetworkIndex<'_>, workload: &Workload<'_>) -> Work
 }
 
 fn caller_of(snapshot: &Snapshot, role_arn: Option<&str>) -> Caller {
-    Caller { arn: role_arn.map(str::to_string), account: snapshot.account_id.clone(), service: None }
+    Caller {
+        arn: role_arn.map(str::to_string),
+        account: snapshot.account_id.clone(),
+        service: None,
+    }
 }
 
 /// The subnets a workload's tasks may land in, or why the path cannot be evaluated.
@@ -138,8 +191,12 @@ fn placements<'i, 'a>(
         let not_collected = |what: String| {
             Blocker::new(Code::NotCollected, subnet_id, what, "Collect the workload's subnets, VPC and security groups (ec2:DescribeSubnets, ec2:DescribeVpcs, ec2:DescribeSecurityGroups).")
         };
-        let subnet = index.subnet(subnet_id).map_err(|gap| not_collected(format!("{gap}: the path from {label} cannot be evaluated")))?;
-        let vpc = index.vpc(&subnet.vpc_id).map_err(|gap| not_collected(format!("{gap}: the path from {label} cannot be evaluated")))?;
+        let subnet = index.subnet(subnet_id).map_err(|gap| {
+            not_collected(format!("{gap}: the path from {label} cannot be evaluated"))
+        })?;
+        let vpc = index.vpc(&subnet.vpc_id).map_err(|gap| {
+            not_collected(format!("{gap}: the path from {label} cannot be evaluated"))
+        })?;
         let security_groups: Vec<&SecurityGroup> = if configuration.security_groups.is_empty() {
             // ECS attaches the VPC's default security group when none is given.
             index.default_security_group(&vpc.id).into_iter().collect()
@@ -149,7 +206,11 @@ fn placements<'i, 'a>(
                 .iter()
                 .map(|id| index.security_group(id))
                 .collect::<Result<_, _>>()
-                .map_err(|gap| not_collected(format!("{gap}: the egress rules of {label} cannot be evaluated")))?
+                .map_err(|gap| {
+                    not_collected(format!(
+                        "{gap}: the egress rules of {label} cannot be evaluated"
+                    ))
+                })?
         };
         out.push(Placement {
             index,
@@ -160,7 +221,6 @@ fn placements<'i, 'a>(
             security_groups,
             public_ip: configuration.assign_public_ip == AssignPublicIp::Enabled,
             caller: caller.clone(),
-            label: label.clone(),
         });
     }
     Ok(out)
@@ -168,13 +228,12 @@ fn placements<'i, 'a>(
 
 fn audit_requirement(
     snapshot: &Snapshot,
-    workload: &Workload<'_>,
+    cache: &mut PathCache,
     placements: &Result<Vec<Placement<'_, '_>>, Blocker>,
     role: &RoleState<'_>,
     caller: &Caller,
     requirement: Requirement,
 ) -> RequirementResult {
-    let _ = workload;
     let mut status = Status::Reachable;
     let mut via = None;
     let mut path = Vec::new();
@@ -184,14 +243,17 @@ fn audit_requirement(
         Ok(placements) => {
             // Tasks may land in any subnet: the requirement is as good as its worst subnet.
             for (i, placement) in placements.iter().enumerate() {
-                let (_, verdict) = evaluate_requirement(placement, &requirement);
+                let verdict = cache.verdict(placement, &requirement);
                 if i == 0 || verdict.status > status {
                     status = verdict.status;
                     via = verdict.via;
                     path = verdict.path;
                 }
                 for blocker in verdict.blockers {
-                    if !blockers.iter().any(|b| b.code == blocker.code && b.resource_id == blocker.resource_id) {
+                    if !blockers
+                        .iter()
+                        .any(|b| b.code == blocker.code && b.resource_id == blocker.resource_id)
+                    {
                         blockers.push(blocker);
                     }
                 }
@@ -220,19 +282,41 @@ fn audit_requirement(
             unique.push(blocker);
         }
     }
-    RequirementResult { status: status.max(Status::of(&unique)), via, path, blockers: unique, requirement }
+    RequirementResult {
+        status: status.max(Status::of(&unique)),
+        via,
+        path,
+        blockers: unique,
+        requirement,
+    }
 }
 
 /// Every problem of the workload once: workload-level blockers first, then each requirement's.
-fn collect_findings(workload_blockers: &[Blocker], requirements: &[RequirementResult]) -> Vec<WorkloadFinding> {
+fn collect_findings(
+    workload_blockers: &[Blocker],
+    requirements: &[RequirementResult],
+) -> Vec<WorkloadFinding> {
     let mut findings: Vec<WorkloadFinding> = Vec::new();
-    let all = workload_blockers.iter().chain(requirements.iter().flat_map(|r| r.blockers.iter()));
+    let all = workload_blockers
+        .iter()
+        .chain(requirements.iter().flat_map(|r| r.blockers.iter()));
     for blocker in all {
-        if findings.iter().any(|f| f.blocker.code == blocker.code && f.blocker.resource_id == blocker.resource_id && f.blocker.message == blocker.message) {
+        if findings.iter().any(|f| {
+            f.blocker.code == blocker.code
+                && f.blocker.resource_id == blocker.resource_id
+                && f.blocker.message == blocker.message
+        }) {
             continue;
         }
-        let severity = if blocker.blocks() { Severity::Error } else { Severity::Warning };
-        findings.push(WorkloadFinding { severity, blocker: blocker.clone() });
+        let severity = if blocker.blocks() {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        findings.push(WorkloadFinding {
+            severity,
+            blocker: blocker.clone(),
+        });
     }
     findings
 }

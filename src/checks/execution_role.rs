@@ -26,7 +26,10 @@ pub enum RoleState<'a> {
     Broken(Blocker),
 }
 
-pub fn execution_role<'a>(snapshot: &'a Snapshot, task_definition: &TaskDefinition) -> RoleState<'a> {
+pub fn execution_role<'a>(
+    snapshot: &'a Snapshot,
+    task_definition: &TaskDefinition,
+) -> RoleState<'a> {
     let Some(arn) = &task_definition.execution_role_arn else {
         return RoleState::Broken(Blocker::new(
             Code::ExecutionRoleMissing,
@@ -61,16 +64,31 @@ pub fn execution_role<'a>(snapshot: &'a Snapshot, task_definition: &TaskDefiniti
     let mut policies: Vec<NamedPolicy<'a>> = role
         .inline_policies
         .iter()
-        .map(|p| NamedPolicy { name: &p.name, document: &p.document })
+        .map(|p| NamedPolicy {
+            name: &p.name,
+            document: &p.document,
+        })
         .collect();
     let mut missing_policies = Vec::new();
     for attached in &role.attached_policy_arns {
-        match snapshot.managed_policies.iter().flatten().find(|p| &p.arn == attached) {
-            Some(policy) => policies.push(NamedPolicy { name: &policy.arn, document: &policy.document }),
+        match snapshot
+            .managed_policies
+            .iter()
+            .flatten()
+            .find(|p| &p.arn == attached)
+        {
+            Some(policy) => policies.push(NamedPolicy {
+                name: &policy.arn,
+                document: &policy.document,
+            }),
             None => missing_policies.push(attached.clone()),
         }
     }
-    RoleState::Present { role, policies, missing_policies }
+    RoleState::Present {
+        role,
+        policies,
+        missing_policies,
+    }
 }
 
 fn not_collected(resource: &str, why: &str) -> Blocker {
@@ -85,9 +103,20 @@ fn not_collected(resource: &str, why: &str) -> Blocker {
 /// The trust policy must let `ecs-tasks.amazonaws.com` call `sts:AssumeRole`.
 fn trust_blocker(role: &Role, account: &str) -> Option<Blocker> {
     let document = without_confused_deputy_conditions(&role.assume_role_policy, account);
-    let policies = [NamedPolicy { name: "trust policy", document: &document }];
-    let caller = Caller { arn: None, account: account.to_string(), service: Some(ECS_TASKS.to_string()) };
-    let request = Request { action: "sts:AssumeRole", resource: &role.arn, caller: Some(&caller) };
+    let policies = [NamedPolicy {
+        name: "trust policy",
+        document: &document,
+    }];
+    let caller = Caller {
+        arn: None,
+        account: account.to_string(),
+        service: Some(ECS_TASKS.to_string()),
+    };
+    let request = Request {
+        action: "sts:AssumeRole",
+        resource: &role.arn,
+        caller: Some(&caller),
+    };
     let fix = format!(
         "aws iam update-assume-role-policy --role-name {} --policy-document '{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":{{\"Service\":\"{ECS_TASKS}\"}},\"Action\":\"sts:AssumeRole\"}}]}}'",
         role.name
@@ -126,7 +155,8 @@ fn without_confused_deputy_conditions(document: &Value, account: &str) -> Value 
             .is_some_and(|operators| {
                 operators.values().all(|keys| {
                     keys.as_object().is_some_and(|keys| {
-                        keys.iter().all(|(key, value)| names_account(key, value, account))
+                        keys.iter()
+                            .all(|(key, value)| names_account(key, value, account))
                     })
                 })
             });
@@ -147,9 +177,11 @@ fn names_account(key: &str, value: &Value, account: &str) -> bool {
     };
     match key.to_ascii_lowercase().as_str() {
         "aws:sourceaccount" => values.iter().all(|v| *v == account),
-        "aws:sourcearn" => values
-            .iter()
-            .all(|v| v.split(':').nth(4).is_some_and(|a| a == account || a == "*")),
+        "aws:sourcearn" => values.iter().all(|v| {
+            v.split(':')
+                .nth(4)
+                .is_some_and(|a| a == account || a == "*")
+        }),
         _ => false,
     }
 }
@@ -158,11 +190,19 @@ fn names_account(key: &str, value: &Value, account: &str) -> bool {
 pub fn permission_blockers(state: &RoleState<'_>, permissions: &[Permission]) -> Vec<Blocker> {
     let (role, policies, missing) = match state {
         RoleState::Broken(blocker) => return vec![blocker.clone()],
-        RoleState::Present { role, policies, missing_policies } => (role, policies, missing_policies),
+        RoleState::Present {
+            role,
+            policies,
+            missing_policies,
+        } => (role, policies, missing_policies),
     };
     let mut blockers = Vec::new();
     for permission in permissions {
-        let request = Request { action: &permission.action, resource: &permission.resource, caller: None };
+        let request = Request {
+            action: &permission.action,
+            resource: &permission.resource,
+            caller: None,
+        };
         let decision = evaluate(policies, &request);
         let what = format!("{} on {}", permission.action, permission.resource);
         match decision {

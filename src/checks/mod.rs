@@ -5,4 +5,7 @@ mod audit;
 mod execution_role;
 mod registry;
 
-pub use audit::{audit_workload, audit_workloads, RequirementResult, Severity, WorkloadFinding, WorkloadResult, WorkloadStatus};
+pub use audit::{
+    audit_workload, audit_workloads, PathCache, RequirementResult, Severity, WorkloadFinding,
+    WorkloadResult, WorkloadStatus,
+};

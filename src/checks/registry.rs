@@ -16,15 +16,18 @@ pub fn ecr_image_blockers(snapshot: &Snapshot, image: &EcrImage, caller: &Caller
     let Some(repositories) = &snapshot.ecr_repositories else {
         return vec![not_collected(&arn, "ECR repositories were not collected")];
     };
-    let found = repositories
-        .iter()
-        .find(|r| r.registry_id == image.account && r.region == image.region && r.name == image.repository);
+    let found = repositories.iter().find(|r| {
+        r.registry_id == image.account && r.region == image.region && r.name == image.repository
+    });
     let Some(repository) = found else {
         // Only the snapshot's own account and region were listed: elsewhere, absence proves nothing.
         if image.account != snapshot.account_id || image.region != snapshot.region {
             return vec![not_collected(
                 &arn,
-                &format!("repository {arn} is outside the collected account/region ({}/{})", snapshot.account_id, snapshot.region),
+                &format!(
+                    "repository {arn} is outside the collected account/region ({}/{})",
+                    snapshot.account_id, snapshot.region
+                ),
             )];
         }
         return vec![Blocker::new(
@@ -41,7 +44,13 @@ pub fn ecr_image_blockers(snapshot: &Snapshot, image: &EcrImage, caller: &Caller
     if let Some(blocker) = image_blocker(repository, image, &arn) {
         blockers.push(blocker);
     }
-    blockers.extend(repository_policy_blockers(repository, image, &arn, caller, "ecr:BatchGetImage"));
+    blockers.extend(repository_policy_blockers(
+        repository,
+        image,
+        &arn,
+        caller,
+        "ecr:BatchGetImage",
+    ));
     blockers
 }
 
@@ -53,8 +62,18 @@ pub fn ecr_layer_blockers(snapshot: &Snapshot, image: &EcrImage, caller: &Caller
         .ecr_repositories
         .iter()
         .flatten()
-        .find(|r| r.registry_id == image.account && r.region == image.region && r.name == image.repository)
-        .map(|repository| repository_policy_blockers(repository, image, &arn, caller, "ecr:GetDownloadUrlForLayer"))
+        .find(|r| {
+            r.registry_id == image.account && r.region == image.region && r.name == image.repository
+        })
+        .map(|repository| {
+            repository_policy_blockers(
+                repository,
+                image,
+                &arn,
+                caller,
+                "ecr:GetDownloadUrlForLayer",
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -69,7 +88,10 @@ fn not_collected(resource: &str, why: &str) -> Blocker {
 
 fn image_blocker(repository: &Repository, image: &EcrImage, arn: &str) -> Option<Blocker> {
     let Some(images) = &repository.images else {
-        return Some(not_collected(arn, &format!("the images of {arn} were not listed")));
+        return Some(not_collected(
+            arn,
+            &format!("the images of {arn} were not listed"),
+        ));
     };
     let present = images.iter().any(|i| match &image.reference {
         ImageReference::Tag(tag) => i.tags.iter().any(|t| t == tag),
@@ -92,9 +114,18 @@ fn image_blocker(repository: &Repository, image: &EcrImage, arn: &str) -> Option
 
 /// Another account's repository must allow the pull in its policy; any repository's policy
 /// may deny it.
-fn repository_policy_blockers(repository: &Repository, image: &EcrImage, arn: &str, caller: &Caller, action: &str) -> Vec<Blocker> {
+fn repository_policy_blockers(
+    repository: &Repository,
+    image: &EcrImage,
+    arn: &str,
+    caller: &Caller,
+    action: &str,
+) -> Vec<Blocker> {
     let cross_account = repository.registry_id != caller.account;
-    let principal = caller.arn.clone().unwrap_or_else(|| format!("arn:aws:iam::{}:root", caller.account));
+    let principal = caller
+        .arn
+        .clone()
+        .unwrap_or_else(|| format!("arn:aws:iam::{}:root", caller.account));
     let fix = format!(
         "aws ecr set-repository-policy --repository-name {} --registry-id {} --policy-text (a statement allowing {} to {principal} or arn:aws:iam::{}:root)",
         repository.name,
@@ -115,8 +146,15 @@ fn repository_policy_blockers(repository: &Repository, image: &EcrImage, arn: &s
         };
     };
     let name = format!("repository policy of {}", repository.name);
-    let policies = [NamedPolicy { name: &name, document }];
-    let request = Request { action, resource: arn, caller: Some(caller) };
+    let policies = [NamedPolicy {
+        name: &name,
+        document,
+    }];
+    let request = Request {
+        action,
+        resource: arn,
+        caller: Some(caller),
+    };
     let blocker = match evaluate(&policies, &request) {
         Decision::Allowed => None,
         // Same account: the identity policy alone can grant it.
@@ -147,7 +185,11 @@ fn repository_policy_blockers(repository: &Repository, image: &EcrImage, arn: &s
 }
 
 /// A private registry needs `repositoryCredentials`; public ones serve public images without.
-pub fn registry_auth_blocker(image: &OtherImage, has_credentials: bool, container: &str) -> Option<Blocker> {
+pub fn registry_auth_blocker(
+    image: &OtherImage,
+    has_credentials: bool,
+    container: &str,
+) -> Option<Blocker> {
     (!image.public_registry && !has_credentials).then(|| {
         Blocker::new(
             Code::RegistryAuthMissing,

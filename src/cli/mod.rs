@@ -27,10 +27,16 @@ pub struct Failure {
 
 impl Failure {
     fn bad_input(message: impl Into<String>) -> Self {
-        Failure { code: ExitCode::BadInput, message: message.into() }
+        Failure {
+            code: ExitCode::BadInput,
+            message: message.into(),
+        }
     }
     fn runtime(message: impl Into<String>) -> Self {
-        Failure { code: ExitCode::RuntimeError, message: message.into() }
+        Failure {
+            code: ExitCode::RuntimeError,
+            message: message.into(),
+        }
     }
 }
 
@@ -41,7 +47,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::Pass as i32,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::Pass as i32
+                }
                 _ => ExitCode::BadInput as i32,
             };
         }
@@ -63,29 +71,48 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                     "audit needs --snapshot FILE (live collection from AWS is not part of this build yet)",
                 ));
             };
-            let snapshot = load_snapshot(&snapshot_path).map_err(|e| Failure::bad_input(e.to_string()))?;
-            let workloads = select_workloads(&snapshot, audit.cluster.as_deref(), &audit.service)
-                .map_err(|e| Failure::bad_input(format!("{}: {e}", snapshot_path.display())))?;
+            let snapshot =
+                load_snapshot(&snapshot_path).map_err(|e| Failure::bad_input(e.to_string()))?;
+            let workloads =
+                select_workloads(&snapshot, audit.cluster.as_deref(), &audit.service)
+                    .map_err(|e| Failure::bad_input(format!("{}: {e}", snapshot_path.display())))?;
             let results = audit_workloads(&snapshot, &workloads);
-            let rendered = render(&results, &snapshot.account_id, &snapshot.region, audit.format, audit.output.is_none())?;
+            let rendered = render(
+                &results,
+                &snapshot.account_id,
+                &snapshot.region,
+                audit.format,
+                audit.output.is_none(),
+            )?;
             write_output(audit.output, &rendered)?;
             Ok(exit_code_of(&results))
         }
     }
 }
 
-fn render(results: &[WorkloadResult], account: &str, region: &str, format: Format, to_stdout: bool) -> Result<String, Failure> {
+fn render(
+    results: &[WorkloadResult],
+    account: &str,
+    region: &str,
+    format: Format,
+    to_stdout: bool,
+) -> Result<String, Failure> {
     Ok(match format {
         Format::Json => {
             let report = ReportV1::new(account, region, results);
-            let mut text = serde_json::to_string_pretty(&report).map_err(|e| Failure::runtime(format!("cannot encode the report: {e}")))?;
+            let mut text = serde_json::to_string_pretty(&report)
+                .map_err(|e| Failure::runtime(format!("cannot encode the report: {e}")))?;
             text.push('\n');
             text
         }
         Format::Table => {
             let terminal = to_stdout && std::io::stdout().is_terminal();
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            let colour = if terminal && !no_color { Colour::Always } else { Colour::Never };
+            let colour = if terminal && !no_color {
+                Colour::Always
+            } else {
+                Colour::Never
+            };
             let width = if terminal { terminal_width() } else { None };
             render_table(results, colour, width)
         }
@@ -103,7 +130,10 @@ fn write_output(path: Option<PathBuf>, text: &str) -> Result<(), Failure> {
             .map_err(|e| Failure::runtime(format!("cannot write {}: {e}", path.display()))),
         None => {
             let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
                 // A closed pipe (`| head`) is the reader's choice, not an error.
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     Err(Failure::runtime(format!("cannot write the report: {e}")))
@@ -115,7 +145,11 @@ fn write_output(path: Option<PathBuf>, text: &str) -> Result<(), Failure> {
 }
 
 fn exit_code_of(results: &[WorkloadResult]) -> ExitCode {
-    let worst = results.iter().map(|r| r.status).max().unwrap_or(WorkloadStatus::Pass);
+    let worst = results
+        .iter()
+        .map(|r| r.status)
+        .max()
+        .unwrap_or(WorkloadStatus::Pass);
     match worst {
         WorkloadStatus::Pass => ExitCode::Pass,
         WorkloadStatus::Fail => ExitCode::Fail,

@@ -1,7 +1,9 @@
 //! Paths through VPC endpoints: an interface endpoint (private DNS → endpoint ENIs in the
 //! endpoint subnets) or the S3 gateway endpoint (a prefix-list route in the task's table).
 
-use super::filters::{acl_flows, dedupe_by_code, not_collected, task_acl, task_egress, Direction, Flow};
+use super::filters::{
+    acl_flows, dedupe_by_code, not_collected, task_acl, task_egress, Direction, Flow,
+};
 use super::hop::{Candidate, Hop, HopKind, Via};
 use super::internet::public_dns_blockers;
 use super::placement::Placement;
@@ -29,21 +31,38 @@ pub fn private_dns_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoin
         ));
     }
     for (name, value, flag) in [
-        ("enableDnsSupport", vpc.enable_dns_support, "--enable-dns-support"),
-        ("enableDnsHostnames", vpc.enable_dns_hostnames, "--enable-dns-hostnames"),
+        (
+            "enableDnsSupport",
+            vpc.enable_dns_support,
+            "--enable-dns-support",
+        ),
+        (
+            "enableDnsHostnames",
+            vpc.enable_dns_hostnames,
+            "--enable-dns-hostnames",
+        ),
     ] {
         match value {
             Some(true) => {}
             Some(false) => blockers.push(Blocker::new(
                 Code::VpcDnsDisabled,
                 &vpc.id,
-                format!("VPC {} has {name} off, so the private DNS of endpoint {} does not apply", vpc.id, endpoint.id),
-                format!("aws ec2 modify-vpc-attribute --vpc-id {} {flag} '{{\"Value\":true}}'", vpc.id),
+                format!(
+                    "VPC {} has {name} off, so the private DNS of endpoint {} does not apply",
+                    vpc.id, endpoint.id
+                ),
+                format!(
+                    "aws ec2 modify-vpc-attribute --vpc-id {} {flag} '{{\"Value\":true}}'",
+                    vpc.id
+                ),
             )),
             None => blockers.push(Blocker::new(
                 Code::NotCollected,
                 &vpc.id,
-                format!("{name} of VPC {} was not collected, so endpoint private DNS cannot be checked", vpc.id),
+                format!(
+                    "{name} of VPC {} was not collected, so endpoint private DNS cannot be checked",
+                    vpc.id
+                ),
                 "Collect the VPC attributes (ec2:DescribeVpcAttribute).",
             )),
         }
@@ -71,15 +90,26 @@ pub fn private_dns_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoin
 }
 
 /// The endpoint's policy must allow every call of the requirement.
-fn policy_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint, requirement: &Requirement) -> Vec<Blocker> {
+fn policy_blockers(
+    placement: &Placement<'_, '_>,
+    endpoint: &VpcEndpoint,
+    requirement: &Requirement,
+) -> Vec<Blocker> {
     let Some(document) = &endpoint.policy else {
         return Vec::new(); // no policy: full access
     };
     let name = format!("endpoint policy of {}", endpoint.id);
-    let policies = [NamedPolicy { name: &name, document }];
+    let policies = [NamedPolicy {
+        name: &name,
+        document,
+    }];
     let mut blockers = Vec::new();
     for permission in &requirement.endpoint_permissions {
-        let request = Request { action: &permission.action, resource: &permission.resource, caller: Some(&placement.caller) };
+        let request = Request {
+            action: &permission.action,
+            resource: &permission.resource,
+            caller: Some(&placement.caller),
+        };
         let fix = format!(
             "Add to the policy of {} a statement allowing {} on {} (for ECR layers: arn:aws:s3:::prod-{}-starport-layer-bucket/*).",
             endpoint.id, permission.action, permission.resource, requirement.region
@@ -89,7 +119,10 @@ fn policy_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint, requir
             Decision::ImplicitlyDenied => blockers.push(Blocker::new(
                 Code::EndpointPolicyDenies,
                 &endpoint.id,
-                format!("the policy of endpoint {} does not allow {} on {}", endpoint.id, permission.action, permission.resource),
+                format!(
+                    "the policy of endpoint {} does not allow {} on {}",
+                    endpoint.id, permission.action, permission.resource
+                ),
                 fix,
             )),
             Decision::ExplicitlyDenied { sid, .. } => blockers.push(Blocker::new(
@@ -102,13 +135,22 @@ fn policy_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint, requir
                     permission.resource,
                     sid.map_or(String::new(), |s| format!(" (statement `{s}`)"))
                 ),
-                format!("Remove or narrow the Deny statement in the policy of {}.", endpoint.id),
+                format!(
+                    "Remove or narrow the Deny statement in the policy of {}.",
+                    endpoint.id
+                ),
             )),
             Decision::Unknown { reason } => blockers.push(Blocker::new(
                 Code::ConditionUnknown,
                 &endpoint.id,
-                format!("{} for {} on {}: {reason}", name, permission.action, permission.resource),
-                format!("Check that the condition holds for calls from {}.", placement.label),
+                format!(
+                    "{} for {} on {}: {reason}",
+                    name, permission.action, permission.resource
+                ),
+                format!(
+                    "Check that the condition holds for the task's calls through {}.",
+                    endpoint.id
+                ),
             )),
         }
     }
@@ -122,10 +164,19 @@ fn state_blockers(endpoint: &VpcEndpoint) -> Vec<Blocker> {
     Blocker::new(
         Code::EndpointUnavailable,
         &endpoint.id,
-        format!("VPC endpoint {} ({}) is `{}`, not `available`", endpoint.id, endpoint.service_name, endpoint.state),
+        format!(
+            "VPC endpoint {} ({}) is `{}`, not `available`",
+            endpoint.id, endpoint.service_name, endpoint.state
+        ),
         match endpoint.state.to_ascii_lowercase().as_str() {
-            "pendingacceptance" | "pending" => format!("Wait for {} to become available, or accept the connection.", endpoint.id),
-            _ => format!("Delete {} and create it again (aws ec2 create-vpc-endpoint --service-name {}).", endpoint.id, endpoint.service_name),
+            "pendingacceptance" | "pending" => format!(
+                "Wait for {} to become available, or accept the connection.",
+                endpoint.id
+            ),
+            _ => format!(
+                "Delete {} and create it again (aws ec2 create-vpc-endpoint --service-name {}).",
+                endpoint.id, endpoint.service_name
+            ),
         },
     )
     .into_vec()
@@ -138,17 +189,28 @@ trait IntoVec: Sized {
 }
 impl IntoVec for Blocker {}
 
-pub fn interface_candidate(placement: &Placement<'_, '_>, requirement: &Requirement, endpoint: &VpcEndpoint) -> Candidate {
+pub fn interface_candidate(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+    endpoint: &VpcEndpoint,
+) -> Candidate {
     let mut candidate = Candidate::new();
     candidate.via = Some(Via::InterfaceEndpoint);
-    candidate.step(Hop::new(HopKind::Subnet, &placement.subnet.id), private_dns_blockers(placement, endpoint));
+    candidate.step(
+        Hop::new(HopKind::Subnet, &placement.subnet.id),
+        private_dns_blockers(placement, endpoint),
+    );
 
     let mut subnets: Vec<&Subnet> = Vec::new();
     let mut gaps = Vec::new();
     for id in &endpoint.subnet_ids {
         match placement.index.subnet(id) {
             Ok(subnet) => subnets.push(subnet),
-            Err(gap) => gaps.push(not_collected(&endpoint.id, &gap, "the endpoint's network path")),
+            Err(gap) => gaps.push(not_collected(
+                &endpoint.id,
+                &gap,
+                "the endpoint's network path",
+            )),
         }
     }
     let peer = Peer {
@@ -157,9 +219,15 @@ pub fn interface_candidate(placement: &Placement<'_, '_>, requirement: &Requirem
         prefix_list_id: None,
     };
     let label = format!("endpoint {}", endpoint.id);
-    candidate.step(Hop::new(HopKind::SecurityGroup, placement.first_group()), task_egress(placement, &peer, &label));
+    candidate.step(
+        Hop::new(HopKind::SecurityGroup, placement.first_group()),
+        task_egress(placement, &peer, &label),
+    );
     let (acl, blockers) = task_acl(placement, &peer.cidrs, "requests to the endpoint");
-    candidate.step(Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())), blockers);
+    candidate.step(
+        Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())),
+        blockers,
+    );
     local_route_step(placement, &peer, &mut candidate);
 
     // Into the endpoint's subnets: each distinct ACL once, then the endpoint's security groups.
@@ -170,8 +238,18 @@ pub fn interface_candidate(placement: &Placement<'_, '_>, requirement: &Requirem
         }
         let task = placement.subnet.cidr_block;
         let flows = [
-            Flow { direction: Direction::Inbound, ports: HTTPS, cidr: task, what: "requests from the task into the endpoint subnet" },
-            Flow { direction: Direction::Outbound, ports: TASK_EPHEMERAL, cidr: task, what: "responses from the endpoint to the task" },
+            Flow {
+                direction: Direction::Inbound,
+                ports: HTTPS,
+                cidr: task,
+                what: "requests from the task into the endpoint subnet",
+            },
+            Flow {
+                direction: Direction::Outbound,
+                ports: TASK_EPHEMERAL,
+                cidr: task,
+                what: "responses from the endpoint to the task",
+            },
         ];
         let (acl, mut blockers) = acl_flows(placement, subnet, &flows);
         dedupe_by_code(&mut blockers);
@@ -180,8 +258,15 @@ pub fn interface_candidate(placement: &Placement<'_, '_>, requirement: &Requirem
             candidate.step(Hop::new(HopKind::NetworkAcl, acl), blockers);
         }
     }
-    let group_id = endpoint.security_group_ids.first().cloned().unwrap_or_else(|| endpoint.id.clone());
-    candidate.step(Hop::new(HopKind::SecurityGroup, group_id), endpoint_ingress(placement, endpoint));
+    let group_id = endpoint
+        .security_group_ids
+        .first()
+        .cloned()
+        .unwrap_or_else(|| endpoint.id.clone());
+    candidate.step(
+        Hop::new(HopKind::SecurityGroup, group_id),
+        endpoint_ingress(placement, endpoint),
+    );
 
     let mut blockers = gaps;
     blockers.extend(state_blockers(endpoint));
@@ -196,7 +281,10 @@ fn local_route_step(placement: &Placement<'_, '_>, peer: &Peer, candidate: &mut 
     let table = match placement.index.route_table_of(placement.subnet) {
         Ok(table) => table,
         Err(gap) => {
-            candidate.step(Hop::new(HopKind::RouteTable, "unknown"), vec![not_collected(&placement.subnet.id, &gap, "its route table")]);
+            candidate.step(
+                Hop::new(HopKind::RouteTable, "unknown"),
+                vec![not_collected(&placement.subnet.id, &gap, "its route table")],
+            );
             return;
         }
     };
@@ -233,8 +321,19 @@ fn endpoint_ingress(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint) -> Ve
         security_groups: placement.group_ids(),
         prefix_list_id: None,
     };
-    let outcome = security_groups_allow(placement.index, &groups, |g| &g.ingress, 443, &task, placement.subnet.cidr_block);
-    let resource = endpoint.security_group_ids.first().cloned().unwrap_or_else(|| endpoint.id.clone());
+    let outcome = security_groups_allow(
+        placement.index,
+        &groups,
+        |g| &g.ingress,
+        443,
+        &task,
+        placement.subnet.cidr_block,
+    );
+    let resource = endpoint
+        .security_group_ids
+        .first()
+        .cloned()
+        .unwrap_or_else(|| endpoint.id.clone());
     let fix = format!(
         "Add an ingress rule to {resource} allowing TCP 443 from security group {} (or from {}).",
         placement.first_group(),
@@ -270,7 +369,10 @@ pub fn gateway_candidate(
 ) -> Candidate {
     let mut candidate = Candidate::new();
     candidate.via = Some(Via::GatewayEndpoint);
-    candidate.step(Hop::new(HopKind::Subnet, &placement.subnet.id), public_dns_blockers(placement));
+    candidate.step(
+        Hop::new(HopKind::Subnet, &placement.subnet.id),
+        public_dns_blockers(placement),
+    );
     match prefix_list {
         Some(list) => {
             let peer = Peer { cidrs: list.cidrs.clone(), security_groups: Vec::new(), prefix_list_id: Some(list.id.clone()) };

@@ -27,7 +27,10 @@ pub fn task_egress(placement: &Placement<'_, '_>, peer: &Peer, peer_label: &str)
         return vec![Blocker::new(
             Code::NotCollected,
             &placement.subnet.id,
-            format!("the security groups of {} are unknown", placement.label),
+            format!(
+                "the security groups of the tasks in subnet {} are unknown",
+                placement.subnet.id
+            ),
             "Collect the workload's security groups.",
         )];
     }
@@ -35,14 +38,25 @@ pub fn task_egress(placement: &Placement<'_, '_>, peer: &Peer, peer_label: &str)
         .cidrs
         .iter()
         .map(|cidr| {
-            let outcome = security_groups_allow(placement.index, &placement.security_groups, |g| &g.egress, 443, peer, *cidr);
+            let outcome = security_groups_allow(
+                placement.index,
+                &placement.security_groups,
+                |g| &g.egress,
+                443,
+                peer,
+                *cidr,
+            );
             (*cidr, outcome)
         })
         .collect();
     let Some((cidr, _)) = outcomes.iter().find(|(_, o)| *o != SgOutcome::Allowed) else {
         return Vec::new();
     };
-    let fix = format!("Add an egress rule to {} allowing TCP 443 to {}.", placement.first_group(), egress_target(peer, *cidr));
+    let fix = format!(
+        "Add an egress rule to {} allowing TCP 443 to {}.",
+        placement.first_group(),
+        egress_target(peer, *cidr)
+    );
     // Denied for every address: certainly blocked. Allowed for some: depends on the address
     // the name resolves to.
     let all_denied = outcomes.iter().all(|(_, o)| *o == SgOutcome::Denied);
@@ -50,14 +64,20 @@ pub fn task_egress(placement: &Placement<'_, '_>, peer: &Peer, peer_label: &str)
         vec![Blocker::new(
             Code::SgEgressBlocked,
             placement.first_group(),
-            format!("no egress rule of security groups {} allows TCP 443 to {peer_label} ({cidr})", placement.group_list()),
+            format!(
+                "no egress rule of security groups {} allows TCP 443 to {peer_label} ({cidr})",
+                placement.group_list()
+            ),
             fix,
         )]
     } else {
         vec![Blocker::new(
             Code::RangePartiallyAllowed,
             placement.first_group(),
-            format!("security groups {} allow TCP 443 to only part of {peer_label} (not all of {cidr})", placement.group_list()),
+            format!(
+                "security groups {} allow TCP 443 to only part of {peer_label} (not all of {cidr})",
+                placement.group_list()
+            ),
             fix,
         )]
     }
@@ -91,7 +111,11 @@ pub struct Flow<'s> {
 }
 
 /// Evaluates flows through `subnet`'s ACL; one blocker per failing flow.
-pub fn acl_flows(placement: &Placement<'_, '_>, subnet: &Subnet, flows: &[Flow<'_>]) -> (Option<String>, Vec<Blocker>) {
+pub fn acl_flows(
+    placement: &Placement<'_, '_>,
+    subnet: &Subnet,
+    flows: &[Flow<'_>],
+) -> (Option<String>, Vec<Blocker>) {
     match acl_verdicts(placement, subnet, flows) {
         Ok((acl, verdicts)) => (Some(acl), verdicts.into_iter().flatten().collect()),
         Err(blocker) => (None, vec![blocker]),
@@ -99,12 +123,19 @@ pub fn acl_flows(placement: &Placement<'_, '_>, subnet: &Subnet, flows: &[Flow<'
 }
 
 /// Each flow's blocker (None: it passes), in the order of `flows`.
-fn acl_verdicts(placement: &Placement<'_, '_>, subnet: &Subnet, flows: &[Flow<'_>]) -> Result<(String, Vec<Option<Blocker>>), Blocker> {
+fn acl_verdicts(
+    placement: &Placement<'_, '_>,
+    subnet: &Subnet,
+    flows: &[Flow<'_>],
+) -> Result<(String, Vec<Option<Blocker>>), Blocker> {
     let acl = placement
         .index
         .acl_of(subnet)
         .map_err(|gap| not_collected(&subnet.id, &gap, "its network ACL"))?;
-    let verdicts = flows.iter().map(|flow| acl_blocker(acl, subnet, flow)).collect();
+    let verdicts = flows
+        .iter()
+        .map(|flow| acl_blocker(acl, subnet, flow))
+        .collect();
     Ok((acl.id.to_string(), verdicts))
 }
 
@@ -119,7 +150,11 @@ fn acl_blocker(acl: &IndexedAcl<'_>, subnet: &Subnet, flow: &Flow<'_>) -> Option
         format!("TCP {}-{}", flow.ports.from, flow.ports.to)
     };
     // Suggest the usual wide ephemeral range for return traffic; it covers every client OS.
-    let fix_ports = if flow.ports == HTTPS { "TCP 443".to_string() } else { "TCP 1024-65535".to_string() };
+    let fix_ports = if flow.ports == HTTPS {
+        "TCP 443".to_string()
+    } else {
+        "TCP 1024-65535".to_string()
+    };
     let fix = |before: Option<u16>| {
         let position = before.map_or(String::new(), |n| format!(" numbered below {n}"));
         format!(
@@ -168,15 +203,33 @@ fn acl_blocker(acl: &IndexedAcl<'_>, subnet: &Subnet, flow: &Flow<'_>) -> Option
 }
 
 /// The task subnet's ACL: requests out on 443, responses back on the task's ephemeral ports.
-pub fn task_acl(placement: &Placement<'_, '_>, cidrs: &[Ipv4Net], what: &str) -> (Option<String>, Vec<Blocker>) {
+pub fn task_acl(
+    placement: &Placement<'_, '_>,
+    cidrs: &[Ipv4Net],
+    what: &str,
+) -> (Option<String>, Vec<Blocker>) {
     // Traffic within one subnet never crosses its ACL.
-    let remote: Vec<Ipv4Net> = cidrs.iter().copied().filter(|c| !placement.subnet.cidr_block.contains(c)).collect();
+    let remote: Vec<Ipv4Net> = cidrs
+        .iter()
+        .copied()
+        .filter(|c| !placement.subnet.cidr_block.contains(c))
+        .collect();
     let flows: Vec<Flow<'_>> = remote
         .iter()
         .flat_map(|cidr| {
             [
-                Flow { direction: Direction::Outbound, ports: HTTPS, cidr: *cidr, what },
-                Flow { direction: Direction::Inbound, ports: TASK_EPHEMERAL, cidr: *cidr, what },
+                Flow {
+                    direction: Direction::Outbound,
+                    ports: HTTPS,
+                    cidr: *cidr,
+                    what,
+                },
+                Flow {
+                    direction: Direction::Inbound,
+                    ports: TASK_EPHEMERAL,
+                    cidr: *cidr,
+                    what,
+                },
             ]
         })
         .collect();
@@ -186,11 +239,17 @@ pub fn task_acl(placement: &Placement<'_, '_>, cidrs: &[Ipv4Net], what: &str) ->
     };
     // A range passes when both its flows pass. When some of the peer's ranges pass and others
     // do not, the outcome depends on the address the name resolves to.
-    let passing = verdicts.chunks(2).filter(|pair| pair.iter().all(Option::is_none)).count();
+    let passing = verdicts
+        .chunks(2)
+        .filter(|pair| pair.iter().all(Option::is_none))
+        .count();
     let mut blockers: Vec<Blocker> = verdicts.into_iter().flatten().collect();
     if passing > 0 {
         for blocker in blockers.iter_mut().filter(|b| b.blocks()) {
-            blocker.message = format!("{} (other addresses of the destination pass)", blocker.message);
+            blocker.message = format!(
+                "{} (other addresses of the destination pass)",
+                blocker.message
+            );
             blocker.code = Code::RangePartiallyAllowed;
             blocker.effect = Code::RangePartiallyAllowed.default_effect();
         }

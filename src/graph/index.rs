@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use ipnet::Ipv4Net;
 
 use crate::model::{
-    InternetGateway, NaclEntry, NatGateway, PrefixList, Route, RouteTable, SecurityGroup,
-    Snapshot, Subnet, Vpc, VpcEndpoint,
+    InternetGateway, NaclEntry, NatGateway, PrefixList, Route, RouteTable, SecurityGroup, Snapshot,
+    Subnet, Vpc, VpcEndpoint,
 };
 
 /// Why a lookup found nothing.
@@ -53,7 +53,7 @@ impl<'a> IndexedRouteTable<'a> {
                 }
             }
         }
-        routes.sort_by(|a, b| b.0.prefix_len().cmp(&a.0.prefix_len()));
+        routes.sort_by_key(|(cidr, _)| std::cmp::Reverse(cidr.prefix_len()));
         IndexedRouteTable {
             table,
             routes,
@@ -148,7 +148,12 @@ impl<'a> NetworkIndex<'a> {
         let route_tables = snapshot.route_tables.as_ref().map(|tables| {
             tables
                 .iter()
-                .map(|t| (t.id.as_str(), IndexedRouteTable::new(t, prefix_lists.as_ref())))
+                .map(|t| {
+                    (
+                        t.id.as_str(),
+                        IndexedRouteTable::new(t, prefix_lists.as_ref()),
+                    )
+                })
                 .collect()
         });
         let mut acl_of_subnet = HashMap::new();
@@ -201,11 +206,21 @@ impl<'a> NetworkIndex<'a> {
     }
 
     pub fn security_group(&self, id: &str) -> Lookup<&'a SecurityGroup> {
-        find(&self.security_groups, "security groups", "security group", id)
+        find(
+            &self.security_groups,
+            "security groups",
+            "security group",
+            id,
+        )
     }
 
     pub fn internet_gateway(&self, id: &str) -> Lookup<&'a InternetGateway> {
-        find(&self.internet_gateways, "internet gateways", "internet gateway", id)
+        find(
+            &self.internet_gateways,
+            "internet gateways",
+            "internet gateway",
+            id,
+        )
     }
 
     pub fn nat_gateway(&self, id: &str) -> Lookup<&'a NatGateway> {
@@ -213,7 +228,12 @@ impl<'a> NetworkIndex<'a> {
     }
 
     pub fn prefix_list(&self, id: &str) -> Lookup<&'a PrefixList> {
-        find(&self.prefix_lists, "managed prefix lists", "prefix list", id)
+        find(
+            &self.prefix_lists,
+            "managed prefix lists",
+            "prefix list",
+            id,
+        )
     }
 
     pub fn prefix_list_named(&self, name: &str) -> Lookup<&'a PrefixList> {

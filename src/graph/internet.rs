@@ -3,14 +3,18 @@
 
 use ipnet::Ipv4Net;
 
-use super::filters::{acl_flows, dedupe_by_code, not_collected, task_acl, task_egress, Direction, Flow};
+use super::filters::{
+    acl_flows, dedupe_by_code, not_collected, task_acl, task_egress, Direction, Flow,
+};
 use super::hop::{Candidate, Hop, HopKind, Via};
 use super::index::{Gap, IndexedRouteTable};
 use super::placement::Placement;
 use super::rules::{Peer, HTTPS, NAT_EPHEMERAL, TASK_EPHEMERAL};
 use crate::blocker::Blocker;
 use crate::codes::Code;
-use crate::model::{NatConnectivity, NatGateway, NatState, Route, RouteState, RouteTargetKind, Subnet};
+use crate::model::{
+    NatConnectivity, NatGateway, NatState, Route, RouteState, RouteTargetKind, Subnet,
+};
 use crate::workload::{Requirement, Target};
 
 /// The whole IPv4 internet: registry and AWS public IPs are not fixed.
@@ -64,7 +68,10 @@ pub fn internet_candidate(
         task_egress(placement, &destination, label),
     );
     let (acl, blockers) = task_acl(placement, &destination.cidrs, "requests to the internet");
-    candidate.step(Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())), blockers);
+    candidate.step(
+        Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())),
+        blockers,
+    );
     let table = match placement.index.route_table_of(placement.subnet) {
         Ok(table) => table,
         Err(gap) => {
@@ -109,7 +116,15 @@ fn follow_route(
     };
     let target_id = route.target.id.clone().unwrap_or_default();
     if route.state == RouteState::Blackhole {
-        candidate.step(table_hop, vec![blackhole(placement, table_id, route, "the target no longer exists")]);
+        candidate.step(
+            table_hop,
+            vec![blackhole(
+                placement,
+                table_id,
+                route,
+                "the target no longer exists",
+            )],
+        );
         return;
     }
     candidate.step(table_hop, Vec::new());
@@ -125,9 +140,30 @@ fn follow_route(
             candidate.via = Some(Via::Nat);
             nat_steps(placement, table_id, route, &target_id, cidr, candidate);
         }
-        RouteTargetKind::TransitGateway => leaves_vpc(candidate, Via::TransitGateway, HopKind::TransitGateway, &target_id, table_id, "transit gateway"),
-        RouteTargetKind::PeeringConnection => leaves_vpc(candidate, Via::Peering, HopKind::PeeringConnection, &target_id, table_id, "VPC peering connection"),
-        RouteTargetKind::VpnGateway => leaves_vpc(candidate, Via::VpnGateway, HopKind::VpnGateway, &target_id, table_id, "virtual private gateway"),
+        RouteTargetKind::TransitGateway => leaves_vpc(
+            candidate,
+            Via::TransitGateway,
+            HopKind::TransitGateway,
+            &target_id,
+            table_id,
+            "transit gateway",
+        ),
+        RouteTargetKind::PeeringConnection => leaves_vpc(
+            candidate,
+            Via::Peering,
+            HopKind::PeeringConnection,
+            &target_id,
+            table_id,
+            "VPC peering connection",
+        ),
+        RouteTargetKind::VpnGateway => leaves_vpc(
+            candidate,
+            Via::VpnGateway,
+            HopKind::VpnGateway,
+            &target_id,
+            table_id,
+            "virtual private gateway",
+        ),
         RouteTargetKind::NetworkInterface
         | RouteTargetKind::Instance
         | RouteTargetKind::LocalGateway
@@ -144,7 +180,9 @@ fn follow_route(
                 )],
             );
         }
-        RouteTargetKind::EgressOnlyInternetGateway | RouteTargetKind::Local | RouteTargetKind::VpcEndpoint => {
+        RouteTargetKind::EgressOnlyInternetGateway
+        | RouteTargetKind::Local
+        | RouteTargetKind::VpcEndpoint => {
             candidate.add_to_last(Blocker::new(
                 Code::NoRoute,
                 table_id,
@@ -167,7 +205,14 @@ fn route_target_word(kind: RouteTargetKind) -> &'static str {
     }
 }
 
-fn leaves_vpc(candidate: &mut Candidate, via: Via, kind: HopKind, id: &str, table_id: &str, what: &str) {
+fn leaves_vpc(
+    candidate: &mut Candidate,
+    via: Via,
+    kind: HopKind,
+    id: &str,
+    table_id: &str,
+    what: &str,
+) {
     candidate.via = Some(via);
     candidate.step(
         Hop::new(kind, id),
@@ -208,10 +253,7 @@ fn no_public_ip(placement: &Placement<'_, '_>, table_id: &str, igw: &str) -> Blo
             "subnet {} routes to internet gateway {igw} (via {table_id}) but the task's network interface gets no public IP (assignPublicIp DISABLED), so its traffic cannot use the gateway",
             placement.subnet.id
         ),
-        format!(
-            "Set assignPublicIp=ENABLED in the network configuration of {}, or place the tasks in private subnets whose route table sends 0.0.0.0/0 to a NAT gateway.",
-            placement.label
-        ),
+        "Set assignPublicIp=ENABLED in the service's awsvpcConfiguration (aws ecs update-service --network-configuration ...), or place the tasks in private subnets whose route table sends 0.0.0.0/0 to a NAT gateway.",
     )
 }
 
@@ -224,8 +266,18 @@ fn internet_gateway_step(
 ) {
     let blockers = match placement.index.internet_gateway(igw_id) {
         Ok(igw) if igw.attached_vpc_ids.iter().any(|v| v == &placement.vpc.id) => Vec::new(),
-        Ok(_) => vec![blackhole(placement, table_id, route, &format!("internet gateway {igw_id} is not attached to {}", placement.vpc.id))],
-        Err(gap @ Gap::Missing { .. }) => vec![blackhole(placement, table_id, route, &gap.to_string())],
+        Ok(_) => vec![blackhole(
+            placement,
+            table_id,
+            route,
+            &format!(
+                "internet gateway {igw_id} is not attached to {}",
+                placement.vpc.id
+            ),
+        )],
+        Err(gap @ Gap::Missing { .. }) => {
+            vec![blackhole(placement, table_id, route, &gap.to_string())]
+        }
         Err(gap) => vec![not_collected(igw_id, &gap, "the internet gateway")],
     };
     candidate.step(Hop::new(HopKind::InternetGateway, igw_id), blockers);
@@ -243,11 +295,17 @@ fn nat_steps(
     let nat = match placement.index.nat_gateway(nat_id) {
         Ok(nat) => nat,
         Err(gap @ Gap::Missing { .. }) => {
-            candidate.step(nat_hop, vec![blackhole(placement, table_id, route, &gap.to_string())]);
+            candidate.step(
+                nat_hop,
+                vec![blackhole(placement, table_id, route, &gap.to_string())],
+            );
             return;
         }
         Err(gap) => {
-            candidate.step(nat_hop, vec![not_collected(nat_id, &gap, "the NAT gateway")]);
+            candidate.step(
+                nat_hop,
+                vec![not_collected(nat_id, &gap, "the NAT gateway")],
+            );
             return;
         }
     };
@@ -263,7 +321,11 @@ fn nat_steps(
             "Create a NAT gateway in a public subnet (aws ec2 create-nat-gateway --subnet-id <public subnet> --allocation-id <EIP>) and point 0.0.0.0/0 in {table_id} at it{}.",
             if nat.state == NatState::Pending { ", or wait until it is available" } else { "" }
         );
-        let resource = if code == Code::RouteBlackhole { table_id } else { nat_id };
+        let resource = if code == Code::RouteBlackhole {
+            table_id
+        } else {
+            nat_id
+        };
         blockers.push(Blocker::new(
             code,
             resource,
@@ -296,20 +358,48 @@ fn nat_steps(
 
 /// The NAT subnet's ACL sees four flows: the task's request in and on out, the reply in and
 /// back out to the task.
-fn nat_subnet_acl(placement: &Placement<'_, '_>, nat_subnet: &Subnet, destination: Ipv4Net, candidate: &mut Candidate) {
+fn nat_subnet_acl(
+    placement: &Placement<'_, '_>,
+    nat_subnet: &Subnet,
+    destination: Ipv4Net,
+    candidate: &mut Candidate,
+) {
     if nat_subnet.id == placement.subnet.id {
         return;
     }
     let task = placement.subnet.cidr_block;
     let flows = [
-        Flow { direction: Direction::Inbound, ports: HTTPS, cidr: task, what: "requests from the task into the NAT subnet" },
-        Flow { direction: Direction::Outbound, ports: HTTPS, cidr: destination, what: "requests from the NAT gateway to the internet" },
-        Flow { direction: Direction::Inbound, ports: NAT_EPHEMERAL, cidr: destination, what: "responses from the internet to the NAT gateway" },
-        Flow { direction: Direction::Outbound, ports: TASK_EPHEMERAL, cidr: task, what: "responses from the NAT gateway to the task" },
+        Flow {
+            direction: Direction::Inbound,
+            ports: HTTPS,
+            cidr: task,
+            what: "requests from the task into the NAT subnet",
+        },
+        Flow {
+            direction: Direction::Outbound,
+            ports: HTTPS,
+            cidr: destination,
+            what: "requests from the NAT gateway to the internet",
+        },
+        Flow {
+            direction: Direction::Inbound,
+            ports: NAT_EPHEMERAL,
+            cidr: destination,
+            what: "responses from the internet to the NAT gateway",
+        },
+        Flow {
+            direction: Direction::Outbound,
+            ports: TASK_EPHEMERAL,
+            cidr: task,
+            what: "responses from the NAT gateway to the task",
+        },
     ];
     let (acl, mut blockers) = acl_flows(placement, nat_subnet, &flows);
     dedupe_by_code(&mut blockers);
-    candidate.step(Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())), blockers);
+    candidate.step(
+        Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())),
+        blockers,
+    );
 }
 
 /// A public NAT gateway reaches the internet only through its own subnet's route to an IGW.
@@ -331,10 +421,15 @@ fn nat_internet_route(
     let igw_hint = placement
         .index
         .internet_gateway_of(&placement.vpc.id)
-        .map_or_else(|| "<an internet gateway attached to the VPC>".to_string(), |g| g.id.clone());
+        .map_or_else(
+            || "<an internet gateway attached to the VPC>".to_string(),
+            |g| g.id.clone(),
+        );
     let igw = table
         .route_for(destination)
-        .filter(|r| r.state == RouteState::Active && r.target.kind == RouteTargetKind::InternetGateway)
+        .filter(|r| {
+            r.state == RouteState::Active && r.target.kind == RouteTargetKind::InternetGateway
+        })
         .and_then(|r| r.target.id.clone())
         .filter(|id| {
             placement
@@ -367,7 +462,12 @@ fn nat_internet_route(
 
 /// NO_ROUTE, with every way to fix it that fits the requirement: a NAT route, and the VPC
 /// endpoint that would carry the call privately.
-pub fn no_route(placement: &Placement<'_, '_>, requirement: &Requirement, table_id: &str, cidr: Ipv4Net) -> Blocker {
+pub fn no_route(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+    table_id: &str,
+    cidr: Ipv4Net,
+) -> Blocker {
     let nat = match usable_nat(placement) {
         Some(nat) => format!(
             "add a route 0.0.0.0/0 → {} to {table_id} (aws ec2 create-route --route-table-id {table_id} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {})",
@@ -377,7 +477,8 @@ pub fn no_route(placement: &Placement<'_, '_>, requirement: &Requirement, table_
             "add a route 0.0.0.0/0 → a NAT gateway in a public subnet to {table_id} (this VPC has no available NAT gateway: create one first)"
         ),
     };
-    let subnets = placement.workload_subnets.join(",");
+    let subnets = placement.workload_subnets.join(", ");
+    let subnet_args = placement.workload_subnets.join(" ");
     let endpoint = match (requirement.target, requirement.target.endpoint_suffix()) {
         (_, _) if requirement.region != placement.region => None,
         (Target::S3Layers, _) => Some(format!(
@@ -386,7 +487,7 @@ pub fn no_route(placement: &Placement<'_, '_>, requirement: &Requirement, table_
         )),
         (_, Some(suffix)) => Some(format!(
             "create an interface VPC endpoint com.amazonaws.{r}.{suffix} in subnets {subnets} with private DNS enabled and a security group allowing TCP 443 from {g} (aws ec2 create-vpc-endpoint --vpc-id {v} --vpc-endpoint-type Interface --service-name com.amazonaws.{r}.{suffix} --subnet-ids {sp} --security-group-ids <endpoint SG> --private-dns-enabled)",
-            r = placement.region, v = placement.vpc.id, g = placement.group_list(), sp = subnets.replace(',', " ")
+            r = placement.region, v = placement.vpc.id, g = placement.group_list(), sp = subnet_args
         )),
         (_, None) => None,
     };
@@ -411,15 +512,20 @@ pub fn no_route(placement: &Placement<'_, '_>, requirement: &Requirement, table_
 /// in fixes.
 fn usable_nat<'a>(placement: &Placement<'_, 'a>) -> Option<&'a NatGateway> {
     let index = placement.index;
-    index.nat_gateways_in(&placement.vpc.id).into_iter().find(|n| {
-        n.state == NatState::Available
-            && n.connectivity_type == NatConnectivity::Public
-            && index
-                .subnet(&n.subnet_id)
-                .and_then(|s| index.route_table_of(s))
-                .is_ok_and(|t| {
-                    t.route_for(internet())
-                        .is_some_and(|r| r.target.kind == RouteTargetKind::InternetGateway && r.state == RouteState::Active)
-                })
-    })
+    index
+        .nat_gateways_in(&placement.vpc.id)
+        .into_iter()
+        .find(|n| {
+            n.state == NatState::Available
+                && n.connectivity_type == NatConnectivity::Public
+                && index
+                    .subnet(&n.subnet_id)
+                    .and_then(|s| index.route_table_of(s))
+                    .is_ok_and(|t| {
+                        t.route_for(internet()).is_some_and(|r| {
+                            r.target.kind == RouteTargetKind::InternetGateway
+                                && r.state == RouteState::Active
+                        })
+                    })
+        })
 }

@@ -72,17 +72,39 @@ impl PathGraph {
                 let node = graph.add_node(step.hop);
                 let mut blockers = std::mem::take(&mut pending);
                 blockers.extend(step.blockers);
-                graph.add_edge(previous, node, Edge { blockers, detour: false });
+                graph.add_edge(
+                    previous,
+                    node,
+                    Edge {
+                        blockers,
+                        detour: false,
+                    },
+                );
                 first.get_or_insert(node);
                 previous = node;
             }
             // Between equally blocked paths prefer an endpoint: the user built it to be used,
             // and fixing it (a DNS flag, an association) is smaller than a new egress path.
-            let detour = !matches!(candidate.via, Some(Via::InterfaceEndpoint | Via::GatewayEndpoint));
-            graph.add_edge(previous, sink, Edge { blockers: pending, detour });
+            let detour = !matches!(
+                candidate.via,
+                Some(Via::InterfaceEndpoint | Via::GatewayEndpoint)
+            );
+            graph.add_edge(
+                previous,
+                sink,
+                Edge {
+                    blockers: pending,
+                    detour,
+                },
+            );
             vias.push((first.unwrap_or(sink), candidate.via));
         }
-        PathGraph { graph, source, sink, vias }
+        PathGraph {
+            graph,
+            source,
+            sink,
+            vias,
+        }
     }
 
     /// Blockers dominate, then unknowns, then the endpoint preference.
@@ -104,7 +126,12 @@ impl PathGraph {
             |_| 0,
         );
         let Some((_, nodes)) = found else {
-            return PathVerdict { status: Status::Unknown, via: None, path: Vec::new(), blockers: Vec::new() };
+            return PathVerdict {
+                status: Status::Unknown,
+                via: None,
+                path: Vec::new(),
+                blockers: Vec::new(),
+            };
         };
         let mut blockers = Vec::new();
         for pair in nodes.windows(2) {
@@ -130,9 +157,16 @@ impl PathGraph {
 }
 
 /// Evaluates one requirement for a task placed as `placement`.
-pub fn evaluate_requirement(placement: &Placement<'_, '_>, requirement: &Requirement) -> (PathGraph, PathVerdict) {
+pub fn evaluate_requirement(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+) -> (PathGraph, PathVerdict) {
     let candidates = candidates(placement, requirement);
-    let graph = PathGraph::new(candidates, Hop::new(HopKind::Subnet, &placement.subnet.id), &requirement.host);
+    let graph = PathGraph::new(
+        candidates,
+        Hop::new(HopKind::Subnet, &placement.subnet.id),
+        &requirement.host,
+    );
     let verdict = graph.best();
     (graph, verdict)
 }
@@ -145,26 +179,48 @@ fn candidates(placement: &Placement<'_, '_>, requirement: &Requirement) -> Vec<C
     let index = placement.index;
     let same_region = requirement.region == placement.region;
     let mut out = Vec::new();
-    let mut public = Peer { cidrs: vec![internet()], ..Peer::default() };
+    let mut public = Peer {
+        cidrs: vec![internet()],
+        ..Peer::default()
+    };
     let mut endpoint_gap = None;
 
     if let (true, Some(suffix)) = (same_region, requirement.target.endpoint_suffix()) {
         let service = format!("com.amazonaws.{}.{suffix}", placement.region);
         match index.endpoints_in(&placement.vpc.id) {
             Ok(endpoints) => {
-                let of_service: Vec<_> = endpoints.iter().filter(|e| e.service_name == service).collect();
+                let of_service: Vec<_> = endpoints
+                    .iter()
+                    .filter(|e| e.service_name == service)
+                    .collect();
                 if requirement.target == Target::S3Layers {
                     let list = index.prefix_list_named(&service).ok();
                     if let Some(list) = list {
-                        public = Peer { cidrs: list.cidrs.clone(), security_groups: Vec::new(), prefix_list_id: Some(list.id.clone()) };
+                        public = Peer {
+                            cidrs: list.cidrs.clone(),
+                            security_groups: Vec::new(),
+                            prefix_list_id: Some(list.id.clone()),
+                        };
                     }
                     if let Ok(table) = index.route_table_of(placement.subnet) {
-                        for endpoint in of_service.iter().filter(|e| e.endpoint_type == EndpointType::Gateway) {
+                        for endpoint in of_service
+                            .iter()
+                            .filter(|e| e.endpoint_type == EndpointType::Gateway)
+                        {
                             let routed = list
                                 .and_then(|l| table.prefix_list_route(&l.id))
-                                .is_some_and(|r| r.target.id.as_deref() == Some(endpoint.id.as_str()))
+                                .is_some_and(|r| {
+                                    r.target.id.as_deref() == Some(endpoint.id.as_str())
+                                })
                                 || endpoint.route_table_ids.contains(&table.table.id);
-                            let candidate = gateway_candidate(placement, requirement, endpoint, list, routed, &table.table.id);
+                            let candidate = gateway_candidate(
+                                placement,
+                                requirement,
+                                endpoint,
+                                list,
+                                routed,
+                                &table.table.id,
+                            );
                             if routed {
                                 // The prefix-list route is more specific than any default route:
                                 // S3 traffic has no other way out.
@@ -174,7 +230,10 @@ fn candidates(placement: &Placement<'_, '_>, requirement: &Requirement) -> Vec<C
                         }
                     }
                 }
-                for endpoint in of_service.iter().filter(|e| e.endpoint_type == EndpointType::Interface) {
+                for endpoint in of_service
+                    .iter()
+                    .filter(|e| e.endpoint_type == EndpointType::Interface)
+                {
                     let candidate = interface_candidate(placement, requirement, endpoint);
                     if private_dns_blockers(placement, endpoint).is_empty() {
                         // The name resolves to the endpoint: no other path is taken.
@@ -183,7 +242,13 @@ fn candidates(placement: &Placement<'_, '_>, requirement: &Requirement) -> Vec<C
                     out.push(candidate);
                 }
             }
-            Err(gap) => endpoint_gap = Some(not_collected(&placement.vpc.id, &gap, "whether a VPC endpoint carries the call")),
+            Err(gap) => {
+                endpoint_gap = Some(not_collected(
+                    &placement.vpc.id,
+                    &gap,
+                    "whether a VPC endpoint carries the call",
+                ))
+            }
         }
     }
 
@@ -192,7 +257,13 @@ fn candidates(placement: &Placement<'_, '_>, requirement: &Requirement) -> Vec<C
         internet_path.add_to_last(gap);
     }
     let blocked = internet_path.blockers().any(Blocker::blocks);
-    if !same_region && blocked && matches!(requirement.target, Target::EcrApi | Target::EcrDkr | Target::S3Layers) {
+    if !same_region
+        && blocked
+        && matches!(
+            requirement.target,
+            Target::EcrApi | Target::EcrDkr | Target::S3Layers
+        )
+    {
         internet_path.add_to_last(cross_region(placement, requirement));
     }
     out.push(internet_path);

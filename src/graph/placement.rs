@@ -18,9 +18,10 @@ pub struct Placement<'i, 'a> {
     pub public_ip: bool,
     /// The identity the calls are made with (execution role), for endpoint policies.
     pub caller: Caller,
-    /// e.g. "service `web`", for messages.
-    pub label: String,
 }
+
+// Nothing here names the workload: a path's verdict depends only on where the task sits and
+// who calls, so workloads placed alike share it (see `checks::PathCache`).
 
 impl Placement<'_, '_> {
     pub fn group_ids(&self) -> Vec<String> {

@@ -36,6 +36,34 @@ fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
+/// Private, shared, loopback, link-local and multicast/reserved space: never the public
+/// address of a registry or AWS service.
+const NOT_PUBLIC: [Ipv4Net; 7] = [
+    net(10, 0, 8),
+    net(172, 16, 12),
+    net(192, 168, 16),
+    net(100, 64, 10),
+    net(127, 0, 8),
+    net(169, 254, 16),
+    net(224, 0, 3),
+];
+
+const fn net(a: u8, b: u8, prefix: u8) -> Ipv4Net {
+    match Ipv4Net::new(std::net::Ipv4Addr::new(a, b, 0, 0), prefix) {
+        Ok(net) => net,
+        Err(_) => panic!("valid prefix"),
+    }
+}
+
+/// Does `rule` speak about part of `destination`? `0.0.0.0/0` stands for "the registry's
+/// public address, wherever it is", so a rule confined to non-public space does not.
+fn touches(rule: &Ipv4Net, destination: &Ipv4Net) -> bool {
+    if !overlaps(rule, destination) {
+        return false;
+    }
+    destination.prefix_len() != 0 || !NOT_PUBLIC.iter().any(|range| range.contains(rule))
+}
+
 fn ports_cover(outer: PortRange, inner: PortRange) -> bool {
     outer.from <= inner.from && inner.to <= outer.to
 }
@@ -81,14 +109,14 @@ pub fn security_groups_allow<'g>(
                 if list.cidrs.iter().any(|c| c.contains(&cidr)) {
                     return SgOutcome::Allowed;
                 }
-                partly |= list.cidrs.iter().any(|c| overlaps(c, &cidr));
+                partly |= list.cidrs.iter().any(|c| touches(c, &cidr));
             }
         }
         if let Some(rule_cidr) = &rule.cidr_ipv4 {
             if rule_cidr.contains(&cidr) {
                 return SgOutcome::Allowed;
             }
-            partly |= overlaps(rule_cidr, &cidr);
+            partly |= touches(rule_cidr, &cidr);
         }
     }
     if partly {
@@ -114,12 +142,19 @@ fn sg_rule_carries_tcp(rule: &SgRule, port: u16) -> bool {
 /// How an ACL direction treats a TCP flow on `ports` to or from `cidr`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AclOutcome {
-    Allowed { rule: u16 },
+    Allowed {
+        rule: u16,
+    },
     /// A deny entry covers the flow, or (`rule: None`) no entry matches it.
-    Denied { rule: Option<u16> },
+    Denied {
+        rule: Option<u16>,
+    },
     /// Some of the flow is denied and some allowed. `by_ports`: the split is by port (some
     /// connections certainly fail); otherwise by address (depends on the address used).
-    Partly { rule: Option<u16>, by_ports: bool },
+    Partly {
+        rule: Option<u16>,
+        by_ports: bool,
+    },
 }
 
 /// First-match evaluation of one direction's entries (already sorted by rule number).
@@ -137,7 +172,7 @@ pub fn acl_decides(entries: &[&NaclEntry], ports: PortRange, cidr: Ipv4Net) -> A
         } else {
             entry.port_range.unwrap_or(PortRange { from: 0, to: 65535 })
         };
-        if !overlaps(&entry_cidr, &cidr) || !ports_overlap(entry_ports, ports) {
+        if !touches(&entry_cidr, &cidr) || !ports_overlap(entry_ports, ports) {
             continue;
         }
         let covers_cidr = entry_cidr.contains(&cidr);
@@ -181,7 +216,12 @@ pub fn acl_decides(entries: &[&NaclEntry], ports: PortRange, cidr: Ipv4Net) -> A
 mod tests {
     use super::*;
 
-    fn entry(rule_number: u16, action: RuleAction, cidr: &str, ports: Option<(u16, u16)>) -> NaclEntry {
+    fn entry(
+        rule_number: u16,
+        action: RuleAction,
+        cidr: &str,
+        ports: Option<(u16, u16)>,
+    ) -> NaclEntry {
         NaclEntry {
             rule_number,
             egress: true,
@@ -203,26 +243,83 @@ mod tests {
             entry(90, RuleAction::Deny, "0.0.0.0/0", Some((443, 443))),
             entry(100, RuleAction::Allow, "0.0.0.0/0", None),
         ];
-        assert_eq!(decide(&entries, HTTPS, "0.0.0.0/0"), AclOutcome::Denied { rule: Some(90) });
-        assert_eq!(decide(&entries, TASK_EPHEMERAL, "0.0.0.0/0"), AclOutcome::Allowed { rule: 100 });
+        assert_eq!(
+            decide(&entries, HTTPS, "0.0.0.0/0"),
+            AclOutcome::Denied { rule: Some(90) }
+        );
+        assert_eq!(
+            decide(&entries, TASK_EPHEMERAL, "0.0.0.0/0"),
+            AclOutcome::Allowed { rule: 100 }
+        );
     }
 
     #[test]
     fn no_matching_rule_denies() {
         let entries = [entry(100, RuleAction::Allow, "10.0.0.0/16", None)];
-        assert_eq!(decide(&entries, HTTPS, "0.0.0.0/0"), AclOutcome::Partly { rule: None, by_ports: false });
-        assert_eq!(decide(&entries, HTTPS, "52.0.0.0/8"), AclOutcome::Denied { rule: None });
+        // A private range says nothing about the registry's public address.
+        assert_eq!(
+            decide(&entries, HTTPS, "0.0.0.0/0"),
+            AclOutcome::Denied { rule: None }
+        );
+        assert_eq!(
+            decide(&entries, HTTPS, "52.0.0.0/8"),
+            AclOutcome::Denied { rule: None }
+        );
+        assert_eq!(
+            decide(&entries, HTTPS, "10.0.20.0/24"),
+            AclOutcome::Allowed { rule: 100 }
+        );
+    }
+
+    #[test]
+    fn a_public_range_covers_only_part_of_the_internet() {
+        let entries = [entry(100, RuleAction::Allow, "52.0.0.0/8", None)];
+        assert_eq!(
+            decide(&entries, HTTPS, "0.0.0.0/0"),
+            AclOutcome::Partly {
+                rule: None,
+                by_ports: false
+            }
+        );
     }
 
     #[test]
     fn ephemeral_range_must_be_covered_whole() {
-        let entries = [entry(100, RuleAction::Allow, "0.0.0.0/0", Some((49152, 65535)))];
+        let entries = [entry(
+            100,
+            RuleAction::Allow,
+            "0.0.0.0/0",
+            Some((49152, 65535)),
+        )];
         assert_eq!(
             decide(&entries, TASK_EPHEMERAL, "0.0.0.0/0"),
-            AclOutcome::Partly { rule: None, by_ports: true }
+            AclOutcome::Partly {
+                rule: None,
+                by_ports: true
+            }
         );
-        let entries = [entry(100, RuleAction::Allow, "0.0.0.0/0", Some((1024, 65535)))];
-        assert_eq!(decide(&entries, TASK_EPHEMERAL, "0.0.0.0/0"), AclOutcome::Allowed { rule: 100 });
+        let entries = [entry(
+            100,
+            RuleAction::Allow,
+            "0.0.0.0/0",
+            Some((1024, 65535)),
+        )];
+        assert_eq!(
+            decide(&entries, TASK_EPHEMERAL, "0.0.0.0/0"),
+            AclOutcome::Allowed { rule: 100 }
+        );
+    }
+
+    #[test]
+    fn private_ranges_do_not_split_the_internet() {
+        let entries = [
+            entry(50, RuleAction::Deny, "172.16.5.0/24", None),
+            entry(100, RuleAction::Allow, "0.0.0.0/0", None),
+        ];
+        assert_eq!(
+            decide(&entries, HTTPS, "0.0.0.0/0"),
+            AclOutcome::Allowed { rule: 100 }
+        );
     }
 
     #[test]
@@ -233,8 +330,14 @@ mod tests {
         ];
         assert_eq!(
             decide(&entries, HTTPS, "0.0.0.0/0"),
-            AclOutcome::Partly { rule: Some(50), by_ports: false }
+            AclOutcome::Partly {
+                rule: Some(50),
+                by_ports: false
+            }
         );
-        assert_eq!(decide(&entries, HTTPS, "10.0.20.0/24"), AclOutcome::Allowed { rule: 100 });
+        assert_eq!(
+            decide(&entries, HTTPS, "10.0.20.0/24"),
+            AclOutcome::Allowed { rule: 100 }
+        );
     }
 }

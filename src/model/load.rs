@@ -44,15 +44,14 @@ fn parse_snapshot(path: &Path, text: &str) -> Result<Snapshot, SnapshotError> {
     if text.trim().is_empty() {
         return Err(SnapshotError::Empty { path: path_buf() });
     }
-    // Parse to a generic value first so the version is checked before the shape: a future
-    // version with another layout must say "unsupported version", not "missing field".
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| SnapshotError::Malformed {
-            path: path_buf(),
-            detail: describe_json_error(&e),
-        })?;
-    let version = value
-        .get("snapshot_version")
+    // Read the version alone first (the rest skipped, not built), so a future version with
+    // another layout says "unsupported version", not "missing field".
+    let probe: VersionProbe = serde_json::from_str(text).map_err(|e| SnapshotError::Malformed {
+        path: path_buf(),
+        detail: describe_json_error(&e),
+    })?;
+    let version = probe
+        .snapshot_version
         .ok_or_else(|| SnapshotError::Malformed {
             path: path_buf(),
             detail: "missing field `snapshot_version` (is this a pullpath snapshot?)".into(),
@@ -68,11 +67,9 @@ fn parse_snapshot(path: &Path, text: &str) -> Result<Snapshot, SnapshotError> {
             expected: SNAPSHOT_VERSION,
         });
     }
-    let snapshot: Snapshot = serde_path_to_error(&value).map_err(|detail| {
-        SnapshotError::Malformed {
-            path: path_buf(),
-            detail,
-        }
+    let snapshot: Snapshot = serde_json::from_str(text).map_err(|e| SnapshotError::Malformed {
+        path: path_buf(),
+        detail: name_section(text, e),
     })?;
     check_references(&snapshot).map_err(|detail| SnapshotError::DanglingReference {
         path: path_buf(),
@@ -93,40 +90,39 @@ fn describe_json_error(e: &serde_json::Error) -> String {
     }
 }
 
-/// Deserialises the typed snapshot, naming the JSON path of the first mismatch.
-fn serde_path_to_error(value: &serde_json::Value) -> Result<Snapshot, String> {
-    Snapshot::deserialize_with_path(value)
+#[derive(serde::Deserialize)]
+struct VersionProbe {
+    #[serde(default)]
+    snapshot_version: Option<serde_json::Value>,
 }
 
-impl Snapshot {
-    fn deserialize_with_path(value: &serde_json::Value) -> Result<Snapshot, String> {
-        serde_json::from_value::<Snapshot>(value.clone()).map_err(|e| {
-            // serde_json's messages on a Value lack positions; find the offending section by
-            // trying each top-level key on its own so the message says where to look.
-            let section = value.as_object().and_then(|object| {
-                object.keys().find(|key| {
-                    let mut probe = serde_json::Map::new();
-                    for k in ["snapshot_version", "account_id", "region"] {
-                        if let Some(v) = object.get(k) {
-                            probe.insert(k.to_string(), v.clone());
-                        }
-                    }
-                    probe.insert((*key).clone(), object[key.as_str()].clone());
-                    serde_json::from_value::<Snapshot>(serde_json::Value::Object(probe)).is_err()
-                })
-            });
-            match section {
-                Some(key) => format!("in `{key}`: {e}"),
-                None => e.to_string(),
+/// A shape error, prefixed with the top-level section it is in: the error path re-reads the
+/// document and tries each section alone (only on failure, so the happy path parses once).
+fn name_section(text: &str, error: serde_json::Error) -> String {
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_str::<serde_json::Value>(text)
+    else {
+        return error.to_string();
+    };
+    let section = object.keys().find(|key| {
+        let mut probe = serde_json::Map::new();
+        for k in ["snapshot_version", "account_id", "region"] {
+            if let Some(v) = object.get(k) {
+                probe.insert(k.to_string(), v.clone());
             }
-        })
+        }
+        probe.insert((*key).clone(), object[key.as_str()].clone());
+        serde_json::from_value::<Snapshot>(serde_json::Value::Object(probe)).is_err()
+    });
+    match section {
+        Some(key) => format!("in `{key}`: {error}"),
+        None => error.to_string(),
     }
 }
 
 /// References from workloads to network resources must resolve when those resources were
 /// collected. A missing target in a collected list means the snapshot is inconsistent.
 fn check_references(snapshot: &Snapshot) -> Result<(), String> {
-    fn ids<'a>(items: Option<Vec<&'a str>>) -> Option<HashSet<&'a str>> {
+    fn ids(items: Option<Vec<&str>>) -> Option<HashSet<&str>> {
         items.map(|v| v.into_iter().collect())
     }
     let subnets = ids(snapshot
@@ -197,7 +193,11 @@ fn check_references(snapshot: &Snapshot) -> Result<(), String> {
 /// A subnet always has a route table in AWS (its explicit one, else the VPC's main table).
 fn missing_route_table(snapshot: &Snapshot, subnet_id: &str) -> Option<String> {
     let tables = snapshot.route_tables.as_ref()?;
-    let subnet = snapshot.subnets.as_ref()?.iter().find(|s| s.id == subnet_id)?;
+    let subnet = snapshot
+        .subnets
+        .as_ref()?
+        .iter()
+        .find(|s| s.id == subnet_id)?;
     let explicit = tables
         .iter()
         .any(|t| t.subnet_ids.iter().any(|s| s == subnet_id));
@@ -226,8 +226,7 @@ mod tests {
 
     #[test]
     fn empty_list_is_collected_and_empty() {
-        let s = parse(r#"{"snapshot_version":1,"account_id":"1","region":"r","vpcs":[]}"#)
-            .unwrap();
+        let s = parse(r#"{"snapshot_version":1,"account_id":"1","region":"r","vpcs":[]}"#).unwrap();
         assert_eq!(s.vpcs.map(|v| v.len()), Some(0));
     }
 
@@ -243,6 +242,9 @@ mod tests {
     #[test]
     fn version_is_checked_before_shape() {
         let err = parse(r#"{"snapshot_version":2}"#).unwrap_err();
-        assert!(matches!(err, SnapshotError::UnsupportedVersion { found: 2, .. }));
+        assert!(matches!(
+            err,
+            SnapshotError::UnsupportedVersion { found: 2, .. }
+        ));
     }
 }

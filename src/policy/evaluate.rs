@@ -40,7 +40,9 @@ pub enum Decision {
         sid: Option<String>,
     },
     /// A `Condition` (or a malformed document) decides, and it cannot be evaluated here.
-    Unknown { reason: String },
+    Unknown {
+        reason: String,
+    },
 }
 
 /// Evaluates `request` against `policies` as IAM does within one policy type: an explicit deny
@@ -79,7 +81,9 @@ pub fn evaluate(policies: &[NamedPolicy<'_>], request: &Request<'_>) -> Decision
         },
         (true, _, _) => Decision::Allowed,
         (false, Some(allow), _) => Decision::Unknown {
-            reason: format!("{allow} allows it only under a condition that cannot be evaluated offline"),
+            reason: format!(
+                "{allow} allows it only under a condition that cannot be evaluated offline"
+            ),
         },
         (false, None, _) => Decision::ImplicitlyDenied,
     }
@@ -100,7 +104,8 @@ fn applies(statement: &Statement, request: &Request<'_>) -> bool {
     if action_listed == statement.not_action {
         return false;
     }
-    if !(statement.resources.is_empty() && !statement.not_resource) {
+    // A statement without a resource element (trust policies) applies to any resource.
+    if !statement.resources.is_empty() || statement.not_resource {
         let resource_listed = statement
             .resources
             .iter()
@@ -159,8 +164,12 @@ mod tests {
 
     #[test]
     fn wildcard_action_and_resource_allow() {
-        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:Batch*", "Resource": "*"}]});
-        assert_eq!(decide(doc.clone(), "ecr:BatchGetImage", REPO), Decision::Allowed);
+        let doc =
+            json!({"Statement": [{"Effect": "Allow", "Action": "ecr:Batch*", "Resource": "*"}]});
+        assert_eq!(
+            decide(doc.clone(), "ecr:BatchGetImage", REPO),
+            Decision::Allowed
+        );
         assert_eq!(
             decide(doc, "ecr:GetAuthorizationToken", "*"),
             Decision::ImplicitlyDenied
@@ -170,13 +179,19 @@ mod tests {
     #[test]
     fn actions_are_case_insensitive_resources_are_not() {
         let doc = json!({"Statement": {"Effect": "Allow", "Action": "ECR:batchgetimage", "Resource": "arn:aws:ecr:us-east-1:123456789012:repository/Web"}});
-        assert_eq!(decide(doc, "ecr:BatchGetImage", REPO), Decision::ImplicitlyDenied);
+        assert_eq!(
+            decide(doc, "ecr:BatchGetImage", REPO),
+            Decision::ImplicitlyDenied
+        );
     }
 
     #[test]
     fn question_mark_matches_one_character() {
         let doc = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:us-east-1:123456789012:repository/we?"}]});
-        assert_eq!(decide(doc.clone(), "ecr:BatchGetImage", REPO), Decision::Allowed);
+        assert_eq!(
+            decide(doc.clone(), "ecr:BatchGetImage", REPO),
+            Decision::Allowed
+        );
         assert_eq!(
             decide(doc, "ecr:BatchGetImage", &format!("{REPO}b")),
             Decision::ImplicitlyDenied
@@ -200,8 +215,14 @@ mod tests {
     #[test]
     fn not_action_and_not_resource_invert_the_match() {
         let doc = json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:ecr:*:*:repository/secret*"}]});
-        assert_eq!(decide(doc.clone(), "ecr:BatchGetImage", REPO), Decision::Allowed);
-        assert_eq!(decide(doc.clone(), "iam:PassRole", REPO), Decision::ImplicitlyDenied);
+        assert_eq!(
+            decide(doc.clone(), "ecr:BatchGetImage", REPO),
+            Decision::Allowed
+        );
+        assert_eq!(
+            decide(doc.clone(), "iam:PassRole", REPO),
+            Decision::ImplicitlyDenied
+        );
         assert_eq!(
             decide(
                 doc,
@@ -216,27 +237,57 @@ mod tests {
     fn a_deciding_condition_makes_the_answer_unknown() {
         let allow_if = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*",
             "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}]});
-        assert!(matches!(decide(allow_if, "ecr:BatchGetImage", REPO), Decision::Unknown { .. }));
+        assert!(matches!(
+            decide(allow_if, "ecr:BatchGetImage", REPO),
+            Decision::Unknown { .. }
+        ));
         let deny_if = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"},
             {"Effect": "Deny", "Action": "ecr:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
-        assert!(matches!(decide(deny_if, "ecr:BatchGetImage", REPO), Decision::Unknown { .. }));
+        assert!(matches!(
+            decide(deny_if, "ecr:BatchGetImage", REPO),
+            Decision::Unknown { .. }
+        ));
     }
 
     #[test]
     fn principals_match_role_account_and_service() {
         let doc = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "ecr:BatchGetImage", "Resource": "*"}]});
-        let policies = [NamedPolicy { name: "repo", document: &doc }];
-        let ours = Caller { arn: Some("arn:aws:iam::111111111111:role/x".into()), account: "111111111111".into(), service: None };
-        let theirs = Caller { arn: None, account: "222222222222".into(), service: None };
-        let request = |caller| Request { action: "ecr:BatchGetImage", resource: REPO, caller: Some(caller) };
+        let policies = [NamedPolicy {
+            name: "repo",
+            document: &doc,
+        }];
+        let ours = Caller {
+            arn: Some("arn:aws:iam::111111111111:role/x".into()),
+            account: "111111111111".into(),
+            service: None,
+        };
+        let theirs = Caller {
+            arn: None,
+            account: "222222222222".into(),
+            service: None,
+        };
+        let request = |caller| Request {
+            action: "ecr:BatchGetImage",
+            resource: REPO,
+            caller: Some(caller),
+        };
         assert_eq!(evaluate(&policies, &request(&ours)), Decision::Allowed);
-        assert_eq!(evaluate(&policies, &request(&theirs)), Decision::ImplicitlyDenied);
+        assert_eq!(
+            evaluate(&policies, &request(&theirs)),
+            Decision::ImplicitlyDenied
+        );
     }
 
     #[test]
     fn malformed_policy_is_unknown_not_allowed() {
-        assert!(matches!(decide(json!({"Version": "2012-10-17"}), "ecr:BatchGetImage", REPO), Decision::Unknown { .. }));
-        assert!(matches!(decide(json!("{not json"), "ecr:BatchGetImage", REPO), Decision::Unknown { .. }));
+        assert!(matches!(
+            decide(json!({"Version": "2012-10-17"}), "ecr:BatchGetImage", REPO),
+            Decision::Unknown { .. }
+        ));
+        assert!(matches!(
+            decide(json!("{not json"), "ecr:BatchGetImage", REPO),
+            Decision::Unknown { .. }
+        ));
     }
 
     #[test]

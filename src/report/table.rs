@@ -1,6 +1,8 @@
 //! The terminal table: one block per workload, one row per requirement, then a summary line.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table};
+use comfy_table::{
+    presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table,
+};
 
 use crate::blocker::Status;
 use crate::checks::{WorkloadResult, WorkloadStatus};
@@ -38,7 +40,9 @@ pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Option<u1
             Colour::Always => table.enforce_styling(),
             Colour::Never => table.force_no_tty(),
         };
-        table.set_header(["target", "host", "status", "via", "blocker", "resource", "fix"]);
+        table.set_header([
+            "target", "host", "status", "via", "blocker", "resource", "fix",
+        ]);
         // Fixes are long: the table points at numbered notes printed under it, one per
         // distinct problem, so the rows stay one line each.
         let mut notes: Vec<(&str, &str)> = Vec::new();
@@ -68,9 +72,21 @@ pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Option<u1
                     }
                 };
                 table.add_row(vec![
-                    Cell::new(if first { requirement.requirement.target.as_str() } else { "" }),
-                    Cell::new(if first { requirement.requirement.host.as_str() } else { "" }),
-                    if first { status_cell.clone() } else { Cell::new("") },
+                    Cell::new(if first {
+                        requirement.requirement.target.as_str()
+                    } else {
+                        ""
+                    }),
+                    Cell::new(if first {
+                        requirement.requirement.host.as_str()
+                    } else {
+                        ""
+                    }),
+                    if first {
+                        status_cell.clone()
+                    } else {
+                        Cell::new("")
+                    },
                     Cell::new(if first { via } else { "" }),
                     Cell::new(blocker.code.as_str()),
                     Cell::new(&blocker.resource_id),

@@ -91,7 +91,14 @@ impl From<&WorkloadResult> for WorkloadV1 {
                     host: r.requirement.host.clone(),
                     status: r.status,
                     via: r.via,
-                    path: r.path.iter().map(|h| HopV1 { kind: h.kind, id: h.id.clone() }).collect(),
+                    path: r
+                        .path
+                        .iter()
+                        .map(|h| HopV1 {
+                            kind: h.kind,
+                            id: h.id.clone(),
+                        })
+                        .collect(),
                     blockers: r
                         .blockers
                         .iter()

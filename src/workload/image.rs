@@ -183,7 +183,10 @@ mod tests {
     #[test]
     fn docker_hub_and_private_hosts() {
         assert_eq!(ImageRef::parse("nginx:1.27").host(), "registry-1.docker.io");
-        assert_eq!(ImageRef::parse("library/nginx").host(), "registry-1.docker.io");
+        assert_eq!(
+            ImageRef::parse("library/nginx").host(),
+            "registry-1.docker.io"
+        );
         let ImageRef::Other(o) = ImageRef::parse("artifactory.acme.internal:8443/team/web:1")
         else {
             panic!()

@@ -255,13 +255,7 @@ impl Builder {
         self.allow(target, &host, Permission::new(action, resource), true);
     }
 
-    fn logs(
-        &mut self,
-        who: &str,
-        options: &BTreeMap<String, String>,
-        account: &str,
-        region: &str,
-    ) {
+    fn logs(&mut self, who: &str, options: &BTreeMap<String, String>, account: &str, region: &str) {
         let log_region = options
             .get("awslogs-region")
             .cloned()
@@ -303,7 +297,11 @@ impl Builder {
 /// `arn:aws:secretsmanager:R:A:secret:NAME:json-key:stage:version` names a key inside the
 /// secret; the IAM resource is the secret itself.
 fn secret_arn_without_key(value_from: &str) -> String {
-    value_from.splitn(8, ':').take(7).collect::<Vec<_>>().join(":")
+    value_from
+        .splitn(8, ':')
+        .take(7)
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 #[cfg(test)]
@@ -344,7 +342,10 @@ mod tests {
             targets,
             vec![
                 (Target::EcrApi, "api.ecr.us-east-1.amazonaws.com"),
-                (Target::EcrDkr, "123456789012.dkr.ecr.us-east-1.amazonaws.com"),
+                (
+                    Target::EcrDkr,
+                    "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+                ),
                 (
                     Target::S3Layers,
                     "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
@@ -364,8 +365,8 @@ mod tests {
         c.secrets = vec![
             Secret {
                 name: "A".into(),
-                value_from: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-XyZ:password::"
-                    .into(),
+                value_from:
+                    "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-XyZ:password::".into(),
             },
             Secret {
                 name: "B".into(),
@@ -381,7 +382,10 @@ mod tests {
             .into(),
         });
         let r = derive_requirements(&task(vec![c]), "123456789012", "us-east-1");
-        let sm = r.iter().find(|r| r.target == Target::Secretsmanager).unwrap();
+        let sm = r
+            .iter()
+            .find(|r| r.target == Target::Secretsmanager)
+            .unwrap();
         assert_eq!(
             sm.permissions[1].resource,
             "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-XyZ"

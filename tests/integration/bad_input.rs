@@ -15,9 +15,18 @@ fn assert_bad_input(args: &[&str], needles: &[&str]) {
     assert_eq!(run.code, 2, "stderr: {}", run.stderr);
     assert!(run.stdout.is_empty(), "nothing on stdout: {}", run.stdout);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    assert_eq!(run.stderr.trim().lines().count(), 1, "one line: {}", run.stderr);
+    assert_eq!(
+        run.stderr.trim().lines().count(),
+        1,
+        "one line: {}",
+        run.stderr
+    );
     for needle in needles {
-        assert!(run.stderr.contains(needle), "stderr lacks {needle:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(needle),
+            "stderr lacks {needle:?}: {}",
+            run.stderr
+        );
     }
 }
 
@@ -27,7 +36,10 @@ fn audit(path: &str) -> Vec<&str> {
 
 #[test]
 fn missing_file() {
-    assert_bad_input(&audit("/nonexistent/snap.json"), &["/nonexistent/snap.json", "cannot read snapshot"]);
+    assert_bad_input(
+        &audit("/nonexistent/snap.json"),
+        &["/nonexistent/snap.json", "cannot read snapshot"],
+    );
 }
 
 #[test]
@@ -61,7 +73,9 @@ fn unknown_snapshot_version() {
 
 #[test]
 fn wrong_shape_names_the_section() {
-    let file = write_temp(r#"{"snapshot_version": 1, "account_id": "1", "region": "us-east-1", "route_tables": [{"id": "rtb-1"}]}"#);
+    let file = write_temp(
+        r#"{"snapshot_version": 1, "account_id": "1", "region": "us-east-1", "route_tables": [{"id": "rtb-1"}]}"#,
+    );
     let path = file.path().to_str().unwrap();
     assert_bad_input(&audit(path), &[path, "`route_tables`", "vpc_id"]);
 }
@@ -69,7 +83,8 @@ fn wrong_shape_names_the_section() {
 /// Edits the healthy fixture's JSON and expects `needles` in the error.
 fn assert_edit_rejected(edit: impl Fn(&mut serde_json::Value), needles: &[&str]) {
     let mut snapshot: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("healthy-nat.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(fixture("healthy-nat.json")).unwrap())
+            .unwrap();
     edit(&mut snapshot);
     let file = write_temp(&snapshot.to_string());
     let path = file.path().to_str().unwrap();
@@ -81,7 +96,10 @@ fn assert_edit_rejected(edit: impl Fn(&mut serde_json::Value), needles: &[&str])
 #[test]
 fn service_refers_to_an_absent_subnet() {
     assert_edit_rejected(
-        |s| s["clusters"][0]["services"][0]["network_configuration"]["subnets"][0] = "subnet-0deadbeef0000000".into(),
+        |s| {
+            s["clusters"][0]["services"][0]["network_configuration"]["subnets"][0] =
+                "subnet-0deadbeef0000000".into()
+        },
         &["subnet `subnet-0deadbeef0000000`", "service `web`"],
     );
 }
@@ -89,7 +107,10 @@ fn service_refers_to_an_absent_subnet() {
 #[test]
 fn service_refers_to_an_absent_security_group() {
     assert_edit_rejected(
-        |s| s["clusters"][0]["services"][0]["network_configuration"]["security_groups"][0] = "sg-0deadbeef".into(),
+        |s| {
+            s["clusters"][0]["services"][0]["network_configuration"]["security_groups"][0] =
+                "sg-0deadbeef".into()
+        },
         &["security group `sg-0deadbeef`"],
     );
 }
@@ -108,7 +129,8 @@ fn service_subnet_without_any_route_table() {
 #[test]
 fn endpoint_refers_to_an_absent_route_table() {
     let mut snapshot: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("healthy-endpoints.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(fixture("healthy-endpoints.json")).unwrap())
+            .unwrap();
     for endpoint in snapshot["vpc_endpoints"].as_array_mut().unwrap() {
         if endpoint["endpoint_type"] == "Gateway" {
             endpoint["route_table_ids"] = serde_json::json!(["rtb-0gone"]);
@@ -123,8 +145,22 @@ fn endpoint_refers_to_an_absent_route_table() {
 fn unknown_cluster_and_service() {
     let path = fixture("healthy-nat.json");
     let path = path.to_str().unwrap();
-    assert_bad_input(&["audit", "--snapshot", path, "--cluster", "staging"], &["cluster `staging`", "clusters: prod"]);
-    assert_bad_input(&["audit", "--snapshot", path, "--cluster", "prod", "--service", "api"], &["service `api`", "services: web"]);
+    assert_bad_input(
+        &["audit", "--snapshot", path, "--cluster", "staging"],
+        &["cluster `staging`", "clusters: prod"],
+    );
+    assert_bad_input(
+        &[
+            "audit",
+            "--snapshot",
+            path,
+            "--cluster",
+            "prod",
+            "--service",
+            "api",
+        ],
+        &["service `api`", "services: web"],
+    );
 }
 
 #[test]

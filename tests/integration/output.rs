@@ -7,7 +7,10 @@ fn table_for_the_classic_incident() {
     let path = fixture("private-subnet-no-egress.json");
     let run = run(&["audit", "--snapshot", path.to_str().unwrap()]);
     assert_eq!(run.code, 3);
-    assert!(!run.stdout.contains('\u{1b}'), "no colour when not a terminal");
+    assert!(
+        !run.stdout.contains('\u{1b}'),
+        "no colour when not a terminal"
+    );
     insta::assert_snapshot!(run.stdout);
 }
 
@@ -23,7 +26,17 @@ fn table_for_two_services() {
 fn service_selection_narrows_the_audit_and_the_exit_code() {
     let path = fixture("multi-service.json");
     let path = path.to_str().unwrap();
-    let web = run(&["audit", "--snapshot", path, "--cluster", "prod", "--service", "web", "--format", "json"]);
+    let web = run(&[
+        "audit",
+        "--snapshot",
+        path,
+        "--cluster",
+        "prod",
+        "--service",
+        "web",
+        "--format",
+        "json",
+    ]);
     assert_eq!(web.code, 0, "{}", web.stderr);
     let report: serde_json::Value = serde_json::from_str(&web.stdout).unwrap();
     assert_eq!(report["workloads"].as_array().unwrap().len(), 1);
@@ -38,20 +51,40 @@ fn output_file_receives_the_report() {
     let out = dir.path().join("report.json");
     let path = fixture("healthy-nat.json");
     pullpath()
-        .args(["audit", "--snapshot", path.to_str().unwrap(), "--format", "json", "--output", out.to_str().unwrap()])
+        .args([
+            "audit",
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+            "--output",
+            out.to_str().unwrap(),
+        ])
         .assert()
         .code(0)
         .stdout("");
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
     assert_eq!(report["workloads"][0]["status"], "pass");
 }
 
 #[test]
 fn unwritable_output_is_a_runtime_error() {
     let path = fixture("healthy-nat.json");
-    let run = run(&["audit", "--snapshot", path.to_str().unwrap(), "--output", "/nonexistent-dir/report.txt"]);
+    let run = run(&[
+        "audit",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--output",
+        "/nonexistent-dir/report.txt",
+    ]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("cannot write /nonexistent-dir/report.txt"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cannot write /nonexistent-dir/report.txt"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -21,48 +21,320 @@ struct Expect {
 const ALL_FIVE: [&str; 5] = ["ecr-api", "ecr-dkr", "s3-layers", "secretsmanager", "logs"];
 
 const EXPECTATIONS: &[Expect] = &[
-    Expect { fixture: "healthy-nat.json", exit: 0, statuses: &[("web", "pass")], codes: &[], not_reachable: &[] },
-    Expect { fixture: "healthy-public-ip.json", exit: 0, statuses: &[("web", "pass")], codes: &[], not_reachable: &[] },
-    Expect { fixture: "healthy-endpoints.json", exit: 0, statuses: &[("web", "pass")], codes: &[], not_reachable: &[] },
-    Expect { fixture: "healthy-tight-sgs.json", exit: 0, statuses: &[("web", "pass")], codes: &[], not_reachable: &[] },
-    Expect { fixture: "private-subnet-no-egress.json", exit: 3, statuses: &[("web", "fail")], codes: &["NO_ROUTE"], not_reachable: &["web:*"] },
-    Expect { fixture: "route-blackhole.json", exit: 3, statuses: &[("web", "fail")], codes: &["ROUTE_BLACKHOLE"], not_reachable: &["web:*"] },
-    Expect { fixture: "nat-gateway-failed.json", exit: 3, statuses: &[("web", "fail")], codes: &["NAT_GATEWAY_UNAVAILABLE"], not_reachable: &["web:*"] },
-    Expect { fixture: "nat-gateway-in-private-subnet.json", exit: 3, statuses: &[("web", "fail")], codes: &["NAT_GATEWAY_NO_INTERNET"], not_reachable: &["web:*"] },
-    Expect { fixture: "public-subnet-no-public-ip.json", exit: 3, statuses: &[("web", "fail")], codes: &["NO_PUBLIC_IP"], not_reachable: &["web:*"] },
-    Expect { fixture: "sg-egress-blocked.json", exit: 3, statuses: &[("web", "fail")], codes: &["SG_EGRESS_BLOCKED"], not_reachable: &["web:*"] },
-    Expect { fixture: "endpoint-sg-ingress-blocked.json", exit: 3, statuses: &[("web", "fail")], codes: &["ENDPOINT_SG_INGRESS_BLOCKED"], not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:secretsmanager", "web:logs"] },
-    Expect { fixture: "nacl-outbound-blocked.json", exit: 3, statuses: &[("web", "fail")], codes: &["NACL_OUTBOUND_BLOCKED"], not_reachable: &["web:*"] },
-    Expect { fixture: "nacl-inbound-blocked.json", exit: 3, statuses: &[("web", "fail")], codes: &["NACL_INBOUND_BLOCKED"], not_reachable: &["web:*"] },
-    Expect { fixture: "endpoint-private-dns-disabled.json", exit: 3, statuses: &[("web", "fail")], codes: &["ENDPOINT_PRIVATE_DNS_DISABLED"], not_reachable: &["web:ecr-api", "web:ecr-dkr"] },
-    Expect { fixture: "vpc-dns-disabled.json", exit: 3, statuses: &[("web", "fail")], codes: &["VPC_DNS_DISABLED"], not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:secretsmanager", "web:logs"] },
-    Expect { fixture: "endpoint-unavailable.json", exit: 3, statuses: &[("web", "fail")], codes: &["ENDPOINT_UNAVAILABLE"], not_reachable: &["web:ecr-dkr"] },
-    Expect { fixture: "endpoint-policy-denies.json", exit: 3, statuses: &[("web", "fail")], codes: &["ENDPOINT_POLICY_DENIES"], not_reachable: &["web:s3-layers"] },
-    Expect { fixture: "cross-region-registry.json", exit: 3, statuses: &[("web", "fail")], codes: &["CROSS_REGION_REGISTRY", "NO_ROUTE"], not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:s3-layers"] },
-    Expect { fixture: "execution-role-missing.json", exit: 3, statuses: &[("web", "fail")], codes: &["EXECUTION_ROLE_MISSING"], not_reachable: &["web:*"] },
-    Expect { fixture: "execution-role-not-found.json", exit: 3, statuses: &[("web", "fail")], codes: &["EXECUTION_ROLE_NOT_FOUND"], not_reachable: &["web:*"] },
-    Expect { fixture: "execution-role-trust.json", exit: 3, statuses: &[("web", "fail")], codes: &["EXECUTION_ROLE_TRUST"], not_reachable: &["web:*"] },
-    Expect { fixture: "permission-missing.json", exit: 3, statuses: &[("web", "fail")], codes: &["PERMISSION_MISSING"], not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:s3-layers", "web:logs"] },
-    Expect { fixture: "permission-denied.json", exit: 3, statuses: &[("web", "fail")], codes: &["PERMISSION_DENIED"], not_reachable: &["web:ecr-dkr"] },
-    Expect { fixture: "repository-not-found.json", exit: 3, statuses: &[("web", "fail")], codes: &["REPOSITORY_NOT_FOUND"], not_reachable: &["web:ecr-dkr"] },
-    Expect { fixture: "image-not-found.json", exit: 3, statuses: &[("web", "fail")], codes: &["IMAGE_NOT_FOUND"], not_reachable: &["web:ecr-dkr"] },
-    Expect { fixture: "repository-policy-denies.json", exit: 3, statuses: &[("web", "fail")], codes: &["REPOSITORY_POLICY_DENIES"], not_reachable: &["web:ecr-dkr", "web:s3-layers"] },
-    Expect { fixture: "registry-auth-missing.json", exit: 3, statuses: &[("web", "fail")], codes: &["REGISTRY_AUTH_MISSING"], not_reachable: &["web:registry"] },
-    Expect { fixture: "multi-service.json", exit: 3, statuses: &[("web", "pass"), ("worker", "fail")], codes: &["NO_PUBLIC_IP"], not_reachable: &["worker:*"] },
-    Expect { fixture: "transit-gateway-egress.json", exit: 4, statuses: &[("web", "unknown")], codes: &["PATH_LEAVES_VPC"], not_reachable: &["web:*"] },
-    Expect { fixture: "condition-unknown.json", exit: 4, statuses: &[("web", "unknown")], codes: &["CONDITION_UNKNOWN"], not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:s3-layers"] },
-    Expect { fixture: "nacls-not-collected.json", exit: 4, statuses: &[("web", "unknown")], codes: &["NOT_COLLECTED"], not_reachable: &["web:*"] },
-    Expect { fixture: "custom-dns-servers.json", exit: 4, statuses: &[("web", "unknown")], codes: &["CUSTOM_DNS_SERVERS"], not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:secretsmanager", "web:logs"] },
-    Expect { fixture: "sg-egress-partial.json", exit: 4, statuses: &[("web", "unknown")], codes: &["RANGE_PARTIALLY_ALLOWED"], not_reachable: &["web:*"] },
-    Expect { fixture: "ec2-launch-type.json", exit: 4, statuses: &[("web", "unknown")], codes: &["LAUNCH_TYPE_NOT_MODELLED"], not_reachable: &["web:*"] },
-    Expect { fixture: "endpoint-subnet-nacl-blocked.json", exit: 3, statuses: &[("web", "fail")], codes: &["NACL_INBOUND_BLOCKED"], not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:secretsmanager", "web:logs"] },
-    Expect { fixture: "nat-subnet-nacl-blocked.json", exit: 3, statuses: &[("web", "fail")], codes: &["NACL_INBOUND_BLOCKED"], not_reachable: &["web:*"] },
-    Expect { fixture: "s3-gateway-not-associated.json", exit: 3, statuses: &[("web", "fail")], codes: &["NO_ROUTE"], not_reachable: &["web:s3-layers"] },
-    Expect { fixture: "docker-hub-public.json", exit: 0, statuses: &[("web", "pass")], codes: &[], not_reachable: &[] },
-    Expect { fixture: "ssm-parameter-secret.json", exit: 0, statuses: &[("web", "pass")], codes: &[], not_reachable: &[] },
-    Expect { fixture: "trust-source-account-condition.json", exit: 0, statuses: &[("web", "pass")], codes: &[], not_reachable: &[] },
-    Expect { fixture: "endpoint-policy-explicit-deny.json", exit: 3, statuses: &[("web", "fail")], codes: &["ENDPOINT_POLICY_DENIES"], not_reachable: &["web:ecr-dkr"] },
-    Expect { fixture: "missing-managed-policy.json", exit: 4, statuses: &[("web", "unknown")], codes: &["NOT_COLLECTED"], not_reachable: &["web:*"] },
+    Expect {
+        fixture: "healthy-nat.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "healthy-public-ip.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "healthy-endpoints.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "healthy-tight-sgs.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "private-subnet-no-egress.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NO_ROUTE"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "route-blackhole.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["ROUTE_BLACKHOLE"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "nat-gateway-failed.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NAT_GATEWAY_UNAVAILABLE"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "nat-gateway-in-private-subnet.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NAT_GATEWAY_NO_INTERNET"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "public-subnet-no-public-ip.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NO_PUBLIC_IP"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "sg-egress-blocked.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["SG_EGRESS_BLOCKED"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "endpoint-sg-ingress-blocked.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["ENDPOINT_SG_INGRESS_BLOCKED"],
+        not_reachable: &[
+            "web:ecr-api",
+            "web:ecr-dkr",
+            "web:secretsmanager",
+            "web:logs",
+        ],
+    },
+    Expect {
+        fixture: "nacl-outbound-blocked.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NACL_OUTBOUND_BLOCKED"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "nacl-inbound-blocked.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NACL_INBOUND_BLOCKED"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "endpoint-private-dns-disabled.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["ENDPOINT_PRIVATE_DNS_DISABLED"],
+        not_reachable: &["web:ecr-api", "web:ecr-dkr"],
+    },
+    Expect {
+        fixture: "vpc-dns-disabled.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["VPC_DNS_DISABLED"],
+        not_reachable: &[
+            "web:ecr-api",
+            "web:ecr-dkr",
+            "web:secretsmanager",
+            "web:logs",
+        ],
+    },
+    Expect {
+        fixture: "endpoint-unavailable.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["ENDPOINT_UNAVAILABLE"],
+        not_reachable: &["web:ecr-dkr"],
+    },
+    Expect {
+        fixture: "endpoint-policy-denies.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["ENDPOINT_POLICY_DENIES"],
+        not_reachable: &["web:s3-layers"],
+    },
+    Expect {
+        fixture: "cross-region-registry.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["CROSS_REGION_REGISTRY", "NO_ROUTE"],
+        not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:s3-layers"],
+    },
+    Expect {
+        fixture: "execution-role-missing.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["EXECUTION_ROLE_MISSING"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "execution-role-not-found.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["EXECUTION_ROLE_NOT_FOUND"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "execution-role-trust.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["EXECUTION_ROLE_TRUST"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "permission-missing.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["PERMISSION_MISSING"],
+        not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:s3-layers", "web:logs"],
+    },
+    Expect {
+        fixture: "permission-denied.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["PERMISSION_DENIED"],
+        not_reachable: &["web:ecr-dkr"],
+    },
+    Expect {
+        fixture: "repository-not-found.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["REPOSITORY_NOT_FOUND"],
+        not_reachable: &["web:ecr-dkr"],
+    },
+    Expect {
+        fixture: "image-not-found.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["IMAGE_NOT_FOUND"],
+        not_reachable: &["web:ecr-dkr"],
+    },
+    Expect {
+        fixture: "repository-policy-denies.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["REPOSITORY_POLICY_DENIES"],
+        not_reachable: &["web:ecr-dkr", "web:s3-layers"],
+    },
+    Expect {
+        fixture: "registry-auth-missing.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["REGISTRY_AUTH_MISSING"],
+        not_reachable: &["web:registry"],
+    },
+    Expect {
+        fixture: "multi-service.json",
+        exit: 3,
+        statuses: &[("web", "pass"), ("worker", "fail")],
+        codes: &["NO_PUBLIC_IP"],
+        not_reachable: &["worker:*"],
+    },
+    Expect {
+        fixture: "transit-gateway-egress.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["PATH_LEAVES_VPC"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "condition-unknown.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["CONDITION_UNKNOWN"],
+        not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:s3-layers"],
+    },
+    Expect {
+        fixture: "nacls-not-collected.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["NOT_COLLECTED"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "custom-dns-servers.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["CUSTOM_DNS_SERVERS"],
+        not_reachable: &[
+            "web:ecr-api",
+            "web:ecr-dkr",
+            "web:secretsmanager",
+            "web:logs",
+        ],
+    },
+    Expect {
+        fixture: "sg-egress-partial.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["RANGE_PARTIALLY_ALLOWED"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "ec2-launch-type.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["LAUNCH_TYPE_NOT_MODELLED"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "endpoint-subnet-nacl-blocked.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NACL_INBOUND_BLOCKED"],
+        not_reachable: &[
+            "web:ecr-api",
+            "web:ecr-dkr",
+            "web:secretsmanager",
+            "web:logs",
+        ],
+    },
+    Expect {
+        fixture: "nat-subnet-nacl-blocked.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NACL_INBOUND_BLOCKED"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "s3-gateway-not-associated.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NO_ROUTE"],
+        not_reachable: &["web:s3-layers"],
+    },
+    Expect {
+        fixture: "docker-hub-public.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "ssm-parameter-secret.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "trust-source-account-condition.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "endpoint-policy-explicit-deny.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["ENDPOINT_POLICY_DENIES"],
+        not_reachable: &["web:ecr-dkr"],
+    },
+    Expect {
+        fixture: "missing-managed-policy.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["NOT_COLLECTED"],
+        not_reachable: &["web:*"],
+    },
 ];
 
 fn codes_of(report: &Value) -> BTreeSet<String> {
@@ -81,7 +353,10 @@ fn not_reachable_of(report: &Value) -> BTreeSet<String> {
         let service = workload["service"].as_str().unwrap();
         for requirement in workload["requirements"].as_array().unwrap() {
             if requirement["status"] != "reachable" {
-                out.insert(format!("{service}:{}", requirement["target"].as_str().unwrap()));
+                out.insert(format!(
+                    "{service}:{}",
+                    requirement["target"].as_str().unwrap()
+                ));
             }
         }
     }
@@ -92,7 +367,10 @@ fn expand(patterns: &[&str]) -> BTreeSet<String> {
     patterns
         .iter()
         .flat_map(|p| match p.strip_suffix(":*") {
-            Some(service) => ALL_FIVE.iter().map(|t| format!("{service}:{t}")).collect::<Vec<_>>(),
+            Some(service) => ALL_FIVE
+                .iter()
+                .map(|t| format!("{service}:{t}"))
+                .collect::<Vec<_>>(),
             None => vec![p.to_string()],
         })
         .collect()
@@ -107,15 +385,27 @@ fn every_fixture_reports_its_expected_causes() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|w| (w["service"].as_str().unwrap().to_string(), w["status"].as_str().unwrap().to_string()))
+            .map(|w| {
+                (
+                    w["service"].as_str().unwrap().to_string(),
+                    w["status"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
-        let want_statuses: Vec<(String, String)> =
-            expect.statuses.iter().map(|(s, t)| (s.to_string(), t.to_string())).collect();
+        let want_statuses: Vec<(String, String)> = expect
+            .statuses
+            .iter()
+            .map(|(s, t)| (s.to_string(), t.to_string()))
+            .collect();
         let codes = codes_of(&report);
         let want_codes: BTreeSet<String> = expect.codes.iter().map(|c| c.to_string()).collect();
         let blocked = not_reachable_of(&report);
         let want_blocked = expand(expect.not_reachable);
-        if code != expect.exit || statuses != want_statuses || codes != want_codes || blocked != want_blocked {
+        if code != expect.exit
+            || statuses != want_statuses
+            || codes != want_codes
+            || blocked != want_blocked
+        {
             failures.push(format!(
                 "{}: exit {code} (want {}), statuses {statuses:?} (want {want_statuses:?}), codes {codes:?} (want {want_codes:?}), not reachable {blocked:?} (want {want_blocked:?})",
                 expect.fixture, expect.exit
@@ -135,7 +425,10 @@ fn every_fixture_has_an_expectation() {
             missing.push(name);
         }
     }
-    assert!(missing.is_empty(), "fixtures without an expectation: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "fixtures without an expectation: {missing:?}"
+    );
 }
 
 #[test]
@@ -170,9 +463,20 @@ fn private_subnet_without_egress_names_the_route_table_and_both_fixes() {
         assert_eq!(blocker["code"], "NO_ROUTE");
         assert_eq!(blocker["resource_id"], "rtb-0a1b2c3d4e5f60003");
         let fix = blocker["fix"].as_str().unwrap();
-        assert!(fix.contains("NAT gateway") && fix.contains("rtb-0a1b2c3d4e5f60003"), "{fix}");
-        assert!(fix.contains("VPC endpoint com.amazonaws.us-east-1."), "{fix}");
-        let path: Vec<&str> = requirement["path"].as_array().unwrap().iter().map(|h| h["kind"].as_str().unwrap()).collect();
+        assert!(
+            fix.contains("NAT gateway") && fix.contains("rtb-0a1b2c3d4e5f60003"),
+            "{fix}"
+        );
+        assert!(
+            fix.contains("VPC endpoint com.amazonaws.us-east-1."),
+            "{fix}"
+        );
+        let path: Vec<&str> = requirement["path"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["kind"].as_str().unwrap())
+            .collect();
         assert_eq!(path.first(), Some(&"subnet"));
         assert!(path.contains(&"route-table"), "{path:?}");
     }
@@ -186,8 +490,13 @@ fn fixtures_are_up_to_date_with_their_generator() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status();
     match status {
-        Ok(status) => assert!(status.success(), "run `python3 fixtures/scenarios/generate.py` and commit the result"),
-        Err(e) if std::env::var_os("CI").is_none() => eprintln!("skipping the fixture freshness check: python3 unavailable ({e})"),
+        Ok(status) => assert!(
+            status.success(),
+            "run `python3 fixtures/scenarios/generate.py` and commit the result"
+        ),
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipping the fixture freshness check: python3 unavailable ({e})")
+        }
         Err(e) => panic!("python3 is required under CI: {e}"),
     }
 }
@@ -200,13 +509,37 @@ fn endpoint_paths_name_every_hop() {
     let requirements = report["workloads"][0]["requirements"].as_array().unwrap();
     let kinds = |target: &str| -> Vec<String> {
         let r = requirements.iter().find(|r| r["target"] == target).unwrap();
-        r["path"].as_array().unwrap().iter().map(|h| h["kind"].as_str().unwrap().to_string()).collect()
+        r["path"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["kind"].as_str().unwrap().to_string())
+            .collect()
     };
     assert_eq!(
         kinds("ecr-dkr"),
-        ["subnet", "security-group", "network-acl", "route-table", "network-acl", "security-group", "interface-endpoint", "host"]
+        [
+            "subnet",
+            "security-group",
+            "network-acl",
+            "route-table",
+            "network-acl",
+            "security-group",
+            "interface-endpoint",
+            "host"
+        ]
     );
-    assert_eq!(kinds("s3-layers"), ["subnet", "security-group", "network-acl", "route-table", "gateway-endpoint", "host"]);
+    assert_eq!(
+        kinds("s3-layers"),
+        [
+            "subnet",
+            "security-group",
+            "network-acl",
+            "route-table",
+            "gateway-endpoint",
+            "host"
+        ]
+    );
 }
 
 #[test]

@@ -6,7 +6,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/scenarios")
+        .join(name)
 }
 
 /// A `pullpath` command with a clean, deterministic environment.
@@ -34,8 +36,19 @@ pub fn run(args: &[&str]) -> Run {
 /// Audits a fixture as JSON; returns the exit code and the parsed report.
 pub fn audit_json(name: &str) -> (i32, Value) {
     let path = fixture(name);
-    let run = run(&["audit", "--snapshot", path.to_str().unwrap(), "--format", "json"]);
-    assert!(run.stderr.is_empty(), "{name}: unexpected stderr: {}", run.stderr);
-    let report = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{name}: report is not JSON ({e}): {}", run.stdout));
+    let run = run(&[
+        "audit",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        run.stderr.is_empty(),
+        "{name}: unexpected stderr: {}",
+        run.stderr
+    );
+    let report = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{name}: report is not JSON ({e}): {}", run.stdout));
     (run.code, report)
 }
