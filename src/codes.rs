@@ -137,6 +137,12 @@ mod tests {
             for part in ["**Cause.**", "**Evidence.**", "**Fix.**"] {
                 assert!(section.contains(part), "{code}: section lacks {part}");
             }
+            let effect = match code.default_effect() {
+                Effect::Blocks => "blocks",
+                Effect::Unknown => "unknown",
+            };
+            let row = format!("| `{}` | {effect} | {} |", code.as_str(), code.summary());
+            assert!(doc.contains(&row), "docs/codes.md summary table lacks the row {row}");
         }
     }
 }
