@@ -142,7 +142,10 @@ mod tests {
                 Effect::Unknown => "unknown",
             };
             let row = format!("| `{}` | {effect} | {} |", code.as_str(), code.summary());
-            assert!(doc.contains(&row), "docs/codes.md summary table lacks the row {row}");
+            assert!(
+                doc.contains(&row),
+                "docs/codes.md summary table lacks the row {row}"
+            );
         }
     }
 }

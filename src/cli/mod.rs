@@ -107,16 +107,21 @@ fn render(
         }
         Format::Table => {
             let terminal = to_stdout && std::io::stdout().is_terminal();
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            let colour = if terminal && !no_color {
-                Colour::Always
-            } else {
-                Colour::Never
-            };
+            let colour = choose_colour(terminal, std::env::var_os("NO_COLOR"));
             let width = if terminal { terminal_width() } else { None };
             render_table(results, colour, width)
         }
     })
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set to a non-empty value
+/// (<https://no-color.org>).
+fn choose_colour(terminal: bool, no_color: Option<OsString>) -> Colour {
+    if terminal && no_color.is_none_or(|v| v.is_empty()) {
+        Colour::Always
+    } else {
+        Colour::Never
+    }
 }
 
 /// The terminal's width from `COLUMNS` when the shell exports it; the table's default otherwise.
@@ -154,5 +159,18 @@ fn exit_code_of(results: &[WorkloadResult]) -> ExitCode {
         WorkloadStatus::Pass => ExitCode::Pass,
         WorkloadStatus::Fail => ExitCode::Fail,
         WorkloadStatus::Unknown => ExitCode::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert_eq!(choose_colour(true, None), Colour::Always);
+        assert_eq!(choose_colour(true, Some("".into())), Colour::Always);
+        assert_eq!(choose_colour(true, Some("1".into())), Colour::Never);
+        assert_eq!(choose_colour(false, None), Colour::Never);
     }
 }

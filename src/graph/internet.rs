@@ -180,9 +180,29 @@ fn follow_route(
                 )],
             );
         }
-        RouteTargetKind::EgressOnlyInternetGateway
-        | RouteTargetKind::Local
-        | RouteTargetKind::VpcEndpoint => {
+        // A CIDR route to a VPC endpoint is a Gateway Load Balancer endpoint: an inspection
+        // appliance sits in the path.
+        RouteTargetKind::VpcEndpoint if route.destination_cidr.is_some() => {
+            candidate.step(
+                Hop::new(HopKind::NetworkInterface, &target_id),
+                vec![Blocker::new(
+                    Code::PathLeavesVpc,
+                    &target_id,
+                    format!("route table {table_id} sends {cidr} to Gateway Load Balancer endpoint {target_id}: the inspection appliances behind it decide whether HTTPS to {} passes", requirement.host),
+                    format!("Confirm that the firewall behind {target_id} allows TCP 443 to {} and routes it to the internet.", requirement.host),
+                )],
+            );
+        }
+        // A prefix-list route to a gateway endpoint that is not (or no longer) in the VPC.
+        RouteTargetKind::VpcEndpoint => {
+            candidate.add_to_last(blackhole(
+                placement,
+                table_id,
+                route,
+                &format!("gateway endpoint {target_id} is not in the snapshot's VPC endpoints"),
+            ));
+        }
+        RouteTargetKind::EgressOnlyInternetGateway | RouteTargetKind::Local => {
             candidate.add_to_last(Blocker::new(
                 Code::NoRoute,
                 table_id,
@@ -200,8 +220,7 @@ fn follow_route(
 fn route_target_word(kind: RouteTargetKind) -> &'static str {
     match kind {
         RouteTargetKind::EgressOnlyInternetGateway => "egress-only internet gateway (IPv6 only)",
-        RouteTargetKind::Local => "the local route",
-        _ => "VPC endpoint",
+        _ => "the local route",
     }
 }
 

@@ -157,3 +157,25 @@ fn paint_status(status: WorkloadStatus, colour: Colour) -> String {
         Colour::Never => text.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::audit_workloads;
+    use crate::model::load_snapshot;
+    use crate::workload::select_workloads;
+
+    fn rendered(colour: Colour) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/scenarios/multi-service.json");
+        let snapshot = load_snapshot(&path).unwrap();
+        let workloads = select_workloads(&snapshot, None, &[]).unwrap();
+        render_table(&audit_workloads(&snapshot, &workloads), colour, None)
+    }
+
+    #[test]
+    fn colour_is_escape_codes_only_when_asked() {
+        assert!(rendered(Colour::Always).contains("\x1b["));
+        assert!(!rendered(Colour::Never).contains('\x1b'));
+    }
+}
