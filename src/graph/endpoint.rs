@@ -2,12 +2,12 @@
 //! endpoint subnets) or the S3 gateway endpoint (a prefix-list route in the task's table).
 
 use super::filters::{
-    acl_flows, dedupe_by_code, not_collected, task_acl, task_egress, Direction, Flow,
+    acl_flows, dedupe_by_code, flows_from_task, not_collected, task_acl, task_egress,
 };
 use super::hop::{Candidate, Hop, HopKind, Via};
 use super::internet::public_dns_blockers;
 use super::placement::Placement;
-use super::rules::{security_groups_allow, Peer, SgOutcome, HTTPS, TASK_EPHEMERAL};
+use super::rules::{security_groups_allow, Peer, SgOutcome};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::{PrefixList, RouteTargetKind, SecurityGroup, Subnet, VpcEndpoint};
@@ -236,21 +236,11 @@ pub fn interface_candidate(
         if subnet.id == placement.subnet.id {
             continue;
         }
-        let task = placement.subnet.cidr_block;
-        let flows = [
-            Flow {
-                direction: Direction::Inbound,
-                ports: HTTPS,
-                cidr: task,
-                what: "requests from the task into the endpoint subnet",
-            },
-            Flow {
-                direction: Direction::Outbound,
-                ports: TASK_EPHEMERAL,
-                cidr: task,
-                what: "responses from the endpoint to the task",
-            },
-        ];
+        let flows = flows_from_task(
+            placement.subnet.cidr_block,
+            "requests from the task into the endpoint subnet",
+            "responses from the endpoint to the task",
+        );
         let (acl, mut blockers) = acl_flows(placement, subnet, &flows);
         dedupe_by_code(&mut blockers);
         let acl = acl.unwrap_or_else(|| "unknown".into());

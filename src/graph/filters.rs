@@ -110,6 +110,30 @@ pub struct Flow<'s> {
     pub what: &'s str,
 }
 
+/// The two flows a task's call makes through the ACL of a subnet it connects *into* (an
+/// endpoint's or NAT gateway's): the request in on 443, the response out to the task's
+/// ephemeral ports.
+pub fn flows_from_task(
+    task: Ipv4Net,
+    request: &'static str,
+    response: &'static str,
+) -> [Flow<'static>; 2] {
+    [
+        Flow {
+            direction: Direction::Inbound,
+            ports: HTTPS,
+            cidr: task,
+            what: request,
+        },
+        Flow {
+            direction: Direction::Outbound,
+            ports: TASK_EPHEMERAL,
+            cidr: task,
+            what: response,
+        },
+    ]
+}
+
 /// Evaluates flows through `subnet`'s ACL; one blocker per failing flow.
 pub fn acl_flows(
     placement: &Placement<'_, '_>,

@@ -4,12 +4,13 @@
 use ipnet::Ipv4Net;
 
 use super::filters::{
-    acl_flows, dedupe_by_code, not_collected, task_acl, task_egress, Direction, Flow,
+    acl_flows, dedupe_by_code, flows_from_task, not_collected, task_acl, task_egress, Direction,
+    Flow,
 };
 use super::hop::{Candidate, Hop, HopKind, Via};
 use super::index::{Gap, IndexedRouteTable};
 use super::placement::Placement;
-use super::rules::{Peer, HTTPS, NAT_EPHEMERAL, TASK_EPHEMERAL};
+use super::rules::{Peer, HTTPS, NAT_EPHEMERAL};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::{
@@ -386,14 +387,13 @@ fn nat_subnet_acl(
     if nat_subnet.id == placement.subnet.id {
         return;
     }
-    let task = placement.subnet.cidr_block;
+    let [request_in, response_out] = flows_from_task(
+        placement.subnet.cidr_block,
+        "requests from the task into the NAT subnet",
+        "responses from the NAT gateway to the task",
+    );
     let flows = [
-        Flow {
-            direction: Direction::Inbound,
-            ports: HTTPS,
-            cidr: task,
-            what: "requests from the task into the NAT subnet",
-        },
+        request_in,
         Flow {
             direction: Direction::Outbound,
             ports: HTTPS,
@@ -406,12 +406,7 @@ fn nat_subnet_acl(
             cidr: destination,
             what: "responses from the internet to the NAT gateway",
         },
-        Flow {
-            direction: Direction::Outbound,
-            ports: TASK_EPHEMERAL,
-            cidr: task,
-            what: "responses from the NAT gateway to the task",
-        },
+        response_out,
     ];
     let (acl, mut blockers) = acl_flows(placement, nat_subnet, &flows);
     dedupe_by_code(&mut blockers);
