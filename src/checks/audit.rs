@@ -154,7 +154,7 @@ pub fn audit_workload(
 fn caller_of(snapshot: &Snapshot, role_arn: Option<&str>) -> Caller {
     Caller {
         arn: role_arn.map(str::to_string),
-        account: snapshot.account_id.clone(),
+        account: Some(snapshot.account_id.clone()),
         service: None,
     }
 }

@@ -58,7 +58,7 @@ pub fn execution_role<'a>(
             ),
         ));
     };
-    if let Some(blocker) = trust_blocker(role, &snapshot.account_id) {
+    if let Some(blocker) = trust_blocker(role, &snapshot.account_id, &snapshot.region) {
         return RoleState::Broken(blocker);
     }
     let mut policies: Vec<NamedPolicy<'a>> = role
@@ -101,15 +101,16 @@ fn not_collected(resource: &str, why: &str) -> Blocker {
 }
 
 /// The trust policy must let `ecs-tasks.amazonaws.com` call `sts:AssumeRole`.
-fn trust_blocker(role: &Role, account: &str) -> Option<Blocker> {
-    let document = without_confused_deputy_conditions(&role.assume_role_policy, account);
+fn trust_blocker(role: &Role, account: &str, region: &str) -> Option<Blocker> {
+    let document = without_confused_deputy_conditions(&role.assume_role_policy, account, region);
     let policies = [NamedPolicy {
         name: "trust policy",
         document: &document,
     }];
+    // ECS assumes the role as a service principal: account principals do not match it.
     let caller = Caller {
         arn: None,
-        account: account.to_string(),
+        account: None,
         service: Some(ECS_TASKS.to_string()),
     };
     let request = Request {
@@ -139,10 +140,18 @@ fn trust_blocker(role: &Role, account: &str) -> Option<Blocker> {
 }
 
 /// AWS recommends `aws:SourceAccount` / `aws:SourceArn` conditions on service trust policies
-/// (confused-deputy protection). ECS satisfies them when they name this account, so such a
-/// condition is dropped before evaluation instead of making the answer unknown.
-fn without_confused_deputy_conditions(document: &Value, account: &str) -> Value {
-    let mut document = document.clone();
+/// (confused-deputy protection). ECS satisfies them when they name this account (and, for
+/// `SourceArn`, ECS in this region), so such a condition is dropped before evaluation instead
+/// of making the answer unknown. Any other condition is kept (and makes it unknown).
+fn without_confused_deputy_conditions(document: &Value, account: &str, region: &str) -> Value {
+    let mut document = match document {
+        // IAM returns policy documents as (URL-decoded) JSON text.
+        Value::String(text) => match serde_json::from_str(text) {
+            Ok(parsed) => parsed,
+            Err(_) => return document.clone(),
+        },
+        other => other.clone(),
+    };
     let statements = match document.get_mut("Statement") {
         Some(Value::Array(items)) => items.iter_mut().collect::<Vec<_>>(),
         Some(item @ Value::Object(_)) => vec![item],
@@ -153,10 +162,11 @@ fn without_confused_deputy_conditions(document: &Value, account: &str) -> Value 
             .get("Condition")
             .and_then(Value::as_object)
             .is_some_and(|operators| {
-                operators.values().all(|keys| {
+                operators.iter().all(|(operator, keys)| {
                     keys.as_object().is_some_and(|keys| {
-                        keys.iter()
-                            .all(|(key, value)| names_account(key, value, account))
+                        keys.iter().all(|(key, value)| {
+                            ecs_satisfies(operator, key, value, account, region)
+                        })
                     })
                 })
             });
@@ -169,19 +179,36 @@ fn without_confused_deputy_conditions(document: &Value, account: &str) -> Value 
     document
 }
 
-fn names_account(key: &str, value: &Value, account: &str) -> bool {
+/// Does ECS, assuming the role for a task in `account`/`region`, satisfy this condition?
+fn ecs_satisfies(operator: &str, key: &str, value: &Value, account: &str, region: &str) -> bool {
     let values: Vec<&str> = match value {
         Value::String(s) => vec![s.as_str()],
         Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
         _ => return false,
     };
+    let wildcard = matches!(operator, "StringLike" | "ArnLike");
+    if !matches!(
+        operator,
+        "StringEquals" | "StringLike" | "ArnEquals" | "ArnLike"
+    ) {
+        return false;
+    }
+    // A multi-valued condition matches when any value does.
+    let any_matches = |actual: &str| {
+        values.iter().any(|pattern| {
+            if wildcard {
+                wildmatch::WildMatch::new(pattern).matches(actual)
+            } else {
+                pattern == &actual
+            }
+        })
+    };
     match key.to_ascii_lowercase().as_str() {
-        "aws:sourceaccount" => values.iter().all(|v| *v == account),
-        "aws:sourcearn" => values.iter().all(|v| {
-            v.split(':')
-                .nth(4)
-                .is_some_and(|a| a == account || a == "*")
-        }),
+        "aws:sourceaccount" => any_matches(account),
+        // The source is an ECS resource of this account and region.
+        "aws:sourcearn" => {
+            wildcard && any_matches(&format!("arn:aws:ecs:{region}:{account}:task/any"))
+        }
         _ => false,
     }
 }

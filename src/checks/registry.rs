@@ -121,24 +121,25 @@ fn repository_policy_blockers(
     caller: &Caller,
     action: &str,
 ) -> Vec<Blocker> {
-    let cross_account = repository.registry_id != caller.account;
+    let account = caller.account.as_deref().unwrap_or_default();
+    let cross_account = repository.registry_id != account;
     let principal = caller
         .arn
         .clone()
-        .unwrap_or_else(|| format!("arn:aws:iam::{}:root", caller.account));
+        .unwrap_or_else(|| format!("arn:aws:iam::{account}:root"));
     let fix = format!(
         "aws ecr set-repository-policy --repository-name {} --registry-id {} --policy-text (a statement allowing {} to {principal} or arn:aws:iam::{}:root)",
         repository.name,
         repository.registry_id,
         PULL_ACTIONS.join(", "),
-        caller.account
+        account
     );
     let Some(document) = &repository.policy else {
         return if cross_account {
             vec![Blocker::new(
                 Code::RepositoryPolicyDenies,
                 arn,
-                format!("repository {arn} belongs to account {} and has no repository policy, so account {} cannot pull from it", repository.registry_id, caller.account),
+                format!("repository {arn} belongs to account {} and has no repository policy, so account {} cannot pull from it", repository.registry_id, account),
                 fix,
             )]
         } else {

@@ -10,7 +10,9 @@ use super::placement::Placement;
 use super::rules::{security_groups_allow, Peer, SgOutcome};
 use crate::blocker::Blocker;
 use crate::codes::Code;
-use crate::model::{PrefixList, RouteTargetKind, SecurityGroup, Subnet, VpcEndpoint};
+use crate::model::{
+    EndpointType, PrefixList, RouteState, RouteTargetKind, SecurityGroup, Subnet, VpcEndpoint,
+};
 use crate::policy::{evaluate, Decision, NamedPolicy, Request};
 use crate::workload::Requirement;
 
@@ -158,36 +160,39 @@ fn policy_blockers(
 }
 
 fn state_blockers(endpoint: &VpcEndpoint) -> Vec<Blocker> {
-    if endpoint.state.eq_ignore_ascii_case("available") {
-        return Vec::new();
-    }
-    Blocker::new(
-        Code::EndpointUnavailable,
-        &endpoint.id,
-        format!(
-            "VPC endpoint {} ({}) is `{}`, not `available`",
-            endpoint.id, endpoint.service_name, endpoint.state
-        ),
-        match endpoint.state.to_ascii_lowercase().as_str() {
-            "pendingacceptance" | "pending" => format!(
-                "Wait for {} to become available, or accept the connection.",
-                endpoint.id
+    let mut blockers = Vec::new();
+    if !endpoint.state.eq_ignore_ascii_case("available") {
+        blockers.push(Blocker::new(
+            Code::EndpointUnavailable,
+            &endpoint.id,
+            format!(
+                "VPC endpoint {} ({}) is `{}`, not `available`",
+                endpoint.id, endpoint.service_name, endpoint.state
             ),
-            _ => format!(
-                "Delete {} and create it again (aws ec2 create-vpc-endpoint --service-name {}).",
-                endpoint.id, endpoint.service_name
-            ),
-        },
-    )
-    .into_vec()
-}
-
-trait IntoVec: Sized {
-    fn into_vec(self) -> Vec<Self> {
-        vec![self]
+            match endpoint.state.to_ascii_lowercase().as_str() {
+                "pendingacceptance" | "pending" => format!(
+                    "Wait for {} to become available, or accept the connection.",
+                    endpoint.id
+                ),
+                _ => format!(
+                    "Delete {} and create it again (aws ec2 create-vpc-endpoint --service-name {}).",
+                    endpoint.id, endpoint.service_name
+                ),
+            },
+        ));
     }
+    // An interface endpoint has one network interface per subnet: with none, its private DNS
+    // name answers with no address.
+    if endpoint.endpoint_type == EndpointType::Interface && endpoint.subnet_ids.is_empty() {
+        blockers.push(Blocker::new(
+            Code::EndpointUnavailable,
+            &endpoint.id,
+            format!("interface endpoint {} ({}) has no subnets, so it has no network interface to connect to", endpoint.id, endpoint.service_name),
+            format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --add-subnet-ids <the task subnets, one per AZ>", endpoint.id),
+        ));
+    }
+    blockers
 }
-impl IntoVec for Blocker {}
 
 pub fn interface_candidate(
     placement: &Placement<'_, '_>,
@@ -299,6 +304,15 @@ fn local_route_step(placement: &Placement<'_, '_>, peer: &Peer, candidate: &mut 
 }
 
 fn endpoint_ingress(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint) -> Vec<Blocker> {
+    // AWS always attaches at least one group (the VPC default) to an interface endpoint.
+    if endpoint.security_group_ids.is_empty() {
+        return vec![Blocker::new(
+            Code::NotCollected,
+            &endpoint.id,
+            format!("the security groups of interface endpoint {} are not in the snapshot, so its inbound rules cannot be checked", endpoint.id),
+            "Collect the endpoint's groups (ec2:DescribeVpcEndpoints returns them).",
+        )];
+    }
     let mut groups: Vec<&SecurityGroup> = Vec::new();
     for id in &endpoint.security_group_ids {
         match placement.index.security_group(id) {
@@ -347,14 +361,14 @@ fn endpoint_ingress(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint) -> Ve
     }
 }
 
-/// The S3 gateway endpoint path. `routed`: the task's route table has the endpoint's
-/// prefix-list route (S3 traffic then *must* take it).
+/// The S3 gateway endpoint path. `route`: the state of the endpoint's prefix-list route in the
+/// task's table, `None` when the table is not associated (when it is, S3 traffic *must* take it).
 pub fn gateway_candidate(
     placement: &Placement<'_, '_>,
     requirement: &Requirement,
     endpoint: &VpcEndpoint,
     prefix_list: Option<&PrefixList>,
-    routed: bool,
+    route: Option<RouteState>,
     table_id: &str,
 ) -> Candidate {
     let mut candidate = Candidate::new();
@@ -383,15 +397,20 @@ pub fn gateway_candidate(
             )],
         ),
     }
-    let route_blockers = if routed {
-        Vec::new()
-    } else {
-        vec![Blocker::new(
+    let route_blockers = match route {
+        Some(RouteState::Active) => Vec::new(),
+        Some(RouteState::Blackhole) => vec![Blocker::new(
+            Code::RouteBlackhole,
+            table_id,
+            format!("the prefix-list route of gateway endpoint {} in {table_id} is a blackhole", endpoint.id),
+            format!("Re-associate the endpoint: aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --remove-route-table-ids {table_id}, then --add-route-table-ids {table_id}", endpoint.id),
+        )],
+        None => vec![Blocker::new(
             Code::NoRoute,
             table_id,
             format!("gateway endpoint {} ({}) is not associated with route table {table_id}, so the subnet has no route to it", endpoint.id, endpoint.service_name),
             format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --add-route-table-ids {table_id}", endpoint.id),
-        )]
+        )],
     };
     candidate.step(Hop::new(HopKind::RouteTable, table_id), route_blockers);
     let mut blockers = state_blockers(endpoint);

@@ -69,6 +69,17 @@ impl<'a> IndexedRouteTable<'a> {
             .map(|(_, route)| *route)
     }
 
+    /// Routes strictly more specific than `destination`, which carry part of it.
+    pub fn routes_within(
+        &self,
+        destination: Ipv4Net,
+    ) -> impl Iterator<Item = (Ipv4Net, &'a Route)> + '_ {
+        self.routes
+            .iter()
+            .filter(move |(cidr, _)| destination.contains(cidr) && *cidr != destination)
+            .map(|(cidr, route)| (*cidr, *route))
+    }
+
     /// A route for a prefix list (e.g. the S3 gateway endpoint's route).
     pub fn prefix_list_route(&self, list_id: &str) -> Option<&'a Route> {
         self.table

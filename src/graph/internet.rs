@@ -10,7 +10,7 @@ use super::filters::{
 use super::hop::{Candidate, Hop, HopKind, Via};
 use super::index::{Gap, IndexedRouteTable};
 use super::placement::Placement;
-use super::rules::{Peer, HTTPS, NAT_EPHEMERAL};
+use super::rules::{touches, Peer, HTTPS, NAT_EPHEMERAL};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::{
@@ -84,8 +84,109 @@ pub fn internet_candidate(
         }
     };
     let cidr = destination.cidrs.first().copied().unwrap_or_else(internet);
-    follow_route(placement, requirement, table, cidr, &mut candidate);
+    match carrying_route(placement, table, &destination.cidrs) {
+        Carrier::One(route) => {
+            follow_route(placement, requirement, table, cidr, route, &mut candidate)
+        }
+        Carrier::Mixed(routes) => {
+            let spread = routes
+                .iter()
+                .map(|r| describe_route(r))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let table_id = table.table.id.as_str();
+            candidate.step(
+                Hop::new(HopKind::RouteTable, table_id),
+                vec![Blocker::new(
+                    Code::RangePartiallyAllowed,
+                    table_id,
+                    format!("route table {table_id} sends different parts of the destination's addresses to different targets ({spread}), so the path depends on the address {} resolves to", requirement.host),
+                    format!("Route all of the destination through one working target in {table_id}, or remove the more specific routes."),
+                )],
+            );
+        }
+    }
     candidate
+}
+
+/// What carries a destination in a route table: one route (or several to the same target in
+/// the same state), or routes to different targets.
+enum Carrier<'a> {
+    One(Option<&'a Route>),
+    Mixed(Vec<&'a Route>),
+}
+
+/// The routes that carry `cidrs`: for each, the most specific route containing it, and routes
+/// more specific than it that could hold the service's address (public space, and not another
+/// AWS service's prefix list). A containing route whose range the more specific ones cover
+/// entirely carries nothing.
+fn carrying_route<'a>(
+    placement: &Placement<'_, '_>,
+    table: &IndexedRouteTable<'a>,
+    cidrs: &[Ipv4Net],
+) -> Carrier<'a> {
+    let mut carried: Vec<&'a Route> = Vec::new();
+    for cidr in cidrs {
+        let within: Vec<(Ipv4Net, &'a Route)> = table
+            .routes_within(*cidr)
+            .filter(|(net, route)| touches(net, cidr) && !aws_service_prefix_list(placement, route))
+            .collect();
+        let covered = Ipv4Net::aggregate(&within.iter().map(|(net, _)| *net).collect::<Vec<_>>())
+            == vec![*cidr];
+        if !covered {
+            match table.route_for(*cidr) {
+                Some(route) => carried.push(route),
+                // Part of the destination has no route at all.
+                None if !within.is_empty() => {
+                    return Carrier::Mixed(within.iter().map(|(_, r)| *r).collect())
+                }
+                None => return Carrier::One(None),
+            }
+        }
+        carried.extend(within.iter().map(|(_, route)| *route));
+    }
+    let first = carried.first().copied();
+    let same = |a: &Route, b: &Route| a.target == b.target && a.state == b.state;
+    match first {
+        Some(first) if carried.iter().all(|r| same(r, first)) => Carrier::One(Some(first)),
+        Some(_) => {
+            let mut distinct: Vec<&Route> = Vec::new();
+            for route in carried {
+                if !distinct.iter().any(|d| same(d, route)) {
+                    distinct.push(route);
+                }
+            }
+            Carrier::Mixed(distinct)
+        }
+        None => Carrier::One(None),
+    }
+}
+
+/// Prefix lists of AWS services (`com.amazonaws.REGION.s3`…) hold only that service's
+/// addresses: their routes never carry another service's traffic.
+fn aws_service_prefix_list(placement: &Placement<'_, '_>, route: &Route) -> bool {
+    route
+        .destination_prefix_list_id
+        .as_deref()
+        .and_then(|id| placement.index.prefix_list(id).ok())
+        .is_some_and(|list| list.name.starts_with("com.amazonaws."))
+}
+
+fn describe_route(route: &Route) -> String {
+    let destination = route
+        .destination_cidr
+        .map(|c| c.to_string())
+        .or_else(|| route.destination_prefix_list_id.clone())
+        .unwrap_or_default();
+    let state = if route.state == RouteState::Blackhole {
+        " (blackhole)"
+    } else {
+        ""
+    };
+    format!(
+        "{destination} → {}{state}",
+        route.target.id.as_deref().unwrap_or("local")
+    )
 }
 
 /// Longest-prefix match in the task's table, then the gateway the route names.
@@ -94,11 +195,12 @@ fn follow_route(
     requirement: &Requirement,
     table: &IndexedRouteTable<'_>,
     cidr: Ipv4Net,
+    route: Option<&Route>,
     candidate: &mut Candidate,
 ) {
     let table_id = table.table.id.as_str();
     let table_hop = Hop::new(HopKind::RouteTable, table_id);
-    let Some(route) = table.route_for(cidr) else {
+    let Some(route) = route else {
         let blocker = if table.unresolved_prefix_lists.is_empty() {
             no_route(placement, requirement, table_id, cidr)
         } else {
@@ -439,8 +541,34 @@ fn nat_internet_route(
             || "<an internet gateway attached to the VPC>".to_string(),
             |g| g.id.clone(),
         );
-    let igw = table
-        .route_for(destination)
+    let route = table.route_for(destination);
+    // A firewall in the egress path (Network Firewall / GWLB endpoint, transit gateway,
+    // appliance): the NAT gateway reaches the internet only if that does.
+    if let Some(route) = route.filter(|r| {
+        r.state == RouteState::Active
+            && (matches!(
+                r.target.kind,
+                RouteTargetKind::TransitGateway
+                    | RouteTargetKind::NetworkInterface
+                    | RouteTargetKind::Instance
+                    | RouteTargetKind::CoreNetwork
+            ) || (r.target.kind == RouteTargetKind::VpcEndpoint
+                && r.destination_cidr.is_some()))
+    }) {
+        let target = route.target.id.clone().unwrap_or_default();
+        candidate.step(Hop::new(HopKind::RouteTable, table_id), Vec::new());
+        candidate.step(
+            Hop::new(HopKind::NetworkInterface, &target),
+            vec![Blocker::new(
+                Code::PathLeavesVpc,
+                &target,
+                format!("NAT gateway {nat_id}'s subnet {} sends internet traffic through {target} (route table {table_id}): a firewall or gateway whose onward path is not visible here", nat_subnet.id),
+                format!("Confirm that {target} allows TCP 443 to the registry and forwards it to an internet gateway."),
+            )],
+        );
+        return;
+    }
+    let igw = route
         .filter(|r| {
             r.state == RouteState::Active && r.target.kind == RouteTargetKind::InternetGateway
         })

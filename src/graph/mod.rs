@@ -20,7 +20,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::blocker::{Blocker, Status};
 use crate::codes::Code;
-use crate::model::EndpointType;
+use crate::model::{EndpointType, RouteState};
 use crate::workload::{Requirement, Target};
 use endpoint::{gateway_candidate, interface_candidate, private_dns_blockers};
 use filters::not_collected;
@@ -161,24 +161,60 @@ pub fn evaluate_requirement(
     placement: &Placement<'_, '_>,
     requirement: &Requirement,
 ) -> (PathGraph, PathVerdict) {
-    let candidates = candidates(placement, requirement);
-    let graph = PathGraph::new(
-        candidates,
-        Hop::new(HopKind::Subnet, &placement.subnet.id),
-        &requirement.host,
-    );
-    let verdict = graph.best();
+    let Candidates {
+        paths,
+        dns_uncertain,
+    } = candidates(placement, requirement);
+    let source = Hop::new(HopKind::Subnet, &placement.subnet.id);
+    let graph = PathGraph::new(paths, source.clone(), &requirement.host);
+    let mut verdict = graph.best();
+    // DNS may or may not send the call to an endpoint whose private DNS cannot be confirmed.
+    // A working alternative then proves nothing if the endpoint path is broken: whether the
+    // call succeeds depends on where the name resolves.
+    if verdict.status == Status::Reachable {
+        for (endpoint_path, dns) in dns_uncertain {
+            let broken = endpoint_path.blockers().any(|b| !dns.contains(b));
+            if !broken {
+                continue; // either way the call gets through
+            }
+            let mut uncertain =
+                PathGraph::new(vec![endpoint_path], source.clone(), &requirement.host).best();
+            for blocker in &mut uncertain.blockers {
+                *blocker = blocker.clone().uncertain();
+            }
+            uncertain.status = Status::of(&uncertain.blockers);
+            verdict = uncertain;
+            break;
+        }
+    }
     (graph, verdict)
+}
+
+/// The candidate paths of a call, and the interface-endpoint paths that DNS may or may not
+/// take (with the DNS blockers that make it uncertain).
+struct Candidates {
+    paths: Vec<Candidate>,
+    dns_uncertain: Vec<(Candidate, Vec<Blocker>)>,
+}
+
+impl Candidates {
+    fn only(candidate: Candidate) -> Self {
+        Candidates {
+            paths: vec![candidate],
+            dns_uncertain: Vec::new(),
+        }
+    }
 }
 
 /// The ways the call could go. DNS and routing decide some of it: when the service name
 /// resolves to an interface endpoint, or the S3 prefix-list route sends layers to a gateway
 /// endpoint, that is the only path; otherwise the internet path competes with endpoint paths
 /// that carry the blockers (DNS, association) that keep traffic off them.
-fn candidates(placement: &Placement<'_, '_>, requirement: &Requirement) -> Vec<Candidate> {
+fn candidates(placement: &Placement<'_, '_>, requirement: &Requirement) -> Candidates {
     let index = placement.index;
     let same_region = requirement.region == placement.region;
     let mut out = Vec::new();
+    let mut dns_uncertain = Vec::new();
     let mut public = Peer {
         cidrs: vec![internet()],
         ..Peer::default()
@@ -207,24 +243,28 @@ fn candidates(placement: &Placement<'_, '_>, requirement: &Requirement) -> Vec<C
                             .iter()
                             .filter(|e| e.endpoint_type == EndpointType::Gateway)
                         {
-                            let routed = list
+                            let route = list
                                 .and_then(|l| table.prefix_list_route(&l.id))
-                                .is_some_and(|r| {
-                                    r.target.id.as_deref() == Some(endpoint.id.as_str())
-                                })
+                                .filter(|r| r.target.id.as_deref() == Some(endpoint.id.as_str()));
+                            let routed = route.is_some()
                                 || endpoint.route_table_ids.contains(&table.table.id);
+                            let route_state = match route {
+                                Some(route) => Some(route.state),
+                                None if routed => Some(RouteState::Active),
+                                None => None,
+                            };
                             let candidate = gateway_candidate(
                                 placement,
                                 requirement,
                                 endpoint,
                                 list,
-                                routed,
+                                route_state,
                                 &table.table.id,
                             );
                             if routed {
                                 // The prefix-list route is more specific than any default route:
                                 // S3 traffic has no other way out.
-                                return vec![candidate];
+                                return Candidates::only(candidate);
                             }
                             out.push(candidate);
                         }
@@ -235,9 +275,13 @@ fn candidates(placement: &Placement<'_, '_>, requirement: &Requirement) -> Vec<C
                     .filter(|e| e.endpoint_type == EndpointType::Interface)
                 {
                     let candidate = interface_candidate(placement, requirement, endpoint);
-                    if private_dns_blockers(placement, endpoint).is_empty() {
+                    let dns = private_dns_blockers(placement, endpoint);
+                    if dns.is_empty() {
                         // The name resolves to the endpoint: no other path is taken.
-                        return vec![candidate];
+                        return Candidates::only(candidate);
+                    }
+                    if !dns.iter().any(Blocker::blocks) {
+                        dns_uncertain.push((candidate.clone(), dns));
                     }
                     out.push(candidate);
                 }
@@ -267,7 +311,10 @@ fn candidates(placement: &Placement<'_, '_>, requirement: &Requirement) -> Vec<C
         internet_path.add_to_last(cross_region(placement, requirement));
     }
     out.push(internet_path);
-    out
+    Candidates {
+        paths: out,
+        dns_uncertain,
+    }
 }
 
 fn cross_region(placement: &Placement<'_, '_>, requirement: &Requirement) -> Blocker {

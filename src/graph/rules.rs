@@ -57,15 +57,11 @@ const fn net(a: u8, b: u8, prefix: u8) -> Ipv4Net {
 
 /// Does `rule` speak about part of `destination`? `0.0.0.0/0` stands for "the registry's
 /// public address, wherever it is", so a rule confined to non-public space does not.
-fn touches(rule: &Ipv4Net, destination: &Ipv4Net) -> bool {
+pub fn touches(rule: &Ipv4Net, destination: &Ipv4Net) -> bool {
     if !overlaps(rule, destination) {
         return false;
     }
     destination.prefix_len() != 0 || !NOT_PUBLIC.iter().any(|range| range.contains(rule))
-}
-
-fn ports_cover(outer: PortRange, inner: PortRange) -> bool {
-    outer.from <= inner.from && inner.to <= outer.to
 }
 
 fn ports_overlap(a: PortRange, b: PortRange) -> bool {
@@ -157,58 +153,133 @@ pub enum AclOutcome {
     },
 }
 
+/// An entry's relevance to a TCP flow to `cidr`: its address range and ports, or `None`
+/// when it cannot match (another protocol, IPv6, or an address range the flow never uses).
+fn tcp_entry(entry: &NaclEntry, cidr: &Ipv4Net) -> Option<(Ipv4Net, PortRange)> {
+    if !matches!(entry.protocol.as_str(), "-1" | "6" | "tcp") {
+        return None;
+    }
+    let entry_cidr = entry.cidr_block?;
+    let all = PortRange { from: 0, to: 65535 };
+    let ports = if entry.protocol == "-1" {
+        all
+    } else {
+        entry.port_range.unwrap_or(all)
+    };
+    touches(&entry_cidr, cidr).then_some((entry_cidr, ports))
+}
+
 /// First-match evaluation of one direction's entries (already sorted by rule number).
+///
+/// The needed port range is cut at every entry's port boundaries, so within each piece every
+/// entry covers all of the piece's ports or none: rules that together cover a range (49152-
+/// 65535, then all ports) then decide it exactly, piece by piece.
 pub fn acl_decides(entries: &[&NaclEntry], ports: PortRange, cidr: Ipv4Net) -> AclOutcome {
-    let mut partial: Option<(Option<u16>, bool)> = None;
-    for entry in entries {
-        if !matches!(entry.protocol.as_str(), "-1" | "6" | "tcp") {
-            continue;
-        }
-        let Some(entry_cidr) = entry.cidr_block else {
-            continue; // IPv6 entry
-        };
-        let entry_ports = if entry.protocol == "-1" {
-            PortRange { from: 0, to: 65535 }
-        } else {
-            entry.port_range.unwrap_or(PortRange { from: 0, to: 65535 })
-        };
-        if !touches(&entry_cidr, &cidr) || !ports_overlap(entry_ports, ports) {
-            continue;
-        }
-        let covers_cidr = entry_cidr.contains(&cidr);
-        let covers_ports = ports_cover(entry_ports, ports);
-        match (entry.rule_action, covers_cidr && covers_ports) {
-            (RuleAction::Allow, true) => {
-                return match partial {
-                    None => AclOutcome::Allowed {
-                        rule: entry.rule_number,
-                    },
-                    Some((rule, by_ports)) => AclOutcome::Partly { rule, by_ports },
-                }
-            }
-            (RuleAction::Deny, true) => {
-                return match partial {
-                    None => AclOutcome::Denied {
-                        rule: Some(entry.rule_number),
-                    },
-                    Some((_, by_ports)) => AclOutcome::Partly {
-                        rule: Some(entry.rule_number),
-                        by_ports,
-                    },
-                }
-            }
-            // A partial entry decides part of the flow; remember the first, keep going.
-            (action, false) => {
-                if partial.is_none() {
-                    let rule = (action == RuleAction::Deny).then_some(entry.rule_number);
-                    partial = Some((rule, covers_cidr));
-                }
+    let (from, to) = (u32::from(ports.from), u32::from(ports.to));
+    let mut cuts = vec![from, to + 1];
+    for (_, entry_ports) in entries.iter().filter_map(|e| tcp_entry(e, &cidr)) {
+        for cut in [u32::from(entry_ports.from), u32::from(entry_ports.to) + 1] {
+            if from < cut && cut <= to {
+                cuts.push(cut);
             }
         }
     }
-    match partial {
+    cuts.sort_unstable();
+    cuts.dedup();
+    let pieces: Vec<AclOutcome> = cuts
+        .windows(2)
+        .map(|w| {
+            // Cuts lie within 0..=65536, so each piece's bounds fit a port number.
+            let piece = PortRange {
+                from: w[0] as u16,
+                to: (w[1] - 1) as u16,
+            };
+            decide_piece(entries, piece, cidr)
+        })
+        .collect();
+    combine_pieces(pieces)
+}
+
+/// First match for a piece of ports that every entry covers wholly or not at all; only the
+/// address range can still be split.
+fn decide_piece(entries: &[&NaclEntry], ports: PortRange, cidr: Ipv4Net) -> AclOutcome {
+    let mut partial_rule: Option<Option<u16>> = None;
+    for entry in entries {
+        let Some((entry_cidr, entry_ports)) = tcp_entry(entry, &cidr) else {
+            continue;
+        };
+        if !ports_overlap(entry_ports, ports) {
+            continue;
+        }
+        match (entry.rule_action, entry_cidr.contains(&cidr)) {
+            (RuleAction::Allow, true) => {
+                return match partial_rule {
+                    None => AclOutcome::Allowed {
+                        rule: entry.rule_number,
+                    },
+                    Some(rule) => AclOutcome::Partly {
+                        rule,
+                        by_ports: false,
+                    },
+                }
+            }
+            (RuleAction::Deny, true) => {
+                return match partial_rule {
+                    None => AclOutcome::Denied {
+                        rule: Some(entry.rule_number),
+                    },
+                    Some(_) => AclOutcome::Partly {
+                        rule: Some(entry.rule_number),
+                        by_ports: false,
+                    },
+                }
+            }
+            // The entry decides some addresses of the range: remember the first, keep going.
+            (action, false) => {
+                partial_rule
+                    .get_or_insert((action == RuleAction::Deny).then_some(entry.rule_number));
+            }
+        }
+    }
+    match partial_rule {
         None => AclOutcome::Denied { rule: None },
-        Some((rule, by_ports)) => AclOutcome::Partly { rule, by_ports },
+        Some(rule) => AclOutcome::Partly {
+            rule,
+            by_ports: false,
+        },
+    }
+}
+
+/// The outcome of the whole port range from its pieces: some ports certainly denied while
+/// others pass is a split by port (some connections fail).
+fn combine_pieces(pieces: Vec<AclOutcome>) -> AclOutcome {
+    let denied_rule = pieces.iter().find_map(|p| match p {
+        AclOutcome::Denied { rule } => Some(*rule),
+        _ => None,
+    });
+    let all_denied = pieces
+        .iter()
+        .all(|p| matches!(p, AclOutcome::Denied { .. }));
+    let all_allowed = pieces
+        .iter()
+        .all(|p| matches!(p, AclOutcome::Allowed { .. }));
+    match (all_allowed, all_denied, denied_rule) {
+        (true, _, _) => pieces
+            .into_iter()
+            .next()
+            .unwrap_or(AclOutcome::Denied { rule: None }),
+        (_, true, rule) => AclOutcome::Denied {
+            rule: rule.flatten(),
+        },
+        (_, _, Some(rule)) => AclOutcome::Partly {
+            rule,
+            by_ports: true,
+        },
+        // No piece wholly denied: the split is by address.
+        (_, _, None) => pieces
+            .into_iter()
+            .find(|p| matches!(p, AclOutcome::Partly { .. }))
+            .unwrap_or(AclOutcome::Denied { rule: None }),
     }
 }
 
@@ -307,6 +378,37 @@ mod tests {
         assert_eq!(
             decide(&entries, TASK_EPHEMERAL, "0.0.0.0/0"),
             AclOutcome::Allowed { rule: 100 }
+        );
+    }
+
+    #[test]
+    fn port_ranges_of_several_rules_add_up() {
+        let entries = [
+            entry(90, RuleAction::Allow, "0.0.0.0/0", Some((49152, 65535))),
+            entry(100, RuleAction::Allow, "0.0.0.0/0", None),
+        ];
+        assert_eq!(
+            decide(&entries, TASK_EPHEMERAL, "0.0.0.0/0"),
+            AclOutcome::Allowed { rule: 100 }
+        );
+        let entries = [
+            entry(100, RuleAction::Allow, "0.0.0.0/0", Some((1024, 32767))),
+            entry(110, RuleAction::Allow, "0.0.0.0/0", Some((32768, 65535))),
+        ];
+        assert_eq!(
+            decide(&entries, TASK_EPHEMERAL, "0.0.0.0/0"),
+            AclOutcome::Allowed { rule: 110 }
+        );
+        let entries = [
+            entry(80, RuleAction::Deny, "0.0.0.0/0", Some((40000, 40010))),
+            entry(100, RuleAction::Allow, "0.0.0.0/0", None),
+        ];
+        assert_eq!(
+            decide(&entries, TASK_EPHEMERAL, "0.0.0.0/0"),
+            AclOutcome::Partly {
+                rule: Some(80),
+                by_ports: true
+            }
         );
     }
 

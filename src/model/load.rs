@@ -152,6 +152,11 @@ fn check_references(snapshot: &Snapshot) -> Result<(), String> {
             let Some(placement) = &service.network_configuration else {
                 continue;
             };
+            if placement.subnets.is_empty() {
+                return Err(format!(
+                    "{who} has an awsvpc network configuration without subnets"
+                ));
+            }
             for subnet_id in &placement.subnets {
                 if let Some(known) = &subnets {
                     if !known.contains(subnet_id.as_str()) {

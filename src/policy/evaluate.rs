@@ -17,7 +17,8 @@ pub struct NamedPolicy<'a> {
 pub struct Caller {
     /// e.g. `arn:aws:iam::123456789012:role/web-execution`.
     pub arn: Option<String>,
-    pub account: String,
+    /// The caller's account; `None` for a service principal (which belongs to no account).
+    pub account: Option<String>,
     /// For service principals (trust policies): e.g. `ecs-tasks.amazonaws.com`.
     pub service: Option<String>,
 }
@@ -62,14 +63,31 @@ pub fn evaluate(policies: &[NamedPolicy<'_>], request: &Request<'_>) -> Decision
         };
         for statement in statements.iter().filter(|s| applies(s, request)) {
             let label = describe(policy.name, statement);
-            match (statement.effect, statement.has_condition) {
+            // A role acts as an assumed-role *session* whose ARN (with its session name) a
+            // NotPrincipal cannot list in advance: whether Deny+NotPrincipal exempts it is
+            // unknowable offline, unless the statement does not name the role at all.
+            let exempt_session = statement.not_principal
+                && statement.effect == StatementEffect::Deny
+                && request
+                    .caller
+                    .is_some_and(|c| c.arn.as_deref().is_some_and(|arn| arn.contains(":role/")))
+                && names_caller(statement, request.caller);
+            let conditional = statement.has_condition || exempt_session;
+            match (statement.effect, conditional) {
                 (StatementEffect::Deny, false) => {
                     return Decision::ExplicitlyDenied {
                         policy: policy.name.to_string(),
                         sid: statement.sid.clone(),
                     }
                 }
-                (StatementEffect::Deny, true) => conditional_deny = Some(label),
+                (StatementEffect::Deny, true) if exempt_session && !statement.has_condition => {
+                    conditional_deny = Some(format!(
+                        "{label} denies it to every principal outside its NotPrincipal, which lists the role but cannot list the role's session ARN, so it"
+                    ))
+                }
+                (StatementEffect::Deny, true) => {
+                    conditional_deny = Some(format!("{label} denies it under a condition that cannot be evaluated offline; it"))
+                }
                 (StatementEffect::Allow, false) => allowed = true,
                 (StatementEffect::Allow, true) => conditional_allow = Some(label),
             }
@@ -77,7 +95,7 @@ pub fn evaluate(policies: &[NamedPolicy<'_>], request: &Request<'_>) -> Decision
     }
     match (allowed, conditional_allow, conditional_deny) {
         (_, _, Some(deny)) if allowed => Decision::Unknown {
-            reason: format!("{deny} denies it under a condition that cannot be evaluated offline"),
+            reason: format!("{deny} may or may not apply"),
         },
         (true, _, _) => Decision::Allowed,
         (false, Some(allow), _) => Decision::Unknown {
@@ -118,18 +136,43 @@ fn applies(statement: &Statement, request: &Request<'_>) -> bool {
         (None, _) => true,
         (Some(_), None) => true,
         (Some(principal), Some(caller)) => {
-            principal_matches(principal, caller) != statement.not_principal
+            let listed = principal_matches(principal, caller);
+            // Deny + NotPrincipal listing a role: applies unless the session is exempt, which
+            // `evaluate` treats as unknown.
+            let role_session = statement.not_principal
+                && statement.effect == StatementEffect::Deny
+                && caller
+                    .arn
+                    .as_deref()
+                    .is_some_and(|arn| arn.contains(":role/"));
+            role_session || listed != statement.not_principal
         }
     }
+}
+
+/// Does the statement's (Not)Principal list the caller's role or account?
+fn names_caller(statement: &Statement, caller: Option<&Caller>) -> bool {
+    let Some(Principal::Listed { aws, .. }) = &statement.principal else {
+        return false;
+    };
+    caller.is_some_and(|c| {
+        let account = c.account.as_deref().unwrap_or_default();
+        aws.iter().any(|p| {
+            c.arn.as_deref() == Some(p.as_str())
+                || p == account
+                || *p == format!("arn:aws:iam::{account}:root")
+        })
+    })
 }
 
 fn principal_matches(principal: &Principal, caller: &Caller) -> bool {
     match principal {
         Principal::Anyone => true,
         Principal::Listed { aws, service } => {
-            let root = format!("arn:aws:iam::{}:root", caller.account);
+            let account = caller.account.as_deref();
             let aws_match = aws.iter().any(|p| {
-                p == &caller.account || p == &root || caller.arn.as_deref() == Some(p.as_str())
+                account.is_some_and(|a| p == a || *p == format!("arn:aws:iam::{a}:root"))
+                    || caller.arn.as_deref() == Some(p.as_str())
             });
             let service_match = caller
                 .service
@@ -258,12 +301,12 @@ mod tests {
         }];
         let ours = Caller {
             arn: Some("arn:aws:iam::111111111111:role/x".into()),
-            account: "111111111111".into(),
+            account: Some("111111111111".into()),
             service: None,
         };
         let theirs = Caller {
             arn: None,
-            account: "222222222222".into(),
+            account: Some("222222222222".into()),
             service: None,
         };
         let request = |caller| Request {
@@ -276,6 +319,60 @@ mod tests {
             evaluate(&policies, &request(&theirs)),
             Decision::ImplicitlyDenied
         );
+    }
+
+    #[test]
+    fn deny_not_principal_is_unknown_for_a_role_session() {
+        let allow_all =
+            json!({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"});
+        let deny_others = |listed: Value| json!({"Statement": [allow_all.clone(), {"Effect": "Deny", "NotPrincipal": {"AWS": listed}, "Action": "ecr:*", "Resource": "*"}]});
+        let role = Caller {
+            arn: Some("arn:aws:iam::111111111111:role/exec".into()),
+            account: Some("111111111111".into()),
+            service: None,
+        };
+        let decide_for = |doc: &Value| {
+            evaluate(
+                &[NamedPolicy {
+                    name: "endpoint",
+                    document: doc,
+                }],
+                &Request {
+                    action: "ecr:BatchGetImage",
+                    resource: REPO,
+                    caller: Some(&role),
+                },
+            )
+        };
+        let naming_role = deny_others(json!(["arn:aws:iam::111111111111:role/exec"]));
+        assert!(matches!(decide_for(&naming_role), Decision::Unknown { .. }));
+        let naming_other = deny_others(json!(["arn:aws:iam::999999999999:role/x"]));
+        assert!(matches!(
+            decide_for(&naming_other),
+            Decision::ExplicitlyDenied { .. }
+        ));
+    }
+
+    #[test]
+    fn a_service_caller_is_not_matched_by_account_principals() {
+        let doc = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}]});
+        let ecs = Caller {
+            arn: None,
+            account: None,
+            service: Some("ecs-tasks.amazonaws.com".into()),
+        };
+        let decision = evaluate(
+            &[NamedPolicy {
+                name: "trust",
+                document: &doc,
+            }],
+            &Request {
+                action: "sts:AssumeRole",
+                resource: "arn:aws:iam::111111111111:role/x",
+                caller: Some(&ecs),
+            },
+        );
+        assert_eq!(decision, Decision::ImplicitlyDenied);
     }
 
     #[test]

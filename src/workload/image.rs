@@ -128,6 +128,12 @@ fn parse_ecr(image: &str, host: Option<&str>, remainder: &str) -> Option<EcrImag
 
 fn split_reference(remainder: &str) -> (&str, ImageReference) {
     if let Some((name, digest)) = remainder.split_once('@') {
+        // `repo:tag@sha256:…` pulls by digest; the tag is informational.
+        let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+        let name = match name[last_slash..].rfind(':') {
+            Some(colon) => &name[..last_slash + colon],
+            None => name,
+        };
         return (name, ImageReference::Digest(digest.to_string()));
     }
     let last_slash = remainder.rfind('/').map_or(0, |i| i + 1);
@@ -172,6 +178,13 @@ mod tests {
         else {
             panic!()
         };
+        assert_eq!(e.reference, ImageReference::Digest("sha256:abc".into()));
+        let ImageRef::Ecr(e) = ImageRef::parse(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/web:1.4.2@sha256:abc",
+        ) else {
+            panic!()
+        };
+        assert_eq!(e.repository, "team/web");
         assert_eq!(e.reference, ImageReference::Digest("sha256:abc".into()));
         let ImageRef::Ecr(e) = ImageRef::parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/web")
         else {

@@ -192,6 +192,16 @@ impl Builder {
             Permission::new("ecr:BatchGetImage", repository.clone()),
             true,
         );
+        // The layer URL is requested from the registry host too, so an `ecr.dkr` endpoint
+        // policy must allow it; the role's permission is checked with the layers below.
+        let layer_url = Permission::new("ecr:GetDownloadUrlForLayer", repository.clone());
+        let manifest = self
+            .by_key
+            .get_mut(&(Target::EcrDkr, dkr.clone()))
+            .expect("entry created above");
+        if !manifest.endpoint_permissions.contains(&layer_url) {
+            manifest.endpoint_permissions.push(layer_url);
+        }
 
         let bucket = layer_bucket(&region);
         let s3 = format!("{bucket}.s3.{region}.amazonaws.com");
