@@ -140,9 +140,10 @@ fn trust_blocker(role: &Role, account: &str, region: &str) -> Option<Blocker> {
 }
 
 /// AWS recommends `aws:SourceAccount` / `aws:SourceArn` conditions on service trust policies
-/// (confused-deputy protection). ECS satisfies them when they name this account (and, for
-/// `SourceArn`, ECS in this region), so such a condition is dropped before evaluation instead
-/// of making the answer unknown. Any other condition is kept (and makes it unknown).
+/// (confused-deputy protection). What ECS sends for them is known (this account; an ECS ARN
+/// in this region and account), so such conditions are decided here: a statement whose
+/// condition certainly holds loses it, one whose condition certainly fails is dropped (it never
+/// applies), and any other condition is kept (and makes the answer unknown).
 fn without_confused_deputy_conditions(document: &Value, account: &str, region: &str) -> Value {
     let mut document = match document {
         // IAM returns policy documents as (URL-decoded) JSON text.
@@ -152,64 +153,123 @@ fn without_confused_deputy_conditions(document: &Value, account: &str, region: &
         },
         other => other.clone(),
     };
-    let statements = match document.get_mut("Statement") {
-        Some(Value::Array(items)) => items.iter_mut().collect::<Vec<_>>(),
-        Some(item @ Value::Object(_)) => vec![item],
-        _ => return document,
-    };
-    for statement in statements {
-        let satisfied = statement
-            .get("Condition")
-            .and_then(Value::as_object)
-            .is_some_and(|operators| {
-                operators.iter().all(|(operator, keys)| {
-                    keys.as_object().is_some_and(|keys| {
-                        keys.iter().all(|(key, value)| {
-                            ecs_satisfies(operator, key, value, account, region)
-                        })
-                    })
-                })
-            });
-        if satisfied {
-            if let Some(object) = statement.as_object_mut() {
-                object.remove("Condition");
+    let decide = |statement: &Value| -> Option<Fact> {
+        let operators = statement.get("Condition")?.as_object()?;
+        let mut facts = Vec::new();
+        for (operator, keys) in operators {
+            let Some(keys) = keys.as_object() else {
+                return Some(Fact::Unknown);
+            };
+            for (key, value) in keys {
+                facts.push(ecs_condition(operator, key, value, account, region));
             }
         }
+        // Conditions are ANDed.
+        Some(if facts.contains(&Fact::Fails) {
+            Fact::Fails
+        } else if facts.iter().all(|f| *f == Fact::Holds) {
+            Fact::Holds
+        } else {
+            Fact::Unknown
+        })
+    };
+    match document.get_mut("Statement") {
+        Some(Value::Array(items)) => {
+            items.retain(|statement| decide(statement) != Some(Fact::Fails));
+            for statement in items.iter_mut() {
+                if decide(statement) == Some(Fact::Holds) {
+                    if let Some(object) = statement.as_object_mut() {
+                        object.remove("Condition");
+                    }
+                }
+            }
+        }
+        Some(statement @ Value::Object(_)) => match decide(statement) {
+            Some(Fact::Fails) => *statement = Value::Array(Vec::new()),
+            Some(Fact::Holds) => {
+                if let Some(object) = statement.as_object_mut() {
+                    object.remove("Condition");
+                }
+            }
+            _ => {}
+        },
+        _ => {}
     }
     document
 }
 
-/// Does ECS, assuming the role for a task in `account`/`region`, satisfy this condition?
-fn ecs_satisfies(operator: &str, key: &str, value: &Value, account: &str, region: &str) -> bool {
-    let values: Vec<&str> = match value {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fact {
+    Holds,
+    Fails,
+    Unknown,
+}
+
+/// One condition key as ECS assuming the role for a task in `account`/`region` meets it.
+fn ecs_condition(operator: &str, key: &str, value: &Value, account: &str, region: &str) -> Fact {
+    let patterns: Vec<&str> = match value {
         Value::String(s) => vec![s.as_str()],
         Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-        _ => return false,
+        _ => return Fact::Unknown,
     };
-    let wildcard = matches!(operator, "StringLike" | "ArnLike");
-    if !matches!(
-        operator,
-        "StringEquals" | "StringLike" | "ArnEquals" | "ArnLike"
-    ) {
-        return false;
-    }
-    // A multi-valued condition matches when any value does.
-    let any_matches = |actual: &str| {
-        values.iter().any(|pattern| {
-            if wildcard {
-                wildmatch::WildMatch::new(pattern).matches(actual)
-            } else {
-                pattern == &actual
-            }
-        })
+    let (negated, wildcard) = match operator {
+        "StringEquals" | "ArnEquals" => (false, false),
+        "StringLike" | "ArnLike" => (false, true),
+        "StringNotEquals" | "ArnNotEquals" => (true, false),
+        "StringNotLike" | "ArnNotLike" => (true, true),
+        _ => return Fact::Unknown,
     };
-    match key.to_ascii_lowercase().as_str() {
-        "aws:sourceaccount" => any_matches(account),
-        // The source is an ECS resource of this account and region.
-        "aws:sourcearn" => {
-            wildcard && any_matches(&format!("arn:aws:ecs:{region}:{account}:task/any"))
+    let matches = |pattern: &str, actual: &str| {
+        if wildcard {
+            wildmatch::WildMatch::new(pattern).matches(actual)
+        } else {
+            pattern == actual
         }
-        _ => false,
+    };
+    // Whether any value matches what ECS sends (a multi-valued condition is an OR).
+    let positive = match key.to_ascii_lowercase().as_str() {
+        "aws:sourceaccount" => {
+            if patterns.iter().any(|p| matches(p, account)) {
+                Fact::Holds
+            } else {
+                Fact::Fails
+            }
+        }
+        "aws:sourcearn" => {
+            // ECS's exact source ARN is not known, but it is an ECS ARN of this region and
+            // account: a pattern matching any such ARN holds, one naming another service,
+            // region or account fails.
+            let fits_any = |p: &&str| {
+                wildcard
+                    && [
+                        format!("arn:aws:ecs:{region}:{account}:task/c/t"),
+                        format!("arn:aws:ecs:{region}:{account}:cluster/c"),
+                    ]
+                    .iter()
+                    .all(|sample| matches(p, sample))
+            };
+            let could_fit = |p: &&str| {
+                let fields: Vec<&str> = p.splitn(6, ':').collect();
+                fields.len() == 6
+                    && [(2, "ecs"), (3, region), (4, account)]
+                        .iter()
+                        .all(|(i, want)| matches(fields[*i], want))
+            };
+            if patterns.iter().any(fits_any) {
+                Fact::Holds
+            } else if patterns.iter().any(could_fit) {
+                Fact::Unknown
+            } else {
+                Fact::Fails
+            }
+        }
+        _ => return Fact::Unknown,
+    };
+    match (negated, positive) {
+        (false, fact) => fact,
+        (true, Fact::Holds) => Fact::Fails,
+        (true, Fact::Fails) => Fact::Holds,
+        (true, Fact::Unknown) => Fact::Unknown,
     }
 }
 
@@ -273,4 +333,90 @@ pub fn permission_blockers(state: &RoleState<'_>, permissions: &[Permission]) ->
         }
     }
     blockers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn trust(condition: Value) -> Value {
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": ECS_TASKS}, "Action": "sts:AssumeRole", "Condition": condition}]})
+    }
+
+    fn outcome(condition: Value) -> Option<Code> {
+        let role = Role {
+            arn: "arn:aws:iam::123456789012:role/exec".into(),
+            name: "exec".into(),
+            assume_role_policy: trust(condition),
+            inline_policies: Vec::new(),
+            attached_policy_arns: Vec::new(),
+        };
+        trust_blocker(&role, "123456789012", "us-east-1").map(|b| b.code)
+    }
+
+    #[test]
+    fn recommended_confused_deputy_conditions_hold() {
+        assert_eq!(
+            outcome(json!({"StringEquals": {"aws:SourceAccount": "123456789012"}})),
+            None
+        );
+        assert_eq!(
+            outcome(json!({"ArnLike": {"aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*"}})),
+            None
+        );
+        assert_eq!(
+            outcome(
+                json!({"StringEquals": {"aws:SourceAccount": "123456789012"}, "ArnLike": {"aws:SourceArn": "arn:aws:ecs:*:123456789012:*"}})
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn conditions_ecs_can_never_meet_fail_the_trust() {
+        assert_eq!(
+            outcome(json!({"StringEquals": {"aws:SourceAccount": "999999999999"}})),
+            Some(Code::ExecutionRoleTrust)
+        );
+        assert_eq!(
+            outcome(json!({"StringNotEquals": {"aws:SourceAccount": "123456789012"}})),
+            Some(Code::ExecutionRoleTrust)
+        );
+        assert_eq!(
+            outcome(json!({"ArnLike": {"aws:SourceArn": "arn:aws:ecs:eu-west-1:123456789012:*"}})),
+            Some(Code::ExecutionRoleTrust)
+        );
+    }
+
+    #[test]
+    fn other_conditions_are_unknown() {
+        assert_eq!(
+            outcome(
+                json!({"ArnEquals": {"aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod"}})
+            ),
+            Some(Code::ConditionUnknown)
+        );
+        assert_eq!(
+            outcome(json!({"Bool": {"aws:SecureTransport": "true"}})),
+            Some(Code::ConditionUnknown)
+        );
+    }
+
+    #[test]
+    fn trust_policy_as_json_text() {
+        let role = Role {
+            arn: "arn:aws:iam::123456789012:role/exec".into(),
+            name: "exec".into(),
+            assume_role_policy: Value::String(
+                trust(json!({"StringEquals": {"aws:SourceAccount": "123456789012"}})).to_string(),
+            ),
+            inline_policies: Vec::new(),
+            attached_policy_arns: Vec::new(),
+        };
+        assert_eq!(
+            trust_blocker(&role, "123456789012", "us-east-1").map(|b| b.code),
+            None
+        );
+    }
 }

@@ -17,7 +17,7 @@ pub fn not_collected(resource: &str, gap: &Gap, needed_for: &str) -> Blocker {
         Code::NotCollected,
         resource,
         format!("{gap}, so {needed_for} cannot be checked"),
-        "Collect the snapshot with permission to read it (see docs/iam-policy.json), or add it to the snapshot.",
+        "Collect the snapshot with read access to that resource type (a missing list means the collector could not read it), or add it to the snapshot.",
     )
 }
 

@@ -84,7 +84,7 @@ pub fn internet_candidate(
         }
     };
     let cidr = destination.cidrs.first().copied().unwrap_or_else(internet);
-    match carrying_route(placement, table, &destination.cidrs) {
+    match carrying_route(placement, table, &destination) {
         Carrier::One(route) => {
             follow_route(placement, requirement, table, cidr, route, &mut candidate)
         }
@@ -123,13 +123,18 @@ enum Carrier<'a> {
 fn carrying_route<'a>(
     placement: &Placement<'_, '_>,
     table: &IndexedRouteTable<'a>,
-    cidrs: &[Ipv4Net],
+    destination: &Peer,
 ) -> Carrier<'a> {
+    let own_list = destination.prefix_list_id.as_deref();
     let mut carried: Vec<&'a Route> = Vec::new();
-    for cidr in cidrs {
+    for cidr in &destination.cidrs {
         let within: Vec<(Ipv4Net, &'a Route)> = table
             .routes_within(*cidr)
-            .filter(|(net, route)| touches(net, cidr) && !aws_service_prefix_list(placement, route))
+            .filter(|(net, route)| {
+                touches(net, cidr)
+                    && !aws_service_prefix_list(placement, route)
+                    && !in_another_service_range(placement, net, own_list)
+            })
             .collect();
         let covered = Ipv4Net::aggregate(&within.iter().map(|(net, _)| *net).collect::<Vec<_>>())
             == vec![*cidr];
@@ -170,6 +175,25 @@ fn aws_service_prefix_list(placement: &Placement<'_, '_>, route: &Route) -> bool
         .as_deref()
         .and_then(|id| placement.index.prefix_list(id).ok())
         .is_some_and(|list| list.name.starts_with("com.amazonaws."))
+}
+
+/// Is `net` inside a published range of another AWS service (its managed prefix list)?
+/// Those addresses belong to that service: a route for them never carries this call.
+fn in_another_service_range(
+    placement: &Placement<'_, '_>,
+    net: &Ipv4Net,
+    own_list: Option<&str>,
+) -> bool {
+    placement
+        .index
+        .snapshot
+        .prefix_lists
+        .iter()
+        .flatten()
+        .filter(|list| {
+            list.name.starts_with("com.amazonaws.") && Some(list.id.as_str()) != own_list
+        })
+        .any(|list| list.cidrs.iter().any(|c| c.contains(net)))
 }
 
 fn describe_route(route: &Route) -> String {

@@ -63,15 +63,12 @@ pub fn evaluate(policies: &[NamedPolicy<'_>], request: &Request<'_>) -> Decision
         };
         for statement in statements.iter().filter(|s| applies(s, request)) {
             let label = describe(policy.name, statement);
-            // A role acts as an assumed-role *session* whose ARN (with its session name) a
-            // NotPrincipal cannot list in advance: whether Deny+NotPrincipal exempts it is
-            // unknowable offline, unless the statement does not name the role at all.
+            // A role calls as an assumed-role *session*. Deny+NotPrincipal exempts it only when
+            // the session ARN is listed (listing the role ARN is not enough), and ECS's
+            // session name cannot be known offline: a listed session makes it unknown.
             let exempt_session = statement.not_principal
                 && statement.effect == StatementEffect::Deny
-                && request
-                    .caller
-                    .is_some_and(|c| c.arn.as_deref().is_some_and(|arn| arn.contains(":role/")))
-                && names_caller(statement, request.caller);
+                && lists_a_session_of(statement, request.caller);
             let conditional = statement.has_condition || exempt_session;
             match (statement.effect, conditional) {
                 (StatementEffect::Deny, false) => {
@@ -82,7 +79,7 @@ pub fn evaluate(policies: &[NamedPolicy<'_>], request: &Request<'_>) -> Decision
                 }
                 (StatementEffect::Deny, true) if exempt_session && !statement.has_condition => {
                     conditional_deny = Some(format!(
-                        "{label} denies it to every principal outside its NotPrincipal, which lists the role but cannot list the role's session ARN, so it"
+                        "{label} denies it to every principal outside its NotPrincipal, which lists a session of the role whose name ECS chooses, so it"
                     ))
                 }
                 (StatementEffect::Deny, true) => {
@@ -150,19 +147,21 @@ fn applies(statement: &Statement, request: &Request<'_>) -> bool {
     }
 }
 
-/// Does the statement's (Not)Principal list the caller's role or account?
-fn names_caller(statement: &Statement, caller: Option<&Caller>) -> bool {
+/// Does the statement's (Not)Principal list an assumed-role session of the caller's role
+/// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`)?
+fn lists_a_session_of(statement: &Statement, caller: Option<&Caller>) -> bool {
     let Some(Principal::Listed { aws, .. }) = &statement.principal else {
         return false;
     };
-    caller.is_some_and(|c| {
-        let account = c.account.as_deref().unwrap_or_default();
-        aws.iter().any(|p| {
-            c.arn.as_deref() == Some(p.as_str())
-                || p == account
-                || *p == format!("arn:aws:iam::{account}:root")
-        })
-    })
+    let Some((account, role)) = caller.and_then(|c| {
+        let arn = c.arn.as_deref()?;
+        let (_, name) = arn.split_once(":role/")?;
+        Some((c.account.clone()?, name.rsplit('/').next()?.to_string()))
+    }) else {
+        return false;
+    };
+    let prefix = format!("arn:aws:sts::{account}:assumed-role/{role}/");
+    aws.iter().any(|p| p.starts_with(&prefix))
 }
 
 fn principal_matches(principal: &Principal, caller: &Caller) -> bool {
@@ -322,7 +321,7 @@ mod tests {
     }
 
     #[test]
-    fn deny_not_principal_is_unknown_for_a_role_session() {
+    fn deny_not_principal_exempts_a_role_only_through_its_session() {
         let allow_all =
             json!({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"});
         let deny_others = |listed: Value| json!({"Statement": [allow_all.clone(), {"Effect": "Deny", "NotPrincipal": {"AWS": listed}, "Action": "ecr:*", "Resource": "*"}]});
@@ -344,8 +343,22 @@ mod tests {
                 },
             )
         };
-        let naming_role = deny_others(json!(["arn:aws:iam::111111111111:role/exec"]));
-        assert!(matches!(decide_for(&naming_role), Decision::Unknown { .. }));
+        // Listing the role ARN does not exempt its sessions: the Deny applies.
+        let naming_role = deny_others(json!([
+            "arn:aws:iam::111111111111:role/exec",
+            "arn:aws:iam::111111111111:root"
+        ]));
+        assert!(matches!(
+            decide_for(&naming_role),
+            Decision::ExplicitlyDenied { .. }
+        ));
+        let naming_session = deny_others(json!([
+            "arn:aws:sts::111111111111:assumed-role/exec/fixed-name"
+        ]));
+        assert!(matches!(
+            decide_for(&naming_session),
+            Decision::Unknown { .. }
+        ));
         let naming_other = deny_others(json!(["arn:aws:iam::999999999999:role/x"]));
         assert!(matches!(
             decide_for(&naming_other),

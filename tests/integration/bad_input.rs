@@ -105,6 +105,17 @@ fn service_refers_to_an_absent_subnet() {
 }
 
 #[test]
+fn service_with_an_awsvpc_configuration_without_subnets() {
+    assert_edit_rejected(
+        |s| {
+            s["clusters"][0]["services"][0]["network_configuration"]["subnets"] =
+                serde_json::json!([])
+        },
+        &["service `web`", "without subnets"],
+    );
+}
+
+#[test]
 fn service_refers_to_an_absent_security_group() {
     assert_edit_rejected(
         |s| {
