@@ -37,6 +37,8 @@ pub struct RequirementResult {
     pub via: Option<Via>,
     pub path: Vec<Hop>,
     pub blockers: Vec<Blocker>,
+    /// VPC endpoints the call could use but bypasses (information only).
+    pub bypassed: Vec<Blocker>,
 }
 
 #[derive(Debug, Clone)]
@@ -238,6 +240,7 @@ fn audit_requirement(
     let mut via = None;
     let mut path = Vec::new();
     let mut blockers: Vec<Blocker> = Vec::new();
+    let mut bypassed: Vec<Blocker> = Vec::new();
     match placements {
         Err(blocker) => blockers.push(blocker.clone()),
         Ok(placements) => {
@@ -249,14 +252,8 @@ fn audit_requirement(
                     via = verdict.via;
                     path = verdict.path;
                 }
-                for blocker in verdict.blockers {
-                    if !blockers
-                        .iter()
-                        .any(|b| b.code == blocker.code && b.resource_id == blocker.resource_id)
-                    {
-                        blockers.push(blocker);
-                    }
-                }
+                push_new(&mut blockers, verdict.blockers);
+                push_new(&mut bypassed, verdict.bypassed);
             }
         }
     }
@@ -282,16 +279,34 @@ fn audit_requirement(
             unique.push(blocker);
         }
     }
+    let status = status.max(Status::of(&unique));
+    if status != Status::Reachable {
+        bypassed.clear(); // only a working call can be said to bypass an endpoint
+    }
     RequirementResult {
-        status: status.max(Status::of(&unique)),
+        status,
         via,
         path,
         blockers: unique,
+        bypassed,
         requirement,
     }
 }
 
 /// Every problem of the workload once: workload-level blockers first, then each requirement's.
+/// Adds the blockers not already present (one per code and resource: the same problem seen
+/// from another subnet).
+fn push_new(into: &mut Vec<Blocker>, blockers: Vec<Blocker>) {
+    for blocker in blockers {
+        if !into
+            .iter()
+            .any(|b| b.code == blocker.code && b.resource_id == blocker.resource_id)
+        {
+            into.push(blocker);
+        }
+    }
+}
+
 fn collect_findings(
     workload_blockers: &[Blocker],
     requirements: &[RequirementResult],
@@ -300,7 +315,20 @@ fn collect_findings(
     let all = workload_blockers
         .iter()
         .chain(requirements.iter().flat_map(|r| r.blockers.iter()));
-    for blocker in all {
+    let notes = requirements.iter().flat_map(|r| r.bypassed.iter());
+    let graded = all
+        .map(|b| {
+            (
+                if b.blocks() {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                b,
+            )
+        })
+        .chain(notes.map(|b| (Severity::Info, b)));
+    for (severity, blocker) in graded {
         if findings.iter().any(|f| {
             f.blocker.code == blocker.code
                 && f.blocker.resource_id == blocker.resource_id
@@ -308,11 +336,6 @@ fn collect_findings(
         }) {
             continue;
         }
-        let severity = if blocker.blocks() {
-            Severity::Error
-        } else {
-            Severity::Warning
-        };
         findings.push(WorkloadFinding {
             severity,
             blocker: blocker.clone(),

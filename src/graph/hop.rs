@@ -51,6 +51,24 @@ pub enum Via {
     VpnGateway,
 }
 
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Igw => "igw",
+            Via::Nat => "nat",
+            Via::InterfaceEndpoint => "interface-endpoint",
+            Via::GatewayEndpoint => "gateway-endpoint",
+            Via::TransitGateway => "transit-gateway",
+            Via::Peering => "peering",
+            Via::VpnGateway => "vpn-gateway",
+        }
+    }
+
+    pub fn is_endpoint(self) -> bool {
+        matches!(self, Via::InterfaceEndpoint | Via::GatewayEndpoint)
+    }
+}
+
 /// One hop of a candidate path and what stops the call there.
 #[derive(Debug, Clone)]
 pub struct Step {

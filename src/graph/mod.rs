@@ -34,6 +34,9 @@ pub struct PathVerdict {
     pub via: Option<Via>,
     pub path: Vec<Hop>,
     pub blockers: Vec<Blocker>,
+    /// For a call that works without the VPC endpoint built for it: why the endpoint is not
+    /// used (reported as information: the traffic takes the NAT or internet path instead).
+    pub bypassed: Vec<Blocker>,
 }
 
 /// An edge: entering a hop, with what stops the call there.
@@ -131,6 +134,7 @@ impl PathGraph {
                 via: None,
                 path: Vec::new(),
                 blockers: Vec::new(),
+                bypassed: Vec::new(),
             };
         };
         let mut blockers = Vec::new();
@@ -152,6 +156,7 @@ impl PathGraph {
             via,
             path: nodes.iter().map(|n| self.graph[*n].clone()).collect(),
             blockers,
+            bypassed: Vec::new(),
         }
     }
 }
@@ -166,8 +171,26 @@ pub fn evaluate_requirement(
         dns_uncertain,
     } = candidates(placement, requirement);
     let source = Hop::new(HopKind::Subnet, &placement.subnet.id);
+    let endpoint_problems: Vec<Blocker> = paths
+        .iter()
+        .filter(|c| c.via.is_some_and(Via::is_endpoint))
+        .flat_map(|c| c.blockers().filter(|b| b.blocks()).cloned())
+        .collect();
     let graph = PathGraph::new(paths, source.clone(), &requirement.host);
     let mut verdict = graph.best();
+    if verdict.status == Status::Reachable && !verdict.via.is_some_and(Via::is_endpoint) {
+        let via = verdict.via.map_or("another path", Via::as_str);
+        verdict.bypassed = endpoint_problems
+            .into_iter()
+            .map(|mut b| {
+                b.message = format!(
+                    "{}; the call to {} works, but goes via {via} instead",
+                    b.message, requirement.host
+                );
+                b
+            })
+            .collect();
+    }
     // DNS may or may not send the call to an endpoint whose private DNS cannot be confirmed.
     // A working alternative then proves nothing if the endpoint path is broken: whether the
     // call succeeds depends on where the name resolves.

@@ -5,7 +5,7 @@ use comfy_table::{
 };
 
 use crate::blocker::Status;
-use crate::checks::{WorkloadResult, WorkloadStatus};
+use crate::checks::{Severity, WorkloadResult, WorkloadStatus};
 use crate::graph::Via;
 
 /// Whether to colour the output: only for a terminal, and never with `NO_COLOR` set.
@@ -47,7 +47,7 @@ pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Option<u1
         // distinct problem, so the rows stay one line each.
         let mut notes: Vec<(&str, &str)> = Vec::new();
         for requirement in &result.requirements {
-            let via = requirement.via.map_or("-", via_name);
+            let via = requirement.via.map_or("-", Via::as_str);
             let status_cell = status_cell(requirement.status, colour);
             if requirement.blockers.is_empty() {
                 table.add_row(vec![
@@ -99,6 +99,19 @@ pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Option<u1
         for (number, (message, fix)) in notes.iter().enumerate() {
             out.push_str(&format!("[{}] {message}\n    fix: {fix}\n", number + 1));
         }
+        for finding in result
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Info)
+        {
+            out.push_str(&format!(
+                "info {} {}: {}\n    fix: {}\n",
+                finding.blocker.code,
+                finding.blocker.resource_id,
+                finding.blocker.message,
+                finding.blocker.fix
+            ));
+        }
         out.push('\n');
     }
     out.push_str(&summary(results));
@@ -119,18 +132,6 @@ fn summary(results: &[WorkloadResult]) -> String {
         findings,
         if findings == 1 { "" } else { "s" }
     )
-}
-
-fn via_name(via: Via) -> &'static str {
-    match via {
-        Via::Igw => "igw",
-        Via::Nat => "nat",
-        Via::InterfaceEndpoint => "interface-endpoint",
-        Via::GatewayEndpoint => "gateway-endpoint",
-        Via::TransitGateway => "transit-gateway",
-        Via::Peering => "peering",
-        Via::VpnGateway => "vpn-gateway",
-    }
 }
 
 fn status_cell(status: Status, colour: Colour) -> Cell {

@@ -357,6 +357,20 @@ const EXPECTATIONS: &[Expect] = &[
         not_reachable: &["web:ecr-dkr"],
     },
     Expect {
+        fixture: "endpoints-bypassed-via-nat.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &["ENDPOINT_PRIVATE_DNS_DISABLED"],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "s3-gateway-bypassed-via-nat.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &["NO_ROUTE"],
+        not_reachable: &[],
+    },
+    Expect {
         fixture: "s3-route-partly-blackholed.json",
         exit: 4,
         statuses: &[("web", "unknown")],
@@ -575,6 +589,37 @@ fn private_subnet_without_egress_names_the_route_table_and_both_fixes() {
             .collect();
         assert_eq!(path.first(), Some(&"subnet"));
         assert!(path.contains(&"route-table"), "{path:?}");
+    }
+}
+
+/// An endpoint built for a call that works without it (the traffic takes the NAT gateway) is
+/// reported as information: the workload still passes.
+#[test]
+fn bypassed_endpoints_are_information_not_failure() {
+    for fixture in [
+        "endpoints-bypassed-via-nat.json",
+        "s3-gateway-bypassed-via-nat.json",
+    ] {
+        let (code, report) = audit_json(fixture);
+        assert_eq!(code, 0, "{fixture}");
+        let findings = report["workloads"][0]["findings"].as_array().unwrap();
+        assert!(!findings.is_empty(), "{fixture}: no finding");
+        for finding in findings {
+            assert_eq!(finding["severity"], "info", "{fixture}: {finding}");
+            assert!(
+                finding["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("goes via nat instead"),
+                "{finding}"
+            );
+        }
+        for requirement in report["workloads"][0]["requirements"].as_array().unwrap() {
+            assert!(
+                requirement["blockers"].as_array().unwrap().is_empty(),
+                "{fixture}: {requirement}"
+            );
+        }
     }
 }
 
