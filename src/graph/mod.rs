@@ -3,12 +3,16 @@
 //! on entering each hop. The reported path is the cheapest one (fewest blockers, then fewest
 //! unknowns), found with A* over that graph.
 
+mod candidates;
 mod endpoint;
 mod filters;
 mod hop;
 mod index;
 mod internet;
+mod nat;
 mod placement;
+mod route_blockers;
+mod routing;
 mod rules;
 
 pub use hop::{Candidate, Hop, HopKind, Step, Via};
@@ -19,13 +23,8 @@ use petgraph::algo::astar;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::blocker::{Blocker, Status};
-use crate::codes::Code;
-use crate::model::{EndpointType, RouteState};
-use crate::workload::{Requirement, Target};
-use endpoint::{gateway_candidate, interface_candidate, private_dns_blockers};
-use filters::not_collected;
-use internet::{internet, internet_candidate};
-use rules::Peer;
+use crate::workload::Requirement;
+use candidates::{candidates, Candidates};
 
 /// The outcome of one requirement from one placement subnet.
 #[derive(Debug, Clone)]
@@ -211,151 +210,4 @@ pub fn evaluate_requirement(
         }
     }
     (graph, verdict)
-}
-
-/// The candidate paths of a call, and the interface-endpoint paths that DNS may or may not
-/// take (with the DNS blockers that make it uncertain).
-struct Candidates {
-    paths: Vec<Candidate>,
-    dns_uncertain: Vec<(Candidate, Vec<Blocker>)>,
-}
-
-impl Candidates {
-    fn only(candidate: Candidate) -> Self {
-        Candidates {
-            paths: vec![candidate],
-            dns_uncertain: Vec::new(),
-        }
-    }
-}
-
-/// The ways the call could go. DNS and routing decide some of it: when the service name
-/// resolves to an interface endpoint, or the S3 prefix-list route sends layers to a gateway
-/// endpoint, that is the only path; otherwise the internet path competes with endpoint paths
-/// that carry the blockers (DNS, association) that keep traffic off them.
-fn candidates(placement: &Placement<'_, '_>, requirement: &Requirement) -> Candidates {
-    let index = placement.index;
-    let same_region = requirement.region == placement.region;
-    let mut out = Vec::new();
-    let mut dns_uncertain = Vec::new();
-    let mut public = Peer {
-        cidrs: vec![internet()],
-        ..Peer::default()
-    };
-    let mut endpoint_gap = None;
-
-    if let (true, Some(suffix)) = (same_region, requirement.target.endpoint_suffix()) {
-        let service = format!("com.amazonaws.{}.{suffix}", placement.region);
-        match index.endpoints_in(&placement.vpc.id) {
-            Ok(endpoints) => {
-                let of_service: Vec<_> = endpoints
-                    .iter()
-                    .filter(|e| e.service_name == service)
-                    .collect();
-                if requirement.target == Target::S3Layers {
-                    let list = index.prefix_list_named(&service).ok();
-                    if let Some(list) = list {
-                        public = Peer {
-                            cidrs: list.cidrs.clone(),
-                            security_groups: Vec::new(),
-                            prefix_list_id: Some(list.id.clone()),
-                        };
-                    }
-                    if let Ok(table) = index.route_table_of(placement.subnet) {
-                        for endpoint in of_service
-                            .iter()
-                            .filter(|e| e.endpoint_type == EndpointType::Gateway)
-                        {
-                            let route = list
-                                .and_then(|l| table.prefix_list_route(&l.id))
-                                .filter(|r| r.target.id.as_deref() == Some(endpoint.id.as_str()));
-                            let routed = route.is_some()
-                                || endpoint.route_table_ids.contains(&table.table.id);
-                            let route_state = match route {
-                                Some(route) => Some(route.state),
-                                None if routed => Some(RouteState::Active),
-                                None => None,
-                            };
-                            let candidate = gateway_candidate(
-                                placement,
-                                requirement,
-                                endpoint,
-                                list,
-                                route_state,
-                                &table.table.id,
-                            );
-                            if routed {
-                                // The prefix-list route is more specific than any default route:
-                                // S3 traffic has no other way out.
-                                return Candidates::only(candidate);
-                            }
-                            out.push(candidate);
-                        }
-                    }
-                }
-                for endpoint in of_service
-                    .iter()
-                    .filter(|e| e.endpoint_type == EndpointType::Interface)
-                {
-                    let candidate = interface_candidate(placement, requirement, endpoint);
-                    let dns = private_dns_blockers(placement, endpoint);
-                    if dns.is_empty() {
-                        // The name resolves to the endpoint: no other path is taken.
-                        return Candidates::only(candidate);
-                    }
-                    if !dns.iter().any(Blocker::blocks) {
-                        dns_uncertain.push((candidate.clone(), dns));
-                    }
-                    out.push(candidate);
-                }
-            }
-            Err(gap) => {
-                endpoint_gap = Some(not_collected(
-                    &placement.vpc.id,
-                    &gap,
-                    "whether a VPC endpoint carries the call",
-                ))
-            }
-        }
-    }
-
-    let mut internet_path = internet_candidate(placement, requirement, public);
-    if let Some(gap) = endpoint_gap {
-        internet_path.add_to_last(gap);
-    }
-    let blocked = internet_path.blockers().any(Blocker::blocks);
-    if !same_region
-        && blocked
-        && matches!(
-            requirement.target,
-            Target::EcrApi | Target::EcrDkr | Target::S3Layers
-        )
-    {
-        internet_path.add_to_last(cross_region(placement, requirement));
-    }
-    out.push(internet_path);
-    Candidates {
-        paths: out,
-        dns_uncertain,
-    }
-}
-
-fn cross_region(placement: &Placement<'_, '_>, requirement: &Requirement) -> Blocker {
-    let resource = requirement
-        .ecr_images
-        .first()
-        .map(|i| i.repository_arn())
-        .unwrap_or_else(|| requirement.host.clone());
-    Blocker::new(
-        Code::CrossRegionRegistry,
-        resource,
-        format!(
-            "{} is in region {} but the task runs in {}: VPC endpoints serve only their own region, so this call needs an internet path",
-            requirement.host, requirement.region, placement.region
-        ),
-        format!(
-            "Replicate the repository to {} (ECR replication) and use the {} image URI, or give subnet {} an internet path (0.0.0.0/0 → NAT gateway).",
-            placement.region, placement.region, placement.subnet.id
-        ),
-    )
 }

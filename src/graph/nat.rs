@@ -1,0 +1,236 @@
+//! The NAT gateway hop: its state and connectivity, its subnet's ACL, and its own route to
+//! the internet.
+
+use ipnet::Ipv4Net;
+
+use super::filters::{acl_flows, dedupe_by_code, flows_from_task, not_collected, Direction, Flow};
+use super::hop::{Candidate, Hop, HopKind};
+use super::index::Gap;
+use super::internet::internet;
+use super::placement::Placement;
+use super::route_blockers::blackhole;
+use super::rules::{HTTPS, NAT_EPHEMERAL};
+use crate::blocker::Blocker;
+use crate::codes::Code;
+use crate::model::{
+    NatConnectivity, NatGateway, NatState, Route, RouteState, RouteTargetKind, Subnet,
+};
+
+pub(super) fn nat_steps(
+    placement: &Placement<'_, '_>,
+    table_id: &str,
+    route: &Route,
+    nat_id: &str,
+    destination: Ipv4Net,
+    candidate: &mut Candidate,
+) {
+    let nat_hop = Hop::new(HopKind::NatGateway, nat_id);
+    let nat = match placement.index.nat_gateway(nat_id) {
+        Ok(nat) => nat,
+        Err(gap @ Gap::Missing { .. }) => {
+            candidate.step(
+                nat_hop,
+                vec![blackhole(placement, table_id, route, &gap.to_string())],
+            );
+            return;
+        }
+        Err(gap) => {
+            candidate.step(
+                nat_hop,
+                vec![not_collected(nat_id, &gap, "the NAT gateway")],
+            );
+            return;
+        }
+    };
+    let mut blockers = Vec::new();
+    if nat.state != NatState::Available {
+        let state = format!("{:?}", nat.state).to_lowercase();
+        let code = if matches!(nat.state, NatState::Deleted | NatState::Deleting) {
+            Code::RouteBlackhole
+        } else {
+            Code::NatGatewayUnavailable
+        };
+        let fix = format!(
+            "Create a NAT gateway in a public subnet (aws ec2 create-nat-gateway --subnet-id <public subnet> --allocation-id <EIP>) and point 0.0.0.0/0 in {table_id} at it{}.",
+            if nat.state == NatState::Pending { ", or wait until it is available" } else { "" }
+        );
+        let resource = if code == Code::RouteBlackhole {
+            table_id
+        } else {
+            nat_id
+        };
+        blockers.push(Blocker::new(
+            code,
+            resource,
+            format!("NAT gateway {nat_id}, the target of 0.0.0.0/0 in {table_id}, is {state}"),
+            fix,
+        ));
+    }
+    if nat.connectivity_type == NatConnectivity::Private {
+        blockers.push(Blocker::new(
+            Code::NatGatewayNoInternet,
+            nat_id,
+            format!("NAT gateway {nat_id} has private connectivity: it cannot reach the internet"),
+            format!("Point 0.0.0.0/0 in {table_id} at a public NAT gateway in a public subnet."),
+        ));
+    }
+    candidate.step(nat_hop, blockers);
+    if nat.state != NatState::Available {
+        return;
+    }
+    let nat_subnet = match placement.index.subnet(&nat.subnet_id) {
+        Ok(subnet) => subnet,
+        Err(gap) => {
+            candidate.add_to_last(not_collected(nat_id, &gap, "the NAT gateway's subnet"));
+            return;
+        }
+    };
+    nat_subnet_acl(placement, nat_subnet, destination, candidate);
+    nat_internet_route(placement, nat_id, nat_subnet, destination, candidate);
+}
+
+/// The NAT subnet's ACL sees four flows: the task's request in and on out, the reply in and
+/// back out to the task.
+fn nat_subnet_acl(
+    placement: &Placement<'_, '_>,
+    nat_subnet: &Subnet,
+    destination: Ipv4Net,
+    candidate: &mut Candidate,
+) {
+    if nat_subnet.id == placement.subnet.id {
+        return;
+    }
+    let [request_in, response_out] = flows_from_task(
+        placement.subnet.cidr_block,
+        "requests from the task into the NAT subnet",
+        "responses from the NAT gateway to the task",
+    );
+    let flows = [
+        request_in,
+        Flow {
+            direction: Direction::Outbound,
+            ports: HTTPS,
+            cidr: destination,
+            what: "requests from the NAT gateway to the internet",
+        },
+        Flow {
+            direction: Direction::Inbound,
+            ports: NAT_EPHEMERAL,
+            cidr: destination,
+            what: "responses from the internet to the NAT gateway",
+        },
+        response_out,
+    ];
+    let (acl, mut blockers) = acl_flows(placement, nat_subnet, &flows);
+    dedupe_by_code(&mut blockers);
+    candidate.step(
+        Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())),
+        blockers,
+    );
+}
+
+/// A public NAT gateway reaches the internet only through its own subnet's route to an IGW.
+fn nat_internet_route(
+    placement: &Placement<'_, '_>,
+    nat_id: &str,
+    nat_subnet: &Subnet,
+    destination: Ipv4Net,
+    candidate: &mut Candidate,
+) {
+    let table = match placement.index.route_table_of(nat_subnet) {
+        Ok(table) => table,
+        Err(gap) => {
+            candidate.add_to_last(not_collected(nat_id, &gap, "the NAT gateway's route table"));
+            return;
+        }
+    };
+    let table_id = table.table.id.as_str();
+    let igw_hint = placement
+        .index
+        .internet_gateway_of(&placement.vpc.id)
+        .map_or_else(
+            || "<an internet gateway attached to the VPC>".to_string(),
+            |g| g.id.clone(),
+        );
+    let route = table.route_for(destination);
+    // A firewall in the egress path (Network Firewall / GWLB endpoint, transit gateway,
+    // appliance): the NAT gateway reaches the internet only if that does.
+    if let Some(route) = route.filter(|r| {
+        r.state == RouteState::Active
+            && (matches!(
+                r.target.kind,
+                RouteTargetKind::TransitGateway
+                    | RouteTargetKind::NetworkInterface
+                    | RouteTargetKind::Instance
+                    | RouteTargetKind::CoreNetwork
+            ) || (r.target.kind == RouteTargetKind::VpcEndpoint
+                && r.destination_cidr.is_some()))
+    }) {
+        let target = route.target.id.clone().unwrap_or_default();
+        candidate.step(Hop::new(HopKind::RouteTable, table_id), Vec::new());
+        candidate.step(
+            Hop::new(HopKind::NetworkInterface, &target),
+            vec![Blocker::new(
+                Code::PathLeavesVpc,
+                &target,
+                format!("NAT gateway {nat_id}'s subnet {} sends internet traffic through {target} (route table {table_id}): a firewall or gateway whose onward path is not visible here", nat_subnet.id),
+                format!("Confirm that {target} allows TCP 443 to the registry and forwards it to an internet gateway."),
+            )],
+        );
+        return;
+    }
+    let igw = route
+        .filter(|r| {
+            r.state == RouteState::Active && r.target.kind == RouteTargetKind::InternetGateway
+        })
+        .and_then(|r| r.target.id.clone())
+        .filter(|id| {
+            placement
+                .index
+                .internet_gateway(id)
+                .is_ok_and(|g| g.attached_vpc_ids.contains(&placement.vpc.id))
+        });
+    match igw {
+        Some(igw) => {
+            candidate.step(Hop::new(HopKind::RouteTable, table_id), Vec::new());
+            candidate.step(Hop::new(HopKind::InternetGateway, igw), Vec::new());
+        }
+        None => candidate.step(
+            Hop::new(HopKind::RouteTable, table_id),
+            vec![Blocker::new(
+                Code::NatGatewayNoInternet,
+                table_id,
+                format!(
+                    "NAT gateway {nat_id} sits in subnet {} whose route table {table_id} has no active route from 0.0.0.0/0 to an attached internet gateway, so the NAT gateway cannot reach the internet",
+                    nat_subnet.id
+                ),
+                format!(
+                    "Add 0.0.0.0/0 → {igw_hint} to {table_id} (aws ec2 create-route --route-table-id {table_id} --destination-cidr-block 0.0.0.0/0 --gateway-id {igw_hint}) if subnet {} is meant to be public; otherwise recreate the NAT gateway in a public subnet and point the tasks' route table at it.",
+                    nat_subnet.id
+                ),
+            )],
+        ),
+    }
+}
+
+/// An available public NAT gateway of the VPC whose own subnet reaches the internet, to name
+/// in fixes.
+pub(super) fn usable_nat<'a>(placement: &Placement<'_, 'a>) -> Option<&'a NatGateway> {
+    let index = placement.index;
+    index
+        .nat_gateways_in(&placement.vpc.id)
+        .into_iter()
+        .find(|n| {
+            n.state == NatState::Available
+                && n.connectivity_type == NatConnectivity::Public
+                && index
+                    .subnet(&n.subnet_id)
+                    .and_then(|s| index.route_table_of(s))
+                    .is_ok_and(|t| {
+                        t.route_for(internet()).is_some_and(|r| {
+                            r.target.kind == RouteTargetKind::InternetGateway
+                                && r.state == RouteState::Active
+                        })
+                    })
+        })
+}

@@ -1,0 +1,95 @@
+//! Blockers raised at a route table, with fixes that name the resources to use.
+
+use ipnet::Ipv4Net;
+
+use super::nat::usable_nat;
+use super::placement::Placement;
+use crate::blocker::Blocker;
+use crate::codes::Code;
+use crate::model::Route;
+use crate::workload::{Requirement, Target};
+
+pub(super) fn blackhole(
+    placement: &Placement<'_, '_>,
+    table_id: &str,
+    route: &Route,
+    why: &str,
+) -> Blocker {
+    let target = route.target.id.as_deref().unwrap_or("?");
+    let destination = route
+        .destination_cidr
+        .map(|c| c.to_string())
+        .or_else(|| route.destination_prefix_list_id.clone())
+        .unwrap_or_default();
+    let nat = usable_nat(placement)
+        .map(|n| n.id.clone())
+        .unwrap_or_else(|| "<a new NAT gateway in a public subnet>".to_string());
+    Blocker::new(
+        Code::RouteBlackhole,
+        table_id,
+        format!("route {destination} → {target} in {table_id} is a blackhole: {why}"),
+        format!(
+            "Point the route at a working target: aws ec2 replace-route --route-table-id {table_id} --destination-cidr-block {destination} --nat-gateway-id {nat}"
+        ),
+    )
+}
+
+pub(super) fn no_public_ip(placement: &Placement<'_, '_>, table_id: &str, igw: &str) -> Blocker {
+    Blocker::new(
+        Code::NoPublicIp,
+        &placement.subnet.id,
+        format!(
+            "subnet {} routes to internet gateway {igw} (via {table_id}) but the task's network interface gets no public IP (assignPublicIp DISABLED), so its traffic cannot use the gateway",
+            placement.subnet.id
+        ),
+        "Set assignPublicIp=ENABLED in the service's awsvpcConfiguration (aws ecs update-service --network-configuration ...), or place the tasks in private subnets whose route table sends 0.0.0.0/0 to a NAT gateway.",
+    )
+}
+
+/// NO_ROUTE, with every way to fix it that fits the requirement: a NAT route, and the VPC
+/// endpoint that would carry the call privately.
+pub(super) fn no_route(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+    table_id: &str,
+    cidr: Ipv4Net,
+) -> Blocker {
+    let nat = match usable_nat(placement) {
+        Some(nat) => format!(
+            "add a route 0.0.0.0/0 → {} to {table_id} (aws ec2 create-route --route-table-id {table_id} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {})",
+            nat.id, nat.id
+        ),
+        None => format!(
+            "add a route 0.0.0.0/0 → a NAT gateway in a public subnet to {table_id} (this VPC has no available NAT gateway: create one first)"
+        ),
+    };
+    let subnets = placement.workload_subnets.join(", ");
+    let subnet_args = placement.workload_subnets.join(" ");
+    let endpoint = match (requirement.target, requirement.target.endpoint_suffix()) {
+        (_, _) if requirement.region != placement.region => None,
+        (Target::S3Layers, _) => Some(format!(
+            "create a gateway VPC endpoint com.amazonaws.{r}.s3 associated with {table_id} (aws ec2 create-vpc-endpoint --vpc-id {v} --vpc-endpoint-type Gateway --service-name com.amazonaws.{r}.s3 --route-table-ids {table_id})",
+            r = placement.region, v = placement.vpc.id
+        )),
+        (_, Some(suffix)) => Some(format!(
+            "create an interface VPC endpoint com.amazonaws.{r}.{suffix} in subnets {subnets} with private DNS enabled and a security group allowing TCP 443 from {g} (aws ec2 create-vpc-endpoint --vpc-id {v} --vpc-endpoint-type Interface --service-name com.amazonaws.{r}.{suffix} --subnet-ids {sp} --security-group-ids <endpoint SG> --private-dns-enabled)",
+            r = placement.region, v = placement.vpc.id, g = placement.group_list(), sp = subnet_args
+        )),
+        (_, None) => None,
+    };
+    let fix = match endpoint {
+        Some(endpoint) => format!("Either {nat}, or {endpoint}."),
+        None => format!("{}{}.", nat[..1].to_uppercase(), &nat[1..]),
+    };
+    Blocker::new(
+        Code::NoRoute,
+        table_id,
+        format!(
+            "route table {table_id} of subnet {} has no route for {cidr}: {} ({}) is unreachable",
+            placement.subnet.id,
+            requirement.host,
+            requirement.target.as_str()
+        ),
+        fix,
+    )
+}
