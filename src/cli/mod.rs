@@ -14,7 +14,7 @@ use clap::Parser;
 
 use crate::checks::{audit_workloads, WorkloadResult, WorkloadStatus};
 use crate::model::load_snapshot;
-use crate::report::{render_table, Colour, ReportV1};
+use crate::report::{render_table, Colour, ReportV1, Width, DEFAULT_WIDTH};
 use crate::workload::select_workloads;
 use args::{Cli, Command, Format};
 
@@ -108,7 +108,12 @@ fn render(
         Format::Table => {
             let terminal = to_stdout && std::io::stdout().is_terminal();
             let colour = choose_colour(terminal, std::env::var_os("NO_COLOR"));
-            let width = if terminal { terminal_width() } else { None };
+            // On a terminal comfy-table measures the window itself; `COLUMNS` overrides it.
+            let width = match (terminal, columns_from_env()) {
+                (_, Some(columns)) => Width::Columns(columns),
+                (true, None) => Width::Terminal,
+                (false, None) => Width::Columns(DEFAULT_WIDTH),
+            };
             render_table(results, colour, width)
         }
     })
@@ -124,8 +129,8 @@ fn choose_colour(terminal: bool, no_color: Option<OsString>) -> Colour {
     }
 }
 
-/// The terminal's width from `COLUMNS` when the shell exports it; the table's default otherwise.
-fn terminal_width() -> Option<u16> {
+/// A width the user asked for with `COLUMNS`.
+fn columns_from_env() -> Option<u16> {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
 }
 

@@ -113,8 +113,8 @@ fn policy_blockers(
             caller: Some(&placement.caller),
         };
         let fix = format!(
-            "Add to the policy of {} a statement allowing {} on {} (for ECR layers: arn:aws:s3:::prod-{}-starport-layer-bucket/*).",
-            endpoint.id, permission.action, permission.resource, requirement.region
+            "Add to the policy of {} a statement allowing {} on {} (aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --policy-document file://policy.json).",
+            endpoint.id, permission.action, permission.resource, endpoint.id
         );
         match evaluate(&policies, &request) {
             Decision::Allowed => {}

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use ipnet::Ipv4Net;
 
 use crate::model::{
-    InternetGateway, NaclEntry, NatGateway, PrefixList, Route, RouteTable, SecurityGroup, Snapshot,
-    Subnet, Vpc, VpcEndpoint,
+    InternetGateway, NaclEntry, NatGateway, PeeringConnection, PrefixList, Route, RouteTable,
+    SecurityGroup, Snapshot, Subnet, TransitGateway, Vpc, VpcEndpoint,
 };
 
 /// Why a lookup found nothing.
@@ -135,6 +135,8 @@ pub struct NetworkIndex<'a> {
     default_acl_of_vpc: HashMap<&'a str, &'a str>,
     prefix_lists: Option<HashMap<&'a str, &'a PrefixList>>,
     prefix_list_by_name: HashMap<&'a str, &'a PrefixList>,
+    transit_gateways: Option<HashMap<&'a str, &'a TransitGateway>>,
+    peering_connections: Option<HashMap<&'a str, &'a PeeringConnection>>,
 }
 
 impl<'a> NetworkIndex<'a> {
@@ -205,6 +207,8 @@ impl<'a> NetworkIndex<'a> {
             default_acl_of_vpc,
             prefix_lists,
             prefix_list_by_name,
+            transit_gateways: by_id(&snapshot.transit_gateways, |g| g.id.as_str()),
+            peering_connections: by_id(&snapshot.peering_connections, |p| p.id.as_str()),
         }
     }
 
@@ -236,6 +240,24 @@ impl<'a> NetworkIndex<'a> {
 
     pub fn nat_gateway(&self, id: &str) -> Lookup<&'a NatGateway> {
         find(&self.nat_gateways, "NAT gateways", "NAT gateway", id)
+    }
+
+    pub fn transit_gateway(&self, id: &str) -> Lookup<&'a TransitGateway> {
+        find(
+            &self.transit_gateways,
+            "transit gateways",
+            "transit gateway",
+            id,
+        )
+    }
+
+    pub fn peering_connection(&self, id: &str) -> Lookup<&'a PeeringConnection> {
+        find(
+            &self.peering_connections,
+            "peering connections",
+            "peering connection",
+            id,
+        )
     }
 
     pub fn prefix_list(&self, id: &str) -> Lookup<&'a PrefixList> {

@@ -160,6 +160,12 @@ fn follow_route(
             candidate.via = Some(Via::Nat);
             nat_steps(placement, table_id, route, &target_id, cidr, candidate);
         }
+        RouteTargetKind::TransitGateway | RouteTargetKind::PeeringConnection
+            if gone_gateway(placement, route.target.kind, &target_id).is_some() =>
+        {
+            let why = gone_gateway(placement, route.target.kind, &target_id).unwrap_or_default();
+            candidate.add_to_last(blackhole(placement, table_id, route, &why));
+        }
         RouteTargetKind::TransitGateway => leaves_vpc(
             candidate,
             Via::TransitGateway,
@@ -234,6 +240,26 @@ fn follow_route(
                 no_route(placement, requirement, table_id, cidr).fix,
             ));
         }
+    }
+}
+
+/// Why a transit gateway or peering connection cannot carry traffic: absent from a collected
+/// list, or not in its working state. `None` when it can (or it was not collected).
+fn gone_gateway(placement: &Placement<'_, '_>, kind: RouteTargetKind, id: &str) -> Option<String> {
+    let index = placement.index;
+    let state = match kind {
+        RouteTargetKind::TransitGateway => index.transit_gateway(id).map(|g| g.state.as_str()),
+        _ => index.peering_connection(id).map(|p| p.status.as_str()),
+    };
+    match state {
+        Ok(state)
+            if state.eq_ignore_ascii_case("available") || state.eq_ignore_ascii_case("active") =>
+        {
+            None
+        }
+        Ok(state) => Some(format!("{id} is `{state}`")),
+        Err(gap @ Gap::Missing { .. }) => Some(gap.to_string()),
+        Err(Gap::NotCollected(_)) => None,
     }
 }
 

@@ -15,11 +15,19 @@ pub enum Colour {
     Never,
 }
 
-/// Width used when the output is not a terminal (files, pipes, tests): wide enough for the
-/// fix text, stable for snapshots.
-const DEFAULT_WIDTH: u16 = 160;
+/// How wide to draw the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Width {
+    /// Fit the terminal the output goes to.
+    Terminal,
+    /// A fixed number of columns (files, pipes, tests: stable output).
+    Columns(u16),
+}
 
-pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Option<u16>) -> String {
+/// The width for output that is not a terminal: wide enough for hosts and codes.
+pub const DEFAULT_WIDTH: u16 = 160;
+
+pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Width) -> String {
     let mut out = String::new();
     for result in results {
         let name = match &result.service {
@@ -34,8 +42,10 @@ pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Option<u1
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(width.unwrap_or(DEFAULT_WIDTH));
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        if let Width::Columns(columns) = width {
+            table.set_width(columns);
+        }
         match colour {
             Colour::Always => table.enforce_styling(),
             Colour::Never => table.force_no_tty(),
@@ -171,7 +181,11 @@ mod tests {
             .join("fixtures/scenarios/multi-service.json");
         let snapshot = load_snapshot(&path).unwrap();
         let workloads = select_workloads(&snapshot, None, &[]).unwrap();
-        render_table(&audit_workloads(&snapshot, &workloads), colour, None)
+        render_table(
+            &audit_workloads(&snapshot, &workloads),
+            colour,
+            Width::Columns(DEFAULT_WIDTH),
+        )
     }
 
     #[test]

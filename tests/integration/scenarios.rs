@@ -371,6 +371,13 @@ const EXPECTATIONS: &[Expect] = &[
         not_reachable: &[],
     },
     Expect {
+        fixture: "transit-gateway-deleted.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["ROUTE_BLACKHOLE"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
         fixture: "s3-route-partly-blackholed.json",
         exit: 4,
         statuses: &[("web", "unknown")],
