@@ -9,7 +9,10 @@ Starts from fixtures/scenarios/healthy-nat.json and adds, adversarially for the 
   * ROUTES decoy /32 routes in the app subnets' route table;
   * SERVICES services sharing the task definition.
 
-usage: scripts/large-snapshot.py OUT.json [SERVICES] [GROUPS] [RULES] [ACL_ENTRIES] [ROUTES]
+  * with --distinct-roles: one task definition and one execution role per service (the
+    usual setup), instead of every service sharing them.
+
+usage: scripts/large-snapshot.py OUT.json [SERVICES] [GROUPS] [RULES] [ACL_ENTRIES] [ROUTES] [--distinct-roles]
 """
 import ipaddress
 import json
@@ -25,10 +28,11 @@ def decoy_cidr(i):
 
 
 def main():
-    out = pathlib.Path(sys.argv[1])
-    services, groups, rules, acl_entries, routes = (
-        [int(a) for a in sys.argv[2:7]] + [200, 400, 100, 2000, 5000][len(sys.argv[2:7]):]
-    )
+    distinct = "--distinct-roles" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--distinct-roles"]
+    out = pathlib.Path(args[0])
+    numbers = [int(a) for a in args[1:6]]
+    services, groups, rules, acl_entries, routes = numbers + [200, 400, 100, 2000, 5000][len(numbers):]
     snap = json.loads((ROOT / "fixtures/scenarios/healthy-nat.json").read_text())
     vpc = snap["vpcs"][0]["id"]
     decoys = [{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv4": decoy_cidr(i)} for i in range(rules)]
@@ -60,15 +64,25 @@ def main():
     for table in snap["route_tables"]:
         if set(app_subnets) & set(table["subnet_ids"]):
             table["routes"] += [
-                {"destination_cidr": decoy_cidr(n), "target": {"kind": "network-interface", "id": f"eni-decoy{n:08x}"}}
+                {"destination_cidr": decoy_cidr(n), "target": {"kind": "network-interface", "id": f"eni-decoy{n:08x}"}, "state": "active"}
                 for n in range(routes)
             ]
     snap["clusters"][0]["services"] = [
         dict(service, name=f"web-{i:05d}", arn=service["arn"] + f"-{i:05d}") for i in range(services)
     ]
+    if distinct:
+        task = snap["task_definitions"][0]
+        role = next(r for r in snap["roles"] if r["arn"] == task["execution_role_arn"])
+        snap["task_definitions"], snap["roles"] = [], []
+        for i, svc in enumerate(snap["clusters"][0]["services"]):
+            role_arn = f"{role['arn']}-{i:05d}"
+            snap["roles"].append(dict(role, arn=role_arn, name=f"{role['name']}-{i:05d}"))
+            task_arn = f"{task['arn']}-{i:05d}"
+            snap["task_definitions"].append(dict(task, arn=task_arn, execution_role_arn=role_arn))
+            svc["task_definition"] = task_arn
     out.write_text(json.dumps(snap))
     total_rules = 2 * rules * groups + rules
-    print(f"{out}: {services} services, {total_rules} security-group rules, {2 * acl_entries} ACL entries, {routes} routes")
+    print(f"{out}: {services} services{' (one role each)' if distinct else ''}, {total_rules} security-group rules, {2 * acl_entries} ACL entries, {routes} routes")
 
 
 if __name__ == "__main__":

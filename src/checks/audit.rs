@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::catalog::Catalog;
 use super::execution_role::{execution_role, permission_blockers, RoleState};
 use super::registry::{ecr_image_blockers, ecr_layer_blockers, registry_auth_blocker};
 use crate::blocker::{Blocker, Status};
@@ -57,8 +58,9 @@ pub struct WorkloadResult {
     pub findings: Vec<WorkloadFinding>,
 }
 
-/// Path verdicts already computed, keyed by everything a path depends on. Services that share
-/// a task definition and placement (the common case in a fleet) evaluate each path once.
+/// Path verdicts already computed, keyed by everything a path depends on: the placement and
+/// the call, and the calling role only where an endpoint policy could tell roles apart.
+/// Services placed alike (the common case in a fleet) evaluate each path once.
 #[derive(Default)]
 pub struct PathCache {
     verdicts: HashMap<String, PathVerdict>,
@@ -71,7 +73,10 @@ impl PathCache {
             placement.subnet.id,
             placement.group_list(),
             placement.public_ip,
-            placement.caller.arn,
+            placement
+                .index
+                .has_endpoint_policies(&placement.vpc.id)
+                .then_some(&placement.caller.arn),
             requirement.target.as_str(),
             requirement.host,
             requirement.region,
@@ -87,17 +92,19 @@ impl PathCache {
 
 pub fn audit_workloads(snapshot: &Snapshot, workloads: &[Workload<'_>]) -> Vec<WorkloadResult> {
     let index = NetworkIndex::new(snapshot);
+    let catalog = Catalog::new(snapshot);
     let mut cache = PathCache::default();
     workloads
         .iter()
-        .map(|w| audit_workload(&index, &mut cache, w))
+        .map(|w| audit_workload(&index, &catalog, &mut cache, w))
         .collect()
 }
 
-pub fn audit_workload(
-    index: &NetworkIndex<'_>,
+pub fn audit_workload<'a>(
+    index: &NetworkIndex<'a>,
+    catalog: &Catalog<'a>,
     cache: &mut PathCache,
-    workload: &Workload<'_>,
+    workload: &Workload<'a>,
 ) -> WorkloadResult {
     let snapshot = index.snapshot;
     let mut workload_blockers = Vec::new();
@@ -117,7 +124,7 @@ pub fn audit_workload(
         Some(task_definition) => {
             let requirements =
                 derive_requirements(task_definition, &snapshot.account_id, &snapshot.region);
-            let role = execution_role(snapshot, task_definition);
+            let role = execution_role(catalog, task_definition);
             // The role matters only if some call is made with it (a public image without
             // secrets or awslogs needs none).
             if let RoleState::Broken(blocker) = &role {
@@ -130,7 +137,7 @@ pub fn audit_workload(
             requirements
                 .into_iter()
                 .map(|requirement| {
-                    audit_requirement(snapshot, cache, &placements, &role, &caller, requirement)
+                    audit_requirement(catalog, cache, &placements, &role, &caller, requirement)
                 })
                 .collect()
         }
@@ -229,7 +236,7 @@ fn placements<'i, 'a>(
 }
 
 fn audit_requirement(
-    snapshot: &Snapshot,
+    catalog: &Catalog<'_>,
     cache: &mut PathCache,
     placements: &Result<Vec<Placement<'_, '_>>, Blocker>,
     role: &RoleState<'_>,
@@ -262,8 +269,8 @@ fn audit_requirement(
     }
     for image in &requirement.ecr_images {
         match requirement.target {
-            Target::EcrDkr => blockers.extend(ecr_image_blockers(snapshot, image, caller)),
-            Target::S3Layers => blockers.extend(ecr_layer_blockers(snapshot, image, caller)),
+            Target::EcrDkr => blockers.extend(ecr_image_blockers(catalog, image, caller)),
+            Target::S3Layers => blockers.extend(ecr_layer_blockers(catalog, image, caller)),
             _ => {}
         }
     }

@@ -3,9 +3,10 @@
 
 use serde_json::Value;
 
+use super::catalog::Catalog;
 use crate::blocker::Blocker;
 use crate::codes::Code;
-use crate::model::{Role, Snapshot, TaskDefinition};
+use crate::model::{Role, TaskDefinition};
 use crate::policy::{evaluate, Caller, Decision, NamedPolicy, Request};
 use crate::workload::Permission;
 
@@ -27,9 +28,10 @@ pub enum RoleState<'a> {
 }
 
 pub fn execution_role<'a>(
-    snapshot: &'a Snapshot,
+    catalog: &Catalog<'a>,
     task_definition: &TaskDefinition,
 ) -> RoleState<'a> {
+    let snapshot = catalog.snapshot;
     let Some(arn) = &task_definition.execution_role_arn else {
         return RoleState::Broken(Blocker::new(
             Code::ExecutionRoleMissing,
@@ -44,10 +46,10 @@ pub fn execution_role<'a>(
             ),
         ));
     };
-    let Some(roles) = &snapshot.roles else {
+    let Some(found) = catalog.role(arn) else {
         return RoleState::Broken(not_collected(arn, "IAM roles were not collected"));
     };
-    let Some(role) = roles.iter().find(|r| &r.arn == arn) else {
+    let Some(role) = found else {
         return RoleState::Broken(Blocker::new(
             Code::ExecutionRoleNotFound,
             arn,
@@ -71,12 +73,7 @@ pub fn execution_role<'a>(
         .collect();
     let mut missing_policies = Vec::new();
     for attached in &role.attached_policy_arns {
-        match snapshot
-            .managed_policies
-            .iter()
-            .flatten()
-            .find(|p| &p.arn == attached)
-        {
+        match catalog.managed_policy(attached) {
             Some(policy) => policies.push(NamedPolicy {
                 name: &policy.arn,
                 document: &policy.document,

@@ -2,6 +2,7 @@
 //! registry facts it depends on, combined into one verdict per requirement and per workload.
 
 mod audit;
+mod catalog;
 mod execution_role;
 mod registry;
 
@@ -9,3 +10,4 @@ pub use audit::{
     audit_workload, audit_workloads, PathCache, RequirementResult, Severity, WorkloadFinding,
     WorkloadResult, WorkloadStatus,
 };
+pub use catalog::Catalog;

@@ -1,9 +1,10 @@
 //! Registry-side facts: the ECR repository and image exist, another account's repository
 //! admits the role, and a private non-ECR registry has credentials.
 
+use super::catalog::Catalog;
 use crate::blocker::Blocker;
 use crate::codes::Code;
-use crate::model::{Repository, Snapshot};
+use crate::model::Repository;
 use crate::policy::{evaluate, Caller, Decision, NamedPolicy, Request};
 use crate::workload::{EcrImage, ImageReference, OtherImage};
 
@@ -11,14 +12,16 @@ const PULL_ACTIONS: [&str; 2] = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLaye
 
 /// Manifest checks (`ecr-dkr`): the repository and image exist, and the repository policy
 /// lets the role call `ecr:BatchGetImage`.
-pub fn ecr_image_blockers(snapshot: &Snapshot, image: &EcrImage, caller: &Caller) -> Vec<Blocker> {
+pub fn ecr_image_blockers(
+    catalog: &Catalog<'_>,
+    image: &EcrImage,
+    caller: &Caller,
+) -> Vec<Blocker> {
+    let snapshot = catalog.snapshot;
     let arn = image.repository_arn();
-    let Some(repositories) = &snapshot.ecr_repositories else {
+    let Some(found) = catalog.repository(&image.account, &image.region, &image.repository) else {
         return vec![not_collected(&arn, "ECR repositories were not collected")];
     };
-    let found = repositories.iter().find(|r| {
-        r.registry_id == image.account && r.region == image.region && r.name == image.repository
-    });
     let Some(repository) = found else {
         // Only the snapshot's own account and region were listed: elsewhere, absence proves nothing.
         if image.account != snapshot.account_id || image.region != snapshot.region {
@@ -56,15 +59,15 @@ pub fn ecr_image_blockers(snapshot: &Snapshot, image: &EcrImage, caller: &Caller
 
 /// Layer checks (`s3-layers`): the repository policy lets the role call
 /// `ecr:GetDownloadUrlForLayer`. Existence is reported once, on the manifest.
-pub fn ecr_layer_blockers(snapshot: &Snapshot, image: &EcrImage, caller: &Caller) -> Vec<Blocker> {
+pub fn ecr_layer_blockers(
+    catalog: &Catalog<'_>,
+    image: &EcrImage,
+    caller: &Caller,
+) -> Vec<Blocker> {
     let arn = image.repository_arn();
-    snapshot
-        .ecr_repositories
-        .iter()
+    catalog
+        .repository(&image.account, &image.region, &image.repository)
         .flatten()
-        .find(|r| {
-            r.registry_id == image.account && r.region == image.region && r.name == image.repository
-        })
         .map(|repository| {
             repository_policy_blockers(
                 repository,

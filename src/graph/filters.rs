@@ -5,9 +5,7 @@ use ipnet::Ipv4Net;
 
 use super::index::{Gap, IndexedAcl};
 use super::placement::Placement;
-use super::rules::{
-    acl_decides, security_groups_allow, AclOutcome, Peer, SgOutcome, HTTPS, TASK_EPHEMERAL,
-};
+use super::rules::{security_groups_allow, AclOutcome, Peer, SgOutcome, HTTPS, TASK_EPHEMERAL};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::{PortRange, Subnet};
@@ -164,10 +162,14 @@ fn acl_verdicts(
 }
 
 fn acl_blocker(acl: &IndexedAcl<'_>, subnet: &Subnet, flow: &Flow<'_>) -> Option<Blocker> {
-    let (entries, code, word, peer_word) = match flow.direction {
-        Direction::Outbound => (&acl.outbound, Code::NaclOutboundBlocked, "outbound", "to"),
-        Direction::Inbound => (&acl.inbound, Code::NaclInboundBlocked, "inbound", "from"),
+    let (outbound, code, word, peer_word) = match flow.direction {
+        Direction::Outbound => (true, Code::NaclOutboundBlocked, "outbound", "to"),
+        Direction::Inbound => (false, Code::NaclInboundBlocked, "inbound", "from"),
     };
+    let outcome = acl.decide(outbound, flow.ports, flow.cidr);
+    if matches!(outcome, AclOutcome::Allowed { .. }) {
+        return None;
+    }
     let ports = if flow.ports.from == flow.ports.to {
         format!("TCP {}", flow.ports.from)
     } else {
@@ -187,7 +189,7 @@ fn acl_blocker(acl: &IndexedAcl<'_>, subnet: &Subnet, flow: &Flow<'_>) -> Option
         )
     };
     let subject = format!("network ACL {} of subnet {}", acl.id, subnet.id);
-    match acl_decides(entries, flow.ports, flow.cidr) {
+    match outcome {
         AclOutcome::Allowed { .. } => None,
         AclOutcome::Denied { rule: Some(rule) } => Some(Blocker::new(
             code,

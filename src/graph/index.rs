@@ -1,13 +1,16 @@
 //! Indexes over the snapshot's network resources, built once per audit so each hop is a map
 //! lookup plus a scan of *that* resource's rules, never a scan of the account.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use ipnet::Ipv4Net;
 
+use super::rules::{acl_decides, touches, AclOutcome};
 use crate::model::{
-    InternetGateway, NaclEntry, NatGateway, PeeringConnection, PrefixList, Route, RouteTable,
-    SecurityGroup, Snapshot, Subnet, TransitGateway, Vpc, VpcEndpoint,
+    InternetGateway, NaclEntry, NatGateway, PeeringConnection, PortRange, PrefixList, Route,
+    RouteTable, SecurityGroup, Snapshot, Subnet, TransitGateway, Vpc, VpcEndpoint,
 };
 
 /// Why a lookup found nothing.
@@ -35,6 +38,12 @@ pub struct IndexedRouteTable<'a> {
     pub table: &'a RouteTable,
     /// CIDR routes and prefix-list routes expanded to their CIDRs, most specific first.
     routes: Vec<(Ipv4Net, &'a Route)>,
+    /// The same routes by prefix length, then network address: longest-prefix match is at most
+    /// 33 hash lookups whatever the table's size.
+    by_length: Vec<HashMap<u32, &'a Route>>,
+    /// Routes within a destination that touch its public part, per destination (memoized: the
+    /// scan is over the whole table).
+    within: RefCell<HashMap<Ipv4Net, Rc<Vec<(Ipv4Net, &'a Route)>>>>,
     /// Prefix-list routes whose list was not collected: any lookup may be shadowed by them.
     pub unresolved_prefix_lists: Vec<&'a str>,
 }
@@ -54,30 +63,53 @@ impl<'a> IndexedRouteTable<'a> {
             }
         }
         routes.sort_by_key(|(cidr, _)| std::cmp::Reverse(cidr.prefix_len()));
+        let mut by_length: Vec<HashMap<u32, &'a Route>> = vec![HashMap::new(); 33];
+        for (cidr, route) in &routes {
+            // The first route for a destination wins, as in the table's own order.
+            by_length[usize::from(cidr.prefix_len())]
+                .entry(u32::from(cidr.trunc().network()))
+                .or_insert(*route);
+        }
         IndexedRouteTable {
             table,
             routes,
+            by_length,
+            within: RefCell::new(HashMap::new()),
             unresolved_prefix_lists: unresolved,
         }
     }
 
     /// The most specific route whose destination contains all of `destination`.
     pub fn route_for(&self, destination: Ipv4Net) -> Option<&'a Route> {
-        self.routes
-            .iter()
-            .find(|(cidr, _)| cidr.contains(&destination))
-            .map(|(_, route)| *route)
+        (0..=destination.prefix_len()).rev().find_map(|length| {
+            let network = Ipv4Net::new(destination.network(), length).ok()?.trunc();
+            self.by_length[usize::from(length)]
+                .get(&u32::from(network.network()))
+                .copied()
+        })
     }
 
-    /// Routes strictly more specific than `destination`, which carry part of it.
-    pub fn routes_within(
-        &self,
-        destination: Ipv4Net,
-    ) -> impl Iterator<Item = (Ipv4Net, &'a Route)> + '_ {
-        self.routes
-            .iter()
-            .filter(move |(cidr, _)| destination.contains(cidr) && *cidr != destination)
-            .map(|(cidr, route)| (*cidr, *route))
+    /// Routes strictly more specific than `destination` that carry part of its public
+    /// addresses (see `rules::touches`).
+    pub fn public_routes_within(&self, destination: Ipv4Net) -> Rc<Vec<(Ipv4Net, &'a Route)>> {
+        if let Some(found) = self.within.borrow().get(&destination) {
+            return Rc::clone(found);
+        }
+        let found: Rc<Vec<_>> = Rc::new(
+            self.routes
+                .iter()
+                .filter(|(cidr, _)| {
+                    destination.contains(cidr)
+                        && *cidr != destination
+                        && touches(cidr, &destination)
+                })
+                .map(|(cidr, route)| (*cidr, *route))
+                .collect(),
+        );
+        self.within
+            .borrow_mut()
+            .insert(destination, Rc::clone(&found));
+        found
     }
 
     /// A route for a prefix list (e.g. the S3 gateway endpoint's route).
@@ -92,8 +124,11 @@ impl<'a> IndexedRouteTable<'a> {
 /// A network ACL with its entries split by direction and sorted by rule number.
 pub struct IndexedAcl<'a> {
     pub id: &'a str,
-    pub inbound: Vec<&'a NaclEntry>,
-    pub outbound: Vec<&'a NaclEntry>,
+    inbound: Vec<&'a NaclEntry>,
+    outbound: Vec<&'a NaclEntry>,
+    /// Decisions already made: many workloads send the same flows through the same ACL, and
+    /// an ACL can hold thousands of entries.
+    decided: RefCell<HashMap<(bool, u16, u16, Ipv4Net), AclOutcome>>,
 }
 
 impl<'a> IndexedAcl<'a> {
@@ -106,7 +141,24 @@ impl<'a> IndexedAcl<'a> {
             id: &acl.id,
             inbound,
             outbound,
+            decided: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// First-match decision for a TCP flow on `ports` to (outbound) or from (inbound) `cidr`.
+    pub fn decide(&self, outbound: bool, ports: PortRange, cidr: Ipv4Net) -> AclOutcome {
+        let key = (outbound, ports.from, ports.to, cidr);
+        if let Some(outcome) = self.decided.borrow().get(&key) {
+            return outcome.clone();
+        }
+        let entries = if outbound {
+            &self.outbound
+        } else {
+            &self.inbound
+        };
+        let outcome = acl_decides(entries, ports, cidr);
+        self.decided.borrow_mut().insert(key, outcome.clone());
+        outcome
     }
 }
 
@@ -137,6 +189,8 @@ pub struct NetworkIndex<'a> {
     prefix_list_by_name: HashMap<&'a str, &'a PrefixList>,
     transit_gateways: Option<HashMap<&'a str, &'a TransitGateway>>,
     peering_connections: Option<HashMap<&'a str, &'a PeeringConnection>>,
+    default_group_of_vpc: HashMap<&'a str, &'a SecurityGroup>,
+    vpcs_with_endpoint_policies: std::collections::HashSet<&'a str>,
 }
 
 impl<'a> NetworkIndex<'a> {
@@ -207,6 +261,20 @@ impl<'a> NetworkIndex<'a> {
             default_acl_of_vpc,
             prefix_lists,
             prefix_list_by_name,
+            default_group_of_vpc: snapshot
+                .security_groups
+                .iter()
+                .flatten()
+                .filter(|g| g.name.as_deref() == Some("default"))
+                .map(|g| (g.vpc_id.as_str(), g))
+                .collect(),
+            vpcs_with_endpoint_policies: snapshot
+                .vpc_endpoints
+                .iter()
+                .flatten()
+                .filter(|e| e.policy.is_some())
+                .map(|e| e.vpc_id.as_str())
+                .collect(),
             transit_gateways: by_id(&snapshot.transit_gateways, |g| g.id.as_str()),
             peering_connections: by_id(&snapshot.peering_connections, |p| p.id.as_str()),
         }
@@ -369,11 +437,12 @@ impl<'a> NetworkIndex<'a> {
 
     /// The VPC's default security group (used when a service names none).
     pub fn default_security_group(&self, vpc_id: &str) -> Option<&'a SecurityGroup> {
-        self.snapshot
-            .security_groups
-            .iter()
-            .flatten()
-            .find(|g| g.vpc_id == vpc_id && g.name.as_deref() == Some("default"))
+        self.default_group_of_vpc.get(vpc_id).copied()
+    }
+
+    /// Does any endpoint of the VPC have a policy (which may depend on the caller)?
+    pub fn has_endpoint_policies(&self, vpc_id: &str) -> bool {
+        self.vpcs_with_endpoint_policies.contains(vpc_id)
     }
 }
 

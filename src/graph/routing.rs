@@ -5,7 +5,7 @@ use ipnet::Ipv4Net;
 
 use super::index::IndexedRouteTable;
 use super::placement::Placement;
-use super::rules::{touches, Peer};
+use super::rules::Peer;
 use crate::model::{Route, RouteState};
 
 /// What carries a destination in a route table: one route (or several to the same target in
@@ -28,12 +28,13 @@ pub(super) fn carrying_route<'a>(
     let mut carried: Vec<&'a Route> = Vec::new();
     for cidr in &destination.cidrs {
         let within: Vec<(Ipv4Net, &'a Route)> = table
-            .routes_within(*cidr)
+            .public_routes_within(*cidr)
+            .iter()
             .filter(|(net, route)| {
-                touches(net, cidr)
-                    && !aws_service_prefix_list(placement, route)
+                !aws_service_prefix_list(placement, route)
                     && !in_another_service_range(placement, net, own_list)
             })
+            .copied()
             .collect();
         let covered = Ipv4Net::aggregate(&within.iter().map(|(net, _)| *net).collect::<Vec<_>>())
             == vec![*cidr];

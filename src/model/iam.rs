@@ -7,9 +7,7 @@ pub struct Role {
     pub arn: String,
     pub name: String,
     pub assume_role_policy: serde_json::Value,
-    #[serde(default)]
     pub inline_policies: Vec<InlinePolicy>,
-    #[serde(default)]
     pub attached_policy_arns: Vec<String>,
 }
 

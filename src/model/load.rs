@@ -2,9 +2,9 @@
 //! every later stage can rely on what a workload points at being present (or explicitly
 //! not collected).
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use super::validate::check_consistency;
 use super::{Snapshot, SNAPSHOT_VERSION};
 
 /// Why a snapshot file cannot be used. Every variant names the file; all are "bad input".
@@ -27,8 +27,10 @@ pub enum SnapshotError {
         found: u64,
         expected: u32,
     },
+    /// Duplicate ids, a reference into a collected list that does not resolve, or an
+    /// unreadable policy document.
     #[error("{path}: {detail}")]
-    DanglingReference { path: PathBuf, detail: String },
+    Inconsistent { path: PathBuf, detail: String },
 }
 
 pub fn load_snapshot(path: &Path) -> Result<Snapshot, SnapshotError> {
@@ -41,8 +43,22 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, SnapshotError> {
 
 fn parse_snapshot(path: &Path, text: &str) -> Result<Snapshot, SnapshotError> {
     let path_buf = || path.to_path_buf();
+    // Editors on some systems save a byte-order mark; JSON has no place for it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(SnapshotError::Empty { path: path_buf() });
+    }
+    if !text.trim_start().starts_with('{') {
+        let detail = match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Err(e) => describe_json_error(&e),
+            Ok(_) => {
+                "a snapshot must be a JSON object (`{\"snapshot_version\": 1, ...}`)".to_string()
+            }
+        };
+        return Err(SnapshotError::Malformed {
+            path: path_buf(),
+            detail,
+        });
     }
     // Read the version alone first (the rest skipped, not built), so a future version with
     // another layout says "unsupported version", not "missing field".
@@ -58,7 +74,7 @@ fn parse_snapshot(path: &Path, text: &str) -> Result<Snapshot, SnapshotError> {
         })?;
     let found = version.as_u64().ok_or_else(|| SnapshotError::Malformed {
         path: path_buf(),
-        detail: format!("`snapshot_version` must be a number, found {version}"),
+        detail: format!("`snapshot_version` must be a positive integer, found {version}"),
     })?;
     if found != u64::from(SNAPSHOT_VERSION) {
         return Err(SnapshotError::UnsupportedVersion {
@@ -71,7 +87,7 @@ fn parse_snapshot(path: &Path, text: &str) -> Result<Snapshot, SnapshotError> {
         path: path_buf(),
         detail: name_section(text, e),
     })?;
-    check_references(&snapshot).map_err(|detail| SnapshotError::DanglingReference {
+    check_consistency(&snapshot).map_err(|detail| SnapshotError::Inconsistent {
         path: path_buf(),
         detail,
     })?;
@@ -103,6 +119,16 @@ fn name_section(text: &str, error: serde_json::Error) -> String {
     else {
         return error.to_string();
     };
+    // The header first: without it every section would seem to be at fault.
+    for header in ["account_id", "region"] {
+        match object.get(header) {
+            None => return format!("missing field `{header}`"),
+            Some(value) if !value.is_string() => {
+                return format!("`{header}` must be a string, found {value}")
+            }
+            Some(_) => {}
+        }
+    }
     let section = object.keys().find(|key| {
         let mut probe = serde_json::Map::new();
         for k in ["snapshot_version", "account_id", "region"] {
@@ -117,102 +143,6 @@ fn name_section(text: &str, error: serde_json::Error) -> String {
         Some(key) => format!("in `{key}`: {error}"),
         None => error.to_string(),
     }
-}
-
-/// References from workloads to network resources must resolve when those resources were
-/// collected. A missing target in a collected list means the snapshot is inconsistent.
-fn check_references(snapshot: &Snapshot) -> Result<(), String> {
-    fn ids(items: Option<Vec<&str>>) -> Option<HashSet<&str>> {
-        items.map(|v| v.into_iter().collect())
-    }
-    let subnets = ids(snapshot
-        .subnets
-        .as_ref()
-        .map(|v| v.iter().map(|s| s.id.as_str()).collect()));
-    let groups = ids(snapshot
-        .security_groups
-        .as_ref()
-        .map(|v| v.iter().map(|g| g.id.as_str()).collect()));
-    let task_definitions = ids(snapshot
-        .task_definitions
-        .as_ref()
-        .map(|v| v.iter().map(|t| t.arn.as_str()).collect()));
-
-    for cluster in snapshot.clusters.iter().flatten() {
-        for service in cluster.services.iter().flatten() {
-            let who = format!("service `{}` of cluster `{}`", service.name, cluster.name);
-            if let Some(known) = &task_definitions {
-                if !known.contains(service.task_definition.as_str()) {
-                    return Err(format!(
-                        "{who} uses task definition `{}`, which is not in `task_definitions`",
-                        service.task_definition
-                    ));
-                }
-            }
-            let Some(placement) = &service.network_configuration else {
-                continue;
-            };
-            if placement.subnets.is_empty() {
-                return Err(format!(
-                    "{who} has an awsvpc network configuration without subnets"
-                ));
-            }
-            for subnet_id in &placement.subnets {
-                if let Some(known) = &subnets {
-                    if !known.contains(subnet_id.as_str()) {
-                        return Err(format!(
-                            "{who} refers to subnet `{subnet_id}`, which is not in `subnets`"
-                        ));
-                    }
-                }
-                if let Some(detail) = missing_route_table(snapshot, subnet_id) {
-                    return Err(format!("{who}: {detail}"));
-                }
-            }
-            for group_id in &placement.security_groups {
-                if let Some(known) = &groups {
-                    if !known.contains(group_id.as_str()) {
-                        return Err(format!(
-                            "{who} refers to security group `{group_id}`, which is not in `security_groups`"
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    for endpoint in snapshot.vpc_endpoints.iter().flatten() {
-        if let Some(tables) = &snapshot.route_tables {
-            for table_id in &endpoint.route_table_ids {
-                if !tables.iter().any(|t| &t.id == table_id) {
-                    return Err(format!(
-                        "VPC endpoint `{}` refers to route table `{table_id}`, which is not in `route_tables`",
-                        endpoint.id
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A subnet always has a route table in AWS (its explicit one, else the VPC's main table).
-fn missing_route_table(snapshot: &Snapshot, subnet_id: &str) -> Option<String> {
-    let tables = snapshot.route_tables.as_ref()?;
-    let subnet = snapshot
-        .subnets
-        .as_ref()?
-        .iter()
-        .find(|s| s.id == subnet_id)?;
-    let explicit = tables
-        .iter()
-        .any(|t| t.subnet_ids.iter().any(|s| s == subnet_id));
-    let main = tables.iter().any(|t| t.main && t.vpc_id == subnet.vpc_id);
-    (!explicit && !main).then(|| {
-        format!(
-            "subnet `{subnet_id}` has no associated route table and VPC `{}` has no main route table in `route_tables`",
-            subnet.vpc_id
-        )
-    })
 }
 
 #[cfg(test)]

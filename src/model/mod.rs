@@ -12,6 +12,7 @@ mod ecs;
 mod iam;
 mod load;
 mod network;
+mod validate;
 
 pub use ecr::{Image, Repository};
 pub use ecs::{

@@ -34,10 +34,8 @@ pub struct RouteTable {
     pub id: String,
     pub vpc_id: String,
     /// True for the VPC's main route table (used by subnets without an explicit association).
-    #[serde(default)]
     pub main: bool,
     /// Subnets explicitly associated with this table.
-    #[serde(default)]
     pub subnet_ids: Vec<String>,
     pub routes: Vec<Route>,
 }
@@ -50,7 +48,6 @@ pub struct Route {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_prefix_list_id: Option<String>,
     pub target: RouteTarget,
-    #[serde(default)]
     pub state: RouteState,
 }
 
@@ -93,7 +90,6 @@ pub enum RouteState {
 pub struct InternetGateway {
     pub id: String,
     /// VPCs the gateway is attached to (state `available`/`attached`).
-    #[serde(default)]
     pub attached_vpc_ids: Vec<String>,
 }
 
@@ -103,7 +99,6 @@ pub struct NatGateway {
     pub vpc_id: String,
     pub subnet_id: String,
     pub state: NatState,
-    #[serde(default)]
     pub connectivity_type: NatConnectivity,
 }
 
@@ -134,13 +129,9 @@ pub struct VpcEndpoint {
     pub endpoint_type: EndpointType,
     /// e.g. `available`, `pending`, `rejected`, `failed`, `deleted`.
     pub state: String,
-    #[serde(default)]
     pub subnet_ids: Vec<String>,
-    #[serde(default)]
     pub security_group_ids: Vec<String>,
-    #[serde(default)]
     pub route_table_ids: Vec<String>,
-    #[serde(default)]
     pub private_dns_enabled: bool,
     /// The endpoint policy (IAM policy JSON). `None`: the endpoint has no custom policy, which
     /// AWS treats as full access.
@@ -161,9 +152,7 @@ pub struct SecurityGroup {
     pub vpc_id: String,
     #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub ingress: Vec<SgRule>,
-    #[serde(default)]
     pub egress: Vec<SgRule>,
 }
 
@@ -191,9 +180,7 @@ pub struct NetworkAcl {
     pub id: String,
     pub vpc_id: String,
     /// The VPC's default ACL (used by subnets not associated with another ACL).
-    #[serde(default)]
     pub is_default: bool,
-    #[serde(default)]
     pub subnet_ids: Vec<String>,
     pub entries: Vec<NaclEntry>,
 }

@@ -6,5 +6,5 @@
 mod document;
 mod evaluate;
 
-pub use document::{Principal, Statement, StatementEffect};
+pub use document::{parse_statements, Principal, Statement, StatementEffect};
 pub use evaluate::{evaluate, Caller, Decision, NamedPolicy, Request};

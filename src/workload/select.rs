@@ -1,5 +1,7 @@
 //! Choosing the workloads to audit from a snapshot (`--cluster`, `--service`).
 
+use std::collections::HashMap;
+
 use crate::model::{AwsVpcConfiguration, LaunchType, Service, Snapshot, TaskDefinition};
 
 /// How the task's image gets pulled, which decides whose network path and permissions count.
@@ -39,6 +41,9 @@ pub enum SelectError {
     ServicesNotCollected(String),
     #[error("--service needs --cluster when the snapshot has more than one cluster")]
     ServiceWithoutCluster,
+    /// Auditing nothing must not look like a pass (a deploy gate would let anything through).
+    #[error("nothing to audit: {0} has no services")]
+    NothingToAudit(String),
 }
 
 pub fn select_workloads<'a>(
@@ -64,8 +69,14 @@ pub fn select_workloads<'a>(
         None => clusters.iter().collect(),
     };
 
+    let task_definitions: HashMap<&str, &TaskDefinition> = snapshot
+        .task_definitions
+        .iter()
+        .flatten()
+        .map(|t| (t.arn.as_str(), t))
+        .collect();
     let mut workloads = Vec::new();
-    for cluster in chosen {
+    for cluster in &chosen {
         let Some(cluster_services) = &cluster.services else {
             return Err(SelectError::ServicesNotCollected(cluster.name.clone()));
         };
@@ -87,18 +98,32 @@ pub fn select_workloads<'a>(
                 .collect::<Result<_, _>>()?
         };
         for service in picked {
-            workloads.push(workload_of(snapshot, &cluster.name, service));
+            workloads.push(workload_of(&task_definitions, &cluster.name, service));
         }
+    }
+    if workloads.is_empty() {
+        let names: Vec<_> = chosen
+            .iter()
+            .map(|c| format!("cluster `{}`", c.name))
+            .collect();
+        let names = if names.is_empty() {
+            "the snapshot".to_string()
+        } else {
+            names.join(", ")
+        };
+        return Err(SelectError::NothingToAudit(names));
     }
     Ok(workloads)
 }
 
-fn workload_of<'a>(snapshot: &'a Snapshot, cluster: &str, service: &'a Service) -> Workload<'a> {
-    let task_definition = snapshot
-        .task_definitions
-        .iter()
-        .flatten()
-        .find(|t| t.arn == service.task_definition);
+fn workload_of<'a>(
+    task_definitions: &HashMap<&str, &'a TaskDefinition>,
+    cluster: &str,
+    service: &'a Service,
+) -> Workload<'a> {
+    let task_definition = task_definitions
+        .get(service.task_definition.as_str())
+        .copied();
     Workload {
         cluster: cluster.to_string(),
         service: Some(service.name.clone()),

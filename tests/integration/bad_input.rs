@@ -100,7 +100,11 @@ fn service_refers_to_an_absent_subnet() {
             s["clusters"][0]["services"][0]["network_configuration"]["subnets"][0] =
                 "subnet-0deadbeef0000000".into()
         },
-        &["subnet `subnet-0deadbeef0000000`", "service `web`"],
+        &[
+            "service `web`",
+            "`subnet-0deadbeef0000000`",
+            "not in `subnets`",
+        ],
     );
 }
 
@@ -122,7 +126,7 @@ fn service_refers_to_an_absent_security_group() {
             s["clusters"][0]["services"][0]["network_configuration"]["security_groups"][0] =
                 "sg-0deadbeef".into()
         },
-        &["security group `sg-0deadbeef`"],
+        &["`sg-0deadbeef`", "not in `security_groups`"],
     );
 }
 
@@ -149,7 +153,10 @@ fn endpoint_refers_to_an_absent_route_table() {
     }
     let file = write_temp(&snapshot.to_string());
     let path = file.path().to_str().unwrap();
-    assert_bad_input(&audit(path), &[path, "route table `rtb-0gone`"]);
+    assert_bad_input(
+        &audit(path),
+        &[path, "VPC endpoint", "`rtb-0gone`", "not in `route_tables`"],
+    );
 }
 
 #[test]
