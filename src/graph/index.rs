@@ -34,6 +34,9 @@ impl std::fmt::Display for Gap {
 pub type Lookup<T> = Result<T, Gap>;
 
 /// A route table with its routes ordered for longest-prefix match.
+/// Routes inside a destination, with the CIDR each carries (shared between lookups).
+pub type RoutesWithin<'a> = Rc<Vec<(Ipv4Net, &'a Route)>>;
+
 pub struct IndexedRouteTable<'a> {
     pub table: &'a RouteTable,
     /// CIDR routes and prefix-list routes expanded to their CIDRs, most specific first.
@@ -43,7 +46,7 @@ pub struct IndexedRouteTable<'a> {
     by_length: Vec<HashMap<u32, &'a Route>>,
     /// Routes within a destination that touch its public part, per destination (memoized: the
     /// scan is over the whole table).
-    within: RefCell<HashMap<Ipv4Net, Rc<Vec<(Ipv4Net, &'a Route)>>>>,
+    within: RefCell<HashMap<Ipv4Net, RoutesWithin<'a>>>,
     /// Prefix-list routes whose list was not collected: any lookup may be shadowed by them.
     pub unresolved_prefix_lists: Vec<&'a str>,
 }
@@ -91,7 +94,7 @@ impl<'a> IndexedRouteTable<'a> {
 
     /// Routes strictly more specific than `destination` that carry part of its public
     /// addresses (see `rules::touches`).
-    pub fn public_routes_within(&self, destination: Ipv4Net) -> Rc<Vec<(Ipv4Net, &'a Route)>> {
+    pub fn public_routes_within(&self, destination: Ipv4Net) -> RoutesWithin<'a> {
         if let Some(found) = self.within.borrow().get(&destination) {
             return Rc::clone(found);
         }
