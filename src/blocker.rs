@@ -1,6 +1,6 @@
 //! A blocker: one reason a call of the pull sequence cannot (or may not) get through, at one
-//! resource, with the fix. Built through [`Blocker::new`], which refuses to exist without a
-//! resource, message and fix — a finding nobody can act on is not a finding.
+//! resource, with the fix. Every blocker is built through [`Blocker::new`], whose parameters
+//! make the resource, message and fix part of it: a finding nobody can act on is not a finding.
 
 use serde::Serialize;
 

@@ -141,6 +141,14 @@ mod tests {
                 Effect::Blocks => "blocks",
                 Effect::Unknown => "unknown",
             };
+            for line in section.lines().filter(|l| l.starts_with("Fixture:")) {
+                let fixture = line.trim_start_matches("Fixture:").trim().trim_matches('`');
+                let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+                assert!(
+                    path.is_file(),
+                    "{code}: docs/codes.md names a missing fixture {fixture}"
+                );
+            }
             let row = format!("| `{}` | {effect} | {} |", code.as_str(), code.summary());
             assert!(
                 doc.contains(&row),

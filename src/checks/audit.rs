@@ -300,7 +300,6 @@ fn audit_requirement(
     }
 }
 
-/// Every problem of the workload once: workload-level blockers first, then each requirement's.
 /// Adds the blockers not already present (one per code and resource: the same problem seen
 /// from another subnet).
 fn push_new(into: &mut Vec<Blocker>, blockers: Vec<Blocker>) {
@@ -314,6 +313,8 @@ fn push_new(into: &mut Vec<Blocker>, blockers: Vec<Blocker>) {
     }
 }
 
+/// Every problem of the workload once: workload-level blockers first, then each requirement's,
+/// then the endpoints that working calls bypass (information).
 fn collect_findings(
     workload_blockers: &[Blocker],
     requirements: &[RequirementResult],

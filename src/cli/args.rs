@@ -24,9 +24,9 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// Audit a saved snapshot (JSON) instead of the live account.
+    /// The snapshot (JSON) to audit; see docs/snapshot.md.
     #[arg(long, value_name = "FILE")]
-    pub snapshot: Option<PathBuf>,
+    pub snapshot: PathBuf,
     /// Only this cluster (name or ARN).
     #[arg(long, value_name = "CLUSTER")]
     pub cluster: Option<String>,

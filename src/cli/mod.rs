@@ -14,7 +14,7 @@ use clap::Parser;
 
 use crate::checks::{audit_workloads, WorkloadResult, WorkloadStatus};
 use crate::model::load_snapshot;
-use crate::report::{render_table, Colour, ReportV1, Width, DEFAULT_WIDTH};
+use crate::report::{render_table, Colour, ReportV1, Width, DEFAULT_WIDTH, MIN_WIDTH};
 use crate::workload::select_workloads;
 use args::{Cli, Command, Format};
 
@@ -66,11 +66,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 fn execute(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Audit(audit) => {
-            let Some(snapshot_path) = audit.snapshot else {
-                return Err(Failure::bad_input(
-                    "audit needs --snapshot FILE (live collection from AWS is not part of this build yet)",
-                ));
-            };
+            let snapshot_path = audit.snapshot;
             let snapshot =
                 load_snapshot(&snapshot_path).map_err(|e| Failure::bad_input(e.to_string()))?;
             let workloads =
@@ -129,9 +125,12 @@ fn choose_colour(terminal: bool, no_color: Option<OsString>) -> Colour {
     }
 }
 
-/// A width the user asked for with `COLUMNS`.
+/// A width the user asked for with `COLUMNS` (ignored when too narrow for a table).
 fn columns_from_env() -> Option<u16> {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|columns| *columns >= MIN_WIDTH)
 }
 
 fn write_output(path: Option<PathBuf>, text: &str) -> Result<(), Failure> {

@@ -24,12 +24,17 @@ pub(super) fn blackhole(
     let nat = usable_nat(placement)
         .map(|n| n.id.clone())
         .unwrap_or_else(|| "<a new NAT gateway in a public subnet>".to_string());
+    let destination_flag = if route.destination_cidr.is_some() {
+        "--destination-cidr-block"
+    } else {
+        "--destination-prefix-list-id"
+    };
     Blocker::new(
         Code::RouteBlackhole,
         table_id,
         format!("route {destination} → {target} in {table_id} is a blackhole: {why}"),
         format!(
-            "Point the route at a working target: aws ec2 replace-route --route-table-id {table_id} --destination-cidr-block {destination} --nat-gateway-id {nat}"
+            "Point the route at a working target: aws ec2 replace-route --route-table-id {table_id} {destination_flag} {destination} --nat-gateway-id {nat}"
         ),
     )
 }

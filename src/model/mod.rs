@@ -1,6 +1,7 @@
 //! The snapshot: pullpath's own serde types for everything the analysis reads.
 //!
-//! A snapshot is what `collect` produces and what every later stage consumes. It is versioned
+//! A snapshot is what collection from AWS produces (a later release) and what every later stage
+//! consumes. It is versioned
 //! (`snapshot_version`) and independent of the AWS SDK's types, so fixtures are plain JSON.
 //!
 //! **Absent is not empty.** Every collection is an `Option<Vec<_>>`: a missing key (or `null`)
@@ -29,7 +30,7 @@ pub use network::{
 
 use serde::{Deserialize, Serialize};
 
-/// The only snapshot format this build reads and writes.
+/// The only snapshot format this build reads.
 pub const SNAPSHOT_VERSION: u32 = 1;
 
 /// Everything collected from one account and region.

@@ -3,5 +3,5 @@
 mod table;
 mod v1;
 
-pub use table::{render_table, Colour, Width, DEFAULT_WIDTH};
+pub use table::{render_table, Colour, Width, DEFAULT_WIDTH, MIN_WIDTH};
 pub use v1::{ReportV1, SCHEMA_VERSION};

@@ -27,6 +27,10 @@ pub enum Width {
 /// The width for output that is not a terminal: wide enough for hosts and codes.
 pub const DEFAULT_WIDTH: u16 = 160;
 
+/// Below this a table is unreadable (a terminal reporting 0 columns, `COLUMNS=0`): use
+/// `DEFAULT_WIDTH` instead.
+pub const MIN_WIDTH: u16 = 40;
+
 pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Width) -> String {
     let mut out = String::new();
     for result in results {
@@ -43,8 +47,14 @@ pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Width) ->
         table
             .load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic);
-        if let Width::Columns(columns) = width {
-            table.set_width(columns);
+        match width {
+            Width::Columns(columns) => {
+                table.set_width(columns);
+            }
+            Width::Terminal if table.width().is_none_or(|w| w < MIN_WIDTH) => {
+                table.set_width(DEFAULT_WIDTH);
+            }
+            Width::Terminal => {}
         }
         match colour {
             Colour::Always => table.enforce_styling(),

@@ -1,6 +1,6 @@
 //! Deriving, from a task definition, every call the task must make before its containers
-//! start (see the pull sequence in the failure catalogue): registry auth, manifest, layers,
-//! secrets, logs.
+//! start, in the order the task makes them: registry auth, manifest, layers, secrets, logs
+//! (the pull sequence, in the README's "What it checks").
 
 use std::collections::BTreeMap;
 

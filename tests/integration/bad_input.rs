@@ -193,3 +193,83 @@ fn usage_errors_exit_2() {
 fn run_no_snapshot() -> crate::support::Run {
     run(&["audit"])
 }
+
+#[test]
+fn duplicate_ids_are_rejected() {
+    assert_edit_rejected(
+        |s| {
+            let groups = s["security_groups"].as_array_mut().unwrap();
+            let copy = groups[0].clone();
+            groups.push(copy);
+        },
+        &["`security_groups` lists", "twice"],
+    );
+}
+
+#[test]
+fn a_missing_nested_list_is_not_taken_as_empty() {
+    assert_edit_rejected(
+        |s| {
+            s["security_groups"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("egress");
+        },
+        &["in `security_groups`", "missing field `egress`"],
+    );
+}
+
+#[test]
+fn an_endpoint_in_an_absent_subnet_is_rejected() {
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("healthy-endpoints.json")).unwrap())
+            .unwrap();
+    snapshot["vpc_endpoints"][0]["subnet_ids"][0] = "subnet-0gone".into();
+    let file = write_temp(&snapshot.to_string());
+    let path = file.path().to_str().unwrap();
+    assert_bad_input(
+        &audit(path),
+        &[path, "VPC endpoint", "`subnet-0gone`", "not in `subnets`"],
+    );
+}
+
+#[test]
+fn an_unreadable_policy_document_is_rejected() {
+    assert_edit_rejected(
+        |s| s["roles"][0]["assume_role_policy"] = "{not json".into(),
+        &["trust policy of role", "not a valid IAM policy"],
+    );
+}
+
+#[test]
+fn the_header_is_named_before_any_section() {
+    let file = write_temp(r#"{"snapshot_version": 1, "account_id": "1", "vpcs": []}"#);
+    let path = file.path().to_str().unwrap();
+    assert_bad_input(&audit(path), &[path, "missing field `region`"]);
+}
+
+#[test]
+fn a_snapshot_must_be_an_object_with_a_positive_version() {
+    let file = write_temp("[1]");
+    let path = file.path().to_str().unwrap();
+    assert_bad_input(&audit(path), &[path, "must be a JSON object"]);
+    let file = write_temp(r#"{"snapshot_version": -1}"#);
+    let path = file.path().to_str().unwrap();
+    assert_bad_input(&audit(path), &[path, "positive integer"]);
+}
+
+#[test]
+fn nothing_to_audit_is_an_error_not_a_pass() {
+    assert_edit_rejected(
+        |s| s["clusters"][0]["services"] = serde_json::json!([]),
+        &["nothing to audit", "cluster `prod`"],
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let text = std::fs::read_to_string(fixture("healthy-nat.json")).unwrap();
+    let file = write_temp(&format!("\u{feff}{text}"));
+    let run = run(&["audit", "--snapshot", file.path().to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

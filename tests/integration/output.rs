@@ -91,3 +91,29 @@ fn unwritable_output_is_a_runtime_error() {
 fn help_exits_zero() {
     pullpath().args(["audit", "--help"]).assert().code(0);
 }
+
+/// The README shows real output of its first command: keep it true.
+#[test]
+fn readme_example_is_the_real_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("Real output of the first command")
+        .expect("README example section");
+    let block = &readme[start..];
+    let block = &block[block.find("```\n").unwrap() + 4..];
+    let block = &block[..block.find("```").unwrap()];
+    let path = fixture("private-subnet-no-egress.json");
+    let run = run(&["audit", "--snapshot", path.to_str().unwrap()]);
+    assert_eq!(run.code, 3);
+    for line in block
+        .lines()
+        .filter(|l| !l.trim().is_empty() && l.trim() != "…")
+    {
+        assert!(
+            run.stdout.lines().any(|out| out == line),
+            "README line not in the real output:\n{line}\n---\n{}",
+            run.stdout
+        );
+    }
+}

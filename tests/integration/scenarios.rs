@@ -378,6 +378,13 @@ const EXPECTATIONS: &[Expect] = &[
         not_reachable: &["web:*"],
     },
     Expect {
+        fixture: "one-subnet-without-route.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NO_ROUTE"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
         fixture: "s3-route-partly-blackholed.json",
         exit: 4,
         statuses: &[("web", "unknown")],
@@ -596,6 +603,23 @@ fn private_subnet_without_egress_names_the_route_table_and_both_fixes() {
             .collect();
         assert_eq!(path.first(), Some(&"subnet"));
         assert!(path.contains(&"route-table"), "{path:?}");
+    }
+}
+
+/// Tasks may land in either subnet: the requirement takes the worst subnet's verdict and path,
+/// and the healthy subnet contributes nothing.
+#[test]
+fn a_service_is_as_good_as_its_worst_subnet() {
+    let (_, report) = audit_json("one-subnet-without-route.json");
+    for requirement in report["workloads"][0]["requirements"].as_array().unwrap() {
+        assert_eq!(requirement["status"], "blocked", "{requirement}");
+        assert_eq!(
+            requirement["path"][0]["id"], "subnet-0a1b2c3d4e5f6002b",
+            "{requirement}"
+        );
+        let blockers = requirement["blockers"].as_array().unwrap();
+        assert_eq!(blockers.len(), 1, "{requirement}");
+        assert_eq!(blockers[0]["resource_id"], "rtb-0a1b2c3d4e5f60001");
     }
 }
 
