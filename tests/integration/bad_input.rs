@@ -82,9 +82,13 @@ fn wrong_shape_names_the_section() {
 
 /// Edits the healthy fixture's JSON and expects `needles` in the error.
 fn assert_edit_rejected(edit: impl Fn(&mut serde_json::Value), needles: &[&str]) {
+    assert_edit_of_rejected("healthy-nat.json", edit, needles);
+}
+
+/// Edits a fixture's JSON and expects the result rejected with `needles` in the message.
+fn assert_edit_of_rejected(name: &str, edit: impl Fn(&mut serde_json::Value), needles: &[&str]) {
     let mut snapshot: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("healthy-nat.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap();
     edit(&mut snapshot);
     let file = write_temp(&snapshot.to_string());
     let path = file.path().to_str().unwrap();
@@ -143,19 +147,16 @@ fn service_subnet_without_any_route_table() {
 
 #[test]
 fn endpoint_refers_to_an_absent_route_table() {
-    let mut snapshot: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("healthy-endpoints.json")).unwrap())
-            .unwrap();
-    for endpoint in snapshot["vpc_endpoints"].as_array_mut().unwrap() {
-        if endpoint["endpoint_type"] == "Gateway" {
-            endpoint["route_table_ids"] = serde_json::json!(["rtb-0gone"]);
-        }
-    }
-    let file = write_temp(&snapshot.to_string());
-    let path = file.path().to_str().unwrap();
-    assert_bad_input(
-        &audit(path),
-        &[path, "VPC endpoint", "`rtb-0gone`", "not in `route_tables`"],
+    assert_edit_of_rejected(
+        "healthy-endpoints.json",
+        |s| {
+            for endpoint in s["vpc_endpoints"].as_array_mut().unwrap() {
+                if endpoint["endpoint_type"] == "Gateway" {
+                    endpoint["route_table_ids"] = serde_json::json!(["rtb-0gone"]);
+                }
+            }
+        },
+        &["VPC endpoint", "`rtb-0gone`", "not in `route_tables`"],
     );
 }
 
@@ -221,15 +222,10 @@ fn a_missing_nested_list_is_not_taken_as_empty() {
 
 #[test]
 fn an_endpoint_in_an_absent_subnet_is_rejected() {
-    let mut snapshot: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("healthy-endpoints.json")).unwrap())
-            .unwrap();
-    snapshot["vpc_endpoints"][0]["subnet_ids"][0] = "subnet-0gone".into();
-    let file = write_temp(&snapshot.to_string());
-    let path = file.path().to_str().unwrap();
-    assert_bad_input(
-        &audit(path),
-        &[path, "VPC endpoint", "`subnet-0gone`", "not in `subnets`"],
+    assert_edit_of_rejected(
+        "healthy-endpoints.json",
+        |s| s["vpc_endpoints"][0]["subnet_ids"][0] = "subnet-0gone".into(),
+        &["VPC endpoint", "`subnet-0gone`", "not in `subnets`"],
     );
 }
 
