@@ -1,6 +1,6 @@
 //! pullpath: audits why an Amazon ECS task cannot pull its container image.
 //!
-//! One-way pipeline: `model` (snapshot) → `graph` (paths per call) → `checks` (paths + IAM +
+//! One-way pipeline: `collect` (AWS → snapshot) → `model` (snapshot) → `graph` (paths per call) → `checks` (paths + IAM +
 //! registry per workload) → `report`. `workload` derives what each task must reach; `policy`
 //! evaluates IAM policy documents locally; `codes`/`blocker` are the shared vocabulary.
 
@@ -8,6 +8,7 @@ pub mod blocker;
 pub mod checks;
 pub mod cli;
 pub mod codes;
+pub mod collect;
 pub mod graph;
 pub mod model;
 pub mod policy;

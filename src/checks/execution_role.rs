@@ -47,7 +47,7 @@ pub fn execution_role<'a>(
         ));
     };
     let Some(found) = catalog.role(arn) else {
-        return RoleState::Broken(not_collected(arn, "IAM roles were not collected"));
+        return RoleState::Broken(not_collected(catalog, arn, "IAM roles were not collected"));
     };
     let Some(role) = found else {
         return RoleState::Broken(Blocker::new(
@@ -88,11 +88,14 @@ pub fn execution_role<'a>(
     }
 }
 
-fn not_collected(resource: &str, why: &str) -> Blocker {
+fn not_collected(catalog: &Catalog<'_>, resource: &str, why: &str) -> Blocker {
     Blocker::new(
         Code::NotCollected,
         resource,
-        format!("{why}, so the execution role cannot be checked"),
+        format!(
+            "{why}, so the execution role cannot be checked{}",
+            catalog.snapshot.why_not_collected("roles")
+        ),
         "Collect IAM roles and policies (iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion).",
     )
 }

@@ -20,12 +20,13 @@ pub fn ecr_image_blockers(
     let snapshot = catalog.snapshot;
     let arn = image.repository_arn();
     let Some(found) = catalog.repository(&image.account, &image.region, &image.repository) else {
-        return vec![not_collected(&arn, "ECR repositories were not collected")];
+        return vec![not_collected(catalog, &arn, "ECR repositories were not collected")];
     };
     let Some(repository) = found else {
         // Only the snapshot's own account and region were listed: elsewhere, absence proves nothing.
         if image.account != snapshot.account_id || image.region != snapshot.region {
             return vec![not_collected(
+                catalog,
                 &arn,
                 &format!(
                     "repository {arn} is outside the collected account/region ({}/{})",
@@ -44,7 +45,7 @@ pub fn ecr_image_blockers(
         )];
     };
     let mut blockers = Vec::new();
-    if let Some(blocker) = image_blocker(repository, image, &arn) {
+    if let Some(blocker) = image_blocker(catalog, repository, image, &arn) {
         blockers.push(blocker);
     }
     blockers.extend(repository_policy_blockers(
@@ -80,18 +81,22 @@ pub fn ecr_layer_blockers(
         .unwrap_or_default()
 }
 
-fn not_collected(resource: &str, why: &str) -> Blocker {
+fn not_collected(catalog: &Catalog<'_>, resource: &str, why: &str) -> Blocker {
     Blocker::new(
         Code::NotCollected,
         resource,
-        format!("{why}, so the repository and image cannot be checked"),
+        format!(
+            "{why}, so the repository and image cannot be checked{}",
+            catalog.snapshot.why_not_collected("ecr_repositories")
+        ),
         "Collect the repository (ecr:DescribeRepositories, ecr:DescribeImages, ecr:GetRepositoryPolicy).",
     )
 }
 
-fn image_blocker(repository: &Repository, image: &EcrImage, arn: &str) -> Option<Blocker> {
+fn image_blocker(catalog: &Catalog<'_>, repository: &Repository, image: &EcrImage, arn: &str) -> Option<Blocker> {
     let Some(images) = &repository.images else {
         return Some(not_collected(
+            catalog,
             arn,
             &format!("the images of {arn} were not listed"),
         ));

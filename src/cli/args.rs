@@ -15,19 +15,21 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Audit the image-pull path of ECS services.
+    /// Audit the image-pull path of ECS services, live or from a snapshot.
     ///
     /// Exit codes: 0 every workload passes; 1 runtime error; 2 usage error or bad input;
     /// 3 at least one workload fails; 4 none fails but some are unknown.
     Audit(AuditArgs),
+    /// Read what an audit needs from AWS (read-only) and save it as a snapshot.
+    Collect(CollectArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// The snapshot (JSON) to audit; see docs/snapshot.md.
+    /// Audit a saved snapshot (JSON; see docs/snapshot.md) instead of the live account.
     #[arg(long, value_name = "FILE")]
-    pub snapshot: PathBuf,
-    /// Only this cluster (name or ARN).
+    pub snapshot: Option<PathBuf>,
+    /// The cluster (name or ARN). Required for a live audit.
     #[arg(long, value_name = "CLUSTER")]
     pub cluster: Option<String>,
     /// Only these services (name or ARN; repeatable). Default: every service.
@@ -39,6 +41,54 @@ pub struct AuditArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    /// The cluster (name or ARN).
+    #[arg(long, value_name = "CLUSTER")]
+    pub cluster: String,
+    /// Only these services (name or ARN; repeatable). Default: every service.
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Vec<String>,
+    /// Where to write the snapshot.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// How to reach AWS. Credentials and region come from the standard chain (environment, shared
+/// config and credentials files, SSO, assume-role profiles, container and instance metadata).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AwsArgs {
+    /// Named profile from the shared config files.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region (default: the chain's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator, a VPC endpoint). `AWS_ENDPOINT_URL`
+    /// is honoured too.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Retry mode: standard, or adaptive (client-side rate limiting under throttling).
+    #[arg(long, value_enum, default_value_t = RetryModeArg::Standard)]
+    pub retry_mode: RetryModeArg,
+    /// Attempts per call, including the first.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_attempts: u32,
+    /// Seconds one call (all its attempts) may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub call_timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RetryModeArg {
+    Standard,
+    Adaptive,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

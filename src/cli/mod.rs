@@ -9,14 +9,16 @@ pub use exit::ExitCode;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 
 use crate::checks::{audit_workloads, WorkloadResult, WorkloadStatus};
-use crate::model::load_snapshot;
+use crate::collect::{collect, Aws, AwsOptions, CollectError, Progress, RetryMode, Scope};
+use crate::model::{check_consistency, load_snapshot, Snapshot};
 use crate::report::{render_table, Colour, ReportV1, Width, DEFAULT_WIDTH, MIN_WIDTH};
 use crate::workload::select_workloads;
-use args::{Cli, Command, Format};
+use args::{AwsArgs, Cli, Command, Format, RetryModeArg};
 
 /// An error that ends the run, with its exit code.
 #[derive(Debug)]
@@ -66,12 +68,24 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 fn execute(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Audit(audit) => {
-            let snapshot_path = audit.snapshot;
-            let snapshot =
-                load_snapshot(&snapshot_path).map_err(|e| Failure::bad_input(e.to_string()))?;
-            let workloads =
-                select_workloads(&snapshot, audit.cluster.as_deref(), &audit.service)
-                    .map_err(|e| Failure::bad_input(format!("{}: {e}", snapshot_path.display())))?;
+            let snapshot = match (&audit.snapshot, &audit.cluster) {
+                (Some(path), _) => {
+                    let snapshot = load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?;
+                    (snapshot, path.display().to_string())
+                }
+                (None, Some(cluster)) => {
+                    let snapshot = collect_live(&audit.aws, cluster, &audit.service)?;
+                    (snapshot, format!("cluster `{cluster}`"))
+                }
+                (None, None) => {
+                    return Err(Failure::bad_input(
+                        "audit needs --cluster CLUSTER (live) or --snapshot FILE",
+                    ))
+                }
+            };
+            let (snapshot, source) = snapshot;
+            let workloads = select_workloads(&snapshot, audit.cluster.as_deref(), &audit.service)
+                .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
             let results = audit_workloads(&snapshot, &workloads);
             let rendered = render(
                 &results,
@@ -83,7 +97,59 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
             write_output(audit.output, &rendered)?;
             Ok(exit_code_of(&results))
         }
+        Command::Collect(collect) => {
+            let snapshot = collect_live(&collect.aws, &collect.cluster, &collect.service)?;
+            let mut text = serde_json::to_string_pretty(&snapshot)
+                .map_err(|e| Failure::runtime(format!("cannot encode the snapshot: {e}")))?;
+            text.push('\n');
+            write_output(Some(collect.out), &text)?;
+            Ok(ExitCode::Pass)
+        }
     }
+}
+
+/// Collects a snapshot from AWS, reporting on stderr what it cost.
+fn collect_live(aws: &AwsArgs, cluster: &str, services: &[String]) -> Result<Snapshot, Failure> {
+    let options = AwsOptions {
+        profile: aws.profile.clone(),
+        region: aws.region.clone(),
+        endpoint_url: aws.endpoint_url.clone(),
+        retry_mode: match aws.retry_mode {
+            RetryModeArg::Standard => RetryMode::Standard,
+            RetryModeArg::Adaptive => RetryMode::Adaptive,
+        },
+        max_attempts: aws.max_attempts,
+        call_timeout: Duration::from_secs(aws.call_timeout.max(1)),
+    };
+    let scope = Scope { cluster: cluster.to_string(), services: services.to_vec() };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::runtime(format!("cannot start the async runtime: {e}")))?;
+    let started = Instant::now();
+    let (snapshot, calls) = runtime.block_on(async {
+        let aws = Aws::load(&options).await;
+        let progress = Progress::new(2);
+        let collected = collect(&aws, &scope, &progress).await;
+        progress.finish();
+        collected.map(|snapshot| (snapshot, aws.guard.log.total()))
+    })
+    .map_err(|e| match e {
+        CollectError::NotFound(_) | CollectError::Config(_) => Failure::bad_input(e.to_string()),
+        CollectError::Api { .. } => Failure::runtime(e.to_string()),
+    })?;
+    check_consistency(&snapshot)
+        .map_err(|e| Failure::runtime(format!("the collected snapshot is inconsistent: {e}")))?;
+    let services = snapshot.clusters.iter().flatten().flat_map(|c| c.services.iter().flatten()).count();
+    let gaps: Vec<&str> = snapshot.coverage_gaps.iter().map(|g| g.action.as_str()).collect();
+    eprintln!(
+        "pullpath: collected {services} service(s) of cluster `{cluster}` in {}.{:02} s with {calls} AWS calls{}",
+        started.elapsed().as_secs(),
+        started.elapsed().subsec_millis() / 10,
+        if gaps.is_empty() { String::new() } else { format!("; denied: {}", gaps.join(", ")) }
+    );
+    Ok(snapshot)
 }
 
 fn render(

@@ -109,7 +109,7 @@ pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requiremen
                 }
             }
             Err(gap) => {
-                endpoint_gap = Some(not_collected(
+                endpoint_gap = Some(not_collected(placement.index.snapshot, 
                     &placement.vpc.id,
                     &gap,
                     "whether a VPC endpoint carries the call",

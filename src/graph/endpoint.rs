@@ -62,8 +62,9 @@ pub fn private_dns_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoin
                 Code::NotCollected,
                 &vpc.id,
                 format!(
-                    "{name} of VPC {} was not collected, so endpoint private DNS cannot be checked",
-                    vpc.id
+                    "{name} of VPC {} was not collected, so endpoint private DNS cannot be checked{}",
+                    vpc.id,
+                    placement.index.snapshot.why_not_collected("vpcs")
                 ),
                 "Collect the VPC attributes (ec2:DescribeVpcAttribute).",
             )),
@@ -84,7 +85,11 @@ pub fn private_dns_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoin
         None => blockers.push(Blocker::new(
             Code::NotCollected,
             &vpc.id,
-            format!("the DHCP DNS servers of VPC {} were not collected, so endpoint private DNS cannot be checked", vpc.id),
+            format!(
+                "the DHCP DNS servers of VPC {} were not collected, so endpoint private DNS cannot be checked{}",
+                vpc.id,
+                placement.index.snapshot.why_not_collected("vpcs")
+            ),
             "Collect the VPC's DHCP options (ec2:DescribeDhcpOptions).",
         )),
     }
@@ -211,7 +216,7 @@ pub fn interface_candidate(
     for id in &endpoint.subnet_ids {
         match placement.index.subnet(id) {
             Ok(subnet) => subnets.push(subnet),
-            Err(gap) => gaps.push(not_collected(
+            Err(gap) => gaps.push(not_collected(placement.index.snapshot, 
                 &endpoint.id,
                 &gap,
                 "the endpoint's network path",
@@ -278,7 +283,7 @@ fn local_route_step(placement: &Placement<'_, '_>, peer: &Peer, candidate: &mut 
         Err(gap) => {
             candidate.step(
                 Hop::new(HopKind::RouteTable, "unknown"),
-                vec![not_collected(&placement.subnet.id, &gap, "its route table")],
+                vec![not_collected(placement.index.snapshot, &placement.subnet.id, &gap, "its route table")],
             );
             return;
         }
@@ -317,7 +322,7 @@ fn endpoint_ingress(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint) -> Ve
     for id in &endpoint.security_group_ids {
         match placement.index.security_group(id) {
             Ok(group) => groups.push(group),
-            Err(gap) => return vec![not_collected(id, &gap, "the endpoint's inbound rules")],
+            Err(gap) => return vec![not_collected(placement.index.snapshot, id, &gap, "the endpoint's inbound rules")],
         }
     }
     let task = Peer {

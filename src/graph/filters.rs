@@ -8,15 +8,26 @@ use super::placement::Placement;
 use super::rules::{security_groups_allow, AclOutcome, Peer, SgOutcome, HTTPS, TASK_EPHEMERAL};
 use crate::blocker::Blocker;
 use crate::codes::Code;
-use crate::model::{PortRange, Subnet};
+use crate::model::{PortRange, Snapshot, Subnet};
 
-pub fn not_collected(resource: &str, gap: &Gap, needed_for: &str) -> Blocker {
-    Blocker::new(
-        Code::NotCollected,
-        resource,
-        format!("{gap}, so {needed_for} cannot be checked"),
-        "Collect the snapshot with read access to that resource type (a missing list means the collector could not read it), or add it to the snapshot.",
-    )
+pub fn not_collected(snapshot: &Snapshot, resource: &str, gap: &Gap, needed_for: &str) -> Blocker {
+    let field = match gap {
+        Gap::NotCollected(field) => *field,
+        Gap::Missing { .. } => "",
+    };
+    not_collected_because(snapshot, field, resource, format!("{gap}, so {needed_for} cannot be checked"))
+}
+
+/// NOT_COLLECTED for a missing snapshot `field`, naming the permission the collector was
+/// denied when the snapshot records it.
+pub fn not_collected_because(snapshot: &Snapshot, field: &str, resource: &str, message: String) -> Blocker {
+    let why = snapshot.why_not_collected(field);
+    let fix = if why.is_empty() {
+        "Collect the snapshot with read access to that resource type (a missing list means the collector could not read it), or add it to the snapshot.".to_string()
+    } else {
+        format!("Grant the identity pullpath runs as the missing permission{why} (docs/iam-policy.json lists every action pullpath uses), then audit again.")
+    };
+    Blocker::new(Code::NotCollected, resource, format!("{message}{why}"), fix)
 }
 
 /// The task's security groups must allow TCP 443 out to every CIDR of `peer`.
@@ -153,7 +164,7 @@ fn acl_verdicts(
     let acl = placement
         .index
         .acl_of(subnet)
-        .map_err(|gap| not_collected(&subnet.id, &gap, "its network ACL"))?;
+        .map_err(|gap| not_collected(placement.index.snapshot, &subnet.id, &gap, "its network ACL"))?;
     let verdicts = flows
         .iter()
         .map(|flow| acl_blocker(acl, subnet, flow))

@@ -16,7 +16,7 @@ use crate::model::{
 /// Why a lookup found nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gap {
-    /// The whole collection was not collected.
+    /// The whole collection was not collected: its snapshot field (`network_acls`…).
     NotCollected(&'static str),
     /// Collected, and this id is not in it.
     Missing { what: &'static str, id: String },
@@ -25,13 +25,31 @@ pub enum Gap {
 impl std::fmt::Display for Gap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Gap::NotCollected(what) => write!(f, "{what} were not collected"),
+            Gap::NotCollected(field) => write!(f, "{} were not collected", plural_of(field)),
             Gap::Missing { what, id } => write!(f, "{what} `{id}` is not in the snapshot"),
         }
     }
 }
 
 pub type Lookup<T> = Result<T, Gap>;
+
+/// The words for a snapshot field in messages.
+pub fn plural_of(field: &str) -> &'static str {
+    match field {
+        "vpcs" => "VPCs",
+        "subnets" => "subnets",
+        "route_tables" => "route tables",
+        "internet_gateways" => "internet gateways",
+        "nat_gateways" => "NAT gateways",
+        "vpc_endpoints" => "VPC endpoints",
+        "security_groups" => "security groups",
+        "network_acls" => "network ACLs",
+        "prefix_lists" => "managed prefix lists",
+        "transit_gateways" => "transit gateways",
+        "peering_connections" => "peering connections",
+        _ => "resources",
+    }
+}
 
 /// A route table with its routes ordered for longest-prefix match.
 /// Routes inside a destination, with the CIDR each carries (shared between lookups).
@@ -284,7 +302,7 @@ impl<'a> NetworkIndex<'a> {
     }
 
     pub fn vpc(&self, id: &str) -> Lookup<&'a Vpc> {
-        find(&self.vpcs, "VPCs", "VPC", id)
+        find(&self.vpcs, "vpcs", "VPC", id)
     }
 
     pub fn subnet(&self, id: &str) -> Lookup<&'a Subnet> {
@@ -294,7 +312,7 @@ impl<'a> NetworkIndex<'a> {
     pub fn security_group(&self, id: &str) -> Lookup<&'a SecurityGroup> {
         find(
             &self.security_groups,
-            "security groups",
+            "security_groups",
             "security group",
             id,
         )
@@ -303,20 +321,20 @@ impl<'a> NetworkIndex<'a> {
     pub fn internet_gateway(&self, id: &str) -> Lookup<&'a InternetGateway> {
         find(
             &self.internet_gateways,
-            "internet gateways",
+            "internet_gateways",
             "internet gateway",
             id,
         )
     }
 
     pub fn nat_gateway(&self, id: &str) -> Lookup<&'a NatGateway> {
-        find(&self.nat_gateways, "NAT gateways", "NAT gateway", id)
+        find(&self.nat_gateways, "nat_gateways", "NAT gateway", id)
     }
 
     pub fn transit_gateway(&self, id: &str) -> Lookup<&'a TransitGateway> {
         find(
             &self.transit_gateways,
-            "transit gateways",
+            "transit_gateways",
             "transit gateway",
             id,
         )
@@ -325,7 +343,7 @@ impl<'a> NetworkIndex<'a> {
     pub fn peering_connection(&self, id: &str) -> Lookup<&'a PeeringConnection> {
         find(
             &self.peering_connections,
-            "peering connections",
+            "peering_connections",
             "peering connection",
             id,
         )
@@ -334,7 +352,7 @@ impl<'a> NetworkIndex<'a> {
     pub fn prefix_list(&self, id: &str) -> Lookup<&'a PrefixList> {
         find(
             &self.prefix_lists,
-            "managed prefix lists",
+            "prefix_lists",
             "prefix list",
             id,
         )
@@ -342,7 +360,7 @@ impl<'a> NetworkIndex<'a> {
 
     pub fn prefix_list_named(&self, name: &str) -> Lookup<&'a PrefixList> {
         if self.prefix_lists.is_none() {
-            return Err(Gap::NotCollected("managed prefix lists"));
+            return Err(Gap::NotCollected("prefix_lists"));
         }
         self.prefix_list_by_name
             .get(name)
@@ -358,7 +376,7 @@ impl<'a> NetworkIndex<'a> {
         let tables = self
             .route_tables
             .as_ref()
-            .ok_or(Gap::NotCollected("route tables"))?;
+            .ok_or(Gap::NotCollected("route_tables"))?;
         let id = self
             .table_of_subnet
             .get(subnet.id.as_str())
@@ -377,7 +395,7 @@ impl<'a> NetworkIndex<'a> {
         let tables = self
             .route_tables
             .as_ref()
-            .ok_or(Gap::NotCollected("route tables"))?;
+            .ok_or(Gap::NotCollected("route_tables"))?;
         tables.get(id).ok_or_else(|| Gap::Missing {
             what: "route table",
             id: id.to_string(),
@@ -389,7 +407,7 @@ impl<'a> NetworkIndex<'a> {
         let acls = self
             .acls
             .as_ref()
-            .ok_or(Gap::NotCollected("network ACLs"))?;
+            .ok_or(Gap::NotCollected("network_acls"))?;
         let id = self
             .acl_of_subnet
             .get(subnet.id.as_str())
@@ -408,7 +426,7 @@ impl<'a> NetworkIndex<'a> {
         let endpoints = self
             .endpoints_of_vpc
             .as_ref()
-            .ok_or(Gap::NotCollected("VPC endpoints"))?;
+            .ok_or(Gap::NotCollected("vpc_endpoints"))?;
         Ok(endpoints.get(vpc_id).map_or(&[], Vec::as_slice))
     }
 
@@ -451,11 +469,11 @@ impl<'a> NetworkIndex<'a> {
 
 fn find<'a, T>(
     map: &Option<HashMap<&'a str, &'a T>>,
-    plural: &'static str,
+    field: &'static str,
     singular: &'static str,
     id: &str,
 ) -> Lookup<&'a T> {
-    let map = map.as_ref().ok_or(Gap::NotCollected(plural))?;
+    let map = map.as_ref().ok_or(Gap::NotCollected(field))?;
     map.get(id).copied().ok_or_else(|| Gap::Missing {
         what: singular,
         id: id.to_string(),

@@ -38,7 +38,11 @@ pub fn public_dns_blockers(placement: &Placement<'_, '_>) -> Vec<Blocker> {
         None if amazon_dns => vec![Blocker::new(
             Code::NotCollected,
             &vpc.id,
-            format!("the DNS attributes of VPC {} were not collected, so name resolution cannot be checked", vpc.id),
+            format!(
+                "the DNS attributes of VPC {} were not collected, so name resolution cannot be checked{}",
+                vpc.id,
+                placement.index.snapshot.why_not_collected("vpcs")
+            ),
             "Collect the VPC attributes (ec2:DescribeVpcAttribute).",
         )],
         _ => Vec::new(),
@@ -76,7 +80,7 @@ pub fn internet_candidate(
         Err(gap) => {
             candidate.step(
                 Hop::new(HopKind::RouteTable, "unknown"),
-                vec![not_collected(&placement.subnet.id, &gap, "its route table")],
+                vec![not_collected(placement.index.snapshot, &placement.subnet.id, &gap, "its route table")],
             );
             return candidate;
         }
@@ -310,7 +314,7 @@ fn internet_gateway_step(
         Err(gap @ Gap::Missing { .. }) => {
             vec![blackhole(placement, table_id, route, &gap.to_string())]
         }
-        Err(gap) => vec![not_collected(igw_id, &gap, "the internet gateway")],
+        Err(gap) => vec![not_collected(placement.index.snapshot, igw_id, &gap, "the internet gateway")],
     };
     candidate.step(Hop::new(HopKind::InternetGateway, igw_id), blockers);
 }

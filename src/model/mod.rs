@@ -22,6 +22,7 @@ pub use ecs::{
 };
 pub use iam::{InlinePolicy, ManagedPolicy, Role};
 pub use load::{load_snapshot, SnapshotError};
+pub use validate::check_consistency;
 pub use network::{
     EndpointType, InternetGateway, NaclEntry, NatConnectivity, NatGateway, NatState, NetworkAcl,
     PeeringConnection, PortRange, PrefixList, Route, RouteState, RouteTable, RouteTarget,
@@ -77,4 +78,43 @@ pub struct Snapshot {
 
     #[serde(default)]
     pub ecr_repositories: Option<Vec<Repository>>,
+
+    /// Calls the collector was denied: what they would have filled is absent (not collected),
+    /// and these records name the missing permission in the analysis' messages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage_gaps: Vec<CoverageGap>,
+}
+
+/// A call the collector was not allowed to make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoverageGap {
+    /// e.g. `ec2`.
+    pub service: String,
+    /// e.g. `DescribeNetworkAcls`.
+    pub operation: String,
+    /// The IAM action that was missing, e.g. `ec2:DescribeNetworkAcls`.
+    pub action: String,
+    /// The snapshot field left uncollected, e.g. `network_acls`.
+    pub collection: String,
+    /// The service's error message.
+    #[serde(default)]
+    pub message: String,
+}
+
+impl Snapshot {
+    /// " (the collector was denied ec2:DescribeNetworkAcls)" when a gap explains why
+    /// `collection` is missing; empty otherwise.
+    pub fn why_not_collected(&self, collection: &str) -> String {
+        let actions: Vec<&str> = self
+            .coverage_gaps
+            .iter()
+            .filter(|g| g.collection == collection)
+            .map(|g| g.action.as_str())
+            .collect();
+        if actions.is_empty() {
+            String::new()
+        } else {
+            format!(" (the collector was denied {})", actions.join(", "))
+        }
+    }
 }

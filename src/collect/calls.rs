@@ -1,0 +1,129 @@
+//! Making one AWS call and classifying its failure. Access denied becomes a coverage gap (the
+//! data is recorded as not collected, and the analysis reports what depends on it as unknown,
+//! naming the missing permission); any other failure ends the run with one clear message.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::request_id::RequestId;
+
+use crate::model::CoverageGap;
+
+/// Error codes AWS services use for a missing permission.
+const DENIED: [&str; 5] = [
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+    "UnauthorizedException",
+];
+
+/// What a call is, for gaps and messages.
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    pub service: &'static str,
+    pub operation: &'static str,
+    /// The IAM action the call needs.
+    pub action: &'static str,
+    /// The snapshot field the call fills (`network_acls`…).
+    pub collection: &'static str,
+}
+
+/// Why collection stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error("{service} {operation} failed: {code}: {message}{}", request_id.as_ref().map_or(String::new(), |id| format!(" (request id {id})")))]
+    Api {
+        service: String,
+        operation: String,
+        code: String,
+        message: String,
+        request_id: Option<String>,
+    },
+    /// An unknown cluster or service: bad input, not a runtime failure.
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// The coverage gaps of one collection, shared by concurrent calls.
+#[derive(Debug, Clone, Default)]
+pub struct Gaps(Arc<Mutex<Vec<CoverageGap>>>);
+
+impl Gaps {
+    pub fn record(&self, gap: CoverageGap) {
+        let mut gaps = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !gaps.iter().any(|g| g.action == gap.action && g.collection == gap.collection) {
+            gaps.push(gap);
+        }
+    }
+
+    pub fn take(&self) -> Vec<CoverageGap> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// Runs `request`: `Some` on success, `None` (with a recorded gap) when access is denied.
+pub async fn attempt<T, E>(
+    gaps: &Gaps,
+    call: Call,
+    request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<Option<T>, CollectError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match request.await {
+        Ok(output) => Ok(Some(output)),
+        Err(error) => match classify(call, &error) {
+            Classified::Denied(gap) => {
+                gaps.record(gap);
+                Ok(None)
+            }
+            Classified::Fatal(error) => Err(error),
+        },
+    }
+}
+
+/// The error code of a failed call, when the service sent one.
+pub fn error_code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str>
+where
+    SdkError<E, R>: ProvideErrorMetadata,
+{
+    error.code()
+}
+
+enum Classified {
+    Denied(CoverageGap),
+    Fatal(CollectError),
+}
+
+fn classify<E>(call: Call, error: &SdkError<E, HttpResponse>) -> Classified
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let code = error.code().map(str::to_string);
+    if code.as_deref().is_some_and(|c| DENIED.contains(&c)) {
+        return Classified::Denied(CoverageGap {
+            service: call.service.to_string(),
+            operation: call.operation.to_string(),
+            action: call.action.to_string(),
+            collection: call.collection.to_string(),
+            message: error.message().unwrap_or_default().to_string(),
+        });
+    }
+    Classified::Fatal(CollectError::Api {
+        service: call.service.to_string(),
+        operation: call.operation.to_string(),
+        code: code.unwrap_or_else(|| "no error code".to_string()),
+        message: error
+            .message()
+            .map(str::to_string)
+            .unwrap_or_else(|| DisplayErrorContext(error).to_string()),
+        request_id: error.request_id().map(str::to_string),
+    })
+}

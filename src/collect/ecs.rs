@@ -1,0 +1,183 @@
+//! ECS: the cluster, its services (in batches of 10) and their distinct task definitions.
+
+use std::collections::BTreeSet;
+
+use futures::future::try_join_all;
+
+use super::calls::{attempt, Call, CollectError, Gaps};
+use crate::model::{
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, ContainerDefinition, LaunchType,
+    LogConfiguration, RepositoryCredentials, Secret, Service, TaskDefinition,
+};
+
+/// DescribeServices takes at most 10 services a call.
+const SERVICES_PER_CALL: usize = 10;
+
+fn call(operation: &'static str, action: &'static str, collection: &'static str) -> Call {
+    Call { service: "ecs", operation, action, collection }
+}
+
+/// The cluster's name and ARN. Without it there is nothing to audit, so a denied call is fatal.
+pub async fn cluster(client: &aws_sdk_ecs::Client, gaps: &Gaps, wanted: &str) -> Result<(String, String), CollectError> {
+    let request = client.describe_clusters().clusters(wanted).send();
+    let output = attempt(gaps, call("DescribeClusters", "ecs:DescribeClusters", "clusters"), request)
+        .await?
+        .ok_or_else(|| denied("ecs:DescribeClusters", "the cluster"))?;
+    output
+        .clusters()
+        .iter()
+        .find(|c| c.status() != Some("INACTIVE"))
+        .and_then(|c| Some((c.cluster_name()?.to_string(), c.cluster_arn()?.to_string())))
+        .ok_or_else(|| CollectError::NotFound(format!("cluster `{wanted}` does not exist in this account and region")))
+}
+
+fn denied(action: &str, what: &str) -> CollectError {
+    CollectError::Api {
+        service: "ecs".into(),
+        operation: action.trim_start_matches("ecs:").into(),
+        code: "AccessDenied".into(),
+        message: format!("pullpath needs {action} to read {what} (see docs/iam-policy.json)"),
+        request_id: None,
+    }
+}
+
+/// The services to audit: `wanted` (names or ARNs), or every active service of the cluster.
+pub async fn services(
+    client: &aws_sdk_ecs::Client,
+    gaps: &Gaps,
+    cluster_arn: &str,
+    cluster_name: &str,
+    wanted: &[String],
+) -> Result<Vec<Service>, CollectError> {
+    let names: Vec<String> = if wanted.is_empty() {
+        let listing = client.list_services().cluster(cluster_arn).into_paginator().items().send().try_collect();
+        attempt(gaps, call("ListServices", "ecs:ListServices", "clusters"), listing)
+            .await?
+            .ok_or_else(|| denied("ecs:ListServices", "the cluster's services"))?
+    } else {
+        wanted.to_vec()
+    };
+    let batches = names.chunks(SERVICES_PER_CALL).map(|chunk| {
+        let request = client.describe_services().cluster(cluster_arn).set_services(Some(chunk.to_vec())).send();
+        async move {
+            attempt(gaps, call("DescribeServices", "ecs:DescribeServices", "clusters"), request)
+                .await?
+                .ok_or_else(|| denied("ecs:DescribeServices", "the services"))
+        }
+    });
+    let mut services = Vec::new();
+    for output in try_join_all(batches).await? {
+        if let Some(failure) = output.failures().first() {
+            let which = failure.arn().unwrap_or("?");
+            return Err(CollectError::NotFound(format!(
+                "service `{}` is not in cluster `{cluster_name}` ({})",
+                which.rsplit('/').next().unwrap_or(which),
+                failure.reason().unwrap_or("missing")
+            )));
+        }
+        for service in output.services() {
+            let explicitly_wanted = !wanted.is_empty();
+            if service.status() == Some("INACTIVE") {
+                if explicitly_wanted {
+                    return Err(CollectError::NotFound(format!(
+                        "service `{}` of cluster `{cluster_name}` is INACTIVE (deleted)",
+                        service.service_name().unwrap_or("?")
+                    )));
+                }
+                continue;
+            }
+            services.push(convert_service(service));
+        }
+    }
+    Ok(services)
+}
+
+fn convert_service(service: &aws_sdk_ecs::types::Service) -> Service {
+    let placement = service
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration())
+        .map(|a| AwsVpcConfiguration {
+            subnets: a.subnets().to_vec(),
+            security_groups: a.security_groups().to_vec(),
+            assign_public_ip: match a.assign_public_ip().map(|p| p.as_str()) {
+                Some("ENABLED") => AssignPublicIp::Enabled,
+                _ => AssignPublicIp::Disabled,
+            },
+        });
+    Service {
+        name: service.service_name().unwrap_or_default().to_string(),
+        arn: service.service_arn().unwrap_or_default().to_string(),
+        task_definition: service.task_definition().unwrap_or_default().to_string(),
+        launch_type: service.launch_type().and_then(|l| match l.as_str() {
+            "FARGATE" => Some(LaunchType::Fargate),
+            "EC2" => Some(LaunchType::Ec2),
+            "EXTERNAL" => Some(LaunchType::External),
+            _ => None,
+        }),
+        capacity_provider_strategy: service
+            .capacity_provider_strategy()
+            .iter()
+            .map(|p| CapacityProviderItem {
+                capacity_provider: p.capacity_provider().to_string(),
+                weight: p.weight(),
+                base: p.base(),
+            })
+            .collect(),
+        platform_version: service.platform_version().map(str::to_string),
+        network_configuration: placement,
+    }
+}
+
+/// Each distinct task definition once, concurrently. `None` when denied.
+pub async fn task_definitions(
+    client: &aws_sdk_ecs::Client,
+    gaps: &Gaps,
+    arns: &BTreeSet<String>,
+) -> Result<Option<Vec<TaskDefinition>>, CollectError> {
+    let requests = arns.iter().map(|arn| {
+        let request = client.describe_task_definition().task_definition(arn).send();
+        attempt(gaps, call("DescribeTaskDefinition", "ecs:DescribeTaskDefinition", "task_definitions"), request)
+    });
+    let outputs = try_join_all(requests).await?;
+    if outputs.iter().any(Option::is_none) {
+        return Ok(None);
+    }
+    Ok(Some(
+        outputs
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.task_definition().map(convert_task_definition))
+            .collect(),
+    ))
+}
+
+fn convert_task_definition(task: &aws_sdk_ecs::types::TaskDefinition) -> TaskDefinition {
+    TaskDefinition {
+        arn: task.task_definition_arn().unwrap_or_default().to_string(),
+        family: task.family().map(str::to_string),
+        network_mode: task.network_mode().map(|m| m.as_str().to_string()),
+        requires_compatibilities: task.requires_compatibilities().iter().map(|c| c.as_str().to_string()).collect(),
+        execution_role_arn: task.execution_role_arn().map(str::to_string),
+        task_role_arn: task.task_role_arn().map(str::to_string),
+        container_definitions: task
+            .container_definitions()
+            .iter()
+            .map(|c| ContainerDefinition {
+                name: c.name().unwrap_or_default().to_string(),
+                image: c.image().unwrap_or_default().to_string(),
+                repository_credentials: c.repository_credentials().map(|r| RepositoryCredentials {
+                    credentials_parameter: r.credentials_parameter().to_string(),
+                }),
+                secrets: c
+                    .secrets()
+                    .iter()
+                    .map(|s| Secret { name: s.name().to_string(), value_from: s.value_from().to_string() })
+                    .collect(),
+                log_configuration: c.log_configuration().map(|l| LogConfiguration {
+                    log_driver: l.log_driver().as_str().to_string(),
+                    options: l.options().map(|o| o.clone().into_iter().collect()).unwrap_or_default(),
+                }),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,1249 @@
+#!/usr/bin/env python3
+"""Seed a moto server with one of pullpath's scenarios, through the real AWS APIs (boto3).
+
+    python tests/live/seed.py --endpoint http://127.0.0.1:PORT SCENARIO
+    python tests/live/seed.py --list
+
+Seeding first resets the server (`POST /moto-api/reset`), then builds the scenario in account
+123456789012, region us-east-1 (credentials testing/testing), and prints one JSON line:
+`{"cluster": "prod", "service": "web", "region": "us-east-1"}`. The live collector pointed at
+the same endpoint should then build a snapshot on which `pullpath audit` reports the blocker
+codes of the offline fixture of the same name (fixtures/scenarios/NAME.json, expectations in
+fixtures/scenarios/README.md and tests/integration/scenarios.rs).
+
+Scenario names are the fixture names. Every scenario is the healthy base (`base()`, the
+fixture generator's `base()`) or another healthy scenario plus one small mutation, made by an
+ordinary API call where moto supports one (delete the NAT gateway, revoke an SG rule, replace
+an ACL association, update a trust policy...). The ids are moto's (random), not the
+fixtures'. The server needs `MOTO_IAM_LOAD_MANAGED_POLICIES=true` (AmazonECSTaskExecutionRole
+Policy). Requirements: tests/live/requirements.txt.
+
+What a collector sees differently on moto 5.2.5 (checked against this script's scenarios)
+-----------------------------------------------------------------------------------------
+Routes and gateways
+- Route `State` is always `active`. A route to a deleted NAT gateway stays `active`; the NAT
+  gateway is still listed by DescribeNatGateways with State `deleted` (AWS also lists deleted
+  ones for about an hour, but marks the route `blackhole`). The collector must derive blackhole
+  from the target's state / absence, as `pullpath audit` does for a snapshot.
+- DeleteTransitGateway removes the gateway from DescribeTransitGateways at once (AWS shows
+  State `deleted` for a while); the route to it stays, `active`.
+- DescribeNatGateways has no `ConnectivityType` (AWS: `public`/`private`): treat absent as
+  `public`. NAT public IPs are 127.x.
+- A new VPC's main route table has only the local route (as AWS); routes carry `Origin`.
+- Routes to a Gateway Load Balancer endpoint come back as `GatewayId: vpce-...` (as AWS):
+  classify a route target by id prefix, not by the field it sits in.
+- Deleting a gateway endpoint's route-table association (ModifyVpcEndpoint
+  RemoveRouteTableIds) clears the endpoint's `RouteTableIds` but leaves the prefix-list
+  route in the table; this script deletes that route itself.
+
+VPC, DHCP, subnets
+- A new VPC has `DhcpOptionsId: default` and DescribeDhcpOptions returns nothing (AWS
+  associates the region's default set, domain-name-servers AmazonProvidedDNS). This script
+  creates and associates an explicit set (AmazonProvidedDNS, ec2.internal), so the collector
+  sees what it sees on AWS; a collector should still handle `default` (no DHCP options).
+- The account also has a default VPC (172.31.0.0/16, six subnets, no IGW, DhcpOptionsId
+  `default`): scope collection to the service's VPC.
+- New subnets have `MapPublicIpOnLaunch: false` until ModifySubnetAttribute (as AWS).
+
+Security groups and ACLs
+- A new VPC's default SG has no self-referencing ingress rule (AWS has one): this script adds
+  it. New SGs get the allow-all egress rule (as AWS); DescribeSecurityGroupRules returns
+  FromPort/ToPort -1 for protocol -1 (as AWS).
+- The default NACL has the `*` (32767) deny entries; a custom NACL created by
+  CreateNetworkAcl has none (AWS has both `*` denies): a collector/analysis must treat "no
+  matching entry" as deny.
+
+VPC endpoints
+- ModifyVpcEndpoint PrivateDnsEnabled=false returns true but changes nothing; this script
+  replaces such endpoints by ones created with PrivateDnsEnabled=false.
+- Gateway and GatewayLoadBalancer endpoints report `PrivateDnsEnabled: true` (AWS: false).
+- Every endpoint without a custom policy reports the default full-access PolicyDocument
+  (Version 2008-10-17), as AWS does: no policy key never happens.
+- An interface endpoint's ENIs (NetworkInterfaceIds) carry the VPC's default SG and private
+  IPs outside the endpoint subnets, and RemoveSubnetIds leaves NetworkInterfaceIds as they
+  were: take subnets and SGs from DescribeVpcEndpoints, never from the ENIs.
+- `DnsEntries[].DnsName` is `vpce-...-xxxx.com.amazonaws.us-east-1.ecr.api` (AWS:
+  `vpce-....api.ecr.us-east-1.vpce.amazonaws.com`); endpoint `State` is always `available`.
+- The S3 managed prefix list `com.amazonaws.us-east-1.s3` has a random id (AWS: pl-63a5400a)
+  and three CIDRs (52.216.0.0/15, 3.5.0.0/19, 54.231.0.0/16), owner `AWS`.
+
+IAM
+- Role trust policies and inline policies come back URL-encoded in the XML (as AWS; boto3
+  decodes them, the Rust SDK does not). The AWS-managed policy's GetPolicyVersion `Document`
+  comes back as plain JSON, NOT URL-encoded (AWS encodes it): decode only when the text does
+  not already start with `{`, or percent-decode tolerantly.
+- `iam:SimulatePrincipalPolicy` is a 500 (HTML body): disable SDK retries.
+
+ECR
+- `imageDigest` is not sha256 of the pushed manifest (moto hashes the layer digests; with no
+  layers it is sha256 of ""): take digests from PutImage/DescribeImages, never compute them.
+- BatchGetImage by tag answers with the image's other tag in `imageId.imageTag`.
+- CreateRepository accepts another account's `registryId` and keeps it in the caller's
+  backend (used by repository-policy-denies); DescribeRepositories without registryId then
+  lists that foreign repository too, and DescribeImages reports its images with the caller's
+  registryId. GetDownloadUrlForLayer and pull-through cache rules are not implemented.
+
+ECS
+- RegisterTaskDefinition does not enforce AWS's Fargate rules: no execution role with
+  awslogs/ECR images/secrets (AWS: "Fargate requires task definition to have execution role
+  ARN..."), an execution role that does not exist, or one ECS cannot assume are all accepted.
+  So execution-role-missing / -not-found / -trust seed fine here but could not be registered
+  as such on AWS (there they arise by later deleting/editing the role).
+- CreateService with desiredCount 1 reports pendingCount 1 but starts no task; DescribeServices
+  omits `capacityProviderStrategy` when launchType is set (as AWS). Revisions start at 1
+  (the fixtures use web:7).
+
+Not seedable on moto (scenarios left out): nat-gateway-failed (NAT state cannot be `failed`),
+endpoint-unavailable (endpoint state is always `available`), s3-gateway-route-blackhole
+(route state), nacls-not-collected and missing-managed-policy (collection gaps: they need a
+caller denied DescribeNetworkAcls / iam:GetPolicyVersion, not a different account).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+VPC_CIDR = "10.0.0.0/16"
+
+CLUSTER = "prod"
+SERVICE = "web"
+EXECUTION_ROLE = "web-execution"
+EXECUTION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{EXECUTION_ROLE}"
+EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+IMAGE_WEB = f"{REGISTRY}/web:1.4.2"
+LOG_GROUP_WEB = "/ecs/web"
+SECRET_NAME = "prod/web/db"
+API_TOKEN_PARAMETER = "/prod/web/api-token"
+WEB_PARAMETERS_ARN = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/prod/web/*"
+FIREWALL_SERVICE = f"com.amazonaws.vpce.{REGION}.vpce-svc-0a1b2c3d4e5f6f001"
+POLICY_VERSION = "2012-10-17"
+
+# name -> (cidr, availability zone, public)
+SUBNETS = {
+    "public-a": ("10.0.0.0/24", "us-east-1a", True),
+    "public-b": ("10.0.1.0/24", "us-east-1b", True),
+    "app-a": ("10.0.10.0/24", "us-east-1a", False),
+    "app-b": ("10.0.11.0/24", "us-east-1b", False),
+    "vpce-a": ("10.0.20.0/24", "us-east-1a", False),
+    "vpce-b": ("10.0.21.0/24", "us-east-1b", False),
+}
+PUBLIC = ["public-a", "public-b"]
+APP = ["app-a", "app-b"]
+VPCE = ["vpce-a", "vpce-b"]
+INTERFACE_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]
+
+
+# --- policy documents (as in fixtures/scenarios/generate.py) -----------------------------------
+
+
+def policy(*statements: dict) -> dict:
+    return {"Version": POLICY_VERSION, "Statement": list(statements)}
+
+
+def allow(actions: str | list[str], resources: str | list[str], **extra: Any) -> dict:
+    return {"Effect": "Allow", "Action": actions, "Resource": resources, **extra}
+
+
+def trust(service: str) -> dict:
+    return policy(
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    )
+
+
+def nacl_entry(
+    rule_number: int,
+    egress: bool,
+    protocol: str,
+    action: str,
+    cidr: str = "0.0.0.0/0",
+    ports: tuple[int, int] | None = None,
+) -> dict:
+    entry = {
+        "RuleNumber": rule_number,
+        "Egress": egress,
+        "Protocol": protocol,
+        "RuleAction": action,
+        "CidrBlock": cidr,
+    }
+    if ports is not None:
+        entry["PortRange"] = {"From": ports[0], "To": ports[1]}
+    return entry
+
+
+def tcp(port: int, *, cidr: str | None = None, group: str | None = None,
+        prefix_list: str | None = None, description: str | None = None) -> dict:
+    """One IpPermission for TCP `port` to/from one peer."""
+    perm: dict = {"IpProtocol": "tcp", "FromPort": port, "ToPort": port}
+    extra = {"Description": description} if description else {}
+    if cidr is not None:
+        perm["IpRanges"] = [{"CidrIp": cidr, **extra}]
+    if group is not None:
+        perm["UserIdGroupPairs"] = [{"GroupId": group, **extra}]
+    if prefix_list is not None:
+        perm["PrefixListIds"] = [{"PrefixListId": prefix_list, **extra}]
+    return perm
+
+
+def manifest(seed: str) -> str:
+    """A Docker image manifest (v2 schema 2) with digests derived from `seed`."""
+
+    def sha(text: str) -> str:
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 1469,
+                "digest": sha(f"config:{seed}"),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 3370706,
+                    "digest": sha(f"layer:{seed}"),
+                }
+            ],
+        }
+    )
+
+
+# --- the account being built -------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Clients plus the ids of everything seeded so far. The ECS task definitions and services
+    are kept as request dicts until `deploy()`, so scenarios can edit them first."""
+
+    endpoint: str
+    clients: dict = field(default_factory=dict)
+    vpc: str = ""
+    subnets: dict[str, str] = field(default_factory=dict)
+    rtb: dict[str, str] = field(default_factory=dict)  # main, public, private
+    igw: str = ""
+    nat: str | None = None
+    sg: dict[str, str] = field(default_factory=dict)  # default, task, vpce
+    endpoints: dict[str, str] = field(default_factory=dict)  # service suffix -> vpce id
+    s3_prefix_list: str = ""
+    secret_arn: str = ""
+    digests: dict[str, str] = field(default_factory=dict)  # tag -> digest (repository web)
+    task_definitions: list[dict] = field(default_factory=list)
+    services: list[dict] = field(default_factory=list)
+
+    def client(self, service: str, region: str = REGION):
+        key = (service, region)
+        if key not in self.clients:
+            import boto3
+            from botocore.config import Config
+
+            self.clients[key] = boto3.client(
+                service,
+                endpoint_url=self.endpoint,
+                region_name=region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                # moto answers unimplemented calls with HTTP 500: fail at once, don't retry.
+                config=Config(retries={"max_attempts": 1, "mode": "standard"},
+                              connect_timeout=5, read_timeout=60),
+            )
+        return self.clients[key]
+
+    @property
+    def ec2(self):
+        return self.client("ec2")
+
+    @property
+    def iam(self):
+        return self.client("iam")
+
+    @property
+    def ecs(self):
+        return self.client("ecs")
+
+    @property
+    def ecr(self):
+        return self.client("ecr")
+
+    # -- small helpers --
+
+    def name(self, resource_id: str, name: str) -> None:
+        self.ec2.create_tags(Resources=[resource_id], Tags=[{"Key": "Name", "Value": name}])
+
+    def subnet_ids(self, names: list[str]) -> list[str]:
+        return [self.subnets[n] for n in names]
+
+    def web_task(self) -> dict:
+        return self.task_definitions[0]
+
+    def web_container(self) -> dict:
+        return self.web_task()["containerDefinitions"][0]
+
+    def web_service(self) -> dict:
+        return self.services[0]
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+
+def reset(endpoint: str) -> None:
+    request = urllib.request.Request(endpoint.rstrip("/") + "/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
+def create_nat(w: World, subnet: str, name: str) -> str:
+    allocation = w.ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = w.ec2.create_nat_gateway(SubnetId=w.subnets[subnet], AllocationId=allocation)
+    nat_id = nat["NatGateway"]["NatGatewayId"]
+    w.name(nat_id, name)
+    return nat_id
+
+
+def set_egress(w: World, group: str, permissions: list[dict]) -> None:
+    """Replace every egress rule of `group` by `permissions`."""
+    current = w.ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]
+    if current["IpPermissionsEgress"]:
+        w.ec2.revoke_security_group_egress(GroupId=group, IpPermissions=current["IpPermissionsEgress"])
+    if permissions:
+        w.ec2.authorize_security_group_egress(GroupId=group, IpPermissions=permissions)
+
+
+def set_ingress(w: World, group: str, permissions: list[dict]) -> None:
+    """Replace every ingress rule of `group` by `permissions`."""
+    current = w.ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]
+    if current["IpPermissions"]:
+        w.ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=current["IpPermissions"])
+    if permissions:
+        w.ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=permissions)
+
+
+def attach_custom_nacl(w: World, name: str, entries: list[dict], subnets: list[str] = APP) -> str:
+    """Create an ACL with `entries` and move `subnets` onto it (off the default ACL). No `*`
+    deny entries are added: AWS adds them itself, moto does not, and CreateNetworkAclEntry
+    cannot write rule 32767."""
+    acl = w.ec2.create_network_acl(VpcId=w.vpc)["NetworkAcl"]["NetworkAclId"]
+    w.name(acl, name)
+    for entry in entries:
+        w.ec2.create_network_acl_entry(NetworkAclId=acl, **entry)
+    for subnet in w.subnet_ids(subnets):
+        current = w.ec2.describe_network_acls(
+            Filters=[{"Name": "association.subnet-id", "Values": [subnet]}]
+        )["NetworkAcls"][0]
+        association = next(
+            a["NetworkAclAssociationId"] for a in current["Associations"] if a["SubnetId"] == subnet
+        )
+        w.ec2.replace_network_acl_association(AssociationId=association, NetworkAclId=acl)
+    return acl
+
+
+def create_interface_endpoint(w: World, service: str, private_dns: bool = True) -> str:
+    endpoint = w.ec2.create_vpc_endpoint(
+        VpcId=w.vpc,
+        VpcEndpointType="Interface",
+        ServiceName=f"com.amazonaws.{REGION}.{service}",
+        SubnetIds=w.subnet_ids(VPCE),
+        SecurityGroupIds=[w.sg["vpce"]],
+        PrivateDnsEnabled=private_dns,
+    )["VpcEndpoint"]["VpcEndpointId"]
+    w.name(endpoint, service)
+    w.endpoints[service] = endpoint
+    return endpoint
+
+
+def create_s3_gateway_endpoint(w: World, route_tables: list[str] | None = None) -> str:
+    tables = [w.rtb["private"]] if route_tables is None else route_tables
+    endpoint = w.ec2.create_vpc_endpoint(
+        VpcId=w.vpc,
+        VpcEndpointType="Gateway",
+        ServiceName=f"com.amazonaws.{REGION}.s3",
+        RouteTableIds=tables,
+    )["VpcEndpoint"]["VpcEndpointId"]
+    w.name(endpoint, "s3")
+    w.endpoints["s3"] = endpoint
+    return endpoint
+
+
+def set_endpoint_policy(w: World, service: str, document: dict) -> None:
+    w.ec2.modify_vpc_endpoint(VpcEndpointId=w.endpoints[service], PolicyDocument=json.dumps(document))
+
+
+def use_dns_servers(w: World, servers: list[str]) -> None:
+    options = w.ec2.create_dhcp_options(
+        DhcpConfigurations=[
+            {"Key": "domain-name-servers", "Values": servers},
+            {"Key": "domain-name", "Values": ["ec2.internal"]},
+        ]
+    )["DhcpOptions"]["DhcpOptionsId"]
+    w.ec2.associate_dhcp_options(DhcpOptionsId=options, VpcId=w.vpc)
+
+
+def put_images(w: World, repository: str, tags: dict[str, list[str]], region: str = REGION,
+               registry_id: str | None = None) -> dict[str, str]:
+    """Push one manifest per key of `tags` under each of its tags; returns tag -> digest."""
+    ecr = w.client("ecr", region)
+    extra = {"registryId": registry_id} if registry_id else {}
+    digests = {}
+    for seed, image_tags in tags.items():
+        body = manifest(seed)
+        for tag in image_tags:
+            image = ecr.put_image(repositoryName=repository, imageManifest=body, imageTag=tag, **extra)
+            digests[tag] = image["image"]["imageId"]["imageDigest"]
+    return digests
+
+
+def container(name: str, image: str, secret_arn: str, log_group: str, stream_prefix: str) -> dict:
+    return {
+        "name": name,
+        "image": image,
+        "essential": True,
+        "memory": 512,
+        "secrets": [{"name": "DB_PASSWORD", "valueFrom": secret_arn}],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group,
+                "awslogs-region": REGION,
+                "awslogs-stream-prefix": stream_prefix,
+            },
+        },
+    }
+
+
+def task_definition(family: str, containers: list[dict]) -> dict:
+    return {
+        "family": family,
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "256",
+        "memory": "512",
+        "executionRoleArn": EXECUTION_ROLE_ARN,
+        "containerDefinitions": containers,
+    }
+
+
+def service(w: World, name: str, family: str, subnets: list[str], assign_public_ip: str) -> dict:
+    return {
+        "cluster": CLUSTER,
+        "serviceName": name,
+        "taskDefinition": family,  # replaced by the registered ARN in deploy()
+        "desiredCount": 1,
+        "launchType": "FARGATE",
+        "platformVersion": "LATEST",
+        "networkConfiguration": {
+            "awsvpcConfiguration": {
+                "subnets": w.subnet_ids(subnets),
+                "securityGroups": [w.sg["task"]],
+                "assignPublicIp": assign_public_ip,
+            }
+        },
+    }
+
+
+def deploy(w: World) -> None:
+    """Register the task definitions and create the services, as edited by the scenario."""
+    arns = {}
+    for definition in w.task_definitions:
+        registered = w.ecs.register_task_definition(**definition)["taskDefinition"]
+        arns[definition["family"]] = registered["taskDefinitionArn"]
+    for svc in w.services:
+        w.ecs.create_service(**{**svc, "taskDefinition": arns[svc["taskDefinition"]]})
+
+
+# --- the healthy base account ------------------------------------------------------------------
+
+
+def base(w: World, nat_subnet: str | None = "public-a") -> None:
+    """The fixture generator's base(): VPC 10.0.0.0/16 (DNS support and hostnames on,
+    AmazonProvidedDNS); public subnets routed to an IGW; app subnets with 0.0.0.0/0 -> a NAT
+    gateway in `nat_subnet` (no NAT and no default route when None); endpoint subnets on the
+    main table; task SG (egress all), endpoint SG (443 from the VPC); ECR repository `web`
+    (1.4.2 + latest, 1.4.1); role web-execution; Fargate service prod/web in the app subnets,
+    no public IP."""
+    ec2 = w.ec2
+    w.vpc = ec2.create_vpc(CidrBlock=VPC_CIDR)["Vpc"]["VpcId"]
+    w.name(w.vpc, "prod")
+    ec2.modify_vpc_attribute(VpcId=w.vpc, EnableDnsSupport={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=w.vpc, EnableDnsHostnames={"Value": True})
+    use_dns_servers(w, ["AmazonProvidedDNS"])
+
+    for name, (cidr, zone, public) in SUBNETS.items():
+        subnet = ec2.create_subnet(VpcId=w.vpc, CidrBlock=cidr, AvailabilityZone=zone)
+        w.subnets[name] = subnet["Subnet"]["SubnetId"]
+        w.name(w.subnets[name], name)
+        if public:
+            ec2.modify_subnet_attribute(SubnetId=w.subnets[name], MapPublicIpOnLaunch={"Value": True})
+
+    w.rtb["main"] = ec2.describe_route_tables(
+        Filters=[{"Name": "vpc-id", "Values": [w.vpc]}, {"Name": "association.main", "Values": ["true"]}]
+    )["RouteTables"][0]["RouteTableId"]
+    w.name(w.rtb["main"], "main")
+
+    w.igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    w.name(w.igw, "prod")
+    ec2.attach_internet_gateway(InternetGatewayId=w.igw, VpcId=w.vpc)
+
+    w.rtb["public"] = ec2.create_route_table(VpcId=w.vpc)["RouteTable"]["RouteTableId"]
+    w.name(w.rtb["public"], "public")
+    ec2.create_route(RouteTableId=w.rtb["public"], DestinationCidrBlock="0.0.0.0/0", GatewayId=w.igw)
+    for subnet in w.subnet_ids(PUBLIC):
+        ec2.associate_route_table(RouteTableId=w.rtb["public"], SubnetId=subnet)
+
+    w.rtb["private"] = ec2.create_route_table(VpcId=w.vpc)["RouteTable"]["RouteTableId"]
+    w.name(w.rtb["private"], "private")
+    for subnet in w.subnet_ids(APP):
+        ec2.associate_route_table(RouteTableId=w.rtb["private"], SubnetId=subnet)
+    if nat_subnet is not None:
+        w.nat = create_nat(w, nat_subnet, "prod")
+        ec2.create_route(RouteTableId=w.rtb["private"], DestinationCidrBlock="0.0.0.0/0", NatGatewayId=w.nat)
+
+    w.sg["default"] = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [w.vpc]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"][0]["GroupId"]
+    # AWS gives every default SG this rule; moto does not.
+    ec2.authorize_security_group_ingress(
+        GroupId=w.sg["default"], IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": w.sg["default"]}]}]
+    )
+    w.sg["task"] = ec2.create_security_group(
+        GroupName="web-task", Description="web tasks", VpcId=w.vpc
+    )["GroupId"]
+    w.sg["vpce"] = ec2.create_security_group(
+        GroupName="vpc-endpoints", Description="interface endpoints", VpcId=w.vpc
+    )["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=w.sg["vpce"], IpPermissions=[tcp(443, cidr=VPC_CIDR, description="HTTPS from the VPC")]
+    )
+
+    w.s3_prefix_list = ec2.describe_managed_prefix_lists(
+        Filters=[{"Name": "prefix-list-name", "Values": [f"com.amazonaws.{REGION}.s3"]}]
+    )["PrefixLists"][0]["PrefixListId"]
+
+    # Secret, log group, execution role.
+    w.secret_arn = w.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString="hunter2")["ARN"]
+    w.client("logs").create_log_group(logGroupName=LOG_GROUP_WEB)
+    w.iam.create_role(
+        RoleName=EXECUTION_ROLE,
+        AssumeRolePolicyDocument=json.dumps(trust("ecs-tasks.amazonaws.com")),
+        Description="ECS task execution role of prod/web",
+    )
+    w.iam.attach_role_policy(RoleName=EXECUTION_ROLE, PolicyArn=EXECUTION_POLICY_ARN)
+    w.iam.put_role_policy(
+        RoleName=EXECUTION_ROLE,
+        PolicyName="read-db-secret",
+        PolicyDocument=json.dumps(policy(allow("secretsmanager:GetSecretValue", w.secret_arn))),
+    )
+
+    # Registry.
+    w.ecr.create_repository(repositoryName="web")
+    w.digests = put_images(w, "web", {"web:1.4.2": ["1.4.2", "latest"], "web:1.4.1": ["1.4.1"]})
+
+    # ECS (registered in deploy()).
+    w.ecs.create_cluster(clusterName=CLUSTER)
+    w.task_definitions = [
+        task_definition("web", [container("app", IMAGE_WEB, w.secret_arn, LOG_GROUP_WEB, "web")])
+    ]
+    w.services = [service(w, SERVICE, "web", APP, "DISABLED")]
+
+
+def add_interface_endpoints(w: World, services: list[str] = INTERFACE_SERVICES) -> None:
+    for name in services:
+        create_interface_endpoint(w, name)
+
+
+# --- scenario registry -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    parent: str
+    build: Callable[[World], None]
+
+    @property
+    def summary(self) -> str:
+        first = (self.build.__doc__ or "").strip().split("\n\n")[0]
+        return " ".join(first.split())
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str, parent: str):
+    def register(build: Callable[[World], None]) -> Callable[[World], None]:
+        assert name not in SCENARIOS, name
+        SCENARIOS[name] = Scenario(name, parent, build)
+        return build
+
+    return register
+
+
+# --- healthy -----------------------------------------------------------------------------------
+
+
+@scenario("healthy-nat", "base")
+def healthy_nat(w: World) -> None:
+    """Healthy: app subnets reach everything through a NAT gateway in a public subnet."""
+    base(w)
+
+
+@scenario("healthy-public-ip", "healthy-nat")
+def healthy_public_ip(w: World) -> None:
+    """Healthy: the service runs in the public subnets with assignPublicIp ENABLED."""
+    base(w)
+    vpc_config = w.web_service()["networkConfiguration"]["awsvpcConfiguration"]
+    vpc_config["subnets"] = w.subnet_ids(PUBLIC)
+    vpc_config["assignPublicIp"] = "ENABLED"
+
+
+@scenario("healthy-endpoints", "healthy-nat")
+def healthy_endpoints(w: World) -> None:
+    """Healthy: no NAT gateway and no default route; interface endpoints ecr.api, ecr.dkr,
+    logs, secretsmanager (private DNS on) in the endpoint subnets; S3 gateway endpoint on the
+    private route table."""
+    base(w, nat_subnet=None)
+    add_interface_endpoints(w)
+    create_s3_gateway_endpoint(w)
+
+
+@scenario("healthy-tight-sgs", "healthy-endpoints")
+def healthy_tight_sgs(w: World) -> None:
+    """Healthy, least privilege: task SG egress only 443 to the endpoint SG and the S3 prefix
+    list; endpoint SG ingress only 443 from the task SG; strict custom NACL on the app subnets
+    (out 443 to the VPC and to each CIDR of moto's S3 prefix list, in 32768-65535)."""
+    healthy_endpoints(w)
+    set_egress(w, w.sg["task"], [
+        tcp(443, group=w.sg["vpce"], description="HTTPS to interface endpoints"),
+        tcp(443, prefix_list=w.s3_prefix_list, description="HTTPS to S3"),
+    ])
+    set_ingress(w, w.sg["vpce"], [tcp(443, group=w.sg["task"], description="HTTPS from web tasks")])
+    s3_cidrs = [
+        e["Cidr"] for e in w.ec2.get_managed_prefix_list_entries(PrefixListId=w.s3_prefix_list)["Entries"]
+    ]
+    attach_custom_nacl(w, "app-strict", [
+        nacl_entry(100, True, "6", "allow", VPC_CIDR, (443, 443)),
+        *(nacl_entry(110 + i, True, "6", "allow", cidr, (443, 443)) for i, cidr in enumerate(s3_cidrs)),
+        nacl_entry(100, False, "6", "allow", "0.0.0.0/0", (32768, 65535)),
+    ])
+
+
+@scenario("docker-hub-public", "healthy-nat")
+def docker_hub_public(w: World) -> None:
+    """Healthy: the container pulls the public Docker Hub image nginx:1.27 through the NAT."""
+    base(w)
+    w.web_container()["image"] = "nginx:1.27"
+
+
+@scenario("ssm-parameter-secret", "healthy-endpoints")
+def ssm_parameter_secret(w: World) -> None:
+    """Healthy: a second secret from SSM parameter /prod/web/api-token (by name) through an ssm
+    interface endpoint; the inline policy also allows ssm:GetParameters on /prod/web/*."""
+    healthy_endpoints(w)
+    create_interface_endpoint(w, "ssm")
+    w.client("ssm").put_parameter(Name=API_TOKEN_PARAMETER, Value="t0ken", Type="SecureString")
+    w.web_container()["secrets"].append({"name": "API_TOKEN", "valueFrom": API_TOKEN_PARAMETER})
+    w.iam.put_role_policy(
+        RoleName=EXECUTION_ROLE,
+        PolicyName="read-db-secret",
+        PolicyDocument=json.dumps(policy(
+            allow("secretsmanager:GetSecretValue", w.secret_arn),
+            allow("ssm:GetParameters", WEB_PARAMETERS_ARN),
+        )),
+    )
+
+
+@scenario("trust-source-account-condition", "healthy-nat")
+def trust_source_account_condition(w: World) -> None:
+    """Healthy: the trust policy has Condition StringEquals aws:SourceAccount = the account."""
+    base(w)
+    document = trust("ecs-tasks.amazonaws.com")
+    document["Statement"][0]["Condition"] = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    w.iam.update_assume_role_policy(RoleName=EXECUTION_ROLE, PolicyDocument=json.dumps(document))
+
+
+@scenario("split-default-route-nat", "healthy-nat")
+def split_default_route_nat(w: World) -> None:
+    """Healthy: no 0.0.0.0/0 on the private table; 0.0.0.0/1 and 128.0.0.0/1 -> the NAT."""
+    base(w)
+    table = w.rtb["private"]
+    w.ec2.delete_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0")
+    for half in ("0.0.0.0/1", "128.0.0.0/1"):
+        w.ec2.create_route(RouteTableId=table, DestinationCidrBlock=half, NatGatewayId=w.nat)
+
+
+@scenario("nacl-ephemeral-in-two-rules", "healthy-nat")
+def nacl_ephemeral_in_two_rules(w: World) -> None:
+    """Healthy: a custom NACL on the app subnets admits return traffic in two inbound rules
+    (90: TCP 1024-32767, 95: TCP 32768-65535); out 100 all."""
+    base(w)
+    attach_custom_nacl(w, "app-ephemeral", [
+        nacl_entry(90, False, "6", "allow", "0.0.0.0/0", (1024, 32767)),
+        nacl_entry(95, False, "6", "allow", "0.0.0.0/0", (32768, 65535)),
+        nacl_entry(100, True, "-1", "allow"),
+    ])
+
+
+@scenario("image-tag-and-digest", "healthy-nat")
+def image_tag_and_digest(w: World) -> None:
+    """Healthy: the image is web:1.4.2@<the digest moto holds for tag 1.4.2>."""
+    base(w)
+    w.web_container()["image"] = f"{IMAGE_WEB}@{w.digests['1.4.2']}"
+
+
+# --- failing: network --------------------------------------------------------------------------
+
+
+@scenario("private-subnet-no-egress", "healthy-nat")
+def private_subnet_no_egress(w: World) -> None:
+    """NO_ROUTE: no NAT gateway, no endpoints, no public IP; the private table has only the
+    local route."""
+    base(w, nat_subnet=None)
+
+
+@scenario("route-blackhole", "healthy-nat")
+def route_blackhole(w: World) -> None:
+    """ROUTE_BLACKHOLE: the private 0.0.0.0/0 route points at a NAT gateway that was deleted
+    (moto: NAT State deleted, route State still active)."""
+    base(w)
+    w.ec2.delete_nat_gateway(NatGatewayId=w.nat)
+
+
+@scenario("nat-gateway-in-private-subnet", "healthy-nat")
+def nat_gateway_in_private_subnet(w: World) -> None:
+    """NAT_GATEWAY_NO_INTERNET: the NAT gateway sits in app subnet A, whose table sends
+    0.0.0.0/0 back to the NAT."""
+    base(w, nat_subnet="app-a")
+
+
+@scenario("public-subnet-no-public-ip", "healthy-public-ip")
+def public_subnet_no_public_ip(w: World) -> None:
+    """NO_PUBLIC_IP: service in the public subnets with assignPublicIp DISABLED."""
+    healthy_public_ip(w)
+    w.web_service()["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] = "DISABLED"
+
+
+@scenario("sg-egress-blocked", "healthy-nat")
+def sg_egress_blocked(w: World) -> None:
+    """SG_EGRESS_BLOCKED: the task SG allows egress only TCP 80."""
+    base(w)
+    set_egress(w, w.sg["task"], [tcp(80, cidr="0.0.0.0/0", description="HTTP out")])
+
+
+@scenario("endpoint-sg-ingress-blocked", "healthy-endpoints")
+def endpoint_sg_ingress_blocked(w: World) -> None:
+    """ENDPOINT_SG_INGRESS_BLOCKED: the endpoint SG allows 443 only from 192.168.0.0/16."""
+    healthy_endpoints(w)
+    set_ingress(w, w.sg["vpce"], [tcp(443, cidr="192.168.0.0/16", description="HTTPS from on-prem")])
+
+
+@scenario("nacl-outbound-blocked", "healthy-nat")
+def nacl_outbound_blocked(w: World) -> None:
+    """NACL_OUTBOUND_BLOCKED: custom NACL on the app subnets: out 90 deny TCP 443, out 100
+    allow all, in 100 allow all."""
+    base(w)
+    attach_custom_nacl(w, "app-no-https-out", [
+        nacl_entry(90, True, "6", "deny", "0.0.0.0/0", (443, 443)),
+        nacl_entry(100, True, "-1", "allow"),
+        nacl_entry(100, False, "-1", "allow"),
+    ])
+
+
+@scenario("nacl-inbound-blocked", "healthy-nat")
+def nacl_inbound_blocked(w: World) -> None:
+    """NACL_INBOUND_BLOCKED: custom NACL on the app subnets: out 100 TCP 443, in 100 TCP 443
+    only, so return traffic on ephemeral ports is dropped."""
+    base(w)
+    attach_custom_nacl(w, "app-no-return", [
+        nacl_entry(100, True, "6", "allow", "0.0.0.0/0", (443, 443)),
+        nacl_entry(100, False, "6", "allow", "0.0.0.0/0", (443, 443)),
+    ])
+
+
+def replace_without_private_dns(w: World, services: list[str]) -> None:
+    """Recreate these interface endpoints with private DNS off (moto ignores
+    ModifyVpcEndpoint PrivateDnsEnabled)."""
+    w.ec2.delete_vpc_endpoints(VpcEndpointIds=[w.endpoints[s] for s in services])
+    for name in services:
+        create_interface_endpoint(w, name, private_dns=False)
+
+
+@scenario("endpoint-private-dns-disabled", "healthy-endpoints")
+def endpoint_private_dns_disabled(w: World) -> None:
+    """ENDPOINT_PRIVATE_DNS_DISABLED: the ecr.api and ecr.dkr endpoints have private DNS off."""
+    healthy_endpoints(w)
+    replace_without_private_dns(w, ["ecr.api", "ecr.dkr"])
+
+
+@scenario("vpc-dns-disabled", "healthy-endpoints")
+def vpc_dns_disabled(w: World) -> None:
+    """VPC_DNS_DISABLED: the VPC has enableDnsHostnames false."""
+    healthy_endpoints(w)
+    w.ec2.modify_vpc_attribute(VpcId=w.vpc, EnableDnsHostnames={"Value": False})
+
+
+@scenario("endpoint-policy-denies", "healthy-endpoints")
+def endpoint_policy_denies(w: World) -> None:
+    """ENDPOINT_POLICY_DENIES: the S3 gateway endpoint policy allows s3:GetObject only on
+    arn:aws:s3:::acme-artifacts/*."""
+    healthy_endpoints(w)
+    set_endpoint_policy(w, "s3", policy({
+        "Sid": "OnlyCompanyBuckets",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::acme-artifacts/*",
+    }))
+
+
+@scenario("cross-region-registry", "healthy-endpoints")
+def cross_region_registry(w: World) -> None:
+    """CROSS_REGION_REGISTRY + NO_ROUTE: the image is in eu-west-1 ECR (repository web, tag
+    1.4.2 present there); the VPC only has us-east-1 endpoints and no NAT."""
+    healthy_endpoints(w)
+    w.client("ecr", "eu-west-1").create_repository(repositoryName="web")
+    put_images(w, "web", {"web:1.4.2": ["1.4.2", "latest"]}, region="eu-west-1")
+    w.web_container()["image"] = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/web:1.4.2"
+
+
+@scenario("endpoint-subnet-nacl-blocked", "healthy-endpoints")
+def endpoint_subnet_nacl_blocked(w: World) -> None:
+    """NACL_INBOUND_BLOCKED: custom NACL on the endpoint subnets: in 100 TCP 443 only from
+    192.168.0.0/16, out 100 all."""
+    healthy_endpoints(w)
+    attach_custom_nacl(w, "vpce-on-prem-only", [
+        nacl_entry(100, True, "-1", "allow"),
+        nacl_entry(100, False, "6", "allow", "192.168.0.0/16", (443, 443)),
+    ], subnets=VPCE)
+
+
+@scenario("nat-subnet-nacl-blocked", "healthy-nat")
+def nat_subnet_nacl_blocked(w: World) -> None:
+    """NACL_INBOUND_BLOCKED: custom NACL on the public subnets (NAT): in 100 TCP 443 from the
+    VPC only (no return traffic), out 100 all."""
+    base(w)
+    attach_custom_nacl(w, "public-https-in-only", [
+        nacl_entry(100, True, "-1", "allow"),
+        nacl_entry(100, False, "6", "allow", VPC_CIDR, (443, 443)),
+    ], subnets=PUBLIC)
+
+
+@scenario("s3-gateway-not-associated", "healthy-endpoints")
+def s3_gateway_not_associated(w: World) -> None:
+    """NO_ROUTE (s3-layers): the S3 gateway endpoint is associated with no route table, and
+    the private table has no prefix-list route."""
+    healthy_endpoints(w)
+    w.ec2.modify_vpc_endpoint(VpcEndpointId=w.endpoints["s3"], RemoveRouteTableIds=[w.rtb["private"]])
+    # AWS removes the endpoint's route with the association; moto leaves it.
+    w.ec2.delete_route(RouteTableId=w.rtb["private"], DestinationPrefixListId=w.s3_prefix_list)
+
+
+@scenario("endpoint-policy-explicit-deny", "healthy-endpoints")
+def endpoint_policy_explicit_deny(w: World) -> None:
+    """ENDPOINT_POLICY_DENIES: the ecr.dkr endpoint policy allows all but denies
+    ecr:BatchGetImage on repository web."""
+    healthy_endpoints(w)
+    set_endpoint_policy(w, "ecr.dkr", policy(
+        {"Sid": "AllowAll", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+        {
+            "Sid": "FreezeWeb",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "ecr:BatchGetImage",
+            "Resource": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/web",
+        },
+    ))
+
+
+def deleted_nat(w: World) -> str:
+    """A second NAT gateway (public subnet B), deleted; routes to it stay (moto: active)."""
+    return create_nat(w, "public-b", "old")
+
+
+@scenario("split-default-route-blackhole", "healthy-nat")
+def split_default_route_blackhole(w: World) -> None:
+    """ROUTE_BLACKHOLE: 0.0.0.0/0 still goes to the working NAT, but 0.0.0.0/1 and
+    128.0.0.0/1 go to a deleted NAT gateway."""
+    base(w)
+    old = deleted_nat(w)
+    for half in ("0.0.0.0/1", "128.0.0.0/1"):
+        w.ec2.create_route(RouteTableId=w.rtb["private"], DestinationCidrBlock=half, NatGatewayId=old)
+    w.ec2.delete_nat_gateway(NatGatewayId=old)
+
+
+@scenario("endpoint-without-subnets", "healthy-endpoints")
+def endpoint_without_subnets(w: World) -> None:
+    """ENDPOINT_UNAVAILABLE: the ecr.api interface endpoint is available but has no subnets."""
+    healthy_endpoints(w)
+    w.ec2.modify_vpc_endpoint(VpcEndpointId=w.endpoints["ecr.api"], RemoveSubnetIds=w.subnet_ids(VPCE))
+
+
+@scenario("endpoint-dkr-denies-layer-url", "healthy-endpoints")
+def endpoint_dkr_denies_layer_url(w: World) -> None:
+    """ENDPOINT_POLICY_DENIES: the ecr.dkr endpoint policy denies ecr:GetDownloadUrlForLayer."""
+    healthy_endpoints(w)
+    set_endpoint_policy(w, "ecr.dkr", policy(
+        {"Sid": "AllowAll", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+        {
+            "Sid": "NoLayerDownloads",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "ecr:GetDownloadUrlForLayer",
+            "Resource": "*",
+        },
+    ))
+
+
+# --- failing: IAM ------------------------------------------------------------------------------
+
+
+@scenario("execution-role-missing", "healthy-nat")
+def execution_role_missing(w: World) -> None:
+    """EXECUTION_ROLE_MISSING: the task definition has no execution role (AWS would refuse
+    this for Fargate with awslogs/secrets; moto accepts it)."""
+    base(w)
+    del w.web_task()["executionRoleArn"]
+
+
+@scenario("execution-role-not-found", "healthy-nat")
+def execution_role_not_found(w: World) -> None:
+    """EXECUTION_ROLE_NOT_FOUND: the task definition names role web-exec-old, which does not
+    exist."""
+    base(w)
+    w.web_task()["executionRoleArn"] = f"arn:aws:iam::{ACCOUNT}:role/web-exec-old"
+
+
+@scenario("execution-role-trust", "healthy-nat")
+def execution_role_trust(w: World) -> None:
+    """EXECUTION_ROLE_TRUST: the execution role trusts only ec2.amazonaws.com."""
+    base(w)
+    w.iam.update_assume_role_policy(
+        RoleName=EXECUTION_ROLE, PolicyDocument=json.dumps(trust("ec2.amazonaws.com"))
+    )
+
+
+@scenario("trust-account-principal", "healthy-nat")
+def trust_account_principal(w: World) -> None:
+    """EXECUTION_ROLE_TRUST: the execution role trusts only arn:aws:iam::123456789012:root."""
+    base(w)
+    w.iam.update_assume_role_policy(RoleName=EXECUTION_ROLE, PolicyDocument=json.dumps(policy({
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "sts:AssumeRole",
+    })))
+
+
+@scenario("trust-source-arn-other-region", "healthy-nat")
+def trust_source_arn_other_region(w: World) -> None:
+    """EXECUTION_ROLE_TRUST: ecs-tasks.amazonaws.com is trusted only under ArnLike
+    aws:SourceArn arn:aws:ecs:eu-west-1:123456789012:*."""
+    base(w)
+    document = trust("ecs-tasks.amazonaws.com")
+    document["Statement"][0]["Condition"] = {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:eu-west-1:{ACCOUNT}:*"}
+    }
+    w.iam.update_assume_role_policy(RoleName=EXECUTION_ROLE, PolicyDocument=json.dumps(document))
+
+
+@scenario("permission-missing", "healthy-nat")
+def permission_missing(w: World) -> None:
+    """PERMISSION_MISSING: AmazonECSTaskExecutionRolePolicy is detached; only the inline secret
+    grant remains."""
+    base(w)
+    w.iam.detach_role_policy(RoleName=EXECUTION_ROLE, PolicyArn=EXECUTION_POLICY_ARN)
+
+
+@scenario("permission-denied", "healthy-nat")
+def permission_denied(w: World) -> None:
+    """PERMISSION_DENIED: an inline policy explicitly denies ecr:BatchGetImage on *."""
+    base(w)
+    w.iam.put_role_policy(
+        RoleName=EXECUTION_ROLE,
+        PolicyName="deny-image-pull",
+        PolicyDocument=json.dumps(policy({
+            "Sid": "FreezeDeployments",
+            "Effect": "Deny",
+            "Action": "ecr:BatchGetImage",
+            "Resource": "*",
+        })),
+    )
+
+
+# --- failing: registry -------------------------------------------------------------------------
+
+
+@scenario("repository-not-found", "healthy-nat")
+def repository_not_found(w: World) -> None:
+    """REPOSITORY_NOT_FOUND: the image names repository web-api, which does not exist."""
+    base(w)
+    w.web_container()["image"] = f"{REGISTRY}/web-api:2.0.0"
+
+
+@scenario("image-not-found", "healthy-nat")
+def image_not_found(w: World) -> None:
+    """IMAGE_NOT_FOUND: tag 1.5.0 is not in repository web (1.4.2, latest, 1.4.1 are)."""
+    base(w)
+    w.web_container()["image"] = f"{REGISTRY}/web:1.5.0"
+
+
+@scenario("repository-policy-denies", "healthy-nat")
+def repository_policy_denies(w: World) -> None:
+    """REPOSITORY_POLICY_DENIES: the image is in account 210987654321's repository shared/base,
+    whose policy lets only account 555555555555 pull.
+
+    Moto shortcut: the repository is created with registryId 210987654321 in this account's
+    backend, so DescribeRepositories/DescribeImages/GetRepositoryPolicy with that registryId
+    answer. On AWS the collector would need the foreign policy to let it read the repository.
+    """
+    base(w)
+    foreign = "210987654321"
+    w.ecr.create_repository(repositoryName="shared/base", registryId=foreign)
+    put_images(w, "shared/base", {"shared/base:3": ["3"]}, registry_id=foreign)
+    w.ecr.set_repository_policy(
+        registryId=foreign,
+        repositoryName="shared/base",
+        policyText=json.dumps(policy({
+            "Sid": "AllowPullFromPlatformAccount",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::555555555555:root"},
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        })),
+    )
+    w.web_container()["image"] = f"{foreign}.dkr.ecr.{REGION}.amazonaws.com/shared/base:3"
+
+
+@scenario("registry-auth-missing", "healthy-nat")
+def registry_auth_missing(w: World) -> None:
+    """REGISTRY_AUTH_MISSING: image artifactory.acme.internal/team/web:1.4.2, no
+    repositoryCredentials."""
+    base(w)
+    w.web_container()["image"] = "artifactory.acme.internal/team/web:1.4.2"
+
+
+@scenario("multi-service", "healthy-nat")
+def multi_service(w: World) -> None:
+    """web passes; worker (task definition worker, same image and role) runs in the public
+    subnets without a public IP: NO_PUBLIC_IP."""
+    base(w)
+    w.client("logs").create_log_group(logGroupName="/ecs/worker")
+    w.task_definitions.append(
+        task_definition("worker", [container("worker", IMAGE_WEB, w.secret_arn, "/ecs/worker", "worker")])
+    )
+    w.services.append(service(w, "worker", "worker", PUBLIC, "DISABLED"))
+
+
+# --- unknown / info ----------------------------------------------------------------------------
+
+
+@scenario("transit-gateway-egress", "healthy-nat")
+def transit_gateway_egress(w: World) -> None:
+    """PATH_LEAVES_VPC (unknown): the private 0.0.0.0/0 goes to an available transit gateway
+    (attached to the app subnets); no NAT."""
+    base(w, nat_subnet=None)
+    tgw = w.ec2.create_transit_gateway(Description="egress hub")["TransitGateway"]["TransitGatewayId"]
+    w.name(tgw, "egress-hub")
+    w.ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw, VpcId=w.vpc, SubnetIds=w.subnet_ids(APP)
+    )
+    w.ec2.create_route(RouteTableId=w.rtb["private"], DestinationCidrBlock="0.0.0.0/0", TransitGatewayId=tgw)
+
+
+@scenario("transit-gateway-deleted", "transit-gateway-egress")
+def transit_gateway_deleted(w: World) -> None:
+    """ROUTE_BLACKHOLE: the private 0.0.0.0/0 names a transit gateway that was deleted (moto:
+    gone from DescribeTransitGateways, route still active)."""
+    transit_gateway_egress(w)
+    tgw = w.ec2.describe_transit_gateways()["TransitGateways"][0]["TransitGatewayId"]
+    for attachment in w.ec2.describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"]:
+        w.ec2.delete_transit_gateway_vpc_attachment(
+            TransitGatewayAttachmentId=attachment["TransitGatewayAttachmentId"]
+        )
+    w.ec2.delete_transit_gateway(TransitGatewayId=tgw)
+
+
+@scenario("condition-unknown", "healthy-nat")
+def condition_unknown(w: World) -> None:
+    """Unknown: ECR actions are granted only under Condition aws:SourceVpce; logs and the
+    secret unconditionally; no managed policy attached."""
+    base(w)
+    w.iam.detach_role_policy(RoleName=EXECUTION_ROLE, PolicyArn=EXECUTION_POLICY_ARN)
+    log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{LOG_GROUP_WEB}"
+    w.iam.put_role_policy(
+        RoleName=EXECUTION_ROLE,
+        PolicyName="ecr-pull-via-endpoint",
+        PolicyDocument=json.dumps(policy(allow(
+            [
+                "ecr:GetAuthorizationToken",
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:GetDownloadUrlForLayer",
+                "ecr:BatchGetImage",
+            ],
+            "*",
+            Condition={"StringEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}},
+        ))),
+    )
+    w.iam.put_role_policy(
+        RoleName=EXECUTION_ROLE,
+        PolicyName="write-logs",
+        PolicyDocument=json.dumps(policy(allow(
+            ["logs:CreateLogStream", "logs:PutLogEvents"], [log_group_arn, f"{log_group_arn}:*"]
+        ))),
+    )
+
+
+@scenario("custom-dns-servers", "healthy-endpoints")
+def custom_dns_servers(w: World) -> None:
+    """CUSTOM_DNS_SERVERS (unknown): the VPC's DHCP options use resolver 10.0.0.53."""
+    healthy_endpoints(w)
+    use_dns_servers(w, ["10.0.0.53"])
+
+
+@scenario("sg-egress-partial", "healthy-nat")
+def sg_egress_partial(w: World) -> None:
+    """RANGE_PARTIALLY_ALLOWED (unknown): the task SG allows egress only TCP 443 to
+    52.0.0.0/8."""
+    base(w)
+    set_egress(w, w.sg["task"], [tcp(443, cidr="52.0.0.0/8", description="HTTPS to 52/8 only")])
+
+
+@scenario("ec2-launch-type", "healthy-nat")
+def ec2_launch_type(w: World) -> None:
+    """LAUNCH_TYPE_NOT_MODELLED (unknown): EC2 launch type, task definition requires EC2;
+    awsvpc configuration kept, no platformVersion."""
+    base(w)
+    w.web_task()["requiresCompatibilities"] = ["EC2"]
+    svc = w.web_service()
+    svc["launchType"] = "EC2"
+    del svc["platformVersion"]
+
+
+@scenario("endpoint-policy-not-principal", "healthy-endpoints")
+def endpoint_policy_not_principal(w: World) -> None:
+    """ENDPOINT_POLICY_DENIES: the ecr.dkr endpoint policy denies ecr:* to everyone except
+    (NotPrincipal) the role ARN, which does not exempt the role's session."""
+    healthy_endpoints(w)
+    set_endpoint_policy(w, "ecr.dkr", policy(
+        {"Sid": "AllowAll", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+        {
+            "Sid": "OnlyTheExecutionRole",
+            "Effect": "Deny",
+            "NotPrincipal": {"AWS": [EXECUTION_ROLE_ARN]},
+            "Action": "ecr:*",
+            "Resource": "*",
+        },
+    ))
+
+
+@scenario("nat-behind-network-firewall", "healthy-nat")
+def nat_behind_network_firewall(w: World) -> None:
+    """PATH_LEAVES_VPC (unknown): the public table sends 0.0.0.0/0 to a Gateway Load Balancer
+    (Network Firewall) endpoint in public subnet A instead of the IGW."""
+    base(w)
+    firewall = w.ec2.create_vpc_endpoint(
+        VpcId=w.vpc,
+        VpcEndpointType="GatewayLoadBalancer",
+        ServiceName=FIREWALL_SERVICE,
+        SubnetIds=[w.subnets["public-a"]],
+    )["VpcEndpoint"]["VpcEndpointId"]
+    w.name(firewall, "network-firewall")
+    w.ec2.replace_route(RouteTableId=w.rtb["public"], DestinationCidrBlock="0.0.0.0/0", VpcEndpointId=firewall)
+
+
+@scenario("endpoint-broken-dns-uncertain", "healthy-nat")
+def endpoint_broken_dns_uncertain(w: World) -> None:
+    """Unknown (CUSTOM_DNS_SERVERS, ENDPOINT_SG_INGRESS_BLOCKED): NAT path works, but interface
+    endpoints whose SG admits 443 only from 192.168.0.0/16 exist and the VPC uses resolver
+    10.0.0.53; no S3 gateway endpoint."""
+    base(w)
+    add_interface_endpoints(w)
+    set_ingress(w, w.sg["vpce"], [tcp(443, cidr="192.168.0.0/16", description="HTTPS from on-prem")])
+    use_dns_servers(w, ["10.0.0.53"])
+
+
+@scenario("s3-route-partly-blackholed", "healthy-nat")
+def s3_route_partly_blackholed(w: World) -> None:
+    """RANGE_PARTIALLY_ALLOWED (unknown): 52.216.0.0/15 (an S3 prefix-list CIDR) goes to a
+    deleted NAT gateway, 0.0.0.0/0 to the working one."""
+    base(w)
+    old = deleted_nat(w)
+    w.ec2.create_route(RouteTableId=w.rtb["private"], DestinationCidrBlock="52.216.0.0/15", NatGatewayId=old)
+    w.ec2.delete_nat_gateway(NatGatewayId=old)
+
+
+@scenario("endpoints-bypassed-via-nat", "healthy-nat")
+def endpoints_bypassed_via_nat(w: World) -> None:
+    """Pass (info ENDPOINT_PRIVATE_DNS_DISABLED): ecr.api and ecr.dkr endpoints exist with
+    private DNS off, so ECR traffic leaves through the NAT."""
+    base(w)
+    for name in ("ecr.api", "ecr.dkr"):
+        create_interface_endpoint(w, name, private_dns=False)
+
+
+@scenario("s3-gateway-bypassed-via-nat", "healthy-nat")
+def s3_gateway_bypassed_via_nat(w: World) -> None:
+    """Pass (info NO_ROUTE): an S3 gateway endpoint associated with no route table."""
+    base(w)
+    create_s3_gateway_endpoint(w, route_tables=[])
+
+
+@scenario("one-subnet-without-route", "healthy-nat")
+def one_subnet_without_route(w: World) -> None:
+    """NO_ROUTE: app subnet B is disassociated from the private table and falls back to the
+    main table (local route only)."""
+    base(w)
+    table = w.ec2.describe_route_tables(RouteTableIds=[w.rtb["private"]])["RouteTables"][0]
+    association = next(
+        a["RouteTableAssociationId"] for a in table["Associations"] if a.get("SubnetId") == w.subnets["app-b"]
+    )
+    w.ec2.disassociate_route_table(AssociationId=association)
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def seed(endpoint: str, name: str) -> World:
+    """Reset the server and seed scenario `name`; returns the world (ids) for checks."""
+    w = World(endpoint=endpoint)
+    reset(endpoint)
+    SCENARIOS[name].build(w)
+    deploy(w)
+    return w
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+                        help="moto server URL (default: $AWS_ENDPOINT_URL or http://127.0.0.1:5000)")
+    parser.add_argument("--list", action="store_true", help="print the scenario names, one a line")
+    parser.add_argument("scenario", nargs="?", help="scenario (fixture) name")
+    args = parser.parse_args(argv)
+    if args.list:
+        for name in SCENARIOS:
+            print(name)
+        return 0
+    if not args.scenario:
+        parser.error("a scenario name (or --list) is required")
+    if args.scenario not in SCENARIOS:
+        print(f"seed.py: unknown scenario {args.scenario!r} (see --list)", file=sys.stderr)
+        return 2
+    try:
+        seed(args.endpoint, args.scenario)
+    except Exception as error:  # one line for the test harness, not a traceback
+        print(f"seed.py: {args.scenario}: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps({"cluster": CLUSTER, "service": SERVICE, "region": REGION}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
