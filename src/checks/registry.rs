@@ -20,7 +20,11 @@ pub fn ecr_image_blockers(
     let snapshot = catalog.snapshot;
     let arn = image.repository_arn();
     let Some(found) = catalog.repository(&image.account, &image.region, &image.repository) else {
-        return vec![not_collected(catalog, &arn, "ECR repositories were not collected")];
+        return vec![not_collected(
+            catalog,
+            &arn,
+            "ECR repositories were not collected",
+        )];
     };
     let Some(repository) = found else {
         // Only the snapshot's own account and region were listed: elsewhere, absence proves nothing.
@@ -93,7 +97,12 @@ fn not_collected(catalog: &Catalog<'_>, resource: &str, why: &str) -> Blocker {
     )
 }
 
-fn image_blocker(catalog: &Catalog<'_>, repository: &Repository, image: &EcrImage, arn: &str) -> Option<Blocker> {
+fn image_blocker(
+    catalog: &Catalog<'_>,
+    repository: &Repository,
+    image: &EcrImage,
+    arn: &str,
+) -> Option<Blocker> {
     let Some(images) = &repository.images else {
         return Some(not_collected(
             catalog,

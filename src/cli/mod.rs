@@ -70,7 +70,8 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Audit(audit) => {
             let snapshot = match (&audit.snapshot, &audit.cluster) {
                 (Some(path), _) => {
-                    let snapshot = load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?;
+                    let snapshot =
+                        load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?;
                     (snapshot, path.display().to_string())
                 }
                 (None, Some(cluster)) => {
@@ -121,28 +122,43 @@ fn collect_live(aws: &AwsArgs, cluster: &str, services: &[String]) -> Result<Sna
         max_attempts: aws.max_attempts,
         call_timeout: Duration::from_secs(aws.call_timeout.max(1)),
     };
-    let scope = Scope { cluster: cluster.to_string(), services: services.to_vec() };
+    let scope = Scope {
+        cluster: cluster.to_string(),
+        services: services.to_vec(),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Failure::runtime(format!("cannot start the async runtime: {e}")))?;
     let started = Instant::now();
-    let (snapshot, calls) = runtime.block_on(async {
-        let aws = Aws::load(&options).await;
-        let progress = Progress::new(2);
-        let collected = collect(&aws, &scope, &progress).await;
-        progress.finish();
-        collected.map(|snapshot| (snapshot, aws.guard.log.total()))
-    })
-    .map_err(|e| match e {
-        CollectError::NotFound(_) | CollectError::Config(_) => Failure::bad_input(e.to_string()),
-        CollectError::Api { .. } => Failure::runtime(e.to_string()),
-    })?;
+    let (snapshot, calls) = runtime
+        .block_on(async {
+            let aws = Aws::load(&options).await;
+            let progress = Progress::new(2);
+            let collected = collect(&aws, &scope, &progress).await;
+            progress.finish();
+            collected.map(|snapshot| (snapshot, aws.guard.log.total()))
+        })
+        .map_err(|e| match e {
+            CollectError::NotFound(_) | CollectError::Config(_) => {
+                Failure::bad_input(e.to_string())
+            }
+            CollectError::Api { .. } => Failure::runtime(e.to_string()),
+        })?;
     check_consistency(&snapshot)
         .map_err(|e| Failure::runtime(format!("the collected snapshot is inconsistent: {e}")))?;
-    let services = snapshot.clusters.iter().flatten().flat_map(|c| c.services.iter().flatten()).count();
-    let gaps: Vec<&str> = snapshot.coverage_gaps.iter().map(|g| g.action.as_str()).collect();
+    let services = snapshot
+        .clusters
+        .iter()
+        .flatten()
+        .flat_map(|c| c.services.iter().flatten())
+        .count();
+    let gaps: Vec<&str> = snapshot
+        .coverage_gaps
+        .iter()
+        .map(|g| g.action.as_str())
+        .collect();
     eprintln!(
         "pullpath: collected {services} service(s) of cluster `{cluster}` in {}.{:02} s with {calls} AWS calls{}",
         started.elapsed().as_secs(),

@@ -58,7 +58,10 @@ pub struct Gaps(Arc<Mutex<Vec<CoverageGap>>>);
 impl Gaps {
     pub fn record(&self, gap: CoverageGap) {
         let mut gaps = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if !gaps.iter().any(|g| g.action == gap.action && g.collection == gap.collection) {
+        if !gaps
+            .iter()
+            .any(|g| g.action == gap.action && g.collection == gap.collection)
+        {
             gaps.push(gap);
         }
     }

@@ -46,7 +46,11 @@ impl Aws {
         .with_max_attempts(options.max_attempts.max(1));
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry)
-            .timeout_config(TimeoutConfig::builder().operation_timeout(options.call_timeout).build());
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(options.call_timeout)
+                    .build(),
+            );
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
@@ -58,7 +62,9 @@ impl Aws {
         }
         Aws {
             config: loader.load().await,
-            guard: ReadOnlyGuard { log: CallLog::default() },
+            guard: ReadOnlyGuard {
+                log: CallLog::default(),
+            },
         }
     }
 
@@ -67,17 +73,20 @@ impl Aws {
     }
 
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
-        let config = aws_sdk_ec2::config::Builder::from(&self.config).interceptor(self.guard.clone());
+        let config =
+            aws_sdk_ec2::config::Builder::from(&self.config).interceptor(self.guard.clone());
         aws_sdk_ec2::Client::from_conf(config.build())
     }
 
     pub fn ecs(&self) -> aws_sdk_ecs::Client {
-        let config = aws_sdk_ecs::config::Builder::from(&self.config).interceptor(self.guard.clone());
+        let config =
+            aws_sdk_ecs::config::Builder::from(&self.config).interceptor(self.guard.clone());
         aws_sdk_ecs::Client::from_conf(config.build())
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        let config = aws_sdk_iam::config::Builder::from(&self.config).interceptor(self.guard.clone());
+        let config =
+            aws_sdk_iam::config::Builder::from(&self.config).interceptor(self.guard.clone());
         aws_sdk_iam::Client::from_conf(config.build())
     }
 

@@ -47,21 +47,45 @@ fn call(operation: &'static str, collection: &'static str) -> Call {
         "DescribeTransitGateways" => "ec2:DescribeTransitGateways",
         _ => "ec2:DescribeVpcPeeringConnections",
     };
-    Call { service: "ec2", operation, action, collection }
+    Call {
+        service: "ec2",
+        operation,
+        action,
+        collection,
+    }
 }
 
 fn filter(name: &str, values: &[String]) -> Filter {
-    Filter::builder().name(name).set_values(Some(values.to_vec())).build()
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.to_vec()))
+        .build()
 }
 
-pub async fn network(client: &aws_sdk_ec2::Client, gaps: &Gaps, region: &str, service_subnets: &BTreeSet<String>) -> Result<Network, CollectError> {
+pub async fn network(
+    client: &aws_sdk_ec2::Client,
+    gaps: &Gaps,
+    region: &str,
+    service_subnets: &BTreeSet<String>,
+) -> Result<Network, CollectError> {
     // Wave 1: the services' subnets name the VPCs in play.
     let ids: Vec<String> = service_subnets.iter().cloned().collect();
-    let request = client.describe_subnets().set_subnet_ids(Some(ids)).into_paginator().items().send().try_collect();
+    let request = client
+        .describe_subnets()
+        .set_subnet_ids(Some(ids))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect();
     let Some(placed) = attempt(gaps, call("DescribeSubnets", "subnets"), request).await? else {
         return Ok(Network::default());
     };
-    let vpc_ids: Vec<String> = placed.iter().filter_map(|s| s.vpc_id().map(str::to_string)).collect::<BTreeSet<_>>().into_iter().collect();
+    let vpc_ids: Vec<String> = placed
+        .iter()
+        .filter_map(|s| s.vpc_id().map(str::to_string))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     if vpc_ids.is_empty() {
         return Ok(Network::default());
     }
@@ -69,15 +93,33 @@ pub async fn network(client: &aws_sdk_ec2::Client, gaps: &Gaps, region: &str, se
 
     // Wave 2: everything of those VPCs, concurrently.
     let subnets = async {
-        let r = client.describe_subnets().set_filters(Some(by_vpc.to_vec())).into_paginator().items().send().try_collect();
+        let r = client
+            .describe_subnets()
+            .set_filters(Some(by_vpc.to_vec()))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
         attempt(gaps, call("DescribeSubnets", "subnets"), r).await
     };
     let vpcs = async {
-        let r = client.describe_vpcs().set_vpc_ids(Some(vpc_ids.clone())).into_paginator().items().send().try_collect();
+        let r = client
+            .describe_vpcs()
+            .set_vpc_ids(Some(vpc_ids.clone()))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
         attempt(gaps, call("DescribeVpcs", "vpcs"), r).await
     };
     let tables = async {
-        let r = client.describe_route_tables().set_filters(Some(by_vpc.to_vec())).into_paginator().items().send().try_collect();
+        let r = client
+            .describe_route_tables()
+            .set_filters(Some(by_vpc.to_vec()))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
         attempt(gaps, call("DescribeRouteTables", "route_tables"), r).await
     };
     let gateways = async {
@@ -88,32 +130,70 @@ pub async fn network(client: &aws_sdk_ec2::Client, gaps: &Gaps, region: &str, se
             .items()
             .send()
             .try_collect();
-        attempt(gaps, call("DescribeInternetGateways", "internet_gateways"), r).await
+        attempt(
+            gaps,
+            call("DescribeInternetGateways", "internet_gateways"),
+            r,
+        )
+        .await
     };
     let nats = async {
-        let r = client.describe_nat_gateways().filter(filter("vpc-id", &vpc_ids)).into_paginator().items().send().try_collect();
+        let r = client
+            .describe_nat_gateways()
+            .filter(filter("vpc-id", &vpc_ids))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
         attempt(gaps, call("DescribeNatGateways", "nat_gateways"), r).await
     };
     let endpoints = async {
-        let r = client.describe_vpc_endpoints().set_filters(Some(by_vpc.to_vec())).into_paginator().items().send().try_collect();
+        let r = client
+            .describe_vpc_endpoints()
+            .set_filters(Some(by_vpc.to_vec()))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
         attempt(gaps, call("DescribeVpcEndpoints", "vpc_endpoints"), r).await
     };
     let groups = async {
-        let r = client.describe_security_groups().set_filters(Some(by_vpc.to_vec())).into_paginator().items().send().try_collect();
+        let r = client
+            .describe_security_groups()
+            .set_filters(Some(by_vpc.to_vec()))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
         attempt(gaps, call("DescribeSecurityGroups", "security_groups"), r).await
     };
     let acls = async {
-        let r = client.describe_network_acls().set_filters(Some(by_vpc.to_vec())).into_paginator().items().send().try_collect();
+        let r = client
+            .describe_network_acls()
+            .set_filters(Some(by_vpc.to_vec()))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
         attempt(gaps, call("DescribeNetworkAcls", "network_acls"), r).await
     };
     let attributes = try_join_all(vpc_ids.iter().map(|id| dns_attributes(client, gaps, id)));
-    let (subnets, vpcs, tables, gateways, nats, endpoints, groups, acls, attributes) =
-        tokio::try_join!(subnets, vpcs, tables, gateways, nats, endpoints, groups, acls, attributes)?;
+    let (subnets, vpcs, tables, gateways, nats, endpoints, groups, acls, attributes) = tokio::try_join!(
+        subnets, vpcs, tables, gateways, nats, endpoints, groups, acls, attributes
+    )?;
 
     // Wave 3: what those name — DHCP options, prefix lists, transit gateways, peerings.
-    let tables: Option<Vec<RouteTable>> = tables.map(|t| t.iter().map(convert_route_table).collect());
-    let groups: Option<Vec<SecurityGroup>> = groups.map(|g| g.iter().map(convert_security_group).collect());
-    let dhcp_ids: Vec<String> = vpcs.iter().flatten().filter_map(|v| v.dhcp_options_id().map(str::to_string)).collect::<BTreeSet<_>>().into_iter().collect();
+    let tables: Option<Vec<RouteTable>> =
+        tables.map(|t| t.iter().map(convert_route_table).collect());
+    let groups: Option<Vec<SecurityGroup>> =
+        groups.map(|g| g.iter().map(convert_security_group).collect());
+    let dhcp_ids: Vec<String> = vpcs
+        .iter()
+        .flatten()
+        .filter_map(|v| v.dhcp_options_id().map(str::to_string))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let referenced_lists = referenced_prefix_lists(tables.as_deref(), groups.as_deref());
     let (tgw_ids, peering_ids) = referenced_gateways(tables.as_deref());
     let (dns_servers, prefix_lists, transit_gateways, peering_connections) = tokio::try_join!(
@@ -127,11 +207,17 @@ pub async fn network(client: &aws_sdk_ec2::Client, gaps: &Gaps, region: &str, se
         vpcs.iter()
             .map(|v| {
                 let id = v.vpc_id().unwrap_or_default().to_string();
-                let (support, hostnames) = attributes.iter().find(|(vpc, ..)| *vpc == id).map_or((None, None), |(_, s, h)| (*s, *h));
+                let (support, hostnames) = attributes
+                    .iter()
+                    .find(|(vpc, ..)| *vpc == id)
+                    .map_or((None, None), |(_, s, h)| (*s, *h));
                 let servers = match (&dns_servers, v.dhcp_options_id()) {
                     // No DHCP option set: the Amazon resolver.
                     (_, None) | (_, Some("default")) => Some(vec!["AmazonProvidedDNS".to_string()]),
-                    (Some(found), Some(dhcp)) => found.iter().find(|(d, _)| d == dhcp).map(|(_, s)| s.clone()),
+                    (Some(found), Some(dhcp)) => found
+                        .iter()
+                        .find(|(d, _)| d == dhcp)
+                        .map(|(_, s)| s.clone()),
                     (None, Some(_)) => None,
                 };
                 Vpc {
@@ -159,9 +245,21 @@ pub async fn network(client: &aws_sdk_ec2::Client, gaps: &Gaps, region: &str, se
     })
 }
 
-async fn dns_attributes(client: &aws_sdk_ec2::Client, gaps: &Gaps, vpc: &str) -> Result<(String, Option<bool>, Option<bool>), CollectError> {
-    let support = client.describe_vpc_attribute().vpc_id(vpc).attribute(VpcAttributeName::EnableDnsSupport).send();
-    let hostnames = client.describe_vpc_attribute().vpc_id(vpc).attribute(VpcAttributeName::EnableDnsHostnames).send();
+async fn dns_attributes(
+    client: &aws_sdk_ec2::Client,
+    gaps: &Gaps,
+    vpc: &str,
+) -> Result<(String, Option<bool>, Option<bool>), CollectError> {
+    let support = client
+        .describe_vpc_attribute()
+        .vpc_id(vpc)
+        .attribute(VpcAttributeName::EnableDnsSupport)
+        .send();
+    let hostnames = client
+        .describe_vpc_attribute()
+        .vpc_id(vpc)
+        .attribute(VpcAttributeName::EnableDnsHostnames)
+        .send();
     let (support, hostnames) = tokio::try_join!(
         attempt(gaps, call("DescribeVpcAttribute", "vpcs"), support),
         attempt(gaps, call("DescribeVpcAttribute", "vpcs"), hostnames),
@@ -174,12 +272,22 @@ async fn dns_attributes(client: &aws_sdk_ec2::Client, gaps: &Gaps, vpc: &str) ->
 }
 
 /// DNS servers per DHCP option set; `None` when denied.
-async fn dhcp_servers(client: &aws_sdk_ec2::Client, gaps: &Gaps, ids: &[String]) -> Result<Option<Vec<(String, Vec<String>)>>, CollectError> {
+async fn dhcp_servers(
+    client: &aws_sdk_ec2::Client,
+    gaps: &Gaps,
+    ids: &[String],
+) -> Result<Option<Vec<(String, Vec<String>)>>, CollectError> {
     let ids: Vec<String> = ids.iter().filter(|id| *id != "default").cloned().collect();
     if ids.is_empty() {
         return Ok(Some(Vec::new()));
     }
-    let request = client.describe_dhcp_options().set_dhcp_options_ids(Some(ids)).into_paginator().items().send().try_collect();
+    let request = client
+        .describe_dhcp_options()
+        .set_dhcp_options_ids(Some(ids))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect();
     let Some(options) = attempt(gaps, call("DescribeDhcpOptions", "vpcs"), request).await? else {
         return Ok(None);
     };
@@ -191,9 +299,17 @@ async fn dhcp_servers(client: &aws_sdk_ec2::Client, gaps: &Gaps, ids: &[String])
                     .dhcp_configurations()
                     .iter()
                     .filter(|c| c.key() == Some("domain-name-servers"))
-                    .flat_map(|c| c.values().iter().filter_map(|v| v.value().map(str::to_string)))
+                    .flat_map(|c| {
+                        c.values()
+                            .iter()
+                            .filter_map(|v| v.value().map(str::to_string))
+                    })
                     .collect::<Vec<_>>();
-                let servers = if servers.is_empty() { vec!["AmazonProvidedDNS".to_string()] } else { servers };
+                let servers = if servers.is_empty() {
+                    vec!["AmazonProvidedDNS".to_string()]
+                } else {
+                    servers
+                };
                 (o.dhcp_options_id().unwrap_or_default().to_string(), servers)
             })
             .collect(),
@@ -201,34 +317,93 @@ async fn dhcp_servers(client: &aws_sdk_ec2::Client, gaps: &Gaps, ids: &[String])
 }
 
 /// Prefix lists named by routes and security-group rules.
-fn referenced_prefix_lists(tables: Option<&[RouteTable]>, groups: Option<&[SecurityGroup]>) -> BTreeSet<String> {
-    let from_routes = tables.into_iter().flatten().flat_map(|t| t.routes.iter().filter_map(|r| r.destination_prefix_list_id.clone()));
-    let from_rules = groups
-        .into_iter()
-        .flatten()
-        .flat_map(|g| g.ingress.iter().chain(g.egress.iter()).filter_map(|r| r.prefix_list_id.clone()));
+fn referenced_prefix_lists(
+    tables: Option<&[RouteTable]>,
+    groups: Option<&[SecurityGroup]>,
+) -> BTreeSet<String> {
+    let from_routes = tables.into_iter().flatten().flat_map(|t| {
+        t.routes
+            .iter()
+            .filter_map(|r| r.destination_prefix_list_id.clone())
+    });
+    let from_rules = groups.into_iter().flatten().flat_map(|g| {
+        g.ingress
+            .iter()
+            .chain(g.egress.iter())
+            .filter_map(|r| r.prefix_list_id.clone())
+    });
     from_routes.chain(from_rules).collect()
 }
 
 /// The region's S3 list (layers) and every list the VPC's routes and rules name, with entries.
-async fn prefix_lists(client: &aws_sdk_ec2::Client, gaps: &Gaps, region: &str, referenced: &BTreeSet<String>) -> Result<Option<Vec<PrefixList>>, CollectError> {
+async fn prefix_lists(
+    client: &aws_sdk_ec2::Client,
+    gaps: &Gaps,
+    region: &str,
+    referenced: &BTreeSet<String>,
+) -> Result<Option<Vec<PrefixList>>, CollectError> {
     let s3 = vec![format!("com.amazonaws.{region}.s3")];
-    let by_name = client.describe_managed_prefix_lists().filters(filter("prefix-list-name", &s3)).into_paginator().items().send().try_collect();
-    let Some(mut lists) = attempt(gaps, call("DescribeManagedPrefixLists", "prefix_lists"), by_name).await? else {
+    let by_name = client
+        .describe_managed_prefix_lists()
+        .filters(filter("prefix-list-name", &s3))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect();
+    let Some(mut lists) = attempt(
+        gaps,
+        call("DescribeManagedPrefixLists", "prefix_lists"),
+        by_name,
+    )
+    .await?
+    else {
         return Ok(None);
     };
-    let missing: Vec<String> = referenced.iter().filter(|id| !lists.iter().any(|l| l.prefix_list_id() == Some(id.as_str()))).cloned().collect();
+    let missing: Vec<String> = referenced
+        .iter()
+        .filter(|id| {
+            !lists
+                .iter()
+                .any(|l| l.prefix_list_id() == Some(id.as_str()))
+        })
+        .cloned()
+        .collect();
     if !missing.is_empty() {
-        let by_id = client.describe_managed_prefix_lists().set_prefix_list_ids(Some(missing)).into_paginator().items().send().try_collect();
-        match attempt(gaps, call("DescribeManagedPrefixLists", "prefix_lists"), by_id).await? {
+        let by_id = client
+            .describe_managed_prefix_lists()
+            .set_prefix_list_ids(Some(missing))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
+        match attempt(
+            gaps,
+            call("DescribeManagedPrefixLists", "prefix_lists"),
+            by_id,
+        )
+        .await?
+        {
             Some(more) => lists.extend(more),
             None => return Ok(None),
         }
     }
     let entries = try_join_all(lists.iter().map(|list| {
         let id = list.prefix_list_id().unwrap_or_default().to_string();
-        let request = client.get_managed_prefix_list_entries().prefix_list_id(&id).into_paginator().items().send().try_collect();
-        async move { attempt(gaps, call("GetManagedPrefixListEntries", "prefix_lists"), request).await }
+        let request = client
+            .get_managed_prefix_list_entries()
+            .prefix_list_id(&id)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
+        async move {
+            attempt(
+                gaps,
+                call("GetManagedPrefixListEntries", "prefix_lists"),
+                request,
+            )
+            .await
+        }
     }))
     .await?;
     let mut out = Vec::new();
@@ -239,7 +414,10 @@ async fn prefix_lists(client: &aws_sdk_ec2::Client, gaps: &Gaps, region: &str, r
         out.push(PrefixList {
             id: list.prefix_list_id().unwrap_or_default().to_string(),
             name: list.prefix_list_name().unwrap_or_default().to_string(),
-            cidrs: entries.iter().filter_map(|e| e.cidr()?.parse().ok()).collect(),
+            cidrs: entries
+                .iter()
+                .filter_map(|e| e.cidr()?.parse().ok())
+                .collect(),
         });
     }
     Ok(Some(out))
@@ -262,35 +440,83 @@ fn referenced_gateways(tables: Option<&[RouteTable]>) -> (Vec<String>, Vec<Strin
     (tgws.into_iter().collect(), peerings.into_iter().collect())
 }
 
-async fn transit_gateways(client: &aws_sdk_ec2::Client, gaps: &Gaps, ids: &[String]) -> Result<Option<Vec<TransitGateway>>, CollectError> {
+async fn transit_gateways(
+    client: &aws_sdk_ec2::Client,
+    gaps: &Gaps,
+    ids: &[String],
+) -> Result<Option<Vec<TransitGateway>>, CollectError> {
     if ids.is_empty() {
         return Ok(Some(Vec::new()));
     }
-    let request = client.describe_transit_gateways().set_transit_gateway_ids(Some(ids.to_vec())).into_paginator().items().send().try_collect();
-    Ok(attempt(gaps, call("DescribeTransitGateways", "transit_gateways"), request).await?.map(|found| {
+    let request = client
+        .describe_transit_gateways()
+        .set_transit_gateway_ids(Some(ids.to_vec()))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect();
+    Ok(attempt(
+        gaps,
+        call("DescribeTransitGateways", "transit_gateways"),
+        request,
+    )
+    .await?
+    .map(|found| {
         found
             .iter()
             .map(|g| TransitGateway {
                 id: g.transit_gateway_id().unwrap_or_default().to_string(),
-                state: g.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                state: g
+                    .state()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
             })
             .collect()
     }))
 }
 
-async fn peering_connections(client: &aws_sdk_ec2::Client, gaps: &Gaps, ids: &[String]) -> Result<Option<Vec<PeeringConnection>>, CollectError> {
+async fn peering_connections(
+    client: &aws_sdk_ec2::Client,
+    gaps: &Gaps,
+    ids: &[String],
+) -> Result<Option<Vec<PeeringConnection>>, CollectError> {
     if ids.is_empty() {
         return Ok(Some(Vec::new()));
     }
-    let request = client.describe_vpc_peering_connections().set_vpc_peering_connection_ids(Some(ids.to_vec())).into_paginator().items().send().try_collect();
-    Ok(attempt(gaps, call("DescribeVpcPeeringConnections", "peering_connections"), request).await?.map(|found| {
+    let request = client
+        .describe_vpc_peering_connections()
+        .set_vpc_peering_connection_ids(Some(ids.to_vec()))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect();
+    Ok(attempt(
+        gaps,
+        call("DescribeVpcPeeringConnections", "peering_connections"),
+        request,
+    )
+    .await?
+    .map(|found| {
         found
             .iter()
             .map(|p| PeeringConnection {
-                id: p.vpc_peering_connection_id().unwrap_or_default().to_string(),
-                status: p.status().and_then(|s| s.code()).map(|c| c.as_str().to_string()).unwrap_or_default(),
-                requester_vpc_id: p.requester_vpc_info().and_then(|i| i.vpc_id()).map(str::to_string),
-                accepter_vpc_id: p.accepter_vpc_info().and_then(|i| i.vpc_id()).map(str::to_string),
+                id: p
+                    .vpc_peering_connection_id()
+                    .unwrap_or_default()
+                    .to_string(),
+                status: p
+                    .status()
+                    .and_then(|s| s.code())
+                    .map(|c| c.as_str().to_string())
+                    .unwrap_or_default(),
+                requester_vpc_id: p
+                    .requester_vpc_info()
+                    .and_then(|i| i.vpc_id())
+                    .map(str::to_string),
+                accepter_vpc_id: p
+                    .accepter_vpc_info()
+                    .and_then(|i| i.vpc_id())
+                    .map(str::to_string),
             })
             .collect()
     }))
@@ -300,11 +526,18 @@ fn cidrs_of(vpc: &aws_sdk_ec2::types::Vpc) -> Vec<ipnet::Ipv4Net> {
     let mut cidrs: Vec<ipnet::Ipv4Net> = vpc
         .cidr_block_association_set()
         .iter()
-        .filter(|a| a.cidr_block_state().and_then(|s| s.state()).is_none_or(|s| s.as_str() == "associated"))
+        .filter(|a| {
+            a.cidr_block_state()
+                .and_then(|s| s.state())
+                .is_none_or(|s| s.as_str() == "associated")
+        })
         .filter_map(|a| a.cidr_block()?.parse().ok())
         .collect();
     if cidrs.is_empty() {
-        cidrs.extend(vpc.cidr_block().and_then(|c| c.parse::<ipnet::Ipv4Net>().ok()));
+        cidrs.extend(
+            vpc.cidr_block()
+                .and_then(|c| c.parse::<ipnet::Ipv4Net>().ok()),
+        );
     }
     cidrs
 }
@@ -325,7 +558,11 @@ fn convert_route_table(t: &aws_sdk_ec2::types::RouteTable) -> RouteTable {
         id: t.route_table_id().unwrap_or_default().to_string(),
         vpc_id: t.vpc_id().unwrap_or_default().to_string(),
         main: t.associations().iter().any(|a| a.main() == Some(true)),
-        subnet_ids: t.associations().iter().filter_map(|a| a.subnet_id().map(str::to_string)).collect(),
+        subnet_ids: t
+            .associations()
+            .iter()
+            .filter_map(|a| a.subnet_id().map(str::to_string))
+            .collect(),
         routes: t.routes().iter().filter_map(convert_route).collect(),
     }
 }
@@ -344,13 +581,22 @@ fn convert_route(r: &aws_sdk_ec2::types::Route) -> Option<Route> {
             g if g.starts_with("vgw-") => RouteTargetKind::VpnGateway,
             _ => RouteTargetKind::InternetGateway,
         };
-        RouteTarget { kind, id: (kind != RouteTargetKind::Local).then(|| gateway.to_string()) }
+        RouteTarget {
+            kind,
+            id: (kind != RouteTargetKind::Local).then(|| gateway.to_string()),
+        }
     } else {
         let targets: [(Option<&str>, RouteTargetKind); 9] = [
             (r.nat_gateway_id(), RouteTargetKind::NatGateway),
             (r.transit_gateway_id(), RouteTargetKind::TransitGateway),
-            (r.vpc_peering_connection_id(), RouteTargetKind::PeeringConnection),
-            (r.egress_only_internet_gateway_id(), RouteTargetKind::EgressOnlyInternetGateway),
+            (
+                r.vpc_peering_connection_id(),
+                RouteTargetKind::PeeringConnection,
+            ),
+            (
+                r.egress_only_internet_gateway_id(),
+                RouteTargetKind::EgressOnlyInternetGateway,
+            ),
             (r.instance_id(), RouteTargetKind::Instance),
             (r.network_interface_id(), RouteTargetKind::NetworkInterface),
             (r.local_gateway_id(), RouteTargetKind::LocalGateway),
@@ -358,7 +604,10 @@ fn convert_route(r: &aws_sdk_ec2::types::Route) -> Option<Route> {
             (r.core_network_arn(), RouteTargetKind::CoreNetwork),
         ];
         let (id, kind) = targets.into_iter().find(|(id, _)| id.is_some())?;
-        RouteTarget { kind, id: id.map(str::to_string) }
+        RouteTarget {
+            kind,
+            id: id.map(str::to_string),
+        }
     };
     Some(Route {
         destination_cidr,
@@ -377,7 +626,10 @@ fn convert_internet_gateway(g: &aws_sdk_ec2::types::InternetGateway) -> Internet
         attached_vpc_ids: g
             .attachments()
             .iter()
-            .filter(|a| a.state().is_none_or(|s| matches!(s.as_str(), "available" | "attached")))
+            .filter(|a| {
+                a.state()
+                    .is_none_or(|s| matches!(s.as_str(), "available" | "attached"))
+            })
             .filter_map(|a| a.vpc_id().map(str::to_string))
             .collect(),
     }
@@ -412,13 +664,22 @@ fn convert_endpoint(e: &aws_sdk_ec2::types::VpcEndpoint) -> VpcEndpoint {
             Some("GatewayLoadBalancer") => EndpointType::GatewayLoadBalancer,
             _ => EndpointType::Interface,
         },
-        state: e.state().map(|s| s.as_str().to_ascii_lowercase()).unwrap_or_default(),
+        state: e
+            .state()
+            .map(|s| s.as_str().to_ascii_lowercase())
+            .unwrap_or_default(),
         subnet_ids: e.subnet_ids().to_vec(),
-        security_group_ids: e.groups().iter().filter_map(|g| g.group_id().map(str::to_string)).collect(),
+        security_group_ids: e
+            .groups()
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_string))
+            .collect(),
         route_table_ids: e.route_table_ids().to_vec(),
         private_dns_enabled: e.private_dns_enabled().unwrap_or(false),
         // Kept as the JSON text EC2 returns; the policy evaluator parses it.
-        policy: e.policy_document().map(|p| serde_json::Value::String(p.to_string())),
+        policy: e
+            .policy_document()
+            .map(|p| serde_json::Value::String(p.to_string())),
     }
 }
 
@@ -426,7 +687,9 @@ fn convert_security_group(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGrou
     let rules = |permissions: &[aws_sdk_ec2::types::IpPermission]| -> Vec<SgRule> {
         let mut out = Vec::new();
         for p in permissions {
-            let base = |cidr: Option<ipnet::Ipv4Net>, group: Option<String>, list: Option<String>| SgRule {
+            let base = |cidr: Option<ipnet::Ipv4Net>,
+                        group: Option<String>,
+                        list: Option<String>| SgRule {
                 protocol: p.ip_protocol().unwrap_or("-1").to_string(),
                 from_port: p.from_port(),
                 to_port: p.to_port(),
@@ -435,9 +698,24 @@ fn convert_security_group(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGrou
                 prefix_list_id: list,
                 description: None,
             };
-            out.extend(p.ip_ranges().iter().filter_map(|r| r.cidr_ip()?.parse().ok()).map(|c| base(Some(c), None, None)));
-            out.extend(p.user_id_group_pairs().iter().filter_map(|pair| pair.group_id()).map(|id| base(None, Some(id.to_string()), None)));
-            out.extend(p.prefix_list_ids().iter().filter_map(|l| l.prefix_list_id()).map(|id| base(None, None, Some(id.to_string()))));
+            out.extend(
+                p.ip_ranges()
+                    .iter()
+                    .filter_map(|r| r.cidr_ip()?.parse().ok())
+                    .map(|c| base(Some(c), None, None)),
+            );
+            out.extend(
+                p.user_id_group_pairs()
+                    .iter()
+                    .filter_map(|pair| pair.group_id())
+                    .map(|id| base(None, Some(id.to_string()), None)),
+            );
+            out.extend(
+                p.prefix_list_ids()
+                    .iter()
+                    .filter_map(|l| l.prefix_list_id())
+                    .map(|id| base(None, None, Some(id.to_string()))),
+            );
         }
         out
     };
@@ -455,7 +733,11 @@ fn convert_acl(a: &aws_sdk_ec2::types::NetworkAcl) -> NetworkAcl {
         id: a.network_acl_id().unwrap_or_default().to_string(),
         vpc_id: a.vpc_id().unwrap_or_default().to_string(),
         is_default: a.is_default().unwrap_or(false),
-        subnet_ids: a.associations().iter().filter_map(|s| s.subnet_id().map(str::to_string)).collect(),
+        subnet_ids: a
+            .associations()
+            .iter()
+            .filter_map(|s| s.subnet_id().map(str::to_string))
+            .collect(),
         entries: a
             .entries()
             .iter()
@@ -470,7 +752,10 @@ fn convert_acl(a: &aws_sdk_ec2::types::NetworkAcl) -> NetworkAcl {
                     },
                     cidr_block: e.cidr_block().and_then(|c| c.parse().ok()),
                     port_range: e.port_range().and_then(|p| {
-                        Some(PortRange { from: u16::try_from(p.from()?).ok()?, to: u16::try_from(p.to()?).ok()? })
+                        Some(PortRange {
+                            from: u16::try_from(p.from()?).ok()?,
+                            to: u16::try_from(p.to()?).ok()?,
+                        })
                     }),
                 })
             })

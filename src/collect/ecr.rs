@@ -1,6 +1,7 @@
-//! ECR: each repository the images name in this account (any region), with the image the task
-//! definition references and the repository policy. Other accounts' repositories are not read
-//! (their owners rarely allow it); the analysis reports them as not collected.
+//! ECR: each repository the images name (any region), with the image the task definition
+//! references and the repository policy. Another account's repository is read when its owner
+//! allows it; when not, it is left out (the analysis reports it as not collected) without
+//! making this account's repositories unknown.
 
 use std::collections::BTreeSet;
 
@@ -13,27 +14,45 @@ use crate::model::{Image, Repository};
 use crate::workload::{EcrImage, ImageReference};
 
 fn call(operation: &'static str, action: &'static str) -> Call {
-    Call { service: "ecr", operation, action, collection: "ecr_repositories" }
+    Call {
+        service: "ecr",
+        operation,
+        action,
+        collection: "ecr_repositories",
+    }
 }
 
-pub async fn repositories(aws: &Aws, gaps: &Gaps, account: &str, images: &[EcrImage]) -> Result<Option<Vec<Repository>>, CollectError> {
-    let wanted: BTreeSet<(&str, &str)> = images
+pub async fn repositories(
+    aws: &Aws,
+    gaps: &Gaps,
+    account: &str,
+    images: &[EcrImage],
+) -> Result<Option<Vec<Repository>>, CollectError> {
+    let wanted: BTreeSet<(&str, &str, &str)> = images
         .iter()
-        .filter(|i| i.account == account)
-        .map(|i| (i.region.as_str(), i.repository.as_str()))
+        .map(|i| (i.account.as_str(), i.region.as_str(), i.repository.as_str()))
         .collect();
-    let found = try_join_all(wanted.into_iter().map(|(region, name)| {
+    let found = try_join_all(wanted.iter().map(|(registry, region, name)| {
         let references: Vec<&ImageReference> = images
             .iter()
-            .filter(|i| i.account == account && i.region == region && i.repository == name)
+            .filter(|i| i.account == *registry && i.region == *region && i.repository == *name)
             .map(|i| &i.reference)
             .collect();
-        repository(aws, gaps, account, region, name, references)
+        repository(aws, gaps, registry, region, name, references)
     }))
     .await?;
-    // A denied call leaves the list incomplete, and an absent repository would read as
-    // "does not exist": report repositories as not collected instead.
-    Ok(found.into_iter().collect::<Option<Vec<Option<Repository>>>>().map(|r| r.into_iter().flatten().collect()))
+    let mut repositories = Vec::new();
+    for ((registry, ..), found) in wanted.iter().zip(found) {
+        match found {
+            Some(found) => repositories.extend(found),
+            // Denied on another account's repository: leave it out (it reads as "outside the
+            // collected account"). Denied on our own: an absent repository would read as
+            // "does not exist", so none of them can be trusted.
+            None if *registry != account => {}
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(repositories))
 }
 
 /// `Some(None)`: the repository does not exist. `None`: a call was denied.
@@ -46,27 +65,57 @@ async fn repository(
     references: Vec<&ImageReference>,
 ) -> Result<Option<Option<Repository>>, CollectError> {
     let client = aws.ecr(region);
-    let described = match client.describe_repositories().registry_id(account).repository_names(name).send().await {
+    let described = match client
+        .describe_repositories()
+        .registry_id(account)
+        .repository_names(name)
+        .send()
+        .await
+    {
         Err(e) if error_code(&e) == Some("RepositoryNotFoundException") => return Ok(Some(None)),
-        other => attempt(gaps, call("DescribeRepositories", "ecr:DescribeRepositories"), async { other }).await?,
+        other => {
+            attempt(
+                gaps,
+                call("DescribeRepositories", "ecr:DescribeRepositories"),
+                async { other },
+            )
+            .await?
+        }
     };
-    let Some(described) = described else { return Ok(None) };
-    let Some(found) = described.repositories().first() else { return Ok(Some(None)) };
+    let Some(described) = described else {
+        return Ok(None);
+    };
+    let Some(found) = described.repositories().first() else {
+        return Ok(Some(None));
+    };
 
     let ids: Vec<ImageIdentifier> = references
         .iter()
         .map(|r| match r {
             ImageReference::Tag(tag) => ImageIdentifier::builder().image_tag(tag).build(),
-            ImageReference::Digest(digest) => ImageIdentifier::builder().image_digest(digest).build(),
+            ImageReference::Digest(digest) => {
+                ImageIdentifier::builder().image_digest(digest).build()
+            }
         })
         .collect();
     let images = async {
         let mut found = Vec::new();
         // One call per reference: DescribeImages fails the whole call when one id is missing.
         for id in ids {
-            match client.describe_images().registry_id(account).repository_name(name).image_ids(id).send().await {
+            match client
+                .describe_images()
+                .registry_id(account)
+                .repository_name(name)
+                .image_ids(id)
+                .send()
+                .await
+            {
                 Err(e) if error_code(&e) == Some("ImageNotFoundException") => {}
-                other => match attempt(gaps, call("DescribeImages", "ecr:DescribeImages"), async { other }).await? {
+                other => match attempt(gaps, call("DescribeImages", "ecr:DescribeImages"), async {
+                    other
+                })
+                .await?
+                {
                     Some(output) => found.extend(output.image_details().iter().map(|d| Image {
                         digest: d.image_digest().unwrap_or_default().to_string(),
                         tags: d.image_tags().to_vec(),
@@ -78,15 +127,32 @@ async fn repository(
         Ok(Some(found))
     };
     let policy = async {
-        match client.get_repository_policy().registry_id(account).repository_name(name).send().await {
+        match client
+            .get_repository_policy()
+            .registry_id(account)
+            .repository_name(name)
+            .send()
+            .await
+        {
             Err(e) if error_code(&e) == Some("RepositoryPolicyNotFoundException") => Ok(Some(None)),
-            other => Ok(attempt(gaps, call("GetRepositoryPolicy", "ecr:GetRepositoryPolicy"), async { other })
-                .await?
-                .map(|o| o.policy_text().map(|t| serde_json::from_str(t).unwrap_or_else(|_| serde_json::Value::String(t.to_string()))))),
+            other => Ok(attempt(
+                gaps,
+                call("GetRepositoryPolicy", "ecr:GetRepositoryPolicy"),
+                async { other },
+            )
+            .await?
+            .map(|o| {
+                o.policy_text().map(|t| {
+                    serde_json::from_str(t)
+                        .unwrap_or_else(|_| serde_json::Value::String(t.to_string()))
+                })
+            })),
         }
     };
     let (images, policy) = tokio::try_join!(images, policy)?;
-    let (Some(images), Some(policy)) = (images, policy) else { return Ok(None) };
+    let (Some(images), Some(policy)) = (images, policy) else {
+        return Ok(None);
+    };
     Ok(Some(Some(Repository {
         name: name.to_string(),
         registry_id: account.to_string(),

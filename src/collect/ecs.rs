@@ -14,21 +14,38 @@ use crate::model::{
 const SERVICES_PER_CALL: usize = 10;
 
 fn call(operation: &'static str, action: &'static str, collection: &'static str) -> Call {
-    Call { service: "ecs", operation, action, collection }
+    Call {
+        service: "ecs",
+        operation,
+        action,
+        collection,
+    }
 }
 
 /// The cluster's name and ARN. Without it there is nothing to audit, so a denied call is fatal.
-pub async fn cluster(client: &aws_sdk_ecs::Client, gaps: &Gaps, wanted: &str) -> Result<(String, String), CollectError> {
+pub async fn cluster(
+    client: &aws_sdk_ecs::Client,
+    gaps: &Gaps,
+    wanted: &str,
+) -> Result<(String, String), CollectError> {
     let request = client.describe_clusters().clusters(wanted).send();
-    let output = attempt(gaps, call("DescribeClusters", "ecs:DescribeClusters", "clusters"), request)
-        .await?
-        .ok_or_else(|| denied("ecs:DescribeClusters", "the cluster"))?;
+    let output = attempt(
+        gaps,
+        call("DescribeClusters", "ecs:DescribeClusters", "clusters"),
+        request,
+    )
+    .await?
+    .ok_or_else(|| denied("ecs:DescribeClusters", "the cluster"))?;
     output
         .clusters()
         .iter()
         .find(|c| c.status() != Some("INACTIVE"))
         .and_then(|c| Some((c.cluster_name()?.to_string(), c.cluster_arn()?.to_string())))
-        .ok_or_else(|| CollectError::NotFound(format!("cluster `{wanted}` does not exist in this account and region")))
+        .ok_or_else(|| {
+            CollectError::NotFound(format!(
+                "cluster `{wanted}` does not exist in this account and region"
+            ))
+        })
 }
 
 fn denied(action: &str, what: &str) -> CollectError {
@@ -50,19 +67,37 @@ pub async fn services(
     wanted: &[String],
 ) -> Result<Vec<Service>, CollectError> {
     let names: Vec<String> = if wanted.is_empty() {
-        let listing = client.list_services().cluster(cluster_arn).into_paginator().items().send().try_collect();
-        attempt(gaps, call("ListServices", "ecs:ListServices", "clusters"), listing)
-            .await?
-            .ok_or_else(|| denied("ecs:ListServices", "the cluster's services"))?
+        let listing = client
+            .list_services()
+            .cluster(cluster_arn)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
+        attempt(
+            gaps,
+            call("ListServices", "ecs:ListServices", "clusters"),
+            listing,
+        )
+        .await?
+        .ok_or_else(|| denied("ecs:ListServices", "the cluster's services"))?
     } else {
         wanted.to_vec()
     };
     let batches = names.chunks(SERVICES_PER_CALL).map(|chunk| {
-        let request = client.describe_services().cluster(cluster_arn).set_services(Some(chunk.to_vec())).send();
+        let request = client
+            .describe_services()
+            .cluster(cluster_arn)
+            .set_services(Some(chunk.to_vec()))
+            .send();
         async move {
-            attempt(gaps, call("DescribeServices", "ecs:DescribeServices", "clusters"), request)
-                .await?
-                .ok_or_else(|| denied("ecs:DescribeServices", "the services"))
+            attempt(
+                gaps,
+                call("DescribeServices", "ecs:DescribeServices", "clusters"),
+                request,
+            )
+            .await?
+            .ok_or_else(|| denied("ecs:DescribeServices", "the services"))
         }
     });
     let mut services = Vec::new();
@@ -135,8 +170,19 @@ pub async fn task_definitions(
     arns: &BTreeSet<String>,
 ) -> Result<Option<Vec<TaskDefinition>>, CollectError> {
     let requests = arns.iter().map(|arn| {
-        let request = client.describe_task_definition().task_definition(arn).send();
-        attempt(gaps, call("DescribeTaskDefinition", "ecs:DescribeTaskDefinition", "task_definitions"), request)
+        let request = client
+            .describe_task_definition()
+            .task_definition(arn)
+            .send();
+        attempt(
+            gaps,
+            call(
+                "DescribeTaskDefinition",
+                "ecs:DescribeTaskDefinition",
+                "task_definitions",
+            ),
+            request,
+        )
     });
     let outputs = try_join_all(requests).await?;
     if outputs.iter().any(Option::is_none) {
@@ -156,7 +202,11 @@ fn convert_task_definition(task: &aws_sdk_ecs::types::TaskDefinition) -> TaskDef
         arn: task.task_definition_arn().unwrap_or_default().to_string(),
         family: task.family().map(str::to_string),
         network_mode: task.network_mode().map(|m| m.as_str().to_string()),
-        requires_compatibilities: task.requires_compatibilities().iter().map(|c| c.as_str().to_string()).collect(),
+        requires_compatibilities: task
+            .requires_compatibilities()
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
         execution_role_arn: task.execution_role_arn().map(str::to_string),
         task_role_arn: task.task_role_arn().map(str::to_string),
         container_definitions: task
@@ -171,11 +221,17 @@ fn convert_task_definition(task: &aws_sdk_ecs::types::TaskDefinition) -> TaskDef
                 secrets: c
                     .secrets()
                     .iter()
-                    .map(|s| Secret { name: s.name().to_string(), value_from: s.value_from().to_string() })
+                    .map(|s| Secret {
+                        name: s.name().to_string(),
+                        value_from: s.value_from().to_string(),
+                    })
                     .collect(),
                 log_configuration: c.log_configuration().map(|l| LogConfiguration {
                     log_driver: l.log_driver().as_str().to_string(),
-                    options: l.options().map(|o| o.clone().into_iter().collect()).unwrap_or_default(),
+                    options: l
+                        .options()
+                        .map(|o| o.clone().into_iter().collect())
+                        .unwrap_or_default(),
                 }),
             })
             .collect(),

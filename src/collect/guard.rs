@@ -26,13 +26,19 @@ pub struct CallLog(Arc<Mutex<BTreeMap<String, usize>>>);
 
 impl CallLog {
     fn record(&self, service: &str, operation: &str) {
-        let mut calls = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut calls = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *calls.entry(format!("{service}:{operation}")).or_default() += 1;
     }
 
     /// Every call made so far, by "service:Operation".
     pub fn calls(&self) -> BTreeMap<String, usize> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     pub fn total(&self) -> usize {

@@ -9,13 +9,19 @@ use super::calls::{attempt, error_code, Call, CollectError, Gaps};
 use crate::model::{InlinePolicy, ManagedPolicy, Role};
 
 fn call(operation: &'static str, action: &'static str, collection: &'static str) -> Call {
-    Call { service: "iam", operation, action, collection }
+    Call {
+        service: "iam",
+        operation,
+        action,
+        collection,
+    }
 }
 
 /// IAM returns policy documents URL-encoded; the snapshot keeps them as JSON.
 fn document(encoded: &str) -> serde_json::Value {
     let decoded = percent_encoding::percent_decode_str(encoded).decode_utf8_lossy();
-    serde_json::from_str(&decoded).unwrap_or_else(|_| serde_json::Value::String(decoded.into_owned()))
+    serde_json::from_str(&decoded)
+        .unwrap_or_else(|_| serde_json::Value::String(decoded.into_owned()))
 }
 
 /// The role name from its ARN (`arn:aws:iam::A:role/path/name`).
@@ -35,71 +41,162 @@ pub async fn roles(
         return Ok((None, None));
     };
     let roles: Vec<Role> = found.into_iter().flatten().collect();
-    let attached: BTreeSet<&str> = roles.iter().flat_map(|r| r.attached_policy_arns.iter().map(String::as_str)).collect();
-    let policies = try_join_all(attached.into_iter().map(|arn| managed_policy(client, gaps, arn))).await?;
+    let attached: BTreeSet<&str> = roles
+        .iter()
+        .flat_map(|r| r.attached_policy_arns.iter().map(String::as_str))
+        .collect();
+    let policies = try_join_all(
+        attached
+            .into_iter()
+            .map(|arn| managed_policy(client, gaps, arn)),
+    )
+    .await?;
     Ok((Some(roles), Some(policies.into_iter().flatten().collect())))
 }
 
 /// `Some(None)`: the role does not exist. `None`: a call was denied.
-async fn role(client: &aws_sdk_iam::Client, gaps: &Gaps, arn: &str) -> Result<Option<Option<Role>>, CollectError> {
+async fn role(
+    client: &aws_sdk_iam::Client,
+    gaps: &Gaps,
+    arn: &str,
+) -> Result<Option<Option<Role>>, CollectError> {
     let name = role_name(arn);
     // `None`: denied; `Some(None)`: the role does not exist.
     let get = async {
         match client.get_role().role_name(name).send().await {
             Err(e) if error_code(&e) == Some("NoSuchEntity") => Ok(Some(None)),
-            other => attempt(gaps, call("GetRole", "iam:GetRole", "roles"), async { other }).await.map(|o| o.map(Some)),
+            other => attempt(gaps, call("GetRole", "iam:GetRole", "roles"), async {
+                other
+            })
+            .await
+            .map(|o| o.map(Some)),
         }
     };
-    let inline = client.list_role_policies().role_name(name).into_paginator().items().send().try_collect();
-    let attached = client.list_attached_role_policies().role_name(name).into_paginator().items().send().try_collect();
-    let (got, inline, attached) = tokio::try_join!(
-        get,
-        attempt(gaps, call("ListRolePolicies", "iam:ListRolePolicies", "roles"), inline),
-        attempt(gaps, call("ListAttachedRolePolicies", "iam:ListAttachedRolePolicies", "roles"), attached),
-    )?;
-    let Some(got) = got else { return Ok(None) };
+    // The role first: for a role that does not exist the listings fail too.
+    let Some(got) = get.await? else {
+        return Ok(None);
+    };
     let Some(role) = got.and_then(|o| o.role().cloned()) else {
         return Ok(Some(None));
     };
+    let inline = client
+        .list_role_policies()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect();
+    let attached = client
+        .list_attached_role_policies()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect();
+    let (inline, attached) = tokio::try_join!(
+        attempt(
+            gaps,
+            call("ListRolePolicies", "iam:ListRolePolicies", "roles"),
+            inline
+        ),
+        attempt(
+            gaps,
+            call(
+                "ListAttachedRolePolicies",
+                "iam:ListAttachedRolePolicies",
+                "roles"
+            ),
+            attached
+        ),
+    )?;
     let (Some(inline), Some(attached)) = (inline, attached) else {
         return Ok(None);
     };
     let documents = try_join_all(inline.iter().map(|policy| {
-        let request = client.get_role_policy().role_name(name).policy_name(policy).send();
-        attempt(gaps, call("GetRolePolicy", "iam:GetRolePolicy", "roles"), request)
+        let request = client
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send();
+        attempt(
+            gaps,
+            call("GetRolePolicy", "iam:GetRolePolicy", "roles"),
+            request,
+        )
     }))
     .await?;
     let mut inline_policies = Vec::new();
     for (policy, output) in inline.iter().zip(documents) {
-        let Some(output) = output else { return Ok(None) };
-        inline_policies.push(InlinePolicy { name: policy.clone(), document: document(output.policy_document()) });
+        let Some(output) = output else {
+            return Ok(None);
+        };
+        inline_policies.push(InlinePolicy {
+            name: policy.clone(),
+            document: document(output.policy_document()),
+        });
     }
     Ok(Some(Some(Role {
         arn: role.arn().to_string(),
         name: role.role_name().to_string(),
-        assume_role_policy: role.assume_role_policy_document().map(document).unwrap_or(serde_json::Value::Null),
+        assume_role_policy: role
+            .assume_role_policy_document()
+            .map(document)
+            .unwrap_or(serde_json::Value::Null),
         inline_policies,
-        attached_policy_arns: attached.iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect(),
+        attached_policy_arns: attached
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect(),
     })))
 }
 
 /// A managed policy's default version; `None` when denied (the analysis then names it as not
 /// collected).
-async fn managed_policy(client: &aws_sdk_iam::Client, gaps: &Gaps, arn: &str) -> Result<Option<ManagedPolicy>, CollectError> {
+async fn managed_policy(
+    client: &aws_sdk_iam::Client,
+    gaps: &Gaps,
+    arn: &str,
+) -> Result<Option<ManagedPolicy>, CollectError> {
     let request = client.get_policy().policy_arn(arn).send();
-    let Some(policy) = attempt(gaps, call("GetPolicy", "iam:GetPolicy", "managed_policies"), request).await? else {
+    let Some(policy) = attempt(
+        gaps,
+        call("GetPolicy", "iam:GetPolicy", "managed_policies"),
+        request,
+    )
+    .await?
+    else {
         return Ok(None);
     };
     let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
         return Ok(None);
     };
-    let request = client.get_policy_version().policy_arn(arn).version_id(version).send();
-    let Some(output) = attempt(gaps, call("GetPolicyVersion", "iam:GetPolicyVersion", "managed_policies"), request).await? else {
+    let request = client
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(version)
+        .send();
+    let Some(output) = attempt(
+        gaps,
+        call(
+            "GetPolicyVersion",
+            "iam:GetPolicyVersion",
+            "managed_policies",
+        ),
+        request,
+    )
+    .await?
+    else {
         return Ok(None);
     };
-    Ok(output.policy_version().and_then(|v| v.document()).map(|text| ManagedPolicy {
-        arn: arn.to_string(),
-        name: policy.policy().and_then(|p| p.policy_name()).map(str::to_string),
-        document: document(text),
-    }))
+    Ok(output
+        .policy_version()
+        .and_then(|v| v.document())
+        .map(|text| ManagedPolicy {
+            arn: arn.to_string(),
+            name: policy
+                .policy()
+                .and_then(|p| p.policy_name())
+                .map(str::to_string),
+            document: document(text),
+        }))
 }

@@ -33,9 +33,15 @@ pub struct Scope {
     pub services: Vec<String>,
 }
 
-pub async fn collect(aws: &Aws, scope: &Scope, progress: &Progress) -> Result<Snapshot, CollectError> {
+pub async fn collect(
+    aws: &Aws,
+    scope: &Scope,
+    progress: &Progress,
+) -> Result<Snapshot, CollectError> {
     let region = aws.region().ok_or_else(|| {
-        CollectError::Config("no AWS region: pass --region, set AWS_REGION, or give the profile a region".into())
+        CollectError::Config(
+            "no AWS region: pass --region, set AWS_REGION, or give the profile a region".into(),
+        )
     })?;
     let gaps = Gaps::default();
     let (ecs_client, ec2_client, iam_client) = (aws.ecs(), aws.ec2(), aws.iam());
@@ -43,10 +49,24 @@ pub async fn collect(aws: &Aws, scope: &Scope, progress: &Progress) -> Result<Sn
     progress.stage("cluster and services");
     let (cluster_name, cluster_arn) = ecs::cluster(&ecs_client, &gaps, &scope.cluster).await?;
     // The cluster ARN names the account: no extra call needed.
-    let account = cluster_arn.split(':').nth(4).unwrap_or_default().to_string();
-    let services = ecs::services(&ecs_client, &gaps, &cluster_arn, &cluster_name, &scope.services).await?;
+    let account = cluster_arn
+        .split(':')
+        .nth(4)
+        .unwrap_or_default()
+        .to_string();
+    let services = ecs::services(
+        &ecs_client,
+        &gaps,
+        &cluster_arn,
+        &cluster_name,
+        &scope.services,
+    )
+    .await?;
 
-    progress.stage(format!("{} service(s): task definitions, roles, repositories and network", services.len()));
+    progress.stage(format!(
+        "{} service(s): task definitions, roles, repositories and network",
+        services.len()
+    ));
     let task_arns: BTreeSet<String> = services.iter().map(|s| s.task_definition.clone()).collect();
     let subnets: BTreeSet<String> = services
         .iter()
@@ -97,7 +117,11 @@ pub async fn collect(aws: &Aws, scope: &Scope, progress: &Progress) -> Result<Sn
         prefix_lists: network.prefix_lists,
         transit_gateways: network.transit_gateways,
         peering_connections: network.peering_connections,
-        clusters: Some(vec![Cluster { name: cluster_name, arn: cluster_arn, services: Some(services) }]),
+        clusters: Some(vec![Cluster {
+            name: cluster_name,
+            arn: cluster_arn,
+            services: Some(services),
+        }]),
         task_definitions,
         roles,
         managed_policies,

@@ -45,21 +45,26 @@ pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requiremen
 
     if let (true, Some(suffix)) = (same_region, requirement.target.endpoint_suffix()) {
         let service = format!("com.amazonaws.{}.{suffix}", placement.region);
+        // Layers go to S3's published addresses, whatever carries them.
+        let list = (requirement.target == Target::S3Layers)
+            .then(|| index.prefix_list_named(&service).ok())
+            .flatten();
+        if let Some(list) = list {
+            public = Peer {
+                cidrs: list.cidrs.clone(),
+                security_groups: Vec::new(),
+                prefix_list_id: Some(list.id.clone()),
+            };
+        }
         match index.endpoints_in(&placement.vpc.id) {
             Ok(endpoints) => {
+                // A deleted or failed endpoint is still listed for a while but has no network
+                // interfaces and no DNS: it carries nothing.
                 let of_service: Vec<_> = endpoints
                     .iter()
-                    .filter(|e| e.service_name == service)
+                    .filter(|e| e.service_name == service && !is_gone(&e.state))
                     .collect();
                 if requirement.target == Target::S3Layers {
-                    let list = index.prefix_list_named(&service).ok();
-                    if let Some(list) = list {
-                        public = Peer {
-                            cidrs: list.cidrs.clone(),
-                            security_groups: Vec::new(),
-                            prefix_list_id: Some(list.id.clone()),
-                        };
-                    }
                     if let Ok(table) = index.route_table_of(placement.subnet) {
                         for endpoint in of_service
                             .iter()
@@ -98,7 +103,8 @@ pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requiremen
                 {
                     let candidate = interface_candidate(placement, requirement, endpoint);
                     let dns = private_dns_blockers(placement, endpoint);
-                    if dns.is_empty() {
+                    // Private DNS answers only for an endpoint that is up.
+                    if dns.is_empty() && endpoint.state.eq_ignore_ascii_case("available") {
                         // The name resolves to the endpoint: no other path is taken.
                         return Candidates::only(candidate);
                     }
@@ -109,7 +115,8 @@ pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requiremen
                 }
             }
             Err(gap) => {
-                endpoint_gap = Some(not_collected(placement.index.snapshot, 
+                endpoint_gap = Some(not_collected(
+                    placement.index.snapshot,
                     &placement.vpc.id,
                     &gap,
                     "whether a VPC endpoint carries the call",
@@ -120,6 +127,13 @@ pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requiremen
 
     let mut internet_path = internet_candidate(placement, requirement, public);
     if let Some(gap) = endpoint_gap {
+        // An endpoint the collector could not see may carry the call instead: what blocks the
+        // internet path proves nothing about the call.
+        for step in &mut internet_path.steps {
+            for blocker in &mut step.blockers {
+                *blocker = blocker.clone().uncertain();
+            }
+        }
         internet_path.add_to_last(gap);
     }
     let blocked = internet_path.blockers().any(Blocker::blocks);
@@ -156,5 +170,13 @@ fn cross_region(placement: &Placement<'_, '_>, requirement: &Requirement) -> Blo
             "Replicate the repository to {} (ECR replication) and use the {} image URI, or give subnet {} an internet path (0.0.0.0/0 → NAT gateway).",
             placement.region, placement.region, placement.subnet.id
         ),
+    )
+}
+
+/// Endpoint states in which it no longer exists for traffic.
+fn is_gone(state: &str) -> bool {
+    matches!(
+        state.to_ascii_lowercase().as_str(),
+        "deleted" | "deleting" | "expired" | "rejected" | "failed"
     )
 }

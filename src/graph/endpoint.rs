@@ -216,7 +216,8 @@ pub fn interface_candidate(
     for id in &endpoint.subnet_ids {
         match placement.index.subnet(id) {
             Ok(subnet) => subnets.push(subnet),
-            Err(gap) => gaps.push(not_collected(placement.index.snapshot, 
+            Err(gap) => gaps.push(not_collected(
+                placement.index.snapshot,
                 &endpoint.id,
                 &gap,
                 "the endpoint's network path",
@@ -283,7 +284,12 @@ fn local_route_step(placement: &Placement<'_, '_>, peer: &Peer, candidate: &mut 
         Err(gap) => {
             candidate.step(
                 Hop::new(HopKind::RouteTable, "unknown"),
-                vec![not_collected(placement.index.snapshot, &placement.subnet.id, &gap, "its route table")],
+                vec![not_collected(
+                    placement.index.snapshot,
+                    &placement.subnet.id,
+                    &gap,
+                    "its route table",
+                )],
             );
             return;
         }
@@ -322,7 +328,14 @@ fn endpoint_ingress(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint) -> Ve
     for id in &endpoint.security_group_ids {
         match placement.index.security_group(id) {
             Ok(group) => groups.push(group),
-            Err(gap) => return vec![not_collected(placement.index.snapshot, id, &gap, "the endpoint's inbound rules")],
+            Err(gap) => {
+                return vec![not_collected(
+                    placement.index.snapshot,
+                    id,
+                    &gap,
+                    "the endpoint's inbound rules",
+                )]
+            }
         }
     }
     let task = Peer {

@@ -15,12 +15,22 @@ pub fn not_collected(snapshot: &Snapshot, resource: &str, gap: &Gap, needed_for:
         Gap::NotCollected(field) => *field,
         Gap::Missing { .. } => "",
     };
-    not_collected_because(snapshot, field, resource, format!("{gap}, so {needed_for} cannot be checked"))
+    not_collected_because(
+        snapshot,
+        field,
+        resource,
+        format!("{gap}, so {needed_for} cannot be checked"),
+    )
 }
 
 /// NOT_COLLECTED for a missing snapshot `field`, naming the permission the collector was
 /// denied when the snapshot records it.
-pub fn not_collected_because(snapshot: &Snapshot, field: &str, resource: &str, message: String) -> Blocker {
+pub fn not_collected_because(
+    snapshot: &Snapshot,
+    field: &str,
+    resource: &str,
+    message: String,
+) -> Blocker {
     let why = snapshot.why_not_collected(field);
     let fix = if why.is_empty() {
         "Collect the snapshot with read access to that resource type (a missing list means the collector could not read it), or add it to the snapshot.".to_string()
@@ -161,10 +171,14 @@ fn acl_verdicts(
     subnet: &Subnet,
     flows: &[Flow<'_>],
 ) -> Result<(String, Vec<Option<Blocker>>), Blocker> {
-    let acl = placement
-        .index
-        .acl_of(subnet)
-        .map_err(|gap| not_collected(placement.index.snapshot, &subnet.id, &gap, "its network ACL"))?;
+    let acl = placement.index.acl_of(subnet).map_err(|gap| {
+        not_collected(
+            placement.index.snapshot,
+            &subnet.id,
+            &gap,
+            "its network ACL",
+        )
+    })?;
     let verdicts = flows
         .iter()
         .map(|flow| acl_blocker(acl, subnet, flow))

@@ -350,12 +350,7 @@ impl<'a> NetworkIndex<'a> {
     }
 
     pub fn prefix_list(&self, id: &str) -> Lookup<&'a PrefixList> {
-        find(
-            &self.prefix_lists,
-            "prefix_lists",
-            "prefix list",
-            id,
-        )
+        find(&self.prefix_lists, "prefix_lists", "prefix list", id)
     }
 
     pub fn prefix_list_named(&self, name: &str) -> Lookup<&'a PrefixList> {

@@ -80,7 +80,12 @@ pub fn internet_candidate(
         Err(gap) => {
             candidate.step(
                 Hop::new(HopKind::RouteTable, "unknown"),
-                vec![not_collected(placement.index.snapshot, &placement.subnet.id, &gap, "its route table")],
+                vec![not_collected(
+                    placement.index.snapshot,
+                    &placement.subnet.id,
+                    &gap,
+                    "its route table",
+                )],
             );
             return candidate;
         }
@@ -224,14 +229,20 @@ fn follow_route(
             );
         }
         // A prefix-list route to a gateway endpoint that is not (or no longer) in the VPC.
-        RouteTargetKind::VpcEndpoint => {
-            candidate.add_to_last(blackhole(
+        RouteTargetKind::VpcEndpoint => match placement.index.endpoints_in(&placement.vpc.id) {
+            Err(gap) => candidate.add_to_last(not_collected(
+                placement.index.snapshot,
+                table_id,
+                &gap,
+                &format!("gateway endpoint {target_id}"),
+            )),
+            Ok(_) => candidate.add_to_last(blackhole(
                 placement,
                 table_id,
                 route,
                 &format!("gateway endpoint {target_id} is not in the snapshot's VPC endpoints"),
-            ));
-        }
+            )),
+        },
         RouteTargetKind::EgressOnlyInternetGateway | RouteTargetKind::Local => {
             candidate.add_to_last(Blocker::new(
                 Code::NoRoute,
@@ -314,7 +325,12 @@ fn internet_gateway_step(
         Err(gap @ Gap::Missing { .. }) => {
             vec![blackhole(placement, table_id, route, &gap.to_string())]
         }
-        Err(gap) => vec![not_collected(placement.index.snapshot, igw_id, &gap, "the internet gateway")],
+        Err(gap) => vec![not_collected(
+            placement.index.snapshot,
+            igw_id,
+            &gap,
+            "the internet gateway",
+        )],
     };
     candidate.step(Hop::new(HopKind::InternetGateway, igw_id), blockers);
 }

@@ -37,7 +37,12 @@ pub(super) fn nat_steps(
         Err(gap) => {
             candidate.step(
                 nat_hop,
-                vec![not_collected(placement.index.snapshot, nat_id, &gap, "the NAT gateway")],
+                vec![not_collected(
+                    placement.index.snapshot,
+                    nat_id,
+                    &gap,
+                    "the NAT gateway",
+                )],
             );
             return;
         }
@@ -81,7 +86,12 @@ pub(super) fn nat_steps(
     let nat_subnet = match placement.index.subnet(&nat.subnet_id) {
         Ok(subnet) => subnet,
         Err(gap) => {
-            candidate.add_to_last(not_collected(placement.index.snapshot, nat_id, &gap, "the NAT gateway's subnet"));
+            candidate.add_to_last(not_collected(
+                placement.index.snapshot,
+                nat_id,
+                &gap,
+                "the NAT gateway's subnet",
+            ));
             return;
         }
     };
@@ -140,7 +150,12 @@ fn nat_internet_route(
     let table = match placement.index.route_table_of(nat_subnet) {
         Ok(table) => table,
         Err(gap) => {
-            candidate.add_to_last(not_collected(placement.index.snapshot, nat_id, &gap, "the NAT gateway's route table"));
+            candidate.add_to_last(not_collected(
+                placement.index.snapshot,
+                nat_id,
+                &gap,
+                "the NAT gateway's route table",
+            ));
             return;
         }
     };

@@ -22,12 +22,12 @@ pub use ecs::{
 };
 pub use iam::{InlinePolicy, ManagedPolicy, Role};
 pub use load::{load_snapshot, SnapshotError};
-pub use validate::check_consistency;
 pub use network::{
     EndpointType, InternetGateway, NaclEntry, NatConnectivity, NatGateway, NatState, NetworkAcl,
     PeeringConnection, PortRange, PrefixList, Route, RouteState, RouteTable, RouteTarget,
     RouteTargetKind, RuleAction, SecurityGroup, SgRule, Subnet, TransitGateway, Vpc, VpcEndpoint,
 };
+pub use validate::check_consistency;
 
 use serde::{Deserialize, Serialize};
 

@@ -16,7 +16,14 @@ fixture generator's `base()`) or another healthy scenario plus one small mutatio
 ordinary API call where moto supports one (delete the NAT gateway, revoke an SG rule, replace
 an ACL association, update a trust policy...). The ids are moto's (random), not the
 fixtures'. The server needs `MOTO_IAM_LOAD_MANAGED_POLICIES=true` (AmazonECSTaskExecutionRole
-Policy). Requirements: tests/live/requirements.txt.
+Policy); `MOTO_EC2_LOAD_DEFAULT_AMIS=false` is optional and saves about 0.7 s a reset.
+Requirements: tests/live/requirements.txt. `tests/live/check_seed.py` seeds every scenario
+and asserts, with the describe calls a collector makes, that each mutation took effect.
+
+Timing (2-core machine): reset + seed is 3-4.5 s per scenario, of which the seeding calls
+are only ~0.4-0.8 s; the rest is the reset (~1-1.4 s, more at times: IAM reloads ~1,000 AWS
+managed policies) and moto's lazy backend set-up on the first EC2 call after it (~1-2.5 s).
+Add ~0.6 s when seed.py runs as its own process (boto3 import, clients).
 
 What a collector sees differently on moto 5.2.5 (checked against this script's scenarios)
 -----------------------------------------------------------------------------------------
@@ -30,8 +37,11 @@ Routes and gateways
 - DescribeNatGateways has no `ConnectivityType` (AWS: `public`/`private`): treat absent as
   `public`. NAT public IPs are 127.x.
 - A new VPC's main route table has only the local route (as AWS); routes carry `Origin`.
-- Routes to a Gateway Load Balancer endpoint come back as `GatewayId: vpce-...` (as AWS):
-  classify a route target by id prefix, not by the field it sits in.
+- Routes to a gateway or Gateway Load Balancer endpoint come back as `GatewayId: vpce-...`
+  (as AWS: the Route shape has no VpcEndpointId): classify a target by its id prefix.
+- ReplaceRoute with VpcEndpointId leaves a route with no target field at all (moto bug); this
+  script deletes and recreates the route instead. A collector meeting a targetless route
+  should report it, not crash.
 - Deleting a gateway endpoint's route-table association (ModifyVpcEndpoint
   RemoveRouteTableIds) clears the endpoint's `RouteTableIds` but leaves the prefix-list
   route in the table; this script deletes that route itself.
@@ -49,6 +59,8 @@ Security groups and ACLs
 - A new VPC's default SG has no self-referencing ingress rule (AWS has one): this script adds
   it. New SGs get the allow-all egress rule (as AWS); DescribeSecurityGroupRules returns
   FromPort/ToPort -1 for protocol -1 (as AWS).
+- DescribeSecurityGroupRules omits `Description` (DescribeSecurityGroups has it), and an SG
+  reference is `ReferencedGroupInfo: {GroupId, UserId}` (as AWS).
 - The default NACL has the `*` (32767) deny entries; a custom NACL created by
   CreateNetworkAcl has none (AWS has both `*` denies): a collector/analysis must treat "no
   matching entry" as deny.
@@ -64,8 +76,9 @@ VPC endpoints
   were: take subnets and SGs from DescribeVpcEndpoints, never from the ENIs.
 - `DnsEntries[].DnsName` is `vpce-...-xxxx.com.amazonaws.us-east-1.ecr.api` (AWS:
   `vpce-....api.ecr.us-east-1.vpce.amazonaws.com`); endpoint `State` is always `available`.
-- The S3 managed prefix list `com.amazonaws.us-east-1.s3` has a random id (AWS: pl-63a5400a)
-  and three CIDRs (52.216.0.0/15, 3.5.0.0/19, 54.231.0.0/16), owner `AWS`.
+- The S3 managed prefix list `com.amazonaws.us-east-1.s3` has a random id that changes on
+  every reset (AWS: pl-63a5400a) and three CIDRs (52.216.0.0/15, 3.5.0.0/19, 54.231.0.0/16;
+  the fixtures list five, with 54.231.0.0/17), owner `AWS`.
 
 IAM
 - Role trust policies and inline policies come back URL-encoded in the XML (as AWS; boto3
@@ -75,8 +88,9 @@ IAM
 - `iam:SimulatePrincipalPolicy` is a 500 (HTML body): disable SDK retries.
 
 ECR
-- `imageDigest` is not sha256 of the pushed manifest (moto hashes the layer digests; with no
-  layers it is sha256 of ""): take digests from PutImage/DescribeImages, never compute them.
+- `imageDigest` is not sha256 of the pushed manifest (moto hashes the concatenated layer
+  digests; with no layers it is sha256 of ""): take digests from PutImage/DescribeImages.
+  `imageSizeInBytes` is the config blob's size.
 - BatchGetImage by tag answers with the image's other tag in `imageId.imageTag`.
 - CreateRepository accepts another account's `registryId` and keeps it in the caller's
   backend (used by repository-policy-denies); DescribeRepositories without registryId then
@@ -84,11 +98,11 @@ ECR
   registryId. GetDownloadUrlForLayer and pull-through cache rules are not implemented.
 
 ECS
-- RegisterTaskDefinition does not enforce AWS's Fargate rules: no execution role with
-  awslogs/ECR images/secrets (AWS: "Fargate requires task definition to have execution role
-  ARN..."), an execution role that does not exist, or one ECS cannot assume are all accepted.
-  So execution-role-missing / -not-found / -trust seed fine here but could not be registered
-  as such on AWS (there they arise by later deleting/editing the role).
+- RegisterTaskDefinition checks nothing about the execution role: a Fargate task definition
+  with awslogs and no execution role (AWS refuses it: "Fargate requires task definition to
+  have execution role ARN to support log driver awslogs"), a role that does not exist, or
+  one ECS cannot assume are all accepted. On AWS execution-role-missing arises only outside
+  Fargate+awslogs, the other two by deleting/editing the role after registration.
 - CreateService with desiredCount 1 reports pendingCount 1 but starts no task; DescribeServices
   omits `capacityProviderStrategy` when launchType is set (as AWS). Revisions start at 1
   (the fixtures use web:7).
@@ -1156,7 +1170,10 @@ def nat_behind_network_firewall(w: World) -> None:
         SubnetIds=[w.subnets["public-a"]],
     )["VpcEndpoint"]["VpcEndpointId"]
     w.name(firewall, "network-firewall")
-    w.ec2.replace_route(RouteTableId=w.rtb["public"], DestinationCidrBlock="0.0.0.0/0", VpcEndpointId=firewall)
+    # moto's ReplaceRoute with VpcEndpointId drops the target (a route to nothing): delete and
+    # create instead.
+    w.ec2.delete_route(RouteTableId=w.rtb["public"], DestinationCidrBlock="0.0.0.0/0")
+    w.ec2.create_route(RouteTableId=w.rtb["public"], DestinationCidrBlock="0.0.0.0/0", VpcEndpointId=firewall)
 
 
 @scenario("endpoint-broken-dns-uncertain", "healthy-nat")
