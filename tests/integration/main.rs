@@ -1,6 +1,8 @@
 //! Integration tests: the real `pullpath` binary on fixture snapshots.
 
 mod bad_input;
+mod emulator;
+mod live;
 mod output;
 mod scenarios;
 mod support;

@@ -1,0 +1,136 @@
+//! A moto server (emulated AWS) for one test, seeded through the AWS APIs by
+//! `tests/live/seed.py` (boto3). The server runs from the project's `.venv-moto`, which
+//! `scripts/test` creates; without it the live tests are skipped locally and fail under CI.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{pullpath, Run};
+
+pub struct Moto {
+    child: Child,
+    pub url: String,
+}
+
+fn venv() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-moto/bin")
+}
+
+impl Moto {
+    /// Starts a server, or returns `None` (locally) when the emulator is not installed.
+    pub fn start() -> Option<Moto> {
+        let server = venv().join("moto_server");
+        if !server.exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "the AWS emulator is missing under CI: {} (scripts/test installs it)",
+                server.display()
+            );
+            eprintln!(
+                "skipping a live test: {} is missing (run ./scripts/test once)",
+                server.display()
+            );
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen on port {port} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(moto)
+    }
+
+    fn python(&self, script: &str, args: &[&str]) -> String {
+        let output = Command::new(venv().join("python"))
+            .arg(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/live")
+                    .join(script),
+            )
+            .args(["--endpoint", &self.url])
+            .args(args)
+            .output()
+            .expect("python runs");
+        assert!(
+            output.status.success(),
+            "{script} {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8")
+    }
+
+    /// Resets the emulator and seeds a scenario named like a fixture.
+    pub fn seed(&self, scenario: &str) {
+        self.python("seed.py", &[scenario]);
+    }
+
+    /// Makes the emulator authorize requests; returns credentials lacking `denied` actions.
+    pub fn restrict(&self, denied: &[&str]) -> (String, String) {
+        let mut args = Vec::new();
+        for action in denied {
+            args.extend(["--deny", action]);
+        }
+        let keys: serde_json::Value =
+            serde_json::from_str(&self.python("restrict.py", &args)).expect("keys");
+        (
+            keys["access_key_id"].as_str().unwrap().to_string(),
+            keys["secret_access_key"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Runs pullpath against the emulator with `args` (the endpoint is added).
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_as(("testing", "testing"), args)
+    }
+
+    pub fn run_as(&self, (key, secret): (&str, &str), args: &[&str]) -> Run {
+        let output = pullpath()
+            .args(args)
+            .args(["--endpoint-url", &self.url, "--max-attempts", "1"])
+            .env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .expect("pullpath runs");
+        Run {
+            code: output.status.code().expect("exited"),
+            stdout: String::from_utf8(output.stdout).expect("utf-8"),
+            stderr: String::from_utf8(output.stderr).expect("utf-8"),
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        // SIGKILL: moto's server can ignore SIGTERM for seconds.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

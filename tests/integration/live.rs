@@ -1,0 +1,200 @@
+//! Live collection against a real emulated AWS endpoint: the collector reads scenarios seeded
+//! through the AWS APIs and must reach the same verdicts as the offline fixtures of the same
+//! name.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::emulator::Moto;
+use crate::support::audit_json;
+
+/// Each workload's status and every finding code, for comparing two reports.
+fn verdicts(report: &Value) -> (Vec<String>, BTreeSet<String>) {
+    let workloads = report["workloads"].as_array().expect("workloads");
+    let statuses = workloads
+        .iter()
+        .map(|w| format!("{}:{}", w["service"], w["status"]))
+        .collect();
+    let codes = workloads
+        .iter()
+        .flat_map(|w| w["findings"].as_array().expect("findings"))
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect();
+    (statuses, codes)
+}
+
+fn live_report(moto: &Moto, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["audit", "--cluster", "prod", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = moto.run(&all);
+    let report = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "live report is not JSON ({e}); exit {}, stderr: {}",
+            run.code, run.stderr
+        )
+    });
+    (run.code, report)
+}
+
+/// Seeds each scenario and compares the live audit with the offline fixture's.
+fn same_causes_as_fixtures(scenarios: &[&str]) {
+    let Some(moto) = Moto::start() else { return };
+    let mut differences = Vec::new();
+    for scenario in scenarios {
+        moto.seed(scenario);
+        let (live_code, live) = live_report(&moto, &[]);
+        let (offline_code, offline) = audit_json(&format!("{scenario}.json"));
+        if live_code != offline_code || verdicts(&live) != verdicts(&offline) {
+            differences.push(format!(
+                "{scenario}: live exit {live_code} {:?}, offline exit {offline_code} {:?}",
+                verdicts(&live),
+                verdicts(&offline)
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "\n{}", differences.join("\n"));
+}
+
+#[test]
+fn live_network_causes_match_the_fixtures() {
+    same_causes_as_fixtures(&[
+        "healthy-nat",
+        "healthy-endpoints",
+        "private-subnet-no-egress",
+        "route-blackhole",
+        "nat-gateway-in-private-subnet",
+        "public-subnet-no-public-ip",
+        "sg-egress-blocked",
+        "endpoint-sg-ingress-blocked",
+        "nacl-outbound-blocked",
+        "nacl-inbound-blocked",
+        "endpoint-private-dns-disabled",
+    ]);
+}
+
+#[test]
+fn live_dns_gateway_iam_and_registry_causes_match_the_fixtures() {
+    same_causes_as_fixtures(&[
+        "vpc-dns-disabled",
+        "endpoint-policy-denies",
+        "transit-gateway-egress",
+        "execution-role-not-found",
+        "execution-role-trust",
+        "permission-missing",
+        "permission-denied",
+        "repository-not-found",
+        "image-not-found",
+        "repository-policy-denies",
+        "registry-auth-missing",
+    ]);
+}
+
+/// The live audit and the audit of the snapshot `collect` writes are the same.
+#[test]
+fn a_collected_snapshot_audits_like_the_live_account() {
+    let Some(moto) = Moto::start() else { return };
+    for scenario in ["healthy-endpoints", "nacl-inbound-blocked"] {
+        moto.seed(scenario);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("snapshot.json");
+        let collected = moto.run(&[
+            "collect",
+            "--cluster",
+            "prod",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(collected.code, 0, "{}", collected.stderr);
+        let (_, live) = live_report(&moto, &[]);
+        let offline = crate::support::run(&[
+            "audit",
+            "--snapshot",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let offline: Value = serde_json::from_str(&offline.stdout).unwrap();
+        assert_eq!(live["workloads"], offline["workloads"], "{scenario}");
+    }
+}
+
+/// What one service costs in AWS calls: the figure the README states.
+#[test]
+fn one_service_costs_the_documented_number_of_calls() {
+    let Some(moto) = Moto::start() else { return };
+    moto.seed("healthy-nat");
+    let run = moto.run(&["audit", "--cluster", "prod", "--service", "web"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let calls: usize = run
+        .stderr
+        .split(" with ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no call count in: {}", run.stderr));
+    assert_eq!(
+        calls, 26,
+        "README states 26 calls for one service; update both together"
+    );
+}
+
+/// A credential without one permission: the run finishes, the requirements that depend on
+/// it are unknown (never pass or fail), and the message names the missing permission.
+#[test]
+fn a_denied_call_makes_what_depends_on_it_unknown() {
+    let Some(moto) = Moto::start() else { return };
+    moto.seed("healthy-endpoints");
+    let (key, secret) = moto.restrict(&["ec2:DescribeVpcEndpoints"]);
+    let run = moto.run_as(
+        (&key, &secret),
+        &["audit", "--cluster", "prod", "--format", "json"],
+    );
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("denied: ec2:DescribeVpcEndpoints"),
+        "{}",
+        run.stderr
+    );
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    for requirement in report["workloads"][0]["requirements"].as_array().unwrap() {
+        assert_eq!(requirement["status"], "unknown", "{requirement}");
+    }
+    let named = report["workloads"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| {
+            f["code"] == "NOT_COLLECTED"
+                && f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("ec2:DescribeVpcEndpoints")
+        });
+    assert!(
+        named,
+        "no finding names the missing permission: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn unknown_cluster_or_service_is_bad_input() {
+    let Some(moto) = Moto::start() else { return };
+    moto.seed("healthy-nat");
+    let run = moto.run(&["audit", "--cluster", "staging"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cluster `staging` does not exist"),
+        "{}",
+        run.stderr
+    );
+    let run = moto.run(&["audit", "--cluster", "prod", "--service", "api"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("service `api` is not in cluster `prod`"),
+        "{}",
+        run.stderr
+    );
+}
