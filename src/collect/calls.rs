@@ -127,6 +127,11 @@ where
             .message()
             .map(str::to_string)
             .unwrap_or_else(|| DisplayErrorContext(error).to_string()),
-        request_id: error.request_id().map(str::to_string),
+        // Query-protocol services (EC2) put it in the error body, the others in a header.
+        request_id: error
+            .meta()
+            .request_id()
+            .or_else(|| error.request_id())
+            .map(str::to_string),
     })
 }

@@ -20,7 +20,7 @@ pub fn is_read_only(operation: &str) -> bool {
     READ_ONLY_PREFIXES.iter().any(|p| operation.starts_with(p))
 }
 
-/// Calls made, by "service:Operation".
+/// Calls made, by "service:Operation" (e.g. `ec2:DescribeVpcs`).
 #[derive(Debug, Clone, Default)]
 pub struct CallLog(Arc<Mutex<BTreeMap<String, usize>>>);
 
@@ -30,7 +30,10 @@ impl CallLog {
             .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *calls.entry(format!("{service}:{operation}")).or_default() += 1;
+        // Lower-case service names, like IAM action prefixes (`ec2:DescribeVpcs`).
+        *calls
+            .entry(format!("{}:{operation}", service.to_ascii_lowercase()))
+            .or_default() += 1;
     }
 
     /// Every call made so far, by "service:Operation".

@@ -14,6 +14,8 @@ mod ecs;
 mod guard;
 mod iam;
 mod progress;
+#[cfg(test)]
+mod tests;
 
 pub use calls::CollectError;
 pub use config::{Aws, AwsOptions, RetryMode};
