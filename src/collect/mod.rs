@@ -9,6 +9,7 @@
 mod calls;
 mod config;
 mod ec2;
+mod ec2_model;
 mod ecr;
 mod ecs;
 mod guard;

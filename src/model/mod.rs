@@ -1,6 +1,6 @@
 //! The snapshot: pullpath's own serde types for everything the analysis reads.
 //!
-//! A snapshot is what collection from AWS produces (a later release) and what every later stage
+//! A snapshot is what collection from AWS (`collect`) produces and what every later stage
 //! consumes. It is versioned
 //! (`snapshot_version`) and independent of the AWS SDK's types, so fixtures are plain JSON.
 //!
