@@ -85,7 +85,7 @@ impl PathCache {
         );
         self.verdicts
             .entry(key)
-            .or_insert_with(|| evaluate_requirement(placement, requirement).1)
+            .or_insert_with(|| evaluate_requirement(placement, requirement))
             .clone()
     }
 }

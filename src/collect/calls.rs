@@ -92,14 +92,6 @@ where
     }
 }
 
-/// The error code of a failed call, when the service sent one.
-pub fn error_code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str>
-where
-    SdkError<E, R>: ProvideErrorMetadata,
-{
-    error.code()
-}
-
 enum Classified {
     Denied(CoverageGap),
     Fatal(CollectError),

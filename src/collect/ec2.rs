@@ -430,20 +430,15 @@ async fn transit_gateways(
     if ids.is_empty() {
         return Ok(Some(Vec::new()));
     }
-    let request = client
-        .describe_transit_gateways()
-        .set_transit_gateway_ids(Some(ids.to_vec()))
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect();
-    Ok(attempt(
+    let found = paged!(
         gaps,
-        call("DescribeTransitGateways", "transit_gateways"),
-        request,
-    )
-    .await?
-    .map(|found| {
+        "DescribeTransitGateways",
+        "transit_gateways",
+        client
+            .describe_transit_gateways()
+            .set_transit_gateway_ids(Some(ids.to_vec()))
+    );
+    Ok(found.await?.map(|found| {
         found
             .iter()
             .map(|g| TransitGateway {
@@ -465,20 +460,15 @@ async fn peering_connections(
     if ids.is_empty() {
         return Ok(Some(Vec::new()));
     }
-    let request = client
-        .describe_vpc_peering_connections()
-        .set_vpc_peering_connection_ids(Some(ids.to_vec()))
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect();
-    Ok(attempt(
+    let found = paged!(
         gaps,
-        call("DescribeVpcPeeringConnections", "peering_connections"),
-        request,
-    )
-    .await?
-    .map(|found| {
+        "DescribeVpcPeeringConnections",
+        "peering_connections",
+        client
+            .describe_vpc_peering_connections()
+            .set_vpc_peering_connection_ids(Some(ids.to_vec()))
+    );
+    Ok(found.await?.map(|found| {
         found
             .iter()
             .map(|p| PeeringConnection {

@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 use aws_sdk_ecr::types::ImageIdentifier;
 use futures::future::try_join_all;
 
-use super::calls::{attempt, error_code, Call, CollectError, Gaps};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::calls::{attempt, Call, CollectError, Gaps};
 use super::config::Aws;
 use crate::model::{Image, Repository};
 use crate::workload::{EcrImage, ImageReference};
@@ -72,7 +74,7 @@ async fn repository(
         .send()
         .await
     {
-        Err(e) if error_code(&e) == Some("RepositoryNotFoundException") => return Ok(Some(None)),
+        Err(e) if e.code() == Some("RepositoryNotFoundException") => return Ok(Some(None)),
         other => {
             attempt(
                 gaps,
@@ -110,7 +112,7 @@ async fn repository(
                 .send()
                 .await
             {
-                Err(e) if error_code(&e) == Some("ImageNotFoundException") => {}
+                Err(e) if e.code() == Some("ImageNotFoundException") => {}
                 other => match attempt(gaps, call("DescribeImages", "ecr:DescribeImages"), async {
                     other
                 })
@@ -134,7 +136,7 @@ async fn repository(
             .send()
             .await
         {
-            Err(e) if error_code(&e) == Some("RepositoryPolicyNotFoundException") => Ok(Some(None)),
+            Err(e) if e.code() == Some("RepositoryPolicyNotFoundException") => Ok(Some(None)),
             other => Ok(attempt(
                 gaps,
                 call("GetRepositoryPolicy", "ecr:GetRepositoryPolicy"),

@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use futures::future::try_join_all;
 
-use super::calls::{attempt, error_code, Call, CollectError, Gaps};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::calls::{attempt, Call, CollectError, Gaps};
 use crate::model::{InlinePolicy, ManagedPolicy, Role};
 
 fn call(operation: &'static str, action: &'static str, collection: &'static str) -> Call {
@@ -64,7 +66,7 @@ async fn role(
     // `None`: denied; `Some(None)`: the role does not exist.
     let get = async {
         match client.get_role().role_name(name).send().await {
-            Err(e) if error_code(&e) == Some("NoSuchEntity") => Ok(Some(None)),
+            Err(e) if e.code() == Some("NoSuchEntity") => Ok(Some(None)),
             other => attempt(gaps, call("GetRole", "iam:GetRole", "roles"), async {
                 other
             })

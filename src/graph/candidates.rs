@@ -101,8 +101,9 @@ pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requiremen
                     .iter()
                     .filter(|e| e.endpoint_type == EndpointType::Interface)
                 {
-                    let candidate = interface_candidate(placement, requirement, endpoint);
                     let dns = private_dns_blockers(placement, endpoint);
+                    let candidate =
+                        interface_candidate(placement, requirement, endpoint, dns.clone());
                     // Private DNS answers only for an endpoint that is up.
                     if dns.is_empty() && endpoint.state.eq_ignore_ascii_case("available") {
                         // The name resolves to the endpoint: no other path is taken.

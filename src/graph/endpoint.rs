@@ -3,6 +3,7 @@
 
 use super::filters::{
     acl_flows, dedupe_by_code, flows_from_task, not_collected, task_acl, task_egress,
+    task_route_table,
 };
 use super::hop::{Candidate, Hop, HopKind, Via};
 use super::internet::public_dns_blockers;
@@ -199,17 +200,17 @@ fn state_blockers(endpoint: &VpcEndpoint) -> Vec<Blocker> {
     blockers
 }
 
+/// The path through an interface endpoint; `dns` holds what keeps the service name from
+/// resolving to it (see [`private_dns_blockers`]).
 pub fn interface_candidate(
     placement: &Placement<'_, '_>,
     requirement: &Requirement,
     endpoint: &VpcEndpoint,
+    dns: Vec<Blocker>,
 ) -> Candidate {
     let mut candidate = Candidate::new();
     candidate.via = Some(Via::InterfaceEndpoint);
-    candidate.step(
-        Hop::new(HopKind::Subnet, &placement.subnet.id),
-        private_dns_blockers(placement, endpoint),
-    );
+    candidate.step(Hop::new(HopKind::Subnet, &placement.subnet.id), dns);
 
     let mut subnets: Vec<&Subnet> = Vec::new();
     let mut gaps = Vec::new();
@@ -279,20 +280,8 @@ pub fn interface_candidate(
 /// Endpoint IPs are inside the VPC: the local route must carry them (a more specific route
 /// to an appliance would divert them).
 fn local_route_step(placement: &Placement<'_, '_>, peer: &Peer, candidate: &mut Candidate) {
-    let table = match placement.index.route_table_of(placement.subnet) {
-        Ok(table) => table,
-        Err(gap) => {
-            candidate.step(
-                Hop::new(HopKind::RouteTable, "unknown"),
-                vec![not_collected(
-                    placement.index.snapshot,
-                    &placement.subnet.id,
-                    &gap,
-                    "its route table",
-                )],
-            );
-            return;
-        }
+    let Some(table) = task_route_table(placement, candidate) else {
+        return;
     };
     let diverted = peer.cidrs.iter().find_map(|cidr| {
         table

@@ -3,7 +3,8 @@
 
 use ipnet::Ipv4Net;
 
-use super::index::{Gap, IndexedAcl};
+use super::hop::{Candidate, Hop, HopKind};
+use super::index::{Gap, IndexedAcl, IndexedRouteTable};
 use super::placement::Placement;
 use super::rules::{security_groups_allow, AclOutcome, Peer, SgOutcome, HTTPS, TASK_EPHEMERAL};
 use crate::blocker::Blocker;
@@ -38,6 +39,29 @@ pub fn not_collected_because(
         format!("Grant the identity pullpath runs as the missing permission{why} (docs/iam-policy.json lists every action pullpath uses), then audit again.")
     };
     Blocker::new(Code::NotCollected, resource, format!("{message}{why}"), fix)
+}
+
+/// The task subnet's route table; when it cannot be known, a route-table step saying why is
+/// added to `candidate` (which then ends there).
+pub fn task_route_table<'i, 'a>(
+    placement: &Placement<'i, 'a>,
+    candidate: &mut Candidate,
+) -> Option<&'i IndexedRouteTable<'a>> {
+    match placement.index.route_table_of(placement.subnet) {
+        Ok(table) => Some(table),
+        Err(gap) => {
+            candidate.step(
+                Hop::new(HopKind::RouteTable, "unknown"),
+                vec![not_collected(
+                    placement.index.snapshot,
+                    &placement.subnet.id,
+                    &gap,
+                    "its route table",
+                )],
+            );
+            None
+        }
+    }
 }
 
 /// The task's security groups must allow TCP 443 out to every CIDR of `peer`.

@@ -3,7 +3,7 @@
 
 use ipnet::Ipv4Net;
 
-use super::filters::{not_collected, task_acl, task_egress};
+use super::filters::{not_collected, task_acl, task_egress, task_route_table};
 use super::hop::{Candidate, Hop, HopKind, Via};
 use super::index::{Gap, IndexedRouteTable};
 use super::nat::nat_steps;
@@ -75,20 +75,8 @@ pub fn internet_candidate(
         Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())),
         blockers,
     );
-    let table = match placement.index.route_table_of(placement.subnet) {
-        Ok(table) => table,
-        Err(gap) => {
-            candidate.step(
-                Hop::new(HopKind::RouteTable, "unknown"),
-                vec![not_collected(
-                    placement.index.snapshot,
-                    &placement.subnet.id,
-                    &gap,
-                    "its route table",
-                )],
-            );
-            return candidate;
-        }
+    let Some(table) = task_route_table(placement, &mut candidate) else {
+        return candidate;
     };
     let cidr = destination.cidrs.first().copied().unwrap_or_else(internet);
     match carrying_route(placement, table, &destination) {

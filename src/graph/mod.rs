@@ -40,17 +40,17 @@ pub struct PathVerdict {
 
 /// An edge: entering a hop, with what stops the call there.
 #[derive(Debug, Clone)]
-pub struct Edge {
-    pub blockers: Vec<Blocker>,
+struct Edge {
+    blockers: Vec<Blocker>,
     /// Set on the last edge of paths that do not use a VPC endpoint (a tie-breaker).
-    pub detour: bool,
+    detour: bool,
 }
 
 /// All candidate paths of one requirement, as a graph from the task's subnet to the host.
-pub struct PathGraph {
-    pub graph: DiGraph<Hop, Edge>,
-    pub source: NodeIndex,
-    pub sink: NodeIndex,
+struct PathGraph {
+    graph: DiGraph<Hop, Edge>,
+    source: NodeIndex,
+    sink: NodeIndex,
     /// The via of each candidate, keyed by the candidate's first node after the source.
     vias: Vec<(NodeIndex, Option<Via>)>,
 }
@@ -164,7 +164,7 @@ impl PathGraph {
 pub fn evaluate_requirement(
     placement: &Placement<'_, '_>,
     requirement: &Requirement,
-) -> (PathGraph, PathVerdict) {
+) -> PathVerdict {
     let Candidates {
         paths,
         dns_uncertain,
@@ -209,5 +209,5 @@ pub fn evaluate_requirement(
             break;
         }
     }
-    (graph, verdict)
+    verdict
 }

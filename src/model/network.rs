@@ -78,10 +78,9 @@ pub enum RouteTargetKind {
     CoreNetwork,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum RouteState {
-    #[default]
     Active,
     Blackhole,
 }
@@ -112,10 +111,9 @@ pub enum NatState {
     Deleted,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum NatConnectivity {
-    #[default]
     Public,
     Private,
 }

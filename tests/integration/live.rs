@@ -126,6 +126,9 @@ fn one_service_costs_the_documented_number_of_calls() {
     moto.seed("healthy-nat");
     let run = moto.run(&["audit", "--cluster", "prod", "--service", "web"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // stderr is a pipe here: no progress bar is drawn, only the one-line summary.
+    assert_eq!(run.stderr.lines().count(), 1, "{:?}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
     let calls: usize = run
         .stderr
         .split(" with ")
