@@ -9,6 +9,7 @@ pub mod checks;
 pub mod cli;
 pub mod codes;
 pub mod collect;
+pub mod explain;
 pub mod graph;
 pub mod model;
 pub mod policy;

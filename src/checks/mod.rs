@@ -3,7 +3,9 @@
 
 mod audit;
 mod catalog;
+mod diagnose;
 mod execution_role;
+mod observations;
 mod registry;
 
 pub use audit::{
@@ -11,3 +13,5 @@ pub use audit::{
     WorkloadResult, WorkloadStatus,
 };
 pub use catalog::Catalog;
+pub use diagnose::{diagnose, Agreement, Cause, Diagnosis, DiagnosisInput, ObservationVerdict};
+pub use observations::{observations, Observation, Source};

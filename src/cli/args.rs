@@ -22,6 +22,53 @@ pub enum Command {
     Audit(AuditArgs),
     /// Read what an audit needs from AWS (read-only) and save it as a snapshot.
     Collect(CollectArgs),
+    /// Classify an ECS stop reason, container reason or service event (offline).
+    ///
+    /// Exit codes: 0 the message is recognised; 4 it is not (category `unknown`); 2 no message.
+    Explain(ExplainArgs),
+    /// Explain why a service's tasks stopped: classify what ECS said about its recently stopped
+    /// tasks and events, audit the placement they really ran with, and rank the causes.
+    ///
+    /// Exit codes as for `audit`: 0 the workload passes; 3 it fails; 4 unknown; 1 runtime
+    /// error; 2 bad input (unknown cluster, service or task).
+    Diagnose(DiagnoseArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The message (several words are joined with spaces). Without it, or with `-`, the
+    /// message is read from standard input.
+    #[arg(value_name = "MESSAGE")]
+    pub message: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["service", "task"])))]
+pub struct DiagnoseArgs {
+    /// The cluster (name or ARN).
+    #[arg(long, value_name = "CLUSTER")]
+    pub cluster: String,
+    /// The service whose recently stopped tasks to diagnose (name or ARN).
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// One task to diagnose (id or ARN).
+    #[arg(long, value_name = "TASK", conflicts_with = "service")]
+    pub task: Option<String>,
+    /// Diagnose from a saved snapshot (written by `pullpath collect --stopped-tasks`) instead
+    /// of the live account.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,6 +103,10 @@ pub struct CollectArgs {
     /// Where to write the snapshot.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Also read the services' recently stopped tasks, deployments and events, for
+    /// `pullpath diagnose --snapshot`.
+    #[arg(long)]
+    pub stopped_tasks: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
 }

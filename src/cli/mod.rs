@@ -2,7 +2,9 @@
 //! (validated), run, and mapped to a documented exit code.
 
 mod args;
+mod diagnose;
 mod exit;
+mod explain;
 
 pub use exit::ExitCode;
 
@@ -14,7 +16,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 
 use crate::checks::{audit_workloads, WorkloadResult, WorkloadStatus};
-use crate::collect::{collect, Aws, AwsOptions, CollectError, Progress, RetryMode, Scope};
+use crate::collect::{
+    collect, Aws, AwsOptions, CollectError, History, Progress, RetryMode, Scope,
+};
 use crate::model::{check_consistency, load_snapshot, Snapshot};
 use crate::report::{render_table, Colour, ReportV1, Width, DEFAULT_WIDTH, MIN_WIDTH};
 use crate::workload::select_workloads;
@@ -75,7 +79,8 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                     (snapshot, path.display().to_string())
                 }
                 (None, Some(cluster)) => {
-                    let snapshot = collect_live(&audit.aws, cluster, &audit.service)?;
+                    let snapshot =
+                        collect_live(&audit.aws, cluster, &audit.service, History::None)?;
                     (snapshot, format!("cluster `{cluster}`"))
                 }
                 (None, None) => {
@@ -98,19 +103,29 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
             write_output(audit.output, &rendered)?;
             Ok(exit_code_of(&results))
         }
+        Command::Explain(args) => explain::run(args),
+        Command::Diagnose(args) => diagnose::run(args),
         Command::Collect(collect) => {
-            let snapshot = collect_live(&collect.aws, &collect.cluster, &collect.service)?;
-            let mut text = serde_json::to_string_pretty(&snapshot)
-                .map_err(|e| Failure::runtime(format!("cannot encode the snapshot: {e}")))?;
-            text.push('\n');
-            write_output(Some(collect.out), &text)?;
+            let history = if collect.stopped_tasks {
+                History::OfServices
+            } else {
+                History::None
+            };
+            let snapshot =
+                collect_live(&collect.aws, &collect.cluster, &collect.service, history)?;
+            write_output(Some(collect.out), &to_json(&snapshot, "snapshot")?)?;
             Ok(ExitCode::Pass)
         }
     }
 }
 
 /// Collects a snapshot from AWS, reporting on stderr what it cost.
-fn collect_live(aws: &AwsArgs, cluster: &str, services: &[String]) -> Result<Snapshot, Failure> {
+fn collect_live(
+    aws: &AwsArgs,
+    cluster: &str,
+    services: &[String],
+    history: History,
+) -> Result<Snapshot, Failure> {
     let options = AwsOptions {
         profile: aws.profile.clone(),
         region: aws.region.clone(),
@@ -125,6 +140,7 @@ fn collect_live(aws: &AwsArgs, cluster: &str, services: &[String]) -> Result<Sna
     let scope = Scope {
         cluster: cluster.to_string(),
         services: services.to_vec(),
+        history,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -159,8 +175,12 @@ fn collect_live(aws: &AwsArgs, cluster: &str, services: &[String]) -> Result<Sna
         .iter()
         .map(|g| g.action.as_str())
         .collect();
+    let stopped = snapshot
+        .stopped_tasks
+        .as_ref()
+        .map_or(String::new(), |t| format!(" and {} task(s)", t.len()));
     eprintln!(
-        "pullpath: collected {services} service(s) of cluster `{cluster}` in {}.{:02} s with {calls} AWS calls{}",
+        "pullpath: collected {services} service(s){stopped} of cluster `{cluster}` in {}.{:02} s with {calls} AWS calls{}",
         started.elapsed().as_secs(),
         started.elapsed().subsec_millis() / 10,
         if gaps.is_empty() { String::new() } else { format!("; denied: {}", gaps.join(", ")) }
@@ -176,25 +196,33 @@ fn render(
     to_stdout: bool,
 ) -> Result<String, Failure> {
     Ok(match format {
-        Format::Json => {
-            let report = ReportV1::new(account, region, results);
-            let mut text = serde_json::to_string_pretty(&report)
-                .map_err(|e| Failure::runtime(format!("cannot encode the report: {e}")))?;
-            text.push('\n');
-            text
-        }
+        Format::Json => to_json(&ReportV1::new(account, region, results), "report")?,
         Format::Table => {
-            let terminal = to_stdout && std::io::stdout().is_terminal();
-            let colour = choose_colour(terminal, std::env::var_os("NO_COLOR"));
-            // On a terminal comfy-table measures the window itself; `COLUMNS` overrides it.
-            let width = match (terminal, columns_from_env()) {
-                (_, Some(columns)) => Width::Columns(columns),
-                (true, None) => Width::Terminal,
-                (false, None) => Width::Columns(DEFAULT_WIDTH),
-            };
+            let (colour, width) = table_style(to_stdout);
             render_table(results, colour, width)
         }
     })
+}
+
+/// Colour and width for a table going to stdout (`to_stdout`) or a file.
+fn table_style(to_stdout: bool) -> (Colour, Width) {
+    let terminal = to_stdout && std::io::stdout().is_terminal();
+    let colour = choose_colour(terminal, std::env::var_os("NO_COLOR"));
+    // On a terminal comfy-table measures the window itself; `COLUMNS` overrides it.
+    let width = match (terminal, columns_from_env()) {
+        (_, Some(columns)) => Width::Columns(columns),
+        (true, None) => Width::Terminal,
+        (false, None) => Width::Columns(DEFAULT_WIDTH),
+    };
+    (colour, width)
+}
+
+/// Pretty JSON with a final newline.
+fn to_json(value: &impl serde::Serialize, what: &str) -> Result<String, Failure> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::runtime(format!("cannot encode the {what}: {e}")))?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set to a non-empty value

@@ -6,14 +6,19 @@ use futures::future::try_join_all;
 
 use super::calls::{attempt, Call, CollectError, Gaps};
 use crate::model::{
-    AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, ContainerDefinition, LaunchType,
-    LogConfiguration, RepositoryCredentials, Secret, Service, TaskDefinition,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, ContainerDefinition, Deployment,
+    LaunchType, LogConfiguration, RepositoryCredentials, Secret, Service, ServiceEvent,
+    TaskDefinition,
 };
 
 /// DescribeServices takes at most 10 services a call.
 const SERVICES_PER_CALL: usize = 10;
 
-fn call(operation: &'static str, action: &'static str, collection: &'static str) -> Call {
+pub(super) fn call(
+    operation: &'static str,
+    action: &'static str,
+    collection: &'static str,
+) -> Call {
     Call {
         service: "ecs",
         operation,
@@ -48,7 +53,7 @@ pub async fn cluster(
         })
 }
 
-fn denied(action: &str, what: &str) -> CollectError {
+pub(super) fn denied(action: &str, what: &str) -> CollectError {
     CollectError::Api {
         service: "ecs".into(),
         operation: action.trim_start_matches("ecs:").into(),
@@ -59,12 +64,14 @@ fn denied(action: &str, what: &str) -> CollectError {
 }
 
 /// The services to audit: `wanted` (names or ARNs), or every active service of the cluster.
+/// With `history`, each keeps its deployments and events (for `diagnose`).
 pub async fn services(
     client: &aws_sdk_ecs::Client,
     gaps: &Gaps,
     cluster_arn: &str,
     cluster_name: &str,
     wanted: &[String],
+    history: bool,
 ) -> Result<Vec<Service>, CollectError> {
     let names: Vec<String> = if wanted.is_empty() {
         let listing = client
@@ -121,15 +128,16 @@ pub async fn services(
                 }
                 continue;
             }
-            services.push(convert_service(service));
+            services.push(convert_service(service, history));
         }
     }
     Ok(services)
 }
 
-fn convert_service(service: &aws_sdk_ecs::types::Service) -> Service {
-    let placement = service
-        .network_configuration()
+fn convert_placement(
+    network: Option<&aws_sdk_ecs::types::NetworkConfiguration>,
+) -> Option<AwsVpcConfiguration> {
+    network
         .and_then(|n| n.awsvpc_configuration())
         .map(|a| AwsVpcConfiguration {
             subnets: a.subnets().to_vec(),
@@ -138,17 +146,51 @@ fn convert_service(service: &aws_sdk_ecs::types::Service) -> Service {
                 Some("ENABLED") => AssignPublicIp::Enabled,
                 _ => AssignPublicIp::Disabled,
             },
-        });
+        })
+}
+
+pub(super) fn launch_type(launch: Option<&aws_sdk_ecs::types::LaunchType>) -> Option<LaunchType> {
+    launch.and_then(|l| match l.as_str() {
+        "FARGATE" => Some(LaunchType::Fargate),
+        "EC2" => Some(LaunchType::Ec2),
+        "EXTERNAL" => Some(LaunchType::External),
+        _ => None,
+    })
+}
+
+pub(super) fn timestamp(at: Option<&aws_smithy_types::DateTime>) -> Option<String> {
+    at.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+}
+
+fn convert_service(service: &aws_sdk_ecs::types::Service, history: bool) -> Service {
+    let deployments = history.then(|| {
+        service
+            .deployments()
+            .iter()
+            .map(|d| Deployment {
+                id: d.id().unwrap_or_default().to_string(),
+                status: d.status().unwrap_or_default().to_string(),
+                task_definition: d.task_definition().unwrap_or_default().to_string(),
+                network_configuration: convert_placement(d.network_configuration()),
+                created_at: timestamp(d.created_at()),
+            })
+            .collect()
+    });
+    let events = history.then(|| {
+        service
+            .events()
+            .iter()
+            .map(|e| ServiceEvent {
+                created_at: timestamp(e.created_at()),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+            .collect()
+    });
     Service {
         name: service.service_name().unwrap_or_default().to_string(),
         arn: service.service_arn().unwrap_or_default().to_string(),
         task_definition: service.task_definition().unwrap_or_default().to_string(),
-        launch_type: service.launch_type().and_then(|l| match l.as_str() {
-            "FARGATE" => Some(LaunchType::Fargate),
-            "EC2" => Some(LaunchType::Ec2),
-            "EXTERNAL" => Some(LaunchType::External),
-            _ => None,
-        }),
+        launch_type: launch_type(service.launch_type()),
         capacity_provider_strategy: service
             .capacity_provider_strategy()
             .iter()
@@ -159,7 +201,9 @@ fn convert_service(service: &aws_sdk_ecs::types::Service) -> Service {
             })
             .collect(),
         platform_version: service.platform_version().map(str::to_string),
-        network_configuration: placement,
+        network_configuration: convert_placement(service.network_configuration()),
+        deployments,
+        events,
     }
 }
 

@@ -15,6 +15,7 @@ mod ecs;
 mod guard;
 mod iam;
 mod progress;
+mod tasks;
 #[cfg(test)]
 mod tests;
 
@@ -22,6 +23,7 @@ pub use calls::CollectError;
 pub use config::{Aws, AwsOptions, RetryMode};
 pub use guard::{is_read_only, CallLog, ReadOnlyGuard, READ_ONLY_PREFIXES};
 pub use progress::Progress;
+
 
 use std::collections::BTreeSet;
 
@@ -34,6 +36,19 @@ use calls::Gaps;
 pub struct Scope {
     pub cluster: String,
     pub services: Vec<String>,
+    pub history: History,
+}
+
+/// What `diagnose` reads on top of an audit's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum History {
+    /// An audit: configuration only.
+    None,
+    /// The services' recently stopped tasks, deployments and events.
+    OfServices,
+    /// One task (id or ARN) and, if a service started it, that service's deployments and
+    /// events.
+    Task(String),
 }
 
 pub async fn collect(
@@ -57,24 +72,54 @@ pub async fn collect(
         .nth(4)
         .unwrap_or_default()
         .to_string();
-    let services = ecs::services(
-        &ecs_client,
-        &gaps,
-        &cluster_arn,
-        &cluster_name,
-        &scope.services,
-    )
-    .await?;
+    let named_task = match &scope.history {
+        History::Task(wanted) => {
+            Some(tasks::task(&ecs_client, &gaps, &cluster_arn, &cluster_name, wanted).await?)
+        }
+        _ => None,
+    };
+    let wanted: Vec<String> = match &named_task {
+        Some(task) => task.service().map(str::to_string).into_iter().collect(),
+        None => scope.services.clone(),
+    };
+    // A task run on its own (not by a service) needs no service at all.
+    let services = if named_task.is_some() && wanted.is_empty() {
+        Vec::new()
+    } else {
+        let history = scope.history != History::None;
+        ecs::services(&ecs_client, &gaps, &cluster_arn, &cluster_name, &wanted, history).await?
+    };
+    let stopped_tasks = match (&scope.history, named_task) {
+        (History::None, _) => None,
+        (_, Some(task)) => Some(vec![task]),
+        (_, None) => {
+            progress.stage("stopped tasks");
+            let names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
+            tasks::stopped_tasks(&ecs_client, &gaps, &cluster_arn, &cluster_name, &names).await?
+        }
+    };
 
     progress.stage(format!(
         "{} service(s): task definitions, roles, repositories and network",
         services.len()
     ));
-    let task_arns: BTreeSet<String> = services.iter().map(|s| s.task_definition.clone()).collect();
+    // A stopped task may have run an older task definition, or in a subnet the service no
+    // longer uses: its own are read too.
+    let history = stopped_tasks.iter().flatten();
+    let task_arns: BTreeSet<String> = services
+        .iter()
+        .map(|s| s.task_definition.clone())
+        .chain(history.clone().map(|t| t.task_definition.clone()))
+        .collect();
     let subnets: BTreeSet<String> = services
         .iter()
         .filter_map(|s| s.network_configuration.as_ref())
         .flat_map(|n| n.subnets.iter().cloned())
+        .chain(
+            history
+                .filter_map(|t| t.network_interface.as_ref())
+                .map(|n| n.subnet_id.clone()),
+        )
         .collect();
     // The network depends only on the services; roles and repositories on the task definitions.
     let network = ec2::network(&ec2_client, &gaps, &region, &subnets);
@@ -129,6 +174,7 @@ pub async fn collect(
         roles,
         managed_policies,
         ecr_repositories,
+        stopped_tasks,
         coverage_gaps: gaps.take(),
     })
 }

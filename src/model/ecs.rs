@@ -28,6 +28,34 @@ pub struct Service {
     pub platform_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<AwsVpcConfiguration>,
+    /// The service's current deployments (collected for `diagnose`: they record the network
+    /// configuration each task was started with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployments: Option<Vec<Deployment>>,
+    /// The service's recent events, newest first (collected for `diagnose`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<ServiceEvent>>,
+}
+
+/// One deployment of a service. A task's `startedBy` names the deployment that started it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Deployment {
+    pub id: String,
+    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    pub task_definition: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<AwsVpcConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// A service event ("(service web) failed to launch a task with (error …)").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceEvent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

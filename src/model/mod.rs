@@ -13,13 +13,16 @@ mod ecs;
 mod iam;
 mod load;
 mod network;
+mod tasks;
 mod validate;
 
 pub use ecr::{Image, Repository};
 pub use ecs::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, ContainerDefinition,
-    LaunchType, LogConfiguration, RepositoryCredentials, Secret, Service, TaskDefinition,
+    Deployment, LaunchType, LogConfiguration, RepositoryCredentials, Secret, Service,
+    ServiceEvent, TaskDefinition,
 };
+pub use tasks::{StoppedContainer, StoppedTask, TaskNetworkInterface};
 pub use iam::{InlinePolicy, ManagedPolicy, Role};
 pub use load::{load_snapshot, SnapshotError};
 pub use network::{
@@ -78,6 +81,10 @@ pub struct Snapshot {
 
     #[serde(default)]
     pub ecr_repositories: Option<Vec<Repository>>,
+
+    /// Recently stopped tasks (collected by `diagnose`; absent from an audit's snapshot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_tasks: Option<Vec<StoppedTask>>,
 
     /// Calls the collector was denied: what they would have filled is absent (not collected),
     /// and these records name the missing permission in the analysis' messages.

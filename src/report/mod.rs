@@ -1,7 +1,11 @@
 //! Rendering audit results: versioned JSON (the contract for dashboards) or a terminal table.
 
+mod diagnosis;
+mod explanation;
 mod table;
 mod v1;
 
-pub use table::{render_table, Colour, Width, DEFAULT_WIDTH, MIN_WIDTH};
-pub use v1::{ReportV1, SCHEMA_VERSION};
+pub use diagnosis::render_diagnosis;
+pub use explanation::{render_explanation, ExplanationV1};
+pub use table::{render_table, render_table_with, Colour, Width, DEFAULT_WIDTH, MIN_WIDTH};
+pub use v1::{DiagnosisV1, ReportV1, SCHEMA_VERSION};

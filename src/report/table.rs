@@ -32,8 +32,21 @@ pub const DEFAULT_WIDTH: u16 = 160;
 pub const MIN_WIDTH: u16 = 40;
 
 pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Width) -> String {
+    render_table_with(results, colour, width, |_| None)
+}
+
+/// The table, with a text block (a diagnosis) printed above each workload's rows.
+pub fn render_table_with(
+    results: &[WorkloadResult],
+    colour: Colour,
+    width: Width,
+    preface: impl Fn(usize) -> Option<String>,
+) -> String {
     let mut out = String::new();
-    for result in results {
+    for (index, result) in results.iter().enumerate() {
+        if let Some(text) = preface(index) {
+            out.push_str(&text);
+        }
         let name = match &result.service {
             Some(service) => format!("{}/{}", result.cluster, service),
             None => result.cluster.clone(),
@@ -43,23 +56,7 @@ pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Width) ->
             paint_status(result.status, colour),
             result.task_definition
         ));
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-        match width {
-            Width::Columns(columns) => {
-                table.set_width(columns);
-            }
-            Width::Terminal if table.width().is_none_or(|w| w < MIN_WIDTH) => {
-                table.set_width(DEFAULT_WIDTH);
-            }
-            Width::Terminal => {}
-        }
-        match colour {
-            Colour::Always => table.enforce_styling(),
-            Colour::Never => table.force_no_tty(),
-        };
+        let mut table = new_table(colour, width);
         table.set_header([
             "target", "host", "status", "via", "blocker", "resource", "fix",
         ]);
@@ -137,6 +134,28 @@ pub fn render_table(results: &[WorkloadResult], colour: Colour, width: Width) ->
     out.push_str(&summary(results));
     out.push('\n');
     out
+}
+
+/// A table drawn the same way everywhere: condensed UTF-8 borders, fitted to `width`.
+pub(super) fn new_table(colour: Colour, width: Width) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    match width {
+        Width::Columns(columns) => {
+            table.set_width(columns);
+        }
+        Width::Terminal if table.width().is_none_or(|w| w < MIN_WIDTH) => {
+            table.set_width(DEFAULT_WIDTH);
+        }
+        Width::Terminal => {}
+    }
+    match colour {
+        Colour::Always => table.enforce_styling(),
+        Colour::Never => table.force_no_tty(),
+    };
+    table
 }
 
 fn summary(results: &[WorkloadResult]) -> String {

@@ -5,9 +5,11 @@
 use serde::Serialize;
 
 use crate::blocker::Status;
-use crate::checks::{Severity, WorkloadResult, WorkloadStatus};
+use crate::checks::{Agreement, Diagnosis, Severity, Source, WorkloadResult, WorkloadStatus};
 use crate::codes::{Code, Effect};
+use crate::explain::Classification;
 use crate::graph::{HopKind, Via};
+use crate::model::AssignPublicIp;
 use crate::workload::Target;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -28,6 +30,112 @@ pub struct WorkloadV1 {
     pub status: WorkloadStatus,
     pub requirements: Vec<RequirementV1>,
     pub findings: Vec<FindingV1>,
+    /// Only from `pullpath diagnose`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<DiagnosisV1>,
+}
+
+/// What ECS said about the workload's stopped tasks, tied to the audit (`pullpath diagnose`).
+#[derive(Debug, Serialize)]
+pub struct DiagnosisV1 {
+    pub summary: String,
+    /// Stopped tasks read; `null` when they were not collected.
+    pub stopped_tasks: Option<usize>,
+    pub audited_with: AuditedWithV1,
+    pub observations: Vec<ObservationV1>,
+    /// Every error and warning of the audit, the most likely cause of the observations first.
+    pub causes: Vec<CauseV1>,
+    /// What the configuration cannot show, listed when the messages are not fully explained.
+    pub beyond_configuration: Vec<String>,
+}
+
+/// The placement and task definition the diagnosis audited: the stopped tasks' own.
+#[derive(Debug, Serialize)]
+pub struct AuditedWithV1 {
+    pub task_definition: String,
+    /// `null`: unknown.
+    pub subnets: Option<Vec<String>>,
+    pub security_groups: Option<Vec<String>>,
+    pub assign_public_ip: Option<AssignPublicIp>,
+    /// Where each of these was read, in words.
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ObservationV1 {
+    pub source: Source,
+    pub message: String,
+    pub occurrences: usize,
+    pub tasks: Vec<String>,
+    pub container: Option<String>,
+    pub last_seen: Option<String>,
+    pub classification: Classification,
+    pub agreement: Agreement,
+    pub note: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CauseV1 {
+    pub rank: usize,
+    pub code: Code,
+    pub severity: Severity,
+    pub effect: Effect,
+    /// The calls it blocks; empty for the whole workload (e.g. the execution role).
+    pub targets: Vec<Target>,
+    pub resource_id: String,
+    pub message: String,
+    pub fix: String,
+    /// Indices of the observations it explains.
+    pub explains: Vec<usize>,
+}
+
+impl From<&Diagnosis> for DiagnosisV1 {
+    fn from(d: &Diagnosis) -> Self {
+        let configuration = d.placement.configuration.as_ref();
+        DiagnosisV1 {
+            summary: d.summary.clone(),
+            stopped_tasks: d.stopped_tasks,
+            audited_with: AuditedWithV1 {
+                task_definition: d.placement.task_definition.clone(),
+                subnets: configuration.map(|c| c.subnets.clone()),
+                security_groups: configuration.map(|c| c.security_groups.clone()),
+                assign_public_ip: configuration.map(|c| c.assign_public_ip),
+                sources: d.placement.sources.clone(),
+            },
+            observations: d
+                .observations
+                .iter()
+                .zip(&d.verdicts)
+                .map(|(o, v)| ObservationV1 {
+                    source: o.source,
+                    message: o.message.clone(),
+                    occurrences: o.occurrences,
+                    tasks: o.tasks.clone(),
+                    container: o.container.clone(),
+                    last_seen: o.last_seen.clone(),
+                    classification: o.classification.clone(),
+                    agreement: v.agreement,
+                    note: v.note.clone(),
+                })
+                .collect(),
+            causes: d
+                .causes
+                .iter()
+                .map(|c| CauseV1 {
+                    rank: c.rank,
+                    code: c.blocker.code,
+                    severity: c.severity,
+                    effect: c.blocker.effect,
+                    targets: c.targets.clone(),
+                    resource_id: c.blocker.resource_id.clone(),
+                    message: c.blocker.message.clone(),
+                    fix: c.blocker.fix.clone(),
+                    explains: c.explains.clone(),
+                })
+                .collect(),
+            beyond_configuration: d.beyond_configuration.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -123,6 +231,7 @@ impl From<&WorkloadResult> for WorkloadV1 {
                     fix: f.blocker.fix.clone(),
                 })
                 .collect(),
+            diagnosis: None,
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Workloads (what runs where) and the calls each must make to start: the requirements.
 
+mod history;
 mod image;
 mod requirements;
 mod select;
 
+pub use history::{diagnosed_workload, history, run_placement, History, RunPlacement, Subject};
 pub use image::{EcrImage, ImageRef, ImageReference, OtherImage};
 pub use requirements::{derive_requirements, Permission, Requirement, Target};
 pub use select::{select_workloads, Launch, SelectError, Workload};

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::model::{AwsVpcConfiguration, LaunchType, Service, Snapshot, TaskDefinition};
+use crate::model::{
+    AwsVpcConfiguration, CapacityProviderItem, LaunchType, Service, Snapshot, TaskDefinition,
+};
 
 /// How the task's image gets pulled, which decides whose network path and permissions count.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,8 @@ pub enum SelectError {
         cluster: String,
         known: String,
     },
+    #[error("task `{wanted}` is not among the snapshot's tasks of cluster `{cluster}` (collect it with `pullpath diagnose --task`; ECS keeps stopped tasks for about an hour)")]
+    UnknownTask { wanted: String, cluster: String },
     #[error("the services of cluster `{0}` were not collected")]
     ServicesNotCollected(String),
     #[error("--service needs --cluster when the snapshot has more than one cluster")]
@@ -129,21 +133,28 @@ fn workload_of<'a>(
         service: Some(service.name.clone()),
         task_definition_arn: service.task_definition.clone(),
         task_definition,
-        launch: launch_of(service, task_definition),
+        launch: launch_of(
+            service.launch_type,
+            &service.capacity_provider_strategy,
+            service.platform_version.as_deref(),
+            task_definition,
+        ),
         placement: service.network_configuration.as_ref(),
     }
 }
 
 /// The launch type, else the capacity-provider strategy, else what the task definition is
 /// compatible with.
-fn launch_of(service: &Service, task_definition: Option<&TaskDefinition>) -> Launch {
+pub(super) fn launch_of(
+    launch_type: Option<LaunchType>,
+    capacity_provider_strategy: &[CapacityProviderItem],
+    platform_version: Option<&str>,
+    task_definition: Option<&TaskDefinition>,
+) -> Launch {
     let fargate = || Launch::Fargate {
-        platform_version: service
-            .platform_version
-            .clone()
-            .unwrap_or_else(|| "LATEST".to_string()),
+        platform_version: platform_version.unwrap_or("LATEST").to_string(),
     };
-    match service.launch_type {
+    match launch_type {
         Some(LaunchType::Fargate) => return fargate(),
         Some(LaunchType::Ec2) => {
             return Launch::Instance {
@@ -157,9 +168,8 @@ fn launch_of(service: &Service, task_definition: Option<&TaskDefinition>) -> Lau
         }
         None => {}
     }
-    if !service.capacity_provider_strategy.is_empty() {
-        let instance_provider = service
-            .capacity_provider_strategy
+    if !capacity_provider_strategy.is_empty() {
+        let instance_provider = capacity_provider_strategy
             .iter()
             .find(|p| !p.capacity_provider.starts_with("FARGATE"));
         return match instance_provider {

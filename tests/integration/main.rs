@@ -3,6 +3,7 @@
 mod bad_input;
 mod emulator;
 mod live;
+mod messages;
 mod output;
 mod scenarios;
 mod support;

@@ -3,10 +3,17 @@
 read the account back with the describe calls a collector makes, and assert that each
 scenario's mutation took effect. Prints one line per scenario with the reset+seed time.
 
-    python tests/live/check_seed.py --endpoint http://127.0.0.1:PORT [SCENARIO...]
+    python tests/live/check_seed.py --endpoint http://127.0.0.1:PORT [--stopped-tasks] [SCENARIO...]
 
 Exit 1 if any scenario fails to seed or to check. This checks the seeding only; the
 collector's own tests compare `pullpath audit` codes with the offline fixtures.
+
+With --stopped-tasks every scenario is seeded with two stopped tasks of service web
+(seed.py --stopped-task), and the check also asserts what `pullpath diagnose` reads: ListTasks
+(serviceName web, desiredStatus STOPPED) lists them, DescribeTasks shows each one's
+stoppedReason, group service:web, startedBy the PRIMARY deployment's id and the service's
+first subnet, and the scenario's own mutation is still observed (vpc-dns-disabled: DNS
+hostnames back off after the RunTask workaround).
 """
 
 from __future__ import annotations
@@ -369,9 +376,44 @@ CHECKS: dict[str, Callable[[World, dict], bool]] = {
 }
 
 
+STOPPED_REASONS = [
+    "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve "
+    f"ref {seed.IMAGE_WEB}: failed to do request: Head \"https://{seed.REGISTRY}/v2/web/manifests/"
+    "1.4.2\": dial tcp 52.46.144.120:443: i/o timeout",
+    "ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+    "retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 "
+    "time(s): RequestError: send request failed caused by: Post "
+    f"\"https://api.ecr.{seed.REGION}.amazonaws.com/\": dial tcp 52.46.145.10:443: i/o timeout",
+]
+
+
+def stopped_tasks_seen(w: World) -> bool:
+    """The stopped tasks as `pullpath diagnose` reads them (ListTasks, DescribeTasks,
+    DescribeServices) match what seed.stop_tasks() was asked for."""
+    ecs = w.ecs
+    svc = ecs.describe_services(cluster=seed.CLUSTER, services=[seed.SERVICE])["services"][0]
+    primary = next(d["id"] for d in svc["deployments"] if d["status"] == "PRIMARY")
+    subnet = svc["networkConfiguration"]["awsvpcConfiguration"]["subnets"][0]
+    listed = ecs.list_tasks(cluster=seed.CLUSTER, serviceName=seed.SERVICE, desiredStatus="STOPPED")["taskArns"]
+    # moto answers DescribeTasks in its own order, not the request's.
+    tasks = {t["taskArn"]: t for t in ecs.describe_tasks(cluster=seed.CLUSTER, tasks=w.stopped_tasks)["tasks"]}
+    return (
+        sorted(listed) == sorted(w.stopped_tasks) and len(tasks) == len(STOPPED_REASONS)
+        and [tasks[arn]["stoppedReason"] for arn in w.stopped_tasks] == STOPPED_REASONS
+        and all(
+            t["lastStatus"] == t["desiredStatus"] == "STOPPED" and t["group"] == f"service:{seed.SERVICE}"
+            and t["startedBy"] == primary and t["taskDefinitionArn"] == svc["taskDefinition"]
+            and {"name": "subnetId", "value": subnet} in t["attachments"][0]["details"]
+            for t in tasks.values()
+        )
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"))
+    parser.add_argument("--stopped-tasks", action="store_true",
+                        help="also seed and check stopped tasks of service web (seed.py --stopped-task)")
     parser.add_argument("scenarios", nargs="*")
     args = parser.parse_args(argv)
     names = args.scenarios or list(seed.SCENARIOS)
@@ -384,10 +426,12 @@ def main(argv: list[str]) -> int:
     for name in names:
         start = time.monotonic()
         try:
-            w = seed.seed(args.endpoint, name)
+            w = seed.seed(args.endpoint, name, STOPPED_REASONS if args.stopped_tasks else None)
             elapsed = time.monotonic() - start
             ok = bool(CHECKS[name](w, observe(w)))
             problem = "" if ok else "mutation not observed"
+            if ok and args.stopped_tasks and not stopped_tasks_seen(w):
+                ok, problem = False, "stopped tasks not observed"
         except Exception as error:  # report and go on
             elapsed, ok, problem = time.monotonic() - start, False, f"{type(error).__name__}: {error}"
         total += elapsed

@@ -2,6 +2,8 @@
 """Seed a moto server with one of pullpath's scenarios, through the real AWS APIs (boto3).
 
     python tests/live/seed.py --endpoint http://127.0.0.1:PORT SCENARIO
+    python tests/live/seed.py --endpoint http://127.0.0.1:PORT SCENARIO \
+        --stopped-task REASON [--stopped-task REASON...] [--stopped-task-subnet NAME]
     python tests/live/seed.py --list
 
 Seeding first resets the server (`POST /moto-api/reset`), then builds the scenario in account
@@ -10,6 +12,13 @@ Seeding first resets the server (`POST /moto-api/reset`), then builds the scenar
 the same endpoint should then build a snapshot on which `pullpath audit` reports the blocker
 codes of the offline fixture of the same name (fixtures/scenarios/NAME.json, expectations in
 fixtures/scenarios/README.md and tests/integration/scenarios.rs).
+
+For `pullpath diagnose`, each `--stopped-task REASON` adds, after the scenario, one stopped
+task of service web (`stop_tasks()`): RunTask (Fargate, the service's task definition, group
+`service:web`, startedBy the service's PRIMARY deployment id, the service's security groups
+and assignPublicIp, in its first subnet or in `--stopped-task-subnet NAME`, a SUBNETS name),
+then StopTask with that reason; the JSON line then also has `"stopped_tasks": [task ARNs]`,
+in the order of the options. Service events cannot be seeded (see below).
 
 Scenario names are the fixture names. Every scenario is the healthy base (`base()`, the
 fixture generator's `base()`) or another healthy scenario plus one small mutation, made by an
@@ -106,6 +115,37 @@ ECS
 - CreateService with desiredCount 1 reports pendingCount 1 but starts no task; DescribeServices
   omits `capacityProviderStrategy` when launchType is set (as AWS). Revisions start at 1
   (the fixtures use web:7).
+- DescribeServices has one deployment (status PRIMARY, id `ecs-svc/<random digits>`,
+  rolloutState IN_PROGRESS, taskDefinition, networkConfiguration) and `events` always `[]`:
+  moto never writes a service event and no API adds one, so "unable to place a task"/"has
+  started 1 tasks" messages cannot be seeded. UpdateService forceNewDeployment only gives the
+  deployment a new id.
+- RunTask (awsvpc) is a 500 unless every container sets `memory` and the awsvpcConfiguration
+  has `securityGroups`, and, because it reads the new ENI's private DNS name, while the
+  subnet's VPC has enableDnsHostnames false (vpc-dns-disabled): `stop_tasks()` switches the
+  attribute on around its RunTask calls and off again, so those tasks' attachment carries a
+  privateDnsName. Each task gets an ENI (description `moto ECS`, status `in-use`, a random
+  10.x address outside the subnet) that StopTask does not release; the collector does not
+  read ENIs. RunTask checks no launch type compatibility (ec2-launch-type gets Fargate tasks).
+- A stopped task (DescribeTasks) has taskArn, clusterArn, taskDefinitionArn, group,
+  startedBy, launchType, platformVersion (only when RunTask passed one), overrides `{}`,
+  lastStatus/desiredStatus STOPPED, stoppedReason, and one ElasticNetworkInterface attachment
+  (status ATTACHED, details subnetId, networkInterfaceId, macAddress, privateDnsName,
+  privateIPv4Address). Never present: stopCode, stoppedAt, stoppingAt, createdAt, startedAt,
+  pullStartedAt, executionStoppedAt, cpu, memory, availabilityZone, connectivity,
+  containers[].reason; containers[].lastStatus stays PENDING (exitCode 0, healthStatus
+  HEALTHY), their `taskArn` is the task definition's ARN, cpu/memory come back as strings.
+  Non-stopped tasks report stoppedReason "" (AWS omits it). Stopped tasks never change on
+  DescribeTasks; a running task's lastStatus advances one step per DescribeTasks call
+  (DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED) while desiredStatus stays RUNNING.
+- ListTasks ignores `serviceName` (every task of the cluster, other services' and
+  standalone `family:web` ones included, even for a service that does not exist); it filters
+  on cluster, `desiredStatus` (the desired, not the last status), `startedBy`, `family`. Filter
+  DescribeTasks results by `group == service:NAME` (or startedBy) when testing on moto.
+- DescribeTasks answers in moto's order, not the request's; unknown ARNs are silently dropped
+  (no `failures` entry, AWS says MISSING); it finds tasks of any cluster of the region.
+- Tasks do not survive `POST /moto-api/reset` (after it, ListTasks on prod is
+  ClusterNotFoundException until the cluster is re-created, then empty).
 
 Not seedable on moto (scenarios left out): nat-gateway-failed (NAT state cannot be `failed`),
 endpoint-unavailable (endpoint state is always `available`), s3-gateway-route-blackhole
@@ -256,6 +296,7 @@ class World:
     digests: dict[str, str] = field(default_factory=dict)  # tag -> digest (repository web)
     task_definitions: list[dict] = field(default_factory=list)
     services: list[dict] = field(default_factory=list)
+    stopped_tasks: list[str] = field(default_factory=list)  # task ARNs, by stop_tasks()
 
     def client(self, service: str, region: str = REGION):
         key = (service, region)
@@ -474,6 +515,60 @@ def deploy(w: World) -> None:
         arns[definition["family"]] = registered["taskDefinitionArn"]
     for svc in w.services:
         w.ecs.create_service(**{**svc, "taskDefinition": arns[svc["taskDefinition"]]})
+
+
+# Deployment id used as startedBy when DescribeServices reports no deployment.
+FALLBACK_DEPLOYMENT_ID = "ecs-svc/0000000000000000000"
+
+
+def stop_tasks(w: World, reasons: list[str], subnet: str | None = None) -> list[str]:
+    """After `deploy()`: for each of `reasons`, run one Fargate task of service web's task
+    definition as the service's scheduler would (group `service:web`, startedBy the PRIMARY
+    deployment's id, the service's security groups and assignPublicIp, in subnet `subnet` (a
+    SUBNETS name) or else the service's first subnet), then StopTask it with that reason.
+    Returns the task ARNs (also appended to `w.stopped_tasks`), in the order of `reasons`.
+
+    Moto's RunTask builds the task's ENI attachment from the subnet's VPC and fails (HTTP 500)
+    while the VPC has enableDnsHostnames false: the attribute is switched on for the RunTask
+    calls and back off afterwards (vpc-dns-disabled)."""
+    ecs = w.ecs
+    svc = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+    config = svc["networkConfiguration"]["awsvpcConfiguration"]
+    subnet_id = w.subnets[subnet] if subnet is not None else config["subnets"][0]
+    primary = [d for d in svc.get("deployments", []) if d.get("status") == "PRIMARY"]
+    started_by = primary[0]["id"] if primary else FALLBACK_DEPLOYMENT_ID
+    run: dict[str, Any] = {
+        "cluster": CLUSTER,
+        "taskDefinition": svc["taskDefinition"],
+        "count": 1,
+        "launchType": "FARGATE",
+        "group": f"service:{SERVICE}",
+        "startedBy": started_by,
+        "networkConfiguration": {
+            "awsvpcConfiguration": {
+                "subnets": [subnet_id],
+                "securityGroups": config["securityGroups"],
+                "assignPublicIp": config.get("assignPublicIp", "DISABLED"),
+            }
+        },
+    }
+    if svc.get("platformVersion"):
+        run["platformVersion"] = svc["platformVersion"]
+
+    vpc = w.ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]["VpcId"]
+    hostnames = w.ec2.describe_vpc_attribute(VpcId=vpc, Attribute="enableDnsHostnames")
+    hostnames_off = not hostnames["EnableDnsHostnames"]["Value"]
+    if hostnames_off:
+        w.ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    try:
+        arns = [ecs.run_task(**run)["tasks"][0]["taskArn"] for _ in reasons]
+    finally:
+        if hostnames_off:
+            w.ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": False})
+    for arn, reason in zip(arns, reasons):
+        ecs.stop_task(cluster=CLUSTER, task=arn, reason=reason)
+    w.stopped_tasks.extend(arns)
+    return arns
 
 
 # --- the healthy base account ------------------------------------------------------------------
@@ -1228,12 +1323,17 @@ def one_subnet_without_route(w: World) -> None:
 # --- command line ------------------------------------------------------------------------------
 
 
-def seed(endpoint: str, name: str) -> World:
-    """Reset the server and seed scenario `name`; returns the world (ids) for checks."""
+def seed(endpoint: str, name: str, stopped_tasks: list[str] | None = None,
+         stopped_task_subnet: str | None = None) -> World:
+    """Reset the server and seed scenario `name`, then, for each reason in `stopped_tasks`, a
+    stopped task of service web (see `stop_tasks()`; run in subnet `stopped_task_subnet`, a
+    SUBNETS name, or the service's first subnet); returns the world (ids) for checks."""
     w = World(endpoint=endpoint)
     reset(endpoint)
     SCENARIOS[name].build(w)
     deploy(w)
+    if stopped_tasks:
+        stop_tasks(w, stopped_tasks, stopped_task_subnet)
     return w
 
 
@@ -1242,8 +1342,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
                         help="moto server URL (default: $AWS_ENDPOINT_URL or http://127.0.0.1:5000)")
     parser.add_argument("--list", action="store_true", help="print the scenario names, one a line")
+    parser.add_argument("--stopped-task", action="append", default=[], metavar="REASON",
+                        help="after seeding, run one task of service web and stop it with stoppedReason "
+                             "REASON (repeatable: one task each)")
+    parser.add_argument("--stopped-task-subnet", choices=list(SUBNETS), metavar="NAME",
+                        help="subnet (a seeded subnet name: %(choices)s) the stopped tasks run in "
+                             "(default: the service's first subnet)")
     parser.add_argument("scenario", nargs="?", help="scenario (fixture) name")
     args = parser.parse_args(argv)
+    if args.stopped_task_subnet and not args.stopped_task:
+        parser.error("--stopped-task-subnet needs --stopped-task")
     if args.list:
         for name in SCENARIOS:
             print(name)
@@ -1254,11 +1362,14 @@ def main(argv: list[str]) -> int:
         print(f"seed.py: unknown scenario {args.scenario!r} (see --list)", file=sys.stderr)
         return 2
     try:
-        seed(args.endpoint, args.scenario)
+        w = seed(args.endpoint, args.scenario, args.stopped_task, args.stopped_task_subnet)
     except Exception as error:  # one line for the test harness, not a traceback
         print(f"seed.py: {args.scenario}: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
-    print(json.dumps({"cluster": CLUSTER, "service": SERVICE, "region": REGION}))
+    result: dict[str, Any] = {"cluster": CLUSTER, "service": SERVICE, "region": REGION}
+    if args.stopped_task:
+        result["stopped_tasks"] = w.stopped_tasks
+    print(json.dumps(result))
     return 0
 
 

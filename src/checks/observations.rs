@@ -1,0 +1,126 @@
+//! What ECS said about the subject: each distinct message of its stopped tasks (task and
+//! container reasons) and the service's failure events, counted and classified.
+
+use serde::Serialize;
+
+use crate::explain::{classify, Category, Classification};
+use crate::model::ServiceEvent;
+use crate::workload::History;
+
+/// At most this many distinct messages are kept: a crash-looping service repeats itself.
+const MAX_OBSERVATIONS: usize = 20;
+/// Task ids listed per message.
+const MAX_TASK_IDS: usize = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// A task's `stoppedReason`.
+    StoppedReason,
+    /// A container's `reason`.
+    ContainerReason,
+    /// A service event.
+    ServiceEvent,
+}
+
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub source: Source,
+    pub message: String,
+    pub occurrences: usize,
+    /// Ids of (some of) the tasks that reported it.
+    pub tasks: Vec<String>,
+    pub container: Option<String>,
+    /// When it was last seen (a task's `stoppedAt`, an event's `createdAt`).
+    pub last_seen: Option<String>,
+    pub classification: Classification,
+}
+
+pub fn observations(history: &History<'_>) -> Vec<Observation> {
+    let mut out: Vec<Observation> = Vec::new();
+    for task in &history.tasks {
+        let mut said = Vec::new();
+        if let Some(reason) = &task.stopped_reason {
+            said.push((Source::StoppedReason, None, reason));
+        }
+        for container in &task.containers {
+            if let Some(reason) = &container.reason {
+                said.push((Source::ContainerReason, Some(&container.name), reason));
+            }
+        }
+        for (source, container, message) in said {
+            if message.trim().is_empty() {
+                continue;
+            }
+            let seen = record(&mut out, source, message, task.stopped_at.as_deref());
+            seen.container = seen.container.take().or_else(|| container.cloned());
+            if seen.tasks.len() < MAX_TASK_IDS && !seen.tasks.iter().any(|id| id == task.id()) {
+                seen.tasks.push(task.id().to_string());
+            }
+        }
+    }
+    let events = history
+        .service
+        .and_then(|s| s.events.as_deref())
+        .unwrap_or_default();
+    for event in events.iter().filter(|e| reports_a_failure(e)) {
+        record(
+            &mut out,
+            Source::ServiceEvent,
+            &event.message,
+            event.created_at.as_deref(),
+        );
+    }
+    // Recognised failures first, the most frequent first; unrecognised text last.
+    out.sort_by_key(|o| {
+        (
+            o.classification.category == Category::Unknown,
+            std::cmp::Reverse(o.occurrences),
+        )
+    });
+    out.truncate(MAX_OBSERVATIONS);
+    out
+}
+
+/// Adds one occurrence of `message`, returning its observation.
+fn record<'o>(
+    out: &'o mut Vec<Observation>,
+    source: Source,
+    message: &str,
+    at: Option<&str>,
+) -> &'o mut Observation {
+    let index = match out
+        .iter()
+        .position(|o| o.source == source && o.message == message)
+    {
+        Some(index) => index,
+        None => {
+            out.push(Observation {
+                source,
+                message: message.to_string(),
+                occurrences: 0,
+                tasks: Vec::new(),
+                container: None,
+                last_seen: None,
+                classification: classify(message),
+            });
+            out.len() - 1
+        }
+    };
+    let seen = &mut out[index];
+    seen.occurrences += 1;
+    if at > seen.last_seen.as_deref() {
+        seen.last_seen = at.map(str::to_string);
+    }
+    seen
+}
+
+/// Service events are mostly routine ("has reached a steady state", "has started 1 tasks");
+/// only the ones reporting a failure are evidence.
+fn reports_a_failure(event: &ServiceEvent) -> bool {
+    let text = event.message.to_lowercase();
+    ["unable to", "failed", "error", "cannot", "denied"]
+        .iter()
+        .any(|word| text.contains(word))
+        && !text.contains("steady state")
+}

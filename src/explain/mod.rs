@@ -1,0 +1,156 @@
+//! Reading what ECS said: a task's `stoppedReason`, a container's `reason` or a service event,
+//! classified into a category, the call of the pull sequence it is about, and the facts it
+//! states (host, IP, action, role, secret, retries).
+//!
+//! The classifier works on text alone (`pullpath explain`); `diagnose` ties its result to the
+//! audit of the configuration. Unrecognised text is `unknown`, never a guess.
+
+mod category;
+mod facts;
+mod rules;
+mod suspects;
+
+pub use category::{Category, DeniedBy};
+pub use facts::IpScope;
+
+use serde::Serialize;
+
+use crate::codes::Code;
+use crate::workload::Target;
+
+/// What a message says. Serialized as the `explain` JSON and inside `diagnosis`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Classification {
+    pub category: Category,
+    /// The call of the pull sequence the message is about.
+    pub target: Option<Target>,
+    /// The host the failing request went to.
+    pub host: Option<String>,
+    /// The destination IP of a failed connection (`dial tcp IP:PORT`).
+    pub ip: Option<String>,
+    pub ip_scope: Option<IpScope>,
+    /// The resolver of a failed DNS lookup (`lookup HOST on IP:53`).
+    pub dns_server: Option<String>,
+    /// The IAM action refused (`not authorized to perform: ACTION`).
+    pub action: Option<String>,
+    pub role_arn: Option<String>,
+    pub secret_arn: Option<String>,
+    pub denied_by: Option<DeniedBy>,
+    pub retries: Option<u32>,
+    /// ECS cut the message ("…" at the end): a cause may be missing.
+    pub truncated: bool,
+    /// The fragment of the message that decided the category.
+    pub evidence: Option<String>,
+    /// Other categories the same wording can mean.
+    pub alternatives: Vec<Category>,
+    pub meaning: String,
+    pub next_check: String,
+    /// Blocker codes that produce this message, most likely first.
+    pub suspects: Vec<Code>,
+}
+
+pub fn classify(message: &str) -> Classification {
+    let message = message.trim();
+    let facts = facts::extract(message);
+    let decided = rules::RULES
+        .iter()
+        .find_map(|rule| rule.find(message).map(|found| (rule, found)));
+    let (category, evidence, alternatives) = match decided {
+        Some((rule, found)) => (
+            rule.category,
+            Some(found.as_str().to_string()),
+            rule.alternatives.to_vec(),
+        ),
+        None => (Category::Unknown, None, Vec::new()),
+    };
+    let target = rules::target_of(message, category, &facts);
+    let ip_scope = facts.ip.map(facts::scope_of);
+    let private_ip = ip_scope.map(|s| s == IpScope::Private);
+    let dns_lookup_failed = facts.dns_server.is_some() || message.contains("no such host");
+    Classification {
+        category,
+        target,
+        host: facts.host,
+        ip: facts.ip.map(|ip| ip.to_string()),
+        ip_scope,
+        dns_server: facts.dns_server,
+        action: facts.action,
+        role_arn: facts.role_arn,
+        secret_arn: facts.secret_arn,
+        denied_by: facts.denied_by,
+        retries: facts.retries,
+        truncated: facts.truncated,
+        evidence,
+        alternatives,
+        meaning: category::meaning(category, target, private_ip, facts.denied_by),
+        next_check: category::next_check(category, target, private_ip),
+        suspects: suspects::suspects(
+            category,
+            target,
+            ip_scope,
+            dns_lookup_failed,
+            facts.denied_by,
+        ),
+    }
+}
+
+/// What the configuration cannot show about a message of this category: the reasons a
+/// message and a clean audit can both be true.
+pub fn beyond_configuration(category: Category) -> &'static [&'static str] {
+    match category {
+        Category::NetworkTimeout => &[
+            "answers of DNS servers other than the Amazon-provided resolver (Route 53 Resolver rules, on-premises forwarders)",
+            "firewalls and appliances beyond the VPC (AWS Network Firewall rules, proxies, on-premises filtering behind a transit gateway or VPN)",
+            "the task's real security groups, if they differed from its deployment's",
+            "a transient outage or throttling on the AWS side",
+        ],
+        Category::PermissionDenied => &[
+            "service control policies and permissions boundaries",
+            "KMS key policies of customer-managed keys",
+            "conditions that depend on the request (source VPC, IP, time)",
+        ],
+        Category::ImageNotFound => &[
+            "an image deleted or retagged after the task stopped (lifecycle policies)",
+        ],
+        Category::RateLimited => &["the registry's rate limits, which depend on traffic, not configuration"],
+        Category::RegistryAuthFailed => &["the content of the credentials secret (username, password, token expiry)"],
+        Category::LogGroupMissing => &["CloudWatch log groups (pullpath does not list them)"],
+        Category::RoleAssumeFailed => &["a role deleted and re-created with the same name (its new id is not trusted by old grants)"],
+        Category::SecretNotFound => &["Secrets Manager secrets and SSM parameters (pullpath does not list them)"],
+        Category::DiskFull => &["disk usage on the instance or in the task's ephemeral storage"],
+        Category::Unknown => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_incident_is_a_public_timeout_to_the_registry_host() {
+        let c = classify("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2: failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/web/manifests/1.4.2\": dial tcp 52.46.144.120:443: i/o timeout");
+        assert_eq!(c.category, Category::NetworkTimeout);
+        assert_eq!(c.target, Some(Target::EcrDkr));
+        assert_eq!(c.ip_scope, Some(IpScope::Public));
+        assert_eq!(c.retries, Some(5));
+        assert_eq!(c.suspects[0], Code::EndpointPrivateDnsDisabled);
+        assert!(c.suspects.contains(&Code::NoRoute));
+    }
+
+    #[test]
+    fn unrecognised_text_is_unknown_with_no_suspects() {
+        for text in ["", "hello", "CannotPullContainerError: context canceled"] {
+            let c = classify(text);
+            assert_eq!(c.category, Category::Unknown, "{text}");
+            assert!(c.suspects.is_empty());
+            assert_eq!(c.evidence, None);
+        }
+    }
+
+    #[test]
+    fn a_truncated_timeout_still_classifies() {
+        let c = classify("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:7: failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/web/manifests/7\": dial tcp 3.227.250.0:443: i/o tim...");
+        assert_eq!(c.category, Category::NetworkTimeout);
+        assert!(c.truncated);
+    }
+}

@@ -1,0 +1,231 @@
+//! The wordings that decide a message's category, most specific first, and the phrases that
+//! tell which call of the pull sequence it is about.
+//!
+//! Patterns match fragments, not whole messages: the ECS agent's wording changed across
+//! versions (docker, containerd, the 2024 "The task cannot pull …" texts) and Fargate cuts long
+//! reasons, so a rule must still fire on the part that survives.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::category::Category;
+use super::facts::Facts;
+use crate::workload::Target;
+
+pub struct Rule {
+    pub category: Category,
+    pub pattern: Regex,
+    /// The rule does not apply when this also matches (the regex crate has no look-around).
+    pub unless: Option<Regex>,
+    /// Categories the same wording can also mean (shown, never presented as the answer).
+    pub alternatives: &'static [Category],
+}
+
+impl Rule {
+    pub fn find<'m>(&self, message: &'m str) -> Option<regex::Match<'m>> {
+        if self.unless.as_ref().is_some_and(|u| u.is_match(message)) {
+            return None;
+        }
+        self.pattern.find(message)
+    }
+
+    fn unless(mut self, pattern: &str) -> Self {
+        self.unless = Some(insensitive(pattern));
+        self
+    }
+}
+
+fn insensitive(pattern: &str) -> Regex {
+    Regex::new(&format!("(?i){pattern}")).expect("a valid built-in pattern")
+}
+
+fn rule(category: Category, pattern: &str, alternatives: &'static [Category]) -> Rule {
+    Rule {
+        category,
+        pattern: insensitive(pattern),
+        unless: None,
+        alternatives,
+    }
+}
+
+/// First match wins. Order matters where wordings overlap: a permission error can mention
+/// retries, a log-group message can be a connection problem, a "not found" can be the local
+/// content store's.
+pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+    use Category::*;
+    vec![
+        rule(
+            DiskFull,
+            r"no space left on device|not enough space on the disk",
+            &[],
+        ),
+        // Stops that are not image-pull failures at all: say unknown, whatever words follow.
+        rule(
+            Unknown,
+            r"OutOfMemoryError|Essential container in task exited|failed (?:ELB|container) health checks|network interface provisioning|Scaling activity initiated|Task stopped by user|spot interruption|content digest sha256:[0-9a-f]+: not found|failed to extract layer",
+            &[],
+        ),
+        // Container start failures, except the awslogs driver's calls, which are part of the
+        // start sequence pullpath checks.
+        rule(
+            Unknown,
+            r"CannotStartContainerError|CannotCreateContainerError",
+            &[],
+        )
+        .unless(r"logging driver|log stream|log group"),
+        rule(
+            RoleAssumeFailed,
+            r"unable to assume (?:the )?role|not authorized to perform:? sts:AssumeRole",
+            &[],
+        ),
+        rule(
+            RateLimited,
+            r"toomanyrequests|too many requests|\b429\b|pull rate limit|rate exceeded|ThrottlingException|throttl",
+            &[],
+        ),
+        rule(
+            NetworkTimeout,
+            r"connection issue between the task and",
+            &[],
+        ),
+        rule(
+            LogGroupMissing,
+            r"log group does not exist|log group \S+ does not exist|log group not found",
+            &[],
+        ),
+        rule(
+            SecretNotFound,
+            r"can.t find the specified secret|invalid ssm parameters?|ParameterNotFound|ResourceNotFoundException: Secrets Manager|ResourceNotFoundException: The task can.t retrieve the secret|whether the secret exists|secret \S+ (?:was )?not found|did not contain json key",
+            &[],
+        ),
+        // Docker Hub answers a private or missing repository alike.
+        rule(
+            ImageNotFound,
+            r"repository does not exist or may require|does not exist or no pull access",
+            &[RegistryAuthFailed, PermissionDenied],
+        )
+        .unless(r"not authorized to perform"),
+        rule(
+            RegistryAuthFailed,
+            r"(?:oauth|anonymous) token: unexpected status[^\n]*\b40[13]\b|\b401\b|unauthorized|no basic auth credentials|incorrect username or password|HTTP Basic: Access denied|authentication required",
+            &[],
+        ),
+        rule(
+            PermissionDenied,
+            r"not authorized to perform|AccessDenied|access denied|\b403\b|forbidden|requested access to the resource is denied|has the permissions|does not have permission|no pull access",
+            &[],
+        ),
+        rule(
+            ImageNotFound,
+            r"manifest unknown|name unknown|image not found|repository \S+ not found|does not exist in the registry|manifest for \S+ not found|tag \S+ not found|image \S+ doesn.t exist|image doesn.t exist|\bnot found\s*(?:\.{3}|…)?$|: not found\b|API error \(404\)",
+            &[],
+        ),
+        rule(
+            NetworkTimeout,
+            r"i/o timeout|i/o t\S*(?:\.{3}|…)$|dial tcp|context deadline exceeded|Client\.Timeout|request canceled while waiting for connection|TLS handshake timeout|connection refused|connection reset|no such host|network is unreachable|no route to host|timed out|timeout|failed to do request|send request failed|exceeded maximum number of attempts|RequestCanceled|RequestError",
+            &[],
+        ),
+    ]
+});
+
+/// Phrases that name the stage of the pull sequence that failed, checked before the host: the
+/// agent's own words are the surest sign ("unable to retrieve ecr registry auth").
+static STAGES: LazyLock<Vec<(Regex, Target)>> = LazyLock::new(|| {
+    [
+        (
+            r"ecr registry auth|registry auth from Amazon ECR|GetAuthorizationToken|api\.ecr\.|CannotPullECRContainerError",
+            Target::EcrApi,
+        ),
+        (
+            r"from asm|secrets ?manager|secretsmanager|specified secret",
+            Target::Secretsmanager,
+        ),
+        (r"from ssm|ssm parameter|\bssm:|ParameterNotFound", Target::Ssm),
+        (
+            r"logger|log stream|log group|cloudwatch|\blogs:",
+            Target::Logs,
+        ),
+    ]
+    .into_iter()
+    .map(|(pattern, target)| {
+        (
+            Regex::new(&format!("(?i){pattern}")).expect("a valid built-in pattern"),
+            target,
+        )
+    })
+    .collect()
+});
+
+static LAYER_FETCH: LazyLock<Regex> = LazyLock::new(|| {
+    insensitive(r"httpRead(?:er)?Seeker|/blobs/sha256|starport-layer-bucket|GetDownloadUrlForLayer|error pulling image configuration|<Code>AccessDenied</Code>")
+});
+
+/// The call a message is about, or `None` when it does not say.
+pub fn target_of(message: &str, category: Category, facts: &Facts) -> Option<Target> {
+    if matches!(category, Category::RoleAssumeFailed | Category::DiskFull) {
+        return None;
+    }
+    if let Some((_, target)) = STAGES.iter().find(|(p, _)| p.is_match(message)) {
+        return Some(*target);
+    }
+    // ECR serves layers from S3 through a redirect on the registry host, so a layer fetch
+    // named with the registry host is an S3 call. Other registries have their own CDNs.
+    let layer = LAYER_FETCH.is_match(message)
+        || facts
+            .url_path
+            .as_deref()
+            .is_some_and(|p| p.contains("/blobs/"));
+    if let Some(host) = &facts.host {
+        return Some(target_of_host(host, layer));
+    }
+    if layer {
+        return Some(Target::S3Layers);
+    }
+    if let Some(action) = &facts.action {
+        return target_of_action(action);
+    }
+    // "pull access denied for some/image": a reference without a registry host is Docker Hub.
+    if DOCKER_HUB_REFERENCE.is_match(message) {
+        return Some(Target::Registry);
+    }
+    None
+}
+
+static DOCKER_HUB_REFERENCE: LazyLock<Regex> =
+    LazyLock::new(|| insensitive(r"pull access denied for [a-z0-9_-]+(?:/[a-z0-9_.-]+)?[,:\s]"));
+
+fn target_of_host(host: &str, blob: bool) -> Target {
+    if host.starts_with("api.ecr.") {
+        Target::EcrApi
+    } else if host.contains(".dkr.ecr.") {
+        if blob {
+            Target::S3Layers
+        } else {
+            Target::EcrDkr
+        }
+    } else if host.ends_with(".amazonaws.com") && (host.contains(".s3.") || host.starts_with("s3.")) {
+        Target::S3Layers
+    } else if host.starts_with("secretsmanager.") {
+        Target::Secretsmanager
+    } else if host.starts_with("ssm.") {
+        Target::Ssm
+    } else if host.starts_with("logs.") {
+        Target::Logs
+    } else {
+        Target::Registry
+    }
+}
+
+fn target_of_action(action: &str) -> Option<Target> {
+    let (service, name) = action.split_once(':')?;
+    Some(match (service.to_lowercase().as_str(), name) {
+        ("ecr", "GetAuthorizationToken") => Target::EcrApi,
+        ("ecr", _) => Target::EcrDkr,
+        ("secretsmanager", _) | ("kms", _) => Target::Secretsmanager,
+        ("ssm", _) => Target::Ssm,
+        ("logs", _) => Target::Logs,
+        ("s3", _) => Target::S3Layers,
+        _ => return None,
+    })
+}

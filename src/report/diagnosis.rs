@@ -1,0 +1,83 @@
+//! The diagnosis block of `pullpath diagnose`'s table output, printed above the workload's
+//! audit table: what ECS said, how it relates to the configuration, and the ranked causes.
+
+use super::table::{new_table, Colour, Width};
+use crate::checks::{Agreement, Diagnosis, Source};
+
+pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width) -> String {
+    let mut out = format!("diagnosis of {name}\n{}\n", d.summary);
+    if !d.placement.sources.is_empty() {
+        out.push_str(&format!(
+            "audited with {}: {}\n",
+            d.placement.task_definition,
+            d.placement.sources.join("; ")
+        ));
+    }
+    if !d.observations.is_empty() {
+        let mut table = new_table(colour, width);
+        table.set_header(["#", "seen", "from", "message", "category", "target", "agreement"]);
+        for (i, (o, v)) in d.observations.iter().zip(&d.verdicts).enumerate() {
+            let from = match o.source {
+                Source::StoppedReason => "task",
+                Source::ContainerReason => "container",
+                Source::ServiceEvent => "event",
+            };
+            let c = &o.classification;
+            let target = match (&c.target, &c.ip, &c.ip_scope) {
+                (Some(t), Some(ip), Some(scope)) => {
+                    format!("{} ({ip}, {})", t.as_str(), serde_json::to_value(scope).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+                }
+                (Some(t), _, _) => t.as_str().to_string(),
+                (None, _, _) => "-".to_string(),
+            };
+            table.add_row(vec![
+                format!("{}", i + 1),
+                format!("{}×", o.occurrences),
+                from.to_string(),
+                o.message.clone(),
+                c.category.as_str().to_string(),
+                target,
+                agreement(v.agreement).to_string(),
+            ]);
+        }
+        out.push_str(&format!("{table}\n"));
+        for (i, v) in d.verdicts.iter().enumerate() {
+            out.push_str(&format!("  #{}: {}\n", i + 1, v.note));
+        }
+    }
+    let explaining: Vec<_> = d.causes.iter().filter(|c| !c.explains.is_empty()).collect();
+    if !explaining.is_empty() {
+        out.push_str("most likely causes:\n");
+        for cause in explaining {
+            let which: Vec<String> = cause.explains.iter().map(|i| format!("#{}", i + 1)).collect();
+            out.push_str(&format!(
+                "  {}. {} at {} (explains {}): {}\n     fix: {}\n",
+                cause.rank,
+                cause.blocker.code,
+                cause.blocker.resource_id,
+                which.join(", "),
+                cause.blocker.message,
+                cause.blocker.fix
+            ));
+        }
+    }
+    if !d.beyond_configuration.is_empty() {
+        out.push_str("what the configuration cannot show:\n");
+        for item in &d.beyond_configuration {
+            out.push_str(&format!("  - {item}\n"));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+fn agreement(a: Agreement) -> &'static str {
+    match a {
+        Agreement::Explained => "explained",
+        Agreement::Contradicted => "CONTRADICTED",
+        Agreement::Inconclusive => "inconclusive",
+        Agreement::Unexplained => "unexplained",
+        Agreement::OutsideConfiguration => "outside configuration",
+        Agreement::Unclassified => "unclassified",
+    }
+}
