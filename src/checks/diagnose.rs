@@ -322,6 +322,14 @@ fn summary(
                 "{tasks}; ECS reported {said}, but the configuration shows that call working: the cause lies in what the configuration cannot show (listed below)."
             )
         }
+        None if verdicts
+            .iter()
+            .all(|v| matches!(v.agreement, Agreement::OutsideConfiguration | Agreement::Unclassified)) =>
+        {
+            format!(
+                "{tasks}; ECS reported {said}, a cause the configuration cannot show (listed below)."
+            )
+        }
         None => format!(
             "{tasks}; ECS reported {said}; no finding of the audit produces that message (see the notes)."
         ),

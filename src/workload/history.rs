@@ -143,11 +143,17 @@ pub fn run_placement(history: &History<'_>) -> RunPlacement {
             sources,
         };
     }
-    sources.push(format!(
-        "subnet{} {} from the stopped task's network interface",
-        if subnets.len() > 1 { "s" } else { "" },
-        subnets.join(", ")
-    ));
+    sources.push(if history.tasks.len() > 1 {
+        format!(
+            "subnets {} from the stopped tasks' network interfaces",
+            subnets.join(", ")
+        )
+    } else {
+        format!(
+            "subnet {} from the stopped task's network interface",
+            subnets.join(", ")
+        )
+    });
     let deployment = latest
         .and_then(|t| t.started_by.as_deref())
         .and_then(|id| {

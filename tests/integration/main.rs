@@ -1,6 +1,7 @@
 //! Integration tests: the real `pullpath` binary on fixture snapshots.
 
 mod bad_input;
+mod diagnose;
 mod emulator;
 mod live;
 mod messages;

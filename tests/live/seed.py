@@ -119,7 +119,8 @@ ECS
   rolloutState IN_PROGRESS, taskDefinition, networkConfiguration) and `events` always `[]`:
   moto never writes a service event and no API adds one, so "unable to place a task"/"has
   started 1 tasks" messages cannot be seeded. UpdateService forceNewDeployment only gives the
-  deployment a new id.
+  deployment a new id; stopped tasks leave runningCount 0, pendingCount 1 and failedTasks 0
+  (only the server's MOTO_ECS_SERVICE_RUNNING / MOTO_ECS_SERVICE_FAILED_TASKS change them).
 - RunTask (awsvpc) is a 500 unless every container sets `memory` and the awsvpcConfiguration
   has `securityGroups`, and, because it reads the new ENI's private DNS name, while the
   subnet's VPC has enableDnsHostnames false (vpc-dns-disabled): `stop_tasks()` switches the
@@ -134,7 +135,7 @@ ECS
   privateIPv4Address). Never present: stopCode, stoppedAt, stoppingAt, createdAt, startedAt,
   pullStartedAt, executionStoppedAt, cpu, memory, availabilityZone, connectivity,
   containers[].reason; containers[].lastStatus stays PENDING (exitCode 0, healthStatus
-  HEALTHY), their `taskArn` is the task definition's ARN, cpu/memory come back as strings.
+  HEALTHY, networkInterfaces []), and their `taskArn` is the task definition's ARN.
   Non-stopped tasks report stoppedReason "" (AWS omits it). Stopped tasks never change on
   DescribeTasks; a running task's lastStatus advances one step per DescribeTasks call
   (DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED) while desiredStatus stays RUNNING.
