@@ -66,7 +66,7 @@ async fn every_page_of_services_is_read() {
         RuleMode::MatchAny,
         [&first, &second, &describe]
     );
-    let found = ecs::services(&client, &Gaps::default(), "arn:cluster", "prod", &[])
+    let found = ecs::services(&client, &Gaps::default(), "arn:cluster", "prod", &[], false)
         .await
         .unwrap();
     let names: Vec<_> = found.iter().map(|s| s.name.as_str()).collect();
@@ -90,7 +90,7 @@ async fn services_are_described_ten_at_a_time() {
     });
     let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&describe]);
     let wanted: Vec<String> = (0..23).map(|i| format!("s{i}")).collect();
-    let found = ecs::services(&client, &Gaps::default(), "arn:cluster", "prod", &wanted)
+    let found = ecs::services(&client, &Gaps::default(), "arn:cluster", "prod", &wanted, false)
         .await
         .unwrap();
     assert_eq!(found.len(), 23);
