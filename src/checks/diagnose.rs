@@ -103,7 +103,10 @@ pub fn diagnose(input: DiagnosisInput<'_>) -> Diagnosis {
         }
     }
     if disagreement {
-        let stopped = observations.iter().filter_map(|o| o.last_seen.as_deref()).max();
+        let stopped = observations
+            .iter()
+            .filter_map(|o| o.last_seen.as_deref())
+            .max();
         beyond.push(match (collected_at, stopped) {
             (Some(read), Some(stopped)) => format!(
                 "a change made between the failure ({stopped}) and the reading of the configuration ({read})"
@@ -150,7 +153,8 @@ fn rank(result: &WorkloadResult, observations: &[Observation]) -> Vec<Cause> {
         }
     }
     for finding in &result.findings {
-        if finding.severity != Severity::Info && !causes.iter().any(|c| c.blocker == finding.blocker)
+        if finding.severity != Severity::Info
+            && !causes.iter().any(|c| c.blocker == finding.blocker)
         {
             causes.push(Cause {
                 rank: 0,

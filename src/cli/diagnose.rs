@@ -2,12 +2,8 @@
 //! to an audit of the placement they really ran with.
 
 use super::args::{DiagnoseArgs, Format};
-use super::{
-    collect_live, exit_code_of, table_style, to_json, write_output, ExitCode, Failure,
-};
-use crate::checks::{
-    audit_workload, diagnose, observations, Catalog, DiagnosisInput, PathCache,
-};
+use super::{collect_live, exit_code_of, table_style, to_json, write_output, ExitCode, Failure};
+use crate::checks::{audit_workload, diagnose, observations, Catalog, DiagnosisInput, PathCache};
 use crate::collect::History as Collect;
 use crate::graph::NetworkIndex;
 use crate::model::load_snapshot;
@@ -61,7 +57,11 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
             let (colour, width) = table_style(args.output.is_none());
             let name = match &results[0].service {
                 Some(service) => format!("{}/{service}", results[0].cluster),
-                None => format!("{} task {}", results[0].cluster, history.tasks.first().map_or("", |t| t.id())),
+                None => format!(
+                    "{} task {}",
+                    results[0].cluster,
+                    history.tasks.first().map_or("", |t| t.id())
+                ),
             };
             render_table_with(&results, colour, width, |_| {
                 Some(render_diagnosis(&name, &diagnosis, colour, width))

@@ -10,9 +10,9 @@ use crate::report::{render_explanation, ExplanationV1};
 pub fn run(args: ExplainArgs) -> Result<ExitCode, Failure> {
     let message = if args.message.is_empty() || args.message == ["-"] {
         let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::bad_input(format!("cannot read the message from standard input: {e}")))?;
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+            Failure::bad_input(format!("cannot read the message from standard input: {e}"))
+        })?;
         text
     } else {
         args.message.join(" ")

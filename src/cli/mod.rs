@@ -16,9 +16,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 
 use crate::checks::{audit_workloads, WorkloadResult, WorkloadStatus};
-use crate::collect::{
-    collect, Aws, AwsOptions, CollectError, History, Progress, RetryMode, Scope,
-};
+use crate::collect::{collect, Aws, AwsOptions, CollectError, History, Progress, RetryMode, Scope};
 use crate::model::{check_consistency, load_snapshot, Snapshot};
 use crate::report::{render_table, Colour, ReportV1, Width, DEFAULT_WIDTH, MIN_WIDTH};
 use crate::workload::select_workloads;
@@ -111,8 +109,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
             } else {
                 History::None
             };
-            let snapshot =
-                collect_live(&collect.aws, &collect.cluster, &collect.service, history)?;
+            let snapshot = collect_live(&collect.aws, &collect.cluster, &collect.service, history)?;
             write_output(Some(collect.out), &to_json(&snapshot, "snapshot")?)?;
             Ok(ExitCode::Pass)
         }

@@ -13,6 +13,8 @@ mod ec2_model;
 mod ecr;
 mod ecs;
 mod guard;
+#[cfg(test)]
+mod history_tests;
 mod iam;
 mod progress;
 mod tasks;
@@ -23,7 +25,6 @@ pub use calls::CollectError;
 pub use config::{Aws, AwsOptions, RetryMode};
 pub use guard::{is_read_only, CallLog, ReadOnlyGuard, READ_ONLY_PREFIXES};
 pub use progress::Progress;
-
 
 use std::collections::BTreeSet;
 
@@ -87,7 +88,15 @@ pub async fn collect(
         Vec::new()
     } else {
         let history = scope.history != History::None;
-        ecs::services(&ecs_client, &gaps, &cluster_arn, &cluster_name, &wanted, history).await?
+        ecs::services(
+            &ecs_client,
+            &gaps,
+            &cluster_arn,
+            &cluster_name,
+            &wanted,
+            history,
+        )
+        .await?
     };
     let stopped_tasks = match (&scope.history, named_task) {
         (History::None, _) => None,

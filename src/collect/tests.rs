@@ -90,9 +90,16 @@ async fn services_are_described_ten_at_a_time() {
     });
     let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&describe]);
     let wanted: Vec<String> = (0..23).map(|i| format!("s{i}")).collect();
-    let found = ecs::services(&client, &Gaps::default(), "arn:cluster", "prod", &wanted, false)
-        .await
-        .unwrap();
+    let found = ecs::services(
+        &client,
+        &Gaps::default(),
+        "arn:cluster",
+        "prod",
+        &wanted,
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(found.len(), 23);
     assert_eq!(describe.num_calls(), 3);
 }
@@ -282,6 +289,7 @@ fn the_shipped_iam_policy_lists_exactly_the_actions_used() {
         include_str!("ecs.rs"),
         include_str!("iam.rs"),
         include_str!("ecr.rs"),
+        include_str!("tasks.rs"),
     ];
     let mut used = BTreeSet::new();
     for source in sources {

@@ -41,14 +41,12 @@ fn regex(pattern: &str) -> Regex {
 static URL: LazyLock<Regex> =
     LazyLock::new(|| regex(r#"https?://([A-Za-z0-9][A-Za-z0-9.-]*)(?::\d+)?(/[^\s"'`]*)?"#));
 /// A registry host at the start of an image reference (`HOST/repo`) without a scheme.
-static REFERENCE_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r#"(?i)(?:^|[\s'"])([a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?)/[a-z0-9]"#)
-});
+static REFERENCE_HOST: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"(?i)(?:^|[\s'"])([a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?)/[a-z0-9]"#));
 static LOOKUP: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"lookup ([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])(?: on (\d{1,3}(?:\.\d{1,3}){3}):\d+)?")
 });
-static DIAL: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"dial tcp (\d{1,3}(?:\.\d{1,3}){3}):\d+"));
+static DIAL: LazyLock<Regex> = LazyLock::new(|| regex(r"dial tcp (\d{1,3}(?:\.\d{1,3}){3}):\d+"));
 /// The registry host of an image reference, where the message names the reference.
 static IMAGE_HOST: LazyLock<Regex> = LazyLock::new(|| {
     regex(
@@ -117,9 +115,7 @@ pub fn extract(message: &str) -> Facts {
         });
     facts.secret_arn = SECRET.find(message).map(|m| m.as_str().to_string());
     facts.denied_by = denied_by(message);
-    facts.retries = RETRIES
-        .captures(message)
-        .and_then(|c| c[1].parse().ok());
+    facts.retries = RETRIES.captures(message).and_then(|c| c[1].parse().ok());
     let end = message.trim_end();
     facts.truncated = end.ends_with("...") || end.ends_with('…');
     facts
@@ -184,8 +180,13 @@ mod tests {
 
     #[test]
     fn dns_lookup_names_the_host_and_resolver_not_an_ip() {
-        let facts = extract("dial tcp: lookup api.ecr.us-east-1.amazonaws.com on 10.0.0.2:53: no such host");
-        assert_eq!(facts.host.as_deref(), Some("api.ecr.us-east-1.amazonaws.com"));
+        let facts = extract(
+            "dial tcp: lookup api.ecr.us-east-1.amazonaws.com on 10.0.0.2:53: no such host",
+        );
+        assert_eq!(
+            facts.host.as_deref(),
+            Some("api.ecr.us-east-1.amazonaws.com")
+        );
         assert_eq!(facts.dns_server.as_deref(), Some("10.0.0.2"));
         assert_eq!(facts.ip, None);
     }

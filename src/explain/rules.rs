@@ -158,7 +158,9 @@ static STAGES: LazyLock<Vec<(Regex, Target)>> = LazyLock::new(|| {
 });
 
 static LAYER_FETCH: LazyLock<Regex> = LazyLock::new(|| {
-    insensitive(r"httpRead(?:er)?Seeker|/blobs/sha256|starport-layer-bucket|GetDownloadUrlForLayer|error pulling image configuration|<Code>AccessDenied</Code>")
+    insensitive(
+        r"httpRead(?:er)?Seeker|/blobs/sha256|starport-layer-bucket|GetDownloadUrlForLayer|error pulling image configuration|<Code>AccessDenied</Code>",
+    )
 });
 
 /// The call a message is about, or `None` when it does not say.
@@ -204,7 +206,8 @@ fn target_of_host(host: &str, blob: bool) -> Target {
         } else {
             Target::EcrDkr
         }
-    } else if host.ends_with(".amazonaws.com") && (host.contains(".s3.") || host.starts_with("s3.")) {
+    } else if host.ends_with(".amazonaws.com") && (host.contains(".s3.") || host.starts_with("s3."))
+    {
         Target::S3Layers
     } else if host.starts_with("secretsmanager.") {
         Target::Secretsmanager

@@ -19,10 +19,9 @@ mod validate;
 pub use ecr::{Image, Repository};
 pub use ecs::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, ContainerDefinition,
-    Deployment, LaunchType, LogConfiguration, RepositoryCredentials, Secret, Service,
-    ServiceEvent, TaskDefinition,
+    Deployment, LaunchType, LogConfiguration, RepositoryCredentials, Secret, Service, ServiceEvent,
+    TaskDefinition,
 };
-pub use tasks::{StoppedContainer, StoppedTask, TaskNetworkInterface};
 pub use iam::{InlinePolicy, ManagedPolicy, Role};
 pub use load::{load_snapshot, SnapshotError};
 pub use network::{
@@ -30,6 +29,7 @@ pub use network::{
     PeeringConnection, PortRange, PrefixList, Route, RouteState, RouteTable, RouteTarget,
     RouteTargetKind, RuleAction, SecurityGroup, SgRule, Subnet, TransitGateway, Vpc, VpcEndpoint,
 };
+pub use tasks::{StoppedContainer, StoppedTask, TaskNetworkInterface};
 pub use validate::check_consistency;
 
 use serde::{Deserialize, Serialize};

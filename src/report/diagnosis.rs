@@ -15,7 +15,15 @@ pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width)
     }
     if !d.observations.is_empty() {
         let mut table = new_table(colour, width);
-        table.set_header(["#", "seen", "from", "message", "category", "target", "agreement"]);
+        table.set_header([
+            "#",
+            "seen",
+            "from",
+            "message",
+            "category",
+            "target",
+            "agreement",
+        ]);
         for (i, (o, v)) in d.observations.iter().zip(&d.verdicts).enumerate() {
             let from = match o.source {
                 Source::StoppedReason => "task",
@@ -25,7 +33,14 @@ pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width)
             let c = &o.classification;
             let target = match (&c.target, &c.ip, &c.ip_scope) {
                 (Some(t), Some(ip), Some(scope)) => {
-                    format!("{} ({ip}, {})", t.as_str(), serde_json::to_value(scope).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+                    format!(
+                        "{} ({ip}, {})",
+                        t.as_str(),
+                        serde_json::to_value(scope)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default()
+                    )
                 }
                 (Some(t), _, _) => t.as_str().to_string(),
                 (None, _, _) => "-".to_string(),
@@ -49,7 +64,11 @@ pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width)
     if !explaining.is_empty() {
         out.push_str("most likely causes:\n");
         for cause in explaining {
-            let which: Vec<String> = cause.explains.iter().map(|i| format!("#{}", i + 1)).collect();
+            let which: Vec<String> = cause
+                .explains
+                .iter()
+                .map(|i| format!("#{}", i + 1))
+                .collect();
             out.push_str(&format!(
                 "  {}. {} at {} (explains {}): {}\n     fix: {}\n",
                 cause.rank,

@@ -46,7 +46,10 @@ pub fn render_explanation(c: &Classification, colour: Colour, width: Width) -> S
         ("secret", or_dash(c.secret_arn.clone())),
         ("denied by", or_dash(c.denied_by.map(|d| serde_plain(&d)))),
         ("retries", or_dash(c.retries.map(|r| r.to_string()))),
-        ("truncated", if c.truncated { "yes" } else { "no" }.to_string()),
+        (
+            "truncated",
+            if c.truncated { "yes" } else { "no" }.to_string(),
+        ),
         ("evidence", or_dash(c.evidence.clone())),
         (
             "could also be",

@@ -124,7 +124,11 @@ pub fn run_placement(history: &History<'_>) -> RunPlacement {
         (None, None) => String::new(),
     };
     let mut subnets: Vec<String> = Vec::new();
-    for interface in history.tasks.iter().filter_map(|t| t.network_interface.as_ref()) {
+    for interface in history
+        .tasks
+        .iter()
+        .filter_map(|t| t.network_interface.as_ref())
+    {
         if !subnets.contains(&interface.subnet_id) {
             subnets.push(interface.subnet_id.clone());
         }
@@ -154,17 +158,18 @@ pub fn run_placement(history: &History<'_>) -> RunPlacement {
             subnets.join(", ")
         )
     });
-    let deployment = latest
-        .and_then(|t| t.started_by.as_deref())
-        .and_then(|id| {
-            history
-                .service?
-                .deployments
-                .iter()
-                .flatten()
-                .find(|d| d.id == id)
-        });
-    let groups_from = match (deployment.and_then(|d| d.network_configuration.as_ref()), service_configuration) {
+    let deployment = latest.and_then(|t| t.started_by.as_deref()).and_then(|id| {
+        history
+            .service?
+            .deployments
+            .iter()
+            .flatten()
+            .find(|d| d.id == id)
+    });
+    let groups_from = match (
+        deployment.and_then(|d| d.network_configuration.as_ref()),
+        service_configuration,
+    ) {
         (Some(configuration), _) => {
             sources.push(format!(
                 "security groups and public IP from deployment {}, which started the task",
@@ -177,7 +182,10 @@ pub fn run_placement(history: &History<'_>) -> RunPlacement {
             Some(configuration)
         }
         (None, None) => {
-            sources.push("the security groups of a task run on its own are not recorded once it stops".to_string());
+            sources.push(
+                "the security groups of a task run on its own are not recorded once it stops"
+                    .to_string(),
+            );
             None
         }
     };

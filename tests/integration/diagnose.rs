@@ -68,7 +68,10 @@ fn the_seed_incident_names_the_route_table_and_its_fix_first() {
     assert_eq!(cause["explains"], serde_json::json!([0]));
     assert!(
         cause["fix"].as_str().unwrap().contains("NAT gateway")
-            && cause["fix"].as_str().unwrap().contains("com.amazonaws.us-east-1.ecr.dkr"),
+            && cause["fix"]
+                .as_str()
+                .unwrap()
+                .contains("com.amazonaws.us-east-1.ecr.dkr"),
         "{cause}"
     );
     assert!(d["summary"]
@@ -92,7 +95,10 @@ fn the_seed_incident_table_puts_the_cause_above_the_audit() {
         "web",
     ]);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    let causes = run.stdout.find("most likely causes:").expect("causes block");
+    let causes = run
+        .stdout
+        .find("most likely causes:")
+        .expect("causes block");
     let first = run
         .stdout
         .find("1. NO_ROUTE at rtb-0a1b2c3d4e5f60003 (explains #1)")
@@ -129,7 +135,10 @@ fn a_timeout_the_configuration_does_not_explain_is_said_plainly() {
         .iter()
         .map(|b| b.as_str().unwrap())
         .collect();
-    assert!(beyond.iter().any(|b| b.contains("DNS servers")), "{beyond:?}");
+    assert!(
+        beyond.iter().any(|b| b.contains("DNS servers")),
+        "{beyond:?}"
+    );
     assert!(beyond.iter().any(|b| b.contains("firewalls")), "{beyond:?}");
     assert!(
         beyond
@@ -147,7 +156,10 @@ fn a_denied_auth_call_ranks_the_missing_permission_on_that_call_first() {
     assert_eq!(cause["targets"], serde_json::json!(["ecr-api"]));
     let facts = &workload["diagnosis"]["observations"][0]["classification"];
     assert_eq!(facts["action"], "ecr:GetAuthorizationToken");
-    assert_eq!(facts["role_arn"], "arn:aws:iam::123456789012:role/web-execution");
+    assert_eq!(
+        facts["role_arn"],
+        "arn:aws:iam::123456789012:role/web-execution"
+    );
     assert_eq!(facts["denied_by"], "identity-based-policy");
 }
 
@@ -196,7 +208,11 @@ fn the_task_is_audited_in_the_subnet_it_ran_in() {
         let (code, workload) = diagnose("task-in-unrouted-subnet", &subject);
         assert_eq!(code, 3, "{subject:?}");
         let with = &workload["diagnosis"]["audited_with"];
-        assert_eq!(with["subnets"], serde_json::json!([SUBNET_APP_B]), "{subject:?}");
+        assert_eq!(
+            with["subnets"],
+            serde_json::json!([SUBNET_APP_B]),
+            "{subject:?}"
+        );
         let cause = first_cause(&workload);
         assert_eq!(cause["code"], "NO_ROUTE");
         assert_eq!(cause["resource_id"], RTB_MAIN);
@@ -237,7 +253,15 @@ fn a_cause_outside_the_configuration_is_not_pinned_on_a_finding() {
 fn a_snapshot_without_stopped_tasks() {
     let path = crate::support::fixture("private-subnet-no-egress.json");
     let path = path.to_str().unwrap();
-    let args = ["diagnose", "--snapshot", path, "--cluster", "prod", "--format", "json"];
+    let args = [
+        "diagnose",
+        "--snapshot",
+        path,
+        "--cluster",
+        "prod",
+        "--format",
+        "json",
+    ];
     let by_service = run(&[&args[..], &["--service", "web"]].concat());
     assert_eq!(by_service.code, 3, "{}", by_service.stderr);
     let report: Value = serde_json::from_str(&by_service.stdout).unwrap();
@@ -249,7 +273,11 @@ fn a_snapshot_without_stopped_tasks() {
         .starts_with("Stopped tasks were not collected"));
     let by_task = run(&[&args[..], &["--task", "0123"]].concat());
     assert_eq!(by_task.code, 2);
-    assert!(by_task.stderr.contains("task `0123` is not among"), "{}", by_task.stderr);
+    assert!(
+        by_task.stderr.contains("task `0123` is not among"),
+        "{}",
+        by_task.stderr
+    );
 }
 
 #[test]
@@ -258,18 +286,37 @@ fn bad_subjects_are_bad_input() {
     let path = path.to_str().unwrap();
     let base = ["diagnose", "--snapshot", path, "--cluster", "prod"];
     for (extra, says) in [
-        (&["--service", "api"][..], "service `api` is not in cluster `prod`"),
+        (
+            &["--service", "api"][..],
+            "service `api` is not in cluster `prod`",
+        ),
         (&["--task", "ffff"][..], "task `ffff` is not among"),
         (&[][..], "--service"),
-        (&["--service", "web", "--task", "ffff"][..], "cannot be used with"),
+        (
+            &["--service", "web", "--task", "ffff"][..],
+            "cannot be used with",
+        ),
     ] {
         let run = run(&[&base[..], extra].concat());
         assert_eq!(run.code, 2, "{extra:?}: {}", run.stderr);
         assert!(run.stderr.contains(says), "{extra:?}: {}", run.stderr);
     }
-    let run = run(&["diagnose", "--snapshot", path, "--cluster", "staging", "--service", "web"]);
+    let run = run(&[
+        "diagnose",
+        "--snapshot",
+        path,
+        "--cluster",
+        "staging",
+        "--service",
+        "web",
+    ]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("cluster `staging` is not in the snapshot"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cluster `staging` is not in the snapshot"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -85,6 +85,14 @@ impl Moto {
         self.python("seed.py", &[scenario]);
     }
 
+    /// Seeds a scenario with extra `seed.py` options (stopped tasks…); returns what it
+    /// printed (cluster, service, stopped task ARNs).
+    pub fn seed_with(&self, scenario: &str, options: &[&str]) -> serde_json::Value {
+        let mut args = vec![scenario];
+        args.extend_from_slice(options);
+        serde_json::from_str(&self.python("seed.py", &args)).expect("seed.py prints JSON")
+    }
+
     /// Makes the emulator authorize requests; returns credentials lacking `denied` actions.
     pub fn restrict(&self, denied: &[&str]) -> (String, String) {
         let mut args = Vec::new();

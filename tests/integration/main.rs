@@ -4,6 +4,7 @@ mod bad_input;
 mod diagnose;
 mod emulator;
 mod live;
+mod live_diagnose;
 mod messages;
 mod output;
 mod scenarios;

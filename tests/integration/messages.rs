@@ -30,9 +30,12 @@ fn corpus() -> Vec<(String, Value)> {
         .filter(|path| path.extension().is_some_and(|e| e == "json"))
         .map(|path| {
             let text = std::fs::read_to_string(&path).unwrap();
-            let case: Value = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            (path.file_name().unwrap().to_string_lossy().into_owned(), case)
+            let case: Value =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                case,
+            )
         })
         .collect();
     cases.sort_by(|a, b| a.0.cmp(&b.0));
@@ -52,7 +55,10 @@ fn every_corpus_message_is_classified_as_expected() {
                 .get(fact)
                 .unwrap_or_else(|| panic!("{file}: expect.{fact} is missing"));
             if &got[fact] != expected {
-                wrong.push(format!("{file}: {fact} is {} (expected {expected})", got[fact]));
+                wrong.push(format!(
+                    "{file}: {fact} is {} (expected {expected})",
+                    got[fact]
+                ));
             }
         }
         // Unknown is never dressed up as a finding to look for.
@@ -60,7 +66,12 @@ fn every_corpus_message_is_classified_as_expected() {
             assert_eq!(got["suspects"], serde_json::json!([]), "{file}");
         }
     }
-    assert!(wrong.is_empty(), "{} mismatches:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} mismatches:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 /// Every category of the contract appears in the corpus.
@@ -112,7 +123,10 @@ fn explain_reads_the_message_from_arguments_or_stdin() {
 
 #[test]
 fn explain_exit_codes_unknown_and_empty() {
-    let unknown = run(&["explain", "Task failed ELB health checks in (target-group x)"]);
+    let unknown = run(&[
+        "explain",
+        "Task failed ELB health checks in (target-group x)",
+    ]);
     assert_eq!(unknown.code, 4, "{}", unknown.stdout);
     assert!(unknown.stdout.contains("unknown"), "{}", unknown.stdout);
     let empty = crate::support::pullpath()
