@@ -230,12 +230,23 @@ fn verdict(
         };
     }
     if let Some(cause) = causes.iter().find(|cause| cause.explains.contains(&index)) {
-        return ObservationVerdict {
-            agreement: Agreement::Explained,
-            note: format!(
-                "explained by {} at {} (cause {})",
-                cause.blocker.code, cause.blocker.resource_id, cause.rank
-            ),
+        // A finding that only makes the call unknown may be the cause, or may not.
+        return if cause.severity == Severity::Error {
+            ObservationVerdict {
+                agreement: Agreement::Explained,
+                note: format!(
+                    "explained by {} at {} (cause {})",
+                    cause.blocker.code, cause.blocker.resource_id, cause.rank
+                ),
+            }
+        } else {
+            ObservationVerdict {
+                agreement: Agreement::Inconclusive,
+                note: format!(
+                    "possibly explained by {} at {} (cause {}), which the configuration cannot confirm",
+                    cause.blocker.code, cause.blocker.resource_id, cause.rank
+                ),
+            }
         };
     }
     if c.suspects.is_empty() {
@@ -314,8 +325,12 @@ fn summary(
             .map_or(String::new(), |t| format!(" on {}", t.as_str()))
     );
     match causes.iter().find(|c| !c.explains.is_empty()) {
-        Some(cause) => format!(
+        Some(cause) if cause.severity == Severity::Error => format!(
             "{tasks}; ECS reported {said}. Most likely cause: {} at {}.",
+            cause.blocker.code, cause.blocker.resource_id
+        ),
+        Some(cause) => format!(
+            "{tasks}; ECS reported {said}. Possible cause, which the configuration cannot confirm: {} at {}.",
             cause.blocker.code, cause.blocker.resource_id
         ),
         None if verdicts

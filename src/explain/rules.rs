@@ -27,7 +27,8 @@ impl Rule {
         if self.unless.as_ref().is_some_and(|u| u.is_match(message)) {
             return None;
         }
-        self.pattern.find(message)
+        // Go wraps errors outermost first: the root cause is the last match.
+        self.pattern.find_iter(message).last()
     }
 
     fn unless(mut self, pattern: &str) -> Self {

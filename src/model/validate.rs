@@ -181,6 +181,15 @@ fn check_services(
             }
         }
     }
+    // The collector reads each stopped task's task definition and subnet too. (Deployments'
+    // subnets and groups are not checked: an old deployment may name ones no longer read.)
+    for task in snapshot.stopped_tasks.iter().flatten() {
+        let who = || format!("stopped task {}", task.arn);
+        task_definitions.resolve(&task.task_definition, who)?;
+        if let Some(interface) = &task.network_interface {
+            subnets.resolve(&interface.subnet_id, who)?;
+        }
+    }
     Ok(())
 }
 

@@ -336,3 +336,38 @@ fn diagnose_fixtures_are_fresh() {
         Err(e) => panic!("python3 is required under CI: {e}"),
     }
 }
+
+/// A stopped task that names a subnet or task definition the snapshot lacks, or a malformed
+/// `stopped_tasks` section, is bad input: one line, exit 2.
+#[test]
+fn inconsistent_stopped_tasks_are_rejected() {
+    let text = std::fs::read_to_string(case("seed-incident")).unwrap();
+    let edits: [(&str, fn(&mut Value)); 3] = [
+        ("`subnet-0deadbeef0000000`", |s| {
+            s["stopped_tasks"][0]["network_interface"]["subnet_id"] = "subnet-0deadbeef0000000".into()
+        }),
+        ("task-definition/web:6", |s| {
+            s["stopped_tasks"][0]["task_definition"] =
+                "arn:aws:ecs:us-east-1:123456789012:task-definition/web:6".into()
+        }),
+        ("stopped_tasks", |s| s["stopped_tasks"] = 5.into()),
+    ];
+    for (needle, edit) in edits {
+        let mut snapshot: Value = serde_json::from_str(&text).unwrap();
+        edit(&mut snapshot);
+        let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+        std::fs::write(file.path(), snapshot.to_string()).unwrap();
+        let run = run(&[
+            "diagnose",
+            "--snapshot",
+            file.path().to_str().unwrap(),
+            "--cluster",
+            "prod",
+            "--service",
+            "web",
+        ]);
+        assert_eq!(run.code, 2, "{needle}: {}", run.stderr);
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+    }
+}

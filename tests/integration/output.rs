@@ -92,28 +92,46 @@ fn help_exits_zero() {
     pullpath().args(["audit", "--help"]).assert().code(0);
 }
 
-/// The README shows real output of its first command: keep it true.
-#[test]
-fn readme_example_is_the_real_output() {
+/// Every line of the README's code block after `marker` (but "…") is a line of `stdout`.
+fn assert_readme_block_is_real(marker: &str, stdout: &str) {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme
-        .find("Real output of the first command")
-        .expect("README example section");
+    let start = readme.find(marker).expect("README example section");
     let block = &readme[start..];
     let block = &block[block.find("```\n").unwrap() + 4..];
     let block = &block[..block.find("```").unwrap()];
-    let path = fixture("private-subnet-no-egress.json");
-    let run = run(&["audit", "--snapshot", path.to_str().unwrap()]);
-    assert_eq!(run.code, 3);
     for line in block
         .lines()
         .filter(|l| !l.trim().is_empty() && l.trim() != "…")
     {
         assert!(
-            run.stdout.lines().any(|out| out == line),
-            "README line not in the real output:\n{line}\n---\n{}",
-            run.stdout
+            stdout.lines().any(|out| out == line),
+            "README line not in the real output:\n{line}\n---\n{stdout}"
         );
     }
+}
+
+/// The README shows real output of its first command: keep it true.
+#[test]
+fn readme_example_is_the_real_output() {
+    let path = fixture("private-subnet-no-egress.json");
+    let run = run(&["audit", "--snapshot", path.to_str().unwrap()]);
+    assert_eq!(run.code, 3);
+    assert_readme_block_is_real("Real output of the first command", &run.stdout);
+}
+
+#[test]
+fn readme_diagnosis_is_the_real_output() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/diagnose/seed-incident.json");
+    let run = run(&[
+        "diagnose",
+        "--snapshot",
+        path,
+        "--cluster",
+        "prod",
+        "--service",
+        "web",
+    ]);
+    assert_eq!(run.code, 3);
+    assert_readme_block_is_real("Real output (abridged) for the shipped seed-incident", &run.stdout);
 }
