@@ -66,6 +66,8 @@ pub struct DiagnosisInput<'a> {
     pub observations: Vec<Observation>,
     pub placement: RunPlacement,
     pub stopped_tasks: Option<usize>,
+    /// The state of a task named with `--task` that has not stopped (`PENDING`, `RUNNING`).
+    pub not_stopped: Option<String>,
     pub collected_at: Option<&'a str>,
 }
 
@@ -75,6 +77,7 @@ pub fn diagnose(input: DiagnosisInput<'_>) -> Diagnosis {
         observations,
         placement,
         stopped_tasks,
+        not_stopped,
         collected_at,
     } = input;
     let causes = rank(result, &observations);
@@ -121,7 +124,12 @@ pub fn diagnose(input: DiagnosisInput<'_>) -> Diagnosis {
             beyond.push("the security groups the task really had (taken here from the service's current configuration)".to_string());
         }
     }
-    let summary = summary(&observations, &verdicts, &causes, stopped_tasks);
+    let summary = match not_stopped {
+        Some(state) if observations.is_empty() => format!(
+            "The task is {state}: ECS has not said why it is not running yet. The audit below checks the placement it has."
+        ),
+        _ => summary(&observations, &verdicts, &causes, stopped_tasks),
+    };
     Diagnosis {
         stopped_tasks,
         placement,

@@ -43,7 +43,18 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
         result: &result,
         observations: observations(&history),
         placement: placement.clone(),
-        stopped_tasks: history.collected.then_some(history.tasks.len()),
+        stopped_tasks: history.collected.then(|| {
+            history
+                .tasks
+                .iter()
+                .filter(|t| t.last_status.as_deref().is_none_or(|s| s == "STOPPED"))
+                .count()
+        }),
+        not_stopped: history
+            .tasks
+            .iter()
+            .filter_map(|t| t.last_status.clone())
+            .find(|s| s != "STOPPED"),
         collected_at: snapshot.collected_at.as_deref(),
     });
     let results = [result];

@@ -1,6 +1,7 @@
 //! The diagnosis block of `pullpath diagnose`'s table output, printed above the workload's
 //! audit table: what ECS said, how it relates to the configuration, and the ranked causes.
 
+use super::explanation::serde_plain;
 use super::table::{new_table, Colour, Width};
 use crate::checks::{Agreement, Diagnosis, Source};
 
@@ -33,14 +34,7 @@ pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width)
             let c = &o.classification;
             let target = match (&c.target, &c.ip, &c.ip_scope) {
                 (Some(t), Some(ip), Some(scope)) => {
-                    format!(
-                        "{} ({ip}, {})",
-                        t.as_str(),
-                        serde_json::to_value(scope)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default()
-                    )
+                    format!("{} ({ip}, {})", t.as_str(), serde_plain(scope))
                 }
                 (Some(t), _, _) => t.as_str().to_string(),
                 (None, _, _) => "-".to_string(),

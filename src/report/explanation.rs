@@ -81,7 +81,7 @@ pub fn render_explanation(c: &Classification, colour: Colour, width: Width) -> S
 }
 
 /// A unit enum's serde name (`public`, `vpc-endpoint-policy`).
-fn serde_plain<T: Serialize>(value: &T) -> String {
+pub(super) fn serde_plain<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

@@ -344,7 +344,8 @@ fn inconsistent_stopped_tasks_are_rejected() {
     let text = std::fs::read_to_string(case("seed-incident")).unwrap();
     let edits: [(&str, fn(&mut Value)); 3] = [
         ("`subnet-0deadbeef0000000`", |s| {
-            s["stopped_tasks"][0]["network_interface"]["subnet_id"] = "subnet-0deadbeef0000000".into()
+            s["stopped_tasks"][0]["network_interface"]["subnet_id"] =
+                "subnet-0deadbeef0000000".into()
         }),
         ("task-definition/web:6", |s| {
             s["stopped_tasks"][0]["task_definition"] =
@@ -370,4 +371,29 @@ fn inconsistent_stopped_tasks_are_rejected() {
         assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
         assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
     }
+}
+
+/// A task named with `--task` that is still PENDING has no stop reason: the diagnosis says so
+/// and audits the placement it has.
+#[test]
+fn a_pending_task_is_audited_where_it_waits() {
+    let (code, workload) = diagnose(
+        "pending-task",
+        &["--task", "09c2d4e6f8a1b3c5d7e9f0a2b4c6d8e0"],
+    );
+    assert_eq!(code, 3);
+    let d = &workload["diagnosis"];
+    assert_eq!(d["stopped_tasks"], 0);
+    assert!(
+        d["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("The task is PENDING"),
+        "{d}"
+    );
+    assert_eq!(
+        d["audited_with"]["subnets"],
+        serde_json::json!(["subnet-0a1b2c3d4e5f6002a"])
+    );
+    assert_eq!(first_cause(&workload)["code"], "NO_ROUTE");
 }

@@ -122,7 +122,10 @@ fn readme_example_is_the_real_output() {
 
 #[test]
 fn readme_diagnosis_is_the_real_output() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/diagnose/seed-incident.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/diagnose/seed-incident.json"
+    );
     let run = run(&[
         "diagnose",
         "--snapshot",
@@ -133,5 +136,8 @@ fn readme_diagnosis_is_the_real_output() {
         "web",
     ]);
     assert_eq!(run.code, 3);
-    assert_readme_block_is_real("Real output (abridged) for the shipped seed-incident", &run.stdout);
+    assert_readme_block_is_real(
+        "Real output (abridged) for the shipped seed-incident",
+        &run.stdout,
+    );
 }
