@@ -342,7 +342,8 @@ fn diagnose_fixtures_are_fresh() {
 #[test]
 fn inconsistent_stopped_tasks_are_rejected() {
     let text = std::fs::read_to_string(case("seed-incident")).unwrap();
-    let edits: [(&str, fn(&mut Value)); 3] = [
+    type Edit = fn(&mut Value);
+    let edits: [(&str, Edit); 3] = [
         ("`subnet-0deadbeef0000000`", |s| {
             s["stopped_tasks"][0]["network_interface"]["subnet_id"] =
                 "subnet-0deadbeef0000000".into()
