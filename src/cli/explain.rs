@@ -9,11 +9,12 @@ use crate::report::{render_explanation, ExplanationV1};
 
 pub fn run(args: ExplainArgs) -> Result<ExitCode, Failure> {
     let message = if args.message.is_empty() || args.message == ["-"] {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
             Failure::bad_input(format!("cannot read the message from standard input: {e}"))
         })?;
-        text
+        // A pasted message may carry stray bytes; what is readable still classifies.
+        String::from_utf8_lossy(&bytes).into_owned()
     } else {
         args.message.join(" ")
     };

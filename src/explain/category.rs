@@ -109,8 +109,8 @@ pub fn meaning(
             "The awslogs log group does not exist and the task may not create it.".into()
         }
         Category::RoleAssumeFailed => {
-            "ECS could not assume the execution role: it does not exist or does not trust \
-             ecs-tasks.amazonaws.com."
+            "ECS could not assume a role of the task (the execution role, or the task role): it \
+             does not exist or does not trust ecs-tasks.amazonaws.com."
                 .into()
         }
         Category::SecretNotFound => {
@@ -162,6 +162,13 @@ pub fn next_check(category: Category, target: Option<Target>, private_ip: Option
         Category::RateLimited => {
             "Authenticate the pulls (repositoryCredentials) or mirror the image to ECR (a \
              pull-through cache rule)."
+                .into()
+        }
+        Category::RegistryAuthFailed
+            if matches!(target, Some(Target::EcrApi | Target::EcrDkr)) =>
+        {
+            "ECR takes the auth token the execution role fetches: check its \
+             ecr:GetAuthorizationToken permission (and, on EC2, the instance clock and agent)."
                 .into()
         }
         Category::RegistryAuthFailed => {

@@ -45,12 +45,33 @@ pub struct Classification {
     pub alternatives: Vec<Category>,
     pub meaning: String,
     pub next_check: String,
-    /// Blocker codes that produce this message, most likely first.
+    /// Blocker codes that produce this message, most likely first; then those that produce
+    /// it under one of the `alternatives`.
     pub suspects: Vec<Code>,
+    /// How many of `suspects` belong to `category` itself (the rest: to the alternatives).
+    #[serde(skip)]
+    pub primary_suspects: usize,
 }
 
+impl Classification {
+    /// Where `code` stands among the suspects, and whether only an alternative reading of the
+    /// message makes it one.
+    pub fn suspect(&self, code: Code) -> Option<(usize, bool)> {
+        let position = self.suspects.iter().position(|s| *s == code)?;
+        Some((position, position >= self.primary_suspects))
+    }
+}
+
+/// ECS messages are at most a few kilobytes; anything longer is cut before the rules run, so
+/// a pasted log cannot make classification slow.
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
 pub fn classify(message: &str) -> Classification {
-    let message = message.trim();
+    let mut end = message.len().min(MAX_MESSAGE_BYTES);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let message = message[..end].trim();
     let facts = facts::extract(message);
     let decided = rules::RULES
         .iter()
@@ -67,6 +88,21 @@ pub fn classify(message: &str) -> Classification {
     let ip_scope = facts.ip.map(facts::scope_of);
     let private_ip = ip_scope.map(|s| s == IpScope::Private);
     let dns_lookup_failed = facts.dns_server.is_some() || message.contains("no such host");
+    let mut suspects = suspects::suspects(
+        category,
+        target,
+        ip_scope,
+        dns_lookup_failed,
+        facts.denied_by,
+    );
+    let primary_suspects = suspects.len();
+    for alternative in &alternatives {
+        for code in suspects::suspects(*alternative, target, ip_scope, dns_lookup_failed, None) {
+            if !suspects.contains(&code) {
+                suspects.push(code);
+            }
+        }
+    }
     Classification {
         category,
         target,
@@ -84,13 +120,8 @@ pub fn classify(message: &str) -> Classification {
         alternatives,
         meaning: category::meaning(category, target, private_ip, facts.denied_by),
         next_check: category::next_check(category, target, private_ip),
-        suspects: suspects::suspects(
-            category,
-            target,
-            ip_scope,
-            dns_lookup_failed,
-            facts.denied_by,
-        ),
+        suspects,
+        primary_suspects,
     }
 }
 

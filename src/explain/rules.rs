@@ -64,7 +64,7 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         // Stops that are not image-pull failures at all: say unknown, whatever words follow.
         rule(
             Unknown,
-            r"OutOfMemoryError|Essential container in task exited|failed (?:ELB|container) health checks|network interface provisioning|Scaling activity initiated|Task stopped by user|spot interruption|content digest sha256:[0-9a-f]+: not found|failed to extract layer",
+            r"OutOfMemoryError|Essential container in task exited|health checks?|network interface provisioning|Scaling activity initiated|Task stopped by user|spot interruption|content digest sha256:[0-9a-f]+: not found|failed to extract layer|EFS|mount\.nfs|efs-utils|Request timed out\)|x509|certificate signed by unknown authority|proxyconnect",
             &[],
         ),
         // Container start failures, except the awslogs driver's calls, which are part of the
@@ -124,7 +124,7 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         ),
         rule(
             NetworkTimeout,
-            r"i/o timeout|i/o t\S*(?:\.{3}|…)$|dial tcp|context deadline exceeded|Client\.Timeout|request canceled while waiting for connection|TLS handshake timeout|connection refused|connection reset|no such host|network is unreachable|no route to host|timed out|timeout|failed to do request|send request failed|exceeded maximum number of attempts|RequestCanceled|RequestError",
+            r"i/o timeout|i/o t\S*(?:\.{3}|…)$|dial tcp|context deadline exceeded|Client\.Timeout|request canceled while waiting for connection|TLS handshake timeout|connection refused|connection reset|no such host|network is unreachable|no route to host|(?:connection|connect|dial) timed out|failed to do request: (?:Head|Get|Post|Put)\b|send request failed|exceeded maximum number of attempts|RequestCanceled|RequestError",
             &[],
         ),
     ]
@@ -158,6 +158,8 @@ static STAGES: LazyLock<Vec<(Regex, Target)>> = LazyLock::new(|| {
     .collect()
 });
 
+static ARN: LazyLock<Regex> = LazyLock::new(|| insensitive(r#"arn:aws[a-z-]*:[^\s'"]+"#));
+
 static LAYER_FETCH: LazyLock<Regex> = LazyLock::new(|| {
     insensitive(
         r"httpRead(?:er)?Seeker|/blobs/sha256|starport-layer-bucket|GetDownloadUrlForLayer|error pulling image configuration|<Code>AccessDenied</Code>",
@@ -169,7 +171,9 @@ pub fn target_of(message: &str, category: Category, facts: &Facts) -> Option<Tar
     if matches!(category, Category::RoleAssumeFailed | Category::DiskFull) {
         return None;
     }
-    if let Some((_, target)) = STAGES.iter().find(|(p, _)| p.is_match(message)) {
+    // ARNs name services too (`arn:aws:secretsmanager:…` in a registry error): not a stage.
+    let words = ARN.replace_all(message, "ARN");
+    if let Some((_, target)) = STAGES.iter().find(|(p, _)| p.is_match(&words)) {
         return Some(*target);
     }
     // ECR serves layers from S3 through a redirect on the registry host, so a layer fetch

@@ -31,13 +31,9 @@ const ENDPOINT_PATH: [Code; 6] = [
     EndpointUnavailable,
     RouteBlackhole,
 ];
-/// Paths the configuration cannot follow to the end.
-const UNCERTAIN_PATH: [Code; 4] = [
-    PathLeavesVpc,
-    RangePartiallyAllowed,
-    NotCollected,
-    LaunchTypeNotModelled,
-];
+/// Paths the configuration cannot follow to the end: possible causes, never certain ones.
+/// (pullpath's own blind spots, NOT_COLLECTED and LAUNCH_TYPE_NOT_MODELLED, explain nothing.)
+const UNCERTAIN_PATH: [Code; 2] = [PathLeavesVpc, RangePartiallyAllowed];
 
 pub fn suspects(
     category: Category,
@@ -51,7 +47,10 @@ pub fn suspects(
         Category::NetworkTimeout => {
             let has_endpoint_service = target.is_some_and(|t| t != Target::Registry);
             if dns_lookup_failed {
-                codes.extend([VpcDnsDisabled, CustomDnsServers, EndpointPrivateDnsDisabled]);
+                codes.extend([VpcDnsDisabled, CustomDnsServers]);
+                if has_endpoint_service {
+                    codes.push(EndpointPrivateDnsDisabled);
+                }
             }
             match ip_scope {
                 // A public address: the name did not resolve to an endpoint, so either DNS
@@ -107,6 +106,10 @@ pub fn suspects(
             ExecutionRoleTrust,
             ExecutionRoleMissing,
         ]),
+        // ECR's credentials are the auth token the execution role fetches, not a secret.
+        Category::RegistryAuthFailed if is_ecr(target) => {
+            codes.extend([PermissionMissing, PermissionDenied, EndpointPolicyDenies])
+        }
         Category::RegistryAuthFailed => codes.push(RegistryAuthMissing),
         // Not visible in configuration: rate limits, disk, log groups and secrets that do not
         // exist (pullpath does not list log groups or secrets).
@@ -123,4 +126,8 @@ pub fn suspects(
         }
     }
     unique
+}
+
+pub fn is_ecr(target: Option<Target>) -> bool {
+    matches!(target, Some(Target::EcrApi | Target::EcrDkr))
 }
