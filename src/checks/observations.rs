@@ -4,8 +4,7 @@
 use serde::Serialize;
 
 use crate::explain::{classify, Category, Classification};
-use crate::model::ServiceEvent;
-use crate::workload::History;
+use crate::model::{ServiceEvent, StoppedTask};
 
 /// At most this many distinct messages are kept: a crash-looping service repeats itself.
 const MAX_OBSERVATIONS: usize = 20;
@@ -36,9 +35,10 @@ pub struct Observation {
     pub classification: Classification,
 }
 
-pub fn observations(history: &History<'_>) -> Vec<Observation> {
+/// What `tasks` said, and the `events` that report a failure.
+pub fn observations(tasks: &[&StoppedTask], events: &[&ServiceEvent]) -> Vec<Observation> {
     let mut out: Vec<Observation> = Vec::new();
-    for task in &history.tasks {
+    for task in tasks {
         let mut said = Vec::new();
         if let Some(reason) = &task.stopped_reason {
             said.push((Source::StoppedReason, None, reason));
@@ -59,10 +59,6 @@ pub fn observations(history: &History<'_>) -> Vec<Observation> {
             }
         }
     }
-    let events = history
-        .service
-        .and_then(|s| s.events.as_deref())
-        .unwrap_or_default();
     for event in events.iter().filter(|e| reports_a_failure(e)) {
         record(
             &mut out,
@@ -82,17 +78,15 @@ pub fn observations(history: &History<'_>) -> Vec<Observation> {
     out
 }
 
-/// Adds one occurrence of `message`, returning its observation.
+/// Adds one occurrence of `message`, returning its observation. The same text from a task,
+/// a container and an event is one observation (its first source).
 fn record<'o>(
     out: &'o mut Vec<Observation>,
     source: Source,
     message: &str,
     at: Option<&str>,
 ) -> &'o mut Observation {
-    let index = match out
-        .iter()
-        .position(|o| o.source == source && o.message == message)
-    {
+    let index = match out.iter().position(|o| o.message == message) {
         Some(index) => index,
         None => {
             out.push(Observation {
@@ -123,4 +117,47 @@ fn reports_a_failure(event: &ServiceEvent) -> bool {
         .iter()
         .any(|word| text.contains(word))
         && !text.contains("steady state")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(message: &str) -> ServiceEvent {
+        ServiceEvent {
+            created_at: Some("2025-01-15T09:20:00Z".into()),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn routine_events_are_not_evidence_and_repeats_are_counted() {
+        let events = [
+            event("(service web) has reached a steady state."),
+            event("(service web) has started 1 tasks: (task abc)."),
+            event("(service web) failed to launch a task with (error ECS was unable to assume the role 'arn:aws:iam::123456789012:role/x' that was provided for this task.)."),
+            event("(service web) failed to launch a task with (error ECS was unable to assume the role 'arn:aws:iam::123456789012:role/x' that was provided for this task.)."),
+            event("(service web) is unable to consistently start tasks successfully."),
+        ];
+        let refs: Vec<&ServiceEvent> = events.iter().collect();
+        let seen = observations(&[], &refs);
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        // Recognised first, then unrecognised.
+        assert_eq!(seen[0].classification.category, Category::RoleAssumeFailed);
+        assert_eq!(seen[0].occurrences, 2);
+        assert_eq!(seen[1].classification.category, Category::Unknown);
+    }
+
+    #[test]
+    fn at_most_twenty_messages_are_kept() {
+        let events: Vec<ServiceEvent> = (0..30)
+            .map(|i| {
+                event(&format!(
+                    "(service web) failed to launch a task with (error {i})."
+                ))
+            })
+            .collect();
+        let refs: Vec<&ServiceEvent> = events.iter().collect();
+        assert_eq!(observations(&[], &refs).len(), MAX_OBSERVATIONS);
+    }
 }

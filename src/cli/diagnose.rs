@@ -1,14 +1,18 @@
 //! `pullpath diagnose`: what ECS said about a service's (or one task's) stopped tasks, tied
-//! to an audit of the placement they really ran with.
+//! to an audit of the placement they really ran with — one audit per group of tasks started
+//! alike (same deployment, same task definition).
 
 use super::args::{DiagnoseArgs, Format};
 use super::{collect_live, exit_code_of, table_style, to_json, write_output, ExitCode, Failure};
-use crate::checks::{audit_workload, diagnose, observations, Catalog, DiagnosisInput, PathCache};
-use crate::collect::History as Collect;
+use crate::checks::{
+    audit_workload, diagnose, observations, Catalog, Diagnosis, DiagnosisInput, PathCache,
+    WorkloadResult,
+};
+use crate::collect::HistoryScope;
 use crate::graph::NetworkIndex;
-use crate::model::load_snapshot;
+use crate::model::{load_snapshot, Snapshot};
 use crate::report::{render_diagnosis, render_table_with, DiagnosisV1, ReportV1};
-use crate::workload::{diagnosed_workload, history, run_placement, Subject};
+use crate::workload::{diagnosed_workload, history, run_placement, History, Subject};
 
 pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
     let subject = match (&args.service, &args.task) {
@@ -23,8 +27,8 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
         ),
         None => {
             let (services, scope) = match &subject {
-                Subject::Service(service) => (vec![service.clone()], Collect::OfServices),
-                Subject::Task(task) => (Vec::new(), Collect::Task(task.clone())),
+                Subject::Service(service) => (vec![service.clone()], HistoryScope::OfServices),
+                Subject::Task(task) => (Vec::new(), HistoryScope::Task(task.clone())),
             };
             (
                 collect_live(&args.aws, &args.cluster, &services, scope)?,
@@ -34,51 +38,89 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
     };
     let history = history(&snapshot, &args.cluster, &subject)
         .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
-    let placement = run_placement(&history);
-    let workload = diagnosed_workload(&snapshot, &history, &placement);
-    let index = NetworkIndex::new(&snapshot);
-    let catalog = Catalog::new(&snapshot);
-    let result = audit_workload(&index, &catalog, &mut PathCache::default(), &workload);
-    let diagnosis = diagnose(DiagnosisInput {
-        result: &result,
-        observations: observations(&history),
-        placement: placement.clone(),
-        stopped_tasks: history.collected.then(|| {
-            history
-                .tasks
-                .iter()
-                .filter(|t| t.last_status.as_deref().is_none_or(|s| s == "STOPPED"))
-                .count()
-        }),
-        not_stopped: history
-            .tasks
-            .iter()
-            .filter_map(|t| t.last_status.clone())
-            .find(|s| s != "STOPPED"),
-        collected_at: snapshot.collected_at.as_deref(),
-    });
-    let results = [result];
+    let (results, diagnoses) = diagnose_groups(&snapshot, &history);
+
     let rendered = match args.format {
         Format::Json => {
             let mut report = ReportV1::new(&snapshot.account_id, &snapshot.region, &results);
-            report.workloads[0].diagnosis = Some(DiagnosisV1::from(&diagnosis));
+            for (workload, diagnosis) in report.workloads.iter_mut().zip(&diagnoses) {
+                workload.diagnosis = Some(DiagnosisV1::from(diagnosis));
+            }
             to_json(&report, "report")?
         }
         Format::Table => {
             let (colour, width) = table_style(args.output.is_none());
-            let name = match &results[0].service {
-                Some(service) => format!("{}/{service}", results[0].cluster),
-                None => format!(
-                    "{} task {}",
-                    results[0].cluster,
-                    history.tasks.first().map_or("", |t| t.id())
-                ),
-            };
-            render_table_with(&results, colour, width, |_| {
-                Some(render_diagnosis(&name, &diagnosis, colour, width))
+            render_table_with(&results, colour, width, |i| {
+                let name = match &results[i].service {
+                    Some(service) => format!("{}/{service}", results[i].cluster),
+                    None => format!("task {}", history.tasks.first().map_or("", |t| t.id())),
+                };
+                Some(render_diagnosis(&name, &diagnoses[i], colour, width))
             })
         }
     };
     write_output(args.output, &rendered)?;
-    Ok(exit_code_of(&results))
+    // A failure ECS reported that the audit does not account for is not a pass.
+    let unaccounted = diagnoses.iter().any(Diagnosis::unaccounted_failure);
+    Ok(match exit_code_of(&results) {
+        ExitCode::Pass if unaccounted => ExitCode::Unknown,
+        code => code,
+    })
+}
+
+/// One audit and diagnosis per group of tasks, the group of the most recent task first; the
+/// service's events go with that group. Without stopped tasks: one, with the service's
+/// current configuration.
+fn diagnose_groups(
+    snapshot: &Snapshot,
+    history: &History<'_>,
+) -> (Vec<WorkloadResult>, Vec<Diagnosis>) {
+    let groups = history.groups();
+    let group_count = groups.len().max(1);
+    let placements: Vec<_> = (0..group_count)
+        .map(|i| run_placement(history, groups.get(i)))
+        .collect();
+    let events = history.events();
+    let index = NetworkIndex::new(snapshot);
+    let catalog = Catalog::new(snapshot);
+    let mut cache = PathCache::default();
+    let mut results = Vec::new();
+    let mut diagnoses = Vec::new();
+    for (i, placement) in placements.iter().enumerate() {
+        let group = groups.get(i);
+        let workload = diagnosed_workload(snapshot, history, group, placement);
+        let result = audit_workload(&index, &catalog, &mut cache, &workload);
+        let tasks = group.map_or(&[][..], |g| &g.tasks[..]);
+        let seen = observations(tasks, if i == 0 { &events[..] } else { &[] });
+        let stopped = tasks
+            .iter()
+            .filter(|t| t.last_status.as_deref().is_none_or(|s| s == "STOPPED"))
+            .count();
+        let mut diagnosis = diagnose(DiagnosisInput {
+            result: &result,
+            observations: seen,
+            placement: placement.clone(),
+            stopped_tasks: history.collected.then_some(stopped),
+            not_stopped: tasks
+                .iter()
+                .filter_map(|t| t.last_status.clone())
+                .find(|s| s != "STOPPED"),
+            collected_at: snapshot.collected_at.as_deref(),
+        });
+        if group_count > 1 {
+            diagnosis.summary = format!(
+                "Tasks started by {} with {} ({} of {} groups): {}",
+                group
+                    .and_then(|g| g.started_by)
+                    .unwrap_or("an unknown deployment"),
+                placement.task_definition,
+                i + 1,
+                group_count,
+                diagnosis.summary
+            );
+        }
+        results.push(result);
+        diagnoses.push(diagnosis);
+    }
+    (results, diagnoses)
 }

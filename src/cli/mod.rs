@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 
 use crate::checks::{audit_workloads, WorkloadResult, WorkloadStatus};
-use crate::collect::{collect, Aws, AwsOptions, CollectError, History, Progress, RetryMode, Scope};
+use crate::collect::{
+    collect, Aws, AwsOptions, CollectError, HistoryScope, Progress, RetryMode, Scope,
+};
 use crate::model::{check_consistency, load_snapshot, Snapshot};
 use crate::report::{render_table, Colour, ReportV1, Width, DEFAULT_WIDTH, MIN_WIDTH};
 use crate::workload::select_workloads;
@@ -78,7 +80,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 }
                 (None, Some(cluster)) => {
                     let snapshot =
-                        collect_live(&audit.aws, cluster, &audit.service, History::None)?;
+                        collect_live(&audit.aws, cluster, &audit.service, HistoryScope::None)?;
                     (snapshot, format!("cluster `{cluster}`"))
                 }
                 (None, None) => {
@@ -105,9 +107,9 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Diagnose(args) => diagnose::run(args),
         Command::Collect(collect) => {
             let history = if collect.stopped_tasks {
-                History::OfServices
+                HistoryScope::OfServices
             } else {
-                History::None
+                HistoryScope::None
             };
             let snapshot = collect_live(&collect.aws, &collect.cluster, &collect.service, history)?;
             write_output(Some(collect.out), &to_json(&snapshot, "snapshot")?)?;
@@ -121,7 +123,7 @@ fn collect_live(
     aws: &AwsArgs,
     cluster: &str,
     services: &[String],
-    history: History,
+    history: HistoryScope,
 ) -> Result<Snapshot, Failure> {
     let options = AwsOptions {
         profile: aws.profile.clone(),

@@ -37,12 +37,12 @@ use calls::Gaps;
 pub struct Scope {
     pub cluster: String,
     pub services: Vec<String>,
-    pub history: History,
+    pub history: HistoryScope,
 }
 
 /// What `diagnose` reads on top of an audit's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum History {
+pub enum HistoryScope {
     /// An audit: configuration only.
     None,
     /// The services' recently stopped tasks, deployments and events.
@@ -74,7 +74,7 @@ pub async fn collect(
         .unwrap_or_default()
         .to_string();
     let named_task = match &scope.history {
-        History::Task(wanted) => {
+        HistoryScope::Task(wanted) => {
             Some(tasks::task(&ecs_client, &gaps, &cluster_arn, &cluster_name, wanted).await?)
         }
         _ => None,
@@ -87,7 +87,7 @@ pub async fn collect(
     let services = if named_task.is_some() && wanted.is_empty() {
         Vec::new()
     } else {
-        let history = scope.history != History::None;
+        let history = scope.history != HistoryScope::None;
         ecs::services(
             &ecs_client,
             &gaps,
@@ -99,7 +99,7 @@ pub async fn collect(
         .await?
     };
     let stopped_tasks = match (&scope.history, named_task) {
-        (History::None, _) => None,
+        (HistoryScope::None, _) => None,
         (_, Some(task)) => Some(vec![task]),
         (_, None) => {
             progress.stage("stopped tasks");

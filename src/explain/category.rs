@@ -164,9 +164,7 @@ pub fn next_check(category: Category, target: Option<Target>, private_ip: Option
              pull-through cache rule)."
                 .into()
         }
-        Category::RegistryAuthFailed
-            if matches!(target, Some(Target::EcrApi | Target::EcrDkr)) =>
-        {
+        Category::RegistryAuthFailed if matches!(target, Some(Target::EcrApi | Target::EcrDkr)) => {
             "ECR takes the auth token the execution role fetches: check its \
              ecr:GetAuthorizationToken permission (and, on EC2, the instance clock and agent)."
                 .into()

@@ -132,7 +132,6 @@ pub fn beyond_configuration(category: Category) -> &'static [&'static str] {
         Category::NetworkTimeout => &[
             "answers of DNS servers other than the Amazon-provided resolver (Route 53 Resolver rules, on-premises forwarders)",
             "firewalls and appliances beyond the VPC (AWS Network Firewall rules, proxies, on-premises filtering behind a transit gateway or VPN)",
-            "the task's real security groups, if they differed from its deployment's",
             "a transient outage or throttling on the AWS side",
         ],
         Category::PermissionDenied => &[
@@ -176,6 +175,47 @@ mod tests {
             assert!(c.suspects.is_empty());
             assert_eq!(c.evidence, None);
         }
+    }
+
+    #[test]
+    fn an_arn_does_not_name_the_call() {
+        let c = classify("failed to resolve ref registry.example.com/app:1: 401 Unauthorized (credentials arn:aws:secretsmanager:us-east-1:123456789012:secret:pull-AbCdEf)");
+        assert_eq!(c.category, Category::RegistryAuthFailed);
+        assert_eq!(c.target, Some(Target::Registry));
+        assert_eq!(c.suspects, [Code::RegistryAuthMissing]);
+    }
+
+    #[test]
+    fn ecr_credentials_are_the_auth_token_permission() {
+        let c = classify("CannotPullContainerError: Error response from daemon: Get https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/web/manifests/1: no basic auth credentials");
+        assert_eq!(c.category, Category::RegistryAuthFailed);
+        assert_eq!(c.suspects[0], Code::PermissionMissing);
+        assert!(!c.suspects.contains(&Code::RegistryAuthMissing));
+    }
+
+    #[test]
+    fn alternatives_add_their_suspects_after_the_primary_ones() {
+        let c = classify("CannotPullContainerError: Error response from daemon: pull access denied for 123456789012.dkr.ecr.us-east-1.amazonaws.com/web, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
+        assert_eq!(c.category, Category::ImageNotFound);
+        assert_eq!(c.suspect(Code::ImageNotFound), Some((0, false)));
+        assert!(matches!(
+            c.suspect(Code::PermissionMissing),
+            Some((_, true))
+        ));
+    }
+
+    #[test]
+    fn a_docker_hub_dns_failure_suspects_no_endpoint() {
+        let c = classify("dial tcp: lookup registry-1.docker.io on 10.0.0.2:53: no such host");
+        assert_eq!(c.target, Some(Target::Registry));
+        assert!(c.suspects.contains(&Code::VpcDnsDisabled));
+        assert!(!c.suspects.contains(&Code::EndpointPrivateDnsDisabled));
+    }
+
+    #[test]
+    fn huge_input_is_cut_not_slow() {
+        let text = "i/o timeout ".repeat(1_000_000);
+        assert_eq!(classify(&text).category, Category::NetworkTimeout);
     }
 
     #[test]

@@ -61,14 +61,22 @@ pub fn suspects(
                     }
                     codes.extend(INTERNET_PATH);
                 }
+                // A private address: an endpoint (or a private route to a registry) was
+                // resolved, and something inside the VPC drops the traffic.
                 Some(IpScope::Private) => {
-                    codes.extend(ENDPOINT_PATH);
+                    if has_endpoint_service {
+                        codes.extend(ENDPOINT_PATH);
+                    }
                     codes.extend(INTERNET_PATH);
                 }
                 None => {
                     codes.extend(INTERNET_PATH);
-                    codes.extend(ENDPOINT_PATH);
-                    codes.extend(DNS);
+                    if has_endpoint_service {
+                        codes.extend(ENDPOINT_PATH);
+                        codes.extend(DNS);
+                    } else {
+                        codes.extend([SgEgressBlocked, VpcDnsDisabled, CustomDnsServers]);
+                    }
                 }
             }
             codes.extend([EndpointPolicyDenies]);

@@ -64,10 +64,15 @@ pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width)
                 .map(|i| format!("#{}", i + 1))
                 .collect();
             out.push_str(&format!(
-                "  {}. {} at {} (explains {}): {}\n     fix: {}\n",
+                "  {}. {} at {} ({} {}): {}\n     fix: {}\n",
                 cause.rank,
                 cause.blocker.code,
                 cause.blocker.resource_id,
+                if cause.certain {
+                    "explains"
+                } else {
+                    "may explain"
+                },
                 which.join(", "),
                 cause.blocker.message,
                 cause.blocker.fix

@@ -85,8 +85,10 @@ pub struct CauseV1 {
     pub resource_id: String,
     pub message: String,
     pub fix: String,
-    /// Indices of the observations it explains.
+    /// Indices of the observations it explains, for certain or possibly.
     pub explains: Vec<usize>,
+    /// It explains one of them for certain: a blocking finding on the call the message names.
+    pub certain: bool,
 }
 
 impl From<&Diagnosis> for DiagnosisV1 {
@@ -97,7 +99,7 @@ impl From<&Diagnosis> for DiagnosisV1 {
             stopped_tasks: d.stopped_tasks,
             audited_with: AuditedWithV1 {
                 task_definition: d.placement.task_definition.clone(),
-                subnets: configuration.map(|c| c.subnets.clone()),
+                subnets: (!d.placement.subnets.is_empty()).then(|| d.placement.subnets.clone()),
                 security_groups: configuration.map(|c| c.security_groups.clone()),
                 assign_public_ip: configuration.map(|c| c.assign_public_ip),
                 sources: d.placement.sources.clone(),
@@ -131,6 +133,7 @@ impl From<&Diagnosis> for DiagnosisV1 {
                     message: c.blocker.message.clone(),
                     fix: c.blocker.fix.clone(),
                     explains: c.explains.clone(),
+                    certain: c.certain,
                 })
                 .collect(),
             beyond_configuration: d.beyond_configuration.clone(),

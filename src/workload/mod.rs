@@ -5,7 +5,10 @@ mod image;
 mod requirements;
 mod select;
 
-pub use history::{diagnosed_workload, history, run_placement, History, RunPlacement, Subject};
+pub use history::{
+    diagnosed_workload, history, run_placement, GroupsFrom, History, RunPlacement, Subject,
+    SubnetsFrom, TaskGroup,
+};
 pub use image::{EcrImage, ImageRef, ImageReference, OtherImage};
 pub use requirements::{derive_requirements, Permission, Requirement, Target};
 pub use select::{select_workloads, Launch, SelectError, Workload};

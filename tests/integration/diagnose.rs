@@ -64,8 +64,15 @@ fn the_seed_incident_names_the_route_table_and_its_fix_first() {
     assert_eq!(cause["rank"], 1);
     assert_eq!(cause["code"], "NO_ROUTE");
     assert_eq!(cause["resource_id"], RTB_PRIVATE);
-    assert_eq!(cause["targets"], serde_json::json!(["ecr-dkr"]));
+    // One cause per route table: the call the message names first, then the others it blocks.
+    assert_eq!(
+        cause["targets"],
+        serde_json::json!(["ecr-dkr", "ecr-api", "s3-layers", "secretsmanager", "logs"])
+    );
     assert_eq!(cause["explains"], serde_json::json!([0]));
+    assert_eq!(cause["certain"], true);
+    assert_eq!(d["causes"].as_array().unwrap().len(), 1, "{d}");
+    assert!(cause["message"].as_str().unwrap().contains("(ecr-dkr)"));
     assert!(
         cause["fix"].as_str().unwrap().contains("NAT gateway")
             && cause["fix"]
@@ -115,19 +122,21 @@ fn a_public_ip_with_an_endpoint_points_at_its_private_dns() {
     let cause = first_cause(&workload);
     assert_eq!(cause["code"], "ENDPOINT_PRIVATE_DNS_DISABLED");
     assert_eq!(cause["targets"], serde_json::json!(["ecr-dkr"]));
+    assert_eq!(cause["certain"], true);
     assert_eq!(cause["resource_id"], "vpce-0a1b2c3d4e5f6e002");
 }
 
 #[test]
 fn a_timeout_the_configuration_does_not_explain_is_said_plainly() {
     let (code, workload) = service("contradicted-timeout");
-    assert_eq!(code, 0, "the configuration passes");
+    assert_eq!(workload["status"], "pass", "the configuration passes");
+    assert_eq!(code, 4, "but a failure nobody accounts for is not a pass");
     let d = &workload["diagnosis"];
     assert_eq!(d["observations"][0]["agreement"], "contradicted");
     assert!(d["summary"]
         .as_str()
         .unwrap()
-        .contains("the configuration shows that call working"));
+        .contains("the configuration shows nothing that causes it"));
     assert_eq!(d["causes"], serde_json::json!([]));
     let beyond: Vec<&str> = d["beyond_configuration"]
         .as_array()
@@ -153,7 +162,11 @@ fn a_denied_auth_call_ranks_the_missing_permission_on_that_call_first() {
     let (_, workload) = service("auth-permission-denied");
     let cause = first_cause(&workload);
     assert_eq!(cause["code"], "PERMISSION_MISSING");
-    assert_eq!(cause["targets"], serde_json::json!(["ecr-api"]));
+    assert_eq!(cause["targets"][0], "ecr-api");
+    assert!(cause["message"]
+        .as_str()
+        .unwrap()
+        .contains("ecr:GetAuthorizationToken"));
     let facts = &workload["diagnosis"]["observations"][0]["classification"];
     assert_eq!(facts["action"], "ecr:GetAuthorizationToken");
     assert_eq!(
@@ -175,7 +188,9 @@ fn a_service_event_is_evidence_and_routine_events_are_not() {
         observations[0]["classification"]["category"],
         "role-assume-failed"
     );
+    assert_eq!(observations[0]["agreement"], "explained");
     assert_eq!(first_cause(&workload)["code"], "EXECUTION_ROLE_TRUST");
+    assert_eq!(first_cause(&workload)["certain"], true);
 }
 
 #[test]
@@ -397,4 +412,146 @@ fn a_pending_task_is_audited_where_it_waits() {
         serde_json::json!(["subnet-0a1b2c3d4e5f6002a"])
     );
     assert_eq!(first_cause(&workload)["code"], "NO_ROUTE");
+}
+
+/// Tasks of two deployments are audited apart, each with its own security groups: a newer
+/// task stopped for an unrelated reason cannot hide the older tasks' failure.
+#[test]
+fn each_deployment_is_audited_with_its_own_groups() {
+    let path = case("mixed-deployments");
+    let run = run(&[
+        "diagnose",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--cluster",
+        "prod",
+        "--service",
+        "web",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let workloads = report["workloads"].as_array().unwrap();
+    assert_eq!(workloads.len(), 2);
+    let (newer, older) = (&workloads[0], &workloads[1]);
+    assert_eq!(newer["status"], "pass");
+    assert_eq!(
+        newer["diagnosis"]["observations"][0]["agreement"],
+        "unclassified"
+    );
+    assert_eq!(older["status"], "fail");
+    assert_eq!(
+        older["diagnosis"]["audited_with"]["security_groups"],
+        serde_json::json!([SG_TASK])
+    );
+    assert_eq!(first_cause(older)["code"], "SG_EGRESS_BLOCKED");
+    assert!(older["diagnosis"]["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("Tasks started by ecs-svc/1133557799224466880"));
+}
+
+/// An alternative reading of a message (Docker's "may require 'docker login'") can only
+/// possibly be explained.
+#[test]
+fn an_ambiguous_message_is_only_possibly_explained() {
+    let (code, workload) = service("ambiguous-pull-denied");
+    assert_eq!(code, 3);
+    let d = &workload["diagnosis"];
+    assert_eq!(d["observations"][0]["agreement"], "inconclusive");
+    let cause = first_cause(&workload);
+    assert_eq!(cause["code"], "PERMISSION_MISSING");
+    assert_eq!(cause["certain"], false);
+    assert!(d["summary"].as_str().unwrap().contains("Possible cause"));
+}
+
+/// A message naming another role is not pinned on the execution role.
+#[test]
+fn a_role_the_audit_does_not_check_is_not_blamed_on_the_execution_role() {
+    let (_, workload) = service("task-role-event");
+    let d = &workload["diagnosis"];
+    assert_eq!(d["observations"][0]["agreement"], "unexplained");
+    assert!(d["observations"][0]["note"]
+        .as_str()
+        .unwrap()
+        .contains("web-task-role"));
+    assert_eq!(first_cause(&workload)["code"], "EXECUTION_ROLE_TRUST");
+    assert_eq!(first_cause(&workload)["explains"], serde_json::json!([]));
+}
+
+/// A task run on its own: its subnet is known, its security groups are not, and the
+/// timeout can be neither confirmed nor ruled out.
+#[test]
+fn a_standalone_task_keeps_its_subnet_and_stays_unknown() {
+    let (code, workload) = diagnose(
+        "standalone-task",
+        &["--task", "05c2d4e6f8a1b3c5d7e9f0a2b4c6d8e0"],
+    );
+    assert_eq!(code, 4);
+    let d = &workload["diagnosis"];
+    assert_eq!(
+        d["audited_with"]["subnets"],
+        serde_json::json!([SUBNET_APP_B])
+    );
+    assert_eq!(d["audited_with"]["security_groups"], Value::Null);
+    assert_eq!(d["observations"][0]["agreement"], "inconclusive");
+    assert!(d["beyond_configuration"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b
+            .as_str()
+            .unwrap()
+            .contains("security groups (not recorded)")));
+}
+
+/// Without the task's network interface the service's subnets are audited, and the diagnosis
+/// says it could not see where the task ran.
+#[test]
+fn a_guessed_placement_is_said_to_be_guessed() {
+    let (code, workload) = service("no-interface-contradicted");
+    assert_eq!(code, 4);
+    let d = &workload["diagnosis"];
+    assert_eq!(d["observations"][0]["agreement"], "contradicted");
+    assert!(d["beyond_configuration"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b
+            .as_str()
+            .unwrap()
+            .contains("the subnets the task really ran in")));
+}
+
+/// The most frequent message is unexplained, another is explained: the summary says both.
+#[test]
+fn the_summary_names_the_cause_of_the_message_it_reports() {
+    let mut snapshot: Value =
+        serde_json::from_str(&std::fs::read_to_string(case("role-assume-event")).unwrap()).unwrap();
+    let seed: Value =
+        serde_json::from_str(&std::fs::read_to_string(case("seed-incident")).unwrap()).unwrap();
+    snapshot["stopped_tasks"] = seed["stopped_tasks"].clone();
+    let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(file.path(), snapshot.to_string()).unwrap();
+    let run = run(&[
+        "diagnose",
+        "--snapshot",
+        file.path().to_str().unwrap(),
+        "--cluster",
+        "prod",
+        "--service",
+        "web",
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let summary = report["workloads"][0]["diagnosis"]["summary"]
+        .as_str()
+        .unwrap();
+    assert!(
+        summary.contains("ECS reported network-timeout on ecr-dkr, but the configuration shows nothing that causes it")
+            && summary.contains("ECS also reported role-assume-failed, explained by EXECUTION_ROLE_TRUST"),
+        "{summary}"
+    );
 }
