@@ -251,7 +251,7 @@ fn rank(result: &WorkloadResult, observations: &[Observation]) -> Vec<Cause> {
             (key, cause)
         })
         .collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.sort_by_key(|(key, _)| *key);
 
     // One cause per code and resource: the same route table seen from five calls is one fix.
     // The best-ranked copy (the one on the call a message names) speaks for all.
