@@ -190,8 +190,8 @@ fn placements<'i, 'a>(
         return Err(Blocker::new(
             Code::NotCollected,
             &workload.task_definition_arn,
-            format!("{label} has no awsvpc network configuration in the snapshot, so its subnets are unknown"),
-            "Collect the service's networkConfiguration (ecs:DescribeServices).",
+            format!("{label} has no known awsvpc network configuration (subnets and security groups), so its path cannot be evaluated"),
+            "Collect the service's networkConfiguration (ecs:DescribeServices); for a stopped task run on its own, audit it with the security groups it was run with.",
         ));
     };
     let snapshot = index.snapshot;
