@@ -68,13 +68,17 @@ pub struct Diagnosis {
 }
 
 impl Diagnosis {
-    /// Whether ECS reported a failure that the audit does not account for: the configuration
-    /// then cannot be called good, whatever the audit says.
+    /// Whether ECS reported a failure that the audit does not account for (including causes
+    /// outside the configuration, such as a missing secret): the workload then cannot be
+    /// called good, whatever the audit says.
     pub fn unaccounted_failure(&self) -> bool {
         self.verdicts.iter().any(|v| {
             matches!(
                 v.agreement,
-                Agreement::Contradicted | Agreement::Inconclusive | Agreement::Unexplained
+                Agreement::Contradicted
+                    | Agreement::Inconclusive
+                    | Agreement::Unexplained
+                    | Agreement::OutsideConfiguration
             )
         })
     }
@@ -135,7 +139,9 @@ fn fit(c: &Classification, cause: &Cause) -> Option<(Fit, usize)> {
     let (position, alternative) = c.suspect(cause.blocker.code)?;
     // A message naming a role is about that role, not necessarily the execution role.
     if let Some(role) = &c.role_arn {
-        if is_role_code(cause.blocker.code) && &cause.blocker.resource_id != role {
+        // An assumed-role ARN carries no role path: compare role names.
+        let name = |arn: &str| arn.rsplit('/').next().unwrap_or(arn).to_string();
+        if is_role_code(cause.blocker.code) && name(&cause.blocker.resource_id) != name(role) {
             return None;
         }
     }
@@ -473,7 +479,11 @@ fn summary(
             .target
             .map_or(String::new(), |t| format!(" on {}", t.as_str()))
     );
-    let cause = causes.iter().find(|c| c.explains.contains(&first));
+    // The cause the verdict names: a certain one when the message is explained.
+    let cause = causes
+        .iter()
+        .filter(|c| c.explains.contains(&first))
+        .find(|c| c.certain || verdicts[first].agreement != Agreement::Explained);
     let headline = headline(
         &tasks,
         &said,

@@ -48,13 +48,20 @@ pub fn observations(tasks: &[&StoppedTask], events: &[&ServiceEvent]) -> Vec<Obs
                 said.push((Source::ContainerReason, Some(&container.name), reason));
             }
         }
+        let mut said_by_task: Vec<&str> = Vec::new();
         for (source, container, message) in said {
             if message.trim().is_empty() {
                 continue;
             }
+            // Each task counts once per message, even when its stop reason and a container
+            // reason say the same thing.
+            if said_by_task.contains(&message.as_str()) {
+                continue;
+            }
+            said_by_task.push(message);
             let seen = record(&mut out, source, message, task.stopped_at.as_deref());
             seen.container = seen.container.take().or_else(|| container.cloned());
-            if seen.tasks.len() < MAX_TASK_IDS && !seen.tasks.iter().any(|id| id == task.id()) {
+            if seen.tasks.len() < MAX_TASK_IDS {
                 seen.tasks.push(task.id().to_string());
             }
         }

@@ -73,9 +73,10 @@ pub fn classify(message: &str) -> Classification {
     }
     let message = message[..end].trim();
     let facts = facts::extract(message);
+    let words = rules::masked(message);
     let decided = rules::RULES
         .iter()
-        .find_map(|rule| rule.find(message).map(|found| (rule, found)));
+        .find_map(|rule| rule.find(&words).map(|found| (rule, found)));
     let (category, evidence, alternatives) = match decided {
         Some((rule, found)) => (
             rule.category,
@@ -210,6 +211,20 @@ mod tests {
         assert_eq!(c.target, Some(Target::Registry));
         assert!(c.suspects.contains(&Code::VpcDnsDisabled));
         assert!(!c.suspects.contains(&Code::EndpointPrivateDnsDisabled));
+    }
+
+    #[test]
+    fn names_users_choose_do_not_decide_the_category_or_call() {
+        for (image, path) in [
+            ("web:429", "web/manifests/429"),
+            ("prefs-api:1", "prefs-api/manifests/1"),
+            ("cloudwatch-agent:403", "cloudwatch-agent/manifests/403"),
+            ("hotfix-x509-rotator:1", "hotfix-x509-rotator/manifests/1"),
+        ] {
+            let c = classify(&format!("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/{image}: failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/{path}\": dial tcp 52.46.144.120:443: i/o timeout"));
+            assert_eq!(c.category, Category::NetworkTimeout, "{image}");
+            assert_eq!(c.target, Some(Target::EcrDkr), "{image}");
+        }
     }
 
     #[test]

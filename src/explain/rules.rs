@@ -158,6 +158,25 @@ static STAGES: LazyLock<Vec<(Regex, Target)>> = LazyLock::new(|| {
     .collect()
 });
 
+/// The message without the names users choose: ARNs (`arn:aws:secretsmanager:…` in a
+/// registry error), URL paths and image references (a repository `prefs-api`, a tag `429`)
+/// would otherwise match the wordings that decide a category or a stage.
+pub fn masked(message: &str) -> String {
+    let message = ARN.replace_all(message, "ARN");
+    let message = URL_PATH.replace_all(&message, "$1/PATH");
+    IMAGE_REFERENCE
+        .replace_all(&message, "${1}IMAGE")
+        .into_owned()
+}
+
+static URL_PATH: LazyLock<Regex> =
+    LazyLock::new(|| insensitive(r#"(https?://[a-z0-9.-]+(?::\d+)?)/[^\s"'`]*"#));
+static IMAGE_REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+    insensitive(
+        r#"(^|[\s'"])[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?/[a-z0-9._/-]+(?::[\w.-]+)?(?:@sha256:[0-9a-f]+)?"#,
+    )
+});
+
 static ARN: LazyLock<Regex> = LazyLock::new(|| insensitive(r#"arn:aws[a-z-]*:[^\s'"]+"#));
 
 static LAYER_FETCH: LazyLock<Regex> = LazyLock::new(|| {
@@ -171,8 +190,7 @@ pub fn target_of(message: &str, category: Category, facts: &Facts) -> Option<Tar
     if matches!(category, Category::RoleAssumeFailed | Category::DiskFull) {
         return None;
     }
-    // ARNs name services too (`arn:aws:secretsmanager:…` in a registry error): not a stage.
-    let words = ARN.replace_all(message, "ARN");
+    let words = masked(message);
     if let Some((_, target)) = STAGES.iter().find(|(p, _)| p.is_match(&words)) {
         return Some(*target);
     }

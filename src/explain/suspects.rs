@@ -79,7 +79,6 @@ pub fn suspects(
                     }
                 }
             }
-            codes.extend([EndpointPolicyDenies]);
             codes.extend(UNCERTAIN_PATH);
         }
         Category::PermissionDenied => match denied_by {
