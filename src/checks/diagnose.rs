@@ -92,6 +92,8 @@ pub struct DiagnosisInput<'a> {
     /// The state of a task named with `--task` that has not stopped (`PENDING`, `RUNNING`).
     pub not_stopped: Option<String>,
     pub collected_at: Option<&'a str>,
+    /// Which group this is, and of how many, when the tasks were started in several ways.
+    pub group: Option<(usize, usize)>,
 }
 
 pub fn diagnose(input: DiagnosisInput<'_>) -> Diagnosis {
@@ -102,6 +104,7 @@ pub fn diagnose(input: DiagnosisInput<'_>) -> Diagnosis {
         stopped_tasks,
         not_stopped,
         collected_at,
+        group,
     } = input;
     let causes = rank(result, &observations);
     let verdicts: Vec<ObservationVerdict> = observations
@@ -115,6 +118,17 @@ pub fn diagnose(input: DiagnosisInput<'_>) -> Diagnosis {
             "The task is {state}: ECS has not said why it is not running yet. The audit below checks the placement it has."
         ),
         _ => summary(&observations, &verdicts, &causes, stopped_tasks),
+    };
+    let summary = match group {
+        Some((position, count)) => format!(
+            "Tasks started by {} with {} ({position} of {count} groups): {summary}",
+            placement
+                .started_by
+                .as_deref()
+                .unwrap_or("an unknown deployment"),
+            placement.task_definition,
+        ),
+        None => summary,
     };
     Diagnosis {
         stopped_tasks,
@@ -214,14 +228,13 @@ fn rank(result: &WorkloadResult, observations: &[Observation]) -> Vec<Cause> {
             );
         }
     }
+    // Workload-level findings (the execution role…); requirement blockers are already in.
     for finding in result
         .findings
         .iter()
         .filter(|f| f.severity != Severity::Info)
     {
-        if !causes.iter().any(|c| c.blocker == finding.blocker) {
-            add(&mut causes, &finding.blocker, finding.severity, None);
-        }
+        add(&mut causes, &finding.blocker, finding.severity, None);
     }
 
     type Key = (

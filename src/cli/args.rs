@@ -29,8 +29,9 @@ pub enum Command {
     /// Explain why a service's tasks stopped: classify what ECS said about its recently stopped
     /// tasks and events, audit the placement they really ran with, and rank the causes.
     ///
-    /// Exit codes as for `audit`: 0 the workload passes; 3 it fails; 4 unknown; 1 runtime
-    /// error; 2 bad input (unknown cluster, service or task).
+    /// Exit codes as for `audit`: 0 the workload passes; 3 it fails; 4 unknown, or it passes
+    /// but ECS reported a failure the audit does not account for; 1 runtime error; 2 bad
+    /// input (unknown cluster, service or task).
     Diagnose(DiagnoseArgs),
 }
 
@@ -61,12 +62,8 @@ pub struct DiagnoseArgs {
     /// of the live account.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -82,12 +79,8 @@ pub struct AuditArgs {
     /// Only these services (name or ARN; repeatable). Default: every service.
     #[arg(long, value_name = "SERVICE")]
     pub service: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -109,6 +102,17 @@ pub struct CollectArgs {
     pub stopped_tasks: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// Where the report goes, and in which format (`audit`, `diagnose`).
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// How to reach AWS. Credentials and region come from the standard chain (environment, shared

@@ -40,7 +40,7 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
         .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
     let (results, diagnoses) = diagnose_groups(&snapshot, &history);
 
-    let rendered = match args.format {
+    let rendered = match args.report.format {
         Format::Json => {
             let mut report = ReportV1::new(&snapshot.account_id, &snapshot.region, &results);
             for (workload, diagnosis) in report.workloads.iter_mut().zip(&diagnoses) {
@@ -49,7 +49,7 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
             to_json(&report, "report")?
         }
         Format::Table => {
-            let (colour, width) = table_style(args.output.is_none());
+            let (colour, width) = table_style(args.report.output.is_none());
             render_table_with(&results, colour, width, |i| {
                 let name = match &results[i].service {
                     Some(service) => format!("{}/{service}", results[i].cluster),
@@ -59,7 +59,7 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
             })
         }
     };
-    write_output(args.output, &rendered)?;
+    write_output(args.report.output, &rendered)?;
     // A failure ECS reported that the audit does not account for is not a pass.
     let unaccounted = diagnoses.iter().any(Diagnosis::unaccounted_failure);
     Ok(match exit_code_of(&results) {
@@ -96,7 +96,7 @@ fn diagnose_groups(
             .iter()
             .filter(|t| t.last_status.as_deref().is_none_or(|s| s == "STOPPED"))
             .count();
-        let mut diagnosis = diagnose(DiagnosisInput {
+        let diagnosis = diagnose(DiagnosisInput {
             result: &result,
             observations: seen,
             placement: placement.clone(),
@@ -106,19 +106,8 @@ fn diagnose_groups(
                 .filter_map(|t| t.last_status.clone())
                 .find(|s| s != "STOPPED"),
             collected_at: snapshot.collected_at.as_deref(),
+            group: (group_count > 1).then_some((i + 1, group_count)),
         });
-        if group_count > 1 {
-            diagnosis.summary = format!(
-                "Tasks started by {} with {} ({} of {} groups): {}",
-                group
-                    .and_then(|g| g.started_by)
-                    .unwrap_or("an unknown deployment"),
-                placement.task_definition,
-                i + 1,
-                group_count,
-                diagnosis.summary
-            );
-        }
         results.push(result);
         diagnoses.push(diagnosis);
     }

@@ -97,10 +97,10 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 &results,
                 &snapshot.account_id,
                 &snapshot.region,
-                audit.format,
-                audit.output.is_none(),
+                audit.report.format,
+                audit.report.output.is_none(),
             )?;
-            write_output(audit.output, &rendered)?;
+            write_output(audit.report.output, &rendered)?;
             Ok(exit_code_of(&results))
         }
         Command::Explain(args) => explain::run(args),

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::suspects::is_ecr;
 use crate::workload::Target;
 
 /// The kind of failure. Stable names: they are part of the `explain` and `diagnosis` JSON.
@@ -164,7 +165,7 @@ pub fn next_check(category: Category, target: Option<Target>, private_ip: Option
              pull-through cache rule)."
                 .into()
         }
-        Category::RegistryAuthFailed if matches!(target, Some(Target::EcrApi | Target::EcrDkr)) => {
+        Category::RegistryAuthFailed if is_ecr(target) => {
             "ECR takes the auth token the execution role fetches: check its \
              ecr:GetAuthorizationToken permission (and, on EC2, the instance clock and agent)."
                 .into()

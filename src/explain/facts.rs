@@ -47,12 +47,6 @@ static LOOKUP: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"lookup ([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])(?: on (\d{1,3}(?:\.\d{1,3}){3}):\d+)?")
 });
 static DIAL: LazyLock<Regex> = LazyLock::new(|| regex(r"dial tcp (\d{1,3}(?:\.\d{1,3}){3}):\d+"));
-/// The registry host of an image reference, where the message names the reference.
-static IMAGE_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r#"(?i)(?:resolve ref(?:erence)?|pull(?:ing)? image|pull access denied for|manifest for|repository|image|Pulling repository)\s+['"]?([a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?)/"#,
-    )
-});
 static ACTION: LazyLock<Regex> =
     LazyLock::new(|| regex(r"not authorized to perform:?\s+([A-Za-z0-9-]+:[A-Za-z0-9*]+)"));
 static IAM_ROLE: LazyLock<Regex> =
@@ -95,9 +89,8 @@ pub fn extract(message: &str) -> Facts {
         facts.dns_server = lookup.get(2).map(|s| s.as_str().to_string());
     }
     if facts.host.is_none() {
-        facts.host = IMAGE_HOST
+        facts.host = REFERENCE_HOST
             .captures(message)
-            .or_else(|| REFERENCE_HOST.captures(message))
             .map(|c| c[1].to_lowercase());
     }
     facts.ip = DIAL

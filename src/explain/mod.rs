@@ -85,7 +85,7 @@ pub fn classify(message: &str) -> Classification {
         ),
         None => (Category::Unknown, None, Vec::new()),
     };
-    let target = rules::target_of(message, category, &facts);
+    let target = rules::target_of(message, &words, category, &facts);
     let ip_scope = facts.ip.map(facts::scope_of);
     let private_ip = ip_scope.map(|s| s == IpScope::Private);
     let dns_lookup_failed = facts.dns_server.is_some() || message.contains("no such host");

@@ -185,13 +185,13 @@ static LAYER_FETCH: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// The call a message is about, or `None` when it does not say.
-pub fn target_of(message: &str, category: Category, facts: &Facts) -> Option<Target> {
+/// The call a message is about, or `None` when it does not say. `words` is the message
+/// `masked`; layer fetches and Docker Hub references are read from the message itself.
+pub fn target_of(message: &str, words: &str, category: Category, facts: &Facts) -> Option<Target> {
     if matches!(category, Category::RoleAssumeFailed | Category::DiskFull) {
         return None;
     }
-    let words = masked(message);
-    if let Some((_, target)) = STAGES.iter().find(|(p, _)| p.is_match(&words)) {
+    if let Some((_, target)) = STAGES.iter().find(|(p, _)| p.is_match(words)) {
         return Some(*target);
     }
     // ECR serves layers from S3 through a redirect on the registry host, so a layer fetch

@@ -52,6 +52,8 @@ pub struct DiagnosisV1 {
 /// The placement and task definition the diagnosis audited: the stopped tasks' own.
 #[derive(Debug, Serialize)]
 pub struct AuditedWithV1 {
+    /// The deployment that started the tasks (`startedBy`); tells groups of one service apart.
+    pub started_by: Option<String>,
     pub task_definition: String,
     /// `null`: unknown.
     pub subnets: Option<Vec<String>>,
@@ -98,6 +100,7 @@ impl From<&Diagnosis> for DiagnosisV1 {
             summary: d.summary.clone(),
             stopped_tasks: d.stopped_tasks,
             audited_with: AuditedWithV1 {
+                started_by: d.placement.started_by.clone(),
                 task_definition: d.placement.task_definition.clone(),
                 subnets: (!d.placement.subnets.is_empty()).then(|| d.placement.subnets.clone()),
                 security_groups: configuration.map(|c| c.security_groups.clone()),

@@ -4,7 +4,7 @@
 
 use crate::model::{AwsVpcConfiguration, Service, ServiceEvent, Snapshot, StoppedTask};
 
-use super::select::{launch_of, SelectError, Workload};
+use super::select::{find_cluster, launch_of, list, SelectError, Workload};
 
 /// What the user asked to diagnose.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,13 +41,7 @@ pub fn history<'a>(
     subject: &Subject,
 ) -> Result<History<'a>, SelectError> {
     let clusters = snapshot.clusters.as_ref().ok_or(SelectError::NoClusters)?;
-    let found = clusters
-        .iter()
-        .find(|c| c.name == cluster || c.arn == cluster)
-        .ok_or_else(|| SelectError::UnknownCluster {
-            wanted: cluster.to_string(),
-            known: names(clusters.iter().map(|c| c.name.as_str())),
-        })?;
+    let found = find_cluster(clusters, cluster)?;
     let services = found.services.as_deref().unwrap_or_default();
     let stopped = snapshot
         .stopped_tasks
@@ -62,7 +56,7 @@ pub fn history<'a>(
                 .ok_or_else(|| SelectError::UnknownService {
                     wanted: wanted.clone(),
                     cluster: found.name.clone(),
-                    known: names(services.iter().map(|s| s.name.as_str())),
+                    known: list(services.iter().map(|s| s.name.as_str())),
                 })?;
             let tasks = stopped
                 .filter(|t| t.service() == Some(service.name.as_str()))
@@ -91,10 +85,6 @@ pub fn history<'a>(
         tasks,
         collected: snapshot.stopped_tasks.is_some(),
     })
-}
-
-fn names<'s>(names: impl Iterator<Item = &'s str>) -> String {
-    names.collect::<Vec<_>>().join(", ")
 }
 
 impl<'a> History<'a> {
@@ -166,6 +156,8 @@ pub struct RunPlacement {
     pub subnets: Vec<String>,
     pub subnets_from: SubnetsFrom,
     pub groups_from: GroupsFrom,
+    /// The deployment that started the tasks (`startedBy`), when they name one.
+    pub started_by: Option<String>,
     pub task_definition: String,
     /// The same facts in words, for people.
     pub sources: Vec<String>,
@@ -268,6 +260,7 @@ pub fn run_placement(history: &History<'_>, group: Option<&TaskGroup<'_>>) -> Ru
         subnets,
         subnets_from,
         groups_from,
+        started_by: group.and_then(|g| g.started_by).map(str::to_string),
         task_definition,
         sources,
     }

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use crate::model::{
-    AwsVpcConfiguration, CapacityProviderItem, LaunchType, Service, Snapshot, TaskDefinition,
+    AwsVpcConfiguration, CapacityProviderItem, Cluster, LaunchType, Service, Snapshot,
+    TaskDefinition,
 };
 
 /// How the task's image gets pulled, which decides whose network path and permissions count.
@@ -57,16 +58,7 @@ pub fn select_workloads<'a>(
 ) -> Result<Vec<Workload<'a>>, SelectError> {
     let clusters = snapshot.clusters.as_ref().ok_or(SelectError::NoClusters)?;
     let chosen: Vec<_> = match cluster {
-        Some(wanted) => {
-            let found = clusters
-                .iter()
-                .find(|c| c.name == wanted || c.arn == wanted)
-                .ok_or_else(|| SelectError::UnknownCluster {
-                    wanted: wanted.to_string(),
-                    known: list(clusters.iter().map(|c| c.name.as_str())),
-                })?;
-            vec![found]
-        }
+        Some(wanted) => vec![find_cluster(clusters, wanted)?],
         None if !services.is_empty() && clusters.len() > 1 => {
             return Err(SelectError::ServiceWithoutCluster)
         }
@@ -192,7 +184,21 @@ pub(super) fn launch_of(
     }
 }
 
-fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+/// The cluster named `wanted` (name or ARN).
+pub(super) fn find_cluster<'a>(
+    clusters: &'a [Cluster],
+    wanted: &str,
+) -> Result<&'a Cluster, SelectError> {
+    clusters
+        .iter()
+        .find(|c| c.name == wanted || c.arn == wanted)
+        .ok_or_else(|| SelectError::UnknownCluster {
+            wanted: wanted.to_string(),
+            known: list(clusters.iter().map(|c| c.name.as_str())),
+        })
+}
+
+pub(super) fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let names: Vec<_> = names.collect();
     if names.is_empty() {
         "none".to_string()

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::run;
+use crate::support::{run, Run};
 
 const RTB_MAIN: &str = "rtb-0a1b2c3d4e5f60001";
 const RTB_PRIVATE: &str = "rtb-0a1b2c3d4e5f60003";
@@ -19,20 +19,29 @@ fn case(name: &str) -> PathBuf {
         .join(format!("{name}.json"))
 }
 
-/// Diagnoses a fixture as JSON; returns the exit code and the workload's report.
-fn diagnose(name: &str, subject: &[&str]) -> (i32, Value) {
-    let path = case(name);
+/// `pullpath diagnose --snapshot PATH --cluster prod EXTRA…`.
+fn run_diagnose(path: &Path, extra: &[&str]) -> Run {
     let mut args = vec![
         "diagnose",
         "--snapshot",
         path.to_str().unwrap(),
         "--cluster",
         "prod",
-        "--format",
-        "json",
     ];
-    args.extend_from_slice(subject);
-    let run = run(&args);
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// `snapshot` in a temporary file (deleted when dropped).
+fn temp_snapshot(snapshot: &Value) -> tempfile::NamedTempFile {
+    let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(file.path(), snapshot.to_string()).unwrap();
+    file
+}
+
+/// Diagnoses a fixture as JSON; returns the exit code and the first workload's report.
+fn diagnose(name: &str, subject: &[&str]) -> (i32, Value) {
+    let run = run_diagnose(&case(name), &[subject, &["--format", "json"]].concat());
     assert!(run.stderr.is_empty(), "{name}: {}", run.stderr);
     let report: Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("{name}: not JSON ({e}): {}", run.stdout));
@@ -91,16 +100,7 @@ fn the_seed_incident_names_the_route_table_and_its_fix_first() {
 
 #[test]
 fn the_seed_incident_table_puts_the_cause_above_the_audit() {
-    let path = case("seed-incident");
-    let run = run(&[
-        "diagnose",
-        "--snapshot",
-        path.to_str().unwrap(),
-        "--cluster",
-        "prod",
-        "--service",
-        "web",
-    ]);
+    let run = run_diagnose(&case("seed-incident"), &["--service", "web"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     let causes = run
         .stdout
@@ -271,17 +271,7 @@ fn a_cause_outside_the_configuration_is_not_pinned_on_a_finding() {
 #[test]
 fn a_snapshot_without_stopped_tasks() {
     let path = crate::support::fixture("private-subnet-no-egress.json");
-    let path = path.to_str().unwrap();
-    let args = [
-        "diagnose",
-        "--snapshot",
-        path,
-        "--cluster",
-        "prod",
-        "--format",
-        "json",
-    ];
-    let by_service = run(&[&args[..], &["--service", "web"]].concat());
+    let by_service = run_diagnose(&path, &["--format", "json", "--service", "web"]);
     assert_eq!(by_service.code, 3, "{}", by_service.stderr);
     let report: Value = serde_json::from_str(&by_service.stdout).unwrap();
     let d = &report["workloads"][0]["diagnosis"];
@@ -290,7 +280,7 @@ fn a_snapshot_without_stopped_tasks() {
         .as_str()
         .unwrap()
         .starts_with("Stopped tasks were not collected"));
-    let by_task = run(&[&args[..], &["--task", "0123"]].concat());
+    let by_task = run_diagnose(&path, &["--format", "json", "--task", "0123"]);
     assert_eq!(by_task.code, 2);
     assert!(
         by_task.stderr.contains("task `0123` is not among"),
@@ -303,7 +293,7 @@ fn a_snapshot_without_stopped_tasks() {
 fn bad_subjects_are_bad_input() {
     let path = case("seed-incident");
     let path = path.to_str().unwrap();
-    let base = ["diagnose", "--snapshot", path, "--cluster", "prod"];
+
     for (extra, says) in [
         (
             &["--service", "api"][..],
@@ -316,7 +306,7 @@ fn bad_subjects_are_bad_input() {
             "cannot be used with",
         ),
     ] {
-        let run = run(&[&base[..], extra].concat());
+        let run = run_diagnose(&case("seed-incident"), extra);
         assert_eq!(run.code, 2, "{extra:?}: {}", run.stderr);
         assert!(run.stderr.contains(says), "{extra:?}: {}", run.stderr);
     }
@@ -376,17 +366,8 @@ fn inconsistent_stopped_tasks_are_rejected() {
     for (needle, edit) in edits {
         let mut snapshot: Value = serde_json::from_str(&text).unwrap();
         edit(&mut snapshot);
-        let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
-        std::fs::write(file.path(), snapshot.to_string()).unwrap();
-        let run = run(&[
-            "diagnose",
-            "--snapshot",
-            file.path().to_str().unwrap(),
-            "--cluster",
-            "prod",
-            "--service",
-            "web",
-        ]);
+        let file = temp_snapshot(&snapshot);
+        let run = run_diagnose(file.path(), &["--service", "web"]);
         assert_eq!(run.code, 2, "{needle}: {}", run.stderr);
         assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
         assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
@@ -422,18 +403,10 @@ fn a_pending_task_is_audited_where_it_waits() {
 /// task stopped for an unrelated reason cannot hide the older tasks' failure.
 #[test]
 fn each_deployment_is_audited_with_its_own_groups() {
-    let path = case("mixed-deployments");
-    let run = run(&[
-        "diagnose",
-        "--snapshot",
-        path.to_str().unwrap(),
-        "--cluster",
-        "prod",
-        "--service",
-        "web",
-        "--format",
-        "json",
-    ]);
+    let run = run_diagnose(
+        &case("mixed-deployments"),
+        &["--service", "web", "--format", "json"],
+    );
     assert_eq!(run.code, 3, "{}", run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     let workloads = report["workloads"].as_array().unwrap();
@@ -443,6 +416,14 @@ fn each_deployment_is_audited_with_its_own_groups() {
     assert_eq!(
         newer["diagnosis"]["observations"][0]["agreement"],
         "unclassified"
+    );
+    assert_eq!(
+        newer["diagnosis"]["audited_with"]["started_by"],
+        "ecs-svc/4761913374829912476"
+    );
+    assert_eq!(
+        older["diagnosis"]["audited_with"]["started_by"],
+        "ecs-svc/1133557799224466880"
     );
     assert_eq!(older["status"], "fail");
     assert_eq!(
@@ -536,19 +517,8 @@ fn the_summary_names_the_cause_of_the_message_it_reports() {
     let seed: Value =
         serde_json::from_str(&std::fs::read_to_string(case("seed-incident")).unwrap()).unwrap();
     snapshot["stopped_tasks"] = seed["stopped_tasks"].clone();
-    let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
-    std::fs::write(file.path(), snapshot.to_string()).unwrap();
-    let run = run(&[
-        "diagnose",
-        "--snapshot",
-        file.path().to_str().unwrap(),
-        "--cluster",
-        "prod",
-        "--service",
-        "web",
-        "--format",
-        "json",
-    ]);
+    let file = temp_snapshot(&snapshot);
+    let run = run_diagnose(file.path(), &["--service", "web", "--format", "json"]);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     let summary = report["workloads"][0]["diagnosis"]["summary"]
         .as_str()
