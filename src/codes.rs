@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What a code says about the pull: it certainly fails, or the configuration cannot tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Effect {
     /// The call cannot succeed as configured.
@@ -15,7 +15,7 @@ pub enum Effect {
 
 macro_rules! codes {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, $effect:ident, $summary:literal; )*) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
         pub enum Code {
             $( $(#[$doc])* #[serde(rename = $name)] $variant, )*
         }

@@ -15,7 +15,7 @@ use crate::model::{AssignPublicIp, SecurityGroup, Snapshot};
 use crate::policy::Caller;
 use crate::workload::{derive_requirements, Launch, Requirement, Target, Workload};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkloadStatus {
     Pass,
@@ -23,7 +23,7 @@ pub enum WorkloadStatus {
     Fail,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -46,6 +46,9 @@ pub struct RequirementResult {
 pub struct WorkloadFinding {
     pub severity: Severity,
     pub blocker: Blocker,
+    /// The suppression rule (an index into the run's rules) that accepts this finding; a
+    /// suppressed finding no longer counts towards the workload's status.
+    pub suppressed_by: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,9 +56,48 @@ pub struct WorkloadResult {
     pub cluster: String,
     pub service: Option<String>,
     pub task_definition: String,
+    /// The status that counts: from the findings not suppressed.
     pub status: WorkloadStatus,
+    /// The status from every finding, suppressed or not.
+    pub unsuppressed_status: WorkloadStatus,
     pub requirements: Vec<RequirementResult>,
     pub findings: Vec<WorkloadFinding>,
+}
+
+impl WorkloadStatus {
+    /// `fail` with an error, else `unknown` with a warning, else `pass` (info only).
+    pub fn of<'f>(findings: impl IntoIterator<Item = &'f WorkloadFinding>) -> WorkloadStatus {
+        findings
+            .into_iter()
+            .map(|f| match f.severity {
+                Severity::Error => WorkloadStatus::Fail,
+                Severity::Warning => WorkloadStatus::Unknown,
+                Severity::Info => WorkloadStatus::Pass,
+            })
+            .max()
+            .unwrap_or(WorkloadStatus::Pass)
+    }
+}
+
+impl WorkloadResult {
+    /// Whether a suppression accepts the workload's finding for `blocker` (a requirement's
+    /// blocker is one of the workload's findings).
+    pub fn is_suppressed(&self, blocker: &Blocker) -> bool {
+        self.findings.iter().any(|f| {
+            f.suppressed_by.is_some()
+                && f.blocker.code == blocker.code
+                && f.blocker.resource_id == blocker.resource_id
+                && f.blocker.message == blocker.message
+        })
+    }
+
+    /// "cluster/service" (the name suppressions and tables use).
+    pub fn name(&self) -> String {
+        match &self.service {
+            Some(service) => format!("{}/{service}", self.cluster),
+            None => self.cluster.clone(),
+        }
+    }
 }
 
 /// Path verdicts already computed, keyed by everything a path depends on: the placement and
@@ -143,18 +185,13 @@ pub fn audit_workload<'a>(
         }
     };
     let findings = collect_findings(&workload_blockers, &requirements);
-    let status = if findings.iter().any(|f| f.severity == Severity::Error) {
-        WorkloadStatus::Fail
-    } else if findings.iter().any(|f| f.severity == Severity::Warning) {
-        WorkloadStatus::Unknown
-    } else {
-        WorkloadStatus::Pass
-    };
+    let status = WorkloadStatus::of(&findings);
     WorkloadResult {
         cluster: workload.cluster.clone(),
         service: workload.service.clone(),
         task_definition: workload.task_definition_arn.clone(),
         status,
+        unsuppressed_status: status,
         requirements,
         findings,
     }
@@ -347,6 +384,7 @@ fn collect_findings(
         findings.push(WorkloadFinding {
             severity,
             blocker: blocker.clone(),
+            suppressed_by: None,
         });
     }
     findings

@@ -12,7 +12,7 @@ use crate::explain::{beyond_configuration, Category, Classification};
 use crate::workload::{GroupsFrom, RunPlacement, SubnetsFrom, Target};
 
 /// How one observed message relates to the audit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Agreement {
     /// A blocking finding of the audit produces this message, on the call it is about.

@@ -7,6 +7,8 @@ mod diagnose;
 mod execution_role;
 mod observations;
 mod registry;
+mod scope;
+mod suppress;
 
 pub use audit::{
     audit_workload, audit_workloads, PathCache, RequirementResult, Severity, WorkloadFinding,
@@ -15,3 +17,5 @@ pub use audit::{
 pub use catalog::Catalog;
 pub use diagnose::{diagnose, Agreement, Cause, Diagnosis, DiagnosisInput, ObservationVerdict};
 pub use observations::{observations, Observation, Source};
+pub use scope::{fleet_status, Coverage, Origin, ScopeAudit};
+pub use suppress::{apply_suppressions, RuleOutcome, RuleState, Suppression};

@@ -11,7 +11,7 @@ const MAX_OBSERVATIONS: usize = 20;
 /// Task ids listed per message.
 const MAX_TASK_IDS: usize = 5;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     /// A task's `stoppedReason`.

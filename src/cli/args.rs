@@ -15,10 +15,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Audit the image-pull path of ECS services, live or from a snapshot.
+    /// Audit the image-pull path of ECS services, live (one or many accounts, regions and
+    /// clusters) or from snapshots.
     ///
     /// Exit codes: 0 every workload passes; 1 runtime error; 2 usage error or bad input;
-    /// 3 at least one workload fails; 4 none fails but some are unknown.
+    /// 3 at least one workload fails; 4 none fails but some are unknown (or an account or
+    /// region could not be read). `--fail-on` chooses which of 3 and 4 count.
     Audit(AuditArgs),
     /// Read what an audit needs from AWS (read-only) and save it as a snapshot.
     Collect(CollectArgs),
@@ -33,6 +35,21 @@ pub enum Command {
     /// but ECS reported a failure the audit does not account for; 1 runtime error; 2 bad
     /// input (unknown cluster, service or task).
     Diagnose(DiagnoseArgs),
+    /// Print the JSON Schema of the report (docs/report.schema.json) or of one NDJSON line.
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Which document: the `--format json` report, or one `--format ndjson` line.
+    #[arg(value_enum, default_value_t = SchemaKind::Report)]
+    pub kind: SchemaKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    Report,
+    Ndjson,
 }
 
 #[derive(Debug, clap::Args)]
@@ -62,6 +79,9 @@ pub struct DiagnoseArgs {
     /// of the live account.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
+    /// AWS region (default: the chain's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]
@@ -70,38 +90,118 @@ pub struct DiagnoseArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// Audit a saved snapshot (JSON; see docs/snapshot.md) instead of the live account.
-    #[arg(long, value_name = "FILE")]
-    pub snapshot: Option<PathBuf>,
-    /// The cluster (name or ARN). Required for a live audit.
-    #[arg(long, value_name = "CLUSTER")]
-    pub cluster: Option<String>,
-    /// Only these services (name or ARN; repeatable). Default: every service.
-    #[arg(long, value_name = "SERVICE")]
-    pub service: Vec<String>,
+    /// Audit saved snapshots (JSON; see docs/snapshot.md) instead of the live account; repeat
+    /// for several accounts or regions (one report).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["FleetArgs", "AwsArgs"])]
+    pub snapshot: Vec<PathBuf>,
     #[command(flatten)]
-    pub report: ReportArgs,
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub compliance: ComplianceArgs,
+    #[command(flatten)]
+    pub output: AuditOutputArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct CollectArgs {
-    /// The cluster (name or ARN).
-    #[arg(long, value_name = "CLUSTER")]
-    pub cluster: String,
-    /// Only these services (name or ARN; repeatable). Default: every service.
-    #[arg(long, value_name = "SERVICE")]
-    pub service: Vec<String>,
-    /// Where to write the snapshot.
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Where to write the snapshot (one account and region).
+    #[arg(long, value_name = "FILE", required_unless_present = "out_dir")]
+    pub out: Option<PathBuf>,
+    /// Write one snapshot per account and region into DIR, as ACCOUNT-REGION.json.
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub out_dir: Option<PathBuf>,
     /// Also read the services' recently stopped tasks, deployments and events, for
-    /// `pullpath diagnose --snapshot`.
+    /// `pullpath diagnose --snapshot` (one cluster, account and region).
     #[arg(long)]
     pub stopped_tasks: bool,
     #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// Which clusters and services to audit.
+#[derive(Debug, clap::Args)]
+pub struct SelectArgs {
+    /// A cluster (name or ARN; repeatable). Live, one of --cluster and --all-clusters is
+    /// required; from snapshots, the default is every cluster.
+    #[arg(long, value_name = "CLUSTER")]
+    pub cluster: Vec<String>,
+    /// Every cluster of each account and region.
+    #[arg(long, conflicts_with = "cluster")]
+    pub all_clusters: bool,
+    /// Only these services of the one --cluster (name or ARN; repeatable). Default: every
+    /// service.
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Vec<String>,
+}
+
+/// Which accounts and regions to read.
+#[derive(Debug, clap::Args)]
+pub struct FleetArgs {
+    /// Regions to read, comma-separated (default: the credential chain's region).
+    #[arg(long, value_name = "REGION,...", value_delimiter = ',')]
+    pub region: Vec<String>,
+    /// Every region enabled for each account (ec2:DescribeRegions).
+    #[arg(long, conflicts_with = "region")]
+    pub all_regions: bool,
+    /// Read the account of this IAM role, assumed from your credentials (repeatable).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Vec<String>,
+    /// Roles to assume, one per line: `ROLE_ARN [EXTERNAL_ID]` (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub accounts_file: Option<PathBuf>,
+    /// The external id the roles require (a line of --accounts-file may give its own).
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// Account-and-region scopes read at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallel_scopes: u16,
+}
+
+/// What makes the run fail, and which findings are accepted.
+#[derive(Debug, clap::Args)]
+pub struct ComplianceArgs {
+    /// What makes the exit code non-zero: a failing workload (`fail`: exit 3), also an
+    /// unknown one (`unknown`: exit 3 or 4), or nothing (`never`: exit 0 unless pullpath
+    /// itself fails).
+    #[arg(long, value_enum, default_value_t = FailOn::Unknown)]
+    pub fail_on: FailOn,
+    /// Accepted findings (TOML; see docs/suppressions.md): shown as suppressed, not counted.
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Fail,
+    Unknown,
+    Never,
+}
+
+/// Where the audit report goes, and in which format.
+#[derive(Debug, clap::Args)]
+pub struct AuditOutputArgs {
+    /// Output format: a table, the JSON report, or NDJSON (one workload per line, then each
+    /// account and region, then the summary).
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Table,
+    Json,
+    Ndjson,
 }
 
 /// Where the report goes, and in which format (`audit`, `diagnose`).
@@ -122,22 +222,23 @@ pub struct AwsArgs {
     /// Named profile from the shared config files.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// AWS region (default: the chain's region).
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
     /// Send every AWS call to this endpoint (an emulator, a VPC endpoint). `AWS_ENDPOINT_URL`
     /// is honoured too.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// Retry mode: standard, or adaptive (client-side rate limiting under throttling).
-    #[arg(long, value_enum, default_value_t = RetryModeArg::Standard)]
+    /// Retry mode: adaptive (retries, and slows the client down under throttling) or
+    /// standard (retries only).
+    #[arg(long, value_enum, default_value_t = RetryModeArg::Adaptive)]
     pub retry_mode: RetryModeArg,
     /// Attempts per call, including the first.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 5)]
     pub max_attempts: u32,
     /// Seconds one call (all its attempts) may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub call_timeout: u64,
+    /// AWS calls in flight at once per account and region.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,12 +3,15 @@
 //! alike (same deployment, same task definition).
 
 use super::args::{DiagnoseArgs, Format};
-use super::{collect_live, exit_code_of, table_style, to_json, write_output, ExitCode, Failure};
+use super::audit::coverage_of;
+use super::live::{aws_options, collect_one};
+use super::{clock, exit_code_of, table_style, to_json, write_output, ExitCode, Failure};
 use crate::checks::{
     audit_workload, diagnose, observations, Catalog, Diagnosis, DiagnosisInput, PathCache,
     WorkloadResult,
 };
-use crate::collect::HistoryScope;
+use crate::checks::{Coverage, Origin, ScopeAudit};
+use crate::collect::{HistoryScope, Scope};
 use crate::graph::NetworkIndex;
 use crate::model::{load_snapshot, Snapshot};
 use crate::report::{render_diagnosis, render_table_with, DiagnosisV1, ReportV1};
@@ -30,8 +33,9 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
                 Subject::Service(service) => (vec![service.clone()], HistoryScope::OfServices),
                 Subject::Task(task) => (Vec::new(), HistoryScope::Task(task.clone())),
             };
+            let options = aws_options(&args.aws, args.region.as_deref());
             (
-                collect_live(&args.aws, &args.cluster, &services, scope)?,
+                collect_one(&options, &Scope::cluster(&args.cluster, &services, scope))?,
                 format!("cluster `{}`", args.cluster),
             )
         }
@@ -42,7 +46,17 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
 
     let rendered = match args.report.format {
         Format::Json => {
-            let mut report = ReportV1::new(&snapshot.account_id, &snapshot.region, &results);
+            let scope = ScopeAudit {
+                coverage: Coverage {
+                    origin: match &args.snapshot {
+                        Some(path) => Origin::Snapshot(path.display().to_string()),
+                        None => Origin::Live,
+                    },
+                    ..coverage_of(&snapshot)
+                },
+                results: results.clone(),
+            };
+            let mut report = ReportV1::new(&[scope], &[], &[], &clock::now());
             for (workload, diagnosis) in report.workloads.iter_mut().zip(&diagnoses) {
                 workload.diagnosis = Some(DiagnosisV1::from(diagnosis));
             }

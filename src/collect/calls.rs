@@ -10,6 +10,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
+use tokio::sync::Semaphore;
 
 use crate::model::CoverageGap;
 
@@ -51,13 +52,35 @@ pub enum CollectError {
     Config(String),
 }
 
-/// The coverage gaps of one collection, shared by concurrent calls.
-#[derive(Debug, Clone, Default)]
-pub struct Gaps(Arc<Mutex<Vec<CoverageGap>>>);
+/// One collection (one account and region): the coverage gaps its calls leave, and the bound
+/// on how many of its calls are in flight at once, so a fleet-wide run stays inside each
+/// account's API rate limits.
+#[derive(Debug, Clone)]
+pub struct Session {
+    gaps: Arc<Mutex<Vec<CoverageGap>>>,
+    in_flight: Arc<Semaphore>,
+}
 
-impl Gaps {
+/// Calls in flight per account and region unless `--concurrency` says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new(DEFAULT_CONCURRENCY)
+    }
+}
+
+impl Session {
+    /// A session allowing `concurrency` calls in flight (at least one).
+    pub fn new(concurrency: usize) -> Self {
+        Session {
+            gaps: Arc::default(),
+            in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
+        }
+    }
+
     pub fn record(&self, gap: CoverageGap) {
-        let mut gaps = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut gaps = self.gaps.lock().unwrap_or_else(|p| p.into_inner());
         if !gaps
             .iter()
             .any(|g| g.action == gap.action && g.collection == gap.collection)
@@ -66,29 +89,77 @@ impl Gaps {
         }
     }
 
+    /// A session under the same bound that keeps its gaps apart (a read shared with other
+    /// collections hands its gaps to each of them).
+    pub fn with_own_gaps(&self) -> Session {
+        Session {
+            gaps: Arc::default(),
+            in_flight: self.in_flight.clone(),
+        }
+    }
+
     pub fn take(&self) -> Vec<CoverageGap> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+        std::mem::take(&mut *self.gaps.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Runs `request` once a slot is free (all its pages and retries hold the one slot).
+    async fn bounded<T>(&self, request: impl Future<Output = T>) -> T {
+        // The semaphore is never closed, so acquiring cannot fail; if it ever did, running
+        // unbounded is better than not running.
+        let _slot = self.in_flight.acquire().await.ok();
+        request.await
     }
 }
 
 /// Runs `request`: `Some` on success, `None` (with a recorded gap) when access is denied.
 pub async fn attempt<T, E>(
-    gaps: &Gaps,
+    session: &Session,
     call: Call,
     request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
 ) -> Result<Option<T>, CollectError>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    match request.await {
+    match session.bounded(request).await {
         Ok(output) => Ok(Some(output)),
-        Err(error) => match classify(call, &error) {
-            Classified::Denied(gap) => {
-                gaps.record(gap);
-                Ok(None)
-            }
-            Classified::Fatal(error) => Err(error),
-        },
+        Err(error) => gap_or_fail(session, call, &error).map(|()| None),
+    }
+}
+
+/// Like [`attempt`], for a read of something that may not exist: `Some(None)` when the
+/// service answers with the error code `missing` (a role, repository or policy that is not
+/// there is a fact for the analysis, not a failure).
+pub async fn attempt_found<T, E>(
+    session: &Session,
+    call: Call,
+    missing: &str,
+    request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<Option<Option<T>>, CollectError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match session.bounded(request).await {
+        Ok(output) => Ok(Some(Some(output))),
+        Err(error) if error.code() == Some(missing) => Ok(Some(None)),
+        Err(error) => gap_or_fail(session, call, &error).map(|()| None),
+    }
+}
+
+/// Records a denied call as a gap (`Ok`), or ends the collection (`Err`).
+fn gap_or_fail<E>(
+    session: &Session,
+    call: Call,
+    error: &SdkError<E, HttpResponse>,
+) -> Result<(), CollectError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match classify(call, error) {
+        Classified::Denied(gap) => {
+            session.record(gap);
+            Ok(())
+        }
+        Classified::Fatal(error) => Err(error),
     }
 }
 

@@ -2,13 +2,16 @@
 //! shared config and credentials files, SSO, assume-role profiles, container and instance
 //! metadata), with pullpath's overrides, retries and timeouts, and the read-only guard.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
+use super::calls::DEFAULT_CONCURRENCY;
 use super::guard::{CallLog, ReadOnlyGuard};
+use super::memo::IamMemo;
 
 /// How to reach AWS, from the command line.
 #[derive(Debug, Clone, Default)]
@@ -21,20 +24,33 @@ pub struct AwsOptions {
     pub max_attempts: u32,
     /// Per-call timeout (all attempts of one operation).
     pub call_timeout: Duration,
+    /// Calls in flight at once per account and region.
+    pub concurrency: usize,
 }
 
+/// How throttled calls are retried. Adaptive is the default: on throttling it also slows the
+/// client down (a token bucket), which keeps a fleet-wide run inside the account's limits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum RetryMode {
-    #[default]
     Standard,
+    #[default]
     Adaptive,
 }
 
-/// Everything a collection needs: the loaded configuration and the call log its guard fills.
+/// The session name CloudTrail shows for pullpath's assumed-role calls.
+const SESSION_NAME: &str = "pullpath-audit";
+
+/// Everything one collection needs: the configuration (credentials, region, endpoint,
+/// retries), the call log its guard fills, and what it shares with the run's other
+/// collections.
 #[derive(Debug, Clone)]
 pub struct Aws {
     pub config: SdkConfig,
     pub guard: ReadOnlyGuard,
+    /// IAM reads shared by every collection of the run.
+    pub iam: Arc<IamMemo>,
+    /// Calls in flight at once for this account and region.
+    pub concurrency: usize,
 }
 
 impl Aws {
@@ -65,6 +81,55 @@ impl Aws {
             guard: ReadOnlyGuard {
                 log: CallLog::default(),
             },
+            iam: Arc::default(),
+            concurrency: if options.concurrency == 0 {
+                DEFAULT_CONCURRENCY
+            } else {
+                options.concurrency
+            },
+        }
+    }
+
+    /// The same configuration with the credentials of `role_arn`, assumed from these
+    /// credentials (the SDK's provider calls `sts:AssumeRole` on first use and refreshes the
+    /// credentials before they expire; every region of the account shares them).
+    pub async fn assume(&self, role_arn: &str, external_id: Option<&str>) -> Aws {
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .configure(&self.config)
+            .session_name(SESSION_NAME);
+        if let Some(id) = external_id {
+            builder = builder.external_id(id);
+        }
+        let provider = builder.build().await;
+        let config = self
+            .config
+            .to_builder()
+            .credentials_provider(aws_types::sdk_config::SharedCredentialsProvider::new(
+                provider,
+            ))
+            .build();
+        Aws {
+            config,
+            guard: self.guard.clone(),
+            iam: self.iam.clone(),
+            concurrency: self.concurrency,
+        }
+    }
+
+    /// The same account in `region`, with its own call log (calls are counted per account
+    /// and region).
+    pub fn in_region(&self, region: &str) -> Aws {
+        Aws {
+            config: self
+                .config
+                .to_builder()
+                .region(Region::new(region.to_string()))
+                .build(),
+            guard: ReadOnlyGuard {
+                log: CallLog::default(),
+            },
+            iam: self.iam.clone(),
+            concurrency: self.concurrency,
         }
     }
 
@@ -78,10 +143,24 @@ impl Aws {
         aws_sdk_ec2::Client::from_conf(config.build())
     }
 
+    /// EC2 in `region`, counted in this configuration's call log.
+    pub fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
+        let config = aws_sdk_ec2::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.guard.clone());
+        aws_sdk_ec2::Client::from_conf(config.build())
+    }
+
     pub fn ecs(&self) -> aws_sdk_ecs::Client {
         let config =
             aws_sdk_ecs::config::Builder::from(&self.config).interceptor(self.guard.clone());
         aws_sdk_ecs::Client::from_conf(config.build())
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let config =
+            aws_sdk_sts::config::Builder::from(&self.config).interceptor(self.guard.clone());
+        aws_sdk_sts::Client::from_conf(config.build())
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {

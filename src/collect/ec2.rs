@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 use futures::future::try_join_all;
 
-use super::calls::{attempt, Call, CollectError, Gaps};
+use super::calls::{attempt, Call, CollectError, Session};
 use super::ec2_model::{
     cidrs_of, convert_acl, convert_endpoint, convert_internet_gateway, convert_nat_gateway,
     convert_route_table, convert_security_group, convert_subnet,
@@ -30,6 +30,25 @@ pub struct Network {
     pub prefix_lists: Option<Vec<PrefixList>>,
     pub transit_gateways: Option<Vec<TransitGateway>>,
     pub peering_connections: Option<Vec<PeeringConnection>>,
+}
+
+impl Network {
+    /// Collected, and nothing in it.
+    fn empty() -> Self {
+        Network {
+            vpcs: Some(Vec::new()),
+            subnets: Some(Vec::new()),
+            route_tables: Some(Vec::new()),
+            internet_gateways: Some(Vec::new()),
+            nat_gateways: Some(Vec::new()),
+            vpc_endpoints: Some(Vec::new()),
+            security_groups: Some(Vec::new()),
+            network_acls: Some(Vec::new()),
+            prefix_lists: Some(Vec::new()),
+            transit_gateways: Some(Vec::new()),
+            peering_connections: Some(Vec::new()),
+        }
+    }
 }
 
 fn call(operation: &'static str, collection: &'static str) -> Call {
@@ -60,9 +79,9 @@ fn call(operation: &'static str, collection: &'static str) -> Call {
 
 /// Every item of a paginated EC2 request (all pages), or `None` when the call is denied.
 macro_rules! paged {
-    ($gaps:expr, $operation:literal, $collection:literal, $request:expr) => {
+    ($session:expr, $operation:literal, $collection:literal, $request:expr) => {
         attempt(
-            $gaps,
+            $session,
             call($operation, $collection),
             $request.into_paginator().items().send().try_collect(),
         )
@@ -78,10 +97,14 @@ fn filter(name: &str, values: &[String]) -> Filter {
 
 pub async fn network(
     client: &aws_sdk_ec2::Client,
-    gaps: &Gaps,
+    session: &Session,
     region: &str,
     service_subnets: &BTreeSet<String>,
 ) -> Result<Network, CollectError> {
+    // No subnets, no network to read (an empty id list would list every subnet).
+    if service_subnets.is_empty() {
+        return Ok(Network::empty());
+    }
     // Wave 1: the services' subnets name the VPCs in play.
     let ids: Vec<String> = service_subnets.iter().cloned().collect();
     let request = client
@@ -91,7 +114,7 @@ pub async fn network(
         .items()
         .send()
         .try_collect();
-    let Some(placed) = attempt(gaps, call("DescribeSubnets", "subnets"), request).await? else {
+    let Some(placed) = attempt(session, call("DescribeSubnets", "subnets"), request).await? else {
         return Ok(Network::default());
     };
     let vpc_ids: Vec<String> = placed
@@ -108,25 +131,25 @@ pub async fn network(
     // Wave 2: everything of those VPCs, concurrently.
     let vpc_filter = || Some(by_vpc.to_vec());
     let subnets = paged!(
-        gaps,
+        session,
         "DescribeSubnets",
         "subnets",
         client.describe_subnets().set_filters(vpc_filter())
     );
     let vpcs = paged!(
-        gaps,
+        session,
         "DescribeVpcs",
         "vpcs",
         client.describe_vpcs().set_vpc_ids(Some(vpc_ids.clone()))
     );
     let tables = paged!(
-        gaps,
+        session,
         "DescribeRouteTables",
         "route_tables",
         client.describe_route_tables().set_filters(vpc_filter())
     );
     let gateways = paged!(
-        gaps,
+        session,
         "DescribeInternetGateways",
         "internet_gateways",
         client
@@ -134,7 +157,7 @@ pub async fn network(
             .filters(filter("attachment.vpc-id", &vpc_ids))
     );
     let nats = paged!(
-        gaps,
+        session,
         "DescribeNatGateways",
         "nat_gateways",
         client
@@ -142,24 +165,24 @@ pub async fn network(
             .filter(filter("vpc-id", &vpc_ids))
     );
     let endpoints = paged!(
-        gaps,
+        session,
         "DescribeVpcEndpoints",
         "vpc_endpoints",
         client.describe_vpc_endpoints().set_filters(vpc_filter())
     );
     let groups = paged!(
-        gaps,
+        session,
         "DescribeSecurityGroups",
         "security_groups",
         client.describe_security_groups().set_filters(vpc_filter())
     );
     let acls = paged!(
-        gaps,
+        session,
         "DescribeNetworkAcls",
         "network_acls",
         client.describe_network_acls().set_filters(vpc_filter())
     );
-    let attributes = try_join_all(vpc_ids.iter().map(|id| dns_attributes(client, gaps, id)));
+    let attributes = try_join_all(vpc_ids.iter().map(|id| dns_attributes(client, session, id)));
     let (subnets, vpcs, tables, gateways, nats, endpoints, groups, acls, attributes) = tokio::try_join!(
         subnets, vpcs, tables, gateways, nats, endpoints, groups, acls, attributes
     )?;
@@ -179,10 +202,10 @@ pub async fn network(
     let referenced_lists = referenced_prefix_lists(tables.as_deref(), groups.as_deref());
     let (tgw_ids, peering_ids) = referenced_gateways(tables.as_deref());
     let (dns_servers, prefix_lists, transit_gateways, peering_connections) = tokio::try_join!(
-        dhcp_servers(client, gaps, &dhcp_ids),
-        prefix_lists(client, gaps, region, &referenced_lists),
-        transit_gateways(client, gaps, &tgw_ids),
-        peering_connections(client, gaps, &peering_ids),
+        dhcp_servers(client, session, &dhcp_ids),
+        prefix_lists(client, session, region, &referenced_lists),
+        transit_gateways(client, session, &tgw_ids),
+        peering_connections(client, session, &peering_ids),
     )?;
 
     let vpcs = vpcs.map(|vpcs| {
@@ -229,7 +252,7 @@ pub async fn network(
 
 async fn dns_attributes(
     client: &aws_sdk_ec2::Client,
-    gaps: &Gaps,
+    session: &Session,
     vpc: &str,
 ) -> Result<(String, Option<bool>, Option<bool>), CollectError> {
     let support = client
@@ -243,8 +266,8 @@ async fn dns_attributes(
         .attribute(VpcAttributeName::EnableDnsHostnames)
         .send();
     let (support, hostnames) = tokio::try_join!(
-        attempt(gaps, call("DescribeVpcAttribute", "vpcs"), support),
-        attempt(gaps, call("DescribeVpcAttribute", "vpcs"), hostnames),
+        attempt(session, call("DescribeVpcAttribute", "vpcs"), support),
+        attempt(session, call("DescribeVpcAttribute", "vpcs"), hostnames),
     )?;
     Ok((
         vpc.to_string(),
@@ -256,7 +279,7 @@ async fn dns_attributes(
 /// DNS servers per DHCP option set; `None` when denied.
 async fn dhcp_servers(
     client: &aws_sdk_ec2::Client,
-    gaps: &Gaps,
+    session: &Session,
     ids: &[String],
 ) -> Result<Option<Vec<(String, Vec<String>)>>, CollectError> {
     let ids: Vec<String> = ids.iter().filter(|id| *id != "default").cloned().collect();
@@ -270,7 +293,8 @@ async fn dhcp_servers(
         .items()
         .send()
         .try_collect();
-    let Some(options) = attempt(gaps, call("DescribeDhcpOptions", "vpcs"), request).await? else {
+    let Some(options) = attempt(session, call("DescribeDhcpOptions", "vpcs"), request).await?
+    else {
         return Ok(None);
     };
     Ok(Some(
@@ -320,7 +344,7 @@ fn referenced_prefix_lists(
 /// The region's S3 list (layers) and every list the VPC's routes and rules name, with entries.
 async fn prefix_lists(
     client: &aws_sdk_ec2::Client,
-    gaps: &Gaps,
+    session: &Session,
     region: &str,
     referenced: &BTreeSet<String>,
 ) -> Result<Option<Vec<PrefixList>>, CollectError> {
@@ -333,7 +357,7 @@ async fn prefix_lists(
         .send()
         .try_collect();
     let Some(mut lists) = attempt(
-        gaps,
+        session,
         call("DescribeManagedPrefixLists", "prefix_lists"),
         by_name,
     )
@@ -359,7 +383,7 @@ async fn prefix_lists(
             .send()
             .try_collect();
         match attempt(
-            gaps,
+            session,
             call("DescribeManagedPrefixLists", "prefix_lists"),
             by_id,
         )
@@ -380,7 +404,7 @@ async fn prefix_lists(
             .try_collect();
         async move {
             attempt(
-                gaps,
+                session,
                 call("GetManagedPrefixListEntries", "prefix_lists"),
                 request,
             )
@@ -424,14 +448,14 @@ fn referenced_gateways(tables: Option<&[RouteTable]>) -> (Vec<String>, Vec<Strin
 
 async fn transit_gateways(
     client: &aws_sdk_ec2::Client,
-    gaps: &Gaps,
+    session: &Session,
     ids: &[String],
 ) -> Result<Option<Vec<TransitGateway>>, CollectError> {
     if ids.is_empty() {
         return Ok(Some(Vec::new()));
     }
     let found = paged!(
-        gaps,
+        session,
         "DescribeTransitGateways",
         "transit_gateways",
         client
@@ -454,14 +478,14 @@ async fn transit_gateways(
 
 async fn peering_connections(
     client: &aws_sdk_ec2::Client,
-    gaps: &Gaps,
+    session: &Session,
     ids: &[String],
 ) -> Result<Option<Vec<PeeringConnection>>, CollectError> {
     if ids.is_empty() {
         return Ok(Some(Vec::new()));
     }
     let found = paged!(
-        gaps,
+        session,
         "DescribeVpcPeeringConnections",
         "peering_connections",
         client

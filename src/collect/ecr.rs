@@ -8,9 +8,7 @@ use std::collections::BTreeSet;
 use aws_sdk_ecr::types::ImageIdentifier;
 use futures::future::try_join_all;
 
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-
-use super::calls::{attempt, Call, CollectError, Gaps};
+use super::calls::{attempt_found, Call, CollectError, Session};
 use super::config::Aws;
 use crate::model::{Image, Repository};
 use crate::workload::{EcrImage, ImageReference};
@@ -26,7 +24,7 @@ fn call(operation: &'static str, action: &'static str) -> Call {
 
 pub async fn repositories(
     aws: &Aws,
-    gaps: &Gaps,
+    session: &Session,
     account: &str,
     images: &[EcrImage],
 ) -> Result<Option<Vec<Repository>>, CollectError> {
@@ -40,7 +38,7 @@ pub async fn repositories(
             .filter(|i| i.account == *registry && i.region == *region && i.repository == *name)
             .map(|i| &i.reference)
             .collect();
-        repository(aws, gaps, registry, region, name, references)
+        repository(aws, session, registry, region, name, references)
     }))
     .await?;
     let mut repositories = Vec::new();
@@ -60,32 +58,29 @@ pub async fn repositories(
 /// `Some(None)`: the repository does not exist. `None`: a call was denied.
 async fn repository(
     aws: &Aws,
-    gaps: &Gaps,
+    session: &Session,
     account: &str,
     region: &str,
     name: &str,
     references: Vec<&ImageReference>,
 ) -> Result<Option<Option<Repository>>, CollectError> {
     let client = aws.ecr(region);
-    let described = match client
-        .describe_repositories()
-        .registry_id(account)
-        .repository_names(name)
-        .send()
-        .await
-    {
-        Err(e) if e.code() == Some("RepositoryNotFoundException") => return Ok(Some(None)),
-        other => {
-            attempt(
-                gaps,
-                call("DescribeRepositories", "ecr:DescribeRepositories"),
-                async { other },
-            )
-            .await?
-        }
-    };
+    let described = attempt_found(
+        session,
+        call("DescribeRepositories", "ecr:DescribeRepositories"),
+        "RepositoryNotFoundException",
+        client
+            .describe_repositories()
+            .registry_id(account)
+            .repository_names(name)
+            .send(),
+    )
+    .await?;
     let Some(described) = described else {
         return Ok(None);
+    };
+    let Some(described) = described else {
+        return Ok(Some(None));
     };
     let Some(found) = described.repositories().first() else {
         return Ok(Some(None));
@@ -104,52 +99,40 @@ async fn repository(
         let mut found = Vec::new();
         // One call per reference: DescribeImages fails the whole call when one id is missing.
         for id in ids {
-            match client
+            let request = client
                 .describe_images()
                 .registry_id(account)
                 .repository_name(name)
                 .image_ids(id)
-                .send()
-                .await
-            {
-                Err(e) if e.code() == Some("ImageNotFoundException") => {}
-                other => match attempt(gaps, call("DescribeImages", "ecr:DescribeImages"), async {
-                    other
-                })
-                .await?
-                {
-                    Some(output) => found.extend(output.image_details().iter().map(|d| Image {
-                        digest: d.image_digest().unwrap_or_default().to_string(),
-                        tags: d.image_tags().to_vec(),
-                    })),
-                    None => return Ok::<_, CollectError>(None),
-                },
+                .send();
+            let call = call("DescribeImages", "ecr:DescribeImages");
+            match attempt_found(session, call, "ImageNotFoundException", request).await? {
+                Some(Some(output)) => found.extend(output.image_details().iter().map(|d| Image {
+                    digest: d.image_digest().unwrap_or_default().to_string(),
+                    tags: d.image_tags().to_vec(),
+                })),
+                Some(None) => {}
+                None => return Ok::<_, CollectError>(None),
             }
         }
         Ok(Some(found))
     };
     let policy = async {
-        match client
+        let request = client
             .get_repository_policy()
             .registry_id(account)
             .repository_name(name)
-            .send()
-            .await
-        {
-            Err(e) if e.code() == Some("RepositoryPolicyNotFoundException") => Ok(Some(None)),
-            other => Ok(attempt(
-                gaps,
-                call("GetRepositoryPolicy", "ecr:GetRepositoryPolicy"),
-                async { other },
-            )
-            .await?
-            .map(|o| {
+            .send();
+        let call = call("GetRepositoryPolicy", "ecr:GetRepositoryPolicy");
+        let found = attempt_found(session, call, "RepositoryPolicyNotFoundException", request);
+        Ok::<_, CollectError>(found.await?.map(|output| {
+            output.and_then(|o| {
                 o.policy_text().map(|t| {
                     serde_json::from_str(t)
                         .unwrap_or_else(|_| serde_json::Value::String(t.to_string()))
                 })
-            })),
-        }
+            })
+        }))
     };
     let (images, policy) = tokio::try_join!(images, policy)?;
     let (Some(images), Some(policy)) = (images, policy) else {

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use futures::future::try_join_all;
 
-use super::calls::{attempt, Call, CollectError, Gaps};
+use super::calls::{attempt, Call, CollectError, Session};
 use crate::model::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, ContainerDefinition, Deployment,
     LaunchType, LogConfiguration, RepositoryCredentials, Secret, Service, ServiceEvent,
@@ -27,30 +27,87 @@ pub(super) fn call(
     }
 }
 
-/// The cluster's name and ARN. Without it there is nothing to audit, so a denied call is fatal.
-pub async fn cluster(
+/// DescribeClusters takes at most 100 clusters a call.
+const CLUSTERS_PER_CALL: usize = 100;
+
+/// ListClusters and ListServices return at most 100 a page (10 unless asked).
+const LIST_PAGE: i32 = 100;
+
+/// A cluster found: its name and ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundCluster {
+    pub name: String,
+    pub arn: String,
+}
+
+/// The active clusters named `wanted` (names or ARNs), or with `None` every active cluster of
+/// the account and region (ListClusters). Also returns the wanted names that were not found.
+/// Without clusters there is nothing to audit, so a denied call is fatal.
+pub async fn clusters(
     client: &aws_sdk_ecs::Client,
-    gaps: &Gaps,
-    wanted: &str,
-) -> Result<(String, String), CollectError> {
-    let request = client.describe_clusters().clusters(wanted).send();
-    let output = attempt(
-        gaps,
-        call("DescribeClusters", "ecs:DescribeClusters", "clusters"),
-        request,
-    )
-    .await?
-    .ok_or_else(|| denied("ecs:DescribeClusters", "the cluster"))?;
-    output
-        .clusters()
-        .iter()
-        .find(|c| c.status() != Some("INACTIVE"))
-        .and_then(|c| Some((c.cluster_name()?.to_string(), c.cluster_arn()?.to_string())))
-        .ok_or_else(|| {
-            CollectError::NotFound(format!(
-                "cluster `{wanted}` does not exist in this account and region"
-            ))
-        })
+    session: &Session,
+    wanted: Option<&[String]>,
+) -> Result<(Vec<FoundCluster>, Vec<String>), CollectError> {
+    let names: Vec<String> = match wanted {
+        Some(names) => names.to_vec(),
+        None => {
+            let listing = client
+                .list_clusters()
+                .max_results(LIST_PAGE)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect();
+            attempt(
+                session,
+                call("ListClusters", "ecs:ListClusters", "clusters"),
+                listing,
+            )
+            .await?
+            .ok_or_else(|| denied("ecs:ListClusters", "the account's clusters"))?
+        }
+    };
+    let batches = names.chunks(CLUSTERS_PER_CALL).map(|chunk| {
+        let request = client
+            .describe_clusters()
+            .set_clusters(Some(chunk.to_vec()))
+            .send();
+        async move {
+            attempt(
+                session,
+                call("DescribeClusters", "ecs:DescribeClusters", "clusters"),
+                request,
+            )
+            .await?
+            .ok_or_else(|| denied("ecs:DescribeClusters", "the clusters"))
+        }
+    });
+    let mut found = Vec::new();
+    for output in try_join_all(batches).await? {
+        found.extend(
+            output
+                .clusters()
+                .iter()
+                .filter(|c| c.status() != Some("INACTIVE"))
+                .filter_map(|c| {
+                    Some(FoundCluster {
+                        name: c.cluster_name()?.to_string(),
+                        arn: c.cluster_arn()?.to_string(),
+                    })
+                }),
+        );
+    }
+    let missing = names
+        .into_iter()
+        .filter(|n| !found.iter().any(|c| &c.name == n || &c.arn == n))
+        .collect();
+    Ok((found, missing))
+}
+
+pub(super) fn not_found_cluster(wanted: &str) -> CollectError {
+    CollectError::NotFound(format!(
+        "cluster `{wanted}` does not exist in this account and region"
+    ))
 }
 
 pub(super) fn denied(action: &str, what: &str) -> CollectError {
@@ -67,7 +124,7 @@ pub(super) fn denied(action: &str, what: &str) -> CollectError {
 /// With `history`, each keeps its deployments and events (for `diagnose`).
 pub async fn services(
     client: &aws_sdk_ecs::Client,
-    gaps: &Gaps,
+    session: &Session,
     cluster_arn: &str,
     cluster_name: &str,
     wanted: &[String],
@@ -77,12 +134,13 @@ pub async fn services(
         let listing = client
             .list_services()
             .cluster(cluster_arn)
+            .max_results(LIST_PAGE)
             .into_paginator()
             .items()
             .send()
             .try_collect();
         attempt(
-            gaps,
+            session,
             call("ListServices", "ecs:ListServices", "clusters"),
             listing,
         )
@@ -99,7 +157,7 @@ pub async fn services(
             .send();
         async move {
             attempt(
-                gaps,
+                session,
                 call("DescribeServices", "ecs:DescribeServices", "clusters"),
                 request,
             )
@@ -210,7 +268,7 @@ fn convert_service(service: &aws_sdk_ecs::types::Service, history: bool) -> Serv
 /// Each distinct task definition once, concurrently. `None` when denied.
 pub async fn task_definitions(
     client: &aws_sdk_ecs::Client,
-    gaps: &Gaps,
+    session: &Session,
     arns: &BTreeSet<String>,
 ) -> Result<Option<Vec<TaskDefinition>>, CollectError> {
     let requests = arns.iter().map(|arn| {
@@ -219,7 +277,7 @@ pub async fn task_definitions(
             .task_definition(arn)
             .send();
         attempt(
-            gaps,
+            session,
             call(
                 "DescribeTaskDefinition",
                 "ecs:DescribeTaskDefinition",

@@ -11,7 +11,7 @@ use aws_sdk_ecs::types::{
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::DateTime;
 
-use super::calls::{CollectError, Gaps};
+use super::calls::{CollectError, Session};
 use super::{ecs, tasks};
 
 const TASK_DEFINITION: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7";
@@ -101,7 +101,7 @@ async fn events_and_deployments_are_kept_only_for_diagnose() {
     let wanted = ["web".to_string()];
     let plain = ecs::services(
         &client,
-        &Gaps::default(),
+        &Session::default(),
         "arn:cluster",
         "prod",
         &wanted,
@@ -112,7 +112,7 @@ async fn events_and_deployments_are_kept_only_for_diagnose() {
     assert!(plain[0].events.is_none() && plain[0].deployments.is_none());
     let with = ecs::services(
         &client,
-        &Gaps::default(),
+        &Session::default(),
         "arn:cluster",
         "prod",
         &wanted,
@@ -162,7 +162,7 @@ async fn stopped_tasks_are_listed_then_described_and_kept_per_service() {
     let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&list, &describe]);
     let found = tasks::stopped_tasks(
         &client,
-        &Gaps::default(),
+        &Session::default(),
         "arn:cluster",
         "prod",
         &["web".to_string()],
@@ -204,13 +204,13 @@ async fn a_denied_listing_is_a_gap_and_an_unknown_task_is_not_found() {
     let describe = mock!(aws_sdk_ecs::Client::describe_tasks)
         .then_output(|| DescribeTasksOutput::builder().build());
     let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&list, &describe]);
-    let gaps = Gaps::default();
-    let found = tasks::stopped_tasks(&client, &gaps, "arn:cluster", "prod", &["web".into()])
+    let session = Session::default();
+    let found = tasks::stopped_tasks(&client, &session, "arn:cluster", "prod", &["web".into()])
         .await
         .unwrap();
     assert!(found.is_none());
-    assert_eq!(gaps.take()[0].action, "ecs:ListTasks");
-    let missing = tasks::task(&client, &Gaps::default(), "arn:cluster", "prod", "nope").await;
+    assert_eq!(session.take()[0].action, "ecs:ListTasks");
+    let missing = tasks::task(&client, &Session::default(), "arn:cluster", "prod", "nope").await;
     assert!(
         matches!(&missing, Err(CollectError::NotFound(m)) if m.contains("task `nope`")),
         "{missing:?}"

@@ -5,9 +5,8 @@ use std::collections::BTreeSet;
 
 use futures::future::try_join_all;
 
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-
-use super::calls::{attempt, Call, CollectError, Gaps};
+use super::calls::{attempt, attempt_found, Call, CollectError, Session};
+use super::memo::IamMemo;
 use crate::model::{InlinePolicy, ManagedPolicy, Role};
 
 fn call(operation: &'static str, action: &'static str, collection: &'static str) -> Call {
@@ -31,12 +30,22 @@ fn role_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
+/// The roles `arns` and the managed policies they attach, read once per account in a run
+/// (`memo`), whichever of the account's regions asks first.
 pub async fn roles(
     client: &aws_sdk_iam::Client,
-    gaps: &Gaps,
+    session: &Session,
+    memo: &IamMemo,
+    account: &str,
     arns: &BTreeSet<String>,
 ) -> Result<(Option<Vec<Role>>, Option<Vec<ManagedPolicy>>), CollectError> {
-    let found = try_join_all(arns.iter().map(|arn| role(client, gaps, arn))).await?;
+    let found = try_join_all(arns.iter().map(|arn| {
+        memo.roles
+            .get_or_read(format!("{account}|{arn}"), session, move |own| async move {
+                role(client, &own, arn).await
+            })
+    }))
+    .await?;
     // One denied call leaves the roles incomplete: report them all as not collected rather
     // than judge a role by half its policies.
     let Some(found) = found.into_iter().collect::<Option<Vec<Option<Role>>>>() else {
@@ -47,11 +56,12 @@ pub async fn roles(
         .iter()
         .flat_map(|r| r.attached_policy_arns.iter().map(String::as_str))
         .collect();
-    let policies = try_join_all(
-        attached
-            .into_iter()
-            .map(|arn| managed_policy(client, gaps, arn)),
-    )
+    let policies = try_join_all(attached.into_iter().map(|arn| {
+        memo.policies
+            .get_or_read(format!("{account}|{arn}"), session, move |own| async move {
+                managed_policy(client, &own, arn).await
+            })
+    }))
     .await?;
     Ok((Some(roles), Some(policies.into_iter().flatten().collect())))
 }
@@ -59,21 +69,17 @@ pub async fn roles(
 /// `Some(None)`: the role does not exist. `None`: a call was denied.
 async fn role(
     client: &aws_sdk_iam::Client,
-    gaps: &Gaps,
+    session: &Session,
     arn: &str,
 ) -> Result<Option<Option<Role>>, CollectError> {
     let name = role_name(arn);
     // `None`: denied; `Some(None)`: the role does not exist.
-    let get = async {
-        match client.get_role().role_name(name).send().await {
-            Err(e) if e.code() == Some("NoSuchEntity") => Ok(Some(None)),
-            other => attempt(gaps, call("GetRole", "iam:GetRole", "roles"), async {
-                other
-            })
-            .await
-            .map(|o| o.map(Some)),
-        }
-    };
+    let get = attempt_found(
+        session,
+        call("GetRole", "iam:GetRole", "roles"),
+        "NoSuchEntity",
+        client.get_role().role_name(name).send(),
+    );
     // The role first: for a role that does not exist the listings fail too.
     let Some(got) = get.await? else {
         return Ok(None);
@@ -97,12 +103,12 @@ async fn role(
         .try_collect();
     let (inline, attached) = tokio::try_join!(
         attempt(
-            gaps,
+            session,
             call("ListRolePolicies", "iam:ListRolePolicies", "roles"),
             inline
         ),
         attempt(
-            gaps,
+            session,
             call(
                 "ListAttachedRolePolicies",
                 "iam:ListAttachedRolePolicies",
@@ -121,7 +127,7 @@ async fn role(
             .policy_name(policy)
             .send();
         attempt(
-            gaps,
+            session,
             call("GetRolePolicy", "iam:GetRolePolicy", "roles"),
             request,
         )
@@ -156,12 +162,12 @@ async fn role(
 /// collected).
 async fn managed_policy(
     client: &aws_sdk_iam::Client,
-    gaps: &Gaps,
+    session: &Session,
     arn: &str,
 ) -> Result<Option<ManagedPolicy>, CollectError> {
     let request = client.get_policy().policy_arn(arn).send();
     let Some(policy) = attempt(
-        gaps,
+        session,
         call("GetPolicy", "iam:GetPolicy", "managed_policies"),
         request,
     )
@@ -178,7 +184,7 @@ async fn managed_policy(
         .version_id(version)
         .send();
     let Some(output) = attempt(
-        gaps,
+        session,
         call(
             "GetPolicyVersion",
             "iam:GetPolicyVersion",

@@ -12,32 +12,66 @@ mod ec2;
 mod ec2_model;
 mod ecr;
 mod ecs;
+mod fleet;
 mod guard;
 #[cfg(test)]
 mod history_tests;
 mod iam;
+mod memo;
 mod progress;
 mod tasks;
 #[cfg(test)]
 mod tests;
 
 pub use calls::CollectError;
+pub use calls::DEFAULT_CONCURRENCY;
 pub use config::{Aws, AwsOptions, RetryMode};
+pub use fleet::{collect_fleet, Account, Fleet, FleetPlan, Regions, ScopeRun};
 pub use guard::{is_read_only, CallLog, ReadOnlyGuard, READ_ONLY_PREFIXES};
 pub use progress::Progress;
 
 use std::collections::BTreeSet;
 
-use crate::model::{Cluster, Snapshot, SNAPSHOT_VERSION};
-use crate::workload::{EcrImage, ImageRef};
-use calls::Gaps;
+use futures::future::try_join_all;
 
-/// What to collect: one cluster, and its named services (none: every service).
+use crate::model::{Cluster, Service, Snapshot, SNAPSHOT_VERSION};
+use crate::workload::{EcrImage, ImageRef};
+use calls::{attempt, Call, Session};
+
+/// Which clusters of an account and region to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clusters {
+    /// Every active cluster (ListClusters).
+    All,
+    /// These clusters, by name or ARN.
+    Named(Vec<String>),
+}
+
+/// What to collect in one account and region.
 #[derive(Debug, Clone)]
 pub struct Scope {
-    pub cluster: String,
+    pub clusters: Clusters,
+    /// Only these services (names or ARNs) of the one named cluster; empty: every service.
     pub services: Vec<String>,
     pub history: HistoryScope,
+    /// A named cluster missing from the account and region is bad input (a single-region
+    /// run); in a fleet run a region may simply not have it.
+    pub missing_cluster_is_error: bool,
+    /// The account, when it is known without a call (from an assumed role's ARN).
+    pub account: Option<String>,
+}
+
+impl Scope {
+    /// One cluster (name or ARN), as `audit --cluster C` and `diagnose` read it.
+    pub fn cluster(cluster: &str, services: &[String], history: HistoryScope) -> Self {
+        Scope {
+            clusters: Clusters::Named(vec![cluster.to_string()]),
+            services: services.to_vec(),
+            history,
+            missing_cluster_is_error: true,
+            account: None,
+        }
+    }
 }
 
 /// What `diagnose` reads on top of an audit's configuration.
@@ -52,59 +86,89 @@ pub enum HistoryScope {
     Task(String),
 }
 
+/// A collection's result: the snapshot, and the named clusters the account and region lacks.
+#[derive(Debug)]
+pub struct Collected {
+    pub snapshot: Snapshot,
+    pub missing_clusters: Vec<String>,
+}
+
 pub async fn collect(
     aws: &Aws,
     scope: &Scope,
     progress: &Progress,
-) -> Result<Snapshot, CollectError> {
+) -> Result<Collected, CollectError> {
     let region = aws.region().ok_or_else(|| {
         CollectError::Config(
             "no AWS region: pass --region, set AWS_REGION, or give the profile a region".into(),
         )
     })?;
-    let gaps = Gaps::default();
+    let session = Session::new(aws.concurrency);
     let (ecs_client, ec2_client, iam_client) = (aws.ecs(), aws.ec2(), aws.iam());
 
-    progress.stage("cluster and services");
-    let (cluster_name, cluster_arn) = ecs::cluster(&ecs_client, &gaps, &scope.cluster).await?;
-    // The cluster ARN names the account: no extra call needed.
-    let account = cluster_arn
-        .split(':')
-        .nth(4)
-        .unwrap_or_default()
-        .to_string();
-    let named_task = match &scope.history {
-        HistoryScope::Task(wanted) => {
-            Some(tasks::task(&ecs_client, &gaps, &cluster_arn, &cluster_name, wanted).await?)
+    progress.stage("clusters and services");
+    let wanted_clusters = match &scope.clusters {
+        Clusters::All => None,
+        Clusters::Named(names) => Some(names.as_slice()),
+    };
+    let (clusters, missing_clusters) =
+        ecs::clusters(&ecs_client, &session, wanted_clusters).await?;
+    if scope.missing_cluster_is_error {
+        if let Some(name) = missing_clusters.first() {
+            return Err(ecs::not_found_cluster(name));
+        }
+    }
+    // A cluster ARN names the account, and so does an assumed role's: no call needed then.
+    let account = match clusters
+        .first()
+        .and_then(|c| c.arn.split(':').nth(4))
+        .map(str::to_string)
+        .or_else(|| scope.account.clone())
+    {
+        Some(account) => account,
+        None => caller_account(aws, &session).await?,
+    };
+    let history = scope.history != HistoryScope::None;
+    // diagnose reads one cluster.
+    let named_task = match (&scope.history, clusters.first()) {
+        (HistoryScope::Task(wanted), Some(cluster)) => {
+            Some(tasks::task(&ecs_client, &session, &cluster.arn, &cluster.name, wanted).await?)
         }
         _ => None,
     };
-    let wanted: Vec<String> = match &named_task {
+    let wanted_services: Vec<String> = match &named_task {
         Some(task) => task.service().map(str::to_string).into_iter().collect(),
         None => scope.services.clone(),
     };
     // A task run on its own (not by a service) needs no service at all.
-    let services = if named_task.is_some() && wanted.is_empty() {
-        Vec::new()
-    } else {
-        let history = scope.history != HistoryScope::None;
-        ecs::services(
-            &ecs_client,
-            &gaps,
-            &cluster_arn,
-            &cluster_name,
-            &wanted,
-            history,
-        )
-        .await?
-    };
-    let stopped_tasks = match (&scope.history, named_task) {
-        (HistoryScope::None, _) => None,
-        (_, Some(task)) => Some(vec![task]),
-        (_, None) => {
+    let standalone_task = named_task.is_some() && wanted_services.is_empty();
+    let per_cluster = try_join_all(clusters.iter().map(|cluster| {
+        let wanted = &wanted_services;
+        let (client, session) = (&ecs_client, &session);
+        async move {
+            if standalone_task {
+                return Ok(Vec::new());
+            }
+            ecs::services(
+                client,
+                session,
+                &cluster.arn,
+                &cluster.name,
+                wanted,
+                history,
+            )
+            .await
+        }
+    }))
+    .await?;
+    let services: Vec<&Service> = per_cluster.iter().flatten().collect();
+    let stopped_tasks = match (&scope.history, named_task, clusters.first()) {
+        (HistoryScope::None, ..) | (_, _, None) => None,
+        (_, Some(task), _) => Some(vec![task]),
+        (_, None, Some(cluster)) => {
             progress.stage("stopped tasks");
             let names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
-            tasks::stopped_tasks(&ecs_client, &gaps, &cluster_arn, &cluster_name, &names).await?
+            tasks::stopped_tasks(&ecs_client, &session, &cluster.arn, &cluster.name, &names).await?
         }
     };
 
@@ -131,9 +195,9 @@ pub async fn collect(
         )
         .collect();
     // The network depends only on the services; roles and repositories on the task definitions.
-    let network = ec2::network(&ec2_client, &gaps, &region, &subnets);
+    let network = ec2::network(&ec2_client, &session, &region, &subnets);
     let identity_and_images = async {
-        let task_definitions = ecs::task_definitions(&ecs_client, &gaps, &task_arns).await?;
+        let task_definitions = ecs::task_definitions(&ecs_client, &session, &task_arns).await?;
         let roles: BTreeSet<String> = task_definitions
             .iter()
             .flatten()
@@ -149,8 +213,8 @@ pub async fn collect(
             })
             .collect();
         let (iam, repositories) = tokio::try_join!(
-            iam::roles(&iam_client, &gaps, &roles),
-            ecr::repositories(aws, &gaps, &account, &images),
+            iam::roles(&iam_client, &session, &aws.iam, &account, &roles),
+            ecr::repositories(aws, &session, &account, &images),
         )?;
         Ok::<_, CollectError>((task_definitions, iam, repositories))
     };
@@ -158,7 +222,16 @@ pub async fn collect(
         tokio::try_join!(network, identity_and_images)?;
     progress.finish();
 
-    Ok(Snapshot {
+    let clusters = clusters
+        .into_iter()
+        .zip(per_cluster)
+        .map(|(cluster, services)| Cluster {
+            name: cluster.name,
+            arn: cluster.arn,
+            services: Some(services),
+        })
+        .collect();
+    let snapshot = Snapshot {
         snapshot_version: SNAPSHOT_VERSION,
         account_id: account,
         region,
@@ -174,18 +247,38 @@ pub async fn collect(
         prefix_lists: network.prefix_lists,
         transit_gateways: network.transit_gateways,
         peering_connections: network.peering_connections,
-        clusters: Some(vec![Cluster {
-            name: cluster_name,
-            arn: cluster_arn,
-            services: Some(services),
-        }]),
+        clusters: Some(clusters),
         task_definitions,
         roles,
         managed_policies,
         ecr_repositories,
         stopped_tasks,
-        coverage_gaps: gaps.take(),
+        coverage_gaps: session.take(),
+    };
+    Ok(Collected {
+        snapshot,
+        missing_clusters,
     })
+}
+
+/// The caller's account (sts:GetCallerIdentity), when no cluster or role ARN names it.
+async fn caller_account(aws: &Aws, session: &Session) -> Result<String, CollectError> {
+    let call = Call {
+        service: "sts",
+        operation: "GetCallerIdentity",
+        action: "sts:GetCallerIdentity",
+        collection: "account_id",
+    };
+    let identity = attempt(session, call, aws.sts().get_caller_identity().send()).await?;
+    identity
+        .and_then(|i| i.account().map(str::to_string))
+        .ok_or_else(|| CollectError::Api {
+            service: "sts".into(),
+            operation: "GetCallerIdentity".into(),
+            code: "NoAccount".into(),
+            message: "the caller's account could not be read".into(),
+            request_id: None,
+        })
 }
 
 fn now() -> String {

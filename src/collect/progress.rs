@@ -25,6 +25,13 @@ impl Progress {
         Progress(None)
     }
 
+    /// Sets the number of stages, once it is known.
+    pub fn set_length(&self, stages: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(stages);
+        }
+    }
+
     /// Starts the next stage.
     pub fn stage(&self, message: impl Into<String>) {
         if let Some(bar) = &self.0 {

@@ -3,7 +3,7 @@
 
 use futures::future::try_join_all;
 
-use super::calls::{attempt, CollectError, Gaps};
+use super::calls::{attempt, CollectError, Session};
 use super::ecs::{call, denied, launch_type, timestamp};
 use crate::model::{StoppedContainer, StoppedTask, TaskNetworkInterface};
 
@@ -15,7 +15,7 @@ const TASKS_PER_SERVICE: i32 = 100;
 /// denied call is fatal and an unknown task is bad input.
 pub async fn task(
     client: &aws_sdk_ecs::Client,
-    gaps: &Gaps,
+    session: &Session,
     cluster_arn: &str,
     cluster_name: &str,
     wanted: &str,
@@ -26,7 +26,7 @@ pub async fn task(
         .tasks(wanted)
         .send();
     let output = attempt(
-        gaps,
+        session,
         call("DescribeTasks", "ecs:DescribeTasks", "stopped_tasks"),
         request,
     )
@@ -47,7 +47,7 @@ pub async fn task(
 /// denied (a coverage gap).
 pub async fn stopped_tasks(
     client: &aws_sdk_ecs::Client,
-    gaps: &Gaps,
+    session: &Session,
     cluster_arn: &str,
     cluster_name: &str,
     services: &[String],
@@ -61,7 +61,7 @@ pub async fn stopped_tasks(
             .max_results(TASKS_PER_SERVICE)
             .send();
         let Some(listing) = attempt(
-            gaps,
+            session,
             call("ListTasks", "ecs:ListTasks", "stopped_tasks"),
             listing,
         )
@@ -78,7 +78,7 @@ pub async fn stopped_tasks(
             .set_tasks(Some(listing.task_arns().to_vec()))
             .send();
         let described = attempt(
-            gaps,
+            session,
             call("DescribeTasks", "ecs:DescribeTasks", "stopped_tasks"),
             request,
         )

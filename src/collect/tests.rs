@@ -16,7 +16,7 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::RetryConfig;
 
-use super::calls::{attempt, Call, CollectError, Gaps};
+use super::calls::{attempt, Call, CollectError, Session};
 use super::ecs;
 use super::guard::{is_read_only, CallLog, ReadOnlyGuard};
 
@@ -66,9 +66,16 @@ async fn every_page_of_services_is_read() {
         RuleMode::MatchAny,
         [&first, &second, &describe]
     );
-    let found = ecs::services(&client, &Gaps::default(), "arn:cluster", "prod", &[], false)
-        .await
-        .unwrap();
+    let found = ecs::services(
+        &client,
+        &Session::default(),
+        "arn:cluster",
+        "prod",
+        &[],
+        false,
+    )
+    .await
+    .unwrap();
     let names: Vec<_> = found.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["a", "b"]);
     assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
@@ -92,7 +99,7 @@ async fn services_are_described_ten_at_a_time() {
     let wanted: Vec<String> = (0..23).map(|i| format!("s{i}")).collect();
     let found = ecs::services(
         &client,
-        &Gaps::default(),
+        &Session::default(),
         "arn:cluster",
         "prod",
         &wanted,
@@ -126,10 +133,10 @@ async fn throttling_is_retried_until_success() {
     let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule], |c| c
         .retry_config(fast_retries())
         .sleep_impl(TokioSleep::new()));
-    let (name, _) = ecs::cluster(&client, &Gaps::default(), "prod")
+    let (found, missing) = ecs::clusters(&client, &Session::default(), Some(&["prod".into()]))
         .await
         .unwrap();
-    assert_eq!(name, "prod");
+    assert_eq!((found[0].name.as_str(), missing.len()), ("prod", 0));
     assert_eq!(rule.num_calls(), 3);
 }
 
@@ -153,15 +160,15 @@ async fn a_denied_call_is_a_coverage_gap_not_a_failure() {
         .http_status(403, Some(ec2_error("UnauthorizedOperation")))
         .build();
     let client = mock_client!(aws_sdk_ec2, [&rule]);
-    let gaps = Gaps::default();
-    let found = attempt(&gaps, ACLS, client.describe_network_acls().send())
+    let session = Session::default();
+    let found = attempt(&session, ACLS, client.describe_network_acls().send())
         .await
         .unwrap();
     assert!(found.is_none());
-    let gaps = gaps.take();
-    assert_eq!(gaps.len(), 1);
+    let session = session.take();
+    assert_eq!(session.len(), 1);
     assert_eq!(
-        (gaps[0].action.as_str(), gaps[0].collection.as_str()),
+        (session[0].action.as_str(), session[0].collection.as_str()),
         ("ec2:DescribeNetworkAcls", "network_acls")
     );
 }
@@ -184,7 +191,7 @@ async fn any_other_failure_names_service_operation_code_and_request_id() {
         .build();
     let client = mock_client!(aws_sdk_ec2, [&rule]);
     let error = attempt(
-        &Gaps::default(),
+        &Session::default(),
         ACLS,
         client.describe_network_acls().send(),
     )
@@ -290,12 +297,14 @@ fn the_shipped_iam_policy_lists_exactly_the_actions_used() {
         include_str!("iam.rs"),
         include_str!("ecr.rs"),
         include_str!("tasks.rs"),
+        include_str!("mod.rs"),
+        include_str!("fleet.rs"),
     ];
     let mut used = BTreeSet::new();
     for source in sources {
         for quoted in source.split('"').skip(1).step_by(2) {
             if let Some((service, action)) = quoted.split_once(':') {
-                if ["ec2", "ecs", "iam", "ecr"].contains(&service)
+                if ["ec2", "ecs", "iam", "ecr", "sts"].contains(&service)
                     && !action.is_empty()
                     && action.chars().all(|c| c.is_ascii_alphabetic())
                 {

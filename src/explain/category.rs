@@ -6,7 +6,7 @@ use super::suspects::is_ecr;
 use crate::workload::Target;
 
 /// The kind of failure. Stable names: they are part of the `explain` and `diagnosis` JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     NetworkTimeout,
@@ -41,7 +41,7 @@ impl Category {
 /// Which policy refused a call, from the suffix AWS appends to authorization errors
 /// ("because no identity-based policy allows …", "… with an explicit deny in a VPC endpoint
 /// policy").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeniedBy {
     IdentityBasedPolicy,

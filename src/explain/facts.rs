@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::category::DeniedBy;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum IpScope {
     Private,

@@ -19,7 +19,7 @@ use crate::codes::Code;
 use crate::workload::Target;
 
 /// What a message says. Serialized as the `explain` JSON and inside `diagnosis`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Classification {
     pub category: Category,
     /// The call of the pull sequence the message is about.

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::blocker::Blocker;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum HopKind {
     Subnet,
@@ -39,7 +39,7 @@ impl Hop {
 }
 
 /// How the call leaves the task's network, as the report names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Via {
     Igw,

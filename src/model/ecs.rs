@@ -85,7 +85,9 @@ pub struct AwsVpcConfiguration {
     pub assign_public_ip: AssignPublicIp,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum AssignPublicIp {
     Enabled,

@@ -2,10 +2,16 @@
 
 mod diagnosis;
 mod explanation;
+mod fleet_v1;
+mod schema;
 mod table;
 mod v1;
 
 pub use diagnosis::render_diagnosis;
 pub use explanation::{render_explanation, ExplanationV1};
-pub use table::{render_table, render_table_with, Colour, Width, DEFAULT_WIDTH, MIN_WIDTH};
+pub use fleet_v1::{LineV1, ScopeV1, SummaryV1, SuppressionV1};
+pub use schema::{line_schema, report_schema};
+pub use table::{
+    render_scopes_table, render_table, render_table_with, Colour, Width, DEFAULT_WIDTH, MIN_WIDTH,
+};
 pub use v1::{DiagnosisV1, ReportV1, SCHEMA_VERSION};

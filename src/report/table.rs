@@ -5,7 +5,7 @@ use comfy_table::{
 };
 
 use crate::blocker::Status;
-use crate::checks::{Severity, WorkloadResult, WorkloadStatus};
+use crate::checks::{Origin, ScopeAudit, Severity, WorkloadResult, WorkloadStatus};
 use crate::graph::Via;
 
 /// Whether to colour the output: only for a terminal, and never with `NO_COLOR` set.
@@ -42,17 +42,90 @@ pub fn render_table_with(
     width: Width,
     preface: impl Fn(usize) -> Option<String>,
 ) -> String {
+    let mut out = workload_blocks(results, colour, width, preface);
+    out.push_str(&summary(results));
+    out.push('\n');
+    out
+}
+
+/// The tables of several accounts and regions: each scope under a heading (a scope that
+/// could not be read says why), then one summary line for all of them. One scope read in
+/// full is drawn exactly as [`render_table`] draws it.
+pub fn render_scopes_table(scopes: &[ScopeAudit], colour: Colour, width: Width) -> String {
+    if let [scope] = scopes {
+        if scope.coverage.error.is_none() {
+            return render_table(&scope.results, colour, width);
+        }
+    }
+    let mut out = String::new();
+    for scope in scopes {
+        out.push_str(&scope_heading(scope));
+        match &scope.coverage.error {
+            Some(error) => out.push_str(&format!("not read: {error}\n\n")),
+            None if scope.results.is_empty() => out.push_str("no services\n\n"),
+            None => out.push_str(&workload_blocks(&scope.results, colour, width, |_| None)),
+        }
+    }
+    let results: Vec<WorkloadResult> = scopes.iter().flat_map(|s| s.results.clone()).collect();
+    let failed = scopes.iter().filter(|s| s.coverage.error.is_some()).count();
+    out.push_str(&format!(
+        "{} in {} account/region scope{}{}\n",
+        summary(&results),
+        scopes.len(),
+        if scopes.len() == 1 { "" } else { "s" },
+        if failed == 0 {
+            String::new()
+        } else {
+            format!(" ({failed} not read: unknown)")
+        }
+    ));
+    out
+}
+
+fn scope_heading(scope: &ScopeAudit) -> String {
+    let c = &scope.coverage;
+    let source = match (&c.origin, &c.calls) {
+        (Origin::Snapshot(path), _) => format!("snapshot {path}"),
+        (Origin::Live, Some(calls)) => format!("live, {} AWS calls", calls.values().sum::<usize>()),
+        (Origin::Live, None) => "live".to_string(),
+    };
+    let denied = if c.denied_actions.is_empty() {
+        String::new()
+    } else {
+        format!("; denied: {}", c.denied_actions.join(", "))
+    };
+    format!(
+        "== account {} · {} · {source}{denied} ==\n",
+        c.account_id.as_deref().unwrap_or("?"),
+        c.region
+    )
+}
+
+/// One block per workload: its heading, its table and the numbered notes.
+fn workload_blocks(
+    results: &[WorkloadResult],
+    colour: Colour,
+    width: Width,
+    preface: impl Fn(usize) -> Option<String>,
+) -> String {
     let mut out = String::new();
     for (index, result) in results.iter().enumerate() {
         if let Some(text) = preface(index) {
             out.push_str(&text);
         }
-        let name = match &result.service {
-            Some(service) => format!("{}/{}", result.cluster, service),
-            None => result.cluster.clone(),
+        let suppressed = result
+            .findings
+            .iter()
+            .filter(|f| f.suppressed_by.is_some())
+            .count();
+        let suppressed_note = if suppressed == 0 {
+            String::new()
+        } else {
+            format!(" ({suppressed} suppressed)")
         };
         out.push_str(&format!(
-            "{name}  {}  ({})\n",
+            "{}  {}{suppressed_note}  ({})\n",
+            result.name(),
             paint_status(result.status, colour),
             result.task_definition
         ));
@@ -105,7 +178,11 @@ pub fn render_table_with(
                         Cell::new("")
                     },
                     Cell::new(if first { via } else { "" }),
-                    Cell::new(blocker.code.as_str()),
+                    Cell::new(if result.is_suppressed(blocker) {
+                        format!("{} (suppressed)", blocker.code.as_str())
+                    } else {
+                        blocker.code.as_str().to_string()
+                    }),
                     Cell::new(&blocker.resource_id),
                     Cell::new(format!("[{number}]")),
                 ]);
@@ -131,8 +208,6 @@ pub fn render_table_with(
         }
         out.push('\n');
     }
-    out.push_str(&summary(results));
-    out.push('\n');
     out
 }
 
@@ -161,15 +236,25 @@ pub(super) fn new_table(colour: Colour, width: Width) -> Table {
 fn summary(results: &[WorkloadResult]) -> String {
     let count = |s: WorkloadStatus| results.iter().filter(|r| r.status == s).count();
     let findings: usize = results.iter().map(|r| r.findings.len()).sum();
+    let suppressed: usize = results
+        .iter()
+        .flat_map(|r| &r.findings)
+        .filter(|f| f.suppressed_by.is_some())
+        .count();
     format!(
-        "{} workload{}: {} pass, {} fail, {} unknown; {} finding{}",
+        "{} workload{}: {} pass, {} fail, {} unknown; {} finding{}{}",
         results.len(),
         if results.len() == 1 { "" } else { "s" },
         count(WorkloadStatus::Pass),
         count(WorkloadStatus::Fail),
         count(WorkloadStatus::Unknown),
         findings,
-        if findings == 1 { "" } else { "s" }
+        if findings == 1 { "" } else { "s" },
+        if suppressed == 0 {
+            String::new()
+        } else {
+            format!(" ({suppressed} suppressed)")
+        }
     )
 }
 

@@ -2,10 +2,15 @@
 //! they are separate from the internal types so the engine can change without changing the
 //! JSON. Later versions only add fields.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::fleet_v1::{summary, ScopeV1, SummaryV1, SuppressionV1};
 use crate::blocker::Status;
-use crate::checks::{Agreement, Diagnosis, Severity, Source, WorkloadResult, WorkloadStatus};
+use crate::checks::{
+    Agreement, Diagnosis, RuleOutcome, ScopeAudit, Severity, Source, Suppression, WorkloadFinding,
+    WorkloadResult, WorkloadStatus,
+};
 use crate::codes::{Code, Effect};
 use crate::explain::Classification;
 use crate::graph::{HopKind, Via};
@@ -14,20 +19,35 @@ use crate::workload::Target;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Serialize)]
+/// pullpath's JSON report, schema version 1 (docs/report.md).
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ReportV1 {
     pub schema_version: u32,
+    /// The account audited; `*` when the report covers several (see `scopes`).
     pub account_id: String,
+    /// The region audited; `*` when the report covers several (see `scopes`).
     pub region: String,
+    /// When the audit ran (RFC 3339, UTC).
+    pub generated_at: String,
     pub workloads: Vec<WorkloadV1>,
+    pub summary: SummaryV1,
+    /// Each account and region read: where from, at what cost, and what could not be read.
+    pub scopes: Vec<ScopeV1>,
+    /// The rules of `--suppressions`, each with what became of it in this run.
+    pub suppressions: Vec<SuppressionV1>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct WorkloadV1 {
+    pub account_id: String,
+    pub region: String,
     pub cluster: String,
     pub service: Option<String>,
     pub task_definition: String,
+    /// From the findings that are not suppressed: what the exit code counts.
     pub status: WorkloadStatus,
+    /// From every finding, suppressed or not.
+    pub unsuppressed_status: WorkloadStatus,
     pub requirements: Vec<RequirementV1>,
     pub findings: Vec<FindingV1>,
     /// Only from `pullpath diagnose`.
@@ -36,7 +56,7 @@ pub struct WorkloadV1 {
 }
 
 /// What ECS said about the workload's stopped tasks, tied to the audit (`pullpath diagnose`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct DiagnosisV1 {
     pub summary: String,
     /// Stopped tasks read; `null` when they were not collected.
@@ -50,7 +70,7 @@ pub struct DiagnosisV1 {
 }
 
 /// The placement and task definition the diagnosis audited: the stopped tasks' own.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct AuditedWithV1 {
     /// The deployment that started the tasks (`startedBy`); tells groups of one service apart.
     pub started_by: Option<String>,
@@ -63,7 +83,7 @@ pub struct AuditedWithV1 {
     pub sources: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ObservationV1 {
     pub source: Source,
     pub message: String,
@@ -76,7 +96,7 @@ pub struct ObservationV1 {
     pub note: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct CauseV1 {
     pub rank: usize,
     pub code: Code,
@@ -144,7 +164,7 @@ impl From<&Diagnosis> for DiagnosisV1 {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct RequirementV1 {
     pub target: Target,
     pub host: String,
@@ -154,13 +174,13 @@ pub struct RequirementV1 {
     pub blockers: Vec<BlockerV1>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct HopV1 {
     pub kind: HopKind,
     pub id: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct BlockerV1 {
     pub code: Code,
     /// `blocks`: the call fails as configured; `unknown`: the configuration cannot tell.
@@ -168,35 +188,122 @@ pub struct BlockerV1 {
     pub resource_id: String,
     pub message: String,
     pub fix: String,
+    /// A suppression accepts the workload's finding for this blocker.
+    pub suppressed: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct FindingV1 {
     pub code: Code,
     pub severity: Severity,
     pub resource_id: String,
     pub message: String,
     pub fix: String,
+    /// Accepted by a suppression: shown, but not counted in `status`.
+    pub suppressed: bool,
+    /// The rule that accepts it, when `suppressed`.
+    pub suppression: Option<AppliedSuppressionV1>,
+}
+
+/// The suppression rule that accepts a finding.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AppliedSuppressionV1 {
+    /// Index into the report's `suppressions`.
+    pub rule: usize,
+    pub reason: String,
+    /// The last day the rule applies (`YYYY-MM-DD`).
+    pub expires: Option<String>,
 }
 
 impl ReportV1 {
-    pub fn new(account_id: &str, region: &str, results: &[WorkloadResult]) -> Self {
+    /// The report of every scope's results, with the suppression rules and what became of
+    /// them (`outcomes`, one per rule).
+    pub fn new(
+        scopes: &[ScopeAudit],
+        rules: &[Suppression],
+        outcomes: &[RuleOutcome],
+        generated_at: &str,
+    ) -> Self {
+        let workloads: Vec<WorkloadV1> = scopes
+            .iter()
+            .flat_map(|scope| {
+                scope
+                    .results
+                    .iter()
+                    .map(|result| WorkloadV1::new(scope, result, rules))
+            })
+            .collect();
+        let same = |values: Vec<Option<&str>>| match values.first() {
+            Some(Some(first)) if values.iter().all(|v| v == &Some(*first)) => first.to_string(),
+            _ => "*".to_string(),
+        };
         ReportV1 {
             schema_version: SCHEMA_VERSION,
-            account_id: account_id.to_string(),
-            region: region.to_string(),
-            workloads: results.iter().map(WorkloadV1::from).collect(),
+            account_id: same(
+                scopes
+                    .iter()
+                    .map(|s| s.coverage.account_id.as_deref())
+                    .collect(),
+            ),
+            region: same(
+                scopes
+                    .iter()
+                    .map(|s| Some(s.coverage.region.as_str()))
+                    .collect(),
+            ),
+            generated_at: generated_at.to_string(),
+            summary: summary(scopes, &workloads),
+            scopes: scopes.iter().map(ScopeV1::from).collect(),
+            suppressions: rules
+                .iter()
+                .zip(outcomes)
+                .map(|(rule, outcome)| SuppressionV1::new(rule, outcome))
+                .collect(),
+            workloads,
         }
     }
 }
 
-impl From<&WorkloadResult> for WorkloadV1 {
-    fn from(result: &WorkloadResult) -> Self {
+impl WorkloadV1 {
+    fn new(scope: &ScopeAudit, result: &WorkloadResult, rules: &[Suppression]) -> Self {
+        let mut workload = WorkloadV1::of_result(result);
+        workload.account_id = scope.coverage.account_id.clone().unwrap_or_default();
+        workload.region = scope.coverage.region.clone();
+        for (requirement, source) in workload.requirements.iter_mut().zip(&result.requirements) {
+            for (blocker, source) in requirement.blockers.iter_mut().zip(&source.blockers) {
+                blocker.suppressed = result.is_suppressed(source);
+            }
+        }
+        for (finding, source) in workload.findings.iter_mut().zip(&result.findings) {
+            finding.suppression = applied(source, rules);
+            finding.suppressed = finding.suppression.is_some();
+        }
+        workload
+    }
+}
+
+fn applied(finding: &WorkloadFinding, rules: &[Suppression]) -> Option<AppliedSuppressionV1> {
+    let index = finding.suppressed_by?;
+    let rule = rules.get(index)?;
+    Some(AppliedSuppressionV1 {
+        rule: index,
+        reason: rule.reason.clone(),
+        expires: rule.expires.clone(),
+    })
+}
+
+impl WorkloadV1 {
+    /// The workload's part of the contract; its scope and suppressions are filled in by
+    /// [`WorkloadV1::new`].
+    fn of_result(result: &WorkloadResult) -> Self {
         WorkloadV1 {
+            account_id: String::new(),
+            region: String::new(),
             cluster: result.cluster.clone(),
             service: result.service.clone(),
             task_definition: result.task_definition.clone(),
             status: result.status,
+            unsuppressed_status: result.unsuppressed_status,
             requirements: result
                 .requirements
                 .iter()
@@ -222,6 +329,7 @@ impl From<&WorkloadResult> for WorkloadV1 {
                             resource_id: b.resource_id.clone(),
                             message: b.message.clone(),
                             fix: b.fix.clone(),
+                            suppressed: false,
                         })
                         .collect(),
                 })
@@ -235,6 +343,8 @@ impl From<&WorkloadResult> for WorkloadV1 {
                     resource_id: f.blocker.resource_id.clone(),
                     message: f.blocker.message.clone(),
                     fix: f.blocker.fix.clone(),
+                    suppressed: false,
+                    suppression: None,
                 })
                 .collect(),
             diagnosis: None,

@@ -10,7 +10,9 @@ use super::image::{EcrImage, ImageRef, OtherImage};
 use crate::model::TaskDefinition;
 
 /// The kind of call, which fixes the service endpoint it can use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Target {
     EcrApi,

@@ -5,16 +5,19 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// A scenario fixture, relative to the package root (where cargo runs the tests), so that
+/// reports naming their snapshot file are the same on every machine.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/scenarios")
-        .join(name)
+    Path::new("fixtures/scenarios").join(name)
 }
 
 /// A `pullpath` command with a clean, deterministic environment.
 pub fn pullpath() -> Command {
     let mut cmd = Command::cargo_bin("pullpath").expect("binary built");
-    cmd.env_remove("NO_COLOR").env_remove("COLUMNS");
+    // A fixed audit time (2026-12-01T00:00:00Z) keeps reports and expiry checks repeatable.
+    cmd.env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .env("SOURCE_DATE_EPOCH", "1796083200");
     cmd
 }
 

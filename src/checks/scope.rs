@@ -1,0 +1,71 @@
+//! A run over several accounts and regions: each scope's coverage (where its snapshot came
+//! from, what it cost, what it could not read) next to its workloads' results.
+
+use std::collections::BTreeMap;
+
+use super::audit::{WorkloadResult, WorkloadStatus};
+
+/// Where a scope's configuration was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Collected from the account by this run.
+    Live,
+    /// Read from a snapshot file.
+    Snapshot(String),
+}
+
+/// How completely one account and region was read.
+#[derive(Debug, Clone)]
+pub struct Coverage {
+    /// `None` when the caller's own account could not be read.
+    pub account_id: Option<String>,
+    /// `*` for an account whose regions could not be listed.
+    pub region: String,
+    pub role_arn: Option<String>,
+    pub origin: Origin,
+    pub collected_at: Option<String>,
+    pub clusters: usize,
+    pub services: usize,
+    /// AWS calls by `service:Operation` (live scopes only).
+    pub calls: Option<BTreeMap<String, usize>>,
+    pub seconds: Option<f64>,
+    /// IAM actions the collector was denied (what they read is reported unknown).
+    pub denied_actions: Vec<String>,
+    /// Clusters asked for by name that this account and region does not have.
+    pub missing_clusters: Vec<String>,
+    /// Why the scope could not be read at all.
+    pub error: Option<String>,
+}
+
+/// One account and region: its coverage and its workloads' results.
+#[derive(Debug, Clone)]
+pub struct ScopeAudit {
+    pub coverage: Coverage,
+    pub results: Vec<WorkloadResult>,
+}
+
+impl ScopeAudit {
+    /// The scope's worst status; a scope that could not be read is unknown, never a pass.
+    pub fn status(&self) -> WorkloadStatus {
+        let worst = self
+            .results
+            .iter()
+            .map(|r| r.status)
+            .max()
+            .unwrap_or(WorkloadStatus::Pass);
+        if self.coverage.error.is_some() {
+            worst.max(WorkloadStatus::Unknown)
+        } else {
+            worst
+        }
+    }
+}
+
+/// The worst status over every scope.
+pub fn fleet_status(scopes: &[ScopeAudit]) -> WorkloadStatus {
+    scopes
+        .iter()
+        .map(ScopeAudit::status)
+        .max()
+        .unwrap_or(WorkloadStatus::Pass)
+}

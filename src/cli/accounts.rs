@@ -1,0 +1,164 @@
+//! The accounts of a fleet run: `--role-arn ARN` (repeatable) and `--accounts-file FILE`, one
+//! role per line (`ROLE_ARN [EXTERNAL_ID]`, `#` starts a comment), validated before any call.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::collect::Account;
+
+/// An IAM role ARN in any partition: `arn:aws:iam::123456789012:role/path/name`.
+static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+        .expect("the role ARN pattern compiles")
+});
+
+/// Checks one role ARN; the error says what a role ARN looks like.
+pub fn role_account(arn: &str, external_id: Option<&str>) -> Result<Account, String> {
+    if !ROLE_ARN.is_match(arn) {
+        return Err(format!(
+            "`{arn}` is not an IAM role ARN (expected arn:aws:iam::123456789012:role/NAME)"
+        ));
+    }
+    Ok(Account {
+        role_arn: arn.to_string(),
+        external_id: external_id.map(str::to_string),
+    })
+}
+
+/// The roles of `--role-arn` and `--accounts-file`, in that order; an account named twice is
+/// an error (it would be audited twice).
+pub fn load_accounts(
+    role_arns: &[String],
+    external_id: Option<&str>,
+    file: Option<&Path>,
+) -> Result<Vec<Account>, String> {
+    let mut accounts = Vec::new();
+    let mut origins = Vec::new();
+    for arn in role_arns {
+        accounts.push(role_account(arn, external_id).map_err(|e| format!("--role-arn: {e}"))?);
+        origins.push("--role-arn".to_string());
+    }
+    if let Some(path) = file {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the accounts file {name}: {e}"))?;
+        for (number, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or_default().trim();
+            if line.is_empty() {
+                continue;
+            }
+            let at = format!("{name}:{}", number + 1);
+            let mut words = line.split_whitespace();
+            let arn = words.next().unwrap_or_default();
+            let id = words.next();
+            if words.next().is_some() {
+                return Err(format!(
+                    "{at}: expected `ROLE_ARN [EXTERNAL_ID]`, found `{line}`"
+                ));
+            }
+            accounts.push(role_account(arn, id.or(external_id)).map_err(|e| format!("{at}: {e}"))?);
+            origins.push(at);
+        }
+        if accounts.len() == role_arns.len() {
+            return Err(format!("the accounts file {name} lists no role"));
+        }
+    }
+    for (i, account) in accounts.iter().enumerate() {
+        if let Some(j) = accounts[..i].iter().position(|a| a.id() == account.id()) {
+            return Err(format!(
+                "{}: account {} is already listed ({})",
+                origins[i],
+                account.id().unwrap_or_default(),
+                origins[j]
+            ));
+        }
+    }
+    Ok(accounts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_are_checked() {
+        for good in [
+            "arn:aws:iam::111111111111:role/pullpath-audit",
+            "arn:aws:iam::111111111111:role/path/to/audit.role",
+            "arn:aws-us-gov:iam::111111111111:role/audit",
+            "arn:aws-cn:iam::111111111111:role/audit",
+        ] {
+            assert!(role_account(good, None).is_ok(), "{good}");
+        }
+        for bad in [
+            "111111111111",
+            "arn:aws:iam::11111111111:role/short-account",
+            "arn:aws:iam::111111111111:user/alice",
+            "arn:aws:sts::111111111111:assumed-role/audit/session",
+            "arn:aws:iam::111111111111:role/",
+            "arn:aws:iam::111111111111:role/has space",
+        ] {
+            let error = role_account(bad, None).unwrap_err();
+            assert!(error.contains("is not an IAM role ARN"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_accounts_file_is_read_line_by_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.txt");
+        std::fs::write(
+            &path,
+            "# payments\narn:aws:iam::111111111111:role/audit  ext-1\n\n  arn:aws:iam::222222222222:role/audit # shared\n",
+        )
+        .unwrap();
+        let accounts = load_accounts(
+            &["arn:aws:iam::333333333333:role/audit".into()],
+            Some("default-id"),
+            Some(&path),
+        )
+        .unwrap();
+        let ids: Vec<_> = accounts.iter().map(|a| a.id().unwrap()).collect();
+        assert_eq!(ids, ["333333333333", "111111111111", "222222222222"]);
+        assert_eq!(accounts[1].external_id.as_deref(), Some("ext-1"));
+        assert_eq!(accounts[2].external_id.as_deref(), Some("default-id"));
+    }
+
+    #[test]
+    fn bad_accounts_files_point_at_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.txt");
+        let name = path.display().to_string();
+        let cases = [
+            (
+                "arn:aws:iam::111111111111:role/a\nnot-an-arn\n",
+                ":2: `not-an-arn` is not an IAM role ARN",
+            ),
+            (
+                "arn:aws:iam::111111111111:role/a x y\n",
+                ":1: expected `ROLE_ARN [EXTERNAL_ID]`",
+            ),
+            (
+                "arn:aws:iam::111111111111:role/a\narn:aws:iam::111111111111:role/b\n",
+                ":2: account 111111111111 is already listed",
+            ),
+            ("# nothing\n", " lists no role"),
+        ];
+        for (text, expected) in cases {
+            std::fs::write(&path, text).unwrap();
+            let error = load_accounts(&[], None, Some(&path)).unwrap_err();
+            assert!(
+                error.contains(&name) && error.contains(expected),
+                "{text:?}: {error}"
+            );
+        }
+        let missing =
+            load_accounts(&[], None, Some(Path::new("/nonexistent/accounts"))).unwrap_err();
+        assert!(
+            missing.contains("cannot read the accounts file"),
+            "{missing}"
+        );
+    }
+}

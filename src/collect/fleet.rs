@@ -1,0 +1,211 @@
+//! A fleet run: every account (the caller's own, or roles assumed from its credentials) ×
+//! every region asked for, each collected as its own scope. Scopes run a few at a time, each
+//! with its own bound on calls in flight; a scope that fails (a role that cannot be assumed,
+//! a region that is not enabled) is reported with its error and does not stop the others.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+
+use super::calls::{attempt, Call, CollectError, Session};
+use super::{collect, Aws, Clusters, Collected, HistoryScope, Progress, Scope};
+
+/// An account reached by assuming `role_arn` from the caller's credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+}
+
+impl Account {
+    /// The account id in the role's ARN (`arn:aws:iam::ACCOUNT:role/NAME`).
+    pub fn id(&self) -> Option<&str> {
+        self.role_arn.split(':').nth(4).filter(|a| !a.is_empty())
+    }
+}
+
+/// Which regions each account is read in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Regions {
+    /// The credential chain's region (or `--region`'s one value).
+    Default,
+    Listed(Vec<String>),
+    /// Every region enabled for the account (ec2:DescribeRegions).
+    AllEnabled,
+}
+
+/// What a fleet run reads.
+#[derive(Debug, Clone)]
+pub struct FleetPlan {
+    /// Empty: the caller's own account.
+    pub accounts: Vec<Account>,
+    pub regions: Regions,
+    pub clusters: Clusters,
+    pub services: Vec<String>,
+    /// Account-and-region scopes collected at once.
+    pub parallel_scopes: usize,
+}
+
+impl FleetPlan {
+    /// One account and at most one region: errors end the run as for a single audit.
+    pub fn is_single_scope(&self) -> bool {
+        self.accounts.len() <= 1
+            && match &self.regions {
+                Regions::Default => true,
+                Regions::Listed(regions) => regions.len() <= 1,
+                Regions::AllEnabled => false,
+            }
+    }
+}
+
+/// One account and region of a fleet run.
+#[derive(Debug)]
+pub struct ScopeRun {
+    /// `None` for the caller's own account when it could not be read.
+    pub account_id: Option<String>,
+    /// `*` when the account's regions could not be listed.
+    pub region: String,
+    pub role_arn: Option<String>,
+    pub outcome: Result<Collected, CollectError>,
+    /// Calls made, by `service:Operation`.
+    pub calls: BTreeMap<String, usize>,
+    pub elapsed: Duration,
+}
+
+/// What a fleet run read.
+#[derive(Debug)]
+pub struct Fleet {
+    /// Every scope of the run, in plan order (accounts, then regions); an account whose
+    /// regions could not be listed is one failed scope with region `*`.
+    pub scopes: Vec<ScopeRun>,
+    /// Calls made for the accounts rather than a scope (listing their regions).
+    pub account_calls: BTreeMap<String, usize>,
+}
+
+pub async fn collect_fleet(base: &Aws, plan: &FleetPlan, progress: &Progress) -> Fleet {
+    let accounts: Vec<Option<&Account>> = if plan.accounts.is_empty() {
+        vec![None]
+    } else {
+        plan.accounts.iter().map(Some).collect()
+    };
+    // Each account's credentials and regions first (one DescribeRegions per account at most).
+    let mut runs = Vec::new();
+    let mut scopes = Vec::new();
+    for account in accounts {
+        let aws = match account {
+            Some(account) => {
+                base.assume(&account.role_arn, account.external_id.as_deref())
+                    .await
+            }
+            None => base.clone(),
+        };
+        let started = Instant::now();
+        match regions_of(&aws, &plan.regions).await {
+            Ok(regions) => {
+                for region in regions {
+                    scopes.push((account, aws.in_region(&region), region));
+                }
+            }
+            Err(error) => runs.push(ScopeRun {
+                account_id: account.and_then(Account::id).map(str::to_string),
+                region: "*".to_string(),
+                role_arn: account.map(|a| a.role_arn.clone()),
+                outcome: Err(error),
+                calls: BTreeMap::new(),
+                elapsed: started.elapsed(),
+            }),
+        }
+    }
+    progress.set_length(scopes.len() as u64);
+    let single = plan.is_single_scope();
+    let collected: Vec<ScopeRun> = stream::iter(scopes)
+        .map(|(account, aws, region)| {
+            let scope = Scope {
+                clusters: plan.clusters.clone(),
+                services: plan.services.clone(),
+                history: HistoryScope::None,
+                missing_cluster_is_error: single,
+                account: account.and_then(Account::id).map(str::to_string),
+            };
+            async move {
+                progress.stage(format!(
+                    "{}{region}",
+                    account
+                        .and_then(Account::id)
+                        .map_or(String::new(), |a| format!("{a} "))
+                ));
+                let started = Instant::now();
+                let outcome = collect(&aws, &scope, &Progress::hidden()).await;
+                ScopeRun {
+                    account_id: match &outcome {
+                        Ok(collected) => Some(collected.snapshot.account_id.clone()),
+                        Err(_) => scope.account.clone(),
+                    },
+                    region,
+                    role_arn: account.map(|a| a.role_arn.clone()),
+                    outcome,
+                    calls: aws.guard.log.calls(),
+                    elapsed: started.elapsed(),
+                }
+            }
+        })
+        .buffered(plan.parallel_scopes.max(1))
+        .collect()
+        .await;
+    progress.finish();
+    runs.extend(collected);
+    Fleet {
+        scopes: runs,
+        // Assumed-role configurations share the base configuration's call log.
+        account_calls: base.guard.log.calls(),
+    }
+}
+
+/// The regions to read for one account.
+async fn regions_of(aws: &Aws, regions: &Regions) -> Result<Vec<String>, CollectError> {
+    match regions {
+        Regions::Listed(regions) if !regions.is_empty() => Ok(regions.clone()),
+        Regions::Default | Regions::Listed(_) => aws.region().map(|r| vec![r]).ok_or_else(|| {
+            CollectError::Config(
+                "no AWS region: pass --region, set AWS_REGION, or give the profile a region".into(),
+            )
+        }),
+        Regions::AllEnabled => enabled_regions(aws).await,
+    }
+}
+
+/// The regions enabled for the account (opted in, or needing no opt-in).
+async fn enabled_regions(aws: &Aws) -> Result<Vec<String>, CollectError> {
+    // DescribeRegions answers from any region; without one configured, ask us-east-1.
+    let region = aws.region().unwrap_or_else(|| "us-east-1".to_string());
+    let call = Call {
+        service: "ec2",
+        operation: "DescribeRegions",
+        action: "ec2:DescribeRegions",
+        collection: "regions",
+    };
+    let request = aws
+        .ec2_in(&region)
+        .describe_regions()
+        .all_regions(false)
+        .send();
+    let listed = attempt(&Session::new(1), call, request)
+        .await?
+        .ok_or_else(|| CollectError::Api {
+            service: "ec2".into(),
+            operation: "DescribeRegions".into(),
+            code: "AccessDenied".into(),
+            message:
+                "pullpath needs ec2:DescribeRegions for --all-regions (see docs/iam-policy.json)"
+                    .into(),
+            request_id: None,
+        })?;
+    let mut regions: Vec<String> = listed
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect();
+    regions.sort();
+    Ok(regions)
+}

@@ -1,0 +1,22 @@
+//! JSON Schemas generated from the report's own types (schemars), so the published schema
+//! cannot drift from what pullpath writes: `docs/report.schema.json` (`--format json`) and
+//! `docs/report-line.schema.json` (one line of `--format ndjson`), kept in step by a test.
+
+use super::fleet_v1::LineV1;
+use super::v1::ReportV1;
+
+/// The schema of the `--format json` report, as pretty JSON with a final newline.
+pub fn report_schema() -> String {
+    pretty(schemars::schema_for!(ReportV1))
+}
+
+/// The schema of one `--format ndjson` line.
+pub fn line_schema() -> String {
+    pretty(schemars::schema_for!(LineV1))
+}
+
+fn pretty(schema: schemars::Schema) -> String {
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
