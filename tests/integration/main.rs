@@ -3,9 +3,11 @@
 mod bad_input;
 mod diagnose;
 mod emulator;
+mod fleet;
 mod live;
 mod live_diagnose;
 mod messages;
 mod output;
 mod scenarios;
+mod schema;
 mod support;
