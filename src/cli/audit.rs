@@ -303,11 +303,11 @@ fn live_scopes(args: &AuditArgs) -> Result<Vec<ScopeAudit>, Failure> {
         _ => None,
     };
     let options = aws_options(&args.aws, single_region);
-    let (fleet, elapsed) = collect_many(&options, &plan)?;
+    let (runs, elapsed) = collect_many(&options, &plan)?;
     let single = plan.is_single_scope();
     let mut scopes = Vec::new();
-    let mut calls: usize = fleet.account_calls.values().sum();
-    for run in fleet.scopes {
+    let mut calls: usize = 0;
+    for run in runs {
         calls += run.calls.values().sum::<usize>();
         let coverage = Coverage {
             account_id: run.account_id.clone(),

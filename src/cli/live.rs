@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use super::args::{AwsArgs, RetryModeArg};
 use super::Failure;
 use crate::collect::{
-    collect, collect_fleet, Aws, AwsOptions, CollectError, Fleet, FleetPlan, Progress, RetryMode,
-    Scope,
+    collect, collect_fleet, Aws, AwsOptions, CollectError, FleetPlan, Progress, RetryMode, Scope,
+    ScopeRun,
 };
 use crate::model::{check_consistency, Snapshot};
 
@@ -80,14 +80,17 @@ pub fn collect_one(options: &AwsOptions, scope: &Scope) -> Result<Snapshot, Fail
 }
 
 /// Collects every scope of `plan`; each scope's snapshot is checked for consistency.
-pub fn collect_many(options: &AwsOptions, plan: &FleetPlan) -> Result<(Fleet, Duration), Failure> {
+pub fn collect_many(
+    options: &AwsOptions,
+    plan: &FleetPlan,
+) -> Result<(Vec<ScopeRun>, Duration), Failure> {
     let started = Instant::now();
-    let mut fleet = runtime()?.block_on(async {
+    let mut scopes = runtime()?.block_on(async {
         let aws = Aws::load(options).await;
         let progress = Progress::new(1);
         collect_fleet(&aws, plan, &progress).await
     });
-    for scope in &mut fleet.scopes {
+    for scope in &mut scopes {
         if let Ok(collected) = &scope.outcome {
             if let Err(e) = check_consistency(&collected.snapshot) {
                 scope.outcome = Err(CollectError::Api {
@@ -100,7 +103,7 @@ pub fn collect_many(options: &AwsOptions, plan: &FleetPlan) -> Result<(Fleet, Du
             }
         }
     }
-    Ok((fleet, started.elapsed()))
+    Ok((scopes, started.elapsed()))
 }
 
 pub fn services_of(snapshot: &Snapshot) -> usize {

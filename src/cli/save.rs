@@ -36,10 +36,10 @@ pub fn run(args: CollectArgs) -> Result<ExitCode, Failure> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", dir.display())))?;
     }
-    let (fleet, _) = collect_many(&options, &plan)?;
+    let (runs, _) = collect_many(&options, &plan)?;
     let single = plan.is_single_scope();
     let mut failed = 0;
-    for run in fleet.scopes {
+    for run in runs {
         let collected = match run.outcome {
             Ok(collected) => collected,
             Err(error) if single => return Err(failure_of(error)),

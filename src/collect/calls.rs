@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 use tokio::sync::Semaphore;
@@ -163,6 +162,21 @@ where
     }
 }
 
+/// An error and its causes in one line ("dispatch failure: … loading credentials: …"),
+/// without the debug dump the SDK's own context printer adds.
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(current) = next {
+        let text = current.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = current.source();
+    }
+    parts.join(": ")
+}
+
 enum Classified {
     Denied(CoverageGap),
     Fatal(CollectError),
@@ -189,7 +203,7 @@ where
         message: error
             .message()
             .map(str::to_string)
-            .unwrap_or_else(|| DisplayErrorContext(error).to_string()),
+            .unwrap_or_else(|| causes(error)),
         // Query-protocol services (EC2) put it in the error body, the others in a header.
         request_id: error
             .meta()

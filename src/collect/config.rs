@@ -116,6 +116,16 @@ impl Aws {
         }
     }
 
+    /// The same configuration with its own call log.
+    pub fn with_own_log(&self) -> Aws {
+        Aws {
+            guard: ReadOnlyGuard {
+                log: CallLog::default(),
+            },
+            ..self.clone()
+        }
+    }
+
     /// The same account in `region`, with its own call log (calls are counted per account
     /// and region).
     pub fn in_region(&self, region: &str) -> Aws {

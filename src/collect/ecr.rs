@@ -33,11 +33,16 @@ pub async fn repositories(
         .map(|i| (i.account.as_str(), i.region.as_str(), i.repository.as_str()))
         .collect();
     let found = try_join_all(wanted.iter().map(|(registry, region, name)| {
-        let references: Vec<&ImageReference> = images
+        // Each reference once, however many task definitions name it.
+        let mut references: Vec<&ImageReference> = Vec::new();
+        for image in images
             .iter()
             .filter(|i| i.account == *registry && i.region == *region && i.repository == *name)
-            .map(|i| &i.reference)
-            .collect();
+        {
+            if !references.contains(&&image.reference) {
+                references.push(&image.reference);
+            }
+        }
         repository(aws, session, registry, region, name, references)
     }))
     .await?;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures::stream::{self, StreamExt};
 
 use super::calls::{attempt, Call, CollectError, Session};
-use super::{collect, Aws, Clusters, Collected, HistoryScope, Progress, Scope};
+use super::{caller_account, collect, Aws, Clusters, Collected, HistoryScope, Progress, Scope};
 
 /// An account reached by assuming `role_arn` from the caller's credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,23 +73,17 @@ pub struct ScopeRun {
     pub elapsed: Duration,
 }
 
-/// What a fleet run read.
-#[derive(Debug)]
-pub struct Fleet {
-    /// Every scope of the run, in plan order (accounts, then regions); an account whose
-    /// regions could not be listed is one failed scope with region `*`.
-    pub scopes: Vec<ScopeRun>,
-    /// Calls made for the accounts rather than a scope (listing their regions).
-    pub account_calls: BTreeMap<String, usize>,
-}
-
-pub async fn collect_fleet(base: &Aws, plan: &FleetPlan, progress: &Progress) -> Fleet {
+/// Every scope of the run, in plan order (accounts, then regions); an account whose regions
+/// could not be listed is one failed scope with region `*`. The calls made for an account
+/// rather than a region (listing its regions) are counted in its first scope.
+pub async fn collect_fleet(base: &Aws, plan: &FleetPlan, progress: &Progress) -> Vec<ScopeRun> {
     let accounts: Vec<Option<&Account>> = if plan.accounts.is_empty() {
         vec![None]
     } else {
         plan.accounts.iter().map(Some).collect()
     };
     // Each account's credentials and regions first (one DescribeRegions per account at most).
+    let single = plan.is_single_scope();
     let mut runs = Vec::new();
     let mut scopes = Vec::new();
     for account in accounts {
@@ -99,40 +93,59 @@ pub async fn collect_fleet(base: &Aws, plan: &FleetPlan, progress: &Progress) ->
                     .await
             }
             None => base.clone(),
-        };
+        }
+        .with_own_log();
         let started = Instant::now();
+        // The account of a role is in its ARN; the caller's own is asked once (a region
+        // without clusters, or one that fails, is still reported under its account).
+        let account_id = match account {
+            Some(account) => account.id().map(str::to_string),
+            None if !single => caller_account(&aws, &Session::new(1)).await.ok(),
+            None => None,
+        };
         match regions_of(&aws, &plan.regions).await {
             Ok(regions) => {
-                for region in regions {
-                    scopes.push((account, aws.in_region(&region), region));
+                for (i, region) in regions.into_iter().enumerate() {
+                    let account_calls = if i == 0 {
+                        aws.guard.log.calls()
+                    } else {
+                        BTreeMap::new()
+                    };
+                    scopes.push((
+                        account,
+                        account_id.clone(),
+                        aws.in_region(&region),
+                        region,
+                        account_calls,
+                    ));
                 }
             }
             Err(error) => runs.push(ScopeRun {
-                account_id: account.and_then(Account::id).map(str::to_string),
+                account_id,
                 region: "*".to_string(),
                 role_arn: account.map(|a| a.role_arn.clone()),
                 outcome: Err(error),
-                calls: BTreeMap::new(),
+                calls: aws.guard.log.calls(),
                 elapsed: started.elapsed(),
             }),
         }
     }
     progress.set_length(scopes.len() as u64);
-    let single = plan.is_single_scope();
     let collected: Vec<ScopeRun> = stream::iter(scopes)
-        .map(|(account, aws, region)| {
+        .map(|(account, account_id, aws, region, account_calls)| {
             let scope = Scope {
                 clusters: plan.clusters.clone(),
                 services: plan.services.clone(),
                 history: HistoryScope::None,
                 missing_cluster_is_error: single,
-                account: account.and_then(Account::id).map(str::to_string),
+                account: account_id,
             };
             async move {
                 progress.stage(format!(
                     "{}{region}",
-                    account
-                        .and_then(Account::id)
+                    scope
+                        .account
+                        .as_deref()
                         .map_or(String::new(), |a| format!("{a} "))
                 ));
                 let started = Instant::now();
@@ -145,7 +158,7 @@ pub async fn collect_fleet(base: &Aws, plan: &FleetPlan, progress: &Progress) ->
                     region,
                     role_arn: account.map(|a| a.role_arn.clone()),
                     outcome,
-                    calls: aws.guard.log.calls(),
+                    calls: merged(aws.guard.log.calls(), account_calls),
                     elapsed: started.elapsed(),
                 }
             }
@@ -155,11 +168,17 @@ pub async fn collect_fleet(base: &Aws, plan: &FleetPlan, progress: &Progress) ->
         .await;
     progress.finish();
     runs.extend(collected);
-    Fleet {
-        scopes: runs,
-        // Assumed-role configurations share the base configuration's call log.
-        account_calls: base.guard.log.calls(),
+    runs
+}
+
+fn merged(
+    mut calls: BTreeMap<String, usize>,
+    more: BTreeMap<String, usize>,
+) -> BTreeMap<String, usize> {
+    for (operation, count) in more {
+        *calls.entry(operation).or_default() += count;
     }
+    calls
 }
 
 /// The regions to read for one account.

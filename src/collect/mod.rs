@@ -26,7 +26,7 @@ mod tests;
 pub use calls::CollectError;
 pub use calls::DEFAULT_CONCURRENCY;
 pub use config::{Aws, AwsOptions, RetryMode};
-pub use fleet::{collect_fleet, Account, Fleet, FleetPlan, Regions, ScopeRun};
+pub use fleet::{collect_fleet, Account, FleetPlan, Regions, ScopeRun};
 pub use guard::{is_read_only, CallLog, ReadOnlyGuard, READ_ONLY_PREFIXES};
 pub use progress::Progress;
 
@@ -262,7 +262,7 @@ pub async fn collect(
 }
 
 /// The caller's account (sts:GetCallerIdentity), when no cluster or role ARN names it.
-async fn caller_account(aws: &Aws, session: &Session) -> Result<String, CollectError> {
+pub(crate) async fn caller_account(aws: &Aws, session: &Session) -> Result<String, CollectError> {
     let call = Call {
         service: "sts",
         operation: "GetCallerIdentity",

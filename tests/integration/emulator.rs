@@ -93,6 +93,12 @@ impl Moto {
         serde_json::from_str(&self.python("seed.py", &args)).expect("seed.py prints JSON")
     }
 
+    /// Resets the emulator and seeds the fleet of `tests/live/fleet.py`; returns what it
+    /// declares (role ARNs, and the distinct resources of each account and region).
+    pub fn seed_fleet(&self) -> serde_json::Value {
+        serde_json::from_str(&self.python("fleet.py", &[])).expect("fleet.py prints JSON")
+    }
+
     /// Makes the emulator authorize requests; returns credentials lacking `denied` actions.
     pub fn restrict(&self, denied: &[&str]) -> (String, String) {
         let mut args = Vec::new();

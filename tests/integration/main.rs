@@ -6,6 +6,7 @@ mod emulator;
 mod fleet;
 mod live;
 mod live_diagnose;
+mod live_fleet;
 mod messages;
 mod output;
 mod scenarios;
