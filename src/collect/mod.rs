@@ -13,6 +13,8 @@ mod ec2_model;
 mod ecr;
 mod ecs;
 mod fleet;
+#[cfg(test)]
+mod fleet_tests;
 mod guard;
 #[cfg(test)]
 mod history_tests;
