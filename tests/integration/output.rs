@@ -141,3 +141,24 @@ fn readme_diagnosis_is_the_real_output() {
         &run.stdout,
     );
 }
+
+#[test]
+fn readme_fleet_example_is_the_real_output() {
+    let mut args = vec!["audit"];
+    for snapshot in [
+        "fixtures/fleet/123456789012-us-east-1.json",
+        "fixtures/fleet/123456789012-eu-west-1.json",
+        "fixtures/fleet/210987654321-us-east-1.json",
+        "fixtures/fleet/210987654321-eu-west-1.json",
+    ] {
+        args.extend(["--snapshot", snapshot]);
+    }
+    args.extend(["--suppressions", "fixtures/fleet/suppressions.toml"]);
+    let run = run(&args);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_readme_block_is_real(
+        "Offline, several snapshots make the same report",
+        &run.stdout,
+    );
+    assert_readme_block_is_real("and on stderr:", &run.stderr);
+}
