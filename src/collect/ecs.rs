@@ -1,8 +1,13 @@
 //! ECS: the cluster, its services (in batches of 10) and their distinct task definitions.
 
 use std::collections::BTreeSet;
+use std::future::Future;
 
 use futures::future::try_join_all;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::calls::{attempt, Call, CollectError, Session};
 use crate::model::{
@@ -58,13 +63,8 @@ pub async fn clusters(
                 .items()
                 .send()
                 .try_collect();
-            attempt(
-                session,
-                call("ListClusters", "ecs:ListClusters", "clusters"),
-                listing,
-            )
-            .await?
-            .ok_or_else(|| denied("ecs:ListClusters", "the account's clusters"))?
+            let call = call("ListClusters", "ecs:ListClusters", "clusters");
+            required(session, call, "the account's clusters", listing).await?
         }
     };
     let batches = names.chunks(CLUSTERS_PER_CALL).map(|chunk| {
@@ -72,15 +72,8 @@ pub async fn clusters(
             .describe_clusters()
             .set_clusters(Some(chunk.to_vec()))
             .send();
-        async move {
-            attempt(
-                session,
-                call("DescribeClusters", "ecs:DescribeClusters", "clusters"),
-                request,
-            )
-            .await?
-            .ok_or_else(|| denied("ecs:DescribeClusters", "the clusters"))
-        }
+        let call = call("DescribeClusters", "ecs:DescribeClusters", "clusters");
+        required(session, call, "the clusters", request)
     });
     let mut found = Vec::new();
     for output in try_join_all(batches).await? {
@@ -110,14 +103,29 @@ pub(super) fn not_found_cluster(wanted: &str) -> CollectError {
     ))
 }
 
-pub(super) fn denied(action: &str, what: &str) -> CollectError {
-    CollectError::Api {
-        service: "ecs".into(),
-        operation: action.trim_start_matches("ecs:").into(),
-        code: "AccessDenied".into(),
-        message: format!("pullpath needs {action} to read {what} (see docs/iam-policy.json)"),
-        request_id: None,
-    }
+/// An ECS read without which there is nothing to audit (the clusters, the services, a named
+/// task): denied is fatal, naming the permission to grant.
+pub(super) async fn required<T, E>(
+    session: &Session,
+    call: Call,
+    what: &str,
+    request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<T, CollectError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    attempt(session, call, request)
+        .await?
+        .ok_or_else(|| CollectError::Api {
+            service: call.service.into(),
+            operation: call.operation.into(),
+            code: "AccessDenied".into(),
+            message: format!(
+                "pullpath needs {} to read {what} (see docs/iam-policy.json)",
+                call.action
+            ),
+            request_id: None,
+        })
 }
 
 /// The services to audit: `wanted` (names or ARNs), or every active service of the cluster.
@@ -139,13 +147,8 @@ pub async fn services(
             .items()
             .send()
             .try_collect();
-        attempt(
-            session,
-            call("ListServices", "ecs:ListServices", "clusters"),
-            listing,
-        )
-        .await?
-        .ok_or_else(|| denied("ecs:ListServices", "the cluster's services"))?
+        let call = call("ListServices", "ecs:ListServices", "clusters");
+        required(session, call, "the cluster's services", listing).await?
     } else {
         wanted.to_vec()
     };
@@ -155,15 +158,8 @@ pub async fn services(
             .cluster(cluster_arn)
             .set_services(Some(chunk.to_vec()))
             .send();
-        async move {
-            attempt(
-                session,
-                call("DescribeServices", "ecs:DescribeServices", "clusters"),
-                request,
-            )
-            .await?
-            .ok_or_else(|| denied("ecs:DescribeServices", "the services"))
-        }
+        let call = call("DescribeServices", "ecs:DescribeServices", "clusters");
+        required(session, call, "the services", request)
     });
     let mut services = Vec::new();
     for output in try_join_all(batches).await? {

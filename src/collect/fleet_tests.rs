@@ -1,27 +1,25 @@
 //! SDK-level tests of what a fleet run relies on and the emulator cannot show: the bound on
 //! calls in flight, IAM read once per account however many regions ask, and adaptive retries
-//! riding out throttling.
+//! by default (riding out throttling: `tests.rs`).
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_ecs::operation::describe_clusters::{DescribeClustersError, DescribeClustersOutput};
+use aws_sdk_ecs::operation::describe_clusters::DescribeClustersError;
 use aws_sdk_iam::operation::get_role::GetRoleOutput;
 use aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput;
 use aws_sdk_iam::operation::list_role_policies::ListRolePoliciesOutput;
 use aws_sdk_iam::types::Role;
-use aws_smithy_async::test_util::instant_time_and_sleep;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::retry::RetryConfig;
 
 use super::calls::{attempt, Call, Session};
 use super::fleet::{Account, FleetPlan, Regions};
 use super::memo::IamMemo;
-use super::{ecs, iam, Clusters};
+use super::{iam, Clusters};
 
 const CALL: Call = Call {
     service: "ecs",
@@ -125,43 +123,6 @@ async fn a_denied_shared_read_is_a_gap_in_every_region() {
         assert_eq!(gaps[0].action, "iam:GetRole");
     }
     assert_eq!(get.num_calls(), 1);
-}
-
-#[tokio::test]
-async fn adaptive_retries_ride_out_throttling() {
-    let throttled = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string();
-    let rule = mock!(aws_sdk_ecs::Client::describe_clusters)
-        .sequence()
-        .http_status(400, Some(throttled))
-        .times(3)
-        .output(|| {
-            DescribeClustersOutput::builder()
-                .clusters(
-                    aws_sdk_ecs::types::Cluster::builder()
-                        .cluster_name("prod")
-                        .cluster_arn("arn:aws:ecs:us-east-1:123456789012:cluster/prod")
-                        .status("ACTIVE")
-                        .build(),
-                )
-                .build()
-        })
-        .build();
-    // Adaptive mode slows the client down for real seconds after each throttle: a manual
-    // clock that sleeps instantly keeps the test fast and still runs the rate limiter.
-    let (time, sleep) = instant_time_and_sleep(std::time::SystemTime::UNIX_EPOCH);
-    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule], |c| c
-        .retry_config(RetryConfig::adaptive().with_max_attempts(5))
-        .time_source(time.clone())
-        .sleep_impl(sleep.clone()));
-    let (found, _) = ecs::clusters(&client, &Session::default(), Some(&["prod".into()]))
-        .await
-        .unwrap();
-    assert_eq!(found[0].name, "prod");
-    assert_eq!(rule.num_calls(), 4);
-    assert!(
-        sleep.total_duration() > Duration::ZERO,
-        "the client waited between attempts"
-    );
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use futures::future::try_join_all;
 
 use super::calls::{attempt, CollectError, Session};
-use super::ecs::{call, denied, launch_type, timestamp};
+use super::ecs::{call, launch_type, required, timestamp};
 use crate::model::{StoppedContainer, StoppedTask, TaskNetworkInterface};
 
 /// ECS keeps stopped tasks for about an hour; one page of the newest is enough to see what
@@ -25,13 +25,8 @@ pub async fn task(
         .cluster(cluster_arn)
         .tasks(wanted)
         .send();
-    let output = attempt(
-        session,
-        call("DescribeTasks", "ecs:DescribeTasks", "stopped_tasks"),
-        request,
-    )
-    .await?
-    .ok_or_else(|| denied("ecs:DescribeTasks", "the task"))?;
+    let call = call("DescribeTasks", "ecs:DescribeTasks", "stopped_tasks");
+    let output = required(session, call, "the task", request).await?;
     output
         .tasks()
         .first()

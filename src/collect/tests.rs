@@ -9,7 +9,7 @@ use aws_sdk_ecs::operation::describe_clusters::DescribeClustersOutput;
 use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
 use aws_sdk_ecs::operation::list_services::ListServicesOutput;
 use aws_sdk_ecs::types::{Cluster, Service};
-use aws_smithy_async::rt::sleep::TokioSleep;
+use aws_smithy_async::test_util::instant_time_and_sleep;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
@@ -111,13 +111,15 @@ async fn services_are_described_ten_at_a_time() {
     assert_eq!(describe.num_calls(), 3);
 }
 
-#[tokio::test]
-async fn throttling_is_retried_until_success() {
+/// DescribeClusters throttled `throttles` times, then answering, read with `retry` on a
+/// manual clock that sleeps instantly (adaptive mode waits real seconds after a throttle):
+/// returns the requests made and the time the client waited.
+async fn through_throttling(throttles: usize, retry: RetryConfig) -> (usize, Duration) {
     let throttled = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string();
     let rule = mock!(aws_sdk_ecs::Client::describe_clusters)
         .sequence()
         .http_status(400, Some(throttled))
-        .times(2)
+        .times(throttles)
         .output(|| {
             DescribeClustersOutput::builder()
                 .clusters(
@@ -130,14 +132,32 @@ async fn throttling_is_retried_until_success() {
                 .build()
         })
         .build();
+    let (time, sleep) = instant_time_and_sleep(std::time::SystemTime::UNIX_EPOCH);
     let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule], |c| c
-        .retry_config(fast_retries())
-        .sleep_impl(TokioSleep::new()));
+        .retry_config(retry.clone())
+        .time_source(time.clone())
+        .sleep_impl(sleep.clone()));
     let (found, missing) = ecs::clusters(&client, &Session::default(), Some(&["prod".into()]))
         .await
         .unwrap();
     assert_eq!((found[0].name.as_str(), missing.len()), ("prod", 0));
-    assert_eq!(rule.num_calls(), 3);
+    (rule.num_calls(), sleep.total_duration())
+}
+
+#[tokio::test]
+async fn throttling_is_retried_until_success() {
+    let (calls, _) = through_throttling(2, fast_retries()).await;
+    assert_eq!(calls, 3);
+}
+
+#[tokio::test]
+async fn adaptive_retries_ride_out_throttling() {
+    let (calls, waited) = through_throttling(3, RetryConfig::adaptive().with_max_attempts(5)).await;
+    assert_eq!(calls, 4);
+    assert!(
+        waited > Duration::ZERO,
+        "the client waited between attempts"
+    );
 }
 
 const ACLS: Call = Call {
