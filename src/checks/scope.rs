@@ -33,6 +33,8 @@ pub struct Coverage {
     pub denied_actions: Vec<String>,
     /// Clusters asked for by name that this account and region does not have.
     pub missing_clusters: Vec<String>,
+    /// Services asked for by name that a cluster here does not have (`cluster/service`).
+    pub missing_services: Vec<String>,
     /// Why the scope could not be read at all.
     pub error: Option<String>,
 }

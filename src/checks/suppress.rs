@@ -26,24 +26,30 @@ pub struct Suppression {
     pub origin: String,
 }
 
-/// What became of a rule in this run.
+/// Whether a rule is in force in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleState {
-    /// In force; it suppressed `matched` findings (0: unmatched).
     Active,
-    /// Past its expiry date: it suppressed nothing, though it would have matched `matched`.
+    /// Past its expiry date: it suppresses nothing.
     Expired,
 }
 
+/// What became of a rule in this run.
 #[derive(Debug, Clone)]
 pub struct RuleOutcome {
     pub state: RuleState,
+    /// Findings the rule matches.
     pub matched: usize,
+    /// Findings it suppressed (a finding goes to the first rule in force that matches it).
+    pub applied: usize,
+    /// For an expired rule: findings it matches that no other rule suppresses, which count
+    /// again.
+    pub reinstated: usize,
 }
 
 impl Suppression {
+    /// `expires` is the last day the rule applies; ISO dates compare as text.
     fn is_expired(&self, today: &str) -> bool {
-        // ISO dates compare as text.
         self.expires.as_deref().is_some_and(|last| last < today)
     }
 
@@ -79,6 +85,8 @@ pub fn apply_suppressions(
                 RuleState::Active
             },
             matched: 0,
+            applied: 0,
+            reinstated: 0,
         })
         .collect();
     for scope in scopes.iter_mut() {
@@ -87,21 +95,32 @@ pub fn apply_suppressions(
         for result in &mut scope.results {
             let name = result.name();
             for finding in &mut result.findings {
-                finding.suppressed_by = None;
-                let matching = rules.iter().enumerate().filter(|(_, rule)| {
-                    rule.matches(
-                        &account,
-                        &region,
-                        &name,
-                        finding.blocker.code,
-                        &finding.blocker.resource_id,
-                    )
-                });
-                for (index, _) in matching {
-                    outcomes[index].matched += 1;
-                    if finding.suppressed_by.is_none() && outcomes[index].state == RuleState::Active
-                    {
-                        finding.suppressed_by = Some(index);
+                let matching: Vec<usize> = rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, rule)| {
+                        rule.matches(
+                            &account,
+                            &region,
+                            &name,
+                            finding.blocker.code,
+                            &finding.blocker.resource_id,
+                        )
+                    })
+                    .map(|(index, _)| index)
+                    .collect();
+                finding.suppressed_by = matching
+                    .iter()
+                    .copied()
+                    .find(|i| outcomes[*i].state == RuleState::Active);
+                for index in matching {
+                    let outcome = &mut outcomes[index];
+                    outcome.matched += 1;
+                    if finding.suppressed_by == Some(index) {
+                        outcome.applied += 1;
+                    }
+                    if outcome.state == RuleState::Expired && finding.suppressed_by.is_none() {
+                        outcome.reinstated += 1;
                     }
                 }
             }
@@ -110,4 +129,116 @@ pub fn apply_suppressions(
         }
     }
     outcomes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{Coverage, Origin, ScopeAudit};
+    use crate::model::load_snapshot;
+    use crate::workload::select_workloads;
+
+    fn scopes() -> Vec<ScopeAudit> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/scenarios/multi-service.json");
+        let snapshot = load_snapshot(&path).unwrap();
+        let workloads = select_workloads(&snapshot, None, &[]).unwrap();
+        vec![ScopeAudit {
+            coverage: Coverage {
+                account_id: Some("123456789012".into()),
+                region: "us-east-1".into(),
+                role_arn: None,
+                origin: Origin::Live,
+                collected_at: None,
+                clusters: 1,
+                services: 2,
+                calls: None,
+                seconds: None,
+                denied_actions: Vec::new(),
+                missing_clusters: Vec::new(),
+                missing_services: Vec::new(),
+                error: None,
+            },
+            results: crate::checks::audit_workloads(&snapshot, &workloads),
+        }]
+    }
+
+    fn rule(workload: &str, expires: Option<&str>) -> Suppression {
+        Suppression {
+            code: Code::NoPublicIp,
+            workload: workload.into(),
+            resource: "*".into(),
+            account: "*".into(),
+            region: "us-*".into(),
+            reason: "accepted".into(),
+            expires: expires.map(str::to_string),
+            origin: "s.toml:1".into(),
+        }
+    }
+
+    #[test]
+    fn a_rule_applies_through_its_last_day() {
+        for (today, status) in [
+            ("2027-03-31", WorkloadStatus::Pass),
+            ("2027-04-01", WorkloadStatus::Fail),
+        ] {
+            let mut scopes = scopes();
+            let outcomes = apply_suppressions(
+                &mut scopes,
+                &[rule("prod/worker", Some("2027-03-31"))],
+                today,
+            );
+            assert_eq!(scopes[0].results[1].status, status, "{today}");
+            assert_eq!(
+                scopes[0].results[1].unsuppressed_status,
+                WorkloadStatus::Fail
+            );
+            assert_eq!(outcomes[0].matched, 2);
+        }
+    }
+
+    #[test]
+    fn the_first_rule_in_force_takes_the_finding_and_the_others_are_counted_apart() {
+        let mut scopes = scopes();
+        let rules = [
+            rule("prod/*", None),
+            rule("prod/worker", Some("2020-01-01")),
+            rule("prod/work*", None),
+        ];
+        let outcomes = apply_suppressions(&mut scopes, &rules, "2026-12-01");
+        let worker = &scopes[0].results[1];
+        assert_eq!(worker.status, WorkloadStatus::Pass);
+        assert!(worker.findings.iter().all(|f| f.suppressed_by == Some(0)));
+        let counts: Vec<(RuleState, usize, usize, usize)> = outcomes
+            .iter()
+            .map(|o| (o.state, o.matched, o.applied, o.reinstated))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                (RuleState::Active, 2, 2, 0),
+                // Expired, but its findings stay suppressed by rule 0: none counts again.
+                (RuleState::Expired, 2, 0, 0),
+                // In force, matching, but shadowed: it suppresses nothing.
+                (RuleState::Active, 2, 0, 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn patterns_must_all_match() {
+        let mut scopes = scopes();
+        let mut other_region = rule("prod/worker", None);
+        other_region.region = "eu-*".into();
+        let mut other_resource = rule("prod/worker", None);
+        other_resource.resource = "subnet-0a1b2c3d4e5f6001a".into();
+        let outcomes =
+            apply_suppressions(&mut scopes, &[other_region, other_resource], "2026-12-01");
+        assert_eq!((outcomes[0].matched, outcomes[1].matched), (0, 1));
+        assert_eq!(
+            scopes[0].results[1].status,
+            WorkloadStatus::Fail,
+            "one of two findings left"
+        );
+    }
 }

@@ -77,7 +77,7 @@ pub struct DiagnoseArgs {
     pub task: Option<String>,
     /// Diagnose from a saved snapshot (written by `pullpath collect --stopped-tasks`) instead
     /// of the live account.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["region", "AwsArgs"])]
     pub snapshot: Option<PathBuf>,
     /// AWS region (default: the chain's region).
     #[arg(long, value_name = "REGION")]

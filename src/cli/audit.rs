@@ -2,7 +2,7 @@
 //! or from snapshots, with suppressions applied and the exit code chosen by `--fail-on`.
 
 use super::accounts::load_accounts;
-use super::args::{AuditArgs, AuditFormat, FailOn, FleetArgs, SelectArgs};
+use super::args::{AuditArgs, AuditFormat, AwsArgs, FailOn, FleetArgs, SelectArgs};
 use super::live::{aws_options, collect_many, denied, failure_of, seconds, services_of};
 use super::suppressions::load_suppressions;
 use super::{clock, table_style, to_json, write_output, ExitCode, Failure};
@@ -10,7 +10,7 @@ use crate::checks::{
     apply_suppressions, audit_workloads, fleet_status, Coverage, Origin, RuleOutcome, RuleState,
     ScopeAudit, Suppression, WorkloadStatus,
 };
-use crate::collect::{Clusters, FleetPlan, Regions};
+use crate::collect::{AwsOptions, Clusters, FleetPlan, Regions};
 use crate::model::{load_snapshot, Snapshot};
 use crate::report::{render_scopes_table, LineV1, ReportV1};
 use crate::workload::{select_workloads, SelectError};
@@ -77,19 +77,22 @@ pub fn exit_code(worst: WorkloadStatus, fail_on: FailOn) -> ExitCode {
 fn warn_about_rules(rules: &[Suppression], outcomes: &[RuleOutcome]) {
     for (rule, outcome) in rules.iter().zip(outcomes) {
         let what = format!("{} ({} on {})", rule.origin, rule.code, rule.workload);
-        match (outcome.state, outcome.matched) {
-            (RuleState::Expired, matched) => eprintln!(
+        match (outcome.state, outcome.matched, outcome.applied) {
+            (RuleState::Expired, ..) => eprintln!(
                 "pullpath: warning: suppression {what} expired on {} and no longer applies{}",
                 rule.expires.as_deref().unwrap_or("?"),
-                if matched > 0 {
-                    format!(" ({matched} finding(s) count again)")
+                if outcome.reinstated > 0 {
+                    format!(" ({} finding(s) count again)", outcome.reinstated)
                 } else {
                     String::new()
                 }
             ),
-            (RuleState::Active, 0) => {
+            (RuleState::Active, 0, _) => {
                 eprintln!("pullpath: warning: suppression {what} matches no finding")
             }
+            (RuleState::Active, matched, 0) => eprintln!(
+                "pullpath: warning: suppression {what} matches {matched} finding(s), all taken by earlier rules: it suppresses nothing"
+            ),
             _ => {}
         }
     }
@@ -116,22 +119,19 @@ fn snapshot_scopes(
                 snapshot.account_id, snapshot.region
             )));
         }
-        let (results, missing) =
-            audit_snapshot(&snapshot, &select.cluster, &select.service, strict)
-                .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
+        let audit = audit_snapshot(&snapshot, &select.cluster, &select.service, strict)
+            .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
         scopes.push(ScopeAudit {
             coverage: Coverage {
                 origin: Origin::Snapshot(source),
-                collected_at: snapshot.collected_at.clone(),
-                calls: None,
-                seconds: None,
-                missing_clusters: missing,
+                missing_clusters: audit.missing_clusters,
+                missing_services: audit.missing_services,
                 ..coverage_of(&snapshot)
             },
-            results,
+            results: audit.results,
         });
     }
-    check_clusters_found(&scopes, &select.cluster)?;
+    check_named_found(&scopes, &select.cluster, &select.service)?;
     check_something_audited(&scopes)?;
     Ok(scopes)
 }
@@ -154,18 +154,28 @@ pub(super) fn coverage_of(snapshot: &Snapshot) -> Coverage {
             .map(|g| g.action.clone())
             .collect(),
         missing_clusters: Vec::new(),
+        missing_services: Vec::new(),
         error: None,
     }
 }
 
-/// Audits the clusters named (all, when none is) of one snapshot; returns the results and the
-/// named clusters it does not have.
+/// What one snapshot's audit found: the results, and the named clusters and services
+/// (`cluster/service`) it does not have.
+struct SnapshotAudit {
+    results: Vec<crate::checks::WorkloadResult>,
+    missing_clusters: Vec<String>,
+    missing_services: Vec<String>,
+}
+
+/// Audits the clusters named (all, when none is) of one snapshot. `strict` (the run's only
+/// scope): a missing cluster or service, or nothing to audit, is an error; otherwise it is
+/// recorded and the scope audits what it has.
 fn audit_snapshot(
     snapshot: &Snapshot,
     clusters: &[String],
     services: &[String],
     strict: bool,
-) -> Result<(Vec<crate::checks::WorkloadResult>, Vec<String>), SelectError> {
+) -> Result<SnapshotAudit, SelectError> {
     let known = |wanted: &String| {
         snapshot
             .clusters
@@ -174,7 +184,6 @@ fn audit_snapshot(
             .any(|c| &c.name == wanted || &c.arn == wanted)
     };
     let (present, missing): (Vec<&String>, Vec<&String>) = clusters.iter().partition(|c| known(c));
-    let mut workloads = Vec::new();
     let mut selections: Vec<Option<&str>> = present.iter().map(|c| Some(c.as_str())).collect();
     if clusters.is_empty() {
         selections.push(None);
@@ -183,34 +192,76 @@ fn audit_snapshot(
         // Named but absent: select it anyway, for the error that lists the known clusters.
         selections.extend(missing.iter().map(|c| Some(c.as_str())));
     }
+    let mut workloads: Vec<crate::workload::Workload<'_>> = Vec::new();
+    let mut missing_services = Vec::new();
     for cluster in selections {
-        match select_workloads(snapshot, cluster, services) {
-            Ok(found) => workloads.extend(found),
-            Err(SelectError::NothingToAudit(_)) if !strict => {}
-            Err(e) => return Err(e),
+        // Services one at a time, so that one a scope lacks does not hide the others.
+        let wanted: Vec<Vec<String>> = if services.is_empty() || strict {
+            vec![services.to_vec()]
+        } else {
+            services.iter().map(|s| vec![s.clone()]).collect()
+        };
+        for services in wanted {
+            match select_workloads(snapshot, cluster, &services) {
+                Ok(found) => {
+                    for workload in found {
+                        // A cluster or service named twice (or by name and ARN) counts once.
+                        if !workloads
+                            .iter()
+                            .any(|w| w.cluster == workload.cluster && w.service == workload.service)
+                        {
+                            workloads.push(workload);
+                        }
+                    }
+                }
+                Err(SelectError::NothingToAudit(_)) if !strict => {}
+                Err(SelectError::UnknownService {
+                    wanted, cluster, ..
+                }) if !strict => missing_services.push(format!("{cluster}/{wanted}")),
+                Err(e) => return Err(e),
+            }
         }
     }
-    let results = audit_workloads(snapshot, &workloads);
-    Ok((results, missing.into_iter().cloned().collect()))
+    Ok(SnapshotAudit {
+        results: audit_workloads(snapshot, &workloads),
+        missing_clusters: missing.into_iter().cloned().collect(),
+        missing_services,
+    })
 }
 
-/// A cluster named on the command line must be in at least one scope that was read.
-fn check_clusters_found(scopes: &[ScopeAudit], clusters: &[String]) -> Result<(), Failure> {
-    let read: Vec<&ScopeAudit> = scopes
-        .iter()
-        .filter(|s| s.coverage.error.is_none())
-        .collect();
-    if read.is_empty() {
+/// A cluster or service named on the command line must be in at least one scope that was
+/// read. When some scope could not be read, it may be there: the run is then unknown (that
+/// scope's error), not bad input.
+fn check_named_found(
+    scopes: &[ScopeAudit],
+    clusters: &[String],
+    services: &[String],
+) -> Result<(), Failure> {
+    if scopes.iter().any(|s| s.coverage.error.is_some()) {
         return Ok(());
     }
     for cluster in clusters {
-        if read
+        if scopes
             .iter()
             .all(|s| s.coverage.missing_clusters.contains(cluster))
         {
             return Err(Failure::bad_input(format!(
                 "cluster `{cluster}` is in none of the {} account/region scopes read",
-                read.len()
+                scopes.len()
+            )));
+        }
+    }
+    for service in services {
+        let lacks = |s: &ScopeAudit| {
+            !s.coverage.missing_clusters.is_empty()
+                || s.coverage.missing_services.iter().any(|m| {
+                    m.rsplit('/').next() == Some(service.rsplit('/').next().unwrap_or(service))
+                })
+        };
+        if scopes.iter().all(lacks) {
+            return Err(Failure::bad_input(format!(
+                "service `{service}` is in none of the {} account/region scopes read",
+                scopes.len()
             )));
         }
     }
@@ -253,17 +304,27 @@ fn scope_name(c: &Coverage) -> String {
     )
 }
 
-/// Validates the live selection into a plan: which accounts, regions and clusters.
-pub fn fleet_plan(select: &SelectArgs, fleet: &FleetArgs) -> Result<FleetPlan, Failure> {
+/// Validates the live selection into a plan (which accounts, regions and clusters) and the
+/// AWS options to read it with.
+pub fn fleet_plan(
+    select: &SelectArgs,
+    fleet: &FleetArgs,
+    aws: &AwsArgs,
+) -> Result<(FleetPlan, AwsOptions), Failure> {
     let clusters = match (select.all_clusters, select.cluster.is_empty()) {
         (true, _) => Clusters::All,
-        (false, false) => Clusters::Named(select.cluster.clone()),
+        (false, false) => Clusters::Named(unique(&select.cluster)),
         (false, true) => {
             return Err(Failure::bad_input(
                 "a live run needs --cluster CLUSTER or --all-clusters (or --snapshot FILE)",
             ))
         }
     };
+    if fleet.external_id.is_some() && fleet.role_arn.is_empty() && fleet.accounts_file.is_none() {
+        return Err(Failure::bad_input(
+            "--external-id is for assumed roles: give --role-arn or --accounts-file",
+        ));
+    }
     let accounts = load_accounts(
         &fleet.role_arn,
         fleet.external_id.as_deref(),
@@ -272,37 +333,65 @@ pub fn fleet_plan(select: &SelectArgs, fleet: &FleetArgs) -> Result<FleetPlan, F
     .map_err(Failure::bad_input)?;
     let regions = if fleet.all_regions {
         Regions::AllEnabled
-    } else if fleet.region.iter().any(|r| r.trim().is_empty()) {
-        return Err(Failure::bad_input("--region: an empty region name"));
     } else if fleet.region.is_empty() {
         Regions::Default
     } else {
-        let mut regions: Vec<String> = Vec::new();
-        for region in &fleet.region {
-            if !regions.contains(region) {
-                regions.push(region.clone());
-            }
+        let trimmed: Vec<String> = fleet.region.iter().map(|r| r.trim().to_string()).collect();
+        for region in &trimmed {
+            check_region(region)?;
         }
-        Regions::Listed(regions)
+        Regions::Listed(unique(&trimmed))
     };
-    Ok(FleetPlan {
+    // The first region asked for also serves what needs a region before any scope (assuming
+    // roles, listing regions) when the credential chain has none.
+    let first_region = match &regions {
+        Regions::Listed(regions) => regions.first().map(String::as_str),
+        _ => None,
+    };
+    let options = aws_options(aws, first_region);
+    let plan = FleetPlan {
         accounts,
         regions,
         clusters,
-        services: select.service.clone(),
+        services: unique(&select.service),
         parallel_scopes: usize::from(fleet.parallel_scopes),
-    })
+    };
+    Ok((plan, options))
+}
+
+/// A region name as AWS writes them (`us-east-1`, `eu-central-2`…), checked before it
+/// becomes part of a host name.
+pub fn check_region(region: &str) -> Result<(), Failure> {
+    let valid = !region.is_empty()
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !region.starts_with('-')
+        && !region.ends_with('-');
+    if valid {
+        Ok(())
+    } else {
+        Err(Failure::bad_input(format!(
+            "--region: `{region}` is not a region name (such as us-east-1)"
+        )))
+    }
+}
+
+/// `values` without repeats, in order.
+fn unique(values: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for value in values {
+        if !out.contains(value) {
+            out.push(value.clone());
+        }
+    }
+    out
 }
 
 /// Reads every scope of the plan; in a one-scope run a failure ends the run as before, in a
 /// fleet run it is that scope's coverage error (unknown, never a pass).
 fn live_scopes(args: &AuditArgs) -> Result<Vec<ScopeAudit>, Failure> {
-    let plan = fleet_plan(&args.select, &args.fleet)?;
-    let single_region = match &plan.regions {
-        Regions::Listed(regions) if regions.len() == 1 => regions.first().map(String::as_str),
-        _ => None,
-    };
-    let options = aws_options(&args.aws, single_region);
+    let (plan, options) = fleet_plan(&args.select, &args.fleet, &args.aws)?;
     let (runs, elapsed) = collect_many(&options, &plan)?;
     let single = plan.is_single_scope();
     let mut scopes = Vec::new();
@@ -321,6 +410,7 @@ fn live_scopes(args: &AuditArgs) -> Result<Vec<ScopeAudit>, Failure> {
             seconds: Some(run.elapsed.as_secs_f64()),
             denied_actions: Vec::new(),
             missing_clusters: Vec::new(),
+            missing_services: Vec::new(),
             error: None,
         };
         match run.outcome {
@@ -340,8 +430,10 @@ fn live_scopes(args: &AuditArgs) -> Result<Vec<ScopeAudit>, Failure> {
             }
             Ok(collected) => {
                 let snapshot = collected.snapshot;
-                let (results, _) = audit_snapshot(&snapshot, &[], &plan.services, single)
-                    .map_err(|e| Failure::bad_input(e.to_string()))?;
+                // The snapshot holds just what was asked for: audit all of it.
+                let results = audit_snapshot(&snapshot, &[], &[], single)
+                    .map_err(|e| Failure::bad_input(e.to_string()))?
+                    .results;
                 if single {
                     eprintln!(
                         "pullpath: collected {} service(s) of {} in {} with {calls} AWS calls{}",
@@ -358,6 +450,7 @@ fn live_scopes(args: &AuditArgs) -> Result<Vec<ScopeAudit>, Failure> {
                         calls: coverage.calls,
                         seconds: coverage.seconds,
                         missing_clusters: collected.missing_clusters,
+                        missing_services: collected.missing_services,
                         ..base
                     },
                     results,
@@ -376,7 +469,7 @@ fn live_scopes(args: &AuditArgs) -> Result<Vec<ScopeAudit>, Failure> {
             seconds(elapsed),
         );
     }
-    check_clusters_found(&scopes, &args.select.cluster)?;
+    check_named_found(&scopes, &args.select.cluster, &args.select.service)?;
     check_something_audited(&scopes)?;
     Ok(scopes)
 }

@@ -1,5 +1,7 @@
-//! The audit's time: the system clock, or `SOURCE_DATE_EPOCH` (seconds since 1970) when set,
-//! the reproducible-builds convention that makes reports and expiry checks repeatable.
+//! The audit's time: the system clock, or `PULLPATH_NOW` (seconds since 1970) when set, which
+//! makes reports and expiry checks repeatable in tests. pullpath's own variable, not the
+//! reproducible-builds `SOURCE_DATE_EPOCH`: development shells export that one, and it would
+//! keep expired suppressions alive.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -8,7 +10,7 @@ use aws_smithy_types::DateTime;
 
 /// Now, as RFC 3339 in UTC (`2026-11-30T23:05:59Z`).
 pub fn now() -> String {
-    let seconds = std::env::var("SOURCE_DATE_EPOCH")
+    let seconds = std::env::var("PULLPATH_NOW")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
         .unwrap_or_else(|| {

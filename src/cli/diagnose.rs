@@ -3,7 +3,7 @@
 //! alike (same deployment, same task definition).
 
 use super::args::{DiagnoseArgs, Format};
-use super::audit::coverage_of;
+use super::audit::{check_region, coverage_of};
 use super::live::{aws_options, collect_one};
 use super::{clock, exit_code_of, table_style, to_json, write_output, ExitCode, Failure};
 use crate::checks::{
@@ -23,21 +23,24 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
         (None, Some(task)) => Subject::Task(task.clone()),
         (None, None) => return Err(Failure::bad_input("diagnose needs --service or --task")),
     };
-    let (snapshot, source) = match &args.snapshot {
+    let (snapshot, source, calls) = match &args.snapshot {
         Some(path) => (
             load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?,
             path.display().to_string(),
+            None,
         ),
         None => {
             let (services, scope) = match &subject {
                 Subject::Service(service) => (vec![service.clone()], HistoryScope::OfServices),
                 Subject::Task(task) => (Vec::new(), HistoryScope::Task(task.clone())),
             };
+            if let Some(region) = &args.region {
+                check_region(region)?;
+            }
             let options = aws_options(&args.aws, args.region.as_deref());
-            (
-                collect_one(&options, &Scope::cluster(&args.cluster, &services, scope))?,
-                format!("cluster `{}`", args.cluster),
-            )
+            let (snapshot, calls) =
+                collect_one(&options, &Scope::cluster(&args.cluster, &services, scope))?;
+            (snapshot, format!("cluster `{}`", args.cluster), Some(calls))
         }
     };
     let history = history(&snapshot, &args.cluster, &subject)
@@ -52,6 +55,7 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
                         Some(path) => Origin::Snapshot(path.display().to_string()),
                         None => Origin::Live,
                     },
+                    calls: calls.clone(),
                     ..coverage_of(&snapshot)
                 },
                 results: results.clone(),

@@ -1,6 +1,7 @@
 //! Reading the live account: the AWS options from the command line, the async runtime, and
 //! what a collection reports on stderr.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::args::{AwsArgs, RetryModeArg};
@@ -44,8 +45,12 @@ pub fn failure_of(error: CollectError) -> Failure {
     }
 }
 
-/// Collects one account and region (`diagnose`), reporting on stderr what it cost.
-pub fn collect_one(options: &AwsOptions, scope: &Scope) -> Result<Snapshot, Failure> {
+/// Collects one account and region (`diagnose`), reporting on stderr what it cost; returns
+/// the snapshot and the calls made, by operation.
+pub fn collect_one(
+    options: &AwsOptions,
+    scope: &Scope,
+) -> Result<(Snapshot, BTreeMap<String, usize>), Failure> {
     let started = Instant::now();
     let (collected, calls) = runtime()?
         .block_on(async {
@@ -53,9 +58,10 @@ pub fn collect_one(options: &AwsOptions, scope: &Scope) -> Result<Snapshot, Fail
             let progress = Progress::new(2);
             let collected = collect(&aws, scope, &progress).await;
             progress.finish();
-            collected.map(|c| (c, aws.guard.log.total()))
+            collected.map(|c| (c, aws.guard.log.calls()))
         })
         .map_err(failure_of)?;
+    let total: usize = calls.values().sum();
     let snapshot = collected.snapshot;
     check_consistency(&snapshot)
         .map_err(|e| Failure::runtime(format!("the collected snapshot is inconsistent: {e}")))?;
@@ -70,13 +76,13 @@ pub fn collect_one(options: &AwsOptions, scope: &Scope) -> Result<Snapshot, Fail
         .map(|c| format!("`{}`", c.name))
         .collect();
     eprintln!(
-        "pullpath: collected {} service(s){stopped} of cluster {} in {} with {calls} AWS calls{}",
+        "pullpath: collected {} service(s){stopped} of cluster {} in {} with {total} AWS calls{}",
         services_of(&snapshot),
         clusters.join(", "),
         seconds(started.elapsed()),
         denied(&snapshot)
     );
-    Ok(snapshot)
+    Ok((snapshot, calls))
 }
 
 /// Collects every scope of `plan`; each scope's snapshot is checked for consistency.

@@ -3,63 +3,64 @@
 
 use super::args::CollectArgs;
 use super::audit::fleet_plan;
-use super::live::{aws_options, collect_many, collect_one, failure_of};
+use super::live::{collect_many, collect_one, failure_of};
 use super::{to_json, write_output, ExitCode, Failure};
-use crate::collect::{HistoryScope, Regions, Scope};
+use crate::collect::{HistoryScope, Scope};
 
 pub fn run(args: CollectArgs) -> Result<ExitCode, Failure> {
-    let plan = fleet_plan(&args.select, &args.fleet)?;
-    let single_region = match &plan.regions {
-        Regions::Listed(regions) if regions.len() == 1 => regions.first().map(String::as_str),
-        _ => None,
-    };
-    let options = aws_options(&args.aws, single_region);
+    let (plan, options) = fleet_plan(&args.select, &args.fleet, &args.aws)?;
+    let single = plan.is_single_scope();
     if args.stopped_tasks {
         // Stopped tasks are read for one cluster, as `diagnose` reads them.
-        let ([cluster], true) = (
+        let ([cluster], true, Some(out)) = (
             args.select.cluster.as_slice(),
-            plan.is_single_scope() && plan.accounts.is_empty(),
+            single && plan.accounts.is_empty(),
+            &args.out,
         ) else {
             return Err(Failure::bad_input(
-                "--stopped-tasks reads one --cluster in one region of your own account",
+                "--stopped-tasks reads one --cluster in one region of your own account, into --out FILE",
             ));
         };
-        let out = args.out.ok_or_else(|| {
-            Failure::bad_input("--stopped-tasks writes one snapshot: use --out FILE")
-        })?;
         let scope = Scope::cluster(cluster, &args.select.service, HistoryScope::OfServices);
-        let snapshot = collect_one(&options, &scope)?;
-        write_output(Some(out), &to_json(&snapshot, "snapshot")?)?;
+        let (snapshot, _) = collect_one(&options, &scope)?;
+        write_output(Some(out.clone()), &to_json(&snapshot, "snapshot")?)?;
         return Ok(ExitCode::Pass);
+    }
+    // Where each snapshot goes is settled before any call.
+    if !single && args.out_dir.is_none() {
+        return Err(Failure::bad_input(
+            "several accounts or regions make several snapshots: use --out-dir DIR",
+        ));
     }
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", dir.display())))?;
     }
     let (runs, _) = collect_many(&options, &plan)?;
-    let single = plan.is_single_scope();
-    let mut failed = 0;
+    let mut written = Vec::new();
+    let mut failed = Vec::new();
     for run in runs {
         let collected = match run.outcome {
             Ok(collected) => collected,
             Err(error) if single => return Err(failure_of(error)),
             Err(error) => {
-                failed += 1;
-                eprintln!(
-                    "pullpath: warning: {} {} could not be read: {error}",
+                let name = format!(
+                    "{} {}",
                     run.account_id.as_deref().unwrap_or("(own account)"),
                     run.region
                 );
+                eprintln!("pullpath: warning: {name} could not be read: {error}");
+                failed.push(format!("{name}: {error}"));
                 continue;
             }
         };
         let snapshot = collected.snapshot;
         let path = match (&args.out, &args.out_dir) {
-            (Some(out), _) if single => out.clone(),
             (_, Some(dir)) => dir.join(format!("{}-{}.json", snapshot.account_id, snapshot.region)),
-            _ => {
+            (Some(out), None) => out.clone(),
+            (None, None) => {
                 return Err(Failure::bad_input(
-                    "several accounts or regions make several snapshots: use --out-dir DIR",
+                    "collect needs --out FILE or --out-dir DIR",
                 ))
             }
         };
@@ -71,10 +72,32 @@ pub fn run(args: CollectArgs) -> Result<ExitCode, Failure> {
             snapshot.region,
             run.calls.values().sum::<usize>()
         );
+        written.push((collected.missing_clusters, collected.missing_services));
     }
-    Ok(if failed > 0 {
-        ExitCode::Unknown
-    } else {
+    if written.is_empty() {
+        return Err(Failure::runtime(format!(
+            "no account/region could be read:\n  {}",
+            failed.join("\n  ")
+        )));
+    }
+    // As for `audit`: a named cluster or service must be somewhere, unless a scope failed.
+    if failed.is_empty() {
+        for cluster in &plan.clusters_named() {
+            if written
+                .iter()
+                .all(|(clusters, _)| clusters.contains(cluster))
+            {
+                return Err(Failure::bad_input(format!(
+                    "cluster `{cluster}` is in none of the {} account/region scopes read",
+                    written.len()
+                )));
+            }
+        }
+    }
+    // A scope that could not be read leaves the collection incomplete.
+    Ok(if failed.is_empty() {
         ExitCode::Pass
+    } else {
+        ExitCode::Unknown
     })
 }

@@ -51,6 +51,27 @@ pub struct Aws {
     pub iam: Arc<IamMemo>,
     /// Calls in flight at once for this account and region.
     pub concurrency: usize,
+    /// The retry partition of this account and region (`None`: the SDK's default).
+    pub retry_partition: Option<String>,
+}
+
+/// A client of `$sdk` from the configuration: the read-only guard on it, in `$region` if
+/// given, and with the scope's own retry partition (the SDK otherwise shares one adaptive rate
+/// limiter and retry budget among every client of a service and region, so one throttled
+/// account would slow down, and spend the retries of, every other account in that region).
+macro_rules! client {
+    ($aws:expr, $sdk:ident, $region:expr) => {{
+        let mut config = $sdk::config::Builder::from(&$aws.config).interceptor($aws.guard.clone());
+        let region: Option<&str> = $region;
+        if let Some(region) = region {
+            config = config.region(Region::new(region.to_string()));
+        }
+        if let Some(partition) = &$aws.retry_partition {
+            config =
+                config.retry_partition($sdk::config::retry::RetryPartition::new(partition.clone()));
+        }
+        $sdk::Client::from_conf(config.build())
+    }};
 }
 
 impl Aws {
@@ -87,6 +108,7 @@ impl Aws {
             } else {
                 options.concurrency
             },
+            retry_partition: None,
         }
     }
 
@@ -113,6 +135,7 @@ impl Aws {
             guard: self.guard.clone(),
             iam: self.iam.clone(),
             concurrency: self.concurrency,
+            retry_partition: self.retry_partition.clone(),
         }
     }
 
@@ -127,8 +150,8 @@ impl Aws {
     }
 
     /// The same account in `region`, with its own call log (calls are counted per account
-    /// and region).
-    pub fn in_region(&self, region: &str) -> Aws {
+    /// and region) and its own retry partition, named after `account`.
+    pub fn in_region(&self, account: &str, region: &str) -> Aws {
         Aws {
             config: self
                 .config
@@ -140,6 +163,7 @@ impl Aws {
             },
             iam: self.iam.clone(),
             concurrency: self.concurrency,
+            retry_partition: Some(format!("pullpath-{account}-{region}")),
         }
     }
 
@@ -148,42 +172,28 @@ impl Aws {
     }
 
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
-        let config =
-            aws_sdk_ec2::config::Builder::from(&self.config).interceptor(self.guard.clone());
-        aws_sdk_ec2::Client::from_conf(config.build())
+        client!(self, aws_sdk_ec2, None)
     }
 
     /// EC2 in `region`, counted in this configuration's call log.
     pub fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
-        let config = aws_sdk_ec2::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .interceptor(self.guard.clone());
-        aws_sdk_ec2::Client::from_conf(config.build())
+        client!(self, aws_sdk_ec2, Some(region))
     }
 
     pub fn ecs(&self) -> aws_sdk_ecs::Client {
-        let config =
-            aws_sdk_ecs::config::Builder::from(&self.config).interceptor(self.guard.clone());
-        aws_sdk_ecs::Client::from_conf(config.build())
+        client!(self, aws_sdk_ecs, None)
     }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {
-        let config =
-            aws_sdk_sts::config::Builder::from(&self.config).interceptor(self.guard.clone());
-        aws_sdk_sts::Client::from_conf(config.build())
+        client!(self, aws_sdk_sts, None)
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        let config =
-            aws_sdk_iam::config::Builder::from(&self.config).interceptor(self.guard.clone());
-        aws_sdk_iam::Client::from_conf(config.build())
+        client!(self, aws_sdk_iam, None)
     }
 
     /// ECR in `region` (an image may live in another region than the cluster).
     pub fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
-        let config = aws_sdk_ecr::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .interceptor(self.guard.clone());
-        aws_sdk_ecr::Client::from_conf(config.build())
+        client!(self, aws_sdk_ecr, Some(region))
     }
 }

@@ -75,25 +75,34 @@ pub async fn clusters(
         let call = call("DescribeClusters", "ecs:DescribeClusters", "clusters");
         required(session, call, "the clusters", request)
     });
-    let mut found = Vec::new();
+    let mut found: Vec<FoundCluster> = Vec::new();
     for output in try_join_all(batches).await? {
-        found.extend(
-            output
-                .clusters()
-                .iter()
-                .filter(|c| c.status() != Some("INACTIVE"))
-                .filter_map(|c| {
-                    Some(FoundCluster {
-                        name: c.cluster_name()?.to_string(),
-                        arn: c.cluster_arn()?.to_string(),
-                    })
-                }),
-        );
+        // A deleted cluster stays listed as INACTIVE for a while: it has nothing to audit.
+        let active = output
+            .clusters()
+            .iter()
+            .filter(|c| c.status() != Some("INACTIVE"))
+            .filter_map(|c| {
+                Some(FoundCluster {
+                    name: c.cluster_name()?.to_string(),
+                    arn: c.cluster_arn()?.to_string(),
+                })
+            });
+        for cluster in active {
+            // A cluster named twice (or by name and by ARN) is read once.
+            if !found.iter().any(|c| c.arn == cluster.arn) {
+                found.push(cluster);
+            }
+        }
     }
-    let missing = names
-        .into_iter()
-        .filter(|n| !found.iter().any(|c| &c.name == n || &c.arn == n))
-        .collect();
+    // Only a cluster asked for by name can be missing.
+    let missing = match wanted {
+        None => Vec::new(),
+        Some(_) => names
+            .into_iter()
+            .filter(|n| !found.iter().any(|c| &c.name == n || &c.arn == n))
+            .collect(),
+    };
     Ok((found, missing))
 }
 
@@ -128,16 +137,16 @@ where
         })
 }
 
-/// The services to audit: `wanted` (names or ARNs), or every active service of the cluster.
+/// The services to audit: `wanted` (names or ARNs), or every active service of the cluster;
+/// also the wanted services the cluster does not have (or has deleted), each with why.
 /// With `history`, each keeps its deployments and events (for `diagnose`).
 pub async fn services(
     client: &aws_sdk_ecs::Client,
     session: &Session,
     cluster_arn: &str,
-    cluster_name: &str,
-    wanted: &[String],
     history: bool,
-) -> Result<Vec<Service>, CollectError> {
+    wanted: &[String],
+) -> Result<(Vec<Service>, Vec<MissingService>), CollectError> {
     let names: Vec<String> = if wanted.is_empty() {
         let listing = client
             .list_services()
@@ -150,7 +159,13 @@ pub async fn services(
         let call = call("ListServices", "ecs:ListServices", "clusters");
         required(session, call, "the cluster's services", listing).await?
     } else {
-        wanted.to_vec()
+        let mut names: Vec<String> = Vec::new();
+        for name in wanted {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
     };
     let batches = names.chunks(SERVICES_PER_CALL).map(|chunk| {
         let request = client
@@ -161,31 +176,43 @@ pub async fn services(
         let call = call("DescribeServices", "ecs:DescribeServices", "clusters");
         required(session, call, "the services", request)
     });
-    let mut services = Vec::new();
+    let mut services: Vec<Service> = Vec::new();
+    let mut missing = Vec::new();
     for output in try_join_all(batches).await? {
-        if let Some(failure) = output.failures().first() {
+        for failure in output.failures() {
             let which = failure.arn().unwrap_or("?");
-            return Err(CollectError::NotFound(format!(
-                "service `{}` is not in cluster `{cluster_name}` ({})",
-                which.rsplit('/').next().unwrap_or(which),
-                failure.reason().unwrap_or("missing")
-            )));
+            missing.push(MissingService {
+                name: which.rsplit('/').next().unwrap_or(which).to_string(),
+                why: failure.reason().unwrap_or("missing").to_string(),
+            });
         }
         for service in output.services() {
-            let explicitly_wanted = !wanted.is_empty();
             if service.status() == Some("INACTIVE") {
-                if explicitly_wanted {
-                    return Err(CollectError::NotFound(format!(
-                        "service `{}` of cluster `{cluster_name}` is INACTIVE (deleted)",
-                        service.service_name().unwrap_or("?")
-                    )));
+                // Deleted: listed for a while, nothing to audit.
+                if !wanted.is_empty() {
+                    missing.push(MissingService {
+                        name: service.service_name().unwrap_or("?").to_string(),
+                        why: "INACTIVE (deleted)".to_string(),
+                    });
                 }
                 continue;
             }
-            services.push(convert_service(service, history));
+            let converted = convert_service(service, history);
+            // A service named twice (or by name and by ARN) is audited once.
+            if !services.iter().any(|s| s.arn == converted.arn) {
+                services.push(converted);
+            }
         }
     }
-    Ok(services)
+    Ok((services, missing))
+}
+
+/// A service asked for by name that the cluster does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingService {
+    pub name: String,
+    /// ECS's reason (`MISSING`), or `INACTIVE (deleted)`.
+    pub why: String,
 }
 
 fn convert_placement(

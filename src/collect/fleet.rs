@@ -48,6 +48,14 @@ pub struct FleetPlan {
 }
 
 impl FleetPlan {
+    /// The clusters asked for by name (none for `--all-clusters`).
+    pub fn clusters_named(&self) -> Vec<String> {
+        match &self.clusters {
+            Clusters::All => Vec::new(),
+            Clusters::Named(names) => names.clone(),
+        }
+    }
+
     /// One account and at most one region: errors end the run as for a single audit.
     pub fn is_single_scope(&self) -> bool {
         self.accounts.len() <= 1
@@ -112,32 +120,36 @@ pub async fn collect_fleet(base: &Aws, plan: &FleetPlan, progress: &Progress) ->
                         BTreeMap::new()
                     };
                     scopes.push((
+                        runs.len() + scopes.len(),
                         account,
                         account_id.clone(),
-                        aws.in_region(&region),
+                        aws.in_region(account_id.as_deref().unwrap_or("caller"), &region),
                         region,
                         account_calls,
                     ));
                 }
             }
-            Err(error) => runs.push(ScopeRun {
-                account_id,
-                region: "*".to_string(),
-                role_arn: account.map(|a| a.role_arn.clone()),
-                outcome: Err(error),
-                calls: aws.guard.log.calls(),
-                elapsed: started.elapsed(),
-            }),
+            Err(error) => runs.push((
+                runs.len() + scopes.len(),
+                ScopeRun {
+                    account_id,
+                    region: "*".to_string(),
+                    role_arn: account.map(|a| a.role_arn.clone()),
+                    outcome: Err(error),
+                    calls: aws.guard.log.calls(),
+                    elapsed: started.elapsed(),
+                },
+            )),
         }
     }
     progress.set_length(scopes.len() as u64);
-    let collected: Vec<ScopeRun> = stream::iter(scopes)
-        .map(|(account, account_id, aws, region, account_calls)| {
+    let collected: Vec<(usize, ScopeRun)> = stream::iter(scopes)
+        .map(|(order, account, account_id, aws, region, account_calls)| {
             let scope = Scope {
                 clusters: plan.clusters.clone(),
                 services: plan.services.clone(),
                 history: HistoryScope::None,
-                missing_cluster_is_error: single,
+                missing_is_error: single,
                 account: account_id,
             };
             async move {
@@ -150,7 +162,7 @@ pub async fn collect_fleet(base: &Aws, plan: &FleetPlan, progress: &Progress) ->
                 ));
                 let started = Instant::now();
                 let outcome = collect(&aws, &scope, &Progress::hidden()).await;
-                ScopeRun {
+                let run = ScopeRun {
                     account_id: match &outcome {
                         Ok(collected) => Some(collected.snapshot.account_id.clone()),
                         Err(_) => scope.account.clone(),
@@ -160,15 +172,18 @@ pub async fn collect_fleet(base: &Aws, plan: &FleetPlan, progress: &Progress) ->
                     outcome,
                     calls: merged(aws.guard.log.calls(), account_calls),
                     elapsed: started.elapsed(),
-                }
+                };
+                (order, run)
             }
         })
         .buffered(plan.parallel_scopes.max(1))
         .collect()
         .await;
     progress.finish();
+    // Plan order, whichever finished first.
     runs.extend(collected);
-    runs
+    runs.sort_by_key(|(order, _)| *order);
+    runs.into_iter().map(|(_, run)| run).collect()
 }
 
 fn merged(

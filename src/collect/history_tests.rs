@@ -99,27 +99,15 @@ async fn events_and_deployments_are_kept_only_for_diagnose() {
     });
     let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&describe]);
     let wanted = ["web".to_string()];
-    let plain = ecs::services(
-        &client,
-        &Session::default(),
-        "arn:cluster",
-        "prod",
-        &wanted,
-        false,
-    )
-    .await
-    .unwrap();
+    let plain = ecs::services(&client, &Session::default(), "arn:cluster", false, &wanted)
+        .await
+        .unwrap()
+        .0;
     assert!(plain[0].events.is_none() && plain[0].deployments.is_none());
-    let with = ecs::services(
-        &client,
-        &Session::default(),
-        "arn:cluster",
-        "prod",
-        &wanted,
-        true,
-    )
-    .await
-    .unwrap();
+    let with = ecs::services(&client, &Session::default(), "arn:cluster", true, &wanted)
+        .await
+        .unwrap()
+        .0;
     let events = with[0].events.as_ref().unwrap();
     assert_eq!(events.len(), 1);
     assert!(events[0].message.contains("unable to assume the role"));

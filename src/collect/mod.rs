@@ -56,9 +56,9 @@ pub struct Scope {
     /// Only these services (names or ARNs) of the one named cluster; empty: every service.
     pub services: Vec<String>,
     pub history: HistoryScope,
-    /// A named cluster missing from the account and region is bad input (a single-region
-    /// run); in a fleet run a region may simply not have it.
-    pub missing_cluster_is_error: bool,
+    /// A named cluster or service missing from the account and region is bad input (a
+    /// single-scope run); in a fleet run a region may simply not have it.
+    pub missing_is_error: bool,
     /// The account, when it is known without a call (from an assumed role's ARN).
     pub account: Option<String>,
 }
@@ -70,7 +70,7 @@ impl Scope {
             clusters: Clusters::Named(vec![cluster.to_string()]),
             services: services.to_vec(),
             history,
-            missing_cluster_is_error: true,
+            missing_is_error: true,
             account: None,
         }
     }
@@ -88,11 +88,13 @@ pub enum HistoryScope {
     Task(String),
 }
 
-/// A collection's result: the snapshot, and the named clusters the account and region lacks.
+/// A collection's result: the snapshot, and the named clusters and services (as
+/// `cluster/service`) the account and region lacks.
 #[derive(Debug)]
 pub struct Collected {
     pub snapshot: Snapshot,
     pub missing_clusters: Vec<String>,
+    pub missing_services: Vec<String>,
 }
 
 pub async fn collect(
@@ -115,7 +117,7 @@ pub async fn collect(
     };
     let (clusters, missing_clusters) =
         ecs::clusters(&ecs_client, &session, wanted_clusters).await?;
-    if scope.missing_cluster_is_error {
+    if scope.missing_is_error {
         if let Some(name) = missing_clusters.first() {
             return Err(ecs::not_found_cluster(name));
         }
@@ -149,20 +151,25 @@ pub async fn collect(
         let (client, session) = (&ecs_client, &session);
         async move {
             if standalone_task {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), Vec::new()));
             }
-            ecs::services(
-                client,
-                session,
-                &cluster.arn,
-                &cluster.name,
-                wanted,
-                history,
-            )
-            .await
+            ecs::services(client, session, &cluster.arn, history, wanted).await
         }
     }))
     .await?;
+    let mut missing_services = Vec::new();
+    for (cluster, (_, missing)) in clusters.iter().zip(&per_cluster) {
+        for service in missing {
+            if scope.missing_is_error {
+                return Err(CollectError::NotFound(format!(
+                    "service `{}` is not in cluster `{}` ({})",
+                    service.name, cluster.name, service.why
+                )));
+            }
+            missing_services.push(format!("{}/{}", cluster.name, service.name));
+        }
+    }
+    let per_cluster: Vec<Vec<Service>> = per_cluster.into_iter().map(|(found, _)| found).collect();
     let services: Vec<&Service> = per_cluster.iter().flatten().collect();
     let stopped_tasks = match (&scope.history, named_task, clusters.first()) {
         (HistoryScope::None, ..) | (_, _, None) => None,
@@ -260,6 +267,7 @@ pub async fn collect(
     Ok(Collected {
         snapshot,
         missing_clusters,
+        missing_services,
     })
 }
 

@@ -66,16 +66,10 @@ async fn every_page_of_services_is_read() {
         RuleMode::MatchAny,
         [&first, &second, &describe]
     );
-    let found = ecs::services(
-        &client,
-        &Session::default(),
-        "arn:cluster",
-        "prod",
-        &[],
-        false,
-    )
-    .await
-    .unwrap();
+    let found = ecs::services(&client, &Session::default(), "arn:cluster", false, &[])
+        .await
+        .unwrap()
+        .0;
     let names: Vec<_> = found.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["a", "b"]);
     assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
@@ -97,16 +91,10 @@ async fn services_are_described_ten_at_a_time() {
     });
     let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&describe]);
     let wanted: Vec<String> = (0..23).map(|i| format!("s{i}")).collect();
-    let found = ecs::services(
-        &client,
-        &Session::default(),
-        "arn:cluster",
-        "prod",
-        &wanted,
-        false,
-    )
-    .await
-    .unwrap();
+    let found = ecs::services(&client, &Session::default(), "arn:cluster", false, &wanted)
+        .await
+        .unwrap()
+        .0;
     assert_eq!(found.len(), 23);
     assert_eq!(describe.num_calls(), 3);
 }
@@ -351,4 +339,58 @@ fn the_shipped_iam_policy_lists_exactly_the_actions_used() {
             "{action} is not read-only"
         );
     }
+}
+
+#[tokio::test]
+async fn missing_and_deleted_services_are_named_and_repeats_read_once() {
+    let describe = mock!(aws_sdk_ecs::Client::describe_services).then_compute_output(|r| {
+        let mut out = DescribeServicesOutput::builder();
+        for wanted in r.services() {
+            match wanted.rsplit('/').next().unwrap() {
+                "ghost" => {
+                    out = out.failures(
+                        aws_sdk_ecs::types::Failure::builder()
+                            .arn("arn:aws:ecs:us-east-1:123456789012:service/prod/ghost")
+                            .reason("MISSING")
+                            .build(),
+                    )
+                }
+                "old" => {
+                    out = out.services(
+                        Service::builder()
+                            .service_name("old")
+                            .service_arn("arn:aws:ecs:us-east-1:123456789012:service/prod/old")
+                            .status("INACTIVE")
+                            .build(),
+                    )
+                }
+                name => out = out.services(service(name)),
+            }
+        }
+        out.build()
+    });
+    let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&describe]);
+    let wanted: Vec<String> = [
+        "web",
+        "ghost",
+        "old",
+        "web",
+        "arn:aws:ecs:us-east-1:123456789012:service/prod/web",
+    ]
+    .map(String::from)
+    .to_vec();
+    let (found, missing) =
+        ecs::services(&client, &Session::default(), "arn:cluster", false, &wanted)
+            .await
+            .unwrap();
+    assert_eq!(
+        found.len(),
+        1,
+        "web by name twice and by ARN is one service"
+    );
+    let missing: Vec<String> = missing
+        .iter()
+        .map(|m| format!("{} {}", m.name, m.why))
+        .collect();
+    assert_eq!(missing, ["ghost MISSING", "old INACTIVE (deleted)"]);
 }

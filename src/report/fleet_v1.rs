@@ -133,6 +133,8 @@ pub struct ScopeV1 {
     pub denied_actions: Vec<String>,
     /// Clusters asked for by name that this account and region does not have.
     pub missing_clusters: Vec<String>,
+    /// Services asked for by name that a cluster here does not have (`cluster/service`).
+    pub missing_services: Vec<String>,
     /// Why the scope could not be read (`status: failed`).
     pub error: Option<String>,
 }
@@ -183,6 +185,7 @@ impl From<&ScopeAudit> for ScopeV1 {
             seconds: c.seconds,
             denied_actions: c.denied_actions.clone(),
             missing_clusters: c.missing_clusters.clone(),
+            missing_services: c.missing_services.clone(),
             error: c.error.clone(),
         }
     }
@@ -201,17 +204,21 @@ pub struct SuppressionV1 {
     pub reason: String,
     pub expires: Option<String>,
     pub state: SuppressionStateV1,
-    /// Findings the rule matches (an expired rule matches but suppresses nothing).
+    /// Findings the rule matches.
     pub matched: usize,
+    /// Findings it suppressed (each finding goes to the first rule in force that matches it).
+    pub applied: usize,
 }
 
-/// `active`: in force and matching; `unmatched`: in force, matching nothing (stale?);
-/// `expired`: past its date, no longer applied.
+/// `active`: in force and suppressing findings; `unmatched`: in force, matching nothing
+/// (stale?); `shadowed`: in force and matching, but earlier rules take every finding it
+/// matches; `expired`: past its date, no longer applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SuppressionStateV1 {
     Active,
     Unmatched,
+    Shadowed,
     Expired,
 }
 
@@ -226,12 +233,14 @@ impl SuppressionV1 {
             region: rule.region.clone(),
             reason: rule.reason.clone(),
             expires: rule.expires.clone(),
-            state: match (outcome.state, outcome.matched) {
-                (RuleState::Expired, _) => SuppressionStateV1::Expired,
-                (RuleState::Active, 0) => SuppressionStateV1::Unmatched,
-                (RuleState::Active, _) => SuppressionStateV1::Active,
+            state: match (outcome.state, outcome.matched, outcome.applied) {
+                (RuleState::Expired, ..) => SuppressionStateV1::Expired,
+                (RuleState::Active, 0, _) => SuppressionStateV1::Unmatched,
+                (RuleState::Active, _, 0) => SuppressionStateV1::Shadowed,
+                (RuleState::Active, ..) => SuppressionStateV1::Active,
             },
             matched: outcome.matched,
+            applied: outcome.applied,
         }
     }
 }
@@ -251,13 +260,13 @@ pub enum LineV1 {
         schema_version: u32,
         audited_at: String,
         #[serde(flatten)]
-        scope: ScopeV1,
+        scope: Box<ScopeV1>,
     },
     Summary {
         schema_version: u32,
         audited_at: String,
         #[serde(flatten)]
-        summary: SummaryV1,
+        summary: Box<SummaryV1>,
     },
 }
 
@@ -277,12 +286,12 @@ impl LineV1 {
         lines.extend(report.scopes.into_iter().map(|scope| LineV1::Scope {
             schema_version: SCHEMA_VERSION,
             audited_at: at.clone(),
-            scope,
+            scope: Box::new(scope),
         }));
         lines.push(LineV1::Summary {
             schema_version: SCHEMA_VERSION,
             audited_at: at,
-            summary: report.summary,
+            summary: Box::new(report.summary),
         });
         lines
     }

@@ -7,12 +7,20 @@ use super::v1::ReportV1;
 
 /// The schema of the `--format json` report, as pretty JSON with a final newline.
 pub fn report_schema() -> String {
-    pretty(schemars::schema_for!(ReportV1))
+    pretty(generator().into_root_schema_for::<ReportV1>())
 }
 
 /// The schema of one `--format ndjson` line.
 pub fn line_schema() -> String {
-    pretty(schemars::schema_for!(LineV1))
+    pretty(generator().into_root_schema_for::<LineV1>())
+}
+
+/// Draft 2020-12, describing what pullpath writes: every field it always writes is required,
+/// `null` included.
+fn generator() -> schemars::SchemaGenerator {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
 }
 
 fn pretty(schema: schemars::Schema) -> String {

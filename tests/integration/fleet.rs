@@ -275,7 +275,7 @@ fn a_rule_applies_until_its_expiry_date() {
     let output = pullpath()
         .args(["audit", "--suppressions", SUPPRESSIONS])
         .args(FLEET.iter().flat_map(|f| ["--snapshot", f]))
-        .env("SOURCE_DATE_EPOCH", "1580428800") // 2020-01-31T00:00:00Z
+        .env("PULLPATH_NOW", "1580428800") // 2020-01-31T00:00:00Z
         .output()
         .unwrap();
     assert_eq!(
@@ -288,7 +288,7 @@ fn a_rule_applies_until_its_expiry_date() {
     let output = pullpath()
         .args(["audit", "--suppressions", SUPPRESSIONS])
         .args(FLEET.iter().flat_map(|f| ["--snapshot", f]))
-        .env("SOURCE_DATE_EPOCH", "1580515200") // 2020-02-01T00:00:00Z
+        .env("PULLPATH_NOW", "1580515200") // 2020-02-01T00:00:00Z
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(3));
@@ -355,7 +355,7 @@ fn a_cluster_needs_to_be_in_some_snapshot() {
 
 #[test]
 fn bad_fleet_input_is_refused_before_any_call() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 12] = [
         (
             &["audit", "--snapshot", FLEET[0], "--snapshot", FLEET[0]],
             "is already given by another snapshot",
@@ -415,7 +415,40 @@ fn bad_fleet_input_is_refused_before_any_call() {
                 "--region",
                 "us-east-1,,eu-west-1",
             ],
-            "--region: an empty region name",
+            "--region: `` is not a region name",
+        ),
+        (
+            &["audit", "--all-clusters", "--region", "US_EAST_1"],
+            "--region: `US_EAST_1` is not a region name",
+        ),
+        (
+            &["audit", "--all-clusters", "--external-id", "x"],
+            "--external-id is for assumed roles",
+        ),
+        (
+            &[
+                "collect",
+                "--all-clusters",
+                "--region",
+                "us-east-1,eu-west-1",
+                "--out",
+                "x.json",
+            ],
+            "use --out-dir DIR",
+        ),
+        (
+            &[
+                "diagnose",
+                "--snapshot",
+                FLEET[0],
+                "--cluster",
+                "prod",
+                "--service",
+                "web",
+                "--region",
+                "us-east-1",
+            ],
+            "cannot be used with",
         ),
     ];
     for (args, needle) in cases {
@@ -424,6 +457,66 @@ fn bad_fleet_input_is_refused_before_any_call() {
         assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
         assert!(run.stdout.is_empty(), "{args:?}");
     }
+}
+
+#[test]
+fn a_cluster_or_service_named_twice_is_audited_once() {
+    let twice = audit(
+        &FLEET[..1],
+        &[
+            "--cluster",
+            "prod",
+            "--cluster",
+            "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(report(&twice)["summary"]["workloads"], 2);
+    let twice = audit(
+        &FLEET[..1],
+        &[
+            "--cluster",
+            "prod",
+            "--service",
+            "web",
+            "--service",
+            "web",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(report(&twice)["summary"]["workloads"], 1);
+}
+
+#[test]
+fn a_service_may_be_missing_from_some_snapshots_but_not_all() {
+    // worker is only in 123456789012/us-east-1.
+    let run = audit(
+        &FLEET,
+        &[
+            "--cluster",
+            "prod",
+            "--service",
+            "worker",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = report(&run);
+    assert_eq!(report["summary"]["workloads"], 1);
+    assert_eq!(
+        report["scopes"][1]["missing_services"],
+        serde_json::json!(["prod/worker"])
+    );
+    let run = audit(&FLEET, &["--cluster", "prod", "--service", "api"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("service `api` is in none of the 4"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

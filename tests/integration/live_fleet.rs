@@ -99,9 +99,10 @@ fn expected_iam(regions: &[Declared<'_>]) -> BTreeMap<String, usize> {
     let roles: BTreeMap<String, usize> = regions.iter().flat_map(|d| d.roles()).collect();
     let policies = regions
         .iter()
-        .map(|d| d.count("managed_policies"))
-        .max()
-        .unwrap_or(0);
+        .flat_map(|d| d.0["managed_policies"].as_array().unwrap())
+        .map(|p| p.as_str().unwrap())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let inline: usize = roles.values().sum();
     [
         ("iam:GetRole", roles.len()),
@@ -442,6 +443,123 @@ fn a_named_cluster_may_be_missing_from_some_regions_but_not_all() {
     assert!(
         run.stderr
             .contains("cluster `staging` is in none of the 2 account/region scopes read"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The region without the named cluster costs one DescribeClusters, and nothing else.
+#[test]
+fn a_region_without_the_named_cluster_costs_one_call() {
+    let Some(moto) = Moto::start() else { return };
+    moto.seed_fleet();
+    let run = moto.run(&[
+        "audit",
+        "--cluster",
+        "batch",
+        "--region",
+        "us-east-1,us-west-2",
+        "--format",
+        "json",
+    ]);
+    let report = json(&run);
+    assert_eq!(
+        calls_of(&report["scopes"][1]),
+        BTreeMap::from([("ecs:DescribeClusters".to_string(), 1)])
+    );
+    let east = calls_of(&report["scopes"][0]);
+    assert_eq!(
+        east.get("ecs:ListClusters"),
+        None,
+        "a named cluster is not listed"
+    );
+    assert_eq!(
+        east.get("ecs:DescribeTaskDefinition"),
+        Some(&2),
+        "batch and report"
+    );
+}
+
+/// A deleted cluster is still listed (INACTIVE) for a while: `--all-clusters` skips it.
+#[test]
+fn all_clusters_skips_a_deleted_cluster() {
+    let Some(moto) = Moto::start() else { return };
+    moto.seed_fleet();
+    let run = moto.run(&[
+        "audit",
+        "--all-clusters",
+        "--region",
+        "us-west-2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = json(&run);
+    assert_eq!(report["summary"]["workloads"], 16);
+    assert_eq!(report["scopes"][0]["clusters"], 2);
+    assert_eq!(
+        report["scopes"][0]["missing_clusters"],
+        serde_json::json!([])
+    );
+}
+
+/// A named service may be missing from some regions' cluster, as a cluster may.
+#[test]
+fn a_named_service_may_be_missing_from_some_regions_but_not_all() {
+    let Some(moto) = Moto::start() else { return };
+    moto.seed_fleet();
+    // prod has prod-00…prod-11 in us-east-1 but only prod-00…prod-09 in us-west-2.
+    let run = moto.run(&[
+        "audit",
+        "--cluster",
+        "prod",
+        "--service",
+        "prod-11",
+        "--service",
+        "prod-00",
+        "--region",
+        "us-east-1,us-west-2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = json(&run);
+    assert_eq!(report["summary"]["workloads"], 3);
+    assert_eq!(report["scopes"][1]["status"], "complete");
+    assert_eq!(
+        report["scopes"][1]["missing_services"],
+        serde_json::json!(["prod/prod-11"])
+    );
+    let run = moto.run(&[
+        "audit",
+        "--cluster",
+        "prod",
+        "--service",
+        "prod-99",
+        "--region",
+        "us-east-1,us-west-2",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("service `prod-99` is in none of the 2 account/region scopes read"),
+        "{}",
+        run.stderr
+    );
+    // In one region, a missing service is bad input, as it always was.
+    let run = moto.run(&[
+        "audit",
+        "--cluster",
+        "prod",
+        "--service",
+        "prod-11",
+        "--region",
+        "us-west-2",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("service `prod-11` is not in cluster `prod`"),
         "{}",
         run.stderr
     );

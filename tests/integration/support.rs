@@ -17,7 +17,7 @@ pub fn pullpath() -> Command {
     // A fixed audit time (2026-12-01T00:00:00Z) keeps reports and expiry checks repeatable.
     cmd.env_remove("NO_COLOR")
         .env_remove("COLUMNS")
-        .env("SOURCE_DATE_EPOCH", "1796083200");
+        .env("PULLPATH_NOW", "1796083200");
     cmd
 }
 

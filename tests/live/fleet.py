@@ -17,7 +17,8 @@ tests/integration/live_fleet.rs computes the documented call formula.
 | 123456789012 | us-east-1 | VPC A: cluster prod (12 services, task definitions web, api, worker);  |
 |              |           | VPC B: cluster batch (8 services: batch with a Docker Hub image, report);|
 |              |           | cluster empty (no service); the default VPC, never read               |
-| 123456789012 | us-west-2 | VPC C: cluster prod (10 services: web, api), cluster web (6: web)      |
+| 123456789012 | us-west-2 | VPC C: cluster prod (10 services: web, api), cluster web (6: web);     |
+|              |           | cluster retired, deleted (INACTIVE)                                   |
 | 111111111111 | us-east-1 | VPC D: cluster payments (5 services: pay)                               |
 | 111111111111 | us-west-2 | nothing                                                                 |
 
@@ -190,7 +191,7 @@ def seed(endpoint: str) -> dict:
     scopes[f"{MAIN} {region}"] = {
         "clusters": {"prod": 12, "batch": 8, "empty": 0},
         "task_definitions": 5, "roles": {"app-execution": 1, "batch-execution": 0},
-        "managed_policies": 1, "repositories": 2, "image_references": 3,
+        "managed_policies": [EXECUTION_POLICY_ARN], "repositories": 2, "image_references": 3,
         "vpcs": 2, "dhcp_option_sets": 1, "prefix_lists": s3_prefix_lists(main_acct, region),
     }
 
@@ -203,10 +204,14 @@ def seed(endpoint: str) -> dict:
     api = task_definition(main_acct, region, "api", image(MAIN, region, "api:2.0"), app_role)
     cluster(main_acct, region, "prod", cycle([web, api], 10), subnets_c)
     cluster(main_acct, region, "web", cycle([web], 6), subnets_c)
+    # Deleted: ECS keeps listing it as INACTIVE for a while; it has nothing to audit.
+    ecs = main_acct.client("ecs", region)
+    ecs.create_cluster(clusterName="retired")
+    ecs.delete_cluster(cluster="retired")
     scopes[f"{MAIN} {region}"] = {
         "clusters": {"prod": 10, "web": 6},
         "task_definitions": 2, "roles": {"app-execution": 1},
-        "managed_policies": 1, "repositories": 2, "image_references": 2,
+        "managed_policies": [EXECUTION_POLICY_ARN], "repositories": 2, "image_references": 2,
         "vpcs": 1, "dhcp_option_sets": 0, "prefix_lists": s3_prefix_lists(main_acct, region),
     }
 
@@ -219,11 +224,11 @@ def seed(endpoint: str) -> dict:
     scopes[f"{OTHER} {region}"] = {
         "clusters": {"payments": 5},
         "task_definitions": 1, "roles": {"payments-execution": 0},
-        "managed_policies": 1, "repositories": 1, "image_references": 1,
+        "managed_policies": [EXECUTION_POLICY_ARN], "repositories": 1, "image_references": 1,
         "vpcs": 1, "dhcp_option_sets": 0, "prefix_lists": s3_prefix_lists(other, region),
     }
     scopes[f"{OTHER} us-west-2"] = {
-        "clusters": {}, "task_definitions": 0, "roles": {}, "managed_policies": 0,
+        "clusters": {}, "task_definitions": 0, "roles": {}, "managed_policies": [],
         "repositories": 0, "image_references": 0, "vpcs": 0, "dhcp_option_sets": 0,
         "prefix_lists": 0,
     }
