@@ -1,7 +1,9 @@
 //! Combining path, permission and registry verdicts into one result per requirement and per
 //! workload.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
 
@@ -103,28 +105,60 @@ impl WorkloadResult {
 /// Path verdicts already computed, keyed by everything a path depends on: the placement and
 /// the call, and the calling role only where an endpoint policy could tell roles apart.
 /// Services placed alike (the common case in a fleet) evaluate each path once.
+///
+/// [`audit_workloads`] first counts the placements of all its workloads and keeps verdicts
+/// only for placements that occur more than once: a placement no other workload shares
+/// never hits, and keying, copying and keeping its verdicts cost more than the evaluation
+/// saves. A cache made with `default()` keeps every verdict.
 #[derive(Default)]
 pub struct PathCache {
     verdicts: HashMap<String, PathVerdict>,
+    /// Signatures (see [`placement_signature`]) of the placements worth caching; `None`:
+    /// every placement is.
+    shared: Option<HashSet<u64>>,
 }
 
 impl PathCache {
     fn verdict(&mut self, placement: &Placement<'_, '_>, requirement: &Requirement) -> PathVerdict {
-        let key = format!(
-            "{}|{}|{}|{:?}|{}|{}|{}|{:?}|{:?}",
-            placement.subnet.id,
-            placement.group_list(),
-            placement.public_ip,
-            placement
-                .index
-                .has_endpoint_policies(&placement.vpc.id)
-                .then_some(&placement.caller.arn),
-            requirement.target.as_str(),
-            requirement.host,
-            requirement.region,
-            requirement.endpoint_permissions,
-            placement.workload_subnets,
-        );
+        if let Some(shared) = &self.shared {
+            if !shared.contains(&placement_signature(placement)) {
+                return evaluate_requirement(placement, requirement);
+            }
+        }
+        let mut key = String::with_capacity(256);
+        let mut field = |value: &str| {
+            // Length-prefixed, so no two keys run together.
+            let _ = write!(key, "{}:", value.len());
+            key.push_str(value);
+        };
+        field(&placement.subnet.id);
+        field(&placement.group_list());
+        field(if placement.public_ip {
+            "public"
+        } else {
+            "private"
+        });
+        match placement
+            .index
+            .has_endpoint_policies(&placement.vpc.id)
+            .then_some(&placement.caller.arn)
+        {
+            None => field("-"),
+            Some(None) => field("none"),
+            Some(Some(arn)) => field(&format!("role {arn}")),
+        }
+        field(requirement.target.as_str());
+        field(&requirement.host);
+        field(&requirement.region);
+        field(&requirement.endpoint_permissions.len().to_string());
+        for permission in &requirement.endpoint_permissions {
+            field(&permission.action);
+            field(&permission.resource);
+        }
+        field(&placement.workload_subnets.len().to_string());
+        for subnet in &placement.workload_subnets {
+            field(subnet);
+        }
         self.verdicts
             .entry(key)
             .or_insert_with(|| evaluate_requirement(placement, requirement))
@@ -132,13 +166,102 @@ impl PathCache {
     }
 }
 
+/// What identifies a placement for the cache, hashed: the subnet, the security groups, the
+/// public IP setting, the workload's subnets, and the calling role where an endpoint policy
+/// could tell roles apart (as in the cache's key). Two placements with the same signature may
+/// share verdicts; a signature seen once means no verdict of it is ever reused. (A hash
+/// collision only makes a placement cached that need not be.)
+fn placement_signature(placement: &Placement<'_, '_>) -> u64 {
+    signature(
+        &placement.subnet.id,
+        placement.security_groups.iter().map(|g| g.id.as_str()),
+        placement.public_ip,
+        &placement.workload_subnets,
+        placement
+            .index
+            .has_endpoint_policies(&placement.vpc.id)
+            .then_some(placement.caller.arn.as_deref()),
+    )
+}
+
+fn signature<'g>(
+    subnet_id: &str,
+    group_ids: impl Iterator<Item = &'g str>,
+    public_ip: bool,
+    workload_subnets: &[String],
+    role: Option<Option<&str>>,
+) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    subnet_id.hash(&mut hasher);
+    let mut groups = 0_usize;
+    for id in group_ids {
+        id.hash(&mut hasher);
+        groups += 1;
+    }
+    groups.hash(&mut hasher);
+    public_ip.hash(&mut hasher);
+    workload_subnets.hash(&mut hasher);
+    role.hash(&mut hasher);
+    hasher.finish()
+}
+
 pub fn audit_workloads(snapshot: &Snapshot, workloads: &[Workload<'_>]) -> Vec<WorkloadResult> {
     let index = NetworkIndex::new(snapshot);
     let catalog = Catalog::new(snapshot);
-    let mut cache = PathCache::default();
+    let mut cache = PathCache {
+        verdicts: HashMap::new(),
+        shared: Some(shared_placements(&index, workloads)),
+    };
     workloads
         .iter()
         .map(|w| audit_workload(&index, &catalog, &mut cache, w))
+        .collect()
+}
+
+/// The signatures of the placements that more than one workload (or one workload twice)
+/// has: the only ones whose verdicts can be reused. Computed from each workload's network
+/// configuration as [`placements`] resolves it, without building the placements.
+fn shared_placements(index: &NetworkIndex<'_>, workloads: &[Workload<'_>]) -> HashSet<u64> {
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    for workload in workloads {
+        // Without a task definition a workload makes no calls; on instances and without a
+        // network configuration its paths are not evaluated.
+        let (Some(task_definition), Some(configuration), Launch::Fargate { .. }) = (
+            workload.task_definition,
+            workload.placement,
+            &workload.launch,
+        ) else {
+            continue;
+        };
+        let role = task_definition.execution_role_arn.as_deref();
+        for subnet_id in &configuration.subnets {
+            // A subnet that cannot be looked up stops the whole workload's path evaluation.
+            let Ok(subnet) = index.subnet(subnet_id) else {
+                break;
+            };
+            let vpc = subnet.vpc_id.as_str();
+            let default_group = configuration
+                .security_groups
+                .is_empty()
+                .then(|| index.default_security_group(vpc))
+                .flatten();
+            let signature = signature(
+                &subnet.id,
+                configuration
+                    .security_groups
+                    .iter()
+                    .map(String::as_str)
+                    .chain(default_group.map(|g| g.id.as_str())),
+                configuration.assign_public_ip == AssignPublicIp::Enabled,
+                &configuration.subnets,
+                index.has_endpoint_policies(vpc).then_some(role),
+            );
+            *seen.entry(signature).or_default() += 1;
+        }
+    }
+    seen.into_iter()
+        .filter(|(_, count)| *count > 1)
+        .map(|(signature, _)| signature)
         .collect()
 }
 
@@ -388,4 +511,67 @@ fn collect_findings(
         });
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::load_snapshot;
+    use crate::workload::select_workloads;
+
+    fn fixture(name: &str) -> Snapshot {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/scenarios")
+            .join(name);
+        load_snapshot(&path).expect("fixture loads")
+    }
+
+    /// The counting pass must compute the signatures the placements themselves have, or
+    /// services placed alike would stop sharing verdicts.
+    #[test]
+    fn counted_signatures_are_the_placements_signatures() {
+        // Plain, with an endpoint policy (the role counts), and with the VPC's default group.
+        for (name, default_group) in [
+            ("multi-service.json", false),
+            ("endpoint-policy-denies.json", false),
+            ("healthy-endpoints.json", true),
+        ] {
+            let mut snapshot = fixture(name);
+            if default_group {
+                for cluster in snapshot.clusters.iter_mut().flatten() {
+                    for service in cluster.services.iter_mut().flatten() {
+                        if let Some(configuration) = &mut service.network_configuration {
+                            configuration.security_groups.clear();
+                        }
+                    }
+                }
+            }
+            let workloads = select_workloads(&snapshot, None, &[]).expect("services");
+            let index = NetworkIndex::new(&snapshot);
+            // Each placement once: nothing to share.
+            assert!(shared_placements(&index, &workloads).is_empty(), "{name}");
+            // Each placement twice: every one is shared.
+            let twice: Vec<Workload<'_>> = workloads.iter().chain(&workloads).cloned().collect();
+            let shared = shared_placements(&index, &twice);
+            for workload in &workloads {
+                let role = workload
+                    .task_definition
+                    .and_then(|t| t.execution_role_arn.as_deref());
+                let caller = caller_of(&snapshot, role);
+                let placements = placements(&index, workload, &caller).expect("placements");
+                assert_eq!(
+                    placements[0].security_groups.len(),
+                    1,
+                    "{name}: the test means the default group to be found"
+                );
+                for placement in &placements {
+                    assert!(
+                        shared.contains(&placement_signature(placement)),
+                        "{name}: {}",
+                        placement.subnet.id
+                    );
+                }
+            }
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! `pullpath audit`: one report over every account, region and cluster asked for, read live
 //! or from snapshots, with suppressions applied and the exit code chosen by `--fail-on`.
 
+use std::collections::HashSet;
+
 use super::accounts::load_accounts;
 use super::args::{AuditArgs, AuditFormat, AwsArgs, FailOn, FleetArgs, SelectArgs};
 use super::live::{aws_options, collect_many, denied, failure_of, seconds, services_of};
@@ -193,6 +195,7 @@ fn audit_snapshot(
         selections.extend(missing.iter().map(|c| Some(c.as_str())));
     }
     let mut workloads: Vec<crate::workload::Workload<'_>> = Vec::new();
+    let mut seen: HashSet<(String, Option<String>)> = HashSet::new();
     let mut missing_services = Vec::new();
     for cluster in selections {
         // Services one at a time, so that one a scope lacks does not hide the others.
@@ -206,10 +209,7 @@ fn audit_snapshot(
                 Ok(found) => {
                     for workload in found {
                         // A cluster or service named twice (or by name and ARN) counts once.
-                        if !workloads
-                            .iter()
-                            .any(|w| w.cluster == workload.cluster && w.service == workload.service)
-                        {
+                        if seen.insert((workload.cluster.clone(), workload.service.clone())) {
                             workloads.push(workload);
                         }
                     }

@@ -211,6 +211,10 @@ pub struct NetworkIndex<'a> {
     transit_gateways: Option<HashMap<&'a str, &'a TransitGateway>>,
     peering_connections: Option<HashMap<&'a str, &'a PeeringConnection>>,
     default_group_of_vpc: HashMap<&'a str, &'a SecurityGroup>,
+    /// NAT gateways by VPC, sorted by id (for fixes).
+    nat_gateways_of_vpc: HashMap<&'a str, Vec<&'a NatGateway>>,
+    /// The attached internet gateway with the smallest id, by VPC (for fixes).
+    internet_gateway_of_vpc: HashMap<&'a str, &'a InternetGateway>,
     vpcs_with_endpoint_policies: std::collections::HashSet<&'a str>,
 }
 
@@ -266,8 +270,33 @@ impl<'a> NetworkIndex<'a> {
             }
             map
         });
+        let mut nat_gateways_of_vpc: HashMap<&str, Vec<&NatGateway>> = HashMap::new();
+        for nat in snapshot.nat_gateways.iter().flatten() {
+            nat_gateways_of_vpc
+                .entry(nat.vpc_id.as_str())
+                .or_default()
+                .push(nat);
+        }
+        for nats in nat_gateways_of_vpc.values_mut() {
+            nats.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        let mut internet_gateway_of_vpc: HashMap<&str, &InternetGateway> = HashMap::new();
+        for igw in snapshot.internet_gateways.iter().flatten() {
+            for vpc in &igw.attached_vpc_ids {
+                internet_gateway_of_vpc
+                    .entry(vpc.as_str())
+                    .and_modify(|first| {
+                        if igw.id < first.id {
+                            *first = igw;
+                        }
+                    })
+                    .or_insert(igw);
+            }
+        }
         NetworkIndex {
             snapshot,
+            nat_gateways_of_vpc,
+            internet_gateway_of_vpc,
             vpcs: by_id(&snapshot.vpcs, |v| v.id.as_str()),
             subnets: by_id(&snapshot.subnets, |s| s.id.as_str()),
             route_tables,
@@ -425,30 +454,17 @@ impl<'a> NetworkIndex<'a> {
         Ok(endpoints.get(vpc_id).map_or(&[], Vec::as_slice))
     }
 
-    /// NAT gateways of a VPC, for suggesting a route target in a fix.
+    /// NAT gateways of a VPC, for suggesting a route target in a fix (sorted by id).
     pub fn nat_gateways_in(&self, vpc_id: &str) -> Vec<&'a NatGateway> {
-        let mut nats: Vec<_> = self
-            .nat_gateways
-            .iter()
-            .flat_map(|m| m.values())
-            .filter(|n| n.vpc_id == vpc_id)
-            .copied()
-            .collect();
-        nats.sort_by(|a, b| a.id.cmp(&b.id));
-        nats
+        self.nat_gateways_of_vpc
+            .get(vpc_id)
+            .cloned()
+            .unwrap_or_default()
     }
 
-    /// The internet gateway attached to a VPC, for fixes.
+    /// The internet gateway attached to a VPC, for fixes (the first by id when several are).
     pub fn internet_gateway_of(&self, vpc_id: &str) -> Option<&'a InternetGateway> {
-        let mut attached: Vec<_> = self
-            .internet_gateways
-            .iter()
-            .flat_map(|m| m.values())
-            .filter(|g| g.attached_vpc_ids.iter().any(|v| v == vpc_id))
-            .copied()
-            .collect();
-        attached.sort_by(|a, b| a.id.cmp(&b.id));
-        attached.first().copied()
+        self.internet_gateway_of_vpc.get(vpc_id).copied()
     }
 
     /// The VPC's default security group (used when a service names none).
