@@ -28,28 +28,8 @@ const SIZES: [usize; 2] = [200, 2_000];
 fn report(snapshot: &Snapshot, path: &str) -> String {
     let workloads = select_workloads(snapshot, None, &[]).expect("the account has services");
     let results = audit_workloads(snapshot, &workloads);
-    let services = snapshot
-        .clusters
-        .iter()
-        .flatten()
-        .map(|c| c.services.as_ref().map_or(0, Vec::len))
-        .sum();
     let scope = ScopeAudit {
-        coverage: Coverage {
-            account_id: Some(snapshot.account_id.clone()),
-            region: snapshot.region.clone(),
-            role_arn: None,
-            origin: Origin::Snapshot(path.to_string()),
-            collected_at: snapshot.collected_at.clone(),
-            clusters: snapshot.clusters.as_ref().map_or(0, Vec::len),
-            services,
-            calls: None,
-            seconds: None,
-            denied_actions: Vec::new(),
-            missing_clusters: Vec::new(),
-            missing_services: Vec::new(),
-            error: None,
-        },
+        coverage: Coverage::of(snapshot, Origin::Snapshot(path.to_string())),
         results,
     };
     let report = ReportV1::new(&[scope], &[], &[], "2025-06-02T09:00:00Z");

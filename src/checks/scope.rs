@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::audit::{WorkloadResult, WorkloadStatus};
+use crate::model::Snapshot;
 
 /// Where a scope's configuration was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,36 @@ pub struct Coverage {
     pub missing_services: Vec<String>,
     /// Why the scope could not be read at all.
     pub error: Option<String>,
+}
+
+impl Coverage {
+    /// What a snapshot tells of its scope, read from `origin`: nothing missing, no error, no
+    /// call counts (a live collection adds them).
+    pub fn of(snapshot: &Snapshot, origin: Origin) -> Self {
+        let clusters = snapshot.clusters.as_deref().unwrap_or_default();
+        Coverage {
+            account_id: Some(snapshot.account_id.clone()),
+            region: snapshot.region.clone(),
+            role_arn: None,
+            origin,
+            collected_at: snapshot.collected_at.clone(),
+            clusters: clusters.len(),
+            services: clusters
+                .iter()
+                .map(|c| c.services.as_ref().map_or(0, Vec::len))
+                .sum(),
+            calls: None,
+            seconds: None,
+            denied_actions: snapshot
+                .coverage_gaps
+                .iter()
+                .map(|g| g.action.clone())
+                .collect(),
+            missing_clusters: Vec::new(),
+            missing_services: Vec::new(),
+            error: None,
+        }
+    }
 }
 
 /// One account and region: its coverage and its workloads' results.

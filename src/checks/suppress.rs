@@ -144,21 +144,7 @@ mod tests {
         let snapshot = load_snapshot(&path).unwrap();
         let workloads = select_workloads(&snapshot, None, &[]).unwrap();
         vec![ScopeAudit {
-            coverage: Coverage {
-                account_id: Some("123456789012".into()),
-                region: "us-east-1".into(),
-                role_arn: None,
-                origin: Origin::Live,
-                collected_at: None,
-                clusters: 1,
-                services: 2,
-                calls: None,
-                seconds: None,
-                denied_actions: Vec::new(),
-                missing_clusters: Vec::new(),
-                missing_services: Vec::new(),
-                error: None,
-            },
+            coverage: Coverage::of(&snapshot, Origin::Live),
             results: crate::checks::audit_workloads(&snapshot, &workloads),
         }]
     }

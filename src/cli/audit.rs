@@ -125,10 +125,9 @@ fn snapshot_scopes(
             .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
         scopes.push(ScopeAudit {
             coverage: Coverage {
-                origin: Origin::Snapshot(source),
                 missing_clusters: audit.missing_clusters,
                 missing_services: audit.missing_services,
-                ..coverage_of(&snapshot)
+                ..Coverage::of(&snapshot, Origin::Snapshot(source))
             },
             results: audit.results,
         });
@@ -136,29 +135,6 @@ fn snapshot_scopes(
     check_named_found(&scopes, &select.cluster, &select.service)?;
     check_something_audited(&scopes)?;
     Ok(scopes)
-}
-
-/// The scope's facts a snapshot tells.
-pub(super) fn coverage_of(snapshot: &Snapshot) -> Coverage {
-    Coverage {
-        account_id: Some(snapshot.account_id.clone()),
-        region: snapshot.region.clone(),
-        role_arn: None,
-        origin: Origin::Live,
-        collected_at: snapshot.collected_at.clone(),
-        clusters: snapshot.clusters.as_ref().map_or(0, Vec::len),
-        services: services_of(snapshot),
-        calls: None,
-        seconds: None,
-        denied_actions: snapshot
-            .coverage_gaps
-            .iter()
-            .map(|g| g.action.clone())
-            .collect(),
-        missing_clusters: Vec::new(),
-        missing_services: Vec::new(),
-        error: None,
-    }
 }
 
 /// What one snapshot's audit found: the results, and the named clusters and services
@@ -443,7 +419,7 @@ fn live_scopes(args: &AuditArgs) -> Result<Vec<ScopeAudit>, Failure> {
                         denied(&snapshot)
                     );
                 }
-                let base = coverage_of(&snapshot);
+                let base = Coverage::of(&snapshot, Origin::Live);
                 scopes.push(ScopeAudit {
                     coverage: Coverage {
                         role_arn: coverage.role_arn,

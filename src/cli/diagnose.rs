@@ -3,7 +3,7 @@
 //! alike (same deployment, same task definition).
 
 use super::args::{DiagnoseArgs, Format};
-use super::audit::{check_region, coverage_of};
+use super::audit::check_region;
 use super::live::{aws_options, collect_one};
 use super::{clock, exit_code_of, table_style, to_json, write_output, ExitCode, Failure};
 use crate::checks::{
@@ -51,12 +51,14 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
         Format::Json => {
             let scope = ScopeAudit {
                 coverage: Coverage {
-                    origin: match &args.snapshot {
-                        Some(path) => Origin::Snapshot(path.display().to_string()),
-                        None => Origin::Live,
-                    },
                     calls: calls.clone(),
-                    ..coverage_of(&snapshot)
+                    ..Coverage::of(
+                        &snapshot,
+                        match &args.snapshot {
+                            Some(path) => Origin::Snapshot(path.display().to_string()),
+                            None => Origin::Live,
+                        },
+                    )
                 },
                 results: results.clone(),
             };
