@@ -70,6 +70,27 @@ impl Coverage {
     }
 }
 
+impl Coverage {
+    /// A scope that could not be read at all, and why.
+    pub fn unread(account_id: Option<String>, region: &str, error: String) -> Self {
+        Coverage {
+            account_id,
+            region: region.to_string(),
+            role_arn: None,
+            origin: Origin::Live,
+            collected_at: None,
+            clusters: 0,
+            services: 0,
+            calls: None,
+            seconds: None,
+            denied_actions: Vec::new(),
+            missing_clusters: Vec::new(),
+            missing_services: Vec::new(),
+            error: Some(error),
+        }
+    }
+}
+
 /// One account and region: its coverage and its workloads' results.
 #[derive(Debug, Clone)]
 pub struct ScopeAudit {

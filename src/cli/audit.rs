@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use super::accounts::load_accounts;
 use super::args::{AuditArgs, AuditFormat, AwsArgs, FailOn, FleetArgs, SelectArgs};
+use super::coverage::{check_named_found, check_some_read, coverage_of_run, warn_unread};
 use super::live::{aws_options, collect_many, denied, failure_of, seconds, services_of};
 use super::suppressions::load_suppressions;
 use super::{clock, table_style, to_json, write_output, ExitCode, Failure};
@@ -132,7 +133,7 @@ fn snapshot_scopes(
             results: audit.results,
         });
     }
-    check_named_found(&scopes, &select.cluster, &select.service)?;
+    check_named_found(&coverages(&scopes), &select.cluster, &select.service)?;
     check_something_audited(&scopes)?;
     Ok(scopes)
 }
@@ -205,65 +206,13 @@ fn audit_snapshot(
     })
 }
 
-/// A cluster or service named on the command line must be in at least one scope that was
-/// read. When some scope could not be read, it may be there: the run is then unknown (that
-/// scope's error), not bad input.
-fn check_named_found(
-    scopes: &[ScopeAudit],
-    clusters: &[String],
-    services: &[String],
-) -> Result<(), Failure> {
-    if scopes.iter().any(|s| s.coverage.error.is_some()) {
-        return Ok(());
-    }
-    for cluster in clusters {
-        if scopes
-            .iter()
-            .all(|s| s.coverage.missing_clusters.contains(cluster))
-        {
-            return Err(Failure::bad_input(format!(
-                "cluster `{cluster}` is in none of the {} account/region scopes read",
-                scopes.len()
-            )));
-        }
-    }
-    for service in services {
-        let lacks = |s: &ScopeAudit| {
-            !s.coverage.missing_clusters.is_empty()
-                || s.coverage.missing_services.iter().any(|m| {
-                    m.rsplit('/').next() == Some(service.rsplit('/').next().unwrap_or(service))
-                })
-        };
-        if scopes.iter().all(lacks) {
-            return Err(Failure::bad_input(format!(
-                "service `{service}` is in none of the {} account/region scopes read",
-                scopes.len()
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Auditing nothing must not look like a pass (a deploy gate would let anything through).
+/// Auditing nothing must not look like a pass (a deploy gate would let anything through),
+/// and a run that could read no scope at all has nothing to report.
 fn check_something_audited(scopes: &[ScopeAudit]) -> Result<(), Failure> {
-    let failed = scopes.iter().filter(|s| s.coverage.error.is_some()).count();
-    if failed == scopes.len() && failed > 0 {
-        let errors: Vec<String> = scopes
-            .iter()
-            .map(|s| {
-                format!(
-                    "{}: {}",
-                    scope_name(&s.coverage),
-                    s.coverage.error.as_deref().unwrap_or("?")
-                )
-            })
-            .collect();
-        return Err(Failure::runtime(format!(
-            "no account/region could be read:\n  {}",
-            errors.join("\n  ")
-        )));
-    }
-    if failed == 0 && scopes.iter().all(|s| s.results.is_empty()) {
+    let read = coverages(scopes);
+    check_some_read(&read)?;
+    let failed = read.iter().any(|c| c.error.is_some());
+    if !failed && scopes.iter().all(|s| s.results.is_empty()) {
         return Err(Failure::bad_input(format!(
             "nothing to audit: no services in the {} account/region scope(s) read",
             scopes.len()
@@ -272,12 +221,9 @@ fn check_something_audited(scopes: &[ScopeAudit]) -> Result<(), Failure> {
     Ok(())
 }
 
-fn scope_name(c: &Coverage) -> String {
-    format!(
-        "{} {}",
-        c.account_id.as_deref().unwrap_or("(own account)"),
-        c.region
-    )
+/// The scopes' coverages, for the checks shared with `collect`.
+fn coverages(scopes: &[ScopeAudit]) -> Vec<&Coverage> {
+    scopes.iter().map(|s| &s.coverage).collect()
 }
 
 /// Validates the live selection into a plan (which accounts, regions and clusters) and the
@@ -374,65 +320,34 @@ fn live_scopes(args: &AuditArgs) -> Result<Vec<ScopeAudit>, Failure> {
     let mut calls: usize = 0;
     for run in runs {
         calls += run.calls.values().sum::<usize>();
-        let coverage = Coverage {
-            account_id: run.account_id.clone(),
-            region: run.region.clone(),
-            role_arn: run.role_arn.clone(),
-            origin: Origin::Live,
-            collected_at: None,
-            clusters: 0,
-            services: 0,
-            calls: Some(run.calls.clone()),
-            seconds: Some(run.elapsed.as_secs_f64()),
-            denied_actions: Vec::new(),
-            missing_clusters: Vec::new(),
-            missing_services: Vec::new(),
-            error: None,
-        };
-        match run.outcome {
+        let coverage = coverage_of_run(&run);
+        let collected = match run.outcome {
+            Ok(collected) => collected,
             Err(error) if single => return Err(failure_of(error)),
-            Err(error) => {
-                eprintln!(
-                    "pullpath: warning: {} could not be read: {error}",
-                    scope_name(&coverage)
-                );
+            Err(_) => {
+                warn_unread(&coverage);
                 scopes.push(ScopeAudit {
-                    coverage: Coverage {
-                        error: Some(error.to_string()),
-                        ..coverage
-                    },
+                    coverage,
                     results: Vec::new(),
                 });
+                continue;
             }
-            Ok(collected) => {
-                let snapshot = collected.snapshot;
-                // The snapshot holds just what was asked for: audit all of it.
-                let results = audit_snapshot(&snapshot, &[], &[], single)
-                    .map_err(|e| Failure::bad_input(e.to_string()))?
-                    .results;
-                if single {
-                    eprintln!(
-                        "pullpath: collected {} service(s) of {} in {} with {calls} AWS calls{}",
-                        services_of(&snapshot),
-                        clusters_phrase(&snapshot),
-                        seconds(elapsed),
-                        denied(&snapshot)
-                    );
-                }
-                let base = Coverage::of(&snapshot, Origin::Live);
-                scopes.push(ScopeAudit {
-                    coverage: Coverage {
-                        role_arn: coverage.role_arn,
-                        calls: coverage.calls,
-                        seconds: coverage.seconds,
-                        missing_clusters: collected.missing_clusters,
-                        missing_services: collected.missing_services,
-                        ..base
-                    },
-                    results,
-                });
-            }
+        };
+        let snapshot = collected.snapshot;
+        // The snapshot holds just what was asked for: audit all of it.
+        let results = audit_snapshot(&snapshot, &[], &[], single)
+            .map_err(|e| Failure::bad_input(e.to_string()))?
+            .results;
+        if single {
+            eprintln!(
+                "pullpath: collected {} service(s) of {} in {} with {calls} AWS calls{}",
+                services_of(&snapshot),
+                clusters_phrase(&snapshot),
+                seconds(elapsed),
+                denied(&snapshot)
+            );
         }
+        scopes.push(ScopeAudit { coverage, results });
     }
     if !single {
         let failed = scopes.iter().filter(|s| s.coverage.error.is_some()).count();
@@ -445,7 +360,11 @@ fn live_scopes(args: &AuditArgs) -> Result<Vec<ScopeAudit>, Failure> {
             seconds(elapsed),
         );
     }
-    check_named_found(&scopes, &args.select.cluster, &args.select.service)?;
+    check_named_found(
+        &coverages(&scopes),
+        &args.select.cluster,
+        &args.select.service,
+    )?;
     check_something_audited(&scopes)?;
     Ok(scopes)
 }

@@ -5,6 +5,7 @@ mod accounts;
 mod args;
 mod audit;
 mod clock;
+mod coverage;
 mod diagnose;
 mod exit;
 mod explain;

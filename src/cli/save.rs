@@ -3,8 +3,10 @@
 
 use super::args::CollectArgs;
 use super::audit::fleet_plan;
+use super::coverage::{check_named_found, check_some_read, coverage_of_run, warn_unread};
 use super::live::{collect_many, collect_one, failure_of};
 use super::{to_json, write_output, ExitCode, Failure};
+use crate::checks::Coverage;
 use crate::collect::{HistoryScope, Scope};
 
 pub fn run(args: CollectArgs) -> Result<ExitCode, Failure> {
@@ -37,23 +39,19 @@ pub fn run(args: CollectArgs) -> Result<ExitCode, Failure> {
             .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", dir.display())))?;
     }
     let (runs, _) = collect_many(&options, &plan)?;
-    let mut written = Vec::new();
-    let mut failed = Vec::new();
+    let mut coverages = Vec::new();
     for run in runs {
+        let coverage = coverage_of_run(&run);
         let collected = match run.outcome {
             Ok(collected) => collected,
             Err(error) if single => return Err(failure_of(error)),
-            Err(error) => {
-                let name = format!(
-                    "{} {}",
-                    run.account_id.as_deref().unwrap_or("(own account)"),
-                    run.region
-                );
-                eprintln!("pullpath: warning: {name} could not be read: {error}");
-                failed.push(format!("{name}: {error}"));
+            Err(_) => {
+                warn_unread(&coverage);
+                coverages.push(coverage);
                 continue;
             }
         };
+        coverages.push(coverage);
         let snapshot = collected.snapshot;
         let path = match (&args.out, &args.out_dir) {
             (_, Some(dir)) => dir.join(format!("{}-{}.json", snapshot.account_id, snapshot.region)),
@@ -72,32 +70,17 @@ pub fn run(args: CollectArgs) -> Result<ExitCode, Failure> {
             snapshot.region,
             run.calls.values().sum::<usize>()
         );
-        written.push((collected.missing_clusters, collected.missing_services));
     }
-    if written.is_empty() {
-        return Err(Failure::runtime(format!(
-            "no account/region could be read:\n  {}",
-            failed.join("\n  ")
-        )));
-    }
-    // As for `audit`: a named cluster or service must be somewhere, unless a scope failed.
-    if failed.is_empty() {
-        for cluster in &plan.clusters_named() {
-            if written
-                .iter()
-                .all(|(clusters, _)| clusters.contains(cluster))
-            {
-                return Err(Failure::bad_input(format!(
-                    "cluster `{cluster}` is in none of the {} account/region scopes read",
-                    written.len()
-                )));
-            }
-        }
-    }
+    // As for `audit`: some scope must have been read, and a named cluster or service must be
+    // in one of them.
+    let coverages: Vec<&Coverage> = coverages.iter().collect();
+    check_some_read(&coverages)?;
+    check_named_found(&coverages, &plan.clusters_named(), &plan.services)?;
+    let failed = coverages.iter().any(|c| c.error.is_some());
     // A scope that could not be read leaves the collection incomplete.
-    Ok(if failed.is_empty() {
-        ExitCode::Pass
-    } else {
+    Ok(if failed {
         ExitCode::Unknown
+    } else {
+        ExitCode::Pass
     })
 }

@@ -159,13 +159,7 @@ pub async fn services(
         let call = call("ListServices", "ecs:ListServices", "clusters");
         required(session, call, "the cluster's services", listing).await?
     } else {
-        let mut names: Vec<String> = Vec::new();
-        for name in wanted {
-            if !names.contains(name) {
-                names.push(name.clone());
-            }
-        }
-        names
+        wanted.to_vec()
     };
     let batches = names.chunks(SERVICES_PER_CALL).map(|chunk| {
         let request = client

@@ -601,4 +601,22 @@ fn collect_writes_one_snapshot_per_account_and_region_that_audits_the_same() {
         "json",
     ]));
     assert_eq!(json(&offline)["workloads"], live["workloads"]);
+    // As for audit: a named cluster no region has is bad input.
+    let unknown = moto.run(&[
+        "collect",
+        "--cluster",
+        "staging",
+        "--region",
+        "us-east-1,us-west-2",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(
+        unknown
+            .stderr
+            .contains("cluster `staging` is in none of the 2 account/region scopes read"),
+        "{}",
+        unknown.stderr
+    );
 }
