@@ -27,7 +27,7 @@ const SIZES: [usize; 2] = [200, 2_000];
 /// text.
 fn report(snapshot: &Snapshot, path: &str) -> String {
     let workloads = select_workloads(snapshot, None, &[]).expect("the account has services");
-    let results = audit_workloads(snapshot, &workloads);
+    let results = audit_workloads(snapshot, &workloads, &Default::default());
     let scope = ScopeAudit {
         coverage: Coverage::of(snapshot, Origin::Snapshot(path.to_string())),
         results,

@@ -98,7 +98,13 @@ codes! {
     RangePartiallyAllowed = "RANGE_PARTIALLY_ALLOWED", Unknown,
         "A rule allows or denies only part of the destination's address range, so whether the call gets through depends on the address it resolves to.";
     LaunchTypeNotModelled = "LAUNCH_TYPE_NOT_MODELLED", Unknown,
-        "The workload runs on a launch type whose pull path is not modelled yet (EC2 or external: the instance pulls).";
+        "The workload runs on external (ECS Anywhere) instances, whose network is outside AWS.";
+    NoContainerInstances = "NO_CONTAINER_INSTANCES", Unknown,
+        "The workload runs on EC2 but no ACTIVE container instance (of its capacity providers) is registered, so its pull path is unknown.";
+    AssignPublicIpUnsupported = "ASSIGN_PUBLIC_IP_UNSUPPORTED", Blocks,
+        "`assignPublicIp` is `ENABLED` for a task on EC2: ECS refuses it (awsvpc interfaces on EC2 never get a public IP).";
+    PlatformVersionUnsupported = "PLATFORM_VERSION_UNSUPPORTED", Blocks,
+        "The Fargate platform version does not support a feature the task definition uses (secrets need 1.3.0, private registry credentials 1.2.0), or does not exist.";
 }
 
 impl std::fmt::Display for Code {

@@ -13,5 +13,6 @@ pub mod explain;
 pub mod graph;
 pub mod model;
 pub mod policy;
+pub mod predeploy;
 pub mod report;
 pub mod workload;

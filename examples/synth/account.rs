@@ -33,8 +33,8 @@ use pullpath::model::{
     EndpointType, Image, InlinePolicy, InternetGateway, LaunchType, LogConfiguration,
     ManagedPolicy, NaclEntry, NatConnectivity, NatGateway, NatState, NetworkAcl, PeeringConnection,
     PortRange, PrefixList, Repository, RepositoryCredentials, Role, Route, RouteState, RouteTable,
-    RouteTarget, RouteTargetKind, RuleAction, Secret, SecurityGroup, Service, SgRule, Snapshot,
-    Subnet, TaskDefinition, TransitGateway, Vpc, VpcEndpoint, SNAPSHOT_VERSION,
+    RouteTarget, RouteTargetKind, RuleAction, Secret, SecretMetadata, SecurityGroup, Service,
+    SgRule, Snapshot, Subnet, TaskDefinition, TransitGateway, Vpc, VpcEndpoint, SNAPSHOT_VERSION,
 };
 use serde_json::{json, Value};
 
@@ -429,6 +429,9 @@ pub fn generate(config: &Config) -> Snapshot {
             }])),
         }]),
         ecr_repositories: Some(Vec::new()),
+        secrets: Some(Vec::new()),
+        instances: None,
+        instance_profiles: None,
         stopped_tasks: None,
         coverage_gaps: Vec::new(),
     };
@@ -1045,6 +1048,8 @@ impl Generator<'_> {
                     arn: format!("arn:aws:ecs:{region}:{account}:cluster/{name}"),
                     name,
                     services: Some(services),
+                    default_capacity_provider_strategy: Vec::new(),
+                    container_instances: None,
                 },
             );
         }
@@ -1264,12 +1269,23 @@ impl Generator<'_> {
         };
         let mut secrets = Vec::new();
         if rng.chance(0.6) {
+            let name = format!("{team}/{family}/db");
+            let arn = format!(
+                "arn:aws:secretsmanager:{region}:{account}:secret:{name}-{}",
+                rng.hex(6)
+            );
+            // Encrypted with the AWS managed key: no kms:Decrypt needed.
+            push(
+                &mut self.snapshot.secrets,
+                SecretMetadata {
+                    arn: arn.clone(),
+                    name,
+                    kms_key_id: None,
+                },
+            );
             secrets.push(Secret {
                 name: "DB_PASSWORD".to_string(),
-                value_from: format!(
-                    "arn:aws:secretsmanager:{region}:{account}:secret:{team}/{family}/db-{}",
-                    rng.hex(6)
-                ),
+                value_from: arn,
             });
             if rng.chance(0.5) {
                 secrets.push(Secret {
@@ -1311,11 +1327,21 @@ impl Generator<'_> {
             // The private registry's credentials, except (rarely) when someone forgot them.
             let repository_credentials =
                 (image.starts_with("registry.corp") && roll >= 360).then(|| {
+                    let name = format!("{team}/registry");
+                    let arn = format!(
+                        "arn:aws:secretsmanager:{region}:{account}:secret:{name}-{}",
+                        rng.hex(6)
+                    );
+                    push(
+                        &mut self.snapshot.secrets,
+                        SecretMetadata {
+                            arn: arn.clone(),
+                            name,
+                            kms_key_id: None,
+                        },
+                    );
                     RepositoryCredentials {
-                        credentials_parameter: format!(
-                            "arn:aws:secretsmanager:{region}:{account}:secret:{team}/registry-{}",
-                            rng.hex(6)
-                        ),
+                        credentials_parameter: arn,
                     }
                 });
             containers.push(ContainerDefinition {

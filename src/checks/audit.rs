@@ -8,12 +8,17 @@ use std::hash::{Hash, Hasher};
 use serde::Serialize;
 
 use super::catalog::Catalog;
-use super::execution_role::{execution_role, permission_blockers, RoleState};
+use super::ec2_hosts::{ec2_hosts, Ec2Host};
+use super::execution_role::{
+    execution_role, instance_role, permission_blockers, RoleKind, RoleState,
+};
+use super::options::AuditOptions;
+use super::prepare::{prepare_requirement, with_blockers};
 use super::registry::{ecr_image_blockers, ecr_layer_blockers, registry_auth_blocker};
 use crate::blocker::{Blocker, Status};
 use crate::codes::Code;
 use crate::graph::{evaluate_requirement, Hop, NetworkIndex, PathVerdict, Placement, Via};
-use crate::model::{AssignPublicIp, SecurityGroup, Snapshot};
+use crate::model::{AssignPublicIp, SecurityGroup, Snapshot, TaskDefinition};
 use crate::policy::Caller;
 use crate::workload::{derive_requirements, Launch, Requirement, Target, Workload};
 
@@ -149,6 +154,11 @@ impl PathCache {
         }
         field(requirement.target.as_str());
         field(&requirement.host);
+        field(
+            &requirement
+                .route
+                .map_or_else(String::new, |r| r.to_string()),
+        );
         field(&requirement.region);
         field(&requirement.endpoint_permissions.len().to_string());
         for permission in &requirement.endpoint_permissions {
@@ -205,7 +215,11 @@ fn signature<'g>(
     hasher.finish()
 }
 
-pub fn audit_workloads(snapshot: &Snapshot, workloads: &[Workload<'_>]) -> Vec<WorkloadResult> {
+pub fn audit_workloads(
+    snapshot: &Snapshot,
+    workloads: &[Workload<'_>],
+    options: &AuditOptions,
+) -> Vec<WorkloadResult> {
     let index = NetworkIndex::new(snapshot);
     let catalog = Catalog::new(snapshot);
     let mut cache = PathCache {
@@ -214,7 +228,7 @@ pub fn audit_workloads(snapshot: &Snapshot, workloads: &[Workload<'_>]) -> Vec<W
     };
     workloads
         .iter()
-        .map(|w| audit_workload(&index, &catalog, &mut cache, w))
+        .map(|w| audit_workload(&index, &catalog, &mut cache, w, options))
         .collect()
 }
 
@@ -270,6 +284,7 @@ pub fn audit_workload<'a>(
     catalog: &Catalog<'a>,
     cache: &mut PathCache,
     workload: &Workload<'a>,
+    options: &AuditOptions,
 ) -> WorkloadResult {
     let snapshot = index.snapshot;
     let mut workload_blockers = Vec::new();
@@ -289,20 +304,39 @@ pub fn audit_workload<'a>(
         Some(task_definition) => {
             let requirements =
                 derive_requirements(task_definition, &snapshot.account_id, &snapshot.region);
-            let role = execution_role(catalog, task_definition);
+            let has_execution_role = task_definition.execution_role_arn.is_some();
+            let execution = execution_role(catalog, task_definition);
             // The role matters only if some call is made with it (a public image without
-            // secrets or awslogs needs none).
-            if let RoleState::Broken(blocker) = &role {
-                if requirements.iter().any(Requirement::uses_execution_role) {
+            // secrets or awslogs needs none; on EC2 the instance role pulls without one).
+            if let RoleState::Broken(blocker) = &execution {
+                let needed = requirements.iter().any(|r| {
+                    r.uses_execution_role()
+                        && who_calls(&workload.launch, r.target, has_execution_role)
+                            == RoleKind::Execution
+                });
+                if needed {
                     workload_blockers.push(blocker.clone());
                 }
             }
+            workload_blockers.extend(launch_blockers(workload, task_definition));
             let caller = caller_of(snapshot, task_definition.execution_role_arn.as_deref());
-            let placements = placements(index, workload, &caller);
+            let origins = origins(index, catalog, workload, &caller);
             requirements
                 .into_iter()
-                .map(|requirement| {
-                    audit_requirement(catalog, cache, &placements, &role, &caller, requirement)
+                .map(|mut requirement| {
+                    // Declared routes and the secrets' KMS keys, from outside the task definition.
+                    let unknown = prepare_requirement(catalog, options, &mut requirement);
+                    let who = who_calls(&workload.launch, requirement.target, has_execution_role);
+                    let result = audit_requirement(
+                        catalog,
+                        cache,
+                        &origins,
+                        &execution,
+                        &caller,
+                        who,
+                        requirement,
+                    );
+                    with_blockers(result, unknown)
                 })
                 .collect()
         }
@@ -328,24 +362,268 @@ fn caller_of(snapshot: &Snapshot, role_arn: Option<&str>) -> Caller {
     }
 }
 
-/// The subnets a workload's tasks may land in, or why the path cannot be evaluated.
-fn placements<'i, 'a>(
+/// Which role makes a call. On Fargate the execution role makes them all. On EC2 the agent
+/// pulls from ECR with the execution role when the task definition has one (else with the
+/// instance's role), Docker's awslogs driver always uses the instance's role, and secrets and
+/// registry credentials are read with the execution role.
+fn who_calls(launch: &Launch, target: Target, has_execution_role: bool) -> RoleKind {
+    match (launch, target) {
+        (Launch::Ec2 { .. }, Target::Logs) => RoleKind::Instance,
+        (Launch::Ec2 { .. }, Target::EcrApi | Target::EcrDkr | Target::S3Layers)
+            if !has_execution_role =>
+        {
+            RoleKind::Instance
+        }
+        _ => RoleKind::Execution,
+    }
+}
+
+/// Fargate platform versions before 1.4.0 make the ECR auth call from Fargate's own network,
+/// not through the task's interface (only `ecr.dkr` and S3 need a path from the VPC).
+fn auth_outside_vpc(launch: &Launch, target: Target) -> bool {
+    matches!(launch, Launch::Fargate { platform_version } if target == Target::EcrApi && platform_before(platform_version, (1, 4)))
+}
+
+/// Whether `version` (`1.3.0`) is an explicit platform version older than `major.minor`
+/// (`LATEST` and unparsable versions are not).
+fn platform_before(version: &str, (major, minor): (u32, u32)) -> bool {
+    let mut parts = version.split('.').map(str::parse::<u32>);
+    match (parts.next(), parts.next()) {
+        (Some(Ok(a)), Some(Ok(b))) => (a, b) < (major, minor),
+        _ => false,
+    }
+}
+
+/// Blockers of the launch itself: a public IP ECS refuses on EC2, a Fargate platform version
+/// too old for the task definition's features.
+fn launch_blockers(workload: &Workload<'_>, task_definition: &TaskDefinition) -> Vec<Blocker> {
+    let mut blockers = Vec::new();
+    let label = label_of(workload);
+    match &workload.launch {
+        Launch::Ec2 { .. } => {
+            let awsvpc = task_definition.network_mode.as_deref() == Some("awsvpc");
+            if awsvpc
+                && workload
+                    .placement
+                    .is_some_and(|p| p.assign_public_ip == AssignPublicIp::Enabled)
+            {
+                blockers.push(Blocker::new(
+                    Code::AssignPublicIpUnsupported,
+                    &workload.task_definition_arn,
+                    format!("{label} runs on EC2 with assignPublicIp ENABLED: ECS refuses it (\"Assign public IP is not supported for this launch type\"); awsvpc interfaces on EC2 never get a public IP, and the image is pulled over the instance's own interface"),
+                    "Set assignPublicIp to DISABLED in the service's awsvpcConfiguration (aws ecs update-service --network-configuration 'awsvpcConfiguration={subnets=[...],securityGroups=[...],assignPublicIp=DISABLED}').",
+                ));
+            }
+        }
+        Launch::Fargate { platform_version } => {
+            let known = platform_version.eq_ignore_ascii_case("LATEST")
+                || ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0"]
+                    .contains(&platform_version.as_str());
+            let containers = &task_definition.container_definitions;
+            let uses_secrets = containers.iter().any(|c| !c.secrets.is_empty());
+            let uses_credentials = containers
+                .iter()
+                .any(|c| c.repository_credentials.is_some());
+            let fix = "Run on platform version 1.4.0 or LATEST (aws ecs update-service --platform-version LATEST --force-new-deployment).";
+            if !known {
+                blockers.push(Blocker::new(
+                    Code::PlatformVersionUnsupported,
+                    &workload.task_definition_arn,
+                    format!("{label} asks for Fargate platform version `{platform_version}`, which does not exist for Linux (1.0.0 to 1.4.0, or LATEST)"),
+                    fix,
+                ));
+            } else if uses_secrets && platform_before(platform_version, (1, 3)) {
+                blockers.push(Blocker::new(
+                    Code::PlatformVersionUnsupported,
+                    &workload.task_definition_arn,
+                    format!("{label} runs on Fargate platform version {platform_version}, but the task definition's secrets need 1.3.0 or later"),
+                    fix,
+                ));
+            } else if uses_credentials && platform_before(platform_version, (1, 2)) {
+                blockers.push(Blocker::new(
+                    Code::PlatformVersionUnsupported,
+                    &workload.task_definition_arn,
+                    format!("{label} runs on Fargate platform version {platform_version}, but repositoryCredentials (private registry authentication) need 1.2.0 or later"),
+                    fix,
+                ));
+            }
+        }
+        Launch::External { .. } => {}
+    }
+    blockers
+}
+
+/// "service `web`", or the task definition for a task run on its own.
+fn label_of(workload: &Workload<'_>) -> String {
+    match &workload.service {
+        Some(service) => format!("service `{service}`"),
+        None => format!("task definition {}", workload.task_definition_arn),
+    }
+}
+
+/// Where a workload's calls start, by the role that makes them.
+struct Origins<'i, 'a> {
+    /// Calls made with the execution role (every call on Fargate).
+    execution: Result<Vec<Placement<'i, 'a>>, Blocker>,
+    /// EC2 only: calls made with the instances' role, each placement calling as its own
+    /// instance's role.
+    instance: Option<InstanceOrigins<'i, 'a>>,
+    /// Calls that do not start in the VPC at all (see [`auth_outside_vpc`]).
+    outside_vpc: Vec<Target>,
+}
+
+struct InstanceOrigins<'i, 'a> {
+    placements: Result<Vec<Placement<'i, 'a>>, Blocker>,
+    /// Each distinct instance role, with its state.
+    roles: Vec<(Caller, RoleState<'a>)>,
+    /// Why some instance's role is not known.
+    role_gaps: Vec<Blocker>,
+}
+
+fn origins<'i, 'a>(
+    index: &'i NetworkIndex<'a>,
+    catalog: &Catalog<'a>,
+    workload: &Workload<'a>,
+    caller: &Caller,
+) -> Origins<'i, 'a> {
+    let label = label_of(workload);
+    match &workload.launch {
+        Launch::Fargate { .. } => Origins {
+            execution: fargate_placements(index, workload, caller, &label),
+            instance: None,
+            outside_vpc: [Target::EcrApi]
+                .into_iter()
+                .filter(|t| auth_outside_vpc(&workload.launch, *t))
+                .collect(),
+        },
+        Launch::External { why } => {
+            let blocker = Blocker::new(
+                Code::LaunchTypeNotModelled,
+                &workload.task_definition_arn,
+                format!("{label} runs on external instances ({why}): the instance's agent pulls the image over a network outside AWS, which pullpath cannot see"),
+                "Audit the external instances' network and instance role by hand, or run the service on Fargate or EC2.",
+            );
+            Origins {
+                execution: Err(blocker.clone()),
+                instance: Some(InstanceOrigins {
+                    placements: Err(blocker),
+                    roles: Vec::new(),
+                    role_gaps: Vec::new(),
+                }),
+                outside_vpc: Vec::new(),
+            }
+        }
+        Launch::Ec2 {
+            why,
+            capacity_providers,
+        } => match ec2_hosts(catalog, workload, &label, why, capacity_providers) {
+            Err(blocker) => Origins {
+                execution: Err(blocker.clone()),
+                instance: Some(InstanceOrigins {
+                    placements: Err(blocker),
+                    roles: Vec::new(),
+                    role_gaps: Vec::new(),
+                }),
+                outside_vpc: Vec::new(),
+            },
+            Ok(hosts) => {
+                let mut roles: Vec<(Caller, RoleState<'a>)> = Vec::new();
+                let mut role_gaps = Vec::new();
+                for host in &hosts {
+                    match &host.role {
+                        Ok(arn) if !roles.iter().any(|(c, _)| c.arn.as_deref() == Some(arn)) => {
+                            roles.push((
+                                caller_of(index.snapshot, Some(arn)),
+                                instance_role(catalog, arn),
+                            ))
+                        }
+                        Ok(_) => {}
+                        Err(blocker) => role_gaps.push(blocker.clone()),
+                    }
+                }
+                let as_instance = |host: &Ec2Host<'a>| match &host.role {
+                    Ok(arn) => caller_of(index.snapshot, Some(arn)),
+                    Err(_) => caller_of(index.snapshot, None),
+                };
+                Origins {
+                    execution: host_placements(index, &hosts, &label, |_| caller.clone()),
+                    instance: Some(InstanceOrigins {
+                        placements: host_placements(index, &hosts, &label, as_instance),
+                        roles,
+                        role_gaps,
+                    }),
+                    outside_vpc: Vec::new(),
+                }
+            }
+        },
+    }
+}
+
+fn not_collected_network(subnet_id: &str, what: String) -> Blocker {
+    Blocker::new(Code::NotCollected, subnet_id, what, "Collect the workload's subnets, VPC and security groups (ec2:DescribeSubnets, ec2:DescribeVpcs, ec2:DescribeSecurityGroups).")
+}
+
+/// One placement per EC2 host: its subnet, its primary interface's security groups and public
+/// IP, calling as `caller_of(host)`.
+fn host_placements<'i, 'a>(
+    index: &'i NetworkIndex<'a>,
+    hosts: &[Ec2Host<'a>],
+    label: &str,
+    caller_of_host: impl Fn(&Ec2Host<'a>) -> Caller,
+) -> Result<Vec<Placement<'i, 'a>>, Blocker> {
+    let mut out = Vec::new();
+    for host in hosts {
+        let instances = host.instance_ids.join(", ");
+        let subnet = index.subnet(host.subnet_id).map_err(|gap| {
+            not_collected_network(
+                host.subnet_id,
+                format!(
+                    "{gap}: the path from {label} on instance(s) {instances} cannot be evaluated"
+                ),
+            )
+        })?;
+        let vpc = index.vpc(&subnet.vpc_id).map_err(|gap| {
+            not_collected_network(
+                host.subnet_id,
+                format!(
+                    "{gap}: the path from {label} on instance(s) {instances} cannot be evaluated"
+                ),
+            )
+        })?;
+        let security_groups = host
+            .security_groups
+            .iter()
+            .map(|id| index.security_group(id))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|gap| {
+                not_collected_network(
+                    host.subnet_id,
+                    format!(
+                        "{gap}: the egress rules of instance(s) {instances} cannot be evaluated"
+                    ),
+                )
+            })?;
+        out.push(Placement {
+            index,
+            region: &index.snapshot.region,
+            vpc,
+            subnet,
+            workload_subnets: vec![subnet.id.clone()],
+            security_groups,
+            public_ip: host.public_ip,
+            caller: caller_of_host(host),
+        });
+    }
+    Ok(out)
+}
+
+/// The subnets a Fargate workload's tasks may land in, or why the path cannot be evaluated.
+fn fargate_placements<'i, 'a>(
     index: &'i NetworkIndex<'a>,
     workload: &Workload<'a>,
     caller: &Caller,
+    label: &str,
 ) -> Result<Vec<Placement<'i, 'a>>, Blocker> {
-    let label = match &workload.service {
-        Some(service) => format!("service `{service}`"),
-        None => format!("task definition {}", workload.task_definition_arn),
-    };
-    if let Launch::Instance { why } = &workload.launch {
-        return Err(Blocker::new(
-            Code::LaunchTypeNotModelled,
-            &workload.task_definition_arn,
-            format!("{label} runs on container instances ({why}): the instance's agent pulls the image over the instance's network interface, which this version does not model"),
-            "Audit the container instances' subnet and instance role by hand, or run the service on Fargate.",
-        ));
-    }
     let Some(configuration) = workload.placement else {
         return Err(Blocker::new(
             Code::NotCollected,
@@ -357,14 +635,17 @@ fn placements<'i, 'a>(
     let snapshot = index.snapshot;
     let mut out = Vec::new();
     for subnet_id in &configuration.subnets {
-        let not_collected = |what: String| {
-            Blocker::new(Code::NotCollected, subnet_id, what, "Collect the workload's subnets, VPC and security groups (ec2:DescribeSubnets, ec2:DescribeVpcs, ec2:DescribeSecurityGroups).")
-        };
         let subnet = index.subnet(subnet_id).map_err(|gap| {
-            not_collected(format!("{gap}: the path from {label} cannot be evaluated"))
+            not_collected_network(
+                subnet_id,
+                format!("{gap}: the path from {label} cannot be evaluated"),
+            )
         })?;
         let vpc = index.vpc(&subnet.vpc_id).map_err(|gap| {
-            not_collected(format!("{gap}: the path from {label} cannot be evaluated"))
+            not_collected_network(
+                subnet_id,
+                format!("{gap}: the path from {label} cannot be evaluated"),
+            )
         })?;
         let security_groups: Vec<&SecurityGroup> = if configuration.security_groups.is_empty() {
             // ECS attaches the VPC's default security group when none is given.
@@ -376,9 +657,10 @@ fn placements<'i, 'a>(
                 .map(|id| index.security_group(id))
                 .collect::<Result<_, _>>()
                 .map_err(|gap| {
-                    not_collected(format!(
-                        "{gap}: the egress rules of {label} cannot be evaluated"
-                    ))
+                    not_collected_network(
+                        subnet_id,
+                        format!("{gap}: the egress rules of {label} cannot be evaluated"),
+                    )
                 })?
         };
         out.push(Placement {
@@ -398,9 +680,10 @@ fn placements<'i, 'a>(
 fn audit_requirement(
     catalog: &Catalog<'_>,
     cache: &mut PathCache,
-    placements: &Result<Vec<Placement<'_, '_>>, Blocker>,
-    role: &RoleState<'_>,
-    caller: &Caller,
+    origins: &Origins<'_, '_>,
+    execution: &RoleState<'_>,
+    execution_caller: &Caller,
+    who: RoleKind,
     requirement: Requirement,
 ) -> RequirementResult {
     let mut status = Status::Reachable;
@@ -408,8 +691,17 @@ fn audit_requirement(
     let mut path = Vec::new();
     let mut blockers: Vec<Blocker> = Vec::new();
     let mut bypassed: Vec<Blocker> = Vec::new();
+    let instance = origins
+        .instance
+        .as_ref()
+        .filter(|_| who == RoleKind::Instance);
+    let placements = match instance {
+        Some(instance) => &instance.placements,
+        None => &origins.execution,
+    };
     match placements {
         Err(blocker) => blockers.push(blocker.clone()),
+        Ok(_) if origins.outside_vpc.contains(&requirement.target) => {}
         Ok(placements) => {
             // Tasks may land in any subnet: the requirement is as good as its worst subnet.
             for (i, placement) in placements.iter().enumerate() {
@@ -424,14 +716,24 @@ fn audit_requirement(
             }
         }
     }
-    if requirement.uses_execution_role() {
-        blockers.extend(permission_blockers(role, &requirement.permissions));
-    }
-    for image in &requirement.ecr_images {
-        match requirement.target {
-            Target::EcrDkr => blockers.extend(ecr_image_blockers(catalog, image, caller)),
-            Target::S3Layers => blockers.extend(ecr_layer_blockers(catalog, image, caller)),
-            _ => {}
+    // The roles that make the call, with the identity repository policies see.
+    let callers: Vec<(&Caller, &RoleState<'_>)> = match instance {
+        Some(instance) => {
+            blockers.extend(instance.role_gaps.iter().cloned());
+            instance.roles.iter().map(|(c, r)| (c, r)).collect()
+        }
+        None => vec![(execution_caller, execution)],
+    };
+    for (caller, role) in &callers {
+        if requirement.uses_execution_role() {
+            blockers.extend(permission_blockers(role, &requirement.permissions));
+        }
+        for image in &requirement.ecr_images {
+            match requirement.target {
+                Target::EcrDkr => blockers.extend(ecr_image_blockers(catalog, image, caller)),
+                Target::S3Layers => blockers.extend(ecr_layer_blockers(catalog, image, caller)),
+                _ => {}
+            }
         }
     }
     if requirement.target == Target::Registry {
@@ -558,7 +860,8 @@ mod tests {
                     .task_definition
                     .and_then(|t| t.execution_role_arn.as_deref());
                 let caller = caller_of(&snapshot, role);
-                let placements = placements(&index, workload, &caller).expect("placements");
+                let placements =
+                    fargate_placements(&index, workload, &caller, "test").expect("placements");
                 assert_eq!(
                     placements[0].security_groups.len(),
                     1,

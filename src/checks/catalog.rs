@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use crate::model::{ManagedPolicy, Repository, Role, Snapshot};
+use crate::model::{
+    Instance, InstanceProfile, ManagedPolicy, Repository, Role, SecretMetadata, Snapshot,
+};
 
 pub struct Catalog<'a> {
     pub snapshot: &'a Snapshot,
@@ -12,6 +14,12 @@ pub struct Catalog<'a> {
     managed_policies: HashMap<&'a str, &'a ManagedPolicy>,
     /// Keyed by (registry id, region, name). `None`: repositories were not collected.
     repositories: Option<HashMap<(&'a str, &'a str, &'a str), &'a Repository>>,
+    /// Keyed by full and by partial ARN. `None`: secrets were not collected.
+    secrets: Option<HashMap<String, &'a SecretMetadata>>,
+    /// `None`: EC2 instances were not collected.
+    instances: Option<HashMap<&'a str, &'a Instance>>,
+    /// `None`: instance profiles were not collected.
+    instance_profiles: Option<HashMap<&'a str, &'a InstanceProfile>>,
 }
 
 impl<'a> Catalog<'a> {
@@ -39,7 +47,48 @@ impl<'a> Catalog<'a> {
                     })
                     .collect()
             }),
+            secrets: snapshot.secrets.as_ref().map(|secrets| {
+                secrets
+                    .iter()
+                    .flat_map(|s| {
+                        s.partial_arn()
+                            .into_iter()
+                            .chain([s.arn.clone()])
+                            .map(move |arn| (arn, s))
+                    })
+                    .collect()
+            }),
+            instances: snapshot
+                .instances
+                .as_ref()
+                .map(|instances| instances.iter().map(|i| (i.id.as_str(), i)).collect()),
+            instance_profiles: snapshot
+                .instance_profiles
+                .as_ref()
+                .map(|profiles| profiles.iter().map(|p| (p.arn.as_str(), p)).collect()),
         }
+    }
+
+    /// `None`: instances were not collected; `Some(None)`: collected, and not among them.
+    pub fn instance(&self, id: &str) -> Option<Option<&'a Instance>> {
+        self.instances
+            .as_ref()
+            .map(|instances| instances.get(id).copied())
+    }
+
+    /// `None`: instance profiles were not collected; `Some(None)`: not among them.
+    pub fn instance_profile(&self, arn: &str) -> Option<Option<&'a InstanceProfile>> {
+        self.instance_profiles
+            .as_ref()
+            .map(|profiles| profiles.get(arn).copied())
+    }
+
+    /// The secret a `valueFrom` / `credentialsParameter` ARN (full or partial) names. `None`:
+    /// secrets were not collected; `Some(None)`: not among them.
+    pub fn secret(&self, arn: &str) -> Option<Option<&'a SecretMetadata>> {
+        self.secrets
+            .as_ref()
+            .map(|secrets| secrets.get(arn).copied())
     }
 
     /// `None`: roles were not collected; `Some(None)`: collected, and this one does not exist.

@@ -1,5 +1,6 @@
-//! The task execution role: present when needed, exists, trusted by ECS tasks, and allowed
-//! every action the requirements list.
+//! The roles calls are made with: the task execution role (present when needed, exists,
+//! trusted by ECS tasks) and, on EC2, the container instance's role; each allowed every action
+//! the requirements list.
 
 use serde_json::Value;
 
@@ -13,11 +14,38 @@ use crate::workload::Permission;
 const ECS_TASKS: &str = "ecs-tasks.amazonaws.com";
 const MANAGED_EXECUTION_POLICY: &str =
     "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+const MANAGED_INSTANCE_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role";
 
-/// What is known about the execution role of one task definition.
+/// Which role makes a call: the task's execution role, or (on EC2) the container instance's
+/// role, which the agent and Docker's awslogs driver use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleKind {
+    Execution,
+    Instance,
+}
+
+impl RoleKind {
+    fn label(self) -> &'static str {
+        match self {
+            RoleKind::Execution => "execution role",
+            RoleKind::Instance => "container instance role",
+        }
+    }
+
+    fn managed_policy(self) -> &'static str {
+        match self {
+            RoleKind::Execution => MANAGED_EXECUTION_POLICY,
+            RoleKind::Instance => MANAGED_INSTANCE_POLICY,
+        }
+    }
+}
+
+/// What is known about one role that calls are made with.
 pub enum RoleState<'a> {
     /// Usable: permission checks can run against its policies.
     Present {
+        kind: RoleKind,
         role: &'a Role,
         policies: Vec<NamedPolicy<'a>>,
         /// Attached policies whose documents are not in the snapshot.
@@ -25,6 +53,29 @@ pub enum RoleState<'a> {
     },
     /// Every requirement that needs the role carries this blocker.
     Broken(Blocker),
+}
+
+/// The role of an EC2 container instance's profile (`role_arn` from the profile). Its trust
+/// is not checked: an instance that runs has got credentials from it.
+pub fn instance_role<'a>(catalog: &Catalog<'a>, role_arn: &str) -> RoleState<'a> {
+    match catalog.role(role_arn) {
+        None => RoleState::Broken(Blocker::new(
+            Code::NotCollected,
+            role_arn,
+            format!(
+                "IAM roles were not collected, so container instance role {role_arn} cannot be checked{}",
+                catalog.snapshot.why_not_collected("roles")
+            ),
+            "Collect IAM roles and policies (iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion).",
+        )),
+        Some(None) => RoleState::Broken(Blocker::new(
+            Code::NotCollected,
+            role_arn,
+            format!("container instance role {role_arn} is not in the snapshot, so its permissions cannot be checked"),
+            "Collect the instance profile's role (iam:GetInstanceProfile, iam:GetRole).",
+        )),
+        Some(Some(role)) => present(catalog, RoleKind::Instance, role),
+    }
 }
 
 pub fn execution_role<'a>(
@@ -63,6 +114,11 @@ pub fn execution_role<'a>(
     if let Some(blocker) = trust_blocker(role, &snapshot.account_id, &snapshot.region) {
         return RoleState::Broken(blocker);
     }
+    present(catalog, RoleKind::Execution, role)
+}
+
+/// A role found: its policies, and the attached ones the snapshot lacks.
+fn present<'a>(catalog: &Catalog<'a>, kind: RoleKind, role: &'a Role) -> RoleState<'a> {
     let mut policies: Vec<NamedPolicy<'a>> = role
         .inline_policies
         .iter()
@@ -82,6 +138,7 @@ pub fn execution_role<'a>(
         }
     }
     RoleState::Present {
+        kind,
         role,
         policies,
         missing_policies,
@@ -275,14 +332,16 @@ fn ecs_condition(operator: &str, key: &str, value: &Value, account: &str, region
 
 /// Blockers for the role's permissions on `permissions` (identity policies only).
 pub fn permission_blockers(state: &RoleState<'_>, permissions: &[Permission]) -> Vec<Blocker> {
-    let (role, policies, missing) = match state {
+    let (kind, role, policies, missing) = match state {
         RoleState::Broken(blocker) => return vec![blocker.clone()],
         RoleState::Present {
+            kind,
             role,
             policies,
             missing_policies,
-        } => (role, policies, missing_policies),
+        } => (*kind, role, policies, missing_policies),
     };
+    let label = kind.label();
     let mut blockers = Vec::new();
     for permission in permissions {
         let request = Request {
@@ -308,17 +367,32 @@ pub fn permission_blockers(state: &RoleState<'_>, permissions: &[Permission]) ->
             Decision::ImplicitlyDenied => blockers.push(Blocker::new(
                 Code::PermissionMissing,
                 &role.arn,
-                format!("no policy of execution role {} allows {what}", role.arn),
-                format!(
-                    "Attach {MANAGED_EXECUTION_POLICY} to role {} (covers ECR pulls and awslogs), or add an inline policy allowing {what}.",
-                    role.name
-                ),
+                format!("no policy of {label} {} allows {what}", role.arn),
+                // The managed policies grant the ECR pull and awslogs actions, nothing else.
+                if permission.action.starts_with("ecr:") || permission.action.starts_with("logs:") {
+                    format!(
+                        "Attach {} to role {} (covers ECR pulls and awslogs), or add an inline policy allowing {what}.",
+                        kind.managed_policy(),
+                        role.name
+                    )
+                } else {
+                    format!(
+                        "Add an inline policy to role {} allowing {what} (aws iam put-role-policy --role-name {} --policy-name … --policy-document …){}.",
+                        role.name,
+                        role.name,
+                        if permission.action == "kms:Decrypt" {
+                            "; the key policy must let IAM policies of the account grant it (the default key policy does)"
+                        } else {
+                            ""
+                        }
+                    )
+                },
             )),
             Decision::ExplicitlyDenied { policy, sid } => blockers.push(Blocker::new(
                 Code::PermissionDenied,
                 &role.arn,
                 format!(
-                    "policy `{policy}`{} of execution role {} explicitly denies {what}",
+                    "policy `{policy}`{} of {label} {} explicitly denies {what}",
                     sid.map_or(String::new(), |s| format!(" (statement `{s}`)")),
                     role.arn
                 ),
@@ -327,7 +401,7 @@ pub fn permission_blockers(state: &RoleState<'_>, permissions: &[Permission]) ->
             Decision::Unknown { reason } => blockers.push(Blocker::new(
                 Code::ConditionUnknown,
                 &role.arn,
-                format!("execution role {} and {what}: {reason}", role.arn),
+                format!("{label} {} and {what}: {reason}", role.arn),
                 "Check that the condition holds for the task's calls, or grant the action without it.",
             )),
         }

@@ -4,10 +4,14 @@
 mod audit;
 mod catalog;
 mod diagnose;
+mod ec2_hosts;
 mod execution_role;
 mod observations;
+mod options;
+mod prepare;
 mod registry;
 mod scope;
+mod secret_keys;
 mod suppress;
 
 pub use audit::{
@@ -17,5 +21,6 @@ pub use audit::{
 pub use catalog::Catalog;
 pub use diagnose::{diagnose, Agreement, Cause, Diagnosis, DiagnosisInput, ObservationVerdict};
 pub use observations::{observations, Observation, Source};
+pub use options::{AuditOptions, RegistryRoute};
 pub use scope::{fleet_status, Coverage, Origin, ScopeAudit};
 pub use suppress::{apply_suppressions, RuleOutcome, RuleState, Suppression};

@@ -145,7 +145,7 @@ mod tests {
         let workloads = select_workloads(&snapshot, None, &[]).unwrap();
         vec![ScopeAudit {
             coverage: Coverage::of(&snapshot, Origin::Live),
-            results: crate::checks::audit_workloads(&snapshot, &workloads),
+            results: crate::checks::audit_workloads(&snapshot, &workloads, &Default::default()),
         }]
     }
 

@@ -21,7 +21,7 @@ pub enum Command {
     /// Exit codes: 0 every workload passes; 1 runtime error; 2 usage error or bad input;
     /// 3 at least one workload fails; 4 none fails but some are unknown (or an account or
     /// region could not be read). `--fail-on` chooses which of 3 and 4 count.
-    Audit(AuditArgs),
+    Audit(Box<AuditArgs>),
     /// Read what an audit needs from AWS (read-only) and save it as a snapshot.
     Collect(CollectArgs),
     /// Classify an ECS stop reason, container reason or service event (offline).
@@ -83,6 +83,8 @@ pub struct DiagnoseArgs {
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     #[command(flatten)]
+    pub routes: RouteArgs,
+    #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -96,6 +98,10 @@ pub struct AuditArgs {
     pub snapshot: Vec<PathBuf>,
     #[command(flatten)]
     pub select: SelectArgs,
+    #[command(flatten)]
+    pub pre_deploy: PreDeployArgs,
+    #[command(flatten)]
+    pub routes: RouteArgs,
     #[command(flatten)]
     pub compliance: ComplianceArgs,
     #[command(flatten)]
@@ -140,6 +146,91 @@ pub struct SelectArgs {
     /// service.
     #[arg(long, value_name = "SERVICE")]
     pub service: Vec<String>,
+}
+
+/// A task not deployed yet: a task definition file or a Prefect deployment, and where it will
+/// run (`audit` only; see the README's "Before a deploy").
+#[derive(Debug, clap::Args)]
+pub struct PreDeployArgs {
+    /// Audit this task definition before it is deployed: JSON as `aws ecs
+    /// register-task-definition --cli-input-json` takes it, or as `aws ecs
+    /// describe-task-definition` prints it.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["prefect_yaml", "service", "all_clusters"])]
+    pub task_definition: Option<PathBuf>,
+    /// Audit a Prefect ECS work-pool deployment of this prefect.yaml before `prefect deploy`
+    /// (with --deployment).
+    #[arg(long, value_name = "FILE", requires = "deployment", conflicts_with_all = ["service", "all_clusters"])]
+    pub prefect_yaml: Option<PathBuf>,
+    /// The deployment of --prefect-yaml to audit (its `name`).
+    #[arg(long, value_name = "NAME", requires = "prefect_yaml")]
+    pub deployment: Option<String>,
+    /// A value for a `{{ KEY }}` template of the Prefect deployment (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE", requires = "prefect_yaml")]
+    pub vars: Vec<String>,
+    /// The subnets the tasks will run in (awsvpc), comma-separated.
+    #[arg(long, value_name = "SUBNET,...", value_delimiter = ',')]
+    pub subnets: Vec<String>,
+    /// The tasks' security groups (awsvpc), comma-separated; none: the VPC's default group.
+    #[arg(long, value_name = "SG,...", value_delimiter = ',')]
+    pub security_groups: Vec<String>,
+    /// Whether the tasks' interface gets a public IP (Fargate).
+    #[arg(long, value_enum, value_name = "ENABLED|DISABLED")]
+    pub assign_public_ip: Option<AssignPublicIpArg>,
+    /// The launch type (default: from the task definition's requiresCompatibilities, FARGATE
+    /// first).
+    #[arg(long, value_enum)]
+    pub launch_type: Option<LaunchTypeArg>,
+    /// The Fargate platform version (default LATEST).
+    #[arg(long, value_name = "VERSION")]
+    pub platform_version: Option<String>,
+}
+
+impl PreDeployArgs {
+    /// Whether any pre-deploy flag was given.
+    pub fn requested(&self) -> bool {
+        self.task_definition.is_some() || self.prefect_yaml.is_some()
+    }
+
+    /// Placement flags given without a task definition or deployment to place.
+    pub fn stray_placement(&self) -> Option<&'static str> {
+        if self.requested() {
+            return None;
+        }
+        [
+            (!self.subnets.is_empty(), "--subnets"),
+            (!self.security_groups.is_empty(), "--security-groups"),
+            (self.assign_public_ip.is_some(), "--assign-public-ip"),
+            (self.launch_type.is_some(), "--launch-type"),
+            (self.platform_version.is_some(), "--platform-version"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum AssignPublicIpArg {
+    Enabled,
+    Disabled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum LaunchTypeArg {
+    Fargate,
+    Ec2,
+    External,
+}
+
+/// Networks the configuration does not show (analysis input: `audit`, `diagnose`).
+#[derive(Debug, clap::Args)]
+pub struct RouteArgs {
+    /// A private registry's host reaches over a private network: HOST (as the image names
+    /// it) resolves into CIDR, which is then routed and filtered like any destination instead
+    /// of the internet (repeatable; see docs/codes.md, PATH_LEAVES_VPC).
+    #[arg(long = "registry-route", value_name = "HOST=CIDR")]
+    pub registry_route: Vec<String>,
 }
 
 /// Which accounts and regions to read.
@@ -188,8 +279,9 @@ pub enum FailOn {
 /// Where the audit report goes, and in which format.
 #[derive(Debug, clap::Args)]
 pub struct AuditOutputArgs {
-    /// Output format: a table, the JSON report, or NDJSON (one workload per line, then each
-    /// account and region, then the summary).
+    /// Output format: a table, the JSON report, NDJSON (one workload per line, then each
+    /// account and region, then the summary), or a picture of each workload's pull paths
+    /// with the blocking hops marked: Graphviz DOT or a Mermaid flowchart (docs/pictures.md).
     #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
     pub format: AuditFormat,
     /// Write the report to FILE instead of standard output.
@@ -202,6 +294,8 @@ pub enum AuditFormat {
     Table,
     Json,
     Ndjson,
+    Dot,
+    Mermaid,
 }
 
 /// Where the report goes, and in which format (`audit`, `diagnose`).

@@ -7,15 +7,17 @@ use super::accounts::load_accounts;
 use super::args::{AuditArgs, AuditFormat, AwsArgs, FailOn, FleetArgs, SelectArgs};
 use super::coverage::{check_named_found, check_some_read, coverage_of_run, warn_unread};
 use super::live::{aws_options, collect_many, denied, failure_of, seconds, services_of};
+use super::predeploy::pre_deploy_of;
 use super::suppressions::load_suppressions;
 use super::{clock, table_style, to_json, write_output, ExitCode, Failure};
 use crate::checks::{
-    apply_suppressions, audit_workloads, fleet_status, Coverage, Origin, RuleOutcome, RuleState,
-    ScopeAudit, Suppression, WorkloadStatus,
+    apply_suppressions, audit_workloads, fleet_status, AuditOptions, Coverage, Origin, RuleOutcome,
+    RuleState, ScopeAudit, Suppression, WorkloadStatus,
 };
 use crate::collect::{AwsOptions, Clusters, FleetPlan, Regions};
 use crate::model::{load_snapshot, Snapshot};
-use crate::report::{render_scopes_table, LineV1, ReportV1};
+use crate::predeploy::PreDeploy;
+use crate::report::{render_dot, render_mermaid, render_scopes_table, LineV1, ReportV1};
 use crate::workload::{select_workloads, SelectError};
 
 pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
@@ -26,15 +28,19 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
             "--service needs exactly one --cluster (the cluster the services belong to)",
         ));
     }
+    let options = AuditOptions::with_registry_routes(&args.routes.registry_route)
+        .map_err(Failure::bad_input)?;
     let rules = match &args.compliance.suppressions {
         Some(path) => load_suppressions(path).map_err(Failure::bad_input)?,
         None => Vec::new(),
     };
-    let mut scopes = if args.snapshot.is_empty() {
-        live_scopes(&args)?
-    } else {
-        snapshot_scopes(&args.snapshot, &args.select)?
+    let pre_deploy = pre_deploy_of(&args)?;
+    let mut scopes = match (args.snapshot.first(), pre_deploy) {
+        (None, pre_deploy) => live_scopes(&args, &options, pre_deploy)?,
+        (Some(path), Some(pre)) => vec![pre_deploy_snapshot_scope(path, &pre, &options)?],
+        (Some(_), None) => snapshot_scopes(&args.snapshot, &args.select, &options)?,
     };
+    warn_unused_routes(&options, &scopes);
     let generated_at = clock::now();
     let outcomes = apply_suppressions(&mut scopes, &rules, clock::date_of(&generated_at));
     warn_about_rules(&rules, &outcomes);
@@ -60,6 +66,8 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
             let (colour, width) = table_style(to_stdout);
             render_scopes_table(&scopes, colour, width)
         }
+        AuditFormat::Dot => render_dot(&scopes),
+        AuditFormat::Mermaid => render_mermaid(&scopes),
     };
     write_output(args.output.output, &rendered)?;
     Ok(exit_code(fleet_status(&scopes), args.compliance.fail_on))
@@ -72,6 +80,36 @@ pub fn exit_code(worst: WorkloadStatus, fail_on: FailOn) -> ExitCode {
         (WorkloadStatus::Fail, _) => ExitCode::Fail,
         (WorkloadStatus::Unknown, FailOn::Unknown) => ExitCode::Unknown,
         (WorkloadStatus::Unknown, FailOn::Fail) => ExitCode::Pass,
+    }
+}
+
+/// A declared route whose host no audited workload pulls from is probably a typo: said on
+/// stderr, with the registry hosts that were seen.
+pub fn warn_unused_routes(options: &AuditOptions, scopes: &[ScopeAudit]) {
+    let hosts: std::collections::BTreeSet<&str> = scopes
+        .iter()
+        .flat_map(|s| &s.results)
+        .flat_map(|w| &w.requirements)
+        .filter(|r| r.requirement.target == crate::workload::Target::Registry)
+        .map(|r| r.requirement.host.as_str())
+        .collect();
+    for route in &options.registry_routes {
+        if !hosts
+            .iter()
+            .any(|host| route.applies_to(&host.to_ascii_lowercase()))
+        {
+            let seen: Vec<&str> = hosts.iter().copied().collect();
+            eprintln!(
+                "pullpath: warning: --registry-route {}={} matches no registry host of the audited workloads ({})",
+                route.host,
+                route.cidr,
+                if seen.is_empty() {
+                    "they pull from ECR only".to_string()
+                } else {
+                    format!("registry hosts: {}", seen.join(", "))
+                }
+            );
+        }
     }
 }
 
@@ -107,6 +145,7 @@ fn warn_about_rules(rules: &[Suppression], outcomes: &[RuleOutcome]) {
 fn snapshot_scopes(
     paths: &[std::path::PathBuf],
     select: &SelectArgs,
+    options: &AuditOptions,
 ) -> Result<Vec<ScopeAudit>, Failure> {
     let strict = paths.len() == 1;
     let mut scopes = Vec::new();
@@ -122,7 +161,7 @@ fn snapshot_scopes(
                 snapshot.account_id, snapshot.region
             )));
         }
-        let audit = audit_snapshot(&snapshot, &select.cluster, &select.service, strict)
+        let audit = audit_snapshot(&snapshot, &select.cluster, &select.service, strict, options)
             .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
         scopes.push(ScopeAudit {
             coverage: Coverage {
@@ -154,6 +193,7 @@ fn audit_snapshot(
     clusters: &[String],
     services: &[String],
     strict: bool,
+    options: &AuditOptions,
 ) -> Result<SnapshotAudit, SelectError> {
     let known = |wanted: &String| {
         snapshot
@@ -200,7 +240,7 @@ fn audit_snapshot(
         }
     }
     Ok(SnapshotAudit {
-        results: audit_workloads(snapshot, &workloads),
+        results: audit_workloads(snapshot, &workloads, options),
         missing_clusters: missing.into_iter().cloned().collect(),
         missing_services,
     })
@@ -277,6 +317,7 @@ pub fn fleet_plan(
         clusters,
         services: unique(&select.service),
         parallel_scopes: usize::from(fleet.parallel_scopes),
+        pre_deploy: None,
     };
     Ok((plan, options))
 }
@@ -312,8 +353,15 @@ fn unique(values: &[String]) -> Vec<String> {
 
 /// Reads every scope of the plan; in a one-scope run a failure ends the run as before, in a
 /// fleet run it is that scope's coverage error (unknown, never a pass).
-fn live_scopes(args: &AuditArgs) -> Result<Vec<ScopeAudit>, Failure> {
-    let (plan, options) = fleet_plan(&args.select, &args.fleet, &args.aws)?;
+fn live_scopes(
+    args: &AuditArgs,
+    audit_options: &AuditOptions,
+    pre_deploy: Option<PreDeploy>,
+) -> Result<Vec<ScopeAudit>, Failure> {
+    let (plan, options) = match pre_deploy {
+        None => fleet_plan(&args.select, &args.fleet, &args.aws)?,
+        Some(pre) => pre_deploy_plan(args, pre)?,
+    };
     let (runs, elapsed) = collect_many(&options, &plan)?;
     let single = plan.is_single_scope();
     let mut scopes = Vec::new();
@@ -335,7 +383,7 @@ fn live_scopes(args: &AuditArgs) -> Result<Vec<ScopeAudit>, Failure> {
         };
         let snapshot = collected.snapshot;
         // The snapshot holds just what was asked for: audit all of it.
-        let results = audit_snapshot(&snapshot, &[], &[], single)
+        let results = audit_snapshot(&snapshot, &[], &[], single, audit_options)
             .map_err(|e| Failure::bad_input(e.to_string()))?
             .results;
         if single {
@@ -367,6 +415,43 @@ fn live_scopes(args: &AuditArgs) -> Result<Vec<ScopeAudit>, Failure> {
     )?;
     check_something_audited(&scopes)?;
     Ok(scopes)
+}
+
+/// The live plan of a pre-deploy audit: one account and region, the named cluster (if any)
+/// read for its container instances, no service listed.
+fn pre_deploy_plan(args: &AuditArgs, pre: PreDeploy) -> Result<(FleetPlan, AwsOptions), Failure> {
+    let select = SelectArgs {
+        cluster: vec![pre.cluster.clone().unwrap_or_default()],
+        all_clusters: false,
+        service: Vec::new(),
+    };
+    let (mut plan, options) = fleet_plan(&select, &args.fleet, &args.aws)?;
+    if !plan.is_single_scope() {
+        return Err(Failure::bad_input(
+            "a pre-deploy audit reads one account and region (the one the task will run in)",
+        ));
+    }
+    plan.clusters = Clusters::Named(pre.cluster.iter().cloned().collect());
+    plan.pre_deploy = Some(pre);
+    Ok((plan, options))
+}
+
+/// A pre-deploy audit from a snapshot: the task put into it as its only service.
+fn pre_deploy_snapshot_scope(
+    path: &std::path::Path,
+    pre: &PreDeploy,
+    options: &AuditOptions,
+) -> Result<ScopeAudit, Failure> {
+    let source = path.display().to_string();
+    let mut snapshot = load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?;
+    pre.inject(&mut snapshot)
+        .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
+    let audit = audit_snapshot(&snapshot, &[], &[], true, options)
+        .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
+    Ok(ScopeAudit {
+        coverage: Coverage::of(&snapshot, Origin::Snapshot(source)),
+        results: audit.results,
+    })
 }
 
 /// "cluster `prod`", or "3 clusters".

@@ -7,8 +7,8 @@ use super::audit::check_region;
 use super::live::{aws_options, collect_one};
 use super::{clock, exit_code_of, table_style, to_json, write_output, ExitCode, Failure};
 use crate::checks::{
-    audit_workload, diagnose, observations, Catalog, Diagnosis, DiagnosisInput, PathCache,
-    WorkloadResult,
+    audit_workload, diagnose, observations, AuditOptions, Catalog, Diagnosis, DiagnosisInput,
+    PathCache, WorkloadResult,
 };
 use crate::checks::{Coverage, Origin, ScopeAudit};
 use crate::collect::{HistoryScope, Scope};
@@ -23,6 +23,8 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
         (None, Some(task)) => Subject::Task(task.clone()),
         (None, None) => return Err(Failure::bad_input("diagnose needs --service or --task")),
     };
+    let options = AuditOptions::with_registry_routes(&args.routes.registry_route)
+        .map_err(Failure::bad_input)?;
     let (snapshot, source, calls) = match &args.snapshot {
         Some(path) => (
             load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?,
@@ -45,7 +47,7 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
     };
     let history = history(&snapshot, &args.cluster, &subject)
         .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
-    let (results, diagnoses) = diagnose_groups(&snapshot, &history);
+    let (results, diagnoses) = diagnose_groups(&snapshot, &history, &options);
 
     let rendered = match args.report.format {
         Format::Json => {
@@ -94,6 +96,7 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
 fn diagnose_groups(
     snapshot: &Snapshot,
     history: &History<'_>,
+    options: &AuditOptions,
 ) -> (Vec<WorkloadResult>, Vec<Diagnosis>) {
     let groups = history.groups();
     let group_count = groups.len().max(1);
@@ -109,7 +112,7 @@ fn diagnose_groups(
     for (i, placement) in placements.iter().enumerate() {
         let group = groups.get(i);
         let workload = diagnosed_workload(snapshot, history, group, placement);
-        let result = audit_workload(&index, &catalog, &mut cache, &workload);
+        let result = audit_workload(&index, &catalog, &mut cache, &workload, options);
         let tasks = group.map_or(&[][..], |g| &g.tasks[..]);
         let seen = observations(tasks, if i == 0 { &events[..] } else { &[] });
         let stopped = tasks

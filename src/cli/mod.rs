@@ -10,6 +10,7 @@ mod diagnose;
 mod exit;
 mod explain;
 mod live;
+mod predeploy;
 mod save;
 mod schema;
 mod suppressions;
@@ -74,7 +75,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 
 fn execute(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
-        Command::Audit(args) => audit::run(args),
+        Command::Audit(args) => audit::run(*args),
         Command::Explain(args) => explain::run(args),
         Command::Diagnose(args) => diagnose::run(args),
         Command::Collect(args) => save::run(args),

@@ -196,4 +196,9 @@ impl Aws {
     pub fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
         client!(self, aws_sdk_ecr, Some(region))
     }
+
+    /// Secrets Manager in `region` (a secret is read in its own region).
+    pub fn secretsmanager(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        client!(self, aws_sdk_secretsmanager, Some(region))
+    }
 }

@@ -43,6 +43,8 @@ const LIST_PAGE: i32 = 100;
 pub struct FoundCluster {
     pub name: String,
     pub arn: String,
+    /// The strategy services without a launch type or strategy of their own get.
+    pub default_capacity_provider_strategy: Vec<CapacityProviderItem>,
 }
 
 /// The active clusters named `wanted` (names or ARNs), or with `None` every active cluster of
@@ -86,6 +88,11 @@ pub async fn clusters(
                 Some(FoundCluster {
                     name: c.cluster_name()?.to_string(),
                     arn: c.cluster_arn()?.to_string(),
+                    default_capacity_provider_strategy: c
+                        .default_capacity_provider_strategy()
+                        .iter()
+                        .map(convert_strategy_item)
+                        .collect(),
                 })
             });
         for cluster in active {
@@ -224,6 +231,16 @@ fn convert_placement(
         })
 }
 
+fn convert_strategy_item(
+    p: &aws_sdk_ecs::types::CapacityProviderStrategyItem,
+) -> CapacityProviderItem {
+    CapacityProviderItem {
+        capacity_provider: p.capacity_provider().to_string(),
+        weight: p.weight(),
+        base: p.base(),
+    }
+}
+
 pub(super) fn launch_type(launch: Option<&aws_sdk_ecs::types::LaunchType>) -> Option<LaunchType> {
     launch.and_then(|l| match l.as_str() {
         "FARGATE" => Some(LaunchType::Fargate),
@@ -269,11 +286,7 @@ fn convert_service(service: &aws_sdk_ecs::types::Service, history: bool) -> Serv
         capacity_provider_strategy: service
             .capacity_provider_strategy()
             .iter()
-            .map(|p| CapacityProviderItem {
-                capacity_provider: p.capacity_provider().to_string(),
-                weight: p.weight(),
-                base: p.base(),
-            })
+            .map(convert_strategy_item)
             .collect(),
         platform_version: service.platform_version().map(str::to_string),
         network_configuration: convert_placement(service.network_configuration()),

@@ -45,6 +45,8 @@ pub struct FleetPlan {
     pub services: Vec<String>,
     /// Account-and-region scopes collected at once.
     pub parallel_scopes: usize,
+    /// A task not deployed yet, audited instead of the clusters' services.
+    pub pre_deploy: Option<crate::predeploy::PreDeploy>,
 }
 
 impl FleetPlan {
@@ -151,6 +153,7 @@ pub async fn collect_fleet(base: &Aws, plan: &FleetPlan, progress: &Progress) ->
                 history: HistoryScope::None,
                 missing_is_error: single,
                 account: account_id,
+                pre_deploy: plan.pre_deploy.clone(),
             };
             async move {
                 progress.stage(format!(

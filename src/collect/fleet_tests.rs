@@ -150,6 +150,7 @@ fn one_account_and_region_is_a_single_scope() {
         regions,
         clusters: Clusters::All,
         services: Vec::new(),
+        pre_deploy: None,
         parallel_scopes: 4,
     };
     assert!(plan(0, Regions::Default).is_single_scope());

@@ -19,8 +19,10 @@ mod guard;
 #[cfg(test)]
 mod history_tests;
 mod iam;
+mod instances;
 mod memo;
 mod progress;
+mod secrets;
 mod tasks;
 #[cfg(test)]
 mod tests;
@@ -36,8 +38,9 @@ use std::collections::BTreeSet;
 
 use futures::future::try_join_all;
 
-use crate::model::{Cluster, Service, Snapshot, SNAPSHOT_VERSION};
-use crate::workload::{EcrImage, ImageRef};
+use crate::model::{Cluster, ContainerInstance, Instance, Service, Snapshot, SNAPSHOT_VERSION};
+use crate::predeploy::PreDeploy;
+use crate::workload::{launch_of, EcrImage, ImageRef, Launch};
 use calls::{attempt, Call, Session};
 
 /// Which clusters of an account and region to read.
@@ -61,6 +64,10 @@ pub struct Scope {
     pub missing_is_error: bool,
     /// The account, when it is known without a call (from an assumed role's ARN).
     pub account: Option<String>,
+    /// A task not deployed yet (`audit --task-definition`): instead of the clusters'
+    /// services, read what it needs (its subnets, execution role, images and, on EC2, the
+    /// named cluster's container instances); the snapshot then holds it as the only service.
+    pub pre_deploy: Option<PreDeploy>,
 }
 
 impl Scope {
@@ -72,6 +79,7 @@ impl Scope {
             history,
             missing_is_error: true,
             account: None,
+            pre_deploy: None,
         }
     }
 }
@@ -149,7 +157,16 @@ pub async fn collect(
     let per_cluster = try_join_all(clusters.iter().map(|cluster| {
         let wanted = &wanted_services;
         let (client, session) = (&ecs_client, &session);
+        let pre_deploy = scope.pre_deploy.as_ref();
+        let (account, region) = (&account, &region);
         async move {
+            if let Some(pre) = pre_deploy {
+                // The task to deploy is the cluster's only service: none is read.
+                return Ok((
+                    vec![pre.service(account, region, &cluster.name)],
+                    Vec::new(),
+                ));
+            }
             if standalone_task {
                 return Ok((Vec::new(), Vec::new()));
             }
@@ -193,8 +210,14 @@ pub async fn collect(
         .map(|s| s.task_definition.clone())
         .chain(history.clone().map(|t| t.task_definition.clone()))
         .collect();
+    let pre_deploy_service = scope
+        .pre_deploy
+        .as_ref()
+        .map(|pre| pre.service(&account, &region, "-"));
     let subnets: BTreeSet<String> = services
         .iter()
+        .copied()
+        .chain(pre_deploy_service.as_ref())
         .filter_map(|s| s.network_configuration.as_ref())
         .flat_map(|n| n.subnets.iter().cloned())
         .chain(
@@ -203,14 +226,46 @@ pub async fn collect(
                 .map(|n| n.subnet_id.clone()),
         )
         .collect();
-    // The network depends only on the services; roles and repositories on the task definitions.
+    // Services on EC2 pull over their container instances' interfaces, with their roles.
+    let hosts = ec2_hosts(aws, &session, &clusters, &per_cluster).await?;
+    let subnets: BTreeSet<String> = subnets
+        .into_iter()
+        .chain(
+            hosts
+                .instances
+                .iter()
+                .flatten()
+                .filter_map(|i| i.subnet_id.clone()),
+        )
+        .collect();
+    // The network depends only on where the tasks run; roles and repositories on the task
+    // definitions (and the instance profiles).
     let network = ec2::network(&ec2_client, &session, &region, &subnets);
     let identity_and_images = async {
-        let task_definitions = ecs::task_definitions(&ecs_client, &session, &task_arns).await?;
+        // The task to deploy is not registered: its definition comes with the scope.
+        let pre_deploy = scope
+            .pre_deploy
+            .as_ref()
+            .map(|pre| pre.task_definition(&account, &region));
+        let task_arns: BTreeSet<String> = task_arns
+            .into_iter()
+            .filter(|arn| pre_deploy.as_ref().is_none_or(|t| &t.arn != arn))
+            .collect();
+        let mut task_definitions = ecs::task_definitions(&ecs_client, &session, &task_arns).await?;
+        if let (Some(definitions), Some(definition)) = (&mut task_definitions, pre_deploy) {
+            definitions.push(definition);
+        }
         let roles: BTreeSet<String> = task_definitions
             .iter()
             .flatten()
             .filter_map(|t| t.execution_role_arn.clone())
+            .chain(
+                hosts
+                    .profiles
+                    .iter()
+                    .flatten()
+                    .flat_map(|p| p.role_arns.iter().cloned()),
+            )
             .collect();
         let images: Vec<EcrImage> = task_definitions
             .iter()
@@ -221,26 +276,35 @@ pub async fn collect(
                 ImageRef::Other(_) => None,
             })
             .collect();
-        let (iam, repositories) = tokio::try_join!(
+        let secret_arns = secrets::referenced(
+            task_definitions.as_deref().unwrap_or_default(),
+            &account,
+            &region,
+        );
+        let (iam, repositories, secrets) = tokio::try_join!(
             iam::roles(&iam_client, &session, &aws.iam, &account, &roles),
             ecr::repositories(aws, &session, &account, &images),
+            secrets::secrets(aws, &session, &account, &secret_arns),
         )?;
-        Ok::<_, CollectError>((task_definitions, iam, repositories))
+        Ok::<_, CollectError>((task_definitions, iam, repositories, secrets))
     };
-    let (network, (task_definitions, (roles, managed_policies), ecr_repositories)) =
+    let (network, (task_definitions, (roles, managed_policies), ecr_repositories, secrets)) =
         tokio::try_join!(network, identity_and_images)?;
     progress.finish();
 
     let clusters = clusters
         .into_iter()
         .zip(per_cluster)
-        .map(|(cluster, services)| Cluster {
+        .zip(hosts.per_cluster)
+        .map(|((cluster, services), container_instances)| Cluster {
             name: cluster.name,
             arn: cluster.arn,
             services: Some(services),
+            default_capacity_provider_strategy: cluster.default_capacity_provider_strategy,
+            container_instances,
         })
         .collect();
-    let snapshot = Snapshot {
+    let mut snapshot = Snapshot {
         snapshot_version: SNAPSHOT_VERSION,
         account_id: account,
         region,
@@ -261,13 +325,92 @@ pub async fn collect(
         roles,
         managed_policies,
         ecr_repositories,
+        secrets,
+        instances: hosts.instances,
+        instance_profiles: hosts.profiles,
         stopped_tasks,
         coverage_gaps: session.take(),
     };
+    if let Some(pre) = &scope.pre_deploy {
+        // Without a cluster (Fargate) the snapshot has none to hold the task: add one.
+        if pre.cluster.is_none() {
+            pre.inject(&mut snapshot).map_err(CollectError::NotFound)?;
+        }
+    }
     Ok(Collected {
         snapshot,
         missing_clusters,
         missing_services,
+    })
+}
+
+/// The EC2 side of the clusters whose services (may) run on EC2.
+struct Hosts {
+    /// Per cluster, in order: its container instances (`None`: not read, or denied).
+    per_cluster: Vec<Option<Vec<ContainerInstance>>>,
+    /// `None`: no cluster needed them, or the call was denied.
+    instances: Option<Vec<Instance>>,
+    profiles: Option<Vec<crate::model::InstanceProfile>>,
+}
+
+/// Reads the container instances of each cluster with a service that is not certainly on
+/// Fargate, then their EC2 instances and instance profiles. Fargate-only clusters cost nothing.
+async fn ec2_hosts(
+    aws: &Aws,
+    session: &Session,
+    clusters: &[ecs::FoundCluster],
+    per_cluster: &[Vec<Service>],
+) -> Result<Hosts, CollectError> {
+    let ecs_client = aws.ecs();
+    let per_cluster = try_join_all(clusters.iter().zip(per_cluster).map(|(cluster, services)| {
+        let client = &ecs_client;
+        async move {
+            let on_ec2 = services.iter().any(|s| {
+                !matches!(
+                    launch_of(
+                        s.launch_type,
+                        &s.capacity_provider_strategy,
+                        &cluster.default_capacity_provider_strategy,
+                        s.platform_version.as_deref(),
+                        None,
+                    ),
+                    Launch::Fargate { .. }
+                )
+            });
+            if on_ec2 {
+                instances::container_instances(client, session, &cluster.arn).await
+            } else {
+                Ok(None)
+            }
+        }
+    }))
+    .await?;
+    let ids: BTreeSet<String> = per_cluster
+        .iter()
+        .flatten()
+        .flatten()
+        .filter_map(|c| c.ec2_instance_id.clone())
+        .collect();
+    if ids.is_empty() {
+        // Read and empty: collected, there are none.
+        let read = per_cluster.iter().any(Option::is_some);
+        return Ok(Hosts {
+            per_cluster,
+            instances: read.then(Vec::new),
+            profiles: read.then(Vec::new),
+        });
+    }
+    let found = instances::instances(&aws.ec2(), session, &ids).await?;
+    let profile_arns: BTreeSet<String> = found
+        .iter()
+        .flatten()
+        .filter_map(|i| i.instance_profile_arn.clone())
+        .collect();
+    let profiles = instances::instance_profiles(&aws.iam(), session, &profile_arns).await?;
+    Ok(Hosts {
+        per_cluster,
+        instances: found,
+        profiles,
     })
 }
 

@@ -307,12 +307,14 @@ fn the_shipped_iam_policy_lists_exactly_the_actions_used() {
         include_str!("tasks.rs"),
         include_str!("mod.rs"),
         include_str!("fleet.rs"),
+        include_str!("secrets.rs"),
+        include_str!("instances.rs"),
     ];
     let mut used = BTreeSet::new();
     for source in sources {
         for quoted in source.split('"').skip(1).step_by(2) {
             if let Some((service, action)) = quoted.split_once(':') {
-                if ["ec2", "ecs", "iam", "ecr", "sts"].contains(&service)
+                if ["ec2", "ecs", "iam", "ecr", "sts", "secretsmanager"].contains(&service)
                     && !action.is_empty()
                     && action.chars().all(|c| c.is_ascii_alphabetic())
                 {

@@ -4,7 +4,7 @@
 use super::endpoint::{gateway_candidate, interface_candidate, private_dns_blockers};
 use super::filters::not_collected;
 use super::hop::Candidate;
-use super::internet::{internet, internet_candidate};
+use super::internet::{declared_candidate, internet, internet_candidate};
 use super::placement::Placement;
 use super::rules::Peer;
 use crate::blocker::Blocker;
@@ -33,6 +33,10 @@ impl Candidates {
 /// endpoint, that is the only path; otherwise the internet path competes with endpoint paths
 /// that carry the blockers (DNS, association) that keep traffic off them.
 pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requirement) -> Candidates {
+    // A host the user declared a private route for resolves into that network: no other path.
+    if let Some(cidr) = requirement.route {
+        return Candidates::only(declared_candidate(placement, requirement, cidr));
+    }
     let index = placement.index;
     let same_region = requirement.region == placement.region;
     let mut out = Vec::new();
@@ -146,6 +150,25 @@ pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requiremen
         )
     {
         internet_path.add_to_last(cross_region(placement, requirement));
+    }
+    if requirement.target == Target::Registry
+        && requirement
+            .other_images
+            .iter()
+            .any(|(image, _)| !image.public_registry)
+    {
+        // A private registry may be public SaaS or sit behind a private network: the internet
+        // path is what the configuration shows, unless the user declares the network.
+        for step in &mut internet_path.steps {
+            for blocker in &mut step.blockers {
+                blocker.fix = format!(
+                    "{} If {} is reached over a private network (peering, transit gateway, VPN), audit with --registry-route {}=CIDR to check that path instead.",
+                    blocker.fix,
+                    requirement.host,
+                    requirement.host
+                );
+            }
+        }
     }
     out.push(internet_path);
     Candidates {

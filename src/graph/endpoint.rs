@@ -8,7 +8,7 @@ use super::filters::{
 use super::hop::{Candidate, Hop, HopKind, Via};
 use super::internet::public_dns_blockers;
 use super::placement::Placement;
-use super::rules::{security_groups_allow, Peer, SgOutcome};
+use super::rules::{security_groups_allow, Peer, SgOutcome, HTTPS_PORT};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::{
@@ -233,9 +233,14 @@ pub fn interface_candidate(
     let label = format!("endpoint {}", endpoint.id);
     candidate.step(
         Hop::new(HopKind::SecurityGroup, placement.first_group()),
-        task_egress(placement, &peer, &label),
+        task_egress(placement, &peer, &label, HTTPS_PORT),
     );
-    let (acl, blockers) = task_acl(placement, &peer.cidrs, "requests to the endpoint");
+    let (acl, blockers) = task_acl(
+        placement,
+        &peer.cidrs,
+        "requests to the endpoint",
+        HTTPS_PORT,
+    );
     candidate.step(
         Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())),
         blockers,
@@ -250,6 +255,7 @@ pub fn interface_candidate(
         }
         let flows = flows_from_task(
             placement.subnet.cidr_block,
+            HTTPS_PORT,
             "requests from the task into the endpoint subnet",
             "responses from the endpoint to the task",
         );
@@ -389,9 +395,9 @@ pub fn gateway_candidate(
             let peer = Peer { cidrs: list.cidrs.clone(), security_groups: Vec::new(), prefix_list_id: Some(list.id.clone()) };
             candidate.step(
                 Hop::new(HopKind::SecurityGroup, placement.first_group()),
-                task_egress(placement, &peer, &format!("the S3 prefix list {}", list.id)),
+                task_egress(placement, &peer, &format!("the S3 prefix list {}", list.id), HTTPS_PORT),
             );
-            let (acl, blockers) = task_acl(placement, &list.cidrs, "requests to S3");
+            let (acl, blockers) = task_acl(placement, &list.cidrs, "requests to S3", HTTPS_PORT);
             candidate.step(Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())), blockers);
         }
         None => candidate.step(

@@ -6,7 +6,7 @@ use ipnet::Ipv4Net;
 use super::hop::{Candidate, Hop, HopKind};
 use super::index::{Gap, IndexedAcl, IndexedRouteTable};
 use super::placement::Placement;
-use super::rules::{security_groups_allow, AclOutcome, Peer, SgOutcome, HTTPS, TASK_EPHEMERAL};
+use super::rules::{security_groups_allow, AclOutcome, Peer, SgOutcome, TASK_EPHEMERAL};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::{PortRange, Snapshot, Subnet};
@@ -64,8 +64,14 @@ pub fn task_route_table<'i, 'a>(
     }
 }
 
-/// The task's security groups must allow TCP 443 out to every CIDR of `peer`.
-pub fn task_egress(placement: &Placement<'_, '_>, peer: &Peer, peer_label: &str) -> Vec<Blocker> {
+/// The task's security groups must allow TCP `port` (443 but for a registry's `host:port`)
+/// out to every CIDR of `peer`.
+pub fn task_egress(
+    placement: &Placement<'_, '_>,
+    peer: &Peer,
+    peer_label: &str,
+    port: u16,
+) -> Vec<Blocker> {
     if placement.security_groups.is_empty() {
         return vec![Blocker::new(
             Code::NotCollected,
@@ -85,7 +91,7 @@ pub fn task_egress(placement: &Placement<'_, '_>, peer: &Peer, peer_label: &str)
                 placement.index,
                 &placement.security_groups,
                 |g| &g.egress,
-                443,
+                port,
                 peer,
                 *cidr,
             );
@@ -96,7 +102,7 @@ pub fn task_egress(placement: &Placement<'_, '_>, peer: &Peer, peer_label: &str)
         return Vec::new();
     };
     let fix = format!(
-        "Add an egress rule to {} allowing TCP 443 to {}.",
+        "Add an egress rule to {} allowing TCP {port} to {}.",
         placement.first_group(),
         egress_target(peer, *cidr)
     );
@@ -108,7 +114,7 @@ pub fn task_egress(placement: &Placement<'_, '_>, peer: &Peer, peer_label: &str)
             Code::SgEgressBlocked,
             placement.first_group(),
             format!(
-                "no egress rule of security groups {} allows TCP 443 to {peer_label} ({cidr})",
+                "no egress rule of security groups {} allows TCP {port} to {peer_label} ({cidr})",
                 placement.group_list()
             ),
             fix,
@@ -118,7 +124,7 @@ pub fn task_egress(placement: &Placement<'_, '_>, peer: &Peer, peer_label: &str)
             Code::RangePartiallyAllowed,
             placement.first_group(),
             format!(
-                "security groups {} allow TCP 443 to only part of {peer_label} (not all of {cidr})",
+                "security groups {} allow TCP {port} to only part of {peer_label} (not all of {cidr})",
                 placement.group_list()
             ),
             fix,
@@ -154,17 +160,21 @@ pub struct Flow<'s> {
 }
 
 /// The two flows a task's call makes through the ACL of a subnet it connects *into* (an
-/// endpoint's or NAT gateway's): the request in on 443, the response out to the task's
-/// ephemeral ports.
-pub fn flows_from_task(
+/// endpoint's or NAT gateway's, or a private registry's): the request in on `port`, the
+/// response out to the task's ephemeral ports.
+pub fn flows_from_task<'s>(
     task: Ipv4Net,
-    request: &'static str,
-    response: &'static str,
-) -> [Flow<'static>; 2] {
+    port: u16,
+    request: &'s str,
+    response: &'s str,
+) -> [Flow<'s>; 2] {
     [
         Flow {
             direction: Direction::Inbound,
-            ports: HTTPS,
+            ports: PortRange {
+                from: port,
+                to: port,
+            },
             cidr: task,
             what: request,
         },
@@ -225,8 +235,8 @@ fn acl_blocker(acl: &IndexedAcl<'_>, subnet: &Subnet, flow: &Flow<'_>) -> Option
         format!("TCP {}-{}", flow.ports.from, flow.ports.to)
     };
     // Suggest the usual wide ephemeral range for return traffic; it covers every client OS.
-    let fix_ports = if flow.ports == HTTPS {
-        "TCP 443".to_string()
+    let fix_ports = if flow.ports.from == flow.ports.to {
+        format!("TCP {}", flow.ports.from)
     } else {
         "TCP 1024-65535".to_string()
     };
@@ -277,11 +287,13 @@ fn acl_blocker(acl: &IndexedAcl<'_>, subnet: &Subnet, flow: &Flow<'_>) -> Option
     }
 }
 
-/// The task subnet's ACL: requests out on 443, responses back on the task's ephemeral ports.
+/// The task subnet's ACL: requests out on `port` (443 but for a registry's `host:port`),
+/// responses back on the task's ephemeral ports.
 pub fn task_acl(
     placement: &Placement<'_, '_>,
     cidrs: &[Ipv4Net],
     what: &str,
+    port: u16,
 ) -> (Option<String>, Vec<Blocker>) {
     // Traffic within one subnet never crosses its ACL.
     let remote: Vec<Ipv4Net> = cidrs
@@ -295,7 +307,10 @@ pub fn task_acl(
             [
                 Flow {
                     direction: Direction::Outbound,
-                    ports: HTTPS,
+                    ports: PortRange {
+                        from: port,
+                        to: port,
+                    },
                     cidr: *cidr,
                     what,
                 },

@@ -3,6 +3,7 @@
 
 use ipnet::Ipv4Net;
 
+use super::filters::{acl_flows, dedupe_by_code, flows_from_task};
 use super::filters::{not_collected, task_acl, task_egress, task_route_table};
 use super::hop::{Candidate, Hop, HopKind, Via};
 use super::index::{Gap, IndexedRouteTable};
@@ -10,7 +11,7 @@ use super::nat::nat_steps;
 use super::placement::Placement;
 use super::route_blockers::{blackhole, no_public_ip, no_route};
 use super::routing::{carrying_route, describe_route, Carrier};
-use super::rules::Peer;
+use super::rules::{is_private, Peer};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::{Route, RouteState, RouteTargetKind};
@@ -49,8 +50,24 @@ pub fn public_dns_blockers(placement: &Placement<'_, '_>) -> Vec<Blocker> {
     }
 }
 
+/// The path to a host the user declared a private route for (`--registry-route HOST=CIDR`):
+/// the host resolves into `cidr`, which is filtered and routed like any destination (a local
+/// route when it is inside the VPC; peering, transit gateway or VPN when it is not).
+pub fn declared_candidate(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+    cidr: Ipv4Net,
+) -> Candidate {
+    let destination = Peer {
+        cidrs: vec![cidr],
+        ..Peer::default()
+    };
+    internet_candidate(placement, requirement, destination)
+}
+
 /// The internet candidate for `requirement`, with `destination` the CIDRs its host resolves
-/// to publicly (the S3 prefix list for layers, else the whole internet).
+/// to publicly (the S3 prefix list for layers, else the whole internet), or the declared
+/// route of a private registry.
 pub fn internet_candidate(
     placement: &Placement<'_, '_>,
     requirement: &Requirement,
@@ -61,16 +78,25 @@ pub fn internet_candidate(
         Hop::new(HopKind::Subnet, &placement.subnet.id),
         public_dns_blockers(placement),
     );
-    let label = if destination.prefix_list_id.is_some() {
-        "the S3 public addresses"
-    } else {
-        "the internet"
+    let (label, what) = match requirement.route {
+        Some(_) => (
+            format!("the declared network of {}", requirement.host),
+            format!("requests to {}", requirement.host),
+        ),
+        None if destination.prefix_list_id.is_some() => (
+            "the S3 public addresses".to_string(),
+            "requests to the internet".to_string(),
+        ),
+        None => (
+            "the internet".to_string(),
+            "requests to the internet".to_string(),
+        ),
     };
     candidate.step(
         Hop::new(HopKind::SecurityGroup, placement.first_group()),
-        task_egress(placement, &destination, label),
+        task_egress(placement, &destination, &label, requirement.port),
     );
-    let (acl, blockers) = task_acl(placement, &destination.cidrs, "requests to the internet");
+    let (acl, blockers) = task_acl(placement, &destination.cidrs, &what, requirement.port);
     candidate.step(
         Hop::new(HopKind::NetworkAcl, acl.unwrap_or_else(|| "unknown".into())),
         blockers,
@@ -114,6 +140,13 @@ fn follow_route(
 ) {
     let table_id = table.table.id.as_str();
     let table_hop = Hop::new(HopKind::RouteTable, table_id);
+    // An internet gateway never carries traffic to private addresses.
+    let route = route.filter(|r| {
+        !(requirement.route.is_some()
+            && is_private(&cidr)
+            && r.target.kind == RouteTargetKind::InternetGateway
+            && r.state == RouteState::Active)
+    });
     let Some(route) = route else {
         let blocker = if table.unresolved_prefix_lists.is_empty() {
             no_route(placement, requirement, table_id, cidr)
@@ -155,7 +188,15 @@ fn follow_route(
         }
         RouteTargetKind::NatGateway => {
             candidate.via = Some(Via::Nat);
-            nat_steps(placement, table_id, route, &target_id, cidr, candidate);
+            nat_steps(
+                placement,
+                requirement,
+                table_id,
+                route,
+                &target_id,
+                cidr,
+                candidate,
+            );
         }
         RouteTargetKind::TransitGateway | RouteTargetKind::PeeringConnection
             if gone_gateway(placement, route.target.kind, &target_id).is_some() =>
@@ -163,8 +204,13 @@ fn follow_route(
             let why = gone_gateway(placement, route.target.kind, &target_id).unwrap_or_default();
             candidate.add_to_last(blackhole(placement, table_id, route, &why));
         }
+        // A declared network inside the VPC: the local route carries it.
+        RouteTargetKind::Local if requirement.route.is_some() => {
+            local_destination(placement, requirement, cidr, candidate)
+        }
         RouteTargetKind::TransitGateway => leaves_vpc(
             candidate,
+            requirement,
             Via::TransitGateway,
             HopKind::TransitGateway,
             &target_id,
@@ -173,6 +219,7 @@ fn follow_route(
         ),
         RouteTargetKind::PeeringConnection => leaves_vpc(
             candidate,
+            requirement,
             Via::Peering,
             HopKind::PeeringConnection,
             &target_id,
@@ -181,6 +228,7 @@ fn follow_route(
         ),
         RouteTargetKind::VpnGateway => leaves_vpc(
             candidate,
+            requirement,
             Via::VpnGateway,
             HopKind::VpnGateway,
             &target_id,
@@ -199,7 +247,10 @@ fn follow_route(
                     Code::PathLeavesVpc,
                     &target_id,
                     format!("route table {table_id} sends {cidr} to {what} {target_id} (an appliance or gateway whose onward path is not visible here)"),
-                    format!("Confirm that {target_id} forwards HTTPS to {} and back, or route 0.0.0.0/0 in {table_id} to a NAT gateway.", requirement.host),
+                    match requirement.route {
+                        Some(_) => format!("Confirm that {target_id} forwards TCP {} to {} and back.", requirement.port, requirement.host),
+                        None => format!("Confirm that {target_id} forwards HTTPS to {} and back, or route 0.0.0.0/0 in {table_id} to a NAT gateway.", requirement.host),
+                    },
                 )],
             );
         }
@@ -212,7 +263,12 @@ fn follow_route(
                     Code::PathLeavesVpc,
                     &target_id,
                     format!("route table {table_id} sends {cidr} to Gateway Load Balancer endpoint {target_id}: the inspection appliances behind it decide whether HTTPS to {} passes", requirement.host),
-                    format!("Confirm that the firewall behind {target_id} allows TCP 443 to {} and routes it to the internet.", requirement.host),
+                    format!(
+                        "Confirm that the firewall behind {target_id} allows TCP {} to {} and routes it {}.",
+                        requirement.port,
+                        requirement.host,
+                        if requirement.route.is_some() { "on toward it" } else { "to the internet" }
+                    ),
                 )],
             );
         }
@@ -273,14 +329,57 @@ fn route_target_word(kind: RouteTargetKind) -> &'static str {
     }
 }
 
+/// A declared network inside the VPC: the subnets that hold it must let the requests in and
+/// the responses out (network ACLs are stateless). What listens there is not modelled.
+fn local_destination(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+    cidr: Ipv4Net,
+    candidate: &mut Candidate,
+) {
+    let request = format!("requests from the task to {}", requirement.host);
+    let response = format!("responses from {} to the task", requirement.host);
+    let mut seen_acls = std::collections::HashSet::new();
+    let subnets = placement
+        .index
+        .snapshot
+        .subnets
+        .iter()
+        .flatten()
+        .filter(|s| {
+            s.vpc_id == placement.vpc.id
+                && s.id != placement.subnet.id
+                && (s.cidr_block.contains(&cidr) || cidr.contains(&s.cidr_block))
+        });
+    for subnet in subnets {
+        let flows = flows_from_task(
+            placement.subnet.cidr_block,
+            requirement.port,
+            &request,
+            &response,
+        );
+        let (acl, mut blockers) = acl_flows(placement, subnet, &flows);
+        dedupe_by_code(&mut blockers);
+        let acl = acl.unwrap_or_else(|| "unknown".into());
+        if seen_acls.insert(acl.clone()) {
+            candidate.step(Hop::new(HopKind::NetworkAcl, acl), blockers);
+        }
+    }
+}
+
 fn leaves_vpc(
     candidate: &mut Candidate,
+    requirement: &Requirement,
     via: Via,
     kind: HopKind,
     id: &str,
     table_id: &str,
     what: &str,
 ) {
+    let toward = match requirement.route {
+        Some(route) => format!("{} ({route}) on TCP {}", requirement.host, requirement.port),
+        None => "the internet on TCP 443".to_string(),
+    };
     candidate.via = Some(via);
     candidate.step(
         Hop::new(kind, id),
@@ -288,7 +387,10 @@ fn leaves_vpc(
             Code::PathLeavesVpc,
             id,
             format!("route table {table_id} sends the traffic to {what} {id}; the path beyond it (egress VPC, on-premises firewall, proxy) is not visible in this account's configuration"),
-            format!("Confirm that the network behind {id} reaches the internet on TCP 443 (or add VPC endpoints so the pull stays in this VPC)."),
+            match requirement.route {
+                Some(_) => format!("Confirm that the network behind {id} reaches {toward} and routes the responses back."),
+                None => format!("Confirm that the network behind {id} reaches {toward} (or add VPC endpoints so the pull stays in this VPC)."),
+            },
         )],
     );
 }

@@ -9,15 +9,19 @@ use super::index::Gap;
 use super::internet::internet;
 use super::placement::Placement;
 use super::route_blockers::blackhole;
-use super::rules::{HTTPS, NAT_EPHEMERAL};
+use super::rules::{is_private, NAT_EPHEMERAL};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::{
-    NatConnectivity, NatGateway, NatState, Route, RouteState, RouteTargetKind, Subnet,
+    NatConnectivity, NatGateway, NatState, PortRange, Route, RouteState, RouteTargetKind, Subnet,
 };
+use crate::workload::Requirement;
 
+/// The NAT gateway hop toward `destination`: the internet, or the CIDR of a route declared for
+/// a private registry (`requirement.route`), which the NAT gateway's own subnet must route.
 pub(super) fn nat_steps(
     placement: &Placement<'_, '_>,
+    requirement: &Requirement,
     table_id: &str,
     route: &Route,
     nat_id: &str,
@@ -71,7 +75,9 @@ pub(super) fn nat_steps(
             fix,
         ));
     }
-    if nat.connectivity_type == NatConnectivity::Private {
+    // A private NAT gateway reaches other networks (a transit gateway, a VPN), not the
+    // internet: fine for a declared private route, which the NAT subnet's table decides.
+    if nat.connectivity_type == NatConnectivity::Private && requirement.route.is_none() {
         blockers.push(Blocker::new(
             Code::NatGatewayNoInternet,
             nat_id,
@@ -95,14 +101,25 @@ pub(super) fn nat_steps(
             return;
         }
     };
-    nat_subnet_acl(placement, nat_subnet, destination, candidate);
-    nat_internet_route(placement, nat_id, nat_subnet, destination, candidate);
+    nat_subnet_acl(placement, requirement, nat_subnet, destination, candidate);
+    match requirement.route {
+        Some(_) => nat_declared_route(
+            placement,
+            requirement,
+            nat_id,
+            nat_subnet,
+            destination,
+            candidate,
+        ),
+        None => nat_internet_route(placement, nat_id, nat_subnet, destination, candidate),
+    }
 }
 
 /// The NAT subnet's ACL sees four flows: the task's request in and on out, the reply in and
 /// back out to the task.
 fn nat_subnet_acl(
     placement: &Placement<'_, '_>,
+    requirement: &Requirement,
     nat_subnet: &Subnet,
     destination: Ipv4Net,
     candidate: &mut Candidate,
@@ -112,22 +129,36 @@ fn nat_subnet_acl(
     }
     let [request_in, response_out] = flows_from_task(
         placement.subnet.cidr_block,
+        requirement.port,
         "requests from the task into the NAT subnet",
         "responses from the NAT gateway to the task",
     );
+    let (out, back) = match requirement.route {
+        None => (
+            "requests from the NAT gateway to the internet".to_string(),
+            "responses from the internet to the NAT gateway".to_string(),
+        ),
+        Some(_) => (
+            format!("requests from the NAT gateway to {}", requirement.host),
+            format!("responses from {} to the NAT gateway", requirement.host),
+        ),
+    };
     let flows = [
         request_in,
         Flow {
             direction: Direction::Outbound,
-            ports: HTTPS,
+            ports: PortRange {
+                from: requirement.port,
+                to: requirement.port,
+            },
             cidr: destination,
-            what: "requests from the NAT gateway to the internet",
+            what: &out,
         },
         Flow {
             direction: Direction::Inbound,
             ports: NAT_EPHEMERAL,
             cidr: destination,
-            what: "responses from the internet to the NAT gateway",
+            what: &back,
         },
         response_out,
     ];
@@ -223,6 +254,70 @@ fn nat_internet_route(
                     "Add 0.0.0.0/0 → {igw_hint} to {table_id} (aws ec2 create-route --route-table-id {table_id} --destination-cidr-block 0.0.0.0/0 --gateway-id {igw_hint}) if subnet {} is meant to be public; otherwise recreate the NAT gateway in a public subnet and point the tasks' route table at it.",
                     nat_subnet.id
                 ),
+            )],
+        ),
+    }
+}
+
+/// Toward a declared private route, the NAT gateway's own subnet must route the CIDR: on to a
+/// transit gateway, peering connection, VPN or appliance (the rest is not visible here), or to
+/// an internet gateway when the CIDR is public.
+fn nat_declared_route(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+    nat_id: &str,
+    nat_subnet: &Subnet,
+    destination: Ipv4Net,
+    candidate: &mut Candidate,
+) {
+    let table = match placement.index.route_table_of(nat_subnet) {
+        Ok(table) => table,
+        Err(gap) => {
+            candidate.add_to_last(not_collected(
+                placement.index.snapshot,
+                nat_id,
+                &gap,
+                "the NAT gateway's route table",
+            ));
+            return;
+        }
+    };
+    let table_id = table.table.id.as_str();
+    let host = &requirement.host;
+    let route = table
+        .route_for(destination)
+        .filter(|r| r.state == RouteState::Active);
+    let Some(route) = route
+        .filter(|r| r.target.kind != RouteTargetKind::InternetGateway || !is_private(&destination))
+    else {
+        candidate.step(
+            Hop::new(HopKind::RouteTable, table_id),
+            vec![Blocker::new(
+                Code::NoRoute,
+                table_id,
+                format!(
+                    "NAT gateway {nat_id} sits in subnet {} whose route table {table_id} has no active route that can carry {destination} (the declared network of {host})",
+                    nat_subnet.id
+                ),
+                format!("Add a route for {destination} to {table_id} toward the transit gateway, peering connection or VPN gateway that leads to {host} (aws ec2 create-route --route-table-id {table_id} --destination-cidr-block {destination} --transit-gateway-id tgw-…)."),
+            )],
+        );
+        return;
+    };
+    candidate.step(Hop::new(HopKind::RouteTable, table_id), Vec::new());
+    let target = route.target.id.clone().unwrap_or_default();
+    match route.target.kind {
+        RouteTargetKind::InternetGateway => {
+            candidate.step(Hop::new(HopKind::InternetGateway, &target), Vec::new())
+        }
+        RouteTargetKind::Local => {}
+        kind => candidate.step(
+            Hop::new(HopKind::NetworkInterface, &target),
+            vec![Blocker::new(
+                Code::PathLeavesVpc,
+                &target,
+                format!("NAT gateway {nat_id}'s subnet {} sends {destination} (the declared network of {host}) to {} {target} (route table {table_id}): the path beyond it is not visible here", nat_subnet.id, format!("{kind:?}").to_lowercase()),
+                format!("Confirm that {target} forwards TCP {} to {host} ({destination}) and routes the responses back.", requirement.port),
             )],
         ),
     }

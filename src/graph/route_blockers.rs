@@ -82,9 +82,14 @@ pub(super) fn no_route(
         )),
         (_, None) => None,
     };
-    let fix = match endpoint {
-        Some(endpoint) => format!("Either {nat}, or {endpoint}."),
-        None => format!("{}{}.", nat[..1].to_uppercase(), &nat[1..]),
+    let fix = match (requirement.route, endpoint) {
+        // A declared private network: only a route toward it helps.
+        (Some(route), _) => format!(
+            "Add a route for {route} (the declared network of {host}) to {table_id}, toward the transit gateway, peering connection or VPN gateway that leads there (aws ec2 create-route --route-table-id {table_id} --destination-cidr-block {route} --transit-gateway-id tgw-…), or correct --registry-route if {host} lives elsewhere.",
+            host = requirement.host
+        ),
+        (None, Some(endpoint)) => format!("Either {nat}, or {endpoint}."),
+        (None, None) => format!("{}{}.", nat[..1].to_uppercase(), &nat[1..]),
     };
     Blocker::new(
         Code::NoRoute,

@@ -10,7 +10,8 @@ use ipnet::Ipv4Net;
 use super::index::NetworkIndex;
 use crate::model::{NaclEntry, PortRange, RuleAction, SecurityGroup, SgRule};
 
-pub const HTTPS: PortRange = PortRange { from: 443, to: 443 };
+/// AWS service endpoints (and VPC endpoints) listen on TCP 443 only.
+pub const HTTPS_PORT: u16 = 443;
 /// Ports a Linux task uses for outgoing connections: return traffic to the task arrives here.
 pub const TASK_EPHEMERAL: PortRange = PortRange {
     from: 32768,
@@ -53,6 +54,11 @@ const fn net(a: u8, b: u8, prefix: u8) -> Ipv4Net {
         Ok(net) => net,
         Err(_) => panic!("valid prefix"),
     }
+}
+
+/// Is all of `cidr` in private or special-purpose space (never a public address)?
+pub fn is_private(cidr: &Ipv4Net) -> bool {
+    NOT_PUBLIC.iter().any(|range| range.contains(cidr))
 }
 
 /// Does `rule` speak about part of `destination`? `0.0.0.0/0` stands for "the registry's
@@ -286,6 +292,11 @@ fn combine_pieces(pieces: Vec<AclOutcome>) -> AclOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const HTTPS: PortRange = PortRange {
+        from: HTTPS_PORT,
+        to: HTTPS_PORT,
+    };
 
     fn entry(
         rule_number: u16,

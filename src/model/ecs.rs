@@ -11,6 +11,28 @@ pub struct Cluster {
     /// `None`: the cluster's services were not collected.
     #[serde(default)]
     pub services: Option<Vec<Service>>,
+    /// The strategy a service without a launch type or strategy of its own gets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default_capacity_provider_strategy: Vec<CapacityProviderItem>,
+    /// The EC2 instances registered with the cluster (read when a service runs on EC2).
+    /// `None`: not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_instances: Option<Vec<ContainerInstance>>,
+}
+
+/// An EC2 instance registered with a cluster: its agent pulls the images of the tasks placed
+/// on it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerInstance {
+    pub arn: String,
+    /// `None` for an external (ECS Anywhere) instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ec2_instance_id: Option<String>,
+    /// `ACTIVE`, `DRAINING`, `REGISTERING`, `INACTIVE`…: tasks are placed only on `ACTIVE`.
+    pub status: String,
+    /// The Auto Scaling group capacity provider that launched it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,7 +88,7 @@ pub enum LaunchType {
     External,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapacityProviderItem {
     pub capacity_provider: String,
     #[serde(default)]

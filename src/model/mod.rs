@@ -11,24 +11,29 @@
 mod ecr;
 mod ecs;
 mod iam;
+mod instances;
 mod load;
 mod network;
+mod secrets;
 mod tasks;
 mod validate;
 
 pub use ecr::{Image, Repository};
 pub use ecs::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, ContainerDefinition,
+    ContainerInstance,
     Deployment, LaunchType, LogConfiguration, RepositoryCredentials, Secret, Service, ServiceEvent,
     TaskDefinition,
 };
 pub use iam::{InlinePolicy, ManagedPolicy, Role};
+pub use instances::{Instance, InstanceProfile};
 pub use load::{load_snapshot, SnapshotError};
 pub use network::{
     EndpointType, InternetGateway, NaclEntry, NatConnectivity, NatGateway, NatState, NetworkAcl,
     PeeringConnection, PortRange, PrefixList, Route, RouteState, RouteTable, RouteTarget,
     RouteTargetKind, RuleAction, SecurityGroup, SgRule, Subnet, TransitGateway, Vpc, VpcEndpoint,
 };
+pub use secrets::{SecretKey, SecretMetadata};
 pub use tasks::{StoppedContainer, StoppedTask, TaskNetworkInterface};
 pub use validate::check_consistency;
 
@@ -81,6 +86,19 @@ pub struct Snapshot {
 
     #[serde(default)]
     pub ecr_repositories: Option<Vec<Repository>>,
+
+    /// The Secrets Manager secrets the task definitions reference (`secrets[].valueFrom`,
+    /// `repositoryCredentials`), with the KMS key of each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<Vec<SecretMetadata>>,
+
+    /// The EC2 instances behind the clusters' container instances (read when a service runs
+    /// on EC2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Vec<Instance>>,
+    /// The instance profiles of those instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_profiles: Option<Vec<InstanceProfile>>,
 
     /// Recently stopped tasks (collected by `diagnose`; absent from an audit's snapshot).
     #[serde(default, skip_serializing_if = "Option::is_none")]

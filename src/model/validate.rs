@@ -113,6 +113,10 @@ pub fn check_consistency(snapshot: &Snapshot) -> Result<(), String> {
             })
             .map(drop),
         ),
+        (
+            "secrets",
+            Ids::of("secrets", &snapshot.secrets, |s| s.arn.as_str()).map(drop),
+        ),
     ] {
         result.map_err(|e| format!("{e} (ids in `{what}` must be unique)"))?;
     }

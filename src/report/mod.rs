@@ -1,8 +1,10 @@
-//! Rendering audit results: versioned JSON (the contract for dashboards) or a terminal table.
+//! Rendering audit results: versioned JSON (the contract for dashboards), a terminal table, or
+//! a picture of the pull paths (DOT, Mermaid).
 
 mod diagnosis;
 mod explanation;
 mod fleet_v1;
+mod picture;
 mod schema;
 mod table;
 mod v1;
@@ -10,6 +12,7 @@ mod v1;
 pub use diagnosis::render_diagnosis;
 pub use explanation::{render_explanation, ExplanationV1};
 pub use fleet_v1::{LineV1, ScopeV1, SummaryV1, SuppressionV1};
+pub use picture::{render_dot, render_mermaid};
 pub use schema::{line_schema, report_schema};
 pub use table::{
     render_scopes_table, render_table, render_table_with, Colour, Width, DEFAULT_WIDTH, MIN_WIDTH,

@@ -296,7 +296,7 @@ mod tests {
         let snapshot = load_snapshot(&path).unwrap();
         let workloads = select_workloads(&snapshot, None, &[]).unwrap();
         render_table(
-            &audit_workloads(&snapshot, &workloads),
+            &audit_workloads(&snapshot, &workloads, &Default::default()),
             colour,
             Width::Columns(DEFAULT_WIDTH),
         )

@@ -287,17 +287,25 @@ pub fn diagnosed_workload<'a>(
         .flatten()
         .find(|t| t.arn == placement.task_definition);
     let task = group.and_then(|g| g.tasks.first());
+    let cluster = snapshot
+        .clusters
+        .iter()
+        .flatten()
+        .find(|c| c.name == history.cluster);
+    let cluster_default = cluster.map_or(&[][..], |c| &c.default_capacity_provider_strategy[..]);
     // The task's own launch type and platform version when it recorded them.
     let launch = match (task, history.service) {
         (_, Some(service)) if task.is_none_or(|t| t.launch_type.is_none()) => launch_of(
             service.launch_type,
             &service.capacity_provider_strategy,
+            cluster_default,
             service.platform_version.as_deref(),
             task_definition,
         ),
         _ => launch_of(
             task.and_then(|t| t.launch_type),
             &[],
+            cluster_default,
             task.and_then(|t| t.platform_version.as_deref()),
             task_definition,
         ),
@@ -312,6 +320,7 @@ pub fn diagnosed_workload<'a>(
         task_definition,
         launch,
         placement: placement.configuration.as_ref(),
+        container_instances: cluster.and_then(|c| c.container_instances.as_deref()),
     }
 }
 

@@ -64,6 +64,62 @@ const PUBLIC_REGISTRIES: &[&str] = &[
     "mcr.microsoft.com",
 ];
 
+/// The other hosts a pull from a well-known public registry talks to: its token service and
+/// the CDN its layers are served from (redirects from the registry's blob URLs). A firewall
+/// or route that lets the registry host through but not these breaks the pull part-way.
+///
+/// Sources: Docker's allow-list for Docker Hub (`auth.docker.io` issues the pull token,
+/// `production.cloudflare.docker.com` serves layers); GitHub Packages' blob host for ghcr.io;
+/// Red Hat's firewall documentation for quay.io (`cdn.quay.io`, `cdn01`-`cdn03.quay.io`);
+/// ECR Public serves layers through CloudFront, from the distributions AWS lists for pulling
+/// EKS Anywhere / EKS Distro images from public.ecr.aws.
+const REGISTRY_SIDE_HOSTS: &[(&str, &[&str])] = &[
+    (
+        "registry-1.docker.io",
+        &["auth.docker.io", "production.cloudflare.docker.com"],
+    ),
+    ("ghcr.io", &["pkg-containers.githubusercontent.com"]),
+    (
+        "quay.io",
+        &[
+            "cdn.quay.io",
+            "cdn01.quay.io",
+            "cdn02.quay.io",
+            "cdn03.quay.io",
+        ],
+    ),
+    (
+        "public.ecr.aws",
+        &[
+            "d2glxqk2uabbnd.cloudfront.net",
+            "d5l0dvt14r5h8.cloudfront.net",
+        ],
+    ),
+];
+
+/// The port of a registry reached over HTTPS unless its host names one.
+pub const HTTPS_PORT: u16 = 443;
+
+impl OtherImage {
+    /// Every host the pull talks to: the registry host first, then its token service and layer
+    /// CDN (for the well-known registries; a private registry serves everything itself).
+    pub fn hosts(&self) -> Vec<&str> {
+        let mut hosts = vec![self.host.as_str()];
+        if let Some((_, others)) = REGISTRY_SIDE_HOSTS.iter().find(|(h, _)| *h == self.host) {
+            hosts.extend(others.iter().copied());
+        }
+        hosts
+    }
+}
+
+/// The TCP port of `host` (`registry.acme.internal:8443`), 443 when it names none.
+pub fn port_of(host: &str) -> u16 {
+    host.rsplit_once(':')
+        .filter(|(name, _)| !name.is_empty() && !name.ends_with(':'))
+        .and_then(|(_, port)| port.parse().ok())
+        .unwrap_or(HTTPS_PORT)
+}
+
 impl ImageRef {
     pub fn parse(image: &str) -> ImageRef {
         let (host, remainder) = split_host(image);
@@ -210,5 +266,38 @@ mod tests {
             panic!()
         };
         assert!(o.public_registry);
+    }
+
+    #[test]
+    fn hosts_and_ports_of_a_pull() {
+        let ImageRef::Other(hub) = ImageRef::parse("nginx:1.27") else {
+            panic!()
+        };
+        assert_eq!(
+            hub.hosts(),
+            [
+                "registry-1.docker.io",
+                "auth.docker.io",
+                "production.cloudflare.docker.com"
+            ]
+        );
+        let ImageRef::Other(ghcr) = ImageRef::parse("ghcr.io/acme/web:1") else {
+            panic!()
+        };
+        assert_eq!(
+            ghcr.hosts(),
+            ["ghcr.io", "pkg-containers.githubusercontent.com"]
+        );
+        let ImageRef::Other(private) = ImageRef::parse("harbor.acme.internal:8443/team/web:1")
+        else {
+            panic!()
+        };
+        assert_eq!(private.hosts(), ["harbor.acme.internal:8443"]);
+        assert_eq!(port_of("harbor.acme.internal:8443"), 8443);
+        assert_eq!(port_of("harbor.acme.internal"), 443);
+        assert_eq!(port_of("localhost:5000"), 5000);
+        assert_eq!(port_of("[fd00::1]:5000"), 5000);
+        assert_eq!(port_of("[fd00::1]"), 443);
+        assert_eq!(port_of("registry.acme.internal:https"), 443);
     }
 }

@@ -11,4 +11,4 @@ pub use history::{
 };
 pub use image::{EcrImage, ImageRef, ImageReference, OtherImage};
 pub use requirements::{derive_requirements, Permission, Requirement, Target};
-pub use select::{select_workloads, Launch, SelectError, Workload};
+pub use select::{launch_of, select_workloads, Launch, SelectError, Workload};

@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use ipnet::Ipv4Net;
 use serde::Serialize;
 
-use super::image::{EcrImage, ImageRef, OtherImage};
+use super::image::{port_of, EcrImage, ImageRef, OtherImage};
 use crate::model::TaskDefinition;
 
 /// The kind of call, which fixes the service endpoint it can use.
@@ -72,6 +73,11 @@ impl Permission {
 pub struct Requirement {
     pub target: Target,
     pub host: String,
+    /// The TCP port the call connects to: 443, or the port a registry's `host:port` names.
+    pub port: u16,
+    /// A private route declared for the host (`--registry-route HOST=CIDR`): the host resolves
+    /// into this CIDR, which the call is routed and filtered to instead of the internet.
+    pub route: Option<Ipv4Net>,
     /// The AWS region of the service called (the registry's region for ECR).
     pub region: String,
     /// What the execution role must be allowed to do.
@@ -111,13 +117,25 @@ pub fn derive_requirements(
             ImageRef::Ecr(image) => builder.ecr(who, image),
             ImageRef::Other(image) => {
                 let has_credentials = container.repository_credentials.is_some();
-                let host = image.host.clone();
-                let r = builder.entry(Target::Registry, &host, region, who);
+                // One call per host (registry, token service, layer CDN), so the report says
+                // which one is blocked; the image (and its credentials) belong to the registry.
+                let hosts: Vec<String> = image.hosts().into_iter().map(str::to_string).collect();
+                for host in hosts.iter().skip(1) {
+                    builder.entry(Target::Registry, host, region, who);
+                }
+                let r = builder.entry(Target::Registry, &hosts[0], region, who);
                 r.other_images.push((image, has_credentials));
             }
         }
         if let Some(credentials) = &container.repository_credentials {
-            builder.secret(who, &credentials.credentials_parameter, account, region);
+            // Always a Secrets Manager secret: its ARN, or its name in the task's region.
+            let parameter = &credentials.credentials_parameter;
+            let arn = if parameter.starts_with("arn:") {
+                parameter.clone()
+            } else {
+                format!("arn:aws:secretsmanager:{region}:{account}:secret:{parameter}")
+            };
+            builder.secret(who, &arn, account, region);
         }
         for secret in &container.secrets {
             builder.secret(who, &secret.value_from, account, region);
@@ -144,6 +162,8 @@ impl Builder {
             .or_insert_with(|| Requirement {
                 target,
                 host: host.to_string(),
+                port: port_of(host),
+                route: None,
                 region: region.to_string(),
                 permissions: Vec::new(),
                 endpoint_permissions: Vec::new(),
@@ -409,8 +429,51 @@ mod tests {
         );
         let logs = r.iter().find(|r| r.target == Target::Logs).unwrap();
         assert_eq!(logs.permissions.len(), 3);
-        let registry = r.iter().find(|r| r.target == Target::Registry).unwrap();
-        assert_eq!(registry.host, "ghcr.io");
-        assert!(registry.other_images[0].1);
+        let registries: Vec<_> = r.iter().filter(|r| r.target == Target::Registry).collect();
+        assert_eq!(
+            registries
+                .iter()
+                .map(|r| r.host.as_str())
+                .collect::<Vec<_>>(),
+            ["ghcr.io", "pkg-containers.githubusercontent.com"]
+        );
+        assert!(registries[0].other_images[0].1);
+        // The image is checked once, on the registry host; the blob host only carries layers.
+        assert!(registries[1].other_images.is_empty());
+        assert_eq!(registries[1].needed_by, ["app"]);
+    }
+
+    #[test]
+    fn docker_hub_needs_three_hosts_and_a_private_port_is_kept() {
+        let mut c = container("nginx:1.27");
+        c.name = "web".into();
+        let mut private = container("harbor.acme.internal:8443/team/api:2");
+        private.repository_credentials = Some(RepositoryCredentials {
+            credentials_parameter: "harbor-pull".into(),
+        });
+        let r = derive_requirements(&task(vec![c, private]), "123456789012", "us-east-1");
+        let hosts: Vec<(&str, u16)> = r
+            .iter()
+            .filter(|r| r.target == Target::Registry)
+            .map(|r| (r.host.as_str(), r.port))
+            .collect();
+        assert_eq!(
+            hosts,
+            [
+                ("auth.docker.io", 443),
+                ("harbor.acme.internal:8443", 8443),
+                ("production.cloudflare.docker.com", 443),
+                ("registry-1.docker.io", 443),
+            ]
+        );
+        // A credentialsParameter given by name is a Secrets Manager secret of the task's region.
+        let sm = r
+            .iter()
+            .find(|r| r.target == Target::Secretsmanager)
+            .unwrap();
+        assert_eq!(
+            sm.permissions[0].resource,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:harbor-pull"
+        );
     }
 }

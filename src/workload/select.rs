@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use crate::model::{
-    AwsVpcConfiguration, CapacityProviderItem, Cluster, LaunchType, Service, Snapshot,
-    TaskDefinition,
+    AwsVpcConfiguration, CapacityProviderItem, Cluster, ContainerInstance, LaunchType, Service,
+    Snapshot, TaskDefinition,
 };
 
 /// How the task's image gets pulled, which decides whose network path and permissions count.
@@ -12,8 +12,17 @@ use crate::model::{
 pub enum Launch {
     /// Fargate: the task ENI pulls. `platform_version` as configured (`LATEST` when unset).
     Fargate { platform_version: String },
-    /// EC2 or external instances: the container agent on the instance pulls.
-    Instance { why: String },
+    /// EC2: the container agent on the instance pulls, over the instance's primary network
+    /// interface, whatever the task's network mode.
+    Ec2 {
+        /// Why EC2 (the launch type, a capacity provider, the cluster default), for messages.
+        why: String,
+        /// The Auto Scaling group capacity providers the tasks may land on; empty: any
+        /// container instance of the cluster.
+        capacity_providers: Vec<String>,
+    },
+    /// External (ECS Anywhere) instances: outside AWS, not modelled.
+    External { why: String },
 }
 
 /// One thing to audit: a task definition and where its tasks are placed.
@@ -26,6 +35,8 @@ pub struct Workload<'a> {
     pub task_definition: Option<&'a TaskDefinition>,
     pub launch: Launch,
     pub placement: Option<&'a AwsVpcConfiguration>,
+    /// The cluster's container instances (`None`: not collected), for EC2 launches.
+    pub container_instances: Option<&'a [ContainerInstance]>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -94,7 +105,7 @@ pub fn select_workloads<'a>(
                 .collect::<Result<_, _>>()?
         };
         for service in picked {
-            workloads.push(workload_of(&task_definitions, &cluster.name, service));
+            workloads.push(workload_of(&task_definitions, cluster, service));
         }
     }
     if workloads.is_empty() {
@@ -114,32 +125,36 @@ pub fn select_workloads<'a>(
 
 fn workload_of<'a>(
     task_definitions: &HashMap<&str, &'a TaskDefinition>,
-    cluster: &str,
+    cluster: &'a Cluster,
     service: &'a Service,
 ) -> Workload<'a> {
     let task_definition = task_definitions
         .get(service.task_definition.as_str())
         .copied();
     Workload {
-        cluster: cluster.to_string(),
+        cluster: cluster.name.clone(),
         service: Some(service.name.clone()),
         task_definition_arn: service.task_definition.clone(),
         task_definition,
         launch: launch_of(
             service.launch_type,
             &service.capacity_provider_strategy,
+            &cluster.default_capacity_provider_strategy,
             service.platform_version.as_deref(),
             task_definition,
         ),
         placement: service.network_configuration.as_ref(),
+        container_instances: cluster.container_instances.as_deref(),
     }
 }
 
-/// The launch type, else the capacity-provider strategy, else what the task definition is
-/// compatible with.
-pub(super) fn launch_of(
+/// The launch type, else the service's capacity-provider strategy, else the cluster's default
+/// strategy, else EC2 (what ECS does when none is set), unless the task definition can only
+/// run on Fargate (a snapshot that lost the launch type).
+pub fn launch_of(
     launch_type: Option<LaunchType>,
     capacity_provider_strategy: &[CapacityProviderItem],
+    cluster_default: &[CapacityProviderItem],
     platform_version: Option<&str>,
     task_definition: Option<&TaskDefinition>,
 ) -> Launch {
@@ -149,26 +164,42 @@ pub(super) fn launch_of(
     match launch_type {
         Some(LaunchType::Fargate) => return fargate(),
         Some(LaunchType::Ec2) => {
-            return Launch::Instance {
+            return Launch::Ec2 {
                 why: "launch type EC2".into(),
+                capacity_providers: Vec::new(),
             }
         }
         Some(LaunchType::External) => {
-            return Launch::Instance {
+            return Launch::External {
                 why: "launch type EXTERNAL".into(),
             }
         }
         None => {}
     }
-    if !capacity_provider_strategy.is_empty() {
-        let instance_provider = capacity_provider_strategy
+    let (strategy, whose) = if !capacity_provider_strategy.is_empty() {
+        (capacity_provider_strategy, "the service's")
+    } else {
+        (cluster_default, "the cluster's default")
+    };
+    // A provider with neither weight nor base never gets a task.
+    let used: Vec<&CapacityProviderItem> = strategy
+        .iter()
+        .filter(|p| p.weight > 0 || p.base > 0)
+        .collect();
+    if !used.is_empty() {
+        // ECS refuses a strategy that mixes Fargate and Auto Scaling group providers.
+        let groups: Vec<String> = used
             .iter()
-            .find(|p| !p.capacity_provider.starts_with("FARGATE"));
-        return match instance_provider {
-            Some(p) => Launch::Instance {
-                why: format!("capacity provider `{}`", p.capacity_provider),
-            },
-            None => fargate(),
+            .filter(|p| !p.capacity_provider.starts_with("FARGATE"))
+            .map(|p| p.capacity_provider.clone())
+            .collect();
+        return if groups.is_empty() {
+            fargate()
+        } else {
+            Launch::Ec2 {
+                why: format!("{whose} capacity provider strategy ({})", groups.join(", ")),
+                capacity_providers: groups,
+            }
         };
     }
     let fargate_only = task_definition.is_some_and(|t| {
@@ -178,8 +209,9 @@ pub(super) fn launch_of(
     if fargate_only {
         fargate()
     } else {
-        Launch::Instance {
-            why: "no launch type or capacity provider (the cluster default applies)".into(),
+        Launch::Ec2 {
+            why: "no launch type or capacity provider strategy (ECS uses EC2)".into(),
+            capacity_providers: Vec::new(),
         }
     }
 }

@@ -269,3 +269,48 @@ fn a_byte_order_mark_is_accepted() {
     let run = run(&["audit", "--snapshot", file.path().to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// `--registry-route HOST=CIDR`: each malformed value, and a host given twice, is one line
+/// naming the flag and the problem, before anything is read.
+#[test]
+fn bad_registry_routes() {
+    let snapshot = fixture("healthy-nat.json");
+    let snapshot = snapshot.to_str().unwrap();
+    for (route, says) in [
+        ("harbor.acme.internal", "expected HOST=CIDR"),
+        ("=10.20.0.0/16", "the host is empty"),
+        (
+            "https://harbor.acme.internal=10.20.0.0/16",
+            "is not a registry host",
+        ),
+        ("harbor.acme.internal=10.20.0.0/33", "is not an IPv4 CIDR"),
+        ("harbor.acme.internal=fd00::/8", "IPv6"),
+    ] {
+        let mut args = audit(snapshot);
+        args.extend(["--registry-route", route]);
+        assert_bad_input(&args, &["--registry-route", says]);
+    }
+    let mut args = audit(snapshot);
+    args.extend([
+        "--registry-route",
+        "harbor.acme.internal=10.20.0.0/16",
+        "--registry-route",
+        "HARBOR.acme.internal=10.30.0.0/16",
+    ]);
+    assert_bad_input(&args, &["`harbor.acme.internal` is given twice"]);
+    // diagnose takes the same flag, checked the same way.
+    assert_bad_input(
+        &[
+            "diagnose",
+            "--cluster",
+            "prod",
+            "--service",
+            "web",
+            "--snapshot",
+            snapshot,
+            "--registry-route",
+            "harbor=not-a-cidr",
+        ],
+        &["--registry-route", "is not an IPv4 CIDR"],
+    );
+}

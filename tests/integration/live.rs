@@ -90,11 +90,73 @@ fn live_dns_gateway_iam_and_registry_causes_match_the_fixtures() {
     ]);
 }
 
+/// EC2: the collector reads the container instances, their EC2 instances and instance
+/// profiles, and the audit follows the instance's interface, not the task's subnets.
+#[test]
+fn live_ec2_causes_match_the_fixtures() {
+    same_causes_as_fixtures(&[
+        "ec2-healthy-nat",
+        "ec2-launch-type",
+        "ec2-no-container-instances",
+    ]);
+}
+
+/// Docker Hub (every host its pull talks to) and a registry-credentials secret under a
+/// customer managed KMS key (DescribeSecret → kms:Decrypt for the execution role), live.
+#[test]
+fn live_registry_hosts_and_secret_keys_match_the_fixtures() {
+    same_causes_as_fixtures(&[
+        "docker-hub-public",
+        "docker-hub-private-no-egress",
+        "secret-kms-decrypt-missing",
+    ]);
+    let Some(moto) = Moto::start() else { return };
+    moto.seed("docker-hub-private-no-egress");
+    let (code, report) = live_report(&moto, &[]);
+    assert_eq!(code, 3);
+    let blocked: Vec<(&str, &str)> = report["workloads"][0]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["target"] == "registry")
+        .map(|r| {
+            (
+                r["host"].as_str().unwrap(),
+                r["blockers"][0]["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        blocked,
+        [
+            ("auth.docker.io", "NO_ROUTE"),
+            ("production.cloudflare.docker.com", "NO_ROUTE"),
+            ("registry-1.docker.io", "NO_ROUTE")
+        ]
+    );
+
+    moto.seed("secret-kms-decrypt-missing");
+    let (code, report) = live_report(&moto, &[]);
+    assert_eq!(code, 3);
+    let secrets = report["workloads"][0]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["target"] == "secretsmanager")
+        .unwrap();
+    let message = secrets["blockers"][0]["message"].as_str().unwrap();
+    // moto returns the KmsKeyId the secret was created with (a bare key id): its ARN is built.
+    assert!(
+        message.contains("allows kms:Decrypt on arn:aws:kms:us-east-1:123456789012:key/"),
+        "{message}"
+    );
+}
+
 /// The live audit and the audit of the snapshot `collect` writes are the same.
 #[test]
 fn a_collected_snapshot_audits_like_the_live_account() {
     let Some(moto) = Moto::start() else { return };
-    for scenario in ["healthy-endpoints", "nacl-inbound-blocked"] {
+    for scenario in ["healthy-endpoints", "nacl-inbound-blocked", "ec2-launch-type"] {
         moto.seed(scenario);
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("snapshot.json");
@@ -137,8 +199,8 @@ fn one_service_costs_the_documented_number_of_calls() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no call count in: {}", run.stderr));
     assert_eq!(
-        calls, 26,
-        "README states 26 calls for one service; update both together"
+        calls, 27,
+        "README states 27 calls for one service; update both together"
     );
 }
 

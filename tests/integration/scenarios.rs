@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::support::{audit_json, fixture};
+use crate::support::{audit_json, audit_json_with, fixture};
 
 struct Expect {
     fixture: &'static str,
@@ -19,6 +19,49 @@ struct Expect {
 }
 
 const ALL_FIVE: [&str; 5] = ["ecr-api", "ecr-dkr", "s3-layers", "secretsmanager", "logs"];
+
+/// Fixtures audited with more than `--snapshot FILE` (their generator's `audit_args`).
+const AUDIT_ARGS: &[(&str, &[&str])] = &[
+    (
+        "private-registry-in-vpc.json",
+        &["--registry-route", "harbor.acme.internal=10.0.30.0/24"],
+    ),
+    (
+        "private-registry-port-blocked.json",
+        &["--registry-route", "harbor.acme.internal=10.0.30.0/24"],
+    ),
+    (
+        "private-registry-route-peering.json",
+        &["--registry-route", "harbor.acme.internal=10.50.0.0/16"],
+    ),
+];
+
+fn args_of(fixture: &str) -> &'static [&'static str] {
+    AUDIT_ARGS
+        .iter()
+        .find(|(name, _)| *name == fixture)
+        .map_or(&[], |(_, args)| args)
+}
+
+/// The generator states, in the scenario README, the arguments a fixture is audited with:
+/// the tests use exactly those.
+#[test]
+fn audit_arguments_are_the_generators() {
+    let readme = std::fs::read_to_string(fixture("README.md")).unwrap();
+    let mut documented = Vec::new();
+    for row in readme.lines().filter(|l| l.starts_with("| `")) {
+        let name = row.trim_start_matches("| `").split('`').next().unwrap();
+        if let Some((_, rest)) = row.split_once("Audited with `") {
+            let args = rest.split('`').next().unwrap().to_string();
+            documented.push((name.to_string(), args));
+        }
+    }
+    let used: Vec<(String, String)> = AUDIT_ARGS
+        .iter()
+        .map(|(name, args)| (name.to_string(), args.join(" ")))
+        .collect();
+    assert_eq!(documented, used);
+}
 
 const EXPECTATIONS: &[Expect] = &[
     Expect {
@@ -221,6 +264,55 @@ const EXPECTATIONS: &[Expect] = &[
         not_reachable: &["web:registry"],
     },
     Expect {
+        fixture: "docker-hub-private-no-egress.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NO_ROUTE"],
+        not_reachable: &["web:registry"],
+    },
+    Expect {
+        fixture: "public-registries-via-nat.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "private-registry-in-vpc.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "private-registry-port-blocked.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["SG_EGRESS_BLOCKED"],
+        not_reachable: &["web:registry"],
+    },
+    Expect {
+        fixture: "private-registry-route-peering.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["PATH_LEAVES_VPC"],
+        not_reachable: &["web:registry"],
+    },
+    Expect {
+        fixture: "secret-kms-decrypt-missing.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["PERMISSION_MISSING"],
+        not_reachable: &["web:secretsmanager"],
+    },
+    Expect {
+        fixture: "secret-kms-alias-unresolved.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["NOT_COLLECTED"],
+        not_reachable: &["web:secretsmanager"],
+    },
+    Expect {
         fixture: "multi-service.json",
         exit: 3,
         statuses: &[("web", "pass"), ("worker", "fail")],
@@ -269,10 +361,87 @@ const EXPECTATIONS: &[Expect] = &[
     },
     Expect {
         fixture: "ec2-launch-type.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NO_ROUTE"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "ec2-healthy-nat.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "ec2-instance-no-public-ip.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NO_PUBLIC_IP"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "ec2-instance-role-no-ecr.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["PERMISSION_MISSING"],
+        not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:s3-layers"],
+    },
+    Expect {
+        fixture: "ec2-no-container-instances.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["NO_CONTAINER_INSTANCES"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "ec2-awsvpc-public-ip.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["ASSIGN_PUBLIC_IP_UNSUPPORTED"],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "capacity-provider-asg.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NO_ROUTE"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "external-launch-type.json",
         exit: 4,
         statuses: &[("web", "unknown")],
         codes: &["LAUNCH_TYPE_NOT_MODELLED"],
         not_reachable: &["web:*"],
+    },
+    Expect {
+        fixture: "cluster-default-fargate-spot.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "fargate-1-3-0-without-ecr-api-endpoint.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "fargate-1-4-0-without-ecr-api-endpoint.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NO_ROUTE"],
+        not_reachable: &["web:ecr-api"],
+    },
+    Expect {
+        fixture: "fargate-platform-too-old-for-secrets.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["PLATFORM_VERSION_UNSUPPORTED"],
+        not_reachable: &[],
     },
     Expect {
         fixture: "endpoint-subnet-nacl-blocked.json",
@@ -504,7 +673,7 @@ fn expand(patterns: &[&str]) -> BTreeSet<String> {
 fn every_fixture_reports_its_expected_causes() {
     let mut failures = Vec::new();
     for expect in EXPECTATIONS {
-        let (code, report) = audit_json(expect.fixture);
+        let (code, report) = audit_json_with(expect.fixture, args_of(expect.fixture));
         let statuses: Vec<(String, String)> = report["workloads"]
             .as_array()
             .unwrap()
@@ -718,7 +887,7 @@ fn endpoint_paths_name_every_hop() {
 fn json_reports_match_their_snapshots() {
     insta::glob!("../../fixtures/scenarios", "*.json", |path| {
         let name = path.file_name().unwrap().to_str().unwrap();
-        let (_, report) = audit_json(name);
+        let (_, report) = audit_json_with(name, args_of(name));
         insta::assert_json_snapshot!(report);
     });
 }

@@ -38,14 +38,21 @@ pub fn run(args: &[&str]) -> Run {
 
 /// Audits a fixture as JSON; returns the exit code and the parsed report.
 pub fn audit_json(name: &str) -> (i32, Value) {
+    audit_json_with(name, &[])
+}
+
+/// Audits a fixture as JSON with `extra` arguments (`--registry-route …`).
+pub fn audit_json_with(name: &str, extra: &[&str]) -> (i32, Value) {
     let path = fixture(name);
-    let run = run(&[
+    let mut args = vec![
         "audit",
         "--snapshot",
         path.to_str().unwrap(),
         "--format",
         "json",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let run = run(&args);
     assert!(
         run.stderr.is_empty(),
         "{name}: unexpected stderr: {}",

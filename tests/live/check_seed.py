@@ -133,7 +133,7 @@ def observe(w: World) -> dict:
     view["services"] = {}
     view["task_defs"] = {}
     for svc in services:
-        config = svc["networkConfiguration"]["awsvpcConfiguration"]
+        config = svc.get("networkConfiguration", {}).get("awsvpcConfiguration", {"subnets": []})
         view["services"][svc["serviceName"]] = {
             "launch_type": svc.get("launchType"),
             "platform_version": svc.get("platformVersion"),
@@ -144,6 +144,14 @@ def observe(w: World) -> dict:
         }
         td = w.ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
         view["task_defs"][svc["serviceName"]] = td
+    listed = w.ecs.list_container_instances(cluster=seed.CLUSTER)["containerInstanceArns"]
+    described = w.ecs.describe_container_instances(cluster=seed.CLUSTER, containerInstances=listed)[
+        "containerInstances"] if listed else []
+    subnet_of = {
+        i["InstanceId"]: names.get(i.get("SubnetId"))
+        for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+    }
+    view["container_instances"] = [(c["status"], subnet_of.get(c["ec2InstanceId"])) for c in described]
     return view
 
 
@@ -328,6 +336,16 @@ CHECKS: dict[str, Callable[[World, dict], bool]] = {
         image(v) == "artifactory.acme.internal/team/web:1.4.2"
         and "repositoryCredentials" not in web(v)["containerDefinitions"][0]
     ),
+    "docker-hub-private-no-egress": lambda w, v: (
+        image(v) == "nginx:1.27" and v["nats"] == {} and default_route(v) is None
+    ),
+    "secret-kms-decrypt-missing": lambda w, v: (
+        image(v) == "acme/web:1.4.2"
+        and w.client("secretsmanager").describe_secret(
+            SecretId=web(v)["containerDefinitions"][0]["repositoryCredentials"]["credentialsParameter"]
+        ).get("KmsKeyId", "").count("-") == 4
+        and "kms:Decrypt" not in json.dumps(v["inline"])
+    ),
     "multi-service": lambda w, v: (
         v["services"]["worker"]["subnets"] == PUBLIC and v["services"]["worker"]["public_ip"] == "DISABLED"
         and v["services"]["web"]["subnets"] == APP
@@ -345,10 +363,16 @@ CHECKS: dict[str, Callable[[World, dict], bool]] = {
     ),
     "custom-dns-servers": lambda w, v: v["dns_servers"] == ["10.0.0.53"] and len(v["endpoints"]) == 5,
     "sg-egress-partial": lambda w, v: v["sg"]["task"]["out"] == [("tcp", 443, 443, "52.0.0.0/8")],
+    "ec2-healthy-nat": lambda w, v: (
+        v["services"]["web"]["launch_type"] == "EC2" and web(v)["networkMode"] == "bridge"
+        and v["container_instances"] == [("ACTIVE", "app-a")]
+    ),
     "ec2-launch-type": lambda w, v: (
         v["services"]["web"]["launch_type"] == "EC2" and v["services"]["web"]["platform_version"] is None
-        and web(v)["requiresCompatibilities"] == ["EC2"]
+        and web(v)["requiresCompatibilities"] == ["EC2"] and web(v)["networkMode"] == "awsvpc"
+        and v["container_instances"] == [("ACTIVE", "vpce-a")]
     ),
+    "ec2-no-container-instances": lambda w, v: v["container_instances"] == [("DRAINING", "app-a")],
     "endpoint-policy-not-principal": lambda w, v: (
         v["endpoints"]["ecr.dkr"]["policy"]["Statement"][1]["NotPrincipal"] == {"AWS": [seed.EXECUTION_ROLE_ARN]}
     ),

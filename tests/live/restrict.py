@@ -22,6 +22,7 @@ READS = [
     "iam:List*",
     "ecr:Describe*",
     "ecr:GetRepositoryPolicy",
+    "secretsmanager:DescribeSecret",
 ]
 
 

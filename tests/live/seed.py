@@ -127,7 +127,10 @@ ECS
   attribute on around its RunTask calls and off again, so those tasks' attachment carries a
   privateDnsName. Each task gets an ENI (description `moto ECS`, status `in-use`, a random
   10.x address outside the subnet) that StopTask does not release; the collector does not
-  read ENIs. RunTask checks no launch type compatibility (ec2-launch-type gets Fargate tasks).
+  read ENIs. RunTask checks no launch type compatibility (EC2 scenarios would get Fargate tasks).
+- RegisterContainerInstance takes any instanceIdentityDocument with an `instanceId`; the
+  container instance is ACTIVE, has no `capacityProviderName` (so capacity-provider scenarios
+  are offline only) and UpdateContainerInstancesState can make it DRAINING.
 - A stopped task (DescribeTasks) has taskArn, clusterArn, taskDefinitionArn, group,
   startedBy, launchType, platformVersion (only when RunTask passed one), overrides `{}`,
   lastStatus/desiredStatus STOPPED, stoppedReason, and one ElasticNetworkInterface attachment
@@ -1140,6 +1143,39 @@ def registry_auth_missing(w: World) -> None:
     w.web_container()["image"] = "artifactory.acme.internal/team/web:1.4.2"
 
 
+@scenario("docker-hub-private-no-egress", "healthy-endpoints")
+def docker_hub_private_no_egress(w: World) -> None:
+    """NO_ROUTE on every Docker Hub host (registry-1, auth, the layer CDN): healthy-endpoints
+    (no NAT, no default route) pulling nginx:1.27."""
+    healthy_endpoints(w)
+    w.web_container()["image"] = "nginx:1.27"
+
+
+DOCKERHUB_SECRET_NAME = "prod/dockerhub-pull"
+
+
+@scenario("secret-kms-decrypt-missing", "healthy-nat")
+def secret_kms_decrypt_missing(w: World) -> None:
+    """PERMISSION_MISSING (kms:Decrypt): image acme/web:1.4.2 (private Docker Hub) with
+    repositoryCredentials in a secret created with a customer managed KMS key (KmsKeyId = the
+    key id); the role may read both secrets but not decrypt with the key."""
+    base(w)
+    key = w.client("kms").create_key(Description="registry credentials")["KeyMetadata"]["KeyId"]
+    secret = w.client("secretsmanager").create_secret(
+        Name=DOCKERHUB_SECRET_NAME,
+        SecretString=json.dumps({"username": "acme", "password": "hunter2"}),
+        KmsKeyId=key,
+    )["ARN"]
+    w.iam.put_role_policy(
+        RoleName=EXECUTION_ROLE,
+        PolicyName="read-db-secret",
+        PolicyDocument=json.dumps(policy(allow("secretsmanager:GetSecretValue", [w.secret_arn, secret]))),
+    )
+    container = w.web_container()
+    container["image"] = "acme/web:1.4.2"
+    container["repositoryCredentials"] = {"credentialsParameter": secret}
+
+
 @scenario("multi-service", "healthy-nat")
 def multi_service(w: World) -> None:
     """web passes; worker (task definition worker, same image and role) runs in the public
@@ -1226,15 +1262,68 @@ def sg_egress_partial(w: World) -> None:
     set_egress(w, w.sg["task"], [tcp(443, cidr="52.0.0.0/8", description="HTTPS to 52/8 only")])
 
 
-@scenario("ec2-launch-type", "healthy-nat")
-def ec2_launch_type(w: World) -> None:
-    """LAUNCH_TYPE_NOT_MODELLED (unknown): EC2 launch type, task definition requires EC2;
-    awsvpc configuration kept, no platformVersion."""
-    base(w)
-    w.web_task()["requiresCompatibilities"] = ["EC2"]
+INSTANCE_ROLE = "ecsInstanceRole"
+INSTANCE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+
+
+def on_ec2(w: World, instance_subnet: str, network_mode: str = "bridge",
+           status: str = "ACTIVE") -> str:
+    """Service web on the EC2 launch type (task definition for EC2 in `network_mode`; no
+    awsvpc configuration unless awsvpc) with one container instance: an EC2 instance in
+    `instance_subnet` (a SUBNETS name; no public IP) with instance profile ecsInstanceRole
+    (AmazonEC2ContainerServiceforEC2Role) and its own SG (egress all), registered with the
+    cluster and left in `status`. Returns the instance id."""
+    task = w.web_task()
+    task["requiresCompatibilities"] = ["EC2"]
+    task["networkMode"] = network_mode
     svc = w.web_service()
     svc["launchType"] = "EC2"
     del svc["platformVersion"]
+    if network_mode != "awsvpc":
+        del svc["networkConfiguration"]
+    w.iam.create_role(RoleName=INSTANCE_ROLE, AssumeRolePolicyDocument=json.dumps(trust("ec2.amazonaws.com")))
+    w.iam.attach_role_policy(RoleName=INSTANCE_ROLE, PolicyArn=INSTANCE_POLICY_ARN)
+    profile = w.iam.create_instance_profile(InstanceProfileName=INSTANCE_ROLE)["InstanceProfile"]
+    w.iam.add_role_to_instance_profile(InstanceProfileName=INSTANCE_ROLE, RoleName=INSTANCE_ROLE)
+    w.sg["instance"] = w.ec2.create_security_group(
+        GroupName="ecs-instances", Description="container instances", VpcId=w.vpc
+    )["GroupId"]
+    # The emulator runs without its default AMIs and does not check the id.
+    instance = w.ec2.run_instances(
+        ImageId="ami-0a1b2c3d4e5f60001", MinCount=1, MaxCount=1, InstanceType="t3.small",
+        SubnetId=w.subnets[instance_subnet], SecurityGroupIds=[w.sg["instance"]],
+        IamInstanceProfile={"Arn": profile["Arn"]},
+    )["Instances"][0]["InstanceId"]
+    registered = w.ecs.register_container_instance(
+        cluster=CLUSTER, instanceIdentityDocument=json.dumps({"instanceId": instance, "region": REGION})
+    )["containerInstance"]["containerInstanceArn"]
+    if status != "ACTIVE":
+        w.ecs.update_container_instances_state(cluster=CLUSTER, containerInstances=[registered], status=status)
+    return instance
+
+
+@scenario("ec2-healthy-nat", "healthy-nat")
+def ec2_healthy_nat(w: World) -> None:
+    """Nothing wrong: service web on the EC2 launch type (bridge mode) with its container
+    instance in app subnet A, which routes through the NAT gateway."""
+    base(w)
+    on_ec2(w, "app-a")
+
+
+@scenario("ec2-launch-type", "ec2-healthy-nat")
+def ec2_launch_type(w: World) -> None:
+    """NO_ROUTE: EC2 launch type in awsvpc mode (tasks in the app subnets, fine), but the only
+    container instance sits in endpoint subnet A (main table: no default route)."""
+    base(w)
+    on_ec2(w, "vpce-a", network_mode="awsvpc")
+
+
+@scenario("ec2-no-container-instances", "ec2-healthy-nat")
+def ec2_no_container_instances(w: World) -> None:
+    """NO_CONTAINER_INSTANCES (unknown): EC2 launch type; the only container instance is
+    DRAINING."""
+    base(w)
+    on_ec2(w, "app-a", status="DRAINING")
 
 
 @scenario("endpoint-policy-not-principal", "healthy-endpoints")
@@ -1367,7 +1456,11 @@ def main(argv: list[str]) -> int:
     except Exception as error:  # one line for the test harness, not a traceback
         print(f"seed.py: {args.scenario}: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
-    result: dict[str, Any] = {"cluster": CLUSTER, "service": SERVICE, "region": REGION}
+    result: dict[str, Any] = {
+        "cluster": CLUSTER, "service": SERVICE, "region": REGION,
+        # Seeded ids by name, for pre-deploy runs that place a task by flags.
+        "subnets": w.subnets, "security_groups": w.sg, "secret_arn": w.secret_arn,
+    }
     if args.stopped_task:
         result["stopped_tasks"] = w.stopped_tasks
     print(json.dumps(result))

@@ -1,0 +1,87 @@
+//! The KMS key behind each Secrets Manager secret a task reads: a customer managed key adds
+//! `kms:Decrypt` on it to what the execution role must be allowed (the AWS managed key
+//! `aws/secretsmanager` needs no grant).
+
+use super::catalog::Catalog;
+use crate::blocker::Blocker;
+use crate::codes::Code;
+use crate::model::SecretKey;
+use crate::workload::{Permission, Requirement, Target};
+
+/// For a `secretsmanager` requirement: the `kms:Decrypt` permissions its secrets' keys add,
+/// and why a key is unknown (secrets not collected, a secret not found, an alias).
+pub fn kms_permissions(
+    catalog: &Catalog<'_>,
+    requirement: &Requirement,
+) -> (Vec<Permission>, Vec<Blocker>) {
+    let mut permissions: Vec<Permission> = Vec::new();
+    let mut unknown = Vec::new();
+    if requirement.target != Target::Secretsmanager {
+        return (permissions, unknown);
+    }
+    let snapshot = catalog.snapshot;
+    let describe = "Collect the secrets' metadata (secretsmanager:DescribeSecret on each secret the task definitions reference), then audit again.";
+    for secret in requirement
+        .permissions
+        .iter()
+        .filter(|p| p.action == "secretsmanager:GetSecretValue")
+        .map(|p| p.resource.as_str())
+    {
+        let found = match catalog.secret(secret) {
+            None => {
+                unknown.push(Blocker::new(
+                    Code::NotCollected,
+                    secret,
+                    format!(
+                        "Secrets Manager secrets were not collected, so whether secret {secret} is encrypted with a customer managed KMS key (the execution role then also needs kms:Decrypt) is unknown{}",
+                        snapshot.why_not_collected("secrets")
+                    ),
+                    describe,
+                ));
+                continue;
+            }
+            Some(found) => found,
+        };
+        let Some(metadata) = found else {
+            let here = secret.split(':').nth(3) == Some(snapshot.region.as_str())
+                && secret.split(':').nth(4) == Some(snapshot.account_id.as_str());
+            let why = if here {
+                "secretsmanager:DescribeSecret did not find it: if it does not exist, the task stops with ResourceNotFoundException"
+            } else {
+                "it is outside the collected account/region, or its owner's resource policy did not let the collector describe it"
+            };
+            unknown.push(Blocker::new(
+                Code::NotCollected,
+                secret,
+                format!("secret {secret} is not in the snapshot ({why}), so its KMS key, and whether the execution role needs kms:Decrypt on it, are unknown"),
+                describe,
+            ));
+            continue;
+        };
+        match metadata.key() {
+            SecretKey::AwsManaged => {}
+            SecretKey::Customer(key) => {
+                let permission = Permission {
+                    action: "kms:Decrypt".to_string(),
+                    resource: key,
+                };
+                if !permissions.contains(&permission) {
+                    permissions.push(permission);
+                }
+            }
+            SecretKey::Alias(alias) => unknown.push(Blocker::new(
+                Code::NotCollected,
+                &metadata.arn,
+                format!(
+                    "secret {} is encrypted with the KMS key behind {alias}, whose key ARN is not in the snapshot, so whether the execution role may kms:Decrypt it is unknown",
+                    metadata.arn
+                ),
+                format!(
+                    "Find the key (aws kms describe-key --key-id {alias} --query KeyMetadata.Arn) and check that the execution role is allowed kms:Decrypt on it; naming the key by its ARN (aws secretsmanager update-secret --secret-id {} --kms-key-id KEY_ARN) lets the audit check it.",
+                    metadata.arn
+                ),
+            )),
+        }
+    }
+    (permissions, unknown)
+}

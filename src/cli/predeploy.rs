@@ -1,0 +1,75 @@
+//! `audit --task-definition FILE` and `audit --prefect-yaml FILE --deployment NAME`: one task
+//! that is not deployed yet, placed by flags, audited from a snapshot or the live account.
+
+use std::path::Path;
+
+use super::args::{AssignPublicIpArg, AuditArgs, LaunchTypeArg, PreDeployArgs};
+use super::Failure;
+use crate::model::{AssignPublicIp, LaunchType};
+use crate::predeploy::{prefect_deployment, Placement, PreDeploy};
+
+/// The pre-deploy the flags ask for, checked; `None` for an ordinary audit.
+pub fn pre_deploy_of(args: &AuditArgs) -> Result<Option<PreDeploy>, Failure> {
+    let flags = &args.pre_deploy;
+    if let Some(flag) = flags.stray_placement() {
+        return Err(Failure::bad_input(format!(
+            "{flag} places a task not deployed yet: give --task-definition FILE or --prefect-yaml FILE --deployment NAME"
+        )));
+    }
+    if !flags.requested() {
+        return Ok(None);
+    }
+    if args.select.cluster.len() > 1 {
+        return Err(Failure::bad_input(
+            "a pre-deploy audit takes at most one --cluster (the cluster the task will run in)",
+        ));
+    }
+    if args.snapshot.len() > 1 {
+        return Err(Failure::bad_input(
+            "a pre-deploy audit reads one --snapshot (the account and region it will run in)",
+        ));
+    }
+    let placement = placement_of(flags, args.select.cluster.first().cloned());
+    let pre = match (&flags.task_definition, &flags.prefect_yaml) {
+        (Some(path), _) => PreDeploy::from_task_file(path, placement),
+        (None, Some(path)) => prefect(path, flags, placement),
+        (None, None) => unreachable!("requested() checked one is given"),
+    };
+    pre.map(Some).map_err(Failure::bad_input)
+}
+
+fn prefect(path: &Path, flags: &PreDeployArgs, placement: Placement) -> Result<PreDeploy, String> {
+    let deployment = flags.deployment.as_deref().unwrap_or_default();
+    let mut vars = Vec::new();
+    for var in &flags.vars {
+        let (key, value) = var
+            .split_once('=')
+            .filter(|(k, _)| !k.trim().is_empty())
+            .ok_or_else(|| format!("--var `{var}`: expected KEY=VALUE"))?;
+        vars.push((key.trim().to_string(), value.to_string()));
+    }
+    prefect_deployment(path, deployment, &vars, placement).map_err(|e| e.to_string())
+}
+
+/// The placement flags (a Prefect deployment fills what they leave out).
+fn placement_of(flags: &PreDeployArgs, cluster: Option<String>) -> Placement {
+    Placement {
+        cluster,
+        subnets: flags.subnets.iter().map(|s| s.trim().to_string()).collect(),
+        security_groups: flags
+            .security_groups
+            .iter()
+            .map(|s| s.trim().to_string())
+            .collect(),
+        assign_public_ip: flags.assign_public_ip.map(|p| match p {
+            AssignPublicIpArg::Enabled => AssignPublicIp::Enabled,
+            AssignPublicIpArg::Disabled => AssignPublicIp::Disabled,
+        }),
+        launch_type: flags.launch_type.map(|l| match l {
+            LaunchTypeArg::Fargate => LaunchType::Fargate,
+            LaunchTypeArg::Ec2 => LaunchType::Ec2,
+            LaunchTypeArg::External => LaunchType::External,
+        }),
+        platform_version: flags.platform_version.clone(),
+    }
+}

@@ -1,0 +1,188 @@
+//! EC2 hosts of the clusters whose services run on EC2: the registered container instances,
+//! their EC2 instances (primary network interface, instance profile) and the instance
+//! profiles' roles. Fargate-only clusters cost no call here.
+
+use std::collections::BTreeSet;
+
+use futures::future::try_join_all;
+
+use super::calls::{attempt, attempt_found, Call, CollectError, Session};
+use super::ecs::call as ecs_call;
+use crate::model::{ContainerInstance, Instance, InstanceProfile};
+
+/// DescribeContainerInstances takes at most 100 a call.
+const CONTAINER_INSTANCES_PER_CALL: usize = 100;
+/// Instance ids per DescribeInstances call (the API takes up to 1,000 with pagination).
+const INSTANCES_PER_CALL: usize = 200;
+
+/// The cluster's container instances (every status: the audit keeps the `ACTIVE` ones), or
+/// `None` when a call was denied.
+pub async fn container_instances(
+    client: &aws_sdk_ecs::Client,
+    session: &Session,
+    cluster_arn: &str,
+) -> Result<Option<Vec<ContainerInstance>>, CollectError> {
+    let listing = client
+        .list_container_instances()
+        .cluster(cluster_arn)
+        .max_results(100)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect();
+    let call = ecs_call(
+        "ListContainerInstances",
+        "ecs:ListContainerInstances",
+        "container_instances",
+    );
+    let Some(arns) = attempt(session, call, listing).await? else {
+        return Ok(None);
+    };
+    let batches = arns.chunks(CONTAINER_INSTANCES_PER_CALL).map(|chunk| {
+        let request = client
+            .describe_container_instances()
+            .cluster(cluster_arn)
+            .set_container_instances(Some(chunk.to_vec()))
+            .send();
+        let call = ecs_call(
+            "DescribeContainerInstances",
+            "ecs:DescribeContainerInstances",
+            "container_instances",
+        );
+        attempt(session, call, request)
+    });
+    let mut found = Vec::new();
+    for output in try_join_all(batches).await? {
+        let Some(output) = output else {
+            return Ok(None);
+        };
+        found.extend(
+            output
+                .container_instances()
+                .iter()
+                .map(|c| ContainerInstance {
+                    arn: c.container_instance_arn().unwrap_or_default().to_string(),
+                    ec2_instance_id: c.ec2_instance_id().map(str::to_string),
+                    status: c.status().unwrap_or_default().to_string(),
+                    capacity_provider_name: c.capacity_provider_name().map(str::to_string),
+                }),
+        );
+    }
+    Ok(Some(found))
+}
+
+/// The EC2 instances `ids`, as their primary network interface and instance profile show
+/// them; `None` when the call was denied.
+pub async fn instances(
+    client: &aws_sdk_ec2::Client,
+    session: &Session,
+    ids: &BTreeSet<String>,
+) -> Result<Option<Vec<Instance>>, CollectError> {
+    let ids: Vec<String> = ids.iter().cloned().collect();
+    let batches = ids.chunks(INSTANCES_PER_CALL).map(|chunk| {
+        let request = client
+            .describe_instances()
+            .set_instance_ids(Some(chunk.to_vec()))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
+        let call = Call {
+            service: "ec2",
+            operation: "DescribeInstances",
+            action: "ec2:DescribeInstances",
+            collection: "instances",
+        };
+        attempt(session, call, request)
+    });
+    let mut found = Vec::new();
+    for reservations in try_join_all(batches).await? {
+        let Some(reservations) = reservations else {
+            return Ok(None);
+        };
+        for instance in reservations.iter().flat_map(|r| r.instances()) {
+            found.push(convert_instance(instance));
+        }
+    }
+    Ok(Some(found))
+}
+
+fn convert_instance(instance: &aws_sdk_ec2::types::Instance) -> Instance {
+    // The primary interface (device index 0) is the one the agent's traffic leaves by.
+    let primary = instance
+        .network_interfaces()
+        .iter()
+        .find(|n| n.attachment().and_then(|a| a.device_index()) == Some(0));
+    let security_groups = match primary {
+        Some(interface) => interface.groups(),
+        None => instance.security_groups(),
+    }
+    .iter()
+    .filter_map(|g| g.group_id().map(str::to_string))
+    .collect();
+    let public_ip = primary
+        .and_then(|n| n.association())
+        .and_then(|a| a.public_ip())
+        .or(instance.public_ip_address())
+        .map(str::to_string);
+    Instance {
+        id: instance.instance_id().unwrap_or_default().to_string(),
+        state: instance
+            .state()
+            .and_then(|s| s.name())
+            .map(|n| n.as_str().to_string())
+            .unwrap_or_default(),
+        subnet_id: primary
+            .and_then(|n| n.subnet_id())
+            .or(instance.subnet_id())
+            .map(str::to_string),
+        security_groups,
+        public_ip,
+        instance_profile_arn: instance
+            .iam_instance_profile()
+            .and_then(|p| p.arn())
+            .map(str::to_string),
+    }
+}
+
+/// The instance profiles `arns` (iam:GetInstanceProfile by name); `None` when a call was
+/// denied. A profile that no longer exists is left out (the audit reports it unknown).
+pub async fn instance_profiles(
+    client: &aws_sdk_iam::Client,
+    session: &Session,
+    arns: &BTreeSet<String>,
+) -> Result<Option<Vec<InstanceProfile>>, CollectError> {
+    let found = try_join_all(arns.iter().map(|arn| async move {
+        let name = arn.rsplit('/').next().unwrap_or(arn);
+        let call = Call {
+            service: "iam",
+            operation: "GetInstanceProfile",
+            action: "iam:GetInstanceProfile",
+            collection: "instance_profiles",
+        };
+        let got = attempt_found(
+            session,
+            call,
+            "NoSuchEntity",
+            client
+                .get_instance_profile()
+                .instance_profile_name(name)
+                .send(),
+        )
+        .await?;
+        Ok::<_, CollectError>(got.map(|output| {
+            output
+                .and_then(|o| o.instance_profile().cloned())
+                .map(|p| InstanceProfile {
+                    arn: p.arn().to_string(),
+                    name: p.instance_profile_name().to_string(),
+                    role_arns: p.roles().iter().map(|r| r.arn().to_string()).collect(),
+                })
+        }))
+    }))
+    .await?;
+    Ok(found
+        .into_iter()
+        .collect::<Option<Vec<Option<InstanceProfile>>>>()
+        .map(|profiles| profiles.into_iter().flatten().collect()))
+}

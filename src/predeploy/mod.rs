@@ -1,0 +1,270 @@
+//! Pre-deploy audits: a task definition that is not deployed yet (a JSON file, or a Prefect
+//! deployment's job variables), placed as it will be deployed (subnets, security groups,
+//! public IP, launch type), audited like a running service. A CI gate runs it before
+//! `aws ecs update-service` or `prefect deploy`.
+//!
+//! The spec is checked here, before any AWS call or snapshot is read: what ECS itself would
+//! refuse (Fargate without awsvpc, a launch type the task definition is not compatible with)
+//! is bad input, not a finding.
+
+mod prefect;
+mod task_file;
+
+pub use prefect::{prefect_deployment, PrefectError};
+
+use std::path::Path;
+
+use crate::model::{
+    AssignPublicIp, AwsVpcConfiguration, Cluster, LaunchType, Service, Snapshot, TaskDefinition,
+};
+
+/// The cluster name used when the pre-deploy names none (Fargate needs no cluster to audit).
+pub const PRE_DEPLOY_CLUSTER: &str = "pre-deploy";
+
+/// Where and how the task will run, as flags (or a Prefect deployment) give it.
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    pub cluster: Option<String>,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub assign_public_ip: Option<AssignPublicIp>,
+    pub launch_type: Option<LaunchType>,
+    pub platform_version: Option<String>,
+}
+
+/// A task definition and its placement, ready to audit.
+#[derive(Debug, Clone)]
+pub struct PreDeploy {
+    /// What it came from, for messages: "task definition web.json".
+    pub source: String,
+    /// The workload's name in the report: the family, or the Prefect deployment.
+    pub name: String,
+    pub cluster: Option<String>,
+    pub launch_type: LaunchType,
+    pub platform_version: Option<String>,
+    pub network: Option<AwsVpcConfiguration>,
+    /// The definition; its ARN is set when the account and region are known (unless the file
+    /// gave one).
+    definition: TaskDefinition,
+}
+
+impl PreDeploy {
+    /// From a task definition file (register-task-definition input or describe output).
+    pub fn from_task_file(path: &Path, placement: Placement) -> Result<PreDeploy, String> {
+        let shown = path.display();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read task definition {shown}: {e}"))?;
+        let file = task_file::parse_task_file(&text).map_err(|e| format!("{shown}: {e}"))?;
+        let arn = file.task_definition_arn.clone().unwrap_or_default();
+        let definition = file.into_model(arn).map_err(|e| format!("{shown}: {e}"))?;
+        PreDeploy::new(format!("task definition {shown}"), definition, placement)
+    }
+
+    /// Checks the combination as ECS would before running the task.
+    pub(crate) fn new(
+        source: String,
+        definition: TaskDefinition,
+        placement: Placement,
+    ) -> Result<PreDeploy, String> {
+        let compatible = &definition.requires_compatibilities;
+        let launch_type = match placement.launch_type {
+            Some(launch) => launch,
+            None if compatible.iter().any(|c| c == "FARGATE") || compatible.is_empty() => {
+                LaunchType::Fargate
+            }
+            None if compatible.iter().any(|c| c == "EC2") => LaunchType::Ec2,
+            None => LaunchType::External,
+        };
+        let launch_name = match launch_type {
+            LaunchType::Fargate => "FARGATE",
+            LaunchType::Ec2 => "EC2",
+            LaunchType::External => "EXTERNAL",
+        };
+        if !compatible.is_empty() && !compatible.iter().any(|c| c == launch_name) {
+            return Err(format!(
+                "{source} requires {} but would run with launch type {launch_name}: ECS refuses it (pass --launch-type {} or change requiresCompatibilities)",
+                compatible.join(", "),
+                compatible[0]
+            ));
+        }
+        if let Some(arn) = &definition.execution_role_arn {
+            check_role_arn(arn).map_err(|e| format!("{source}: executionRoleArn: {e}"))?;
+        }
+        let awsvpc = definition.network_mode.as_deref() == Some("awsvpc");
+        if launch_type == LaunchType::Fargate && !awsvpc {
+            return Err(format!(
+                "{source}: Fargate needs networkMode awsvpc (the task definition has {})",
+                definition.network_mode.as_deref().unwrap_or("none")
+            ));
+        }
+        if launch_type != LaunchType::Fargate && placement.platform_version.is_some() {
+            return Err("--platform-version is for Fargate only".into());
+        }
+        if launch_type != LaunchType::Fargate && placement.cluster.is_none() {
+            return Err(format!(
+                "launch type {launch_name} needs --cluster: the tasks run on that cluster's container instances"
+            ));
+        }
+        for subnet in &placement.subnets {
+            check_id(subnet, "subnet-", "--subnets")?;
+        }
+        for group in &placement.security_groups {
+            check_id(group, "sg-", "--security-groups")?;
+        }
+        let network = if awsvpc {
+            if placement.subnets.is_empty() {
+                return Err(format!(
+                    "{source} uses networkMode awsvpc: give the subnets the tasks will run in (--subnets subnet-a,subnet-b)"
+                ));
+            }
+            Some(AwsVpcConfiguration {
+                subnets: placement.subnets,
+                security_groups: placement.security_groups,
+                assign_public_ip: placement.assign_public_ip.unwrap_or_default(),
+            })
+        } else {
+            if !placement.subnets.is_empty() || !placement.security_groups.is_empty() {
+                return Err(format!(
+                    "{source} uses networkMode {}: subnets and security groups apply only to awsvpc (the container instances' own are used)",
+                    definition.network_mode.as_deref().unwrap_or("bridge")
+                ));
+            }
+            None
+        };
+        let name = definition
+            .family
+            .clone()
+            .filter(|f| !f.is_empty())
+            .unwrap_or_else(|| "task".to_string());
+        Ok(PreDeploy {
+            source,
+            name,
+            cluster: placement.cluster,
+            launch_type,
+            platform_version: placement.platform_version,
+            network,
+            definition,
+        })
+    }
+
+    /// The task definition, under its ARN in `account`/`region` (`FAMILY:pre-deploy` when
+    /// the file gave none).
+    pub fn task_definition(&self, account: &str, region: &str) -> TaskDefinition {
+        let mut definition = self.definition.clone();
+        if definition.arn.is_empty() {
+            let family = definition
+                .family
+                .as_deref()
+                .filter(|f| !f.is_empty())
+                .unwrap_or("task");
+            definition.arn =
+                format!("arn:aws:ecs:{region}:{account}:task-definition/{family}:pre-deploy");
+        }
+        definition
+    }
+
+    /// The execution role, for the collector.
+    pub fn execution_role_arn(&self) -> Option<&str> {
+        self.definition.execution_role_arn.as_deref()
+    }
+
+    /// The service this deploy would run, for the audit.
+    pub fn service(&self, account: &str, region: &str, cluster: &str) -> Service {
+        Service {
+            name: self.name.clone(),
+            arn: format!(
+                "arn:aws:ecs:{region}:{account}:service/{cluster}/{}",
+                self.name
+            ),
+            task_definition: self.task_definition(account, region).arn,
+            launch_type: Some(self.launch_type),
+            capacity_provider_strategy: Vec::new(),
+            platform_version: match self.launch_type {
+                LaunchType::Fargate => Some(
+                    self.platform_version
+                        .clone()
+                        .unwrap_or_else(|| "LATEST".into()),
+                ),
+                _ => None,
+            },
+            network_configuration: self.network.clone(),
+            deployments: None,
+            events: None,
+        }
+    }
+
+    /// Puts the workload into `snapshot` as the only one: the named cluster keeps its
+    /// container instances but runs only this service; without a cluster a `pre-deploy`
+    /// cluster holds it.
+    pub fn inject(&self, snapshot: &mut Snapshot) -> Result<(), String> {
+        let (account, region) = (snapshot.account_id.clone(), snapshot.region.clone());
+        let definition = self.task_definition(&account, &region);
+        let cluster = match &self.cluster {
+            Some(wanted) => {
+                let clusters = snapshot.clusters.as_deref().unwrap_or_default();
+                let found = clusters
+                    .iter()
+                    .find(|c| &c.name == wanted || &c.arn == wanted)
+                    .ok_or_else(|| {
+                        format!(
+                            "cluster `{wanted}` is not in the snapshot (clusters: {})",
+                            if clusters.is_empty() {
+                                "none".to_string()
+                            } else {
+                                clusters
+                                    .iter()
+                                    .map(|c| c.name.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            }
+                        )
+                    })?;
+                Cluster {
+                    services: Some(vec![self.service(&account, &region, &found.name)]),
+                    ..found.clone()
+                }
+            }
+            None => Cluster {
+                name: PRE_DEPLOY_CLUSTER.to_string(),
+                arn: format!("arn:aws:ecs:{region}:{account}:cluster/{PRE_DEPLOY_CLUSTER}"),
+                services: Some(vec![self.service(&account, &region, PRE_DEPLOY_CLUSTER)]),
+                default_capacity_provider_strategy: Vec::new(),
+                container_instances: None,
+            },
+        };
+        snapshot.clusters = Some(vec![cluster]);
+        let definitions = snapshot.task_definitions.get_or_insert_with(Vec::new);
+        definitions.retain(|t| t.arn != definition.arn);
+        definitions.push(definition);
+        Ok(())
+    }
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/NAME`.
+fn check_role_arn(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let valid = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > "role/".len();
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{arn}` is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+        ))
+    }
+}
+
+fn check_id(id: &str, prefix: &str, flag: &str) -> Result<(), String> {
+    let rest = id.strip_prefix(prefix).unwrap_or_default();
+    if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(format!("{flag}: `{id}` is not an id like {prefix}0a1b2c3d"))
+    }
+}

@@ -1,0 +1,175 @@
+//! A task definition as the AWS CLI writes it: the input of `aws ecs register-task-definition
+//! --cli-input-json` (camelCase), or the output of `aws ecs describe-task-definition`
+//! (`{"taskDefinition": {...}}`). Only what the pull path depends on is read; other fields
+//! (cpu, memory, volumes…) are ignored.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::model::{
+    ContainerDefinition, LogConfiguration, RepositoryCredentials, Secret, TaskDefinition,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TaskFile {
+    #[serde(default)]
+    pub task_definition_arn: Option<String>,
+    #[serde(default)]
+    pub family: Option<String>,
+    #[serde(default)]
+    pub network_mode: Option<String>,
+    #[serde(default)]
+    pub requires_compatibilities: Vec<String>,
+    #[serde(default)]
+    pub execution_role_arn: Option<String>,
+    #[serde(default)]
+    pub task_role_arn: Option<String>,
+    #[serde(default)]
+    pub container_definitions: Vec<ContainerFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ContainerFile {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub repository_credentials: Option<CredentialsFile>,
+    #[serde(default)]
+    pub secrets: Vec<SecretFile>,
+    #[serde(default)]
+    pub log_configuration: Option<LogFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CredentialsFile {
+    pub credentials_parameter: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SecretFile {
+    pub name: String,
+    pub value_from: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct LogFile {
+    pub log_driver: String,
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+/// `describe-task-definition` wraps the definition; `register-task-definition` input does not.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Document {
+    Described {
+        #[serde(rename = "taskDefinition")]
+        task_definition: TaskFile,
+    },
+    Plain(TaskFile),
+}
+
+/// Parses the JSON text of a task definition file.
+pub(super) fn parse_task_file(text: &str) -> Result<TaskFile, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    if !value.is_object() {
+        return Err("a task definition is a JSON object".into());
+    }
+    let document: Document =
+        serde_json::from_value(value).map_err(|e| format!("not a task definition: {e}"))?;
+    Ok(match document {
+        Document::Described { task_definition } => task_definition,
+        Document::Plain(plain) => plain,
+    })
+}
+
+impl TaskFile {
+    /// The model's task definition under `arn`; every container needs a name and an image.
+    pub(super) fn into_model(self, arn: String) -> Result<TaskDefinition, String> {
+        if self.container_definitions.is_empty() {
+            return Err("the task definition has no containerDefinitions".into());
+        }
+        let mut containers = Vec::new();
+        for (i, c) in self.container_definitions.into_iter().enumerate() {
+            let name = c
+                .name
+                .filter(|n| !n.trim().is_empty())
+                .ok_or_else(|| format!("containerDefinitions[{i}] has no name"))?;
+            let image = c
+                .image
+                .filter(|n| !n.trim().is_empty())
+                .ok_or_else(|| format!("container `{name}` has no image"))?;
+            containers.push(ContainerDefinition {
+                name,
+                image,
+                repository_credentials: c.repository_credentials.map(|r| RepositoryCredentials {
+                    credentials_parameter: r.credentials_parameter,
+                }),
+                secrets: c
+                    .secrets
+                    .into_iter()
+                    .map(|s| Secret {
+                        name: s.name,
+                        value_from: s.value_from,
+                    })
+                    .collect(),
+                log_configuration: c.log_configuration.map(|l| LogConfiguration {
+                    log_driver: l.log_driver,
+                    options: l.options,
+                }),
+            });
+        }
+        Ok(TaskDefinition {
+            arn,
+            family: self.family,
+            network_mode: self.network_mode,
+            requires_compatibilities: self.requires_compatibilities,
+            execution_role_arn: self.execution_role_arn,
+            task_role_arn: self.task_role_arn,
+            container_definitions: containers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_register_input_and_describe_output() {
+        let plain = r#"{"family":"web","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],
+            "executionRoleArn":"arn:aws:iam::123456789012:role/x","cpu":"256",
+            "containerDefinitions":[{"name":"app","image":"nginx:1.27","essential":true,
+              "secrets":[{"name":"A","valueFrom":"/p"}],
+              "logConfiguration":{"logDriver":"awslogs","options":{"awslogs-group":"/ecs/web"}}}]}"#;
+        let file = parse_task_file(plain).expect("parses");
+        let model = file.into_model("arn".into()).expect("valid");
+        assert_eq!(model.family.as_deref(), Some("web"));
+        assert_eq!(model.container_definitions[0].secrets[0].value_from, "/p");
+        let described = format!(r#"{{"taskDefinition": {plain}, "tags": []}}"#);
+        let file = parse_task_file(&described).expect("parses");
+        assert_eq!(file.container_definitions.len(), 1);
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_task_definition() {
+        assert!(parse_task_file("[1]").is_err());
+        assert!(parse_task_file("{").is_err());
+        let empty = parse_task_file(r#"{"family":"web"}"#).expect("parses");
+        assert!(empty.into_model("a".into()).is_err());
+        let no_image = parse_task_file(r#"{"containerDefinitions":[{"name":"a"}]}"#).unwrap();
+        assert!(no_image
+            .into_model("a".into())
+            .unwrap_err()
+            .contains("no image"));
+    }
+}

@@ -1,0 +1,20 @@
+//! Pictures of pull paths (`pullpath audit --format dot|mermaid`): each workload's calls drawn
+//! hop by hop from the task to the host they call, the hop that stops a call marked and the
+//! blocker's code on the edge leaving it. [`model`] decides what is drawn; [`dot`] and
+//! [`mermaid`] only write it in their notation, so the two pictures always agree.
+
+mod dot;
+mod mermaid;
+mod model;
+
+use crate::checks::ScopeAudit;
+
+/// Every workload of every scope as one Graphviz digraph (a cluster per workload).
+pub fn render_dot(scopes: &[ScopeAudit]) -> String {
+    dot::dot(&model::groups_of(scopes))
+}
+
+/// Every workload of every scope as one Mermaid flowchart (a subgraph per workload).
+pub fn render_mermaid(scopes: &[ScopeAudit]) -> String {
+    mermaid::mermaid(&model::groups_of(scopes))
+}

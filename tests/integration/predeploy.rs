@@ -1,0 +1,427 @@
+//! Pre-deploy audits: a task definition file or a Prefect deployment, placed by flags, audited
+//! against a snapshot (and, in live_predeploy, against the emulated account).
+
+use serde_json::Value;
+
+use crate::support::{fixture, run};
+
+const TASK: &str = "fixtures/predeploy/web-task-definition.json";
+const PREFECT: &str = "fixtures/predeploy/prefect.yaml";
+const APP_SUBNETS: &str = "subnet-0a1b2c3d4e5f6002a,subnet-0a1b2c3d4e5f6002b";
+const PUBLIC_SUBNET: &str = "subnet-0a1b2c3d4e5f6001a";
+const TASK_SG: &str = "sg-0a1b2c3d4e5f60002";
+const IMAGE: &str = "build-image.image=123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2";
+
+/// Runs `audit --format json` with `args`; the exit code and the report.
+fn audit(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["audit", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = run(&all);
+    let report = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a JSON report ({e}): exit {}, stderr {}",
+            run.code, run.stderr
+        )
+    });
+    (run.code, report)
+}
+
+fn codes(report: &Value) -> Vec<String> {
+    report["workloads"]
+        .as_array()
+        .expect("workloads")
+        .iter()
+        .flat_map(|w| w["findings"].as_array().expect("findings"))
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn only_workload(report: &Value) -> &Value {
+    let workloads = report["workloads"].as_array().expect("workloads");
+    assert_eq!(
+        workloads.len(),
+        1,
+        "a pre-deploy audits exactly one workload"
+    );
+    &workloads[0]
+}
+
+#[test]
+fn a_task_definition_in_private_subnets_with_nat_passes() {
+    let snapshot = fixture("healthy-nat.json");
+    let (code, report) = audit(&[
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--task-definition",
+        TASK,
+        "--subnets",
+        APP_SUBNETS,
+        "--security-groups",
+        TASK_SG,
+    ]);
+    assert_eq!(code, 0, "{report}");
+    let workload = only_workload(&report);
+    assert_eq!(workload["cluster"], "pre-deploy");
+    assert_eq!(workload["service"], "web");
+    assert_eq!(
+        workload["task_definition"],
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/web:pre-deploy"
+    );
+    assert_eq!(workload["requirements"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn the_same_task_in_a_public_subnet_without_public_ip_fails_the_gate() {
+    let snapshot = fixture("healthy-nat.json");
+    let base = [
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--task-definition",
+        TASK,
+        "--subnets",
+        PUBLIC_SUBNET,
+    ];
+    let (code, report) = audit(&base);
+    assert_eq!(code, 3);
+    assert!(
+        codes(&report).iter().all(|c| c == "NO_PUBLIC_IP"),
+        "{report}"
+    );
+    // With a public IP the same placement works.
+    let mut enabled = base.to_vec();
+    enabled.extend(["--assign-public-ip", "ENABLED"]);
+    assert_eq!(audit(&enabled).0, 0);
+}
+
+#[test]
+fn a_snapshot_with_no_egress_fails_the_task_before_it_is_deployed() {
+    let snapshot = fixture("private-subnet-no-egress.json");
+    let (code, report) = audit(&[
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--task-definition",
+        TASK,
+        "--subnets",
+        APP_SUBNETS,
+    ]);
+    assert_eq!(code, 3);
+    assert!(codes(&report).contains(&"NO_ROUTE".to_string()), "{report}");
+}
+
+#[test]
+fn describe_task_definition_output_is_read_too() {
+    let text = std::fs::read_to_string(TASK).unwrap();
+    let mut definition: Value = serde_json::from_str(&text).unwrap();
+    definition["taskDefinitionArn"] =
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/web:8".into();
+    let described = serde_json::json!({"taskDefinition": definition, "tags": []});
+    let path = std::env::temp_dir().join(format!("pullpath-described-{}.json", std::process::id()));
+    std::fs::write(&path, described.to_string()).unwrap();
+    let snapshot = fixture("healthy-nat.json");
+    let (code, report) = audit(&[
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--task-definition",
+        path.to_str().unwrap(),
+        "--subnets",
+        APP_SUBNETS,
+    ]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        only_workload(&report)["task_definition"],
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/web:8"
+    );
+}
+
+#[test]
+fn an_ec2_task_is_audited_on_the_clusters_container_instances() {
+    let bridge = serde_json::json!({
+        "family": "web",
+        "networkMode": "bridge",
+        "requiresCompatibilities": ["EC2"],
+        "executionRoleArn": "arn:aws:iam::123456789012:role/web-execution",
+        "containerDefinitions": [{"name": "app", "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2", "memory": 256}]
+    });
+    let path = std::env::temp_dir().join(format!("pullpath-bridge-{}.json", std::process::id()));
+    std::fs::write(&path, bridge.to_string()).unwrap();
+    let task = path.to_str().unwrap();
+    // The instance of ec2-healthy-nat is in a subnet with NAT; that of ec2-launch-type is not.
+    let healthy = fixture("ec2-healthy-nat.json");
+    let (code, report) = audit(&[
+        "--snapshot",
+        healthy.to_str().unwrap(),
+        "--task-definition",
+        task,
+        "--cluster",
+        "prod",
+    ]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(only_workload(&report)["cluster"], "prod");
+    let broken = fixture("ec2-launch-type.json");
+    let (code, report) = audit(&[
+        "--snapshot",
+        broken.to_str().unwrap(),
+        "--task-definition",
+        task,
+        "--cluster",
+        "prod",
+    ]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 3);
+    assert!(codes(&report).contains(&"NO_ROUTE".to_string()), "{report}");
+}
+
+#[test]
+fn prefect_deployments_are_audited_before_prefect_deploy() {
+    let snapshot = fixture("healthy-nat.json");
+    let snapshot = snapshot.to_str().unwrap();
+    let deploy = |name: &str| {
+        audit(&[
+            "--snapshot",
+            snapshot,
+            "--prefect-yaml",
+            PREFECT,
+            "--deployment",
+            name,
+            "--var",
+            IMAGE,
+        ])
+    };
+    let (code, report) = deploy("nightly-etl");
+    assert_eq!(code, 0, "{report}");
+    let workload = only_workload(&report);
+    assert_eq!(
+        (workload["cluster"].as_str(), workload["service"].as_str()),
+        (Some("prod"), Some("nightly-etl"))
+    );
+    let (code, report) = deploy("backfill");
+    assert_eq!(
+        (code, codes(&report)),
+        (3, vec!["NO_PUBLIC_IP".to_string()])
+    );
+    // The worker's default awslogs-create-group needs logs:CreateLogGroup.
+    let (code, report) = deploy("reports");
+    assert_eq!(code, 3);
+    let finding = &only_workload(&report)["findings"][0];
+    assert_eq!(finding["code"], "PERMISSION_MISSING");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("logs:CreateLogGroup"),
+        "{finding}"
+    );
+    // Flags override the file: the private subnets make backfill pass.
+    let (code, _) = audit(&[
+        "--snapshot",
+        snapshot,
+        "--prefect-yaml",
+        PREFECT,
+        "--deployment",
+        "backfill",
+        "--var",
+        IMAGE,
+        "--subnets",
+        APP_SUBNETS,
+    ]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn pre_deploy_input_errors_are_bad_input() {
+    let snapshot = fixture("healthy-nat.json");
+    let snapshot = snapshot.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--snapshot", snapshot, "--subnets", APP_SUBNETS],
+            "--subnets places a task not deployed yet",
+        ),
+        (
+            &["--snapshot", snapshot, "--task-definition", TASK],
+            "give the subnets",
+        ),
+        (
+            &[
+                "--snapshot",
+                snapshot,
+                "--task-definition",
+                TASK,
+                "--subnets",
+                "subnet-xyz",
+            ],
+            "not an id like subnet-",
+        ),
+        (
+            &[
+                "--snapshot",
+                snapshot,
+                "--task-definition",
+                TASK,
+                "--subnets",
+                APP_SUBNETS,
+                "--security-groups",
+                "web",
+            ],
+            "not an id like sg-",
+        ),
+        (
+            &[
+                "--snapshot",
+                snapshot,
+                "--task-definition",
+                TASK,
+                "--subnets",
+                APP_SUBNETS,
+                "--launch-type",
+                "EC2",
+            ],
+            "requires FARGATE",
+        ),
+        (
+            &[
+                "--snapshot",
+                snapshot,
+                "--task-definition",
+                "fixtures/predeploy/missing.json",
+                "--subnets",
+                APP_SUBNETS,
+            ],
+            "cannot read task definition",
+        ),
+        (
+            &[
+                "--snapshot",
+                snapshot,
+                "--task-definition",
+                PREFECT,
+                "--subnets",
+                APP_SUBNETS,
+            ],
+            "not JSON",
+        ),
+        (
+            &[
+                "--snapshot",
+                snapshot,
+                "--task-definition",
+                TASK,
+                "--subnets",
+                APP_SUBNETS,
+                "--cluster",
+                "staging",
+            ],
+            "cluster `staging` is not in the snapshot",
+        ),
+        (
+            &[
+                "--snapshot",
+                snapshot,
+                "--snapshot",
+                snapshot,
+                "--task-definition",
+                TASK,
+                "--subnets",
+                APP_SUBNETS,
+            ],
+            "one --snapshot",
+        ),
+        (
+            &[
+                "--snapshot",
+                snapshot,
+                "--prefect-yaml",
+                PREFECT,
+                "--deployment",
+                "nightly-etl",
+            ],
+            "--var 'build-image.image=VALUE'",
+        ),
+        (
+            &[
+                "--snapshot",
+                snapshot,
+                "--prefect-yaml",
+                PREFECT,
+                "--deployment",
+                "hourly",
+                "--var",
+                IMAGE,
+            ],
+            "has no deployment `hourly` (deployments: nightly-etl, backfill, reports)",
+        ),
+        (
+            &[
+                "--snapshot",
+                snapshot,
+                "--prefect-yaml",
+                PREFECT,
+                "--deployment",
+                "nightly-etl",
+                "--var",
+                "novalue",
+            ],
+            "expected KEY=VALUE",
+        ),
+        (
+            &[
+                "--snapshot",
+                snapshot,
+                "--prefect-yaml",
+                TASK,
+                "--deployment",
+                "x",
+            ],
+            "has no `deployments` list",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["audit"];
+        all.extend_from_slice(args);
+        let run = run(&all);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(expected),
+            "{args:?}: stderr {}",
+            run.stderr
+        );
+        assert_eq!(
+            run.stderr.lines().count(),
+            1,
+            "{args:?}: one line: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn an_ec2_task_without_a_cluster_or_a_bad_role_arn_is_bad_input() {
+    let bad_role = serde_json::json!({
+        "family": "web", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+        "executionRoleArn": "web-execution",
+        "containerDefinitions": [{"name": "app", "image": "nginx:1.27"}]
+    });
+    let path = std::env::temp_dir().join(format!("pullpath-badrole-{}.json", std::process::id()));
+    std::fs::write(&path, bad_role.to_string()).unwrap();
+    let snapshot = fixture("healthy-nat.json");
+    let run_with = |extra: &[&str]| {
+        let mut all = vec![
+            "audit",
+            "--snapshot",
+            snapshot.to_str().unwrap(),
+            "--task-definition",
+        ];
+        all.extend_from_slice(extra);
+        run(&all)
+    };
+    let bad = run_with(&[path.to_str().unwrap(), "--subnets", APP_SUBNETS]);
+    let ec2 = run_with(&[TASK, "--subnets", APP_SUBNETS, "--launch-type", "EC2"]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("is not an IAM role ARN"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(ec2.code, 2, "{}", ec2.stderr);
+}
