@@ -429,6 +429,7 @@ pub fn generate(config: &Config) -> Snapshot {
             }])),
         }]),
         ecr_repositories: Some(Vec::new()),
+        ecr_pull_through_cache_rules: None,
         secrets: Some(Vec::new()),
         instances: None,
         instance_profiles: None,

@@ -69,6 +69,10 @@ pub struct WorkloadResult {
     pub unsuppressed_status: WorkloadStatus,
     pub requirements: Vec<RequirementResult>,
     pub findings: Vec<WorkloadFinding>,
+    /// How the tasks run, which decided whose interface and role were audited.
+    pub launch: Launch,
+    /// EC2: the instances whose primary interfaces and roles were audited.
+    pub instances: Vec<String>,
 }
 
 impl WorkloadStatus {
@@ -288,6 +292,7 @@ pub fn audit_workload<'a>(
 ) -> WorkloadResult {
     let snapshot = index.snapshot;
     let mut workload_blockers = Vec::new();
+    let mut instances = Vec::new();
     let requirements = match workload.task_definition {
         None => {
             workload_blockers.push(Blocker::new(
@@ -321,6 +326,7 @@ pub fn audit_workload<'a>(
             workload_blockers.extend(launch_blockers(workload, task_definition));
             let caller = caller_of(snapshot, task_definition.execution_role_arn.as_deref());
             let origins = origins(index, catalog, workload, &caller);
+            instances.clone_from(&origins.instance_ids);
             requirements
                 .into_iter()
                 .map(|mut requirement| {
@@ -351,6 +357,8 @@ pub fn audit_workload<'a>(
         unsuppressed_status: status,
         requirements,
         findings,
+        launch: workload.launch.clone(),
+        instances,
     }
 }
 
@@ -470,6 +478,8 @@ struct Origins<'i, 'a> {
     instance: Option<InstanceOrigins<'i, 'a>>,
     /// Calls that do not start in the VPC at all (see [`auth_outside_vpc`]).
     outside_vpc: Vec<Target>,
+    /// EC2: the instances the placements come from.
+    instance_ids: Vec<String>,
 }
 
 struct InstanceOrigins<'i, 'a> {
@@ -495,6 +505,7 @@ fn origins<'i, 'a>(
                 .into_iter()
                 .filter(|t| auth_outside_vpc(&workload.launch, *t))
                 .collect(),
+            instance_ids: Vec::new(),
         },
         Launch::External { why } => {
             let blocker = Blocker::new(
@@ -511,6 +522,7 @@ fn origins<'i, 'a>(
                     role_gaps: Vec::new(),
                 }),
                 outside_vpc: Vec::new(),
+                instance_ids: Vec::new(),
             }
         }
         Launch::Ec2 {
@@ -525,6 +537,7 @@ fn origins<'i, 'a>(
                     role_gaps: Vec::new(),
                 }),
                 outside_vpc: Vec::new(),
+                instance_ids: Vec::new(),
             },
             Ok(hosts) => {
                 let mut roles: Vec<(Caller, RoleState<'a>)> = Vec::new();
@@ -553,6 +566,7 @@ fn origins<'i, 'a>(
                         role_gaps,
                     }),
                     outside_vpc: Vec::new(),
+                    instance_ids: hosts.iter().flat_map(|h| h.instance_ids.clone()).collect(),
                 }
             }
         },
@@ -730,7 +744,7 @@ fn audit_requirement(
         }
         for image in &requirement.ecr_images {
             match requirement.target {
-                Target::EcrDkr => blockers.extend(ecr_image_blockers(catalog, image, caller)),
+                Target::EcrDkr => blockers.extend(ecr_image_blockers(catalog, image, caller, role)),
                 Target::S3Layers => blockers.extend(ecr_layer_blockers(catalog, image, caller)),
                 _ => {}
             }

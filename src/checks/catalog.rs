@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use crate::model::{
-    Instance, InstanceProfile, ManagedPolicy, Repository, Role, SecretMetadata, Snapshot,
+    Instance, InstanceProfile, ManagedPolicy, PullThroughCacheRule, Repository, Role,
+    SecretMetadata, Snapshot,
 };
 
 pub struct Catalog<'a> {
@@ -67,6 +68,24 @@ impl<'a> Catalog<'a> {
                 .as_ref()
                 .map(|profiles| profiles.iter().map(|p| (p.arn.as_str(), p)).collect()),
         }
+    }
+
+    /// The pull-through cache rule serving `repository` of `registry`/`region`. `None`: the
+    /// rules were not read; `Some(None)`: no rule serves it.
+    pub fn pull_through_rule(
+        &self,
+        registry: &str,
+        region: &str,
+        repository: &str,
+    ) -> Option<Option<&'a PullThroughCacheRule>> {
+        self.snapshot
+            .ecr_pull_through_cache_rules
+            .as_ref()
+            .map(|rules| {
+                rules.iter().find(|r| {
+                    r.registry_id == registry && r.region == region && r.serves(repository)
+                })
+            })
     }
 
     /// `None`: instances were not collected; `Some(None)`: collected, and not among them.

@@ -2,20 +2,23 @@
 //! admits the role, and a private non-ECR registry has credentials.
 
 use super::catalog::Catalog;
+use super::execution_role::{permission_blockers, RoleState};
 use crate::blocker::Blocker;
 use crate::codes::Code;
-use crate::model::Repository;
+use crate::model::{PullThroughCacheRule, Repository};
 use crate::policy::{evaluate, Caller, Decision, NamedPolicy, Request};
-use crate::workload::{EcrImage, ImageReference, OtherImage};
+use crate::workload::{EcrImage, ImageReference, OtherImage, Permission};
 
 const PULL_ACTIONS: [&str; 2] = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
 
-/// Manifest checks (`ecr-dkr`): the repository and image exist, and the repository policy
-/// lets the role call `ecr:BatchGetImage`.
+/// Manifest checks (`ecr-dkr`): the repository and image exist (or a pull-through cache rule
+/// creates and imports them, with the role's permission), and the repository policy lets the
+/// role call `ecr:BatchGetImage`.
 pub fn ecr_image_blockers(
     catalog: &Catalog<'_>,
     image: &EcrImage,
     caller: &Caller,
+    role: &RoleState<'_>,
 ) -> Vec<Blocker> {
     let snapshot = catalog.snapshot;
     let arn = image.repository_arn();
@@ -28,6 +31,14 @@ pub fn ecr_image_blockers(
     };
     let Some(repository) = found else {
         // Only the snapshot's own account and region were listed: elsewhere, absence proves nothing.
+        if image.account == snapshot.account_id {
+            if let Some(rule) = pull_through(catalog, image) {
+                return match rule {
+                    Ok(rule) => first_pull_blockers(role, image, rule, true),
+                    Err(unknown) => vec![unknown],
+                };
+            }
+        }
         if image.account != snapshot.account_id || image.region != snapshot.region {
             return vec![not_collected(
                 catalog,
@@ -50,7 +61,14 @@ pub fn ecr_image_blockers(
     };
     let mut blockers = Vec::new();
     if let Some(blocker) = image_blocker(catalog, repository, image, &arn) {
-        blockers.push(blocker);
+        // A pull-through cache imports an image it does not have yet from upstream.
+        match (blocker.code, pull_through(catalog, image)) {
+            (Code::ImageNotFound, Some(Ok(rule))) => {
+                blockers.extend(first_pull_blockers(role, image, rule, false))
+            }
+            (Code::ImageNotFound, Some(Err(unknown))) => blockers.push(unknown),
+            _ => blockers.push(blocker),
+        }
     }
     blockers.extend(repository_policy_blockers(
         repository,
@@ -83,6 +101,77 @@ pub fn ecr_layer_blockers(
             )
         })
         .unwrap_or_default()
+}
+
+/// The pull-through cache rule serving the image's repository: `None` when no rule does (or
+/// the repository, without a `PREFIX/`, cannot be one's); `Err` when the rules were not read.
+fn pull_through<'a>(
+    catalog: &Catalog<'a>,
+    image: &EcrImage,
+) -> Option<Result<&'a PullThroughCacheRule, Blocker>> {
+    if !image.repository.contains('/') {
+        return None;
+    }
+    match catalog.pull_through_rule(&image.account, &image.region, &image.repository) {
+        Some(rule) => rule.map(Ok),
+        None => Some(Err(Blocker::new(
+            Code::NotCollected,
+            image.repository_arn(),
+            format!(
+                "`{}` is not in ECR yet, and the registry's pull-through cache rules were not read, so whether a rule would import it on first pull is unknown{}",
+                image.image,
+                catalog.snapshot.why_not_collected("ecr_pull_through_cache_rules")
+            ),
+            "Collect the pull-through cache rules (ecr:DescribePullThroughCacheRules).",
+        ))),
+    }
+}
+
+/// The first pull through a pull-through cache rule: ECR creates the repository (when it
+/// does not exist) and imports the image from upstream, both with the pulling role.
+fn first_pull_blockers(
+    role: &RoleState<'_>,
+    image: &EcrImage,
+    rule: &PullThroughCacheRule,
+    create: bool,
+) -> Vec<Blocker> {
+    let arn = image.repository_arn();
+    let mut needed = vec![Permission {
+        action: "ecr:BatchImportUpstreamImage".into(),
+        resource: arn.clone(),
+    }];
+    if create {
+        needed.push(Permission {
+            action: "ecr:CreateRepository".into(),
+            resource: arn.clone(),
+        });
+    }
+    let upstream = rule
+        .upstream_registry_url
+        .as_deref()
+        .unwrap_or("its upstream registry");
+    permission_blockers(role, &needed)
+        .into_iter()
+        .map(|mut blocker| {
+            if blocker.code == Code::PermissionMissing {
+                let role = blocker.resource_id.rsplit('/').next().unwrap_or_default();
+                blocker.fix = format!(
+                    "aws iam put-role-policy --role-name {role} --policy-name ecr-pull-through-cache --policy-document '{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Action\":[\"ecr:CreateRepository\",\"ecr:BatchImportUpstreamImage\"],\"Resource\":\"arn:aws:ecr:{}:{}:repository/{}/*\"}}]}}' (AmazonECSTaskExecutionRolePolicy does not cover the first pull through a pull-through cache).",
+                    image.region, image.account, rule.ecr_repository_prefix
+                );
+            }
+            if matches!(blocker.code, Code::PermissionMissing | Code::PermissionDenied) {
+                blocker.message = format!(
+                    "{} — `{}` is served by pull-through cache rule `{}` ({upstream}), whose first pull {}imports the image with the pulling role",
+                    blocker.message,
+                    image.image,
+                    rule.ecr_repository_prefix,
+                    if create { "creates the repository and " } else { "" }
+                );
+            }
+            blocker
+        })
+        .collect()
 }
 
 fn not_collected(catalog: &Catalog<'_>, resource: &str, why: &str) -> Blocker {

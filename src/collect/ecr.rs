@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use aws_sdk_ecr::types::ImageIdentifier;
 use futures::future::try_join_all;
 
-use super::calls::{attempt_found, Call, CollectError, Session};
+use super::calls::{attempt, attempt_found, Call, CollectError, Session};
 use super::config::Aws;
-use crate::model::{Image, Repository};
+use crate::model::{Image, PullThroughCacheRule, Repository};
 use crate::workload::{EcrImage, ImageReference};
 
 fn call(operation: &'static str, action: &'static str) -> Call {
@@ -151,4 +151,149 @@ async fn repository(
         policy,
         images: Some(images),
     })))
+}
+
+/// The pull-through cache rules of each region where an image of this account names a
+/// repository `PREFIX/…` that does not exist, or a tag or digest its repository lacks: a rule
+/// may create and import it on first pull. `None` when none is missing (nothing to read) or a
+/// call was denied.
+pub async fn pull_through_rules(
+    aws: &Aws,
+    session: &Session,
+    account: &str,
+    images: &[EcrImage],
+    repositories: Option<&[Repository]>,
+) -> Result<Option<Vec<PullThroughCacheRule>>, CollectError> {
+    let Some(repositories) = repositories else {
+        return Ok(None);
+    };
+    let missing = |image: &&EcrImage| {
+        let found = repositories.iter().find(|r| {
+            r.registry_id == image.account && r.region == image.region && r.name == image.repository
+        });
+        match found {
+            None => true,
+            Some(repository) => {
+                !repository
+                    .images
+                    .iter()
+                    .flatten()
+                    .any(|i| match &image.reference {
+                        ImageReference::Tag(tag) => i.tags.contains(tag),
+                        ImageReference::Digest(digest) => &i.digest == digest,
+                    })
+            }
+        }
+    };
+    let regions: BTreeSet<&str> = images
+        .iter()
+        .filter(|i| i.account == account && i.repository.contains('/'))
+        .filter(missing)
+        .map(|i| i.region.as_str())
+        .collect();
+    if regions.is_empty() {
+        return Ok(None);
+    }
+    let found =
+        try_join_all(regions.iter().map(|region| async move {
+            rules_in(&aws.ecr(region), session, account, region).await
+        }))
+        .await?;
+    Ok(found
+        .into_iter()
+        .collect::<Option<Vec<Vec<PullThroughCacheRule>>>>()
+        .map(|rules| rules.into_iter().flatten().collect()))
+}
+
+/// The rules of this account's registry in `region`; `None` when denied.
+pub(super) async fn rules_in(
+    client: &aws_sdk_ecr::Client,
+    session: &Session,
+    account: &str,
+    region: &str,
+) -> Result<Option<Vec<PullThroughCacheRule>>, CollectError> {
+    let request = client
+        .describe_pull_through_cache_rules()
+        .registry_id(account)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect();
+    let call = Call {
+        service: "ecr",
+        operation: "DescribePullThroughCacheRules",
+        action: "ecr:DescribePullThroughCacheRules",
+        collection: "ecr_pull_through_cache_rules",
+    };
+    Ok(attempt(session, call, request).await?.map(|rules| {
+        rules
+            .iter()
+            .map(|rule| PullThroughCacheRule {
+                registry_id: rule.registry_id().unwrap_or(account).to_string(),
+                region: region.to_string(),
+                ecr_repository_prefix: rule.ecr_repository_prefix().unwrap_or_default().to_string(),
+                upstream_registry_url: rule.upstream_registry_url().map(str::to_string),
+            })
+            .collect()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ecr::operation::describe_pull_through_cache_rules::DescribePullThroughCacheRulesOutput;
+    use aws_sdk_ecr::types::PullThroughCacheRule as SdkRule;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    use super::*;
+
+    /// The emulator does not serve pull-through cache rules: the call is tested on the SDK.
+    #[tokio::test]
+    async fn rules_are_read_with_their_region() {
+        let rules =
+            mock!(aws_sdk_ecr::Client::describe_pull_through_cache_rules).then_output(|| {
+                DescribePullThroughCacheRulesOutput::builder()
+                    .pull_through_cache_rules(
+                        SdkRule::builder()
+                            .ecr_repository_prefix("docker-hub")
+                            .upstream_registry_url("registry-1.docker.io")
+                            .registry_id("123456789012")
+                            .build(),
+                    )
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&rules]);
+        let session = Session::default();
+        let found = rules_in(&client, &session, "123456789012", "eu-west-1")
+            .await
+            .unwrap()
+            .expect("read");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].region, "eu-west-1");
+        assert!(found[0].serves("docker-hub/library/nginx"));
+        assert!(!found[0].serves("docker-hub"));
+        assert!(!found[0].serves("docker-hubble/x"));
+        assert_eq!(rules.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_denied_read_is_a_coverage_gap() {
+        let denied = mock!(aws_sdk_ecr::Client::describe_pull_through_cache_rules)
+            .then_http_response(|| {
+                aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+                    aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+                    aws_smithy_types::body::SdkBody::from(
+                        r#"{"__type":"AccessDeniedException","message":"not for you"}"#,
+                    ),
+                )
+            });
+        let client = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&denied]);
+        let session = Session::default();
+        let found = rules_in(&client, &session, "123456789012", "us-east-1")
+            .await
+            .unwrap();
+        assert!(found.is_none());
+        let gaps = session.take();
+        assert_eq!(gaps[0].action, "ecr:DescribePullThroughCacheRules");
+        assert_eq!(gaps[0].collection, "ecr_pull_through_cache_rules");
+    }
 }

@@ -283,13 +283,31 @@ pub async fn collect(
         );
         let (iam, repositories, secrets) = tokio::try_join!(
             iam::roles(&iam_client, &session, &aws.iam, &account, &roles),
-            ecr::repositories(aws, &session, &account, &images),
+            async {
+                let repositories = ecr::repositories(aws, &session, &account, &images).await?;
+                let rules = ecr::pull_through_rules(
+                    aws,
+                    &session,
+                    &account,
+                    &images,
+                    repositories.as_deref(),
+                )
+                .await?;
+                Ok((repositories, rules))
+            },
             secrets::secrets(aws, &session, &account, &secret_arns),
         )?;
         Ok::<_, CollectError>((task_definitions, iam, repositories, secrets))
     };
-    let (network, (task_definitions, (roles, managed_policies), ecr_repositories, secrets)) =
-        tokio::try_join!(network, identity_and_images)?;
+    let (
+        network,
+        (
+            task_definitions,
+            (roles, managed_policies),
+            (ecr_repositories, ecr_pull_through_cache_rules),
+            secrets,
+        ),
+    ) = tokio::try_join!(network, identity_and_images)?;
     progress.finish();
 
     let clusters = clusters
@@ -325,6 +343,7 @@ pub async fn collect(
         roles,
         managed_policies,
         ecr_repositories,
+        ecr_pull_through_cache_rules,
         secrets,
         instances: hosts.instances,
         instance_profiles: hosts.profiles,

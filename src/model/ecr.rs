@@ -35,3 +35,23 @@ pub struct Image {
     #[serde(default)]
     pub tags: Vec<String>,
 }
+
+/// A pull-through cache rule: pulling `PREFIX/upstream/repo` from this registry creates the
+/// repository (first pull) and imports the image from the upstream registry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PullThroughCacheRule {
+    pub registry_id: String,
+    pub region: String,
+    pub ecr_repository_prefix: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_registry_url: Option<String>,
+}
+
+impl PullThroughCacheRule {
+    /// Whether the rule serves `repository` (`PREFIX/…`).
+    pub fn serves(&self, repository: &str) -> bool {
+        repository
+            .strip_prefix(self.ecr_repository_prefix.as_str())
+            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
+    }
+}

@@ -18,12 +18,11 @@ mod secrets;
 mod tasks;
 mod validate;
 
-pub use ecr::{Image, Repository};
+pub use ecr::{Image, PullThroughCacheRule, Repository};
 pub use ecs::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, ContainerDefinition,
-    ContainerInstance,
-    Deployment, LaunchType, LogConfiguration, RepositoryCredentials, Secret, Service, ServiceEvent,
-    TaskDefinition,
+    ContainerInstance, Deployment, LaunchType, LogConfiguration, RepositoryCredentials, Secret,
+    Service, ServiceEvent, TaskDefinition,
 };
 pub use iam::{InlinePolicy, ManagedPolicy, Role};
 pub use instances::{Instance, InstanceProfile};
@@ -86,6 +85,10 @@ pub struct Snapshot {
 
     #[serde(default)]
     pub ecr_repositories: Option<Vec<Repository>>,
+    /// Pull-through cache rules of the registries where an image's repository (`PREFIX/…`) or
+    /// image was not found; `None`: not read (none was missing, or the call was denied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecr_pull_through_cache_rules: Option<Vec<PullThroughCacheRule>>,
 
     /// The Secrets Manager secrets the task definitions reference (`secrets[].valueFrom`,
     /// `repositoryCredentials`), with the KMS key of each.

@@ -117,6 +117,13 @@ pub fn check_consistency(snapshot: &Snapshot) -> Result<(), String> {
             "secrets",
             Ids::of("secrets", &snapshot.secrets, |s| s.arn.as_str()).map(drop),
         ),
+        (
+            "instance_profiles",
+            Ids::of("instance_profiles", &snapshot.instance_profiles, |p| {
+                p.arn.as_str()
+            })
+            .map(drop),
+        ),
     ] {
         result.map_err(|e| format!("{e} (ids in `{what}` must be unique)"))?;
     }
@@ -148,6 +155,19 @@ pub fn check_consistency(snapshot: &Snapshot) -> Result<(), String> {
         }
         for id in &endpoint.route_table_ids {
             tables.resolve(id, who)?;
+        }
+    }
+    // An EC2 host's interface is where its tasks' pulls start: it must resolve like a
+    // service's placement.
+    Ids::of("instances", &snapshot.instances, |i| i.id.as_str())
+        .map_err(|e| format!("{e} (ids in `instances` must be unique)"))?;
+    for instance in snapshot.instances.iter().flatten() {
+        let who = || format!("instance `{}`", instance.id);
+        if let Some(id) = &instance.subnet_id {
+            subnets.resolve(id, who)?;
+        }
+        for id in &instance.security_groups {
+            groups.resolve(id, who)?;
         }
     }
     check_services(snapshot, &subnets, &groups, &task_definitions)?;

@@ -7,6 +7,7 @@ use comfy_table::{
 use crate::blocker::Status;
 use crate::checks::{Origin, ScopeAudit, Severity, WorkloadResult, WorkloadStatus};
 use crate::graph::Via;
+use crate::workload::Launch;
 
 /// Whether to colour the output: only for a terminal, and never with `NO_COLOR` set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +130,17 @@ fn workload_blocks(
             paint_status(result.status, colour),
             result.task_definition
         ));
+        // On EC2 the paths start at the instances, not at the task's subnets: say which.
+        if let Launch::Ec2 { why, .. } = &result.launch {
+            out.push_str(&format!(
+                "on EC2 ({why}): pulled over the primary interface of {}\n",
+                if result.instances.is_empty() {
+                    "no container instance".to_string()
+                } else {
+                    result.instances.join(", ")
+                }
+            ));
+        }
         let mut table = new_table(colour, width);
         table.set_header([
             "target", "host", "status", "via", "blocker", "resource", "fix",

@@ -15,7 +15,7 @@ use crate::codes::{Code, Effect};
 use crate::explain::Classification;
 use crate::graph::{HopKind, Via};
 use crate::model::AssignPublicIp;
-use crate::workload::Target;
+use crate::workload::{Launch, Target};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -48,11 +48,75 @@ pub struct WorkloadV1 {
     pub status: WorkloadStatus,
     /// From every finding, suppressed or not.
     pub unsuppressed_status: WorkloadStatus,
+    /// How the tasks run: whose network interface and role the calls use.
+    pub launch: LaunchV1,
     pub requirements: Vec<RequirementV1>,
     pub findings: Vec<FindingV1>,
     /// Only from `pullpath diagnose`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<DiagnosisV1>,
+}
+
+/// How a workload's tasks run. On Fargate the task's interface and the execution role make
+/// every call; on EC2 the container instance's primary interface does, with the instance role
+/// for awslogs (and for ECR without an execution role).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LaunchV1 {
+    #[serde(rename = "type")]
+    pub kind: LaunchKindV1,
+    /// Why this launch type: the service's launch type, its or the cluster's capacity provider
+    /// strategy, or ECS's default. `null` for Fargate.
+    pub reason: Option<String>,
+    /// Fargate: the platform version (`LATEST` when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
+    /// EC2: the Auto Scaling group capacity providers the tasks may land on (empty: any
+    /// container instance of the cluster).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capacity_providers: Vec<String>,
+    /// EC2: the instances whose primary interfaces and roles were audited.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LaunchKindV1 {
+    Fargate,
+    Ec2,
+    External,
+}
+
+impl LaunchV1 {
+    fn of(result: &WorkloadResult) -> Self {
+        let (kind, reason, platform_version, capacity_providers) = match &result.launch {
+            Launch::Fargate { platform_version } => (
+                LaunchKindV1::Fargate,
+                None,
+                Some(platform_version.clone()),
+                Vec::new(),
+            ),
+            Launch::Ec2 {
+                why,
+                capacity_providers,
+            } => (
+                LaunchKindV1::Ec2,
+                Some(why.clone()),
+                None,
+                capacity_providers.clone(),
+            ),
+            Launch::External { why } => {
+                (LaunchKindV1::External, Some(why.clone()), None, Vec::new())
+            }
+        };
+        LaunchV1 {
+            kind,
+            reason,
+            platform_version,
+            capacity_providers,
+            instances: result.instances.clone(),
+        }
+    }
 }
 
 /// What ECS said about the workload's stopped tasks, tied to the audit (`pullpath diagnose`).
@@ -304,6 +368,7 @@ impl WorkloadV1 {
             task_definition: result.task_definition.clone(),
             status: result.status,
             unsuppressed_status: result.unsuppressed_status,
+            launch: LaunchV1::of(result),
             requirements: result
                 .requirements
                 .iter()

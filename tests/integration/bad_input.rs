@@ -314,3 +314,24 @@ fn bad_registry_routes() {
         &["--registry-route", "is not an IPv4 CIDR"],
     );
 }
+
+#[test]
+fn an_ec2_instance_in_an_absent_subnet_or_listed_twice_is_rejected() {
+    assert_edit_of_rejected(
+        "ec2-healthy-nat.json",
+        |s| s["instances"][0]["subnet_id"] = "subnet-0deadbeef0000000".into(),
+        &[
+            "instance `i-0a1b2c3d4e5f60001`",
+            "`subnet-0deadbeef0000000`",
+            "not in `subnets`",
+        ],
+    );
+    assert_edit_of_rejected(
+        "ec2-healthy-nat.json",
+        |s| {
+            let instance = s["instances"][0].clone();
+            s["instances"].as_array_mut().unwrap().push(instance);
+        },
+        &["`instances` lists `i-0a1b2c3d4e5f60001` twice"],
+    );
+}

@@ -156,7 +156,11 @@ fn live_registry_hosts_and_secret_keys_match_the_fixtures() {
 #[test]
 fn a_collected_snapshot_audits_like_the_live_account() {
     let Some(moto) = Moto::start() else { return };
-    for scenario in ["healthy-endpoints", "nacl-inbound-blocked", "ec2-launch-type"] {
+    for scenario in [
+        "healthy-endpoints",
+        "nacl-inbound-blocked",
+        "ec2-launch-type",
+    ] {
         moto.seed(scenario);
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("snapshot.json");

@@ -416,6 +416,27 @@ const EXPECTATIONS: &[Expect] = &[
         not_reachable: &["web:*"],
     },
     Expect {
+        fixture: "pull-through-cache-first-pull.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["PERMISSION_MISSING"],
+        not_reachable: &["web:ecr-dkr"],
+    },
+    Expect {
+        fixture: "pull-through-cache-healthy.json",
+        exit: 0,
+        statuses: &[("web", "pass")],
+        codes: &[],
+        not_reachable: &[],
+    },
+    Expect {
+        fixture: "pull-through-cache-rules-not-read.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["NOT_COLLECTED"],
+        not_reachable: &["web:ecr-dkr"],
+    },
+    Expect {
         fixture: "cluster-default-fargate-spot.json",
         exit: 0,
         statuses: &[("web", "pass")],
