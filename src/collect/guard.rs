@@ -30,10 +30,14 @@ impl CallLog {
             .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Lower-case service names, like IAM action prefixes (`ec2:DescribeVpcs`).
-        *calls
-            .entry(format!("{}:{operation}", service.to_ascii_lowercase()))
-            .or_default() += 1;
+        // Service names as IAM action prefixes (`ec2:DescribeVpcs`): lower case, without the
+        // spaces some SDK names have ("Secrets Manager" is `secretsmanager:`).
+        let prefix: String = service
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        *calls.entry(format!("{prefix}:{operation}")).or_default() += 1;
     }
 
     /// Every call made so far, by "service:Operation".

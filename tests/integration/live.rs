@@ -267,3 +267,42 @@ fn unknown_cluster_or_service_is_bad_input() {
         run.stderr
     );
 }
+
+/// An EC2 service costs the Fargate service's 27 calls plus, per docs/collection.md, one
+/// ListContainerInstances and one DescribeContainerInstances (one cluster), one
+/// DescribeInstances, one GetInstanceProfile and the instance role's reads (GetRole,
+/// ListRolePolicies, ListAttachedRolePolicies, and GetPolicy + GetPolicyVersion for its
+/// managed policy): 36.
+#[test]
+fn an_ec2_service_costs_the_documented_number_of_calls() {
+    let Some(moto) = Moto::start() else { return };
+    moto.seed("ec2-healthy-nat");
+    let (code, report) = live_report(&moto, &["--service", "web"]);
+    assert_eq!(code, 0, "{report}");
+    let calls = &report["scopes"][0]["calls_by_operation"];
+    for (operation, count) in [
+        ("ecs:ListContainerInstances", 1),
+        ("ecs:DescribeContainerInstances", 1),
+        ("ec2:DescribeInstances", 1),
+        ("iam:GetInstanceProfile", 1),
+        ("iam:GetRole", 2),
+        ("iam:GetPolicyVersion", 2),
+        ("secretsmanager:DescribeSecret", 1),
+    ] {
+        assert_eq!(calls[operation], count, "{operation}: {calls}");
+    }
+    let total: u64 = calls
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 36, "{calls}");
+    assert_eq!(report["workloads"][0]["launch"]["type"], "ec2");
+    assert_eq!(
+        report["workloads"][0]["launch"]["instances"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}

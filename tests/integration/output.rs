@@ -162,3 +162,22 @@ fn readme_fleet_example_is_the_real_output() {
     );
     assert_readme_block_is_real("and on stderr:", &run.stderr);
 }
+
+/// The README's pre-deploy gate example is real output.
+#[test]
+fn readme_pre_deploy_example_is_the_real_output() {
+    let snapshot = fixture("healthy-nat.json");
+    let run = run(&[
+        "audit",
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--task-definition",
+        "fixtures/predeploy/web-task-definition.json",
+        "--subnets",
+        "subnet-0a1b2c3d4e5f6001a",
+        "--security-groups",
+        "sg-0a1b2c3d4e5f60002",
+    ]);
+    assert_eq!(run.code, 3);
+    assert_readme_block_is_real("the pre-deploy gate example:", &run.stdout);
+}
