@@ -17,6 +17,7 @@ use crate::checks::{
     RequirementResult, ScopeAudit, Severity, WorkloadFinding, WorkloadResult, WorkloadStatus,
 };
 use crate::graph::{Hop, HopKind};
+use crate::workload::Launch;
 
 /// How a node or an edge is drawn. Ordered: the worse tone wins where several meet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -104,11 +105,12 @@ pub fn groups_of(scopes: &[ScopeAudit]) -> Vec<Group> {
 
 fn workload_group(result: &WorkloadResult, place: &str) -> Group {
     let mut group = Builder::default();
-    let task = group.node(
-        "task".to_string(),
-        NodeKind::Task,
-        vec!["task".to_string(), short_arn(&result.task_definition)],
-    );
+    // On EC2 the calls start at the container instances' interfaces, not the task's.
+    let mut label = vec!["task".to_string(), short_arn(&result.task_definition)];
+    if matches!(result.launch, Launch::Ec2 { .. }) && !result.instances.is_empty() {
+        label.push(format!("on EC2 {}", result.instances.join(", ")));
+    }
+    let task = group.node("task".to_string(), NodeKind::Task, label);
     let all = result.requirements.len();
     let mut calls: Vec<CallEdge<'_>> = Vec::new();
     for requirement in &result.requirements {
