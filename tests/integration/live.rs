@@ -98,6 +98,20 @@ fn live_ec2_causes_match_the_fixtures() {
         "ec2-healthy-nat",
         "ec2-launch-type",
         "ec2-no-container-instances",
+        "ec2-instance-no-public-ip",
+        "ec2-instance-role-no-ecr",
+        "ec2-awsvpc-public-ip",
+    ]);
+}
+
+/// Fargate platform versions: the ECR auth call leaves through the task's interface only from
+/// 1.4.0; secrets need 1.3.0.
+#[test]
+fn live_platform_version_causes_match_the_fixtures() {
+    same_causes_as_fixtures(&[
+        "fargate-1-3-0-without-ecr-api-endpoint",
+        "fargate-1-4-0-without-ecr-api-endpoint",
+        "fargate-platform-too-old-for-secrets",
     ]);
 }
 

@@ -152,6 +152,11 @@ def observe(w: World) -> dict:
         for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
     }
     view["container_instances"] = [(c["status"], subnet_of.get(c["ec2InstanceId"])) for c in described]
+    public_ip_of = {
+        i["InstanceId"]: i.get("PublicIpAddress")
+        for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+    }
+    view["instance_public_ips"] = [public_ip_of.get(c["ec2InstanceId"]) for c in described]
     return view
 
 
@@ -373,6 +378,25 @@ CHECKS: dict[str, Callable[[World, dict], bool]] = {
         and v["container_instances"] == [("ACTIVE", "vpce-a")]
     ),
     "ec2-no-container-instances": lambda w, v: v["container_instances"] == [("DRAINING", "app-a")],
+    "ec2-instance-no-public-ip": lambda w, v: (
+        v["container_instances"] == [("ACTIVE", "public-a")] and v["instance_public_ips"] == [None]
+    ),
+    "ec2-instance-role-no-ecr": lambda w, v: (
+        "executionRoleArn" not in web(v) and not web(v)["containerDefinitions"][0].get("secrets")
+        and v["container_instances"] == [("ACTIVE", "app-a")]
+    ),
+    "ec2-awsvpc-public-ip": lambda w, v: (
+        v["services"]["web"]["launch_type"] == "EC2" and v["services"]["web"]["public_ip"] == "ENABLED"
+    ),
+    "fargate-1-3-0-without-ecr-api-endpoint": lambda w, v: (
+        v["services"]["web"]["platform_version"] == "1.3.0" and "ecr.api" not in v["endpoints"]
+        and v["nats"] == {}
+    ),
+    "fargate-1-4-0-without-ecr-api-endpoint": lambda w, v: (
+        v["services"]["web"]["platform_version"] == "LATEST" and "ecr.api" not in v["endpoints"]
+        and "ecr.dkr" in v["endpoints"]
+    ),
+    "fargate-platform-too-old-for-secrets": lambda w, v: v["services"]["web"]["platform_version"] == "1.2.0",
     "endpoint-policy-not-principal": lambda w, v: (
         v["endpoints"]["ecr.dkr"]["policy"]["Statement"][1]["NotPrincipal"] == {"AWS": [seed.EXECUTION_ROLE_ARN]}
     ),

@@ -1289,9 +1289,13 @@ def on_ec2(w: World, instance_subnet: str, network_mode: str = "bridge",
         GroupName="ecs-instances", Description="container instances", VpcId=w.vpc
     )["GroupId"]
     # The emulator runs without its default AMIs and does not check the id.
+    # No public IP, even in a public subnet (the subnet's MapPublicIpOnLaunch is overridden).
     instance = w.ec2.run_instances(
         ImageId="ami-0a1b2c3d4e5f60001", MinCount=1, MaxCount=1, InstanceType="t3.small",
-        SubnetId=w.subnets[instance_subnet], SecurityGroupIds=[w.sg["instance"]],
+        NetworkInterfaces=[{
+            "DeviceIndex": 0, "SubnetId": w.subnets[instance_subnet],
+            "Groups": [w.sg["instance"]], "AssociatePublicIpAddress": False,
+        }],
         IamInstanceProfile={"Arn": profile["Arn"]},
     )["Instances"][0]["InstanceId"]
     registered = w.ecs.register_container_instance(
@@ -1324,6 +1328,62 @@ def ec2_no_container_instances(w: World) -> None:
     DRAINING."""
     base(w)
     on_ec2(w, "app-a", status="DRAINING")
+
+
+@scenario("ec2-instance-no-public-ip", "ec2-healthy-nat")
+def ec2_instance_no_public_ip(w: World) -> None:
+    """NO_PUBLIC_IP: the container instance is in public subnet A without a public IP."""
+    base(w)
+    on_ec2(w, "public-a")
+
+
+@scenario("ec2-instance-role-no-ecr", "ec2-healthy-nat")
+def ec2_instance_role_no_ecr(w: World) -> None:
+    """PERMISSION_MISSING: no execution role and no secrets, so ECR is called with the
+    instance role, which may only write logs."""
+    base(w)
+    on_ec2(w, "app-a")
+    del w.web_task()["executionRoleArn"]
+    del w.web_container()["secrets"]
+    w.iam.detach_role_policy(RoleName=INSTANCE_ROLE, PolicyArn=INSTANCE_POLICY_ARN)
+    w.iam.put_role_policy(
+        RoleName=INSTANCE_ROLE, PolicyName="logs-only",
+        PolicyDocument=json.dumps(policy(allow(["logs:CreateLogStream", "logs:PutLogEvents"], "*"))),
+    )
+
+
+@scenario("ec2-awsvpc-public-ip", "ec2-healthy-nat")
+def ec2_awsvpc_public_ip(w: World) -> None:
+    """ASSIGN_PUBLIC_IP_UNSUPPORTED: an EC2 service in awsvpc mode with assignPublicIp ENABLED
+    (moto accepts it; AWS refuses it)."""
+    base(w)
+    on_ec2(w, "app-a", network_mode="awsvpc")
+    w.web_service()["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] = "ENABLED"
+
+
+@scenario("fargate-1-3-0-without-ecr-api-endpoint", "healthy-endpoints")
+def fargate_1_3_0_without_ecr_api_endpoint(w: World) -> None:
+    """Healthy on platform 1.3.0: endpoints for ecr.dkr, logs, secretsmanager and S3 but not
+    ecr.api, no NAT."""
+    base(w, nat_subnet=None)
+    add_interface_endpoints(w, ["ecr.dkr", "logs", "secretsmanager"])
+    create_s3_gateway_endpoint(w)
+    w.web_service()["platformVersion"] = "1.3.0"
+
+
+@scenario("fargate-1-4-0-without-ecr-api-endpoint", "healthy-endpoints")
+def fargate_1_4_0_without_ecr_api_endpoint(w: World) -> None:
+    """NO_ROUTE on ecr-api: the same network on platform LATEST."""
+    base(w, nat_subnet=None)
+    add_interface_endpoints(w, ["ecr.dkr", "logs", "secretsmanager"])
+    create_s3_gateway_endpoint(w)
+
+
+@scenario("fargate-platform-too-old-for-secrets", "healthy-nat")
+def fargate_platform_too_old_for_secrets(w: World) -> None:
+    """PLATFORM_VERSION_UNSUPPORTED: platform 1.2.0 with a Secrets Manager secret."""
+    base(w)
+    w.web_service()["platformVersion"] = "1.2.0"
 
 
 @scenario("endpoint-policy-not-principal", "healthy-endpoints")
