@@ -446,6 +446,7 @@ fn pre_deploy_snapshot_scope(
     let mut snapshot = load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?;
     pre.inject(&mut snapshot)
         .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
+    pre.mark_unread(&mut snapshot);
     let audit = audit_snapshot(&snapshot, &[], &[], true, options)
         .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
     Ok(ScopeAudit {

@@ -35,7 +35,11 @@ pub fn pre_deploy_of(args: &AuditArgs) -> Result<Option<PreDeploy>, Failure> {
         (None, Some(path)) => prefect(path, flags, placement),
         (None, None) => unreachable!("requested() checked one is given"),
     };
-    pre.map(Some).map_err(Failure::bad_input)
+    let pre = pre.map_err(Failure::bad_input)?;
+    for warning in &pre.warnings {
+        eprintln!("pullpath: warning: {warning}");
+    }
+    Ok(Some(pre))
 }
 
 fn prefect(path: &Path, flags: &PreDeployArgs, placement: Placement) -> Result<PreDeploy, String> {
@@ -70,6 +74,7 @@ fn placement_of(flags: &PreDeployArgs, cluster: Option<String>) -> Placement {
             LaunchTypeArg::Ec2 => LaunchType::Ec2,
             LaunchTypeArg::External => LaunchType::External,
         }),
+        capacity_provider_strategy: Vec::new(),
         platform_version: flags.platform_version.clone(),
     }
 }

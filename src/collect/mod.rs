@@ -163,7 +163,12 @@ pub async fn collect(
             if let Some(pre) = pre_deploy {
                 // The task to deploy is the cluster's only service: none is read.
                 return Ok((
-                    vec![pre.service(account, region, &cluster.name)],
+                    vec![pre.service(
+                        account,
+                        region,
+                        &cluster.name,
+                        &cluster.default_capacity_provider_strategy,
+                    )],
                     Vec::new(),
                 ));
             }
@@ -213,7 +218,7 @@ pub async fn collect(
     let pre_deploy_service = scope
         .pre_deploy
         .as_ref()
-        .map(|pre| pre.service(&account, &region, "-"));
+        .map(|pre| pre.service(&account, &region, "-", &[]));
     let subnets: BTreeSet<String> = services
         .iter()
         .copied()

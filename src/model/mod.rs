@@ -113,6 +113,10 @@ pub struct Snapshot {
     pub coverage_gaps: Vec<CoverageGap>,
 }
 
+/// The `service` of a coverage gap that a pre-deploy audit records: the snapshot was collected
+/// for other services, so what the new task needs was never looked for.
+pub const PRE_DEPLOY_GAP: &str = "pre-deploy";
+
 /// A call the collector was not allowed to make.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverageGap {
@@ -133,12 +137,16 @@ impl Snapshot {
     /// " (the collector was denied ec2:DescribeNetworkAcls)" when a gap explains why
     /// `collection` is missing; empty otherwise.
     pub fn why_not_collected(&self, collection: &str) -> String {
-        let actions: Vec<&str> = self
-            .coverage_gaps
-            .iter()
-            .filter(|g| g.collection == collection)
-            .map(|g| g.action.as_str())
-            .collect();
+        let gaps = || {
+            self.coverage_gaps
+                .iter()
+                .filter(|g| g.collection == collection)
+        };
+        // A pre-deploy's snapshot was collected for other services: say so, not "denied".
+        if let Some(gap) = gaps().find(|g| g.service == PRE_DEPLOY_GAP) {
+            return format!(" ({})", gap.message);
+        }
+        let actions: Vec<&str> = gaps().map(|g| g.action.as_str()).collect();
         if actions.is_empty() {
             String::new()
         } else {

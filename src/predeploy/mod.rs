@@ -8,6 +8,7 @@
 //! is bad input, not a finding.
 
 mod prefect;
+mod prefect_job;
 mod task_file;
 
 pub use prefect::{prefect_deployment, PrefectError};
@@ -15,8 +16,10 @@ pub use prefect::{prefect_deployment, PrefectError};
 use std::path::Path;
 
 use crate::model::{
-    AssignPublicIp, AwsVpcConfiguration, Cluster, LaunchType, Service, Snapshot, TaskDefinition,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, CoverageGap, LaunchType,
+    Service, Snapshot, TaskDefinition, PRE_DEPLOY_GAP,
 };
+use crate::workload::{derive_requirements, ImageRef, ImageReference, Target};
 
 /// The cluster name used when the pre-deploy names none (Fargate needs no cluster to audit).
 pub const PRE_DEPLOY_CLUSTER: &str = "pre-deploy";
@@ -29,6 +32,8 @@ pub struct Placement {
     pub security_groups: Vec<String>,
     pub assign_public_ip: Option<AssignPublicIp>,
     pub launch_type: Option<LaunchType>,
+    /// A capacity provider strategy instead of a launch type.
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
     pub platform_version: Option<String>,
 }
 
@@ -41,8 +46,14 @@ pub struct PreDeploy {
     pub name: String,
     pub cluster: Option<String>,
     pub launch_type: LaunchType,
+    /// Whether the launch type or a strategy was given (else the cluster's default strategy
+    /// applies when it has one, as ECS does).
+    explicit_launch: bool,
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
     pub platform_version: Option<String>,
     pub network: Option<AwsVpcConfiguration>,
+    /// What the input said that the audit does not follow (printed on stderr).
+    pub warnings: Vec<String>,
     /// The definition; its ARN is set when the account and region are known (unless the file
     /// gave one).
     definition: TaskDefinition,
@@ -67,7 +78,26 @@ impl PreDeploy {
         placement: Placement,
     ) -> Result<PreDeploy, String> {
         let compatible = &definition.requires_compatibilities;
-        let launch_type = match placement.launch_type {
+        let explicit_launch =
+            placement.launch_type.is_some() || !placement.capacity_provider_strategy.is_empty();
+        if placement.launch_type.is_some() && !placement.capacity_provider_strategy.is_empty() {
+            return Err(format!(
+                "{source}: a launch type and a capacity provider strategy together: ECS refuses it (give one)"
+            ));
+        }
+        // A strategy names Fargate or Auto Scaling group providers, never both.
+        let by_strategy = (!placement.capacity_provider_strategy.is_empty()).then(|| {
+            if placement
+                .capacity_provider_strategy
+                .iter()
+                .all(|p| p.capacity_provider.starts_with("FARGATE"))
+            {
+                LaunchType::Fargate
+            } else {
+                LaunchType::Ec2
+            }
+        });
+        let launch_type = match placement.launch_type.or(by_strategy) {
             Some(launch) => launch,
             None if compatible.iter().any(|c| c == "FARGATE") || compatible.is_empty() => {
                 LaunchType::Fargate
@@ -141,9 +171,12 @@ impl PreDeploy {
             name,
             cluster: placement.cluster,
             launch_type,
+            explicit_launch,
+            capacity_provider_strategy: placement.capacity_provider_strategy,
             platform_version: placement.platform_version,
             network,
             definition,
+            warnings: Vec::new(),
         })
     }
 
@@ -168,8 +201,17 @@ impl PreDeploy {
         self.definition.execution_role_arn.as_deref()
     }
 
-    /// The service this deploy would run, for the audit.
-    pub fn service(&self, account: &str, region: &str, cluster: &str) -> Service {
+    /// The service this deploy would run, for the audit. Without a launch type or strategy of
+    /// its own it gets none when the cluster has a default strategy (`cluster_default`), which
+    /// then decides, as ECS does.
+    pub fn service(
+        &self,
+        account: &str,
+        region: &str,
+        cluster: &str,
+        cluster_default: &[CapacityProviderItem],
+    ) -> Service {
+        let cluster_decides = !self.explicit_launch && !cluster_default.is_empty();
         Service {
             name: self.name.clone(),
             arn: format!(
@@ -177,8 +219,9 @@ impl PreDeploy {
                 self.name
             ),
             task_definition: self.task_definition(account, region).arn,
-            launch_type: Some(self.launch_type),
-            capacity_provider_strategy: Vec::new(),
+            launch_type: (self.capacity_provider_strategy.is_empty() && !cluster_decides)
+                .then_some(self.launch_type),
+            capacity_provider_strategy: self.capacity_provider_strategy.clone(),
             platform_version: match self.launch_type {
                 LaunchType::Fargate => Some(
                     self.platform_version
@@ -220,14 +263,24 @@ impl PreDeploy {
                         )
                     })?;
                 Cluster {
-                    services: Some(vec![self.service(&account, &region, &found.name)]),
+                    services: Some(vec![self.service(
+                        &account,
+                        &region,
+                        &found.name,
+                        &found.default_capacity_provider_strategy,
+                    )]),
                     ..found.clone()
                 }
             }
             None => Cluster {
                 name: PRE_DEPLOY_CLUSTER.to_string(),
                 arn: format!("arn:aws:ecs:{region}:{account}:cluster/{PRE_DEPLOY_CLUSTER}"),
-                services: Some(vec![self.service(&account, &region, PRE_DEPLOY_CLUSTER)]),
+                services: Some(vec![self.service(
+                    &account,
+                    &region,
+                    PRE_DEPLOY_CLUSTER,
+                    &[],
+                )]),
                 default_capacity_provider_strategy: Vec::new(),
                 container_instances: None,
             },
@@ -237,6 +290,99 @@ impl PreDeploy {
         definitions.retain(|t| t.arn != definition.arn);
         definitions.push(definition);
         Ok(())
+    }
+}
+
+impl PreDeploy {
+    /// A snapshot collected for other services holds only their roles, repositories, images and
+    /// secrets: whatever of this task's it lacks was never looked for, so it is marked not
+    /// collected (unknown), never "does not exist". Call after [`PreDeploy::inject`] on a
+    /// snapshot file, not on a snapshot collected for this task.
+    pub fn mark_unread(&self, snapshot: &mut Snapshot) {
+        let (account, region) = (snapshot.account_id.clone(), snapshot.region.clone());
+        let definition = self.task_definition(&account, &region);
+        let mut unread: Vec<(&str, String)> = Vec::new();
+        if let (Some(arn), Some(roles)) = (&definition.execution_role_arn, &snapshot.roles) {
+            if !roles.iter().any(|r| &r.arn == arn) {
+                unread.push(("roles", format!("role {arn}")));
+            }
+        }
+        let secrets: Vec<String> = derive_requirements(&definition, &account, &region)
+            .into_iter()
+            .filter(|r| r.target == Target::Secretsmanager)
+            .flat_map(|r| r.permissions)
+            .map(|p| p.resource)
+            .collect();
+        if let Some(listed) = &snapshot.secrets {
+            // A `valueFrom` may name a secret without its random suffix.
+            let known = |arn: &String| {
+                listed.iter().any(|s| {
+                    &s.arn == arn
+                        || s.arn
+                            .strip_prefix(arn.as_str())
+                            .is_some_and(|r| r.starts_with('-'))
+                })
+            };
+            if let Some(missing) = secrets.iter().find(|a| !known(a)) {
+                unread.push(("secrets", format!("secret {missing}")));
+            }
+        }
+        let images = definition
+            .container_definitions
+            .iter()
+            .filter_map(|c| match ImageRef::parse(&c.image) {
+                ImageRef::Ecr(image) => Some(image),
+                ImageRef::Other(_) => None,
+            });
+        for image in images {
+            let Some(repositories) = &mut snapshot.ecr_repositories else {
+                break;
+            };
+            let found = repositories.iter_mut().find(|r| {
+                r.registry_id == image.account
+                    && r.region == image.region
+                    && r.name == image.repository
+            });
+            match found {
+                None => {
+                    unread.push((
+                        "ecr_repositories",
+                        format!("repository {}", image.repository_arn()),
+                    ));
+                }
+                // Only the images other services use were listed: this one was not asked for.
+                Some(repository) => {
+                    let listed =
+                        repository
+                            .images
+                            .iter()
+                            .flatten()
+                            .any(|i| match &image.reference {
+                                ImageReference::Tag(tag) => i.tags.contains(tag),
+                                ImageReference::Digest(digest) => &i.digest == digest,
+                            });
+                    if !listed {
+                        repository.images = None;
+                    }
+                }
+            }
+        }
+        for (collection, what) in unread {
+            match collection {
+                "roles" => snapshot.roles = None,
+                "secrets" => snapshot.secrets = None,
+                _ => snapshot.ecr_repositories = None,
+            }
+            snapshot.coverage_gaps.push(CoverageGap {
+                service: PRE_DEPLOY_GAP.to_string(),
+                operation: "snapshot".to_string(),
+                action: "a snapshot that holds this task's resources".to_string(),
+                collection: collection.to_string(),
+                message: format!(
+                    "the snapshot was collected for other services and does not hold {what}: audit live, or from a snapshot collected with this task definition's service"
+                ),
+            });
+        }
     }
 }
 

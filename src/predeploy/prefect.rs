@@ -12,13 +12,8 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
+use super::prefect_job::job_to_task;
 use super::{task_file, Placement, PreDeploy};
-use crate::model::{AssignPublicIp, LaunchType};
-
-/// The container the worker puts the flow's image in, unless `container_name` says otherwise.
-const DEFAULT_CONTAINER: &str = "prefect";
-/// The family the worker registers, unless `family` says otherwise.
-const DEFAULT_FAMILY: &str = "prefect";
 
 /// Why a Prefect deployment cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -79,9 +74,16 @@ pub fn prefect_deployment(
             )))
         }
     };
-    fill_templates(&mut variables, vars, name).map_err(fail)?;
+    let unused_vars = fill_templates(&mut variables, vars, name).map_err(fail)?;
     let source = format!("Prefect deployment `{name}` of {shown}");
-    let (definition, from_file) = job_to_task(&variables, name).map_err(fail)?;
+    let job = job_to_task(&variables, name).map_err(fail)?;
+    let (definition, from_file) = (job.task, job.placement);
+    let needs_network = from_file.launch_type != Some(crate::model::LaunchType::Ec2) || job.awsvpc;
+    if needs_network && placement.subnets.is_empty() && from_file.subnets.is_empty() {
+        return Err(fail(format!(
+            "deployment `{name}` sets no network_configuration: the worker then runs the task in every subnet of `vpc_id` (or of the default VPC) with assignPublicIp ENABLED and the VPC's default security group; pass those with --subnets and --assign-public-ip ENABLED to audit it"
+        )));
+    }
     let definition = task_file::parse_task_file(&definition.to_string())
         .and_then(|file| file.into_model(String::new()))
         .map_err(|e| fail(format!("deployment `{name}`: task definition: {e}")))?;
@@ -91,14 +93,24 @@ pub fn prefect_deployment(
         security_groups: or_else(placement.security_groups, from_file.security_groups),
         assign_public_ip: placement.assign_public_ip.or(from_file.assign_public_ip),
         launch_type: placement.launch_type.or(from_file.launch_type),
+        capacity_provider_strategy: or_else(
+            placement.capacity_provider_strategy,
+            from_file.capacity_provider_strategy,
+        ),
         platform_version: placement.platform_version,
     };
     let mut pre = PreDeploy::new(source, definition, placement).map_err(PrefectError)?;
     pre.name = name.to_string();
+    pre.warnings = job.warnings;
+    pre.warnings.extend(
+        unused_vars.into_iter().map(|key| {
+            format!("--var {key}: deployment `{name}` has no `{{{{ {key} }}}}` template")
+        }),
+    );
     Ok(pre)
 }
 
-fn or_else(flags: Vec<String>, file: Vec<String>) -> Vec<String> {
+fn or_else<T>(flags: Vec<T>, file: Vec<T>) -> Vec<T> {
     if flags.is_empty() {
         file
     } else {
@@ -106,20 +118,25 @@ fn or_else(flags: Vec<String>, file: Vec<String>) -> Vec<String> {
     }
 }
 
-/// Replaces each `{{ KEY }}` in every string with its `--var`; lists the keys left unfilled.
+/// Replaces each `{{ KEY }}` in every string with its `--var`; an error lists the keys left
+/// unfilled; otherwise returns the `--var` keys no template used.
 fn fill_templates(
     variables: &mut Map<String, Value>,
     vars: &[(String, String)],
     deployment: &str,
-) -> Result<(), String> {
+) -> Result<Vec<String>, String> {
     let pattern = regex::Regex::new(r"\{\{\s*([^{}]*?)\s*\}\}").expect("valid pattern");
     let mut unfilled: Vec<String> = Vec::new();
+    let mut used: Vec<String> = Vec::new();
     let mut fill = |text: &str| -> String {
         pattern
             .replace_all(text, |captures: &regex::Captures<'_>| {
                 let key = &captures[1];
                 match vars.iter().find(|(k, _)| k == key) {
-                    Some((_, value)) => value.clone(),
+                    Some((k, value)) => {
+                        used.push(k.clone());
+                        value.clone()
+                    }
                     None => {
                         if !unfilled.iter().any(|u| u == key) {
                             unfilled.push(key.to_string());
@@ -134,7 +151,11 @@ fn fill_templates(
         walk_strings(value, &mut fill);
     }
     if unfilled.is_empty() {
-        Ok(())
+        Ok(vars
+            .iter()
+            .map(|(k, _)| k.clone())
+            .filter(|k| !used.contains(k))
+            .collect())
     } else {
         Err(format!(
             "deployment `{deployment}` uses templates with no value: {} (pass {})",
@@ -161,153 +182,10 @@ fn walk_strings(value: &mut Value, fill: &mut impl FnMut(&str) -> String) {
     }
 }
 
-/// What the job variables say about placement.
-#[derive(Default)]
-struct FilePlacement {
-    cluster: Option<String>,
-    subnets: Vec<String>,
-    security_groups: Vec<String>,
-    assign_public_ip: Option<AssignPublicIp>,
-    launch_type: Option<LaunchType>,
-}
-
-/// The task definition the worker would register (camelCase, as the ECS API takes it) and the
-/// placement, from the job variables.
-fn job_to_task(
-    variables: &Map<String, Value>,
-    deployment: &str,
-) -> Result<(Value, FilePlacement), String> {
-    let text = |key: &str| -> Result<Option<String>, String> {
-        match variables.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(format!(
-                "deployment `{deployment}`: job variable `{key}` should be text, not {other}"
-            )),
-        }
-    };
-    let launch_type = match text("launch_type")?.as_deref() {
-        None | Some("FARGATE") | Some("FARGATE_SPOT") => LaunchType::Fargate,
-        Some("EC2") => LaunchType::Ec2,
-        Some("EXTERNAL") => LaunchType::External,
-        Some(other) => return Err(format!("deployment `{deployment}`: launch_type `{other}` is not FARGATE, FARGATE_SPOT, EC2 or EXTERNAL")),
-    };
-    let mut task = match variables.get("task_definition") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(map)) => map.clone(),
-        Some(_) => {
-            return Err(format!(
-                "deployment `{deployment}`: task_definition is not a mapping"
-            ))
-        }
-    };
-    let container_name = text("container_name")?.unwrap_or_else(|| DEFAULT_CONTAINER.to_string());
-    if let Some(family) = text("family")? {
-        task.insert("family".into(), Value::String(family));
-    }
-    task.entry("family")
-        .or_insert_with(|| Value::String(DEFAULT_FAMILY.into()));
-    if let Some(role) = text("execution_role_arn")? {
-        task.insert("executionRoleArn".into(), Value::String(role));
-    }
-    if let Some(role) = text("task_role_arn")? {
-        task.insert("taskRoleArn".into(), Value::String(role));
-    }
-    let compatibility = match launch_type {
-        LaunchType::Fargate => "FARGATE",
-        LaunchType::Ec2 => "EC2",
-        LaunchType::External => "EXTERNAL",
-    };
-    task.entry("requiresCompatibilities")
-        .or_insert_with(|| json!([compatibility]));
-    if launch_type == LaunchType::Fargate {
-        task.entry("networkMode").or_insert_with(|| json!("awsvpc"));
-    }
-    // The flow's image goes into the worker's container, which is added when missing.
-    let containers = task
-        .entry("containerDefinitions")
-        .or_insert_with(|| json!([]));
-    let Value::Array(containers) = containers else {
-        return Err(format!(
-            "deployment `{deployment}`: containerDefinitions is not a list"
-        ));
-    };
-    let position = containers
-        .iter()
-        .position(|c| c.get("name").and_then(Value::as_str) == Some(container_name.as_str()));
-    let index = match position {
-        Some(i) => i,
-        None => {
-            containers.push(json!({ "name": container_name }));
-            containers.len() - 1
-        }
-    };
-    let container = containers[index].as_object_mut().ok_or_else(|| {
-        format!("deployment `{deployment}`: a container definition is not a mapping")
-    })?;
-    if let Some(image) = text("image")? {
-        container.insert("image".into(), Value::String(image));
-    }
-    if variables.get("configure_cloudwatch_logs") == Some(&Value::Bool(true)) {
-        let mut options = json!({
-            "awslogs-create-group": "true",
-            "awslogs-group": "prefect",
-            "awslogs-stream-prefix": "prefect",
-        });
-        if let (Some(Value::Object(extra)), Value::Object(options)) =
-            (variables.get("cloudwatch_logs_options"), &mut options)
-        {
-            for (key, value) in extra {
-                options.insert(key.clone(), value.clone());
-            }
-        }
-        container.insert(
-            "logConfiguration".into(),
-            json!({ "logDriver": "awslogs", "options": options }),
-        );
-    }
-    let mut placement = FilePlacement {
-        cluster: text("cluster")?,
-        launch_type: Some(launch_type),
-        ..FilePlacement::default()
-    };
-    if let Some(network) = variables
-        .get("network_configuration")
-        .filter(|v| !v.is_null())
-    {
-        // The worker takes the awsvpcConfiguration itself; the ECS API form nests it.
-        let vpc = network.get("awsvpcConfiguration").unwrap_or(network);
-        let list = |key: &str| -> Vec<String> {
-            vpc.get(key)
-                .and_then(Value::as_array)
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        placement.subnets = list("subnets");
-        placement.security_groups = list("securityGroups");
-        placement.assign_public_ip = match vpc.get("assignPublicIp").and_then(Value::as_str) {
-            Some("ENABLED") => Some(AssignPublicIp::Enabled),
-            Some("DISABLED") => Some(AssignPublicIp::Disabled),
-            Some(other) => {
-                return Err(format!(
-                "deployment `{deployment}`: assignPublicIp `{other}` is not ENABLED or DISABLED"
-            ))
-            }
-            None => None,
-        };
-    }
-    Ok((Value::Object(task), placement))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{AssignPublicIp, LaunchType};
 
     fn write(text: &str) -> tempfile_path::Temp {
         tempfile_path::Temp::new(text)
@@ -343,6 +221,7 @@ definitions:
       name: ecs-pool
       job_variables: &vars
         cluster: prod
+        vpc_id: vpc-0a1b2c3d4e5f60001
         execution_role_arn: arn:aws:iam::123456789012:role/prefect-execution
 deployments:
   - name: etl
@@ -413,5 +292,90 @@ deployments:
         assert_eq!(network.subnets, ["subnet-0a1b2c3d4e5f6001a"]);
         assert_eq!(network.assign_public_ip, AssignPublicIp::Enabled);
         assert_eq!(network.security_groups, ["sg-0a1b2c3d4e5f60002"]);
+    }
+
+    /// One deployment whose job variables are `variables` (YAML, indented for the mapping).
+    fn one(variables: &str) -> Result<PreDeploy, PrefectError> {
+        let file = write(&format!(
+            "deployments:\n  - name: d\n    work_pool:\n      name: p\n      job_variables:\n{variables}"
+        ));
+        prefect_deployment(&file.0, "d", &[], Placement::default())
+    }
+
+    const NETWORK: &str = "        vpc_id: vpc-1\n        network_configuration:\n          subnets: [subnet-0a1b2c3d4e5f6002a]\n";
+
+    #[test]
+    fn the_workers_own_refusals_are_bad_input() {
+        let nested = "        vpc_id: vpc-1\n        network_configuration:\n          awsvpcConfiguration:\n            subnets: [subnet-0a1b2c3d4e5f6002a]\n";
+        assert!(one(nested)
+            .unwrap_err()
+            .0
+            .contains("wraps it in awsvpcConfiguration"));
+        let no_vpc =
+            "        network_configuration:\n          subnets: [subnet-0a1b2c3d4e5f6002a]\n";
+        assert!(one(no_vpc).unwrap_err().0.contains("vpc_id"));
+        let registered = format!("        task_definition_arn: arn:aws:ecs:us-east-1:123456789012:task-definition/x:1\n{NETWORK}");
+        assert!(one(&registered)
+            .unwrap_err()
+            .0
+            .contains("describe-task-definition"));
+        let logs =
+            format!("        image: nginx\n        configure_cloudwatch_logs: \"true\"\n{NETWORK}");
+        assert!(one(&logs).unwrap_err().0.contains("execution_role_arn"));
+        let no_network = "        image: nginx\n";
+        assert!(one(no_network).unwrap_err().0.contains("default VPC"));
+    }
+
+    #[test]
+    fn worker_behaviours_that_change_the_pull_are_modelled() {
+        let secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect-key-AbCdEf";
+        let pre = one(&format!(
+            "        image: nginx\n        execution_role_arn: arn:aws:iam::123456789012:role/x\n        prefect_api_key_secret_arn: {secret}\n        configure_cloudwatch_logs: \"yes\"\n        mystery: 1\n{NETWORK}"
+        ))
+        .expect("reads");
+        let definition = pre.task_definition("123456789012", "us-east-1");
+        let container = &definition.container_definitions[0];
+        assert_eq!(container.secrets[0].name, "PREFECT_API_KEY");
+        assert_eq!(container.secrets[0].value_from, secret);
+        assert!(
+            container.log_configuration.is_some(),
+            "\"yes\" is true to the worker"
+        );
+        assert_eq!(pre.warnings.len(), 1);
+        assert!(pre.warnings[0].contains("`mystery`"));
+
+        let asg = format!(
+            "        image: nginx\n        cluster: prod\n        task_definition:\n          networkMode: awsvpc\n        capacity_provider_strategy:\n          - capacityProvider: asg-blue\n            weight: 1\n{NETWORK}"
+        );
+        let pre = one(&asg).expect("reads");
+        assert_eq!(pre.launch_type, LaunchType::Ec2);
+        assert_eq!(
+            pre.capacity_provider_strategy[0].capacity_provider,
+            "asg-blue"
+        );
+        let service = pre.service("123456789012", "us-east-1", "prod", &[]);
+        assert_eq!(
+            service.launch_type, None,
+            "a strategy replaces the launch type"
+        );
+
+        let spot = format!("        image: nginx\n        launch_type: FARGATE_SPOT\n{NETWORK}");
+        let pre = one(&spot).expect("reads");
+        assert_eq!(
+            pre.capacity_provider_strategy[0].capacity_provider,
+            "FARGATE_SPOT"
+        );
+        assert_eq!(pre.launch_type, LaunchType::Fargate);
+    }
+
+    #[test]
+    fn the_image_goes_into_prefect_else_the_first_container() {
+        let first = format!(
+            "        image: nginx:1.27\n        task_definition:\n          containerDefinitions:\n            - name: app\n{NETWORK}"
+        );
+        let pre = one(&first).expect("reads");
+        let definition = pre.task_definition("123456789012", "us-east-1");
+        assert_eq!(definition.container_definitions.len(), 1);
+        assert_eq!(definition.container_definitions[0].image, "nginx:1.27");
     }
 }

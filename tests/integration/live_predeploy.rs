@@ -7,14 +7,14 @@ use serde_json::Value;
 use crate::emulator::Moto;
 
 /// The shipped task definition with the seeded secret's ARN (moto adds a random suffix).
-fn task_file(seeded: &Value) -> std::path::PathBuf {
+fn task_file(seeded: &Value, test: &str) -> std::path::PathBuf {
     let text = std::fs::read_to_string("fixtures/predeploy/web-task-definition.json").unwrap();
     let mut task: Value = serde_json::from_str(&text).unwrap();
     task["containerDefinitions"][0]["secrets"][0]["valueFrom"] = seeded["secret_arn"].clone();
+    // One file per test: the tests run in parallel in one process.
     let path = std::env::temp_dir().join(format!(
-        "pullpath-live-task-{}-{}.json",
-        std::process::id(),
-        seeded["secret_arn"].as_str().unwrap().len()
+        "pullpath-live-task-{}-{test}.json",
+        std::process::id()
     ));
     std::fs::write(&path, task.to_string()).unwrap();
     path
@@ -36,7 +36,7 @@ fn report(run: &crate::support::Run) -> Value {
 fn a_task_definition_is_gated_against_the_live_account() {
     let Some(moto) = Moto::start() else { return };
     let seeded = moto.seed_with("healthy-nat", &[]);
-    let task = task_file(&seeded);
+    let task = task_file(&seeded, "fargate");
     let task = task.to_str().unwrap();
     let app = format!("{},{}", subnet(&seeded, "app-a"), subnet(&seeded, "app-b"));
     let group = seeded["security_groups"]["task"].as_str().unwrap();
@@ -88,7 +88,7 @@ fn an_ec2_task_is_gated_on_the_live_clusters_instances() {
     let Some(moto) = Moto::start() else { return };
     // The cluster's only container instance is in a subnet without a default route.
     let seeded = moto.seed_with("ec2-launch-type", &[]);
-    let task = task_file(&seeded);
+    let task = task_file(&seeded, "ec2");
     let app = subnet(&seeded, "app-a");
     let run = moto.run(&[
         "audit",

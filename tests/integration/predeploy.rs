@@ -425,3 +425,51 @@ fn an_ec2_task_without_a_cluster_or_a_bad_role_arn_is_bad_input() {
     );
     assert_eq!(ec2.code, 2, "{}", ec2.stderr);
 }
+
+/// A snapshot holds only what its services use: a new role, repository or secret was never
+/// looked for, so it is unknown, not "does not exist".
+#[test]
+fn what_the_snapshot_never_looked_for_is_unknown_not_missing() {
+    let text = std::fs::read_to_string(TASK).unwrap();
+    let mut task: Value = serde_json::from_str(&text).unwrap();
+    task["executionRoleArn"] = "arn:aws:iam::123456789012:role/brand-new-role".into();
+    task["containerDefinitions"][0]["image"] =
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:9.9.9".into();
+    task["containerDefinitions"][0]["secrets"][0]["valueFrom"] =
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:new/secret-XyZabc".into();
+    let path = std::env::temp_dir().join(format!("pullpath-unread-{}.json", std::process::id()));
+    std::fs::write(&path, task.to_string()).unwrap();
+    let snapshot = fixture("healthy-nat.json");
+    let (code, report) = audit(&[
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--task-definition",
+        path.to_str().unwrap(),
+        "--subnets",
+        APP_SUBNETS,
+    ]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 4, "{report}");
+    let findings = only_workload(&report)["findings"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        findings.iter().all(|f| f["code"] == "NOT_COLLECTED"),
+        "{findings:?}"
+    );
+    let messages: Vec<&str> = findings
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    for needle in [
+        "does not hold role arn:aws:iam::123456789012:role/brand-new-role",
+        "does not hold secret",
+        "the images of arn:aws:ecr:us-east-1:123456789012:repository/web were not listed",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.contains(needle)),
+            "{needle}: {messages:?}"
+        );
+    }
+}

@@ -388,6 +388,13 @@ const EXPECTATIONS: &[Expect] = &[
         not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:s3-layers"],
     },
     Expect {
+        fixture: "ec2-execution-role-without-logs.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["PERMISSION_MISSING"],
+        not_reachable: &["web:logs"],
+    },
+    Expect {
         fixture: "ec2-no-container-instances.json",
         exit: 4,
         statuses: &[("web", "unknown")],
