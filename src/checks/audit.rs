@@ -388,8 +388,17 @@ fn audit_requirement(
         Ok(_) if origins.outside_vpc.contains(&requirement.target) => {}
         Ok(placements) => {
             // Tasks may land in any subnet: the requirement is as good as its worst subnet.
+            let uncertain = origins.uncertain_path.contains(&requirement.target);
             for (i, placement) in placements.iter().enumerate() {
-                let verdict = cache.verdict(placement, &requirement);
+                let mut verdict = cache.verdict(placement, &requirement);
+                if uncertain {
+                    verdict.blockers = verdict
+                        .blockers
+                        .into_iter()
+                        .map(Blocker::uncertain)
+                        .collect();
+                    verdict.status = verdict.status.min(Status::Unknown);
+                }
                 if i == 0 || verdict.status > status {
                     status = verdict.status;
                     via = verdict.via;

@@ -39,9 +39,10 @@ pub fn ec2_hosts<'a>(
             COLLECT_FIX,
         ));
     };
+    // ECS places tasks only on ACTIVE instances whose agent is connected.
     let candidates: Vec<&ContainerInstance> = registered
         .iter()
-        .filter(|c| c.status.eq_ignore_ascii_case("ACTIVE"))
+        .filter(|c| c.status.eq_ignore_ascii_case("ACTIVE") && c.agent_connected != Some(false))
         .filter(|c| {
             capacity_providers.is_empty()
                 || c.capacity_provider_name
@@ -67,11 +68,19 @@ pub fn ec2_hosts<'a>(
         ));
     }
     let mut hosts: Vec<Ec2Host<'a>> = Vec::new();
+    let mut stopped: Vec<String> = Vec::new();
+    let mut external = 0;
     for container_instance in candidates {
         let Some(id) = &container_instance.ec2_instance_id else {
-            continue; // an external instance: not an EC2 host
+            external += 1; // an external instance: not an EC2 host
+            continue;
         };
         let instance = find_instance(catalog, id, label)?;
+        // A stopped or terminating instance keeps its registration for a while: it runs nothing.
+        if !instance.state.eq_ignore_ascii_case("running") {
+            stopped.push(format!("{id} ({})", instance.state));
+            continue;
+        }
         let Some(subnet_id) = instance.subnet_id.as_deref() else {
             return Err(Blocker::new(
                 Code::NotCollected,
@@ -100,11 +109,15 @@ pub fn ec2_hosts<'a>(
         }
     }
     if hosts.is_empty() {
+        let what = match (stopped.is_empty(), external) {
+            (false, _) => format!("its only ACTIVE container instances are not running: {}", stopped.join(", ")),
+            (true, _) => "every ACTIVE container instance is an external (ECS Anywhere) instance, not an EC2 host".to_string(),
+        };
         return Err(Blocker::new(
-            Code::LaunchTypeNotModelled,
+            Code::NoContainerInstances,
             &workload.cluster,
-            format!("{label} runs on EC2 ({why}), but every ACTIVE container instance of cluster `{}` is an external (ECS Anywhere) instance, whose network is outside AWS", workload.cluster),
-            "Audit the external instances' network by hand.",
+            format!("{label} runs on EC2 ({why}), but in cluster `{}` {what}: tasks cannot be placed on EC2, and the path their pulls would take is unknown", workload.cluster),
+            "Start or replace the instances (or scale the capacity provider's Auto Scaling group) so that running EC2 instances register with the cluster, then audit again.",
         ));
     }
     Ok(hosts)

@@ -17,6 +17,17 @@ const MANAGED_EXECUTION_POLICY: &str =
 const MANAGED_INSTANCE_POLICY: &str =
     "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role";
 
+/// What AmazonECSTaskExecutionRolePolicy and AmazonEC2ContainerServiceforEC2Role both grant of
+/// the actions a pull needs.
+const MANAGED_GRANTS: &[&str] = &[
+    "ecr:GetAuthorizationToken",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchGetImage",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+];
+
 /// Which role makes a call: the task's execution role, or (on EC2) the container instance's
 /// role, which the agent and Docker's awslogs driver use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -368,8 +379,9 @@ pub fn permission_blockers(state: &RoleState<'_>, permissions: &[Permission]) ->
                 Code::PermissionMissing,
                 &role.arn,
                 format!("no policy of {label} {} allows {what}", role.arn),
-                // The managed policies grant the ECR pull and awslogs actions, nothing else.
-                if permission.action.starts_with("ecr:") || permission.action.starts_with("logs:") {
+                // The managed policies grant the ECR pull and the awslogs stream actions,
+                // nothing else (not logs:CreateLogGroup, not a pull-through cache's import).
+                if MANAGED_GRANTS.contains(&permission.action.as_str()) {
                     format!(
                         "Attach {} to role {} (covers ECR pulls and awslogs), or add an inline policy allowing {what}.",
                         kind.managed_policy(),

@@ -30,6 +30,14 @@ pub(super) fn auth_outside_vpc(launch: &Launch, target: Target) -> bool {
     matches!(launch, Launch::Fargate { platform_version } if target == Target::EcrApi && platform_before(platform_version, (1, 4)))
 }
 
+/// Before 1.4.0 Fargate also made the secrets and awslogs calls from its own interface in the
+/// task's subnet, not the task's (AWS lists the Secrets Manager and SSM endpoints as new needs
+/// of 1.4.0): whether the task's security groups and endpoints apply is not documented, so
+/// what blocks those paths is unknown, not a failure.
+pub(super) fn path_uncertain(launch: &Launch, target: Target) -> bool {
+    matches!(launch, Launch::Fargate { platform_version } if matches!(target, Target::Secretsmanager | Target::Ssm | Target::Logs) && platform_before(platform_version, (1, 4)))
+}
+
 /// Whether `version` (`1.3.0`) is an explicit platform version older than `major.minor`
 /// (`LATEST` and unparsable versions are not).
 fn platform_before(version: &str, (major, minor): (u32, u32)) -> bool {

@@ -4,7 +4,7 @@
 use super::catalog::Catalog;
 use super::ec2_hosts::{ec2_hosts, Ec2Host};
 use super::execution_role::{instance_role, RoleState};
-use super::launch::auth_outside_vpc;
+use super::launch::{auth_outside_vpc, path_uncertain};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::graph::{NetworkIndex, Placement};
@@ -37,6 +37,9 @@ pub(super) struct Origins<'i, 'a> {
     pub(super) instance: Option<InstanceOrigins<'i, 'a>>,
     /// Calls that do not start in the VPC at all (see [`auth_outside_vpc`]).
     pub(super) outside_vpc: Vec<Target>,
+    /// Calls whose path from the VPC is not certain (see [`path_uncertain`]): what blocks it
+    /// is reported as unknown.
+    pub(super) uncertain_path: Vec<Target>,
     /// EC2: the instances the placements come from.
     pub(super) instance_ids: Vec<String>,
 }
@@ -64,6 +67,10 @@ pub(super) fn origins<'i, 'a>(
                 .into_iter()
                 .filter(|t| auth_outside_vpc(&workload.launch, *t))
                 .collect(),
+            uncertain_path: [Target::Secretsmanager, Target::Ssm, Target::Logs]
+                .into_iter()
+                .filter(|t| path_uncertain(&workload.launch, *t))
+                .collect(),
             instance_ids: Vec::new(),
         },
         Launch::External { why } => {
@@ -81,6 +88,7 @@ pub(super) fn origins<'i, 'a>(
                     role_gaps: Vec::new(),
                 }),
                 outside_vpc: Vec::new(),
+                uncertain_path: Vec::new(),
                 instance_ids: Vec::new(),
             }
         }
@@ -96,6 +104,7 @@ pub(super) fn origins<'i, 'a>(
                     role_gaps: Vec::new(),
                 }),
                 outside_vpc: Vec::new(),
+                uncertain_path: Vec::new(),
                 instance_ids: Vec::new(),
             },
             Ok(hosts) => {
@@ -125,6 +134,7 @@ pub(super) fn origins<'i, 'a>(
                         role_gaps,
                     }),
                     outside_vpc: Vec::new(),
+                    uncertain_path: Vec::new(),
                     instance_ids: hosts.iter().flat_map(|h| h.instance_ids.clone()).collect(),
                 }
             }

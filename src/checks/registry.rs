@@ -109,8 +109,13 @@ fn pull_through<'a>(
     catalog: &Catalog<'a>,
     image: &EcrImage,
 ) -> Option<Result<&'a PullThroughCacheRule, Blocker>> {
+    // Only a `ROOT` rule serves a repository without a prefix; the collector reads the rules
+    // for `PREFIX/…` repositories (so a `ROOT` rule counts when they were read anyway).
     if !image.repository.contains('/') {
-        return None;
+        return catalog
+            .pull_through_rule(&image.account, &image.region, &image.repository)
+            .flatten()
+            .map(Ok);
     }
     match catalog.pull_through_rule(&image.account, &image.region, &image.repository) {
         Some(rule) => rule.map(Ok),

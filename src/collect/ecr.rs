@@ -272,6 +272,11 @@ mod tests {
         assert!(found[0].serves("docker-hub/library/nginx"));
         assert!(!found[0].serves("docker-hub"));
         assert!(!found[0].serves("docker-hubble/x"));
+        let root = PullThroughCacheRule {
+            ecr_repository_prefix: "ROOT".into(),
+            ..found[0].clone()
+        };
+        assert!(root.serves("web"));
         assert_eq!(rules.num_calls(), 1);
     }
 

@@ -65,6 +65,7 @@ pub async fn container_instances(
                     ec2_instance_id: c.ec2_instance_id().map(str::to_string),
                     status: c.status().unwrap_or_default().to_string(),
                     capacity_provider_name: c.capacity_provider_name().map(str::to_string),
+                    agent_connected: Some(c.agent_connected()),
                 }),
         );
     }

@@ -50,6 +50,10 @@ pub struct PullThroughCacheRule {
 impl PullThroughCacheRule {
     /// Whether the rule serves `repository` (`PREFIX/…`).
     pub fn serves(&self, repository: &str) -> bool {
+        // `ROOT` (ECR-to-ECR rules) serves every repository of the registry.
+        if self.ecr_repository_prefix == "ROOT" {
+            return true;
+        }
         repository
             .strip_prefix(self.ecr_repository_prefix.as_str())
             .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)

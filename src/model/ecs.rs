@@ -33,6 +33,9 @@ pub struct ContainerInstance {
     /// The Auto Scaling group capacity provider that launched it, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider_name: Option<String>,
+    /// Whether its agent is connected to ECS (tasks are placed only where it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_connected: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -66,29 +66,27 @@ pub(super) struct LogFile {
     pub options: BTreeMap<String, String>,
 }
 
-/// `describe-task-definition` wraps the definition; `register-task-definition` input does not.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Document {
-    Described {
-        #[serde(rename = "taskDefinition")]
-        task_definition: TaskFile,
-    },
-    Plain(TaskFile),
-}
-
-/// Parses the JSON text of a task definition file.
+/// Parses the JSON text of a task definition file: `describe-task-definition` wraps the
+/// definition in `taskDefinition`, `register-task-definition` input does not. An error names
+/// the field (`containerDefinitions[0].image: invalid type…`).
 pub(super) fn parse_task_file(text: &str) -> Result<TaskFile, String> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    if !value.is_object() {
+    let serde_json::Value::Object(mut object) = value else {
         return Err("a task definition is a JSON object".into());
-    }
-    let document: Document =
-        serde_json::from_value(value).map_err(|e| format!("not a task definition: {e}"))?;
-    Ok(match document {
-        Document::Described { task_definition } => task_definition,
-        Document::Plain(plain) => plain,
+    };
+    let (definition, prefix) = match object.remove("taskDefinition") {
+        Some(inner) => (inner, "taskDefinition."),
+        None => (serde_json::Value::Object(object), ""),
+    };
+    serde_path_to_error::deserialize(definition).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." {
+            String::new()
+        } else {
+            format!("{prefix}{path}: ")
+        };
+        format!("not a task definition: {path}{}", e.into_inner())
     })
 }
 
@@ -163,6 +161,19 @@ mod tests {
     #[test]
     fn refuses_what_is_not_a_task_definition() {
         assert!(parse_task_file("[1]").is_err());
+        let bad = parse_task_file(
+            r#"{"taskDefinition":{"containerDefinitions":[{"name":"a","image":5}]}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            bad.contains("taskDefinition.containerDefinitions[0].image"),
+            "{bad}"
+        );
+        let bad = parse_task_file(
+            r#"{"containerDefinitions":[{"name":"a","image":"x","secrets":[{"name":"S"}]}]}"#,
+        )
+        .unwrap_err();
+        assert!(bad.contains("containerDefinitions[0].secrets[0]"), "{bad}");
         assert!(parse_task_file("{").is_err());
         let empty = parse_task_file(r#"{"family":"web"}"#).expect("parses");
         assert!(empty.into_model("a".into()).is_err());

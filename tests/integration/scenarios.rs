@@ -402,6 +402,13 @@ const EXPECTATIONS: &[Expect] = &[
         not_reachable: &["web:*"],
     },
     Expect {
+        fixture: "ec2-instance-stopped.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["NO_CONTAINER_INSTANCES"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
         fixture: "ec2-awsvpc-public-ip.json",
         exit: 3,
         statuses: &[("web", "fail")],
