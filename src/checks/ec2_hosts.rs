@@ -69,11 +69,9 @@ pub fn ec2_hosts<'a>(
     }
     let mut hosts: Vec<Ec2Host<'a>> = Vec::new();
     let mut stopped: Vec<String> = Vec::new();
-    let mut external = 0;
     for container_instance in candidates {
         let Some(id) = &container_instance.ec2_instance_id else {
-            external += 1; // an external instance: not an EC2 host
-            continue;
+            continue; // an external instance: not an EC2 host
         };
         let instance = find_instance(catalog, id, label)?;
         // A stopped or terminating instance keeps its registration for a while: it runs nothing.
@@ -109,9 +107,14 @@ pub fn ec2_hosts<'a>(
         }
     }
     if hosts.is_empty() {
-        let what = match (stopped.is_empty(), external) {
-            (false, _) => format!("its only ACTIVE container instances are not running: {}", stopped.join(", ")),
-            (true, _) => "every ACTIVE container instance is an external (ECS Anywhere) instance, not an EC2 host".to_string(),
+        // No host: the ACTIVE instances were stopped, or external (ECS Anywhere).
+        let what = if stopped.is_empty() {
+            "every ACTIVE container instance is an external (ECS Anywhere) instance, not an EC2 host".to_string()
+        } else {
+            format!(
+                "its only ACTIVE container instances are not running: {}",
+                stopped.join(", ")
+            )
         };
         return Err(Blocker::new(
             Code::NoContainerInstances,

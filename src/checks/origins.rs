@@ -44,6 +44,23 @@ pub(super) struct Origins<'i, 'a> {
     pub(super) instance_ids: Vec<String>,
 }
 
+impl Origins<'_, '_> {
+    /// No call's start is known: every requirement, whoever makes it, carries `blocker`.
+    fn unreachable(blocker: Blocker) -> Self {
+        Origins {
+            execution: Err(blocker.clone()),
+            instance: Some(InstanceOrigins {
+                placements: Err(blocker),
+                roles: Vec::new(),
+                role_gaps: Vec::new(),
+            }),
+            outside_vpc: Vec::new(),
+            uncertain_path: Vec::new(),
+            instance_ids: Vec::new(),
+        }
+    }
+}
+
 pub(super) struct InstanceOrigins<'i, 'a> {
     pub(super) placements: Result<Vec<Placement<'i, 'a>>, Blocker>,
     /// Each distinct instance role, with its state.
@@ -80,33 +97,13 @@ pub(super) fn origins<'i, 'a>(
                 format!("{label} runs on external instances ({why}): the instance's agent pulls the image over a network outside AWS, which pullpath cannot see"),
                 "Audit the external instances' network and instance role by hand, or run the service on Fargate or EC2.",
             );
-            Origins {
-                execution: Err(blocker.clone()),
-                instance: Some(InstanceOrigins {
-                    placements: Err(blocker),
-                    roles: Vec::new(),
-                    role_gaps: Vec::new(),
-                }),
-                outside_vpc: Vec::new(),
-                uncertain_path: Vec::new(),
-                instance_ids: Vec::new(),
-            }
+            Origins::unreachable(blocker)
         }
         Launch::Ec2 {
             why,
             capacity_providers,
         } => match ec2_hosts(catalog, workload, &label, why, capacity_providers) {
-            Err(blocker) => Origins {
-                execution: Err(blocker.clone()),
-                instance: Some(InstanceOrigins {
-                    placements: Err(blocker),
-                    roles: Vec::new(),
-                    role_gaps: Vec::new(),
-                }),
-                outside_vpc: Vec::new(),
-                uncertain_path: Vec::new(),
-                instance_ids: Vec::new(),
-            },
+            Err(blocker) => Origins::unreachable(blocker),
             Ok(hosts) => {
                 let mut roles: Vec<(Caller, RoleState<'a>)> = Vec::new();
                 let mut role_gaps = Vec::new();

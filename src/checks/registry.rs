@@ -204,10 +204,7 @@ fn image_blocker(
             &format!("the images of {arn} were not listed"),
         ));
     };
-    let present = images.iter().any(|i| match &image.reference {
-        ImageReference::Tag(tag) => i.tags.iter().any(|t| t == tag),
-        ImageReference::Digest(digest) => &i.digest == digest,
-    });
+    let present = images.iter().any(|i| image.reference.names(i));
     (!present).then(|| {
         Blocker::new(
             Code::ImageNotFound,

@@ -168,22 +168,8 @@ pub async fn pull_through_rules(
         return Ok(None);
     };
     let missing = |image: &&EcrImage| {
-        let found = repositories.iter().find(|r| {
-            r.registry_id == image.account && r.region == image.region && r.name == image.repository
-        });
-        match found {
-            None => true,
-            Some(repository) => {
-                !repository
-                    .images
-                    .iter()
-                    .flatten()
-                    .any(|i| match &image.reference {
-                        ImageReference::Tag(tag) => i.tags.contains(tag),
-                        ImageReference::Digest(digest) => &i.digest == digest,
-                    })
-            }
-        }
+        let found = repositories.iter().find(|r| image.is_in(r));
+        !found.is_some_and(|r| r.images.iter().flatten().any(|i| image.reference.names(i)))
     };
     let regions: BTreeSet<&str> = images
         .iter()

@@ -281,7 +281,7 @@ pub async fn collect(
                 ImageRef::Other(_) => None,
             })
             .collect();
-        let secret_arns = secrets::referenced(
+        let secret_arns = crate::workload::secrets_read(
             task_definitions.as_deref().unwrap_or_default(),
             &account,
             &region,

@@ -9,8 +9,7 @@ use futures::future::try_join_all;
 
 use super::calls::{attempt_found, Call, CollectError, Session};
 use super::config::Aws;
-use crate::model::{SecretMetadata, TaskDefinition};
-use crate::workload::{derive_requirements, Target};
+use crate::model::SecretMetadata;
 
 const DESCRIBE: Call = Call {
     service: "secretsmanager",
@@ -18,23 +17,6 @@ const DESCRIBE: Call = Call {
     action: "secretsmanager:DescribeSecret",
     collection: "secrets",
 };
-
-/// The Secrets Manager secrets (ARNs, full or partial, without JSON key or version) the task
-/// definitions read, as their requirements name them.
-pub fn referenced(
-    task_definitions: &[TaskDefinition],
-    account: &str,
-    region: &str,
-) -> BTreeSet<String> {
-    task_definitions
-        .iter()
-        .flat_map(|t| derive_requirements(t, account, region))
-        .filter(|r| r.target == Target::Secretsmanager)
-        // A `secretsmanager` requirement holds one permission per secret it reads.
-        .flat_map(|r| r.permissions)
-        .map(|p| p.resource)
-        .collect()
-}
 
 /// Describes each secret in its own region. A secret that does not exist is left out (the
 /// analysis reports it as not found). A denied call on another account's secret leaves that
@@ -201,32 +183,6 @@ mod tests {
         assert_eq!(
             (gaps[0].action.as_str(), gaps[0].collection.as_str()),
             ("secretsmanager:DescribeSecret", "secrets")
-        );
-    }
-
-    #[test]
-    fn the_secrets_a_task_definition_reads() {
-        let task: TaskDefinition = serde_json::from_value(serde_json::json!({
-            "arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1",
-            "network_mode": "awsvpc",
-            "requires_compatibilities": ["FARGATE"],
-            "container_definitions": [{
-                "name": "app",
-                "image": "harbor.acme.internal/web:1",
-                "repository_credentials": {"credentials_parameter": "harbor-pull"},
-                "secrets": [
-                    {"name": "A", "value_from": format!("{OWN}:password::")},
-                    {"name": "B", "value_from": "/prod/web/token"}
-                ]
-            }]
-        }))
-        .unwrap();
-        assert_eq!(
-            referenced(&[task], "123456789012", "us-east-1"),
-            arns(&[
-                OWN,
-                "arn:aws:secretsmanager:us-east-1:123456789012:secret:harbor-pull"
-            ])
         );
     }
 }

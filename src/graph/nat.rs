@@ -5,7 +5,7 @@ use ipnet::Ipv4Net;
 
 use super::filters::{acl_flows, dedupe_by_code, flows_from_task, not_collected, Direction, Flow};
 use super::hop::{Candidate, Hop, HopKind};
-use super::index::Gap;
+use super::index::{Gap, IndexedRouteTable};
 use super::internet::internet;
 use super::placement::Placement;
 use super::route_blockers::blackhole;
@@ -170,6 +170,28 @@ fn nat_subnet_acl(
     );
 }
 
+/// The route table of the NAT gateway's subnet; when it is not known, the candidate ends
+/// there with a not-collected blocker.
+fn nat_route_table<'i, 'a>(
+    placement: &Placement<'i, 'a>,
+    nat_id: &str,
+    nat_subnet: &Subnet,
+    candidate: &mut Candidate,
+) -> Option<&'i IndexedRouteTable<'a>> {
+    match placement.index.route_table_of(nat_subnet) {
+        Ok(table) => Some(table),
+        Err(gap) => {
+            candidate.add_to_last(not_collected(
+                placement.index.snapshot,
+                nat_id,
+                &gap,
+                "the NAT gateway's route table",
+            ));
+            None
+        }
+    }
+}
+
 /// A public NAT gateway reaches the internet only through its own subnet's route to an IGW.
 fn nat_internet_route(
     placement: &Placement<'_, '_>,
@@ -178,17 +200,8 @@ fn nat_internet_route(
     destination: Ipv4Net,
     candidate: &mut Candidate,
 ) {
-    let table = match placement.index.route_table_of(nat_subnet) {
-        Ok(table) => table,
-        Err(gap) => {
-            candidate.add_to_last(not_collected(
-                placement.index.snapshot,
-                nat_id,
-                &gap,
-                "the NAT gateway's route table",
-            ));
-            return;
-        }
+    let Some(table) = nat_route_table(placement, nat_id, nat_subnet, candidate) else {
+        return;
     };
     let table_id = table.table.id.as_str();
     let igw_hint = placement
@@ -270,17 +283,8 @@ fn nat_declared_route(
     destination: Ipv4Net,
     candidate: &mut Candidate,
 ) {
-    let table = match placement.index.route_table_of(nat_subnet) {
-        Ok(table) => table,
-        Err(gap) => {
-            candidate.add_to_last(not_collected(
-                placement.index.snapshot,
-                nat_id,
-                &gap,
-                "the NAT gateway's route table",
-            ));
-            return;
-        }
+    let Some(table) = nat_route_table(placement, nat_id, nat_subnet, candidate) else {
+        return;
     };
     let table_id = table.table.id.as_str();
     let host = &requirement.host;

@@ -19,7 +19,7 @@ use crate::model::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, CoverageGap, LaunchType,
     Service, Snapshot, TaskDefinition, PRE_DEPLOY_GAP,
 };
-use crate::workload::{derive_requirements, ImageRef, ImageReference, Target};
+use crate::workload::{secrets_read, ImageRef};
 
 /// The cluster name used when the pre-deploy names none (Fargate needs no cluster to audit).
 pub const PRE_DEPLOY_CLUSTER: &str = "pre-deploy";
@@ -307,12 +307,7 @@ impl PreDeploy {
                 unread.push(("roles", format!("role {arn}")));
             }
         }
-        let secrets: Vec<String> = derive_requirements(&definition, &account, &region)
-            .into_iter()
-            .filter(|r| r.target == Target::Secretsmanager)
-            .flat_map(|r| r.permissions)
-            .map(|p| p.resource)
-            .collect();
+        let secrets = secrets_read(std::slice::from_ref(&definition), &account, &region);
         if let Some(listed) = &snapshot.secrets {
             // A `valueFrom` may name a secret without its random suffix.
             let known = |arn: &String| {
@@ -338,11 +333,7 @@ impl PreDeploy {
             let Some(repositories) = &mut snapshot.ecr_repositories else {
                 break;
             };
-            let found = repositories.iter_mut().find(|r| {
-                r.registry_id == image.account
-                    && r.region == image.region
-                    && r.name == image.repository
-            });
+            let found = repositories.iter_mut().find(|r| image.is_in(r));
             match found {
                 None => {
                     unread.push((
@@ -352,15 +343,11 @@ impl PreDeploy {
                 }
                 // Only the images other services use were listed: this one was not asked for.
                 Some(repository) => {
-                    let listed =
-                        repository
-                            .images
-                            .iter()
-                            .flatten()
-                            .any(|i| match &image.reference {
-                                ImageReference::Tag(tag) => i.tags.contains(tag),
-                                ImageReference::Digest(digest) => &i.digest == digest,
-                            });
+                    let listed = repository
+                        .images
+                        .iter()
+                        .flatten()
+                        .any(|i| image.reference.names(i));
                     if !listed {
                         repository.images = None;
                     }

@@ -187,31 +187,12 @@ mod tests {
     use super::*;
     use crate::model::{AssignPublicIp, LaunchType};
 
-    fn write(text: &str) -> tempfile_path::Temp {
-        tempfile_path::Temp::new(text)
-    }
-
-    /// A file in the system's temporary directory, removed on drop.
-    mod tempfile_path {
-        pub struct Temp(pub std::path::PathBuf);
-        impl Temp {
-            pub fn new(text: &str) -> Temp {
-                use std::sync::atomic::{AtomicUsize, Ordering};
-                static N: AtomicUsize = AtomicUsize::new(0);
-                let path = std::env::temp_dir().join(format!(
-                    "pullpath-prefect-{}-{}.yaml",
-                    std::process::id(),
-                    N.fetch_add(1, Ordering::Relaxed)
-                ));
-                std::fs::write(&path, text).expect("write");
-                Temp(path)
-            }
-        }
-        impl Drop for Temp {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_file(&self.0);
-            }
-        }
+    /// A prefect.yaml in the temporary directory, removed on drop.
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        use std::io::Write;
+        let mut file = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
     }
 
     const YAML: &str = r#"
@@ -246,7 +227,8 @@ deployments:
             "build-image.image".to_string(),
             "123456789012.dkr.ecr.us-east-1.amazonaws.com/etl:1".to_string(),
         )];
-        let pre = prefect_deployment(&file.0, "etl", &vars, Placement::default()).expect("reads");
+        let pre =
+            prefect_deployment(file.path(), "etl", &vars, Placement::default()).expect("reads");
         assert_eq!(pre.cluster.as_deref(), Some("prod"));
         assert_eq!(pre.launch_type, LaunchType::Fargate);
         let network = pre.network.clone().expect("awsvpc");
@@ -268,13 +250,13 @@ deployments:
     #[test]
     fn unfilled_templates_and_unknown_deployments_are_refused() {
         let file = write(YAML);
-        let error = prefect_deployment(&file.0, "etl", &[], Placement::default()).unwrap_err();
+        let error = prefect_deployment(file.path(), "etl", &[], Placement::default()).unwrap_err();
         assert!(error.0.contains("{{ build-image.image }}"), "{error}");
         assert!(
             error.0.contains("--var 'build-image.image=VALUE'"),
             "{error}"
         );
-        let error = prefect_deployment(&file.0, "nope", &[], Placement::default()).unwrap_err();
+        let error = prefect_deployment(file.path(), "nope", &[], Placement::default()).unwrap_err();
         assert!(error.0.contains("deployments: etl"), "{error}");
     }
 
@@ -287,7 +269,7 @@ deployments:
             assign_public_ip: Some(AssignPublicIp::Enabled),
             ..Placement::default()
         };
-        let pre = prefect_deployment(&file.0, "etl", &vars, placement).expect("reads");
+        let pre = prefect_deployment(file.path(), "etl", &vars, placement).expect("reads");
         let network = pre.network.expect("awsvpc");
         assert_eq!(network.subnets, ["subnet-0a1b2c3d4e5f6001a"]);
         assert_eq!(network.assign_public_ip, AssignPublicIp::Enabled);
@@ -299,7 +281,7 @@ deployments:
         let file = write(&format!(
             "deployments:\n  - name: d\n    work_pool:\n      name: p\n      job_variables:\n{variables}"
         ));
-        prefect_deployment(&file.0, "d", &[], Placement::default())
+        prefect_deployment(file.path(), "d", &[], Placement::default())
     }
 
     const NETWORK: &str = "        vpc_id: vpc-1\n        network_configuration:\n          subnets: [subnet-0a1b2c3d4e5f6002a]\n";

@@ -1,6 +1,8 @@
 //! Parsing container image references: which registry host, and for ECR which account,
 //! region, repository and tag or digest.
 
+use crate::model::{Image, Repository};
+
 /// A parsed `image` of a container definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageRef {
@@ -23,6 +25,16 @@ impl std::fmt::Display for ImageReference {
     }
 }
 
+impl ImageReference {
+    /// Whether `image`, one listed in the repository, is the one this reference names.
+    pub fn names(&self, image: &Image) -> bool {
+        match self {
+            ImageReference::Tag(tag) => image.tags.contains(tag),
+            ImageReference::Digest(digest) => &image.digest == digest,
+        }
+    }
+}
+
 /// An image in a private ECR registry: `ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO[:TAG|@DIGEST]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EcrImage {
@@ -35,6 +47,13 @@ pub struct EcrImage {
 }
 
 impl EcrImage {
+    /// Whether `repository` is the one this image lives in.
+    pub fn is_in(&self, repository: &Repository) -> bool {
+        repository.registry_id == self.account
+            && repository.region == self.region
+            && repository.name == self.repository
+    }
+
     pub fn repository_arn(&self) -> String {
         format!(
             "arn:aws:ecr:{}:{}:repository/{}",

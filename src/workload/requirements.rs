@@ -104,6 +104,23 @@ pub fn layer_bucket(region: &str) -> String {
     format!("prod-{region}-starport-layer-bucket")
 }
 
+/// The Secrets Manager secrets (ARNs, full or partial, without JSON key or version) the task
+/// definitions read, as their requirements name them.
+pub fn secrets_read(
+    task_definitions: &[TaskDefinition],
+    account: &str,
+    region: &str,
+) -> std::collections::BTreeSet<String> {
+    task_definitions
+        .iter()
+        .flat_map(|t| derive_requirements(t, account, region))
+        .filter(|r| r.target == Target::Secretsmanager)
+        // A `secretsmanager` requirement holds one permission per secret it reads.
+        .flat_map(|r| r.permissions)
+        .map(|p| p.resource)
+        .collect()
+}
+
 /// Derives the requirements of `task_definition` for a task in `account`/`region`.
 pub fn derive_requirements(
     task_definition: &TaskDefinition,
@@ -474,6 +491,34 @@ mod tests {
         assert_eq!(
             sm.permissions[0].resource,
             "arn:aws:secretsmanager:us-east-1:123456789012:secret:harbor-pull"
+        );
+    }
+
+    #[test]
+    fn the_secrets_a_task_definition_reads() {
+        let task: TaskDefinition = serde_json::from_value(serde_json::json!({
+            "arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1",
+            "network_mode": "awsvpc",
+            "requires_compatibilities": ["FARGATE"],
+            "container_definitions": [{
+                "name": "app",
+                "image": "harbor.acme.internal/web:1",
+                "repository_credentials": {"credentials_parameter": "harbor-pull"},
+                "secrets": [
+                    {"name": "A", "value_from": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf:password::"},
+                    {"name": "B", "value_from": "/prod/web/token"}
+                ]
+            }]
+        }))
+        .unwrap();
+        assert_eq!(
+            secrets_read(&[task], "123456789012", "us-east-1"),
+            [
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:harbor-pull",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf",
+            ]
+            .map(String::from)
+            .into()
         );
     }
 }

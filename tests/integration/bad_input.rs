@@ -1,14 +1,6 @@
 //! Bad input: one clear message naming the file and the problem, exit 2, never a panic.
 
-use std::io::Write;
-
-use crate::support::{fixture, run};
-
-fn write_temp(content: &str) -> tempfile::NamedTempFile {
-    let mut file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
-    file.write_all(content.as_bytes()).unwrap();
-    file
-}
+use crate::support::{fixture, run, temp_file};
 
 fn assert_bad_input(args: &[&str], needles: &[&str]) {
     let run = run(args);
@@ -44,7 +36,7 @@ fn missing_file() {
 
 #[test]
 fn empty_file() {
-    let file = write_temp("  \n");
+    let file = temp_file("  \n");
     let path = file.path().to_str().unwrap();
     assert_bad_input(&audit(path), &[path, "empty"]);
 }
@@ -52,28 +44,28 @@ fn empty_file() {
 #[test]
 fn truncated_json() {
     let text = std::fs::read_to_string(fixture("healthy-nat.json")).unwrap();
-    let file = write_temp(&text[..text.len() / 2]);
+    let file = temp_file(&text[..text.len() / 2]);
     let path = file.path().to_str().unwrap();
     assert_bad_input(&audit(path), &[path, "truncated"]);
 }
 
 #[test]
 fn not_json() {
-    let file = write_temp("vpc-123 subnet-456\n");
+    let file = temp_file("vpc-123 subnet-456\n");
     let path = file.path().to_str().unwrap();
     assert_bad_input(&audit(path), &[path, "invalid JSON"]);
 }
 
 #[test]
 fn unknown_snapshot_version() {
-    let file = write_temp(r#"{"snapshot_version": 7, "account_id": "1", "region": "us-east-1"}"#);
+    let file = temp_file(r#"{"snapshot_version": 7, "account_id": "1", "region": "us-east-1"}"#);
     let path = file.path().to_str().unwrap();
     assert_bad_input(&audit(path), &[path, "unsupported snapshot_version 7"]);
 }
 
 #[test]
 fn wrong_shape_names_the_section() {
-    let file = write_temp(
+    let file = temp_file(
         r#"{"snapshot_version": 1, "account_id": "1", "region": "us-east-1", "route_tables": [{"id": "rtb-1"}]}"#,
     );
     let path = file.path().to_str().unwrap();
@@ -90,7 +82,7 @@ fn assert_edit_of_rejected(name: &str, edit: impl Fn(&mut serde_json::Value), ne
     let mut snapshot: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap();
     edit(&mut snapshot);
-    let file = write_temp(&snapshot.to_string());
+    let file = temp_file(&snapshot.to_string());
     let path = file.path().to_str().unwrap();
     let mut all = vec![path];
     all.extend_from_slice(needles);
@@ -239,17 +231,17 @@ fn an_unreadable_policy_document_is_rejected() {
 
 #[test]
 fn the_header_is_named_before_any_section() {
-    let file = write_temp(r#"{"snapshot_version": 1, "account_id": "1", "vpcs": []}"#);
+    let file = temp_file(r#"{"snapshot_version": 1, "account_id": "1", "vpcs": []}"#);
     let path = file.path().to_str().unwrap();
     assert_bad_input(&audit(path), &[path, "missing field `region`"]);
 }
 
 #[test]
 fn a_snapshot_must_be_an_object_with_a_positive_version() {
-    let file = write_temp("[1]");
+    let file = temp_file("[1]");
     let path = file.path().to_str().unwrap();
     assert_bad_input(&audit(path), &[path, "must be a JSON object"]);
-    let file = write_temp(r#"{"snapshot_version": -1}"#);
+    let file = temp_file(r#"{"snapshot_version": -1}"#);
     let path = file.path().to_str().unwrap();
     assert_bad_input(&audit(path), &[path, "positive integer"]);
 }
@@ -265,7 +257,7 @@ fn nothing_to_audit_is_an_error_not_a_pass() {
 #[test]
 fn a_byte_order_mark_is_accepted() {
     let text = std::fs::read_to_string(fixture("healthy-nat.json")).unwrap();
-    let file = write_temp(&format!("\u{feff}{text}"));
+    let file = temp_file(&format!("\u{feff}{text}"));
     let run = run(&["audit", "--snapshot", file.path().to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }

@@ -5,19 +5,15 @@
 use serde_json::Value;
 
 use crate::emulator::Moto;
+use crate::support::{arg, shipped_task, temp_file};
 
-/// The shipped task definition with the seeded secret's ARN (moto adds a random suffix).
-fn task_file(seeded: &Value, test: &str) -> std::path::PathBuf {
-    let text = std::fs::read_to_string("fixtures/predeploy/web-task-definition.json").unwrap();
-    let mut task: Value = serde_json::from_str(&text).unwrap();
+/// The shipped task definition with the seeded secret's ARN (moto adds a random suffix),
+/// edited by `edit`.
+fn task_file(seeded: &Value, edit: impl FnOnce(&mut Value)) -> tempfile::NamedTempFile {
+    let mut task = shipped_task();
     task["containerDefinitions"][0]["secrets"][0]["valueFrom"] = seeded["secret_arn"].clone();
-    // One file per test: the tests run in parallel in one process.
-    let path = std::env::temp_dir().join(format!(
-        "pullpath-live-task-{}-{test}.json",
-        std::process::id()
-    ));
-    std::fs::write(&path, task.to_string()).unwrap();
-    path
+    edit(&mut task);
+    temp_file(&task.to_string())
 }
 
 fn subnet(seeded: &Value, name: &str) -> String {
@@ -36,8 +32,8 @@ fn report(run: &crate::support::Run) -> Value {
 fn a_task_definition_is_gated_against_the_live_account() {
     let Some(moto) = Moto::start() else { return };
     let seeded = moto.seed_with("healthy-nat", &[]);
-    let task = task_file(&seeded, "fargate");
-    let task = task.to_str().unwrap();
+    let file = task_file(&seeded, |_| {});
+    let task = arg(&file);
     let app = format!("{},{}", subnet(&seeded, "app-a"), subnet(&seeded, "app-b"));
     let group = seeded["security_groups"]["task"].as_str().unwrap();
     let run = moto.run(&[
@@ -80,7 +76,6 @@ fn a_task_definition_is_gated_against_the_live_account() {
         .map(|f| f["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["NO_PUBLIC_IP"], "{failed}");
-    let _ = std::fs::remove_file(task);
 }
 
 #[test]
@@ -88,12 +83,12 @@ fn an_ec2_task_is_gated_on_the_live_clusters_instances() {
     let Some(moto) = Moto::start() else { return };
     // The cluster's only container instance is in a subnet without a default route.
     let seeded = moto.seed_with("ec2-launch-type", &[]);
-    let task = task_file(&seeded, "ec2");
+    let file = task_file(&seeded, |_| {});
     let app = subnet(&seeded, "app-a");
     let run = moto.run(&[
         "audit",
         "--task-definition",
-        task.to_str().unwrap(),
+        arg(&file),
         "--cluster",
         "prod",
         "--launch-type",
@@ -103,21 +98,17 @@ fn an_ec2_task_is_gated_on_the_live_clusters_instances() {
         "--format",
         "json",
     ]);
-    let _ = std::fs::remove_file(&task);
     // The file requires FARGATE: ECS would refuse it on EC2.
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("requires FARGATE"), "{}", run.stderr);
 
-    let text = std::fs::read_to_string("fixtures/predeploy/web-task-definition.json").unwrap();
-    let mut ec2: Value = serde_json::from_str(&text).unwrap();
-    ec2["requiresCompatibilities"] = serde_json::json!(["EC2"]);
-    ec2["containerDefinitions"][0]["secrets"][0]["valueFrom"] = seeded["secret_arn"].clone();
-    let path = std::env::temp_dir().join(format!("pullpath-live-ec2-{}.json", std::process::id()));
-    std::fs::write(&path, ec2.to_string()).unwrap();
+    let ec2 = task_file(&seeded, |task| {
+        task["requiresCompatibilities"] = serde_json::json!(["EC2"]);
+    });
     let run = moto.run(&[
         "audit",
         "--task-definition",
-        path.to_str().unwrap(),
+        arg(&ec2),
         "--cluster",
         "prod",
         "--subnets",
@@ -125,7 +116,6 @@ fn an_ec2_task_is_gated_on_the_live_clusters_instances() {
         "--format",
         "json",
     ]);
-    let _ = std::fs::remove_file(&path);
     assert_eq!(run.code, 3, "{}", run.stderr);
     let failed = report(&run);
     let workload = &failed["workloads"][0];

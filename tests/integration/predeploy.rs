@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::{fixture, run};
+use crate::support::{arg, fixture, run, shipped_task, temp_file};
 
 const TASK: &str = "fixtures/predeploy/web-task-definition.json";
 const PREFECT: &str = "fixtures/predeploy/prefect.yaml";
@@ -110,23 +110,20 @@ fn a_snapshot_with_no_egress_fails_the_task_before_it_is_deployed() {
 
 #[test]
 fn describe_task_definition_output_is_read_too() {
-    let text = std::fs::read_to_string(TASK).unwrap();
-    let mut definition: Value = serde_json::from_str(&text).unwrap();
+    let mut definition = shipped_task();
     definition["taskDefinitionArn"] =
         "arn:aws:ecs:us-east-1:123456789012:task-definition/web:8".into();
     let described = serde_json::json!({"taskDefinition": definition, "tags": []});
-    let path = std::env::temp_dir().join(format!("pullpath-described-{}.json", std::process::id()));
-    std::fs::write(&path, described.to_string()).unwrap();
+    let file = temp_file(&described.to_string());
     let snapshot = fixture("healthy-nat.json");
     let (code, report) = audit(&[
         "--snapshot",
         snapshot.to_str().unwrap(),
         "--task-definition",
-        path.to_str().unwrap(),
+        arg(&file),
         "--subnets",
         APP_SUBNETS,
     ]);
-    let _ = std::fs::remove_file(&path);
     assert_eq!(code, 0, "{report}");
     assert_eq!(
         only_workload(&report)["task_definition"],
@@ -143,9 +140,8 @@ fn an_ec2_task_is_audited_on_the_clusters_container_instances() {
         "executionRoleArn": "arn:aws:iam::123456789012:role/web-execution",
         "containerDefinitions": [{"name": "app", "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2", "memory": 256}]
     });
-    let path = std::env::temp_dir().join(format!("pullpath-bridge-{}.json", std::process::id()));
-    std::fs::write(&path, bridge.to_string()).unwrap();
-    let task = path.to_str().unwrap();
+    let file = temp_file(&bridge.to_string());
+    let task = arg(&file);
     // The instance of ec2-healthy-nat is in a subnet with NAT; that of ec2-launch-type is not.
     let healthy = fixture("ec2-healthy-nat.json");
     let (code, report) = audit(&[
@@ -167,7 +163,6 @@ fn an_ec2_task_is_audited_on_the_clusters_container_instances() {
         "--cluster",
         "prod",
     ]);
-    let _ = std::fs::remove_file(&path);
     assert_eq!(code, 3);
     assert!(codes(&report).contains(&"NO_ROUTE".to_string()), "{report}");
 }
@@ -401,8 +396,7 @@ fn an_ec2_task_without_a_cluster_or_a_bad_role_arn_is_bad_input() {
         "executionRoleArn": "web-execution",
         "containerDefinitions": [{"name": "app", "image": "nginx:1.27"}]
     });
-    let path = std::env::temp_dir().join(format!("pullpath-badrole-{}.json", std::process::id()));
-    std::fs::write(&path, bad_role.to_string()).unwrap();
+    let file = temp_file(&bad_role.to_string());
     let snapshot = fixture("healthy-nat.json");
     let run_with = |extra: &[&str]| {
         let mut all = vec![
@@ -414,9 +408,8 @@ fn an_ec2_task_without_a_cluster_or_a_bad_role_arn_is_bad_input() {
         all.extend_from_slice(extra);
         run(&all)
     };
-    let bad = run_with(&[path.to_str().unwrap(), "--subnets", APP_SUBNETS]);
+    let bad = run_with(&[arg(&file), "--subnets", APP_SUBNETS]);
     let ec2 = run_with(&[TASK, "--subnets", APP_SUBNETS, "--launch-type", "EC2"]);
-    let _ = std::fs::remove_file(&path);
     assert_eq!(bad.code, 2);
     assert!(
         bad.stderr.contains("is not an IAM role ARN"),
@@ -430,25 +423,22 @@ fn an_ec2_task_without_a_cluster_or_a_bad_role_arn_is_bad_input() {
 /// looked for, so it is unknown, not "does not exist".
 #[test]
 fn what_the_snapshot_never_looked_for_is_unknown_not_missing() {
-    let text = std::fs::read_to_string(TASK).unwrap();
-    let mut task: Value = serde_json::from_str(&text).unwrap();
+    let mut task = shipped_task();
     task["executionRoleArn"] = "arn:aws:iam::123456789012:role/brand-new-role".into();
     task["containerDefinitions"][0]["image"] =
         "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:9.9.9".into();
     task["containerDefinitions"][0]["secrets"][0]["valueFrom"] =
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:new/secret-XyZabc".into();
-    let path = std::env::temp_dir().join(format!("pullpath-unread-{}.json", std::process::id()));
-    std::fs::write(&path, task.to_string()).unwrap();
+    let file = temp_file(&task.to_string());
     let snapshot = fixture("healthy-nat.json");
     let (code, report) = audit(&[
         "--snapshot",
         snapshot.to_str().unwrap(),
         "--task-definition",
-        path.to_str().unwrap(),
+        arg(&file),
         "--subnets",
         APP_SUBNETS,
     ]);
-    let _ = std::fs::remove_file(&path);
     assert_eq!(code, 4, "{report}");
     let findings = only_workload(&report)["findings"]
         .as_array()

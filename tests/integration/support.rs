@@ -5,6 +5,26 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// A file in the temporary directory holding `content`, removed when dropped (so tests that
+/// run in parallel never share one).
+pub fn temp_file(content: &str) -> tempfile::NamedTempFile {
+    use std::io::Write;
+    let mut file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    file.write_all(content.as_bytes()).unwrap();
+    file
+}
+
+/// The shipped pre-deploy task definition, as JSON to edit.
+pub fn shipped_task() -> Value {
+    let text = std::fs::read_to_string("fixtures/predeploy/web-task-definition.json").unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A path as the argument it is.
+pub fn arg(file: &tempfile::NamedTempFile) -> &str {
+    file.path().to_str().unwrap()
+}
+
 /// A scenario fixture, relative to the package root (where cargo runs the tests), so that
 /// reports naming their snapshot file are the same on every machine.
 pub fn fixture(name: &str) -> PathBuf {
