@@ -25,16 +25,18 @@
 //! without credentials. Some cannot be decided (EC2 launch type, a repository in another
 //! account, a policy that was not collected, a route that splits the internet).
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 use pullpath::model::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, ContainerDefinition,
     EndpointType, Image, InlinePolicy, InternetGateway, LaunchType, LogConfiguration,
-    ManagedPolicy, NaclEntry, NatConnectivity, NatGateway, NatState, NetworkAcl, PeeringConnection,
-    PortRange, PrefixList, Repository, RepositoryCredentials, Role, Route, RouteState, RouteTable,
-    RouteTarget, RouteTargetKind, RuleAction, Secret, SecretMetadata, SecurityGroup, Service,
-    SgRule, Snapshot, Subnet, TaskDefinition, TransitGateway, Vpc, VpcEndpoint, SNAPSHOT_VERSION,
+    ManagedPolicy, NaclEntry, NatConnectivity, NatGateway, NatState, NetworkAcl, Organization,
+    PeeringConnection, PortRange, PrefixList, Repository, RepositoryCredentials, Role, Route,
+    RouteState, RouteTable, RouteTarget, RouteTargetKind, RuleAction, Secret, SecretMetadata,
+    SecurityGroup, Service, SgRule, Snapshot, Subnet, TaskDefinition, TransitGateway, Vpc,
+    VpcEndpoint, SNAPSHOT_VERSION,
 };
 use serde_json::{json, Value};
 
@@ -172,6 +174,12 @@ impl Ids {
     fn make(&mut self, prefix: &str) -> String {
         self.issued += 1;
         format!("{prefix}-0{:016x}", mix(self.seed ^ self.issued))
+    }
+
+    /// An address in 203.0.113.0/24 (documentation range), as an Elastic IP stands in for.
+    fn public_ip(&mut self) -> Ipv4Addr {
+        self.issued += 1;
+        Ipv4Addr::new(203, 0, 113, (mix(self.seed ^ self.issued) % 254 + 1) as u8)
     }
 }
 
@@ -412,6 +420,9 @@ pub fn generate(config: &Config) -> Snapshot {
         clusters: Some(Vec::new()),
         task_definitions: Some(Vec::new()),
         roles: Some(Vec::new()),
+        organization: Some(Organization {
+            id: Some("o-synth0example".to_string()),
+        }),
         managed_policies: Some(vec![ManagedPolicy {
             arn: MANAGED_EXECUTION_POLICY.to_string(),
             name: Some("AmazonECSTaskExecutionRolePolicy".to_string()),
@@ -546,6 +557,7 @@ impl Generator<'_> {
                         subnet_id: subnet.clone(),
                         state: NatState::Available,
                         connectivity_type: NatConnectivity::Public,
+                        public_ips: Some(vec![self.ids.public_ip()]),
                     },
                 );
                 nats.push(id);
@@ -562,6 +574,7 @@ impl Generator<'_> {
                     subnet_id: public_subnets[0].clone(),
                     state: NatState::Deleted,
                     connectivity_type: NatConnectivity::Public,
+                    public_ips: Some(Vec::new()),
                 },
             );
             id
@@ -1190,6 +1203,8 @@ impl Generator<'_> {
                 assume_role_policy: policy(json!([statement])),
                 inline_policies,
                 attached_policy_arns: attached,
+                role_id: Some(self.ids.make("AROA")),
+                tags: Some(BTreeMap::from([("team".to_string(), team.to_string())])),
             },
         );
         arn

@@ -14,12 +14,14 @@ use super::options::AuditOptions;
 use super::origins::{caller_of, origins, Origins};
 use super::prepare::{prepare_requirement, with_blockers};
 use super::registry::{ecr_image_blockers, ecr_layer_blockers, registry_auth_blocker};
+use super::request_context::CallNetworks;
 use crate::blocker::{Blocker, Status};
 use crate::codes::Code;
 use crate::graph::{evaluate_requirement, Hop, NetworkIndex, PathVerdict, Placement, Via};
 use crate::model::{AssignPublicIp, Snapshot};
+use crate::policy::keys::Network;
 use crate::policy::Caller;
-use crate::workload::{derive_requirements, Launch, Requirement, Target, Workload};
+use crate::workload::{derive_requirements, Launch, Permission, Requirement, Target, Workload};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -309,7 +311,8 @@ pub fn audit_workload<'a>(
             let requirements =
                 derive_requirements(task_definition, &snapshot.account_id, &snapshot.region);
             let has_execution_role = task_definition.execution_role_arn.is_some();
-            let execution = execution_role(catalog, task_definition);
+            let clock = options.clock_keys();
+            let execution = execution_role(catalog, task_definition, &clock);
             // The role matters only if some call is made with it (a public image without
             // secrets or awslogs needs none; on EC2 the instance role pulls without one).
             if let RoleState::Broken(blocker) = &execution {
@@ -323,25 +326,47 @@ pub fn audit_workload<'a>(
                 }
             }
             workload_blockers.extend(launch_blockers(workload, task_definition));
-            let caller = caller_of(snapshot, task_definition.execution_role_arn.as_deref());
-            let origins = origins(index, catalog, workload, &caller);
+            let caller = caller_of(
+                catalog,
+                task_definition.execution_role_arn.as_deref(),
+                &clock,
+                false,
+            );
+            let origins = origins(index, catalog, workload, &caller, &clock);
             instances.clone_from(&origins.instance_ids);
-            requirements
+            // Declared routes and the secrets' KMS keys, from outside the task definition.
+            let prepared: Vec<(Requirement, Vec<Blocker>, RoleKind)> = requirements
                 .into_iter()
                 .map(|mut requirement| {
-                    // Declared routes and the secrets' KMS keys, from outside the task definition.
                     let unknown = prepare_requirement(catalog, options, &mut requirement);
                     let who = who_calls(&workload.launch, requirement.target, has_execution_role);
-                    let result = audit_requirement(
-                        catalog,
-                        cache,
-                        &origins,
-                        &execution,
-                        &caller,
+                    (requirement, unknown, who)
+                })
+                .collect();
+            // Every call's paths first: a permission's conditions follow from the path of the
+            // call that carries it, which may be another requirement's.
+            let mut networks = CallNetworks::default();
+            let paths: Vec<RequirementPaths> = prepared
+                .iter()
+                .map(|(requirement, _, who)| {
+                    requirement_paths(cache, &origins, *who, requirement, &mut networks)
+                })
+                .collect();
+            prepared
+                .into_iter()
+                .zip(paths)
+                .map(|((requirement, unknown, who), paths)| {
+                    let callers = Callers {
+                        origins: &origins,
+                        execution: &execution,
+                        execution_caller: &caller,
                         who,
-                        requirement,
-                    );
-                    with_blockers(result, unknown)
+                        networks: &networks,
+                    };
+                    with_blockers(
+                        audit_requirement(catalog, &callers, requirement, paths),
+                        unknown,
+                    )
                 })
                 .collect()
         }
@@ -361,70 +386,151 @@ pub fn audit_workload<'a>(
     }
 }
 
-fn audit_requirement(
-    catalog: &Catalog<'_>,
+/// What a requirement's paths decide, before permissions.
+struct RequirementPaths {
+    status: Status,
+    via: Option<Via>,
+    path: Vec<Hop>,
+    blockers: Vec<Blocker>,
+    bypassed: Vec<Blocker>,
+}
+
+/// Evaluates the requirement's path from every placement of the role that makes it (tasks
+/// may land in any subnet: the requirement is as good as its worst subnet), recording in
+/// `networks` how the call leaves from each.
+fn requirement_paths(
     cache: &mut PathCache,
     origins: &Origins<'_, '_>,
-    execution: &RoleState<'_>,
-    execution_caller: &Caller,
     who: RoleKind,
-    requirement: Requirement,
-) -> RequirementResult {
-    let mut status = Status::Reachable;
-    let mut via = None;
-    let mut path = Vec::new();
-    let mut blockers: Vec<Blocker> = Vec::new();
-    let mut bypassed: Vec<Blocker> = Vec::new();
-    let instance = origins
+    requirement: &Requirement,
+    networks: &mut CallNetworks,
+) -> RequirementPaths {
+    let mut out = RequirementPaths {
+        status: Status::Reachable,
+        via: None,
+        path: Vec::new(),
+        blockers: Vec::new(),
+        bypassed: Vec::new(),
+    };
+    let placements = match origins
         .instance
         .as_ref()
-        .filter(|_| who == RoleKind::Instance);
-    let placements = match instance {
+        .filter(|_| who == RoleKind::Instance)
+    {
         Some(instance) => &instance.placements,
         None => &origins.execution,
     };
-    match placements {
-        Err(blocker) => blockers.push(blocker.clone()),
-        Ok(_) if origins.outside_vpc.contains(&requirement.target) => {}
-        Ok(placements) => {
-            // Tasks may land in any subnet: the requirement is as good as its worst subnet.
-            let uncertain = origins.uncertain_path.contains(&requirement.target);
-            for (i, placement) in placements.iter().enumerate() {
-                let mut verdict = cache.verdict(placement, &requirement);
-                if uncertain {
-                    verdict.blockers = verdict
-                        .blockers
-                        .into_iter()
-                        .map(Blocker::uncertain)
-                        .collect();
-                    verdict.status = verdict.status.min(Status::Unknown);
-                }
-                if i == 0 || verdict.status > status {
-                    status = verdict.status;
-                    via = verdict.via;
-                    path = verdict.path;
-                }
-                push_new(&mut blockers, verdict.blockers);
-                push_new(&mut bypassed, verdict.bypassed);
-            }
+    let placements = match placements {
+        Err(blocker) => {
+            out.blockers.push(blocker.clone());
+            return out;
         }
+        Ok(placements) => placements,
+    };
+    if origins.outside_vpc.contains(&requirement.target) {
+        for placement in placements {
+            networks.add(
+                requirement,
+                placement.caller.arn.as_deref(),
+                Network::Unknown {
+                    why:
+                        "Fargate makes this call from its own network before platform version 1.4.0"
+                            .into(),
+                },
+            );
+        }
+        return out;
     }
+    let uncertain = origins.uncertain_path.contains(&requirement.target);
+    for (i, placement) in placements.iter().enumerate() {
+        let mut verdict = cache.verdict(placement, requirement);
+        if uncertain {
+            verdict.blockers = verdict
+                .blockers
+                .into_iter()
+                .map(Blocker::uncertain)
+                .collect();
+            verdict.status = verdict.status.min(Status::Unknown);
+            verdict.network = Network::Unknown {
+                why: "before platform version 1.4.0 Fargate may make this call from its own interface".into(),
+            };
+        }
+        networks.add(
+            requirement,
+            placement.caller.arn.as_deref(),
+            verdict.network.clone(),
+        );
+        if i == 0 || verdict.status > out.status {
+            out.status = verdict.status;
+            out.via = verdict.via;
+            out.path = verdict.path;
+        }
+        push_new(&mut out.blockers, verdict.blockers);
+        push_new(&mut out.bypassed, verdict.bypassed);
+    }
+    out
+}
+
+/// Who makes a requirement's call, and how each call of the workload leaves.
+struct Callers<'r, 'i, 'a> {
+    origins: &'r Origins<'i, 'a>,
+    execution: &'r RoleState<'a>,
+    execution_caller: &'r Caller,
+    who: RoleKind,
+    networks: &'r CallNetworks,
+}
+
+fn audit_requirement(
+    catalog: &Catalog<'_>,
+    callers: &Callers<'_, '_, '_>,
+    requirement: Requirement,
+    paths: RequirementPaths,
+) -> RequirementResult {
+    let RequirementPaths {
+        status,
+        via,
+        path,
+        mut blockers,
+        mut bypassed,
+    } = paths;
+    let instance = callers
+        .origins
+        .instance
+        .as_ref()
+        .filter(|_| callers.who == RoleKind::Instance);
     // The roles that make the call, with the identity repository policies see.
-    let callers: Vec<(&Caller, &RoleState<'_>)> = match instance {
+    let roles: Vec<(&Caller, &RoleState<'_>)> = match instance {
         Some(instance) => {
             blockers.extend(instance.role_gaps.iter().cloned());
             instance.roles.iter().map(|(c, r)| (c, r)).collect()
         }
-        None => vec![(execution_caller, execution)],
+        None => vec![(callers.execution_caller, callers.execution)],
     };
-    for (caller, role) in &callers {
+    for (caller, role) in &roles {
+        let contexts_of = |p: &Permission| {
+            callers
+                .networks
+                .contexts(catalog.snapshot, caller, &requirement, p)
+        };
         if requirement.uses_execution_role() {
-            blockers.extend(permission_blockers(role, &requirement.permissions));
+            blockers.extend(permission_blockers(
+                role,
+                &requirement.permissions,
+                &contexts_of,
+            ));
         }
         for image in &requirement.ecr_images {
             match requirement.target {
-                Target::EcrDkr => blockers.extend(ecr_image_blockers(catalog, image, caller, role)),
-                Target::S3Layers => blockers.extend(ecr_layer_blockers(catalog, image, caller)),
+                Target::EcrDkr => blockers.extend(ecr_image_blockers(
+                    catalog,
+                    image,
+                    caller,
+                    role,
+                    &contexts_of,
+                )),
+                Target::S3Layers => {
+                    blockers.extend(ecr_layer_blockers(catalog, image, caller, &contexts_of))
+                }
                 _ => {}
             }
         }
@@ -553,7 +659,8 @@ mod tests {
                 let role = workload
                     .task_definition
                     .and_then(|t| t.execution_role_arn.as_deref());
-                let caller = caller_of(&snapshot, role);
+                let catalog = Catalog::new(&snapshot);
+                let caller = caller_of(&catalog, role, &crate::policy::Context::new(), false);
                 let placements =
                     fargate_placements(&index, workload, &caller, "test").expect("placements");
                 assert_eq!(

@@ -2,11 +2,15 @@
 //! costs map lookups, not scans of every role, policy and repository.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
+use crate::graph::organization;
 use crate::model::{
     Instance, InstanceProfile, ManagedPolicy, PullThroughCacheRule, Repository, Role,
     SecretMetadata, Snapshot,
 };
+use crate::policy::keys::Organization;
+use crate::policy::Policy;
 
 pub struct Catalog<'a> {
     pub snapshot: &'a Snapshot,
@@ -21,6 +25,13 @@ pub struct Catalog<'a> {
     instances: Option<HashMap<&'a str, &'a Instance>>,
     /// `None`: instance profiles were not collected.
     instance_profiles: Option<HashMap<&'a str, &'a InstanceProfile>>,
+    /// Every policy document, parsed once: managed policies by ARN, each role's inline
+    /// policies and trust policy by role ARN, repository policies by repository ARN.
+    managed_documents: HashMap<&'a str, Rc<Policy>>,
+    inline_documents: HashMap<&'a str, Vec<Rc<Policy>>>,
+    trust_documents: HashMap<&'a str, Rc<Policy>>,
+    repository_documents: HashMap<String, Rc<Policy>>,
+    pub organization: Organization,
 }
 
 impl<'a> Catalog<'a> {
@@ -67,7 +78,96 @@ impl<'a> Catalog<'a> {
                 .instance_profiles
                 .as_ref()
                 .map(|profiles| profiles.iter().map(|p| (p.arn.as_str(), p)).collect()),
+            managed_documents: snapshot
+                .managed_policies
+                .iter()
+                .flatten()
+                .map(|p| (p.arn.as_str(), Rc::new(Policy::parse(&p.arn, &p.document))))
+                .collect(),
+            inline_documents: snapshot
+                .roles
+                .iter()
+                .flatten()
+                .map(|r| {
+                    let inline = r
+                        .inline_policies
+                        .iter()
+                        .map(|p| Rc::new(Policy::parse(&p.name, &p.document)))
+                        .collect();
+                    (r.arn.as_str(), inline)
+                })
+                .collect(),
+            trust_documents: snapshot
+                .roles
+                .iter()
+                .flatten()
+                .map(|r| {
+                    let name = format!("trust policy of {}", r.name);
+                    (
+                        r.arn.as_str(),
+                        Rc::new(Policy::parse(name, &r.assume_role_policy)),
+                    )
+                })
+                .collect(),
+            repository_documents: snapshot
+                .ecr_repositories
+                .iter()
+                .flatten()
+                .filter_map(|r| {
+                    let document = r.policy.as_ref()?;
+                    let name = format!("repository policy of {}", r.name);
+                    Some((r.arn(), Rc::new(Policy::parse(name, document))))
+                })
+                .collect(),
+            organization: organization(snapshot),
         }
+    }
+
+    /// A role's identity policies, parsed: its inline policies, then the attached managed
+    /// ones the snapshot has; and the ARNs of attached policies it lacks.
+    pub fn role_policies(&self, role: &Role) -> (Vec<Rc<Policy>>, Vec<String>) {
+        let mut policies = self
+            .inline_documents
+            .get(role.arn.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let mut missing = Vec::new();
+        for arn in &role.attached_policy_arns {
+            match self.managed_documents.get(arn.as_str()) {
+                Some(policy) => policies.push(Rc::clone(policy)),
+                None => missing.push(arn.clone()),
+            }
+        }
+        (policies, missing)
+    }
+
+    /// A role's trust policy, parsed.
+    pub fn trust_policy(&self, role: &Role) -> Rc<Policy> {
+        self.trust_documents
+            .get(role.arn.as_str())
+            .cloned()
+            .unwrap_or_else(|| {
+                Rc::new(Policy::parse(
+                    format!("trust policy of {}", role.name),
+                    &role.assume_role_policy,
+                ))
+            })
+    }
+
+    /// A repository's policy, parsed; `None`: it has none.
+    pub fn repository_policy(&self, repository: &Repository) -> Option<Rc<Policy>> {
+        repository.policy.as_ref()?;
+        Some(
+            self.repository_documents
+                .get(&repository.arn())
+                .cloned()
+                .unwrap_or_else(|| {
+                    Rc::new(Policy::parse(
+                        format!("repository policy of {}", repository.name),
+                        repository.policy.as_ref().expect("checked above"),
+                    ))
+                }),
+        )
     }
 
     /// The pull-through cache rule serving `repository` of `registry`/`region`. `None`: the

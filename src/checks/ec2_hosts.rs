@@ -16,6 +16,9 @@ pub struct Ec2Host<'a> {
     pub subnet_id: &'a str,
     pub security_groups: &'a [String],
     pub public_ip: bool,
+    /// The public address, when the host is one instance with one (the source of its calls
+    /// through an internet gateway).
+    pub public_address: Option<String>,
     /// The instance profile's role, or why it is not known.
     pub role: Result<String, Blocker>,
 }
@@ -96,12 +99,16 @@ pub fn ec2_hosts<'a>(
                 && h.role == role
         });
         match same {
-            Some(host) => host.instance_ids.push(id.clone()),
+            Some(host) => {
+                host.instance_ids.push(id.clone());
+                host.public_address = None; // several instances, several addresses
+            }
             None => hosts.push(Ec2Host {
                 instance_ids: vec![id.clone()],
                 subnet_id,
                 security_groups: &instance.security_groups,
                 public_ip,
+                public_address: instance.public_ip.clone(),
                 role,
             }),
         }

@@ -2,13 +2,13 @@
 //! trusted by ECS tasks) and, on EC2, the container instance's role; each allowed every action
 //! the requirements list.
 
-use serde_json::Value;
+use std::rc::Rc;
 
 use super::catalog::Catalog;
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::{Role, TaskDefinition};
-use crate::policy::{evaluate, Caller, Decision, NamedPolicy, Request};
+use crate::policy::{evaluate, keys, Caller, Context, Decision, Policy, Request};
 use crate::workload::Permission;
 
 const ECS_TASKS: &str = "ecs-tasks.amazonaws.com";
@@ -58,7 +58,7 @@ pub enum RoleState<'a> {
     Present {
         kind: RoleKind,
         role: &'a Role,
-        policies: Vec<NamedPolicy<'a>>,
+        policies: Vec<Rc<Policy>>,
         /// Attached policies whose documents are not in the snapshot.
         missing_policies: Vec<String>,
     },
@@ -89,9 +89,11 @@ pub fn instance_role<'a>(catalog: &Catalog<'a>, role_arn: &str) -> RoleState<'a>
     }
 }
 
+/// `clock`: the audit's time keys, for conditions on them.
 pub fn execution_role<'a>(
     catalog: &Catalog<'a>,
     task_definition: &TaskDefinition,
+    clock: &Context,
 ) -> RoleState<'a> {
     let snapshot = catalog.snapshot;
     let Some(arn) = &task_definition.execution_role_arn else {
@@ -122,7 +124,9 @@ pub fn execution_role<'a>(
             ),
         ));
     };
-    if let Some(blocker) = trust_blocker(role, &snapshot.account_id, &snapshot.region) {
+    if let Some(blocker) =
+        trust_blocker(catalog, role, &snapshot.account_id, &snapshot.region, clock)
+    {
         return RoleState::Broken(blocker);
     }
     present(catalog, RoleKind::Execution, role)
@@ -130,24 +134,7 @@ pub fn execution_role<'a>(
 
 /// A role found: its policies, and the attached ones the snapshot lacks.
 fn present<'a>(catalog: &Catalog<'a>, kind: RoleKind, role: &'a Role) -> RoleState<'a> {
-    let mut policies: Vec<NamedPolicy<'a>> = role
-        .inline_policies
-        .iter()
-        .map(|p| NamedPolicy {
-            name: &p.name,
-            document: &p.document,
-        })
-        .collect();
-    let mut missing_policies = Vec::new();
-    for attached in &role.attached_policy_arns {
-        match catalog.managed_policy(attached) {
-            Some(policy) => policies.push(NamedPolicy {
-                name: &policy.arn,
-                document: &policy.document,
-            }),
-            None => missing_policies.push(attached.clone()),
-        }
-    }
+    let (policies, missing_policies) = catalog.role_policies(role);
     RoleState::Present {
         kind,
         role,
@@ -168,34 +155,48 @@ fn not_collected(catalog: &Catalog<'_>, resource: &str, why: &str) -> Blocker {
     )
 }
 
-/// The trust policy must let `ecs-tasks.amazonaws.com` call `sts:AssumeRole`.
-fn trust_blocker(role: &Role, account: &str, region: &str) -> Option<Blocker> {
-    let document = without_confused_deputy_conditions(&role.assume_role_policy, account, region);
-    let policies = [NamedPolicy {
-        name: "trust policy",
-        document: &document,
-    }];
+/// The trust policy must let `ecs-tasks.amazonaws.com` call `sts:AssumeRole`. ECS assumes the
+/// role as a service principal, with the confused-deputy keys AWS recommends guarding it with:
+/// `aws:SourceAccount` (this account) and `aws:SourceArn` (an ECS ARN of this region and
+/// account; which one is not known) ("Amazon ECS task execution IAM role"; see
+/// [`keys::service_principal`]).
+fn trust_blocker(
+    catalog: &Catalog<'_>,
+    role: &Role,
+    account: &str,
+    region: &str,
+    clock: &Context,
+) -> Option<Blocker> {
+    let policy = catalog.trust_policy(role);
+    let mut context = keys::service_principal(
+        ECS_TASKS,
+        account,
+        &format!("arn:aws:ecs:{region}:{account}:"),
+    );
+    context.extend(clock);
     // ECS assumes the role as a service principal: account principals do not match it.
     let caller = Caller {
-        arn: None,
-        account: None,
         service: Some(ECS_TASKS.to_string()),
+        ..Caller::default()
     };
     let request = Request {
         action: "sts:AssumeRole",
         resource: &role.arn,
         caller: Some(&caller),
+        context: &context,
     };
     let fix = format!(
         "aws iam update-assume-role-policy --role-name {} --policy-document '{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":{{\"Service\":\"{ECS_TASKS}\"}},\"Action\":\"sts:AssumeRole\"}}]}}'",
         role.name
     );
-    match evaluate(&policies, &request) {
+    let decision = evaluate(&[policy.as_ref()], &request);
+    let because = decision.because();
+    match decision {
         Decision::Allowed => None,
-        Decision::ImplicitlyDenied | Decision::ExplicitlyDenied { .. } => Some(Blocker::new(
+        Decision::ImplicitlyDenied { .. } | Decision::ExplicitlyDenied { .. } => Some(Blocker::new(
             Code::ExecutionRoleTrust,
             &role.arn,
-            format!("the trust policy of {} does not let {ECS_TASKS} assume it (ECS: \"unable to assume the role\")", role.arn),
+            format!("the trust policy of {} does not let {ECS_TASKS} assume it (ECS: \"unable to assume the role\"){because}", role.arn),
             fix,
         )),
         Decision::Unknown { reason } => Some(Blocker::new(
@@ -207,142 +208,14 @@ fn trust_blocker(role: &Role, account: &str, region: &str) -> Option<Blocker> {
     }
 }
 
-/// AWS recommends `aws:SourceAccount` / `aws:SourceArn` conditions on service trust policies
-/// (confused-deputy protection). What ECS sends for them is known (this account; an ECS ARN
-/// in this region and account), so such conditions are decided here: a statement whose
-/// condition certainly holds loses it, one whose condition certainly fails is dropped (it never
-/// applies), and any other condition is kept (and makes the answer unknown).
-fn without_confused_deputy_conditions(document: &Value, account: &str, region: &str) -> Value {
-    let mut document = match document {
-        // IAM returns policy documents as (URL-decoded) JSON text.
-        Value::String(text) => match serde_json::from_str(text) {
-            Ok(parsed) => parsed,
-            Err(_) => return document.clone(),
-        },
-        other => other.clone(),
-    };
-    let decide = |statement: &Value| -> Option<Fact> {
-        let operators = statement.get("Condition")?.as_object()?;
-        let mut facts = Vec::new();
-        for (operator, keys) in operators {
-            let Some(keys) = keys.as_object() else {
-                return Some(Fact::Unknown);
-            };
-            for (key, value) in keys {
-                facts.push(ecs_condition(operator, key, value, account, region));
-            }
-        }
-        // Conditions are ANDed.
-        Some(if facts.contains(&Fact::Fails) {
-            Fact::Fails
-        } else if facts.iter().all(|f| *f == Fact::Holds) {
-            Fact::Holds
-        } else {
-            Fact::Unknown
-        })
-    };
-    match document.get_mut("Statement") {
-        Some(Value::Array(items)) => {
-            items.retain(|statement| decide(statement) != Some(Fact::Fails));
-            for statement in items.iter_mut() {
-                if decide(statement) == Some(Fact::Holds) {
-                    if let Some(object) = statement.as_object_mut() {
-                        object.remove("Condition");
-                    }
-                }
-            }
-        }
-        Some(statement @ Value::Object(_)) => match decide(statement) {
-            Some(Fact::Fails) => *statement = Value::Array(Vec::new()),
-            Some(Fact::Holds) => {
-                if let Some(object) = statement.as_object_mut() {
-                    object.remove("Condition");
-                }
-            }
-            _ => {}
-        },
-        _ => {}
-    }
-    document
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fact {
-    Holds,
-    Fails,
-    Unknown,
-}
-
-/// One condition key as ECS assuming the role for a task in `account`/`region` meets it.
-fn ecs_condition(operator: &str, key: &str, value: &Value, account: &str, region: &str) -> Fact {
-    let patterns: Vec<&str> = match value {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-        _ => return Fact::Unknown,
-    };
-    let (negated, wildcard) = match operator {
-        "StringEquals" | "ArnEquals" => (false, false),
-        "StringLike" | "ArnLike" => (false, true),
-        "StringNotEquals" | "ArnNotEquals" => (true, false),
-        "StringNotLike" | "ArnNotLike" => (true, true),
-        _ => return Fact::Unknown,
-    };
-    let matches = |pattern: &str, actual: &str| {
-        if wildcard {
-            wildmatch::WildMatch::new(pattern).matches(actual)
-        } else {
-            pattern == actual
-        }
-    };
-    // Whether any value matches what ECS sends (a multi-valued condition is an OR).
-    let positive = match key.to_ascii_lowercase().as_str() {
-        "aws:sourceaccount" => {
-            if patterns.iter().any(|p| matches(p, account)) {
-                Fact::Holds
-            } else {
-                Fact::Fails
-            }
-        }
-        "aws:sourcearn" => {
-            // ECS's exact source ARN is not known, but it is an ECS ARN of this region and
-            // account: a pattern matching any such ARN holds, one naming another service,
-            // region or account fails.
-            let fits_any = |p: &&str| {
-                wildcard
-                    && [
-                        format!("arn:aws:ecs:{region}:{account}:task/c/t"),
-                        format!("arn:aws:ecs:{region}:{account}:cluster/c"),
-                    ]
-                    .iter()
-                    .all(|sample| matches(p, sample))
-            };
-            let could_fit = |p: &&str| {
-                let fields: Vec<&str> = p.splitn(6, ':').collect();
-                fields.len() == 6
-                    && [(2, "ecs"), (3, region), (4, account)]
-                        .iter()
-                        .all(|(i, want)| matches(fields[*i], want))
-            };
-            if patterns.iter().any(fits_any) {
-                Fact::Holds
-            } else if patterns.iter().any(could_fit) {
-                Fact::Unknown
-            } else {
-                Fact::Fails
-            }
-        }
-        _ => return Fact::Unknown,
-    };
-    match (negated, positive) {
-        (false, fact) => fact,
-        (true, Fact::Holds) => Fact::Fails,
-        (true, Fact::Fails) => Fact::Holds,
-        (true, Fact::Unknown) => Fact::Unknown,
-    }
-}
-
-/// Blockers for the role's permissions on `permissions` (identity policies only).
-pub fn permission_blockers(state: &RoleState<'_>, permissions: &[Permission]) -> Vec<Blocker> {
+/// Blockers for the role's permissions on `permissions` (identity policies only), each
+/// decided in every request context `contexts_of` gives for it (one per way the call reaches
+/// AWS; a blocker any of them meets counts).
+pub fn permission_blockers(
+    state: &RoleState<'_>,
+    permissions: &[Permission],
+    contexts_of: &dyn Fn(&Permission) -> Vec<Context>,
+) -> Vec<Blocker> {
     let (kind, role, policies, missing) = match state {
         RoleState::Broken(blocker) => return vec![blocker.clone()],
         RoleState::Present {
@@ -352,79 +225,121 @@ pub fn permission_blockers(state: &RoleState<'_>, permissions: &[Permission]) ->
             missing_policies,
         } => (*kind, role, policies, missing_policies),
     };
-    let label = kind.label();
     let mut blockers = Vec::new();
+    let policies: Vec<&Policy> = policies.iter().map(Rc::as_ref).collect();
+    let uses_context = policies.iter().any(|p| p.uses_context());
     for permission in permissions {
-        let request = Request {
-            action: &permission.action,
-            resource: &permission.resource,
-            caller: None,
-        };
-        let decision = evaluate(policies, &request);
-        let what = format!("{} on {}", permission.action, permission.resource);
-        match decision {
-            // A policy that could not be read might deny: unknown, never pass.
-            Decision::Allowed | Decision::ImplicitlyDenied if !missing.is_empty() => blockers.push(Blocker::new(
-                Code::NotCollected,
-                &role.arn,
-                format!(
-                    "{} has attached policies that were not collected ({}), so whether it may {what} is unknown",
-                    role.arn,
-                    missing.join(", ")
-                ),
-                "Collect the attached managed policies (iam:GetPolicy, iam:GetPolicyVersion).",
-            )),
-            Decision::Allowed => {}
-            Decision::ImplicitlyDenied => blockers.push(Blocker::new(
-                Code::PermissionMissing,
-                &role.arn,
-                format!("no policy of {label} {} allows {what}", role.arn),
-                // The managed policies grant the ECR pull and the awslogs stream actions,
-                // nothing else (not logs:CreateLogGroup, not a pull-through cache's import).
-                if MANAGED_GRANTS.contains(&permission.action.as_str()) {
-                    format!(
-                        "Attach {} to role {} (covers ECR pulls and awslogs), or add an inline policy allowing {what}.",
-                        kind.managed_policy(),
-                        role.name
-                    )
-                } else {
-                    format!(
-                        "Add an inline policy to role {} allowing {what} (aws iam put-role-policy --role-name {} --policy-name … --policy-document …){}.",
-                        role.name,
-                        role.name,
-                        if permission.action == "kms:Decrypt" {
-                            "; the key policy must let IAM policies of the account grant it (the default key policy does)"
-                        } else {
-                            ""
-                        }
-                    )
-                },
-            )),
-            Decision::ExplicitlyDenied { policy, sid } => blockers.push(Blocker::new(
-                Code::PermissionDenied,
-                &role.arn,
-                format!(
-                    "policy `{policy}`{} of {label} {} explicitly denies {what}",
-                    sid.map_or(String::new(), |s| format!(" (statement `{s}`)")),
-                    role.arn
-                ),
-                format!("Remove or narrow the Deny statement in `{policy}` so it no longer matches {what}."),
-            )),
-            Decision::Unknown { reason } => blockers.push(Blocker::new(
-                Code::ConditionUnknown,
-                &role.arn,
-                format!("{label} {} and {what}: {reason}", role.arn),
-                "Check that the condition holds for the task's calls, or grant the action without it.",
-            )),
+        let mut contexts = contexts_of(permission);
+        if !uses_context {
+            contexts.truncate(1); // no condition or variable: every context decides alike
+        }
+        for context in &contexts {
+            let request = Request {
+                action: &permission.action,
+                resource: &permission.resource,
+                caller: None,
+                context,
+            };
+            let decision = evaluate(&policies, &request);
+            if let Some(blocker) = decision_blockers(kind, role, missing, permission, decision) {
+                if !blockers.contains(&blocker) {
+                    blockers.push(blocker);
+                }
+            }
         }
     }
     blockers
 }
 
+/// What one decision on one permission of the role blocks.
+fn decision_blockers(
+    kind: RoleKind,
+    role: &Role,
+    missing: &[String],
+    permission: &Permission,
+    decision: Decision,
+) -> Option<Blocker> {
+    let label = kind.label();
+    let what = format!("{} on {}", permission.action, permission.resource);
+    let because = decision.because();
+    match decision {
+        // A policy that could not be read might deny: unknown, never pass.
+        Decision::Allowed | Decision::ImplicitlyDenied { .. } if !missing.is_empty() => Some(Blocker::new(
+            Code::NotCollected,
+            &role.arn,
+            format!(
+                "{} has attached policies that were not collected ({}), so whether it may {what} is unknown",
+                role.arn,
+                missing.join(", ")
+            ),
+            "Collect the attached managed policies (iam:GetPolicy, iam:GetPolicyVersion).",
+        )),
+        Decision::Allowed => None,
+        Decision::ImplicitlyDenied { unmet } => Some(Blocker::new(
+            Code::PermissionMissing,
+            &role.arn,
+            format!("no policy of {label} {} allows {what}{because}", role.arn),
+            if !unmet.is_empty() {
+                // A statement would allow it, on a path the call does not take.
+                format!("Make the call meet the condition of the statement that allows it (for aws:SourceVpce or aws:SourceVpc: give the subnets a path through that VPC endpoint), or allow {what} to role {} without it.", role.name)
+            // The managed policies grant the ECR pull and the awslogs stream actions,
+            // nothing else (not logs:CreateLogGroup, not a pull-through cache's import).
+            } else if MANAGED_GRANTS.contains(&permission.action.as_str()) {
+                format!(
+                    "Attach {} to role {} (covers ECR pulls and awslogs), or add an inline policy allowing {what}.",
+                    kind.managed_policy(),
+                    role.name
+                )
+            } else {
+                format!(
+                    "Add an inline policy to role {} allowing {what} (aws iam put-role-policy --role-name {} --policy-name … --policy-document …){}.",
+                    role.name,
+                    role.name,
+                    if permission.action == "kms:Decrypt" {
+                        "; the key policy must let IAM policies of the account grant it (the default key policy does)"
+                    } else {
+                        ""
+                    }
+                )
+            },
+        )),
+        Decision::ExplicitlyDenied { policy, sid, .. } => Some(Blocker::new(
+            Code::PermissionDenied,
+            &role.arn,
+            format!(
+                "policy `{policy}`{} of {label} {} explicitly denies {what}{because}",
+                sid.as_ref().map_or(String::new(), |s| format!(" (statement `{s}`)")),
+                role.arn
+            ),
+            format!(
+                "Remove or narrow the Deny statement{} in `{policy}` so it no longer matches {what}{}.",
+                sid.map_or(String::new(), |s| format!(" `{s}`")),
+                if because.is_empty() { "" } else { ", or make the call meet its condition (see the message)" }
+            ),
+        )),
+        Decision::Unknown { reason } => Some(Blocker::new(
+            Code::ConditionUnknown,
+            &role.arn,
+            format!("{label} {} and {what}: {reason}", role.arn),
+            "Check that the condition holds for the task's calls, or grant the action without it.",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::model::Snapshot;
+    use serde_json::{json, Value};
+
+    fn check_trust(role: &Role) -> Option<Blocker> {
+        let snapshot: Snapshot = serde_json::from_value(
+            json!({"snapshot_version": 1, "account_id": "123456789012", "region": "us-east-1"}),
+        )
+        .unwrap();
+        let catalog = Catalog::new(&snapshot);
+        trust_blocker(&catalog, role, "123456789012", "us-east-1", &Context::new())
+    }
 
     fn trust(condition: Value) -> Value {
         json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": ECS_TASKS}, "Action": "sts:AssumeRole", "Condition": condition}]})
@@ -437,8 +352,10 @@ mod tests {
             assume_role_policy: trust(condition),
             inline_policies: Vec::new(),
             attached_policy_arns: Vec::new(),
+            role_id: None,
+            tags: None,
         };
-        trust_blocker(&role, "123456789012", "us-east-1").map(|b| b.code)
+        check_trust(&role).map(|b| b.code)
     }
 
     #[test]
@@ -499,10 +416,9 @@ mod tests {
             ),
             inline_policies: Vec::new(),
             attached_policy_arns: Vec::new(),
+            role_id: None,
+            tags: None,
         };
-        assert_eq!(
-            trust_blocker(&role, "123456789012", "us-east-1").map(|b| b.code),
-            None
-        );
+        assert_eq!(check_trust(&role).map(|b| b.code), None);
     }
 }

@@ -12,6 +12,7 @@ mod options;
 mod origins;
 mod prepare;
 mod registry;
+mod request_context;
 mod scope;
 mod secret_keys;
 mod suppress;

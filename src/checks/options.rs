@@ -19,6 +19,9 @@ pub struct RegistryRoute {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditOptions {
     pub registry_routes: Vec<RegistryRoute>,
+    /// The audit's time (seconds since 1970), for conditions on `aws:CurrentTime` and
+    /// `aws:EpochTime`; `None`: such conditions are unknown.
+    pub now: Option<i64>,
 }
 
 impl RegistryRoute {
@@ -95,7 +98,25 @@ impl AuditOptions {
             }
             registry_routes.push(route);
         }
-        Ok(AuditOptions { registry_routes })
+        Ok(AuditOptions {
+            registry_routes,
+            now: None,
+        })
+    }
+
+    /// The same options at time `now` (seconds since 1970).
+    pub fn at(mut self, now: i64) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    /// The time keys of every request the audit decides.
+    pub fn clock_keys(&self) -> crate::policy::Context {
+        let mut context = crate::policy::Context::new();
+        if let Some(now) = self.now {
+            crate::policy::keys::clock(&mut context, now);
+        }
+        context
     }
 
     /// The declared network of a registry `host` (`name` or `name:port`): a route for that

@@ -7,16 +7,47 @@ use super::execution_role::{instance_role, RoleState};
 use super::launch::{auth_outside_vpc, path_uncertain};
 use crate::blocker::Blocker;
 use crate::codes::Code;
-use crate::graph::{NetworkIndex, Placement};
-use crate::model::{AssignPublicIp, SecurityGroup, Snapshot};
-use crate::policy::Caller;
+use crate::graph::{account_of, NetworkIndex, Placement};
+use crate::model::{AssignPublicIp, SecurityGroup};
+use crate::policy::keys::{self, Organization, RoleSession};
+use crate::policy::{Caller, Context};
 use crate::workload::{Launch, Target, Workload};
 
-pub(super) fn caller_of(snapshot: &Snapshot, role_arn: Option<&str>) -> Caller {
+/// The identity calls are made with: a role session of `role_arn` (the execution role, or
+/// with `ec2_instance` an instance's role), with its principal keys and the audit's clock.
+pub(super) fn caller_of(
+    catalog: &Catalog<'_>,
+    role_arn: Option<&str>,
+    clock: &Context,
+    ec2_instance: bool,
+) -> Caller {
+    let snapshot = catalog.snapshot;
+    let mut keys = Context::new();
+    if let Some(arn) = role_arn {
+        let role = catalog.role(arn).flatten();
+        let account = account_of(arn).unwrap_or(&snapshot.account_id);
+        let organization = if account == snapshot.account_id {
+            catalog.organization.clone()
+        } else {
+            Organization::Unknown(format!(
+                "the organization of account {account} is not known"
+            ))
+        };
+        keys = keys::role_session(&RoleSession {
+            role_arn: arn,
+            account,
+            role_id: role.and_then(|r| r.role_id.as_deref()),
+            tags: role.and_then(|r| r.tags.as_ref()),
+            organization: &organization,
+            ec2_instance,
+        });
+    }
+    keys.extend(clock);
     Caller {
         arn: role_arn.map(str::to_string),
         account: Some(snapshot.account_id.clone()),
         service: None,
+        keys,
     }
 }
 
@@ -74,6 +105,7 @@ pub(super) fn origins<'i, 'a>(
     catalog: &Catalog<'a>,
     workload: &Workload<'a>,
     caller: &Caller,
+    clock: &Context,
 ) -> Origins<'i, 'a> {
     let label = label_of(workload);
     match &workload.launch {
@@ -111,7 +143,7 @@ pub(super) fn origins<'i, 'a>(
                     match &host.role {
                         Ok(arn) if !roles.iter().any(|(c, _)| c.arn.as_deref() == Some(arn)) => {
                             roles.push((
-                                caller_of(index.snapshot, Some(arn)),
+                                caller_of(catalog, Some(arn), clock, true),
                                 instance_role(catalog, arn),
                             ))
                         }
@@ -120,8 +152,8 @@ pub(super) fn origins<'i, 'a>(
                     }
                 }
                 let as_instance = |host: &Ec2Host<'a>| match &host.role {
-                    Ok(arn) => caller_of(index.snapshot, Some(arn)),
-                    Err(_) => caller_of(index.snapshot, None),
+                    Ok(arn) => caller_of(catalog, Some(arn), clock, true),
+                    Err(_) => caller_of(catalog, None, clock, true),
                 };
                 Origins {
                     execution: host_placements(index, &hosts, &label, |_| caller.clone()),
@@ -191,6 +223,7 @@ fn host_placements<'i, 'a>(
             workload_subnets: vec![subnet.id.clone()],
             security_groups,
             public_ip: host.public_ip,
+            public_address: host.public_address.clone(),
             caller: caller_of_host(host),
         });
     }
@@ -251,6 +284,7 @@ pub(super) fn fargate_placements<'i, 'a>(
             workload_subnets: configuration.subnets.clone(),
             security_groups,
             public_ip: configuration.assign_public_ip == AssignPublicIp::Enabled,
+            public_address: None,
             caller: caller.clone(),
         });
     }

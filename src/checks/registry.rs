@@ -6,8 +6,11 @@ use super::execution_role::{permission_blockers, RoleState};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::{PullThroughCacheRule, Repository};
-use crate::policy::{evaluate, Caller, Decision, NamedPolicy, Request};
-use crate::workload::{EcrImage, ImageReference, OtherImage, Permission};
+use crate::policy::{evaluate, Caller, Context, Decision, Request};
+use crate::workload::{Carrier, EcrImage, ImageReference, OtherImage, Permission, Target};
+
+/// The request contexts a permission is decided in (see `request_context`).
+pub type ContextsOf<'c> = dyn Fn(&Permission) -> Vec<Context> + 'c;
 
 const PULL_ACTIONS: [&str; 2] = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
 
@@ -19,6 +22,7 @@ pub fn ecr_image_blockers(
     image: &EcrImage,
     caller: &Caller,
     role: &RoleState<'_>,
+    contexts_of: &ContextsOf<'_>,
 ) -> Vec<Blocker> {
     let snapshot = catalog.snapshot;
     let arn = image.repository_arn();
@@ -34,7 +38,7 @@ pub fn ecr_image_blockers(
         if image.account == snapshot.account_id {
             if let Some(rule) = pull_through(catalog, image) {
                 return match rule {
-                    Ok(rule) => first_pull_blockers(role, image, rule, true),
+                    Ok(rule) => first_pull_blockers(role, image, rule, true, contexts_of),
                     Err(unknown) => vec![unknown],
                 };
             }
@@ -64,18 +68,19 @@ pub fn ecr_image_blockers(
         // A pull-through cache imports an image it does not have yet from upstream.
         match (blocker.code, pull_through(catalog, image)) {
             (Code::ImageNotFound, Some(Ok(rule))) => {
-                blockers.extend(first_pull_blockers(role, image, rule, false))
+                blockers.extend(first_pull_blockers(role, image, rule, false, contexts_of))
             }
             (Code::ImageNotFound, Some(Err(unknown))) => blockers.push(unknown),
             _ => blockers.push(blocker),
         }
     }
     blockers.extend(repository_policy_blockers(
+        catalog,
         repository,
         image,
-        &arn,
         caller,
-        "ecr:BatchGetImage",
+        &Permission::new("ecr:BatchGetImage", &arn),
+        contexts_of,
     ));
     blockers
 }
@@ -86,19 +91,19 @@ pub fn ecr_layer_blockers(
     catalog: &Catalog<'_>,
     image: &EcrImage,
     caller: &Caller,
+    contexts_of: &ContextsOf<'_>,
 ) -> Vec<Blocker> {
-    let arn = image.repository_arn();
+    // The layer URL is asked of the registry host: its path decides the conditions.
+    let permission = Permission::new("ecr:GetDownloadUrlForLayer", image.repository_arn())
+        .carried_by(Carrier::Call {
+            target: Target::EcrDkr,
+            host: image.host.clone(),
+        });
     catalog
         .repository(&image.account, &image.region, &image.repository)
         .flatten()
         .map(|repository| {
-            repository_policy_blockers(
-                repository,
-                image,
-                &arn,
-                caller,
-                "ecr:GetDownloadUrlForLayer",
-            )
+            repository_policy_blockers(catalog, repository, image, caller, &permission, contexts_of)
         })
         .unwrap_or_default()
 }
@@ -139,23 +144,18 @@ fn first_pull_blockers(
     image: &EcrImage,
     rule: &PullThroughCacheRule,
     create: bool,
+    contexts_of: &ContextsOf<'_>,
 ) -> Vec<Blocker> {
     let arn = image.repository_arn();
-    let mut needed = vec![Permission {
-        action: "ecr:BatchImportUpstreamImage".into(),
-        resource: arn.clone(),
-    }];
+    let mut needed = vec![Permission::new("ecr:BatchImportUpstreamImage", &arn)];
     if create {
-        needed.push(Permission {
-            action: "ecr:CreateRepository".into(),
-            resource: arn.clone(),
-        });
+        needed.push(Permission::new("ecr:CreateRepository", &arn));
     }
     let upstream = rule
         .upstream_registry_url
         .as_deref()
         .unwrap_or("its upstream registry");
-    permission_blockers(role, &needed)
+    permission_blockers(role, &needed, contexts_of)
         .into_iter()
         .map(|mut blocker| {
             if blocker.code == Code::PermissionMissing {
@@ -221,14 +221,17 @@ fn image_blocker(
 }
 
 /// Another account's repository must allow the pull in its policy; any repository's policy
-/// may deny it.
+/// may deny it. Decided in each context the pull is made in.
 fn repository_policy_blockers(
+    catalog: &Catalog<'_>,
     repository: &Repository,
     image: &EcrImage,
-    arn: &str,
     caller: &Caller,
-    action: &str,
+    permission: &Permission,
+    contexts_of: &ContextsOf<'_>,
 ) -> Vec<Blocker> {
+    let arn = permission.resource.as_str();
+    let action = permission.action.as_str();
     let account = caller.account.as_deref().unwrap_or_default();
     let cross_account = repository.registry_id != account;
     let principal = caller
@@ -242,7 +245,7 @@ fn repository_policy_blockers(
         PULL_ACTIONS.join(", "),
         account
     );
-    let Some(document) = &repository.policy else {
+    let Some(policy) = catalog.repository_policy(repository) else {
         return if cross_account {
             vec![Blocker::new(
                 Code::RepositoryPolicyDenies,
@@ -254,43 +257,56 @@ fn repository_policy_blockers(
             Vec::new()
         };
     };
-    let name = format!("repository policy of {}", repository.name);
-    let policies = [NamedPolicy {
-        name: &name,
-        document,
-    }];
-    let request = Request {
-        action,
-        resource: arn,
-        caller: Some(caller),
-    };
-    let blocker = match evaluate(&policies, &request) {
-        Decision::Allowed => None,
-        // Same account: the identity policy alone can grant it.
-        Decision::ImplicitlyDenied if !cross_account => None,
-        Decision::ImplicitlyDenied => Some(Blocker::new(
-            Code::RepositoryPolicyDenies,
-            arn,
-            format!("the policy of repository {arn} (account {}) does not allow {action} to {principal}", repository.registry_id),
-            fix,
-        )),
-        Decision::ExplicitlyDenied { sid, .. } => Some(Blocker::new(
-            Code::RepositoryPolicyDenies,
-            arn,
-            format!(
-                "the policy of repository {arn} explicitly denies {action} to {principal}{}",
-                sid.map_or(String::new(), |s| format!(" (statement `{s}`)"))
-            ),
-            format!("Remove or narrow the Deny statement in the policy of {} ({}).", repository.name, image.image),
-        )),
-        Decision::Unknown { reason } => Some(Blocker::new(
-            Code::ConditionUnknown,
-            arn,
-            format!("{name} for {action}: {reason}"),
-            "Check that the condition holds for the task's pulls.",
-        )),
-    };
-    blocker.into_iter().collect()
+    let mut contexts = contexts_of(permission);
+    if !policy.uses_context() {
+        contexts.truncate(1);
+    }
+    let mut blockers: Vec<Blocker> = Vec::new();
+    for context in &contexts {
+        let request = Request {
+            action,
+            resource: arn,
+            caller: Some(caller),
+            context,
+        };
+        let decision = evaluate(&[policy.as_ref()], &request);
+        let because = decision.because();
+        let blocker = match decision {
+            Decision::Allowed => None,
+            // Same account: the identity policy alone can grant it.
+            Decision::ImplicitlyDenied { .. } if !cross_account => None,
+            Decision::ImplicitlyDenied { .. } => Some(Blocker::new(
+                Code::RepositoryPolicyDenies,
+                arn,
+                format!("the policy of repository {arn} (account {}) does not allow {action} to {principal}{because}", repository.registry_id),
+                fix.clone(),
+            )),
+            Decision::ExplicitlyDenied { sid, .. } => Some(Blocker::new(
+                Code::RepositoryPolicyDenies,
+                arn,
+                format!(
+                    "the policy of repository {arn} explicitly denies {action} to {principal}{}{because}",
+                    sid.as_ref().map_or(String::new(), |s| format!(" (statement `{s}`)"))
+                ),
+                format!(
+                    "Remove or narrow the Deny statement{} in the policy of {} ({}).",
+                    sid.map_or(String::new(), |s| format!(" `{s}`")),
+                    repository.name,
+                    image.image
+                ),
+            )),
+            Decision::Unknown { reason } => Some(Blocker::new(
+                Code::ConditionUnknown,
+                arn,
+                format!("{} for {action}: {reason}", policy.name),
+                "Check that the condition holds for the task's pulls.",
+            )),
+        };
+        if let Some(blocker) = blocker.filter(|b| !blockers.contains(b)) {
+            blockers.push(blocker);
+        }
+    }
+    blockers
 }
 
 /// A private registry needs `repositoryCredentials`; public ones serve public images without.

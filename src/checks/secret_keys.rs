@@ -6,7 +6,7 @@ use super::catalog::Catalog;
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::SecretKey;
-use crate::workload::{Permission, Requirement, Target};
+use crate::workload::{Carrier, Permission, Requirement, Target};
 
 /// For a `secretsmanager` requirement: the `kms:Decrypt` permissions its secrets' keys add,
 /// and why a key is unknown (secrets not collected, a secret not found, an alias).
@@ -61,10 +61,11 @@ pub fn kms_permissions(
         match metadata.key() {
             SecretKey::AwsManaged => {}
             SecretKey::Customer(key) => {
-                let permission = Permission {
-                    action: "kms:Decrypt".to_string(),
-                    resource: key,
-                };
+                // Secrets Manager decrypts with the caller's credentials (a forward access
+                // session: "Secrets Manager … acts on behalf of the user", Secrets Manager User
+                // Guide, "Secret encryption and decryption").
+                let permission = Permission::new("kms:Decrypt", key)
+                    .carried_by(Carrier::OnBehalf("secretsmanager.amazonaws.com".into()));
                 if !permissions.contains(&permission) {
                     permissions.push(permission);
                 }

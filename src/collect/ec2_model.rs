@@ -135,6 +135,13 @@ pub(super) fn convert_nat_gateway(n: &aws_sdk_ec2::types::NatGateway) -> NatGate
             Some("private") => NatConnectivity::Private,
             _ => NatConnectivity::Public,
         },
+        // The Elastic IPs the NAT gateway sends from (`aws:SourceIp` of calls through it).
+        public_ips: Some(
+            n.nat_gateway_addresses()
+                .iter()
+                .filter_map(|a| a.public_ip()?.parse().ok())
+                .collect(),
+        ),
     }
 }
 

@@ -155,6 +155,15 @@ async fn role(
             .iter()
             .filter_map(|p| p.policy_arn().map(str::to_string))
             .collect(),
+        // GetRole returns the role's id and tags (its sessions' aws:userid and
+        // aws:PrincipalTag/…): no extra call.
+        role_id: Some(role.role_id().to_string()).filter(|id| !id.is_empty()),
+        tags: Some(
+            role.tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+        ),
     })))
 }
 

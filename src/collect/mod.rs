@@ -347,6 +347,7 @@ pub async fn collect(
         task_definitions,
         roles,
         managed_policies,
+        organization: None,
         ecr_repositories,
         ecr_pull_through_cache_rules,
         secrets,

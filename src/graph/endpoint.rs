@@ -8,14 +8,16 @@ use super::filters::{
 use super::hop::{Candidate, Hop, HopKind, Via};
 use super::internet::public_dns_blockers;
 use super::placement::Placement;
+use super::request_keys::{add_request_keys, layer_download_keys};
 use super::rules::{security_groups_allow, Peer, SgOutcome, HTTPS_PORT};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::{
     EndpointType, PrefixList, RouteState, RouteTargetKind, SecurityGroup, Subnet, VpcEndpoint,
 };
-use crate::policy::{evaluate, Decision, NamedPolicy, Request};
-use crate::workload::Requirement;
+use crate::policy::keys::{self, Network};
+use crate::policy::{evaluate, Caller, Decision, Request};
+use crate::workload::{Requirement, Target};
 
 /// Does the service name resolve to this interface endpoint inside the VPC? Returns the
 /// blockers that stop it (empty: DNS leads to the endpoint).
@@ -97,38 +99,69 @@ pub fn private_dns_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoin
     blockers
 }
 
-/// The endpoint's policy must allow every call of the requirement.
+/// The endpoint's policy must allow every call of the requirement, as the call reaches it:
+/// through this endpoint, from the task's subnet, as the role (a layer download: as the ECR
+/// account that signed its URL).
 fn policy_blockers(
     placement: &Placement<'_, '_>,
     endpoint: &VpcEndpoint,
     requirement: &Requirement,
 ) -> Vec<Blocker> {
-    let Some(document) = &endpoint.policy else {
+    let Some(policy) = placement.index.endpoint_policy(&endpoint.id) else {
         return Vec::new(); // no policy: full access
     };
-    let name = format!("endpoint policy of {}", endpoint.id);
-    let policies = [NamedPolicy {
-        name: &name,
-        document,
-    }];
+    let snapshot = placement.index.snapshot;
+    let network = Network::Endpoint {
+        endpoint: endpoint.id.clone(),
+        vpc: placement.vpc.id.clone(),
+        vpc_arn: format!(
+            "arn:aws:ec2:{}:{}:vpc/{}",
+            placement.region, snapshot.account_id, placement.vpc.id
+        ),
+        source: ipnet::IpNet::V4(placement.subnet.cidr_block),
+        vpc_arn_supported: matches!(
+            requirement.target,
+            Target::EcrApi | Target::EcrDkr | Target::S3Layers
+        ),
+        why: format!("the call goes through VPC endpoint {}", endpoint.id),
+    };
+    let layer_signer = Caller::default();
     let mut blockers = Vec::new();
     for permission in &requirement.endpoint_permissions {
+        let (caller, mut context) = if requirement.target == Target::S3Layers {
+            let context =
+                layer_download_keys(snapshot, &requirement.region, &placement.caller.keys);
+            (&layer_signer, context)
+        } else {
+            let mut context = placement.caller.keys.clone();
+            add_request_keys(
+                &mut context,
+                snapshot,
+                &requirement.region,
+                &permission.resource,
+            );
+            (&placement.caller, context)
+        };
+        keys::network(&mut context, &network);
         let request = Request {
             action: &permission.action,
             resource: &permission.resource,
-            caller: Some(&placement.caller),
+            caller: Some(caller),
+            context: &context,
         };
         let fix = format!(
             "Add to the policy of {} a statement allowing {} on {} (aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --policy-document file://policy.json).",
             endpoint.id, permission.action, permission.resource, endpoint.id
         );
-        match evaluate(&policies, &request) {
+        let decision = evaluate(&[policy], &request);
+        let because = decision.because();
+        match decision {
             Decision::Allowed => {}
-            Decision::ImplicitlyDenied => blockers.push(Blocker::new(
+            Decision::ImplicitlyDenied { .. } => blockers.push(Blocker::new(
                 Code::EndpointPolicyDenies,
                 &endpoint.id,
                 format!(
-                    "the policy of endpoint {} does not allow {} on {}",
+                    "the policy of endpoint {} does not allow {} on {}{because}",
                     endpoint.id, permission.action, permission.resource
                 ),
                 fix,
@@ -137,15 +170,18 @@ fn policy_blockers(
                 Code::EndpointPolicyDenies,
                 &endpoint.id,
                 format!(
-                    "the policy of endpoint {} explicitly denies {} on {}{}",
+                    "the policy of endpoint {} explicitly denies {} on {}{}{because}",
                     endpoint.id,
                     permission.action,
                     permission.resource,
-                    sid.map_or(String::new(), |s| format!(" (statement `{s}`)"))
+                    sid.as_ref().map_or(String::new(), |s| format!(" (statement `{s}`)"))
                 ),
                 format!(
-                    "Remove or narrow the Deny statement in the policy of {}.",
-                    endpoint.id
+                    "Remove or narrow the Deny statement{} in the policy of {} so it no longer matches {} on {}.",
+                    sid.map_or(String::new(), |s| format!(" `{s}`")),
+                    endpoint.id,
+                    permission.action,
+                    permission.resource
                 ),
             )),
             Decision::Unknown { reason } => blockers.push(Blocker::new(
@@ -153,7 +189,7 @@ fn policy_blockers(
                 &endpoint.id,
                 format!(
                     "{} for {} on {}: {reason}",
-                    name, permission.action, permission.resource
+                    policy.name, permission.action, permission.resource
                 ),
                 format!(
                     "Check that the condition holds for the task's calls through {}.",

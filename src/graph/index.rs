@@ -12,6 +12,7 @@ use crate::model::{
     InternetGateway, NaclEntry, NatGateway, PeeringConnection, PortRange, PrefixList, Route,
     RouteTable, SecurityGroup, Snapshot, Subnet, TransitGateway, Vpc, VpcEndpoint,
 };
+use crate::policy::Policy;
 
 /// Why a lookup found nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +217,8 @@ pub struct NetworkIndex<'a> {
     /// The attached internet gateway with the smallest id, by VPC (for fixes).
     internet_gateway_of_vpc: HashMap<&'a str, &'a InternetGateway>,
     vpcs_with_endpoint_policies: std::collections::HashSet<&'a str>,
+    /// Endpoint policies, parsed once per audit.
+    endpoint_policies: HashMap<&'a str, Policy>,
 }
 
 impl<'a> NetworkIndex<'a> {
@@ -325,9 +328,26 @@ impl<'a> NetworkIndex<'a> {
                 .filter(|e| e.policy.is_some())
                 .map(|e| e.vpc_id.as_str())
                 .collect(),
+            endpoint_policies: snapshot
+                .vpc_endpoints
+                .iter()
+                .flatten()
+                .filter_map(|e| {
+                    let document = e.policy.as_ref()?;
+                    Some((
+                        e.id.as_str(),
+                        Policy::parse(format!("endpoint policy of {}", e.id), document),
+                    ))
+                })
+                .collect(),
             transit_gateways: by_id(&snapshot.transit_gateways, |g| g.id.as_str()),
             peering_connections: by_id(&snapshot.peering_connections, |p| p.id.as_str()),
         }
+    }
+
+    /// The endpoint's policy, parsed; `None`: it has none (full access).
+    pub fn endpoint_policy(&self, endpoint_id: &str) -> Option<&Policy> {
+        self.endpoint_policies.get(endpoint_id)
     }
 
     pub fn vpc(&self, id: &str) -> Lookup<&'a Vpc> {

@@ -11,6 +11,7 @@ mod index;
 mod internet;
 mod nat;
 mod placement;
+mod request_keys;
 mod route_blockers;
 mod routing;
 mod rules;
@@ -18,11 +19,13 @@ mod rules;
 pub use hop::{Candidate, Hop, HopKind, Step, Via};
 pub use index::{Gap, NetworkIndex};
 pub use placement::Placement;
+pub use request_keys::{account_of, add_request_keys, layer_download_keys, organization};
 
 use petgraph::algo::astar;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::blocker::{Blocker, Status};
+use crate::policy::keys::Network;
 use crate::workload::Requirement;
 use candidates::{candidates, Candidates};
 
@@ -36,6 +39,9 @@ pub struct PathVerdict {
     /// For a call that works without the VPC endpoint built for it: why the endpoint is not
     /// used (reported as information: the traffic takes the NAT or internet path instead).
     pub bypassed: Vec<Blocker>,
+    /// What the path puts in the call's request context (through which endpoint or public
+    /// address it reaches AWS), for the policies the call meets.
+    pub network: Network,
 }
 
 /// An edge: entering a hop, with what stops the call there.
@@ -134,6 +140,9 @@ impl PathGraph {
                 path: Vec::new(),
                 blockers: Vec::new(),
                 bypassed: Vec::new(),
+                network: Network::Unknown {
+                    why: "the call has no path".into(),
+                },
             };
         };
         let mut blockers = Vec::new();
@@ -156,6 +165,10 @@ impl PathGraph {
             path: nodes.iter().map(|n| self.graph[*n].clone()).collect(),
             blockers,
             bypassed: Vec::new(),
+            // Set by `evaluate_requirement`, which knows the placement.
+            network: Network::Unknown {
+                why: "the call's path is not known".into(),
+            },
         }
     }
 }
@@ -177,6 +190,13 @@ pub fn evaluate_requirement(
         .collect();
     let graph = PathGraph::new(paths, source.clone(), &requirement.host);
     let mut verdict = graph.best();
+    verdict.network = request_keys::network_of(
+        placement,
+        requirement.target,
+        verdict.via,
+        &verdict.path,
+        false,
+    );
     if verdict.status == Status::Reachable && !verdict.via.is_some_and(Via::is_endpoint) {
         let via = verdict.via.map_or("another path", Via::as_str);
         verdict.bypassed = endpoint_problems
@@ -205,6 +225,13 @@ pub fn evaluate_requirement(
                 *blocker = blocker.clone().uncertain();
             }
             uncertain.status = Status::of(&uncertain.blockers);
+            uncertain.network = request_keys::network_of(
+                placement,
+                requirement.target,
+                uncertain.via,
+                &uncertain.path,
+                true,
+            );
             verdict = uncertain;
             break;
         }

@@ -16,6 +16,9 @@ pub struct Placement<'i, 'a> {
     pub workload_subnets: Vec<String>,
     pub security_groups: Vec<&'a SecurityGroup>,
     pub public_ip: bool,
+    /// The public address, where it is known before launch (an EC2 instance's); a task's is
+    /// assigned when it starts.
+    pub public_address: Option<String>,
     /// The identity the calls are made with (execution role), for endpoint policies.
     pub caller: Caller,
 }

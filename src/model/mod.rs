@@ -24,7 +24,7 @@ pub use ecs::{
     ContainerInstance, Deployment, LaunchType, LogConfiguration, RepositoryCredentials, Secret,
     Service, ServiceEvent, TaskDefinition,
 };
-pub use iam::{InlinePolicy, ManagedPolicy, Role};
+pub use iam::{InlinePolicy, ManagedPolicy, Organization, Role};
 pub use instances::{Instance, InstanceProfile};
 pub use load::{load_snapshot, SnapshotError};
 pub use network::{
@@ -82,6 +82,9 @@ pub struct Snapshot {
     pub roles: Option<Vec<Role>>,
     #[serde(default)]
     pub managed_policies: Option<Vec<ManagedPolicy>>,
+    /// The account's organization; `None`: not read (organization keys are unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<Organization>,
 
     #[serde(default)]
     pub ecr_repositories: Option<Vec<Repository>>,

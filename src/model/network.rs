@@ -1,5 +1,7 @@
 //! VPC networking: the resources a packet from the task crosses.
 
+use std::net::Ipv4Addr;
+
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
@@ -99,6 +101,10 @@ pub struct NatGateway {
     pub subnet_id: String,
     pub state: NatState,
     pub connectivity_type: NatConnectivity,
+    /// The public (Elastic IP) addresses of a public NAT gateway: what AWS sees as the source
+    /// of calls that leave through it (`aws:SourceIp`). `None`: not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_ips: Option<Vec<Ipv4Addr>>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -1,6 +1,14 @@
-//! Parsing a policy document (JSON as IAM stores it) into statements.
+//! Parsing a policy document (JSON as IAM stores it) into statements, once: resource patterns
+//! and condition values become templates whose variables are filled per request.
+//! Grammar: "IAM JSON policy element reference" and "Grammar of the IAM JSON policy language"
+//! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html>): a
+//! statement has `Action` or `NotAction` (not both), at most one of `Resource`/`NotResource`
+//! and of `Principal`/`NotPrincipal`.
 
 use serde_json::Value;
+
+use super::condition::{parse_conditions, Clause};
+use super::variables::{Template, VARIABLES_VERSION};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatementEffect {
@@ -29,11 +37,45 @@ pub struct Statement {
     pub not_action: bool,
     /// `Resource` patterns (empty and not `not_resource`: the statement has no resource element,
     /// as in trust policies, and applies to any resource).
-    pub resources: Vec<String>,
+    pub resources: Vec<Template>,
     pub not_resource: bool,
     pub principal: Option<Principal>,
     pub not_principal: bool,
-    pub has_condition: bool,
+    /// Every clause must hold (AND); empty: unconditional.
+    pub conditions: Vec<Clause>,
+}
+
+/// A policy document parsed once, with a name for messages (policy ARN, inline name,
+/// "endpoint policy of vpce-…"). A document that cannot be read keeps why: every decision
+/// it takes part in is then unknown.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: String,
+    statements: Result<Vec<Statement>, String>,
+}
+
+impl Policy {
+    pub fn parse(name: impl Into<String>, document: &Value) -> Policy {
+        Policy {
+            name: name.into(),
+            statements: parse_statements(document),
+        }
+    }
+
+    pub fn statements(&self) -> Result<&[Statement], &str> {
+        self.statements.as_deref().map_err(String::as_str)
+    }
+
+    /// Whether any decision depends on the request context (a condition or a policy
+    /// variable); a document that cannot be read counts as one that does.
+    pub fn uses_context(&self) -> bool {
+        match &self.statements {
+            Ok(statements) => statements.iter().any(|s| {
+                !s.conditions.is_empty() || s.resources.iter().any(Template::has_variables)
+            }),
+            Err(_) => true,
+        }
+    }
 }
 
 /// Parses a policy document. A document that is a JSON string (URL-decoded policy text as some
@@ -42,53 +84,79 @@ pub fn parse_statements(document: &Value) -> Result<Vec<Statement>, String> {
     if let Value::String(text) = document {
         let inner: Value =
             serde_json::from_str(text).map_err(|e| format!("policy text is not JSON: {e}"))?;
+        if inner.is_string() {
+            return Err("policy text is a JSON string, not a policy".into());
+        }
         return parse_statements(&inner);
     }
+    let variables = match document.get("Version") {
+        None => false,
+        Some(Value::String(v)) if v == VARIABLES_VERSION => true,
+        Some(Value::String(v)) if v == "2008-10-17" => false,
+        Some(other) => return Err(format!("policy has an invalid `Version`: {other}")),
+    };
     let statements = document
         .get("Statement")
         .ok_or("policy has no `Statement`")?;
     match statements {
-        Value::Array(items) => items.iter().map(parse_statement).collect(),
-        Value::Object(_) => Ok(vec![parse_statement(statements)?]),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| parse_statement(item, variables))
+            .collect(),
+        Value::Object(_) => Ok(vec![parse_statement(statements, variables)?]),
         _ => Err("`Statement` must be an object or a list".into()),
     }
 }
 
-fn parse_statement(value: &Value) -> Result<Statement, String> {
+fn parse_statement(value: &Value, variables: bool) -> Result<Statement, String> {
+    if !value.is_object() {
+        return Err("a statement must be an object".into());
+    }
     let effect = match value.get("Effect").and_then(Value::as_str) {
         Some("Allow") => StatementEffect::Allow,
         Some("Deny") => StatementEffect::Deny,
         other => return Err(format!("statement has invalid `Effect`: {other:?}")),
     };
-    let (actions, not_action) = either(value, "Action", "NotAction")?;
-    let (resources, not_resource) = either(value, "Resource", "NotResource")?;
+    let (actions, not_action) = match either(value, "Action", "NotAction")? {
+        Some(found) => found,
+        None => return Err("statement has neither `Action` nor `NotAction`".into()),
+    };
+    let (resources, not_resource) = either(value, "Resource", "NotResource")?.unwrap_or_default();
     let (principal, not_principal) = match (value.get("Principal"), value.get("NotPrincipal")) {
-        (Some(p), _) => (Some(parse_principal(p)?), false),
+        (Some(_), Some(_)) => {
+            return Err("statement has both `Principal` and `NotPrincipal`".into())
+        }
+        (Some(p), None) => (Some(parse_principal(p)?), false),
         (None, Some(p)) => (Some(parse_principal(p)?), true),
         (None, None) => (None, false),
     };
-    let has_condition = value
-        .get("Condition")
-        .is_some_and(|c| c.as_object().is_none_or(|o| !o.is_empty()));
+    let conditions = match value.get("Condition") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(condition) => parse_conditions(condition, variables)?,
+    };
     Ok(Statement {
         sid: value.get("Sid").and_then(Value::as_str).map(str::to_string),
         effect,
         actions,
         not_action,
-        resources,
+        resources: resources
+            .iter()
+            .map(|r| Template::parse(r, variables))
+            .collect(),
         not_resource,
         principal,
         not_principal,
-        has_condition,
+        conditions,
     })
 }
 
-/// Reads `key` or its `Not` form: a string or a list of strings.
-fn either(value: &Value, key: &str, not_key: &str) -> Result<(Vec<String>, bool), String> {
+/// Reads `key` or its `Not` form (never both): a string or a list of strings.
+fn either(value: &Value, key: &str, not_key: &str) -> Result<Option<(Vec<String>, bool)>, String> {
     match (value.get(key), value.get(not_key)) {
-        (Some(v), _) => Ok((strings(v, key)?, false)),
-        (None, Some(v)) => Ok((strings(v, not_key)?, true)),
-        (None, None) => Ok((Vec::new(), false)),
+        (Some(_), Some(_)) => Err(format!("statement has both `{key}` and `{not_key}`")),
+        (Some(v), None) => Ok(Some((strings(v, key)?, false))),
+        (None, Some(v)) => Ok(Some((strings(v, not_key)?, true))),
+        (None, None) => Ok(None),
     }
 }
 
@@ -127,5 +195,37 @@ fn parse_principal(value: &Value) -> Result<Principal, String> {
             Ok(Principal::Listed { aws, service })
         }
         _ => Err("`Principal` must be \"*\" or an object".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn grammar_errors_are_named() {
+        let both = json!({"Statement": [{"Effect": "Deny", "Action": "ecr:*", "NotAction": "iam:*", "Resource": "*"}]});
+        assert!(parse_statements(&both)
+            .unwrap_err()
+            .contains("both `Action`"));
+        let none = json!({"Statement": [{"Effect": "Deny", "Resource": "*"}]});
+        assert!(parse_statements(&none).unwrap_err().contains("neither"));
+        let version = json!({"Version": "2020-01-01", "Statement": []});
+        assert!(parse_statements(&version).unwrap_err().contains("Version"));
+    }
+
+    #[test]
+    fn variables_only_in_version_2012() {
+        let document = |version: Option<&str>| {
+            let mut d = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:*:${aws:PrincipalAccount}:repository/*"}]});
+            if let Some(v) = version {
+                d["Version"] = json!(v);
+            }
+            parse_statements(&d).unwrap()
+        };
+        assert!(document(Some("2012-10-17"))[0].resources[0].has_variables());
+        assert!(!document(Some("2008-10-17"))[0].resources[0].has_variables());
+        assert!(!document(None)[0].resources[0].has_variables());
     }
 }

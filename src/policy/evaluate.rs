@@ -1,19 +1,18 @@
-//! Deciding one request against a set of policies.
+//! Deciding one request against a set of policies of one type, as IAM does: an explicit deny
+//! wins, otherwise an allow allows ("Policy evaluation logic":
+//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>).
+//! Every statement is decided three-valued against the request context: a statement whose
+//! condition pullpath cannot decide makes the answer unknown only where it could change it.
 
-use serde_json::Value;
-use wildmatch::WildMatch;
-
-use super::document::{parse_statements, Principal, Statement, StatementEffect};
-
-/// A policy document with a name for messages (policy ARN, inline name, "endpoint policy"…).
-#[derive(Debug, Clone, Copy)]
-pub struct NamedPolicy<'a> {
-    pub name: &'a str,
-    pub document: &'a Value,
-}
+use super::condition::{evaluate_conditions, Outcome};
+use super::context::Context;
+use super::document::{Policy, Principal, Statement, StatementEffect};
+use super::glob::Glob;
+use super::variables::Resolved;
+use super::Truth;
 
 /// Who makes the call, for statements that name principals.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Caller {
     /// e.g. `arn:aws:iam::123456789012:role/web-execution`.
     pub arn: Option<String>,
@@ -21,6 +20,9 @@ pub struct Caller {
     pub account: Option<String>,
     /// For service principals (trust policies): e.g. `ecs-tasks.amazonaws.com`.
     pub service: Option<String>,
+    /// What the caller's requests carry whatever their path: the principal's condition keys
+    /// (see [`super::keys`]) and the audit's clock.
+    pub keys: Context,
 }
 
 #[derive(Debug, Clone)]
@@ -29,31 +31,63 @@ pub struct Request<'a> {
     pub resource: &'a str,
     /// `None` for identity policies, whose statements name no principal.
     pub caller: Option<&'a Caller>,
+    /// What the request carries for condition keys and policy variables.
+    pub context: &'a Context,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     Allowed,
-    /// No statement allows it.
-    ImplicitlyDenied,
+    /// No statement allows it. `unmet`: statements that would allow it, but whose condition
+    /// the request does not meet (with the facts that decided it).
+    ImplicitlyDenied {
+        unmet: Vec<String>,
+    },
     ExplicitlyDenied {
         policy: String,
         sid: Option<String>,
+        /// The request facts that made the statement's condition hold ("aws:SourceVpce is
+        /// absent (…)"); empty for an unconditional statement.
+        facts: Vec<String>,
     },
-    /// A `Condition` (or a malformed document) decides, and it cannot be evaluated here.
+    /// A condition, a policy variable or a malformed document decides, and the request
+    /// context does not tell; `reason` names what is missing.
     Unknown {
         reason: String,
     },
 }
 
+impl Decision {
+    /// ImplicitlyDenied without unmet statements.
+    pub fn implicitly_denied() -> Decision {
+        Decision::ImplicitlyDenied { unmet: Vec::new() }
+    }
+
+    /// What decided a denial, to end a message with: ", because aws:SourceVpce is absent (…)"
+    /// for a conditional Deny, "; statement `S` … allows it only under a condition the call
+    /// does not meet: …" for unmet Allows; empty otherwise.
+    pub fn because(&self) -> String {
+        match self {
+            Decision::ExplicitlyDenied { facts, .. } if !facts.is_empty() => {
+                format!(", because {}", facts.join(" and "))
+            }
+            Decision::ImplicitlyDenied { unmet } if !unmet.is_empty() => {
+                format!("; {}", unmet.join("; "))
+            }
+            _ => String::new(),
+        }
+    }
+}
+
 /// Evaluates `request` against `policies` as IAM does within one policy type: an explicit deny
 /// anywhere wins, otherwise any allow allows.
-pub fn evaluate(policies: &[NamedPolicy<'_>], request: &Request<'_>) -> Decision {
+pub fn evaluate(policies: &[&Policy], request: &Request<'_>) -> Decision {
     let mut allowed = false;
-    let mut conditional_allow: Option<String> = None;
-    let mut conditional_deny: Option<String> = None;
+    let mut conditional_allow: Vec<String> = Vec::new();
+    let mut conditional_deny: Vec<String> = Vec::new();
+    let mut unmet: Vec<String> = Vec::new();
     for policy in policies {
-        let statements = match parse_statements(policy.document) {
+        let statements = match policy.statements() {
             Ok(statements) => statements,
             Err(e) => {
                 return Decision::Unknown {
@@ -61,46 +95,66 @@ pub fn evaluate(policies: &[NamedPolicy<'_>], request: &Request<'_>) -> Decision
                 }
             }
         };
-        for statement in statements.iter().filter(|s| applies(s, request)) {
-            let label = describe(policy.name, statement);
+        for statement in statements {
+            let label = describe(&policy.name, statement);
+            let Some(Outcome { truth, facts }) = applies(statement, request) else {
+                continue; // action, resource or principal do not match
+            };
             // A role calls as an assumed-role *session*. Deny+NotPrincipal exempts it only when
             // the session ARN is listed (listing the role ARN is not enough), and ECS's
             // session name cannot be known offline: a listed session makes it unknown.
             let exempt_session = statement.not_principal
                 && statement.effect == StatementEffect::Deny
                 && lists_a_session_of(statement, request.caller);
-            let conditional = statement.has_condition || exempt_session;
-            match (statement.effect, conditional) {
-                (StatementEffect::Deny, false) => {
+            let truth = if exempt_session {
+                truth.and(Truth::unknown(
+                    "its NotPrincipal lists a session of the role, whose name ECS chooses",
+                ))
+            } else {
+                truth
+            };
+            match (statement.effect, truth) {
+                (StatementEffect::Deny, Truth::True) => {
                     return Decision::ExplicitlyDenied {
-                        policy: policy.name.to_string(),
+                        policy: policy.name.clone(),
                         sid: statement.sid.clone(),
+                        facts,
                     }
                 }
-                (StatementEffect::Deny, true) if exempt_session && !statement.has_condition => {
-                    conditional_deny = Some(format!(
-                        "{label} denies it to every principal outside its NotPrincipal, which lists a session of the role whose name ECS chooses, so it"
-                    ))
+                (StatementEffect::Deny, Truth::Unknown(reasons)) => {
+                    conditional_deny.push(format!("{label} denies it when {}", reasons.join("; ")))
                 }
-                (StatementEffect::Deny, true) => {
-                    conditional_deny = Some(format!("{label} denies it under a condition that cannot be evaluated offline; it"))
-                }
-                (StatementEffect::Allow, false) => allowed = true,
-                (StatementEffect::Allow, true) => conditional_allow = Some(label),
+                (StatementEffect::Allow, Truth::True) => allowed = true,
+                (StatementEffect::Allow, Truth::Unknown(reasons)) => conditional_allow.push(
+                    format!("{label} allows it only when {}", reasons.join("; ")),
+                ),
+                (StatementEffect::Allow, Truth::False) if !facts.is_empty() => unmet.push(format!(
+                    "{label} allows it only under a condition the call does not meet: {}",
+                    facts.join("; ")
+                )),
+                (_, Truth::False) => {}
             }
         }
     }
-    match (allowed, conditional_allow, conditional_deny) {
-        (_, _, Some(deny)) if allowed => Decision::Unknown {
-            reason: format!("{deny} may or may not apply"),
-        },
-        (true, _, _) => Decision::Allowed,
-        (false, Some(allow), _) => Decision::Unknown {
+    if !conditional_deny.is_empty() && (allowed || !conditional_allow.is_empty()) {
+        return Decision::Unknown {
             reason: format!(
-                "{allow} allows it only under a condition that cannot be evaluated offline"
+                "{}, which pullpath cannot decide",
+                conditional_deny.join("; ")
             ),
-        },
-        (false, None, _) => Decision::ImplicitlyDenied,
+        };
+    }
+    if allowed {
+        Decision::Allowed
+    } else if !conditional_allow.is_empty() {
+        Decision::Unknown {
+            reason: format!(
+                "{}, which pullpath cannot decide",
+                conditional_allow.join("; ")
+            ),
+        }
+    } else {
+        Decision::ImplicitlyDenied { unmet }
     }
 }
 
@@ -111,40 +165,54 @@ fn describe(policy: &str, statement: &Statement) -> String {
     }
 }
 
-fn applies(statement: &Statement, request: &Request<'_>) -> bool {
+/// Whether the statement applies: `None` when its action, resource or principal do not
+/// match; otherwise its condition's outcome (with the resource's, when a policy variable in
+/// it is not known).
+fn applies(statement: &Statement, request: &Request<'_>) -> Option<Outcome> {
     let action_listed = statement
         .actions
         .iter()
-        .any(|p| WildMatch::new_case_insensitive(p).matches(request.action));
+        .any(|p| Glob::new(p).matches(request.action, true));
     if action_listed == statement.not_action {
-        return false;
+        return None;
     }
+    let mut resource_truth = Truth::True;
     // A statement without a resource element (trust policies) applies to any resource.
     if !statement.resources.is_empty() || statement.not_resource {
-        let resource_listed = statement
-            .resources
-            .iter()
-            .any(|p| WildMatch::new(p).matches(request.resource));
-        if resource_listed == statement.not_resource {
-            return false;
+        let listed = Truth::any(statement.resources.iter().map(|template| {
+            match template.resolve(request.context) {
+                Resolved::Pattern(glob) => Truth::of(glob.matches(request.resource, false)),
+                // A variable whose key the request lacks matches nothing.
+                Resolved::Absent { .. } => Truth::False,
+                Resolved::Unknown { why } => Truth::unknown(why),
+            }
+        }));
+        resource_truth = if statement.not_resource {
+            listed.not()
+        } else {
+            listed
+        };
+        if resource_truth == Truth::False {
+            return None;
         }
     }
-    match (&statement.principal, request.caller) {
-        (None, _) => true,
-        (Some(_), None) => true,
-        (Some(principal), Some(caller)) => {
-            let listed = principal_matches(principal, caller);
-            // Deny + NotPrincipal listing a role: applies unless the session is exempt, which
-            // `evaluate` treats as unknown.
-            let role_session = statement.not_principal
-                && statement.effect == StatementEffect::Deny
-                && caller
-                    .arn
-                    .as_deref()
-                    .is_some_and(|arn| arn.contains(":role/"));
-            role_session || listed != statement.not_principal
+    if let (Some(principal), Some(caller)) = (&statement.principal, request.caller) {
+        let listed = principal_matches(principal, caller);
+        // Deny + NotPrincipal listing a role: applies unless the session is exempt, which
+        // `evaluate` treats as unknown.
+        let role_session = statement.not_principal
+            && statement.effect == StatementEffect::Deny
+            && caller
+                .arn
+                .as_deref()
+                .is_some_and(|arn| arn.contains(":role/"));
+        if !(role_session || listed != statement.not_principal) {
+            return None;
         }
     }
+    let mut outcome = evaluate_conditions(&statement.conditions, request.context);
+    outcome.truth = resource_truth.and(outcome.truth);
+    Some(outcome)
 }
 
 /// Does the statement's (Not)Principal list an assumed-role session of the caller's role
@@ -183,226 +251,4 @@ fn principal_matches(principal: &Principal, caller: &Caller) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn decide(document: Value, action: &str, resource: &str) -> Decision {
-        let policies = [NamedPolicy {
-            name: "p",
-            document: &document,
-        }];
-        evaluate(
-            &policies,
-            &Request {
-                action,
-                resource,
-                caller: None,
-            },
-        )
-    }
-
-    const REPO: &str = "arn:aws:ecr:us-east-1:123456789012:repository/web";
-
-    #[test]
-    fn wildcard_action_and_resource_allow() {
-        let doc =
-            json!({"Statement": [{"Effect": "Allow", "Action": "ecr:Batch*", "Resource": "*"}]});
-        assert_eq!(
-            decide(doc.clone(), "ecr:BatchGetImage", REPO),
-            Decision::Allowed
-        );
-        assert_eq!(
-            decide(doc, "ecr:GetAuthorizationToken", "*"),
-            Decision::ImplicitlyDenied
-        );
-    }
-
-    #[test]
-    fn actions_are_case_insensitive_resources_are_not() {
-        let doc = json!({"Statement": {"Effect": "Allow", "Action": "ECR:batchgetimage", "Resource": "arn:aws:ecr:us-east-1:123456789012:repository/Web"}});
-        assert_eq!(
-            decide(doc, "ecr:BatchGetImage", REPO),
-            Decision::ImplicitlyDenied
-        );
-    }
-
-    #[test]
-    fn question_mark_matches_one_character() {
-        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:us-east-1:123456789012:repository/we?"}]});
-        assert_eq!(
-            decide(doc.clone(), "ecr:BatchGetImage", REPO),
-            Decision::Allowed
-        );
-        assert_eq!(
-            decide(doc, "ecr:BatchGetImage", &format!("{REPO}b")),
-            Decision::ImplicitlyDenied
-        );
-    }
-
-    #[test]
-    fn explicit_deny_wins_over_allow() {
-        let doc = json!({"Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Sid": "NoPull", "Effect": "Deny", "Action": "ecr:BatchGetImage", "Resource": "*"}]});
-        assert_eq!(
-            decide(doc, "ecr:BatchGetImage", REPO),
-            Decision::ExplicitlyDenied {
-                policy: "p".into(),
-                sid: Some("NoPull".into())
-            }
-        );
-    }
-
-    #[test]
-    fn not_action_and_not_resource_invert_the_match() {
-        let doc = json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:ecr:*:*:repository/secret*"}]});
-        assert_eq!(
-            decide(doc.clone(), "ecr:BatchGetImage", REPO),
-            Decision::Allowed
-        );
-        assert_eq!(
-            decide(doc.clone(), "iam:PassRole", REPO),
-            Decision::ImplicitlyDenied
-        );
-        assert_eq!(
-            decide(
-                doc,
-                "ecr:BatchGetImage",
-                "arn:aws:ecr:us-east-1:1:repository/secrets"
-            ),
-            Decision::ImplicitlyDenied
-        );
-    }
-
-    #[test]
-    fn a_deciding_condition_makes_the_answer_unknown() {
-        let allow_if = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}]});
-        assert!(matches!(
-            decide(allow_if, "ecr:BatchGetImage", REPO),
-            Decision::Unknown { .. }
-        ));
-        let deny_if = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"},
-            {"Effect": "Deny", "Action": "ecr:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
-        assert!(matches!(
-            decide(deny_if, "ecr:BatchGetImage", REPO),
-            Decision::Unknown { .. }
-        ));
-    }
-
-    #[test]
-    fn principals_match_role_account_and_service() {
-        let doc = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "ecr:BatchGetImage", "Resource": "*"}]});
-        let policies = [NamedPolicy {
-            name: "repo",
-            document: &doc,
-        }];
-        let ours = Caller {
-            arn: Some("arn:aws:iam::111111111111:role/x".into()),
-            account: Some("111111111111".into()),
-            service: None,
-        };
-        let theirs = Caller {
-            arn: None,
-            account: Some("222222222222".into()),
-            service: None,
-        };
-        let request = |caller| Request {
-            action: "ecr:BatchGetImage",
-            resource: REPO,
-            caller: Some(caller),
-        };
-        assert_eq!(evaluate(&policies, &request(&ours)), Decision::Allowed);
-        assert_eq!(
-            evaluate(&policies, &request(&theirs)),
-            Decision::ImplicitlyDenied
-        );
-    }
-
-    #[test]
-    fn deny_not_principal_exempts_a_role_only_through_its_session() {
-        let allow_all =
-            json!({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"});
-        let deny_others = |listed: Value| json!({"Statement": [allow_all.clone(), {"Effect": "Deny", "NotPrincipal": {"AWS": listed}, "Action": "ecr:*", "Resource": "*"}]});
-        let role = Caller {
-            arn: Some("arn:aws:iam::111111111111:role/exec".into()),
-            account: Some("111111111111".into()),
-            service: None,
-        };
-        let decide_for = |doc: &Value| {
-            evaluate(
-                &[NamedPolicy {
-                    name: "endpoint",
-                    document: doc,
-                }],
-                &Request {
-                    action: "ecr:BatchGetImage",
-                    resource: REPO,
-                    caller: Some(&role),
-                },
-            )
-        };
-        // Listing the role ARN does not exempt its sessions: the Deny applies.
-        let naming_role = deny_others(json!([
-            "arn:aws:iam::111111111111:role/exec",
-            "arn:aws:iam::111111111111:root"
-        ]));
-        assert!(matches!(
-            decide_for(&naming_role),
-            Decision::ExplicitlyDenied { .. }
-        ));
-        let naming_session = deny_others(json!([
-            "arn:aws:sts::111111111111:assumed-role/exec/fixed-name"
-        ]));
-        assert!(matches!(
-            decide_for(&naming_session),
-            Decision::Unknown { .. }
-        ));
-        let naming_other = deny_others(json!(["arn:aws:iam::999999999999:role/x"]));
-        assert!(matches!(
-            decide_for(&naming_other),
-            Decision::ExplicitlyDenied { .. }
-        ));
-    }
-
-    #[test]
-    fn a_service_caller_is_not_matched_by_account_principals() {
-        let doc = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}]});
-        let ecs = Caller {
-            arn: None,
-            account: None,
-            service: Some("ecs-tasks.amazonaws.com".into()),
-        };
-        let decision = evaluate(
-            &[NamedPolicy {
-                name: "trust",
-                document: &doc,
-            }],
-            &Request {
-                action: "sts:AssumeRole",
-                resource: "arn:aws:iam::111111111111:role/x",
-                caller: Some(&ecs),
-            },
-        );
-        assert_eq!(decision, Decision::ImplicitlyDenied);
-    }
-
-    #[test]
-    fn malformed_policy_is_unknown_not_allowed() {
-        assert!(matches!(
-            decide(json!({"Version": "2012-10-17"}), "ecr:BatchGetImage", REPO),
-            Decision::Unknown { .. }
-        ));
-        assert!(matches!(
-            decide(json!("{not json"), "ecr:BatchGetImage", REPO),
-            Decision::Unknown { .. }
-        ));
-    }
-
-    #[test]
-    fn policy_given_as_json_text_is_parsed() {
-        let text = json!(r#"{"Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}"#);
-        assert_eq!(decide(text, "ecr:BatchGetImage", REPO), Decision::Allowed);
-    }
-}
+mod tests;

@@ -10,5 +10,7 @@ pub use history::{
     SubnetsFrom, TaskGroup,
 };
 pub use image::{EcrImage, ImageRef, ImageReference, OtherImage};
-pub use requirements::{derive_requirements, secrets_read, Permission, Requirement, Target};
+pub use requirements::{
+    derive_requirements, secrets_read, Carrier, Permission, Requirement, Target,
+};
 pub use select::{launch_of, select_workloads, Launch, SelectError, Workload};

@@ -52,19 +52,44 @@ impl Target {
     }
 }
 
-/// An IAM action on a resource ARN.
+/// An IAM action on a resource ARN, and which call carries it to AWS.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Permission {
     pub action: String,
     pub resource: String,
+    /// Whose path the request takes: its conditions (`aws:SourceVpce`, `aws:SourceIp`…) follow
+    /// from it.
+    #[serde(skip)]
+    pub carrier: Carrier,
+}
+
+/// Which call a permission is exercised by.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Carrier {
+    /// The requirement's own call.
+    #[default]
+    Own,
+    /// Another call: the layer URL (`ecr:GetDownloadUrlForLayer`) is asked of the registry
+    /// host, not of S3.
+    Call { target: Target, host: String },
+    /// A service calling on the role's behalf with its credentials (forward access
+    /// sessions): Secrets Manager or Systems Manager decrypting with KMS. The value is the
+    /// service principal.
+    OnBehalf(String),
 }
 
 impl Permission {
-    fn new(action: &str, resource: impl Into<String>) -> Self {
+    pub fn new(action: &str, resource: impl Into<String>) -> Self {
         Permission {
             action: action.to_string(),
             resource: resource.into(),
+            carrier: Carrier::Own,
         }
+    }
+
+    pub fn carried_by(mut self, carrier: Carrier) -> Self {
+        self.carrier = carrier;
+        self
     }
 }
 
@@ -253,7 +278,10 @@ impl Builder {
         self.allow(
             Target::S3Layers,
             &s3,
-            Permission::new("ecr:GetDownloadUrlForLayer", repository),
+            Permission::new("ecr:GetDownloadUrlForLayer", repository).carried_by(Carrier::Call {
+                target: Target::EcrDkr,
+                host: dkr,
+            }),
             false,
         );
         let requirement = self

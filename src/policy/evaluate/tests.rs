@@ -1,0 +1,219 @@
+use super::*;
+use crate::policy::{Context, Policy};
+use serde_json::{json, Value};
+
+fn decide(document: Value, action: &str, resource: &str) -> Decision {
+    let policy = Policy::parse("p", &document);
+    evaluate(
+        &[&policy],
+        &Request {
+            action,
+            resource,
+            caller: None,
+            context: &Context::new(),
+        },
+    )
+}
+
+const REPO: &str = "arn:aws:ecr:us-east-1:123456789012:repository/web";
+
+#[test]
+fn wildcard_action_and_resource_allow() {
+    let doc = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:Batch*", "Resource": "*"}]});
+    assert_eq!(
+        decide(doc.clone(), "ecr:BatchGetImage", REPO),
+        Decision::Allowed
+    );
+    assert_eq!(
+        decide(doc, "ecr:GetAuthorizationToken", "*"),
+        Decision::implicitly_denied()
+    );
+}
+
+#[test]
+fn actions_are_case_insensitive_resources_are_not() {
+    let doc = json!({"Statement": {"Effect": "Allow", "Action": "ECR:batchgetimage", "Resource": "arn:aws:ecr:us-east-1:123456789012:repository/Web"}});
+    assert_eq!(
+        decide(doc, "ecr:BatchGetImage", REPO),
+        Decision::implicitly_denied()
+    );
+}
+
+#[test]
+fn question_mark_matches_one_character() {
+    let doc = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:us-east-1:123456789012:repository/we?"}]});
+    assert_eq!(
+        decide(doc.clone(), "ecr:BatchGetImage", REPO),
+        Decision::Allowed
+    );
+    assert_eq!(
+        decide(doc, "ecr:BatchGetImage", &format!("{REPO}b")),
+        Decision::implicitly_denied()
+    );
+}
+
+#[test]
+fn explicit_deny_wins_over_allow() {
+    let doc = json!({"Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Sid": "NoPull", "Effect": "Deny", "Action": "ecr:BatchGetImage", "Resource": "*"}]});
+    assert_eq!(
+        decide(doc, "ecr:BatchGetImage", REPO),
+        Decision::ExplicitlyDenied {
+            policy: "p".into(),
+            sid: Some("NoPull".into()),
+            facts: Vec::new(),
+        }
+    );
+}
+
+#[test]
+fn not_action_and_not_resource_invert_the_match() {
+    let doc = json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:ecr:*:*:repository/secret*"}]});
+    assert_eq!(
+        decide(doc.clone(), "ecr:BatchGetImage", REPO),
+        Decision::Allowed
+    );
+    assert_eq!(
+        decide(doc.clone(), "iam:PassRole", REPO),
+        Decision::implicitly_denied()
+    );
+    assert_eq!(
+        decide(
+            doc,
+            "ecr:BatchGetImage",
+            "arn:aws:ecr:us-east-1:1:repository/secrets"
+        ),
+        Decision::implicitly_denied()
+    );
+}
+
+#[test]
+fn a_deciding_condition_makes_the_answer_unknown() {
+    let allow_if = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}]});
+    assert!(matches!(
+        decide(allow_if, "ecr:BatchGetImage", REPO),
+        Decision::Unknown { .. }
+    ));
+    let deny_if = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "ecr:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
+    assert!(matches!(
+        decide(deny_if, "ecr:BatchGetImage", REPO),
+        Decision::Unknown { .. }
+    ));
+}
+
+#[test]
+fn principals_match_role_account_and_service() {
+    let doc = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "ecr:BatchGetImage", "Resource": "*"}]});
+    let policy = Policy::parse("repo", &doc);
+    let policies = [&policy];
+    let ours = Caller {
+        arn: Some("arn:aws:iam::111111111111:role/x".into()),
+        account: Some("111111111111".into()),
+        service: None,
+        keys: Context::new(),
+    };
+    let theirs = Caller {
+        arn: None,
+        account: Some("222222222222".into()),
+        service: None,
+        keys: Context::new(),
+    };
+    let empty = Context::new();
+    let request = |caller| Request {
+        action: "ecr:BatchGetImage",
+        resource: REPO,
+        caller: Some(caller),
+        context: &empty,
+    };
+    assert_eq!(evaluate(&policies, &request(&ours)), Decision::Allowed);
+    assert_eq!(
+        evaluate(&policies, &request(&theirs)),
+        Decision::implicitly_denied()
+    );
+}
+
+#[test]
+fn deny_not_principal_exempts_a_role_only_through_its_session() {
+    let allow_all = json!({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"});
+    let deny_others = |listed: Value| json!({"Statement": [allow_all.clone(), {"Effect": "Deny", "NotPrincipal": {"AWS": listed}, "Action": "ecr:*", "Resource": "*"}]});
+    let role = Caller {
+        arn: Some("arn:aws:iam::111111111111:role/exec".into()),
+        account: Some("111111111111".into()),
+        service: None,
+        keys: Context::new(),
+    };
+    let decide_for = |doc: &Value| {
+        evaluate(
+            &[&Policy::parse("endpoint", doc)],
+            &Request {
+                action: "ecr:BatchGetImage",
+                resource: REPO,
+                caller: Some(&role),
+                context: &Context::new(),
+            },
+        )
+    };
+    // Listing the role ARN does not exempt its sessions: the Deny applies.
+    let naming_role = deny_others(json!([
+        "arn:aws:iam::111111111111:role/exec",
+        "arn:aws:iam::111111111111:root"
+    ]));
+    assert!(matches!(
+        decide_for(&naming_role),
+        Decision::ExplicitlyDenied { .. }
+    ));
+    let naming_session = deny_others(json!([
+        "arn:aws:sts::111111111111:assumed-role/exec/fixed-name"
+    ]));
+    assert!(matches!(
+        decide_for(&naming_session),
+        Decision::Unknown { .. }
+    ));
+    let naming_other = deny_others(json!(["arn:aws:iam::999999999999:role/x"]));
+    assert!(matches!(
+        decide_for(&naming_other),
+        Decision::ExplicitlyDenied { .. }
+    ));
+}
+
+#[test]
+fn a_service_caller_is_not_matched_by_account_principals() {
+    let doc = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}]});
+    let ecs = Caller {
+        arn: None,
+        account: None,
+        service: Some("ecs-tasks.amazonaws.com".into()),
+        keys: Context::new(),
+    };
+    let decision = evaluate(
+        &[&Policy::parse("trust", &doc)],
+        &Request {
+            action: "sts:AssumeRole",
+            resource: "arn:aws:iam::111111111111:role/x",
+            caller: Some(&ecs),
+            context: &Context::new(),
+        },
+    );
+    assert_eq!(decision, Decision::implicitly_denied());
+}
+
+#[test]
+fn malformed_policy_is_unknown_not_allowed() {
+    assert!(matches!(
+        decide(json!({"Version": "2012-10-17"}), "ecr:BatchGetImage", REPO),
+        Decision::Unknown { .. }
+    ));
+    assert!(matches!(
+        decide(json!("{not json"), "ecr:BatchGetImage", REPO),
+        Decision::Unknown { .. }
+    ));
+}
+
+#[test]
+fn policy_given_as_json_text_is_parsed() {
+    let text = json!(r#"{"Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}"#);
+    assert_eq!(decide(text, "ecr:BatchGetImage", REPO), Decision::Allowed);
+}
