@@ -33,10 +33,10 @@ use pullpath::model::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, ContainerDefinition,
     EndpointType, Image, InlinePolicy, InternetGateway, LaunchType, LogConfiguration,
     ManagedPolicy, NaclEntry, NatConnectivity, NatGateway, NatState, NetworkAcl, Organization,
-    PeeringConnection, PortRange, PrefixList, Repository, RepositoryCredentials, Role, Route,
-    RouteState, RouteTable, RouteTarget, RouteTargetKind, RuleAction, Secret, SecretMetadata,
-    SecurityGroup, Service, SgRule, Snapshot, Subnet, TaskDefinition, TransitGateway, Vpc,
-    VpcEndpoint, SNAPSHOT_VERSION,
+    PeeringConnection, Platform, PortRange, PrefixList, Repository, RepositoryCredentials, Role,
+    Route, RouteState, RouteTable, RouteTarget, RouteTargetKind, RuleAction, Secret,
+    SecretMetadata, SecurityGroup, Service, SgRule, Snapshot, Subnet, TaskDefinition,
+    TransitGateway, Vpc, VpcEndpoint, SNAPSHOT_VERSION,
 };
 use serde_json::{json, Value};
 
@@ -442,6 +442,8 @@ pub fn generate(config: &Config) -> Snapshot {
         ecr_repositories: Some(Vec::new()),
         ecr_pull_through_cache_rules: None,
         secrets: Some(Vec::new()),
+        ssm_parameters: Some(Vec::new()),
+        registry_images: None,
         instances: None,
         instance_profiles: None,
         stopped_tasks: None,
@@ -1237,6 +1239,11 @@ impl Generator<'_> {
             .map(|tag| Image {
                 digest: format!("sha256:{}", rng.hex(64)),
                 tags: vec![tag.clone()],
+                platforms: Some(vec![Platform {
+                    os: "linux".to_string(),
+                    architecture: "amd64".to_string(),
+                    variant: None,
+                }]),
             })
             .collect();
         let image = match rng.below(100) {
@@ -1379,6 +1386,7 @@ impl Generator<'_> {
                 execution_role_arn: (!rng.chance(0.005)).then(|| role.to_string()),
                 task_role_arn: Some(format!("arn:aws:iam::{account}:role/{family}-task")),
                 container_definitions: containers,
+                runtime_platform: None,
             },
         );
         arn

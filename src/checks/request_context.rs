@@ -11,11 +11,14 @@ use crate::policy::keys::{self, Network};
 use crate::policy::{Caller, Context};
 use crate::workload::{Carrier, Permission, Requirement, Target};
 
+/// One way a call left: as which role (ARN), by which network.
+type Leaving = (Option<String>, Network);
+
 /// How each call of a workload leaves, by calling role.
 #[derive(Default)]
 pub struct CallNetworks {
-    /// By (target, host): each (role ARN, network) seen, once.
-    by_call: HashMap<(Target, String), Vec<(Option<String>, Network)>>,
+    /// By (target, host): each way seen, once.
+    by_call: HashMap<(Target, String), Vec<Leaving>>,
 }
 
 impl CallNetworks {

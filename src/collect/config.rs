@@ -53,6 +53,9 @@ pub struct Aws {
     pub concurrency: usize,
     /// The retry partition of this account and region (`None`: the SDK's default).
     pub retry_partition: Option<String>,
+    /// Plain HTTPS for what is not an AWS API: an image config behind a presigned URL, and
+    /// the manifests `--inspect-registries` reads from other registries.
+    pub http: reqwest::Client,
 }
 
 /// A client of `$sdk` from the configuration: the read-only guard on it, in `$region` if
@@ -109,6 +112,7 @@ impl Aws {
                 options.concurrency
             },
             retry_partition: None,
+            http: http_client(options.call_timeout),
         }
     }
 
@@ -136,6 +140,7 @@ impl Aws {
             iam: self.iam.clone(),
             concurrency: self.concurrency,
             retry_partition: self.retry_partition.clone(),
+            http: self.http.clone(),
         }
     }
 
@@ -164,6 +169,7 @@ impl Aws {
             iam: self.iam.clone(),
             concurrency: self.concurrency,
             retry_partition: Some(format!("pullpath-{account}-{region}")),
+            http: self.http.clone(),
         }
     }
 
@@ -197,8 +203,27 @@ impl Aws {
         client!(self, aws_sdk_ecr, Some(region))
     }
 
+    /// Systems Manager in `region` (a parameter is described in its own region).
+    pub fn ssm(&self, region: &str) -> aws_sdk_ssm::Client {
+        client!(self, aws_sdk_ssm, Some(region))
+    }
+
+    /// Organizations (global; the SDK resolves its endpoint from any region).
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        client!(self, aws_sdk_organizations, None)
+    }
+
     /// Secrets Manager in `region` (a secret is read in its own region).
     pub fn secretsmanager(&self, region: &str) -> aws_sdk_secretsmanager::Client {
         client!(self, aws_sdk_secretsmanager, Some(region))
     }
+}
+
+/// The HTTPS client for downloads outside the AWS APIs, with the same per-call timeout.
+fn http_client(timeout: std::time::Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .user_agent(concat!("pullpath/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
 }

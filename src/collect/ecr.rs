@@ -10,6 +10,7 @@ use futures::future::try_join_all;
 
 use super::calls::{attempt, attempt_found, Call, CollectError, Session};
 use super::config::Aws;
+use super::manifests;
 use crate::model::{Image, PullThroughCacheRule, Repository};
 use crate::workload::{EcrImage, ImageReference};
 
@@ -115,10 +116,20 @@ async fn repository(
                 Some(Some(output)) => found.extend(output.image_details().iter().map(|d| Image {
                     digest: d.image_digest().unwrap_or_default().to_string(),
                     tags: d.image_tags().to_vec(),
+                    platforms: None,
                 })),
                 Some(None) => {}
                 None => return Ok::<_, CollectError>(None),
             }
+        }
+        // The platforms each image offers, from its manifest (one read per image).
+        for image in &mut found {
+            if image.digest.is_empty() {
+                continue;
+            }
+            image.platforms =
+                manifests::ecr_platforms(&client, &aws.http, session, account, name, &image.digest)
+                    .await?;
         }
         Ok(Some(found))
     };

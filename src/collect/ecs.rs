@@ -12,8 +12,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use super::calls::{attempt, Call, CollectError, Session};
 use crate::model::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, ContainerDefinition, Deployment,
-    LaunchType, LogConfiguration, RepositoryCredentials, Secret, Service, ServiceEvent,
-    TaskDefinition,
+    LaunchType, LogConfiguration, RepositoryCredentials, RuntimePlatform, Secret, Service,
+    ServiceEvent, TaskDefinition,
 };
 
 /// DescribeServices takes at most 10 services a call.
@@ -341,6 +341,10 @@ fn convert_task_definition(task: &aws_sdk_ecs::types::TaskDefinition) -> TaskDef
             .collect(),
         execution_role_arn: task.execution_role_arn().map(str::to_string),
         task_role_arn: task.task_role_arn().map(str::to_string),
+        runtime_platform: task.runtime_platform().map(|p| RuntimePlatform {
+            cpu_architecture: p.cpu_architecture().map(|a| a.as_str().to_string()),
+            operating_system_family: p.operating_system_family().map(|f| f.as_str().to_string()),
+        }),
         container_definitions: task
             .container_definitions()
             .iter()

@@ -139,6 +139,7 @@ fn convert_instance(instance: &aws_sdk_ec2::types::Instance) -> Instance {
             .map(str::to_string),
         security_groups,
         public_ip,
+        architecture: instance.architecture().map(|a| a.as_str().to_string()),
         instance_profile_arn: instance
             .iam_instance_profile()
             .and_then(|p| p.arn())

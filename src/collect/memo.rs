@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 use super::calls::{CollectError, Session};
-use crate::model::{CoverageGap, ManagedPolicy, Role};
+use crate::model::{CoverageGap, ManagedPolicy, Organization, Role};
 
 /// A value read once, with the coverage gaps its read left.
 type Cell<T> = Arc<OnceCell<(T, Vec<CoverageGap>)>>;
@@ -69,6 +69,8 @@ pub struct IamMemo {
     pub roles: Memo<Option<Option<Role>>>,
     /// `None`: denied or without a document.
     pub policies: Memo<Option<ManagedPolicy>>,
+    /// Each account's organization, read once per account; `None`: not read.
+    pub organizations: Memo<Option<Organization>>,
 }
 
 impl std::fmt::Debug for IamMemo {

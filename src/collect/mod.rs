@@ -20,7 +20,10 @@ mod guard;
 mod history_tests;
 mod iam;
 mod instances;
+mod manifests;
 mod memo;
+mod organization;
+mod parameters;
 mod progress;
 mod secrets;
 mod tasks;
@@ -286,7 +289,12 @@ pub async fn collect(
             &account,
             &region,
         );
-        let (iam, repositories, secrets) = tokio::try_join!(
+        let parameter_arns = crate::workload::parameters_read(
+            task_definitions.as_deref().unwrap_or_default(),
+            &account,
+            &region,
+        );
+        let (iam, repositories, secrets, parameters, organization) = tokio::try_join!(
             iam::roles(&iam_client, &session, &aws.iam, &account, &roles),
             async {
                 let repositories = ecr::repositories(aws, &session, &account, &images).await?;
@@ -301,8 +309,16 @@ pub async fn collect(
                 Ok((repositories, rules))
             },
             secrets::secrets(aws, &session, &account, &secret_arns),
+            parameters::parameters(aws, &session, &account, &parameter_arns),
+            organization::organization(aws, &session, &account),
         )?;
-        Ok::<_, CollectError>((task_definitions, iam, repositories, secrets))
+        Ok::<_, CollectError>((
+            task_definitions,
+            iam,
+            repositories,
+            (secrets, parameters),
+            organization,
+        ))
     };
     let (
         network,
@@ -310,7 +326,8 @@ pub async fn collect(
             task_definitions,
             (roles, managed_policies),
             (ecr_repositories, ecr_pull_through_cache_rules),
-            secrets,
+            (secrets, ssm_parameters),
+            organization,
         ),
     ) = tokio::try_join!(network, identity_and_images)?;
     progress.finish();
@@ -347,10 +364,12 @@ pub async fn collect(
         task_definitions,
         roles,
         managed_policies,
-        organization: None,
+        organization,
         ecr_repositories,
         ecr_pull_through_cache_rules,
         secrets,
+        ssm_parameters,
+        registry_images: None,
         instances: hosts.instances,
         instance_profiles: hosts.profiles,
         stopped_tasks,

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::platform::Platform;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Repository {
     pub name: String,
@@ -34,6 +36,10 @@ pub struct Image {
     pub digest: String,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The platforms the image offers, from its manifest; `None`: not read (the image's
+    /// platform is unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platforms: Option<Vec<Platform>>,
 }
 
 /// A pull-through cache rule: pulling `PREFIX/upstream/repo` from this registry creates the

@@ -135,6 +135,19 @@ pub struct TaskDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_role_arn: Option<String>,
     pub container_definitions: Vec<ContainerDefinition>,
+    /// `runtimePlatform`: absent means ECS's defaults, `LINUX` on `X86_64`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_platform: Option<RuntimePlatform>,
+}
+
+/// Where a task definition's containers run ("Runtime platform": `cpuArchitecture` X86_64 |
+/// ARM64, default X86_64; `operatingSystemFamily` LINUX | WINDOWS_SERVER_…, default LINUX).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimePlatform {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_architecture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operating_system_family: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

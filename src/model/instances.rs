@@ -18,6 +18,10 @@ pub struct Instance {
     /// The public IPv4 address, if the primary interface has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_ip: Option<String>,
+    /// `x86_64`, `arm64`… (EC2 `Instance.Architecture`): the platform its agent pulls for.
+    /// `None`: not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
     /// The instance profile the instance was launched with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_profile_arn: Option<String>,

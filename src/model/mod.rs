@@ -14,6 +14,8 @@ mod iam;
 mod instances;
 mod load;
 mod network;
+mod parameters;
+mod platform;
 mod secrets;
 mod tasks;
 mod validate;
@@ -21,8 +23,8 @@ mod validate;
 pub use ecr::{Image, PullThroughCacheRule, Repository};
 pub use ecs::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, ContainerDefinition,
-    ContainerInstance, Deployment, LaunchType, LogConfiguration, RepositoryCredentials, Secret,
-    Service, ServiceEvent, TaskDefinition,
+    ContainerInstance, Deployment, LaunchType, LogConfiguration, RepositoryCredentials,
+    RuntimePlatform, Secret, Service, ServiceEvent, TaskDefinition,
 };
 pub use iam::{InlinePolicy, ManagedPolicy, Organization, Role};
 pub use instances::{Instance, InstanceProfile};
@@ -32,7 +34,9 @@ pub use network::{
     PeeringConnection, PortRange, PrefixList, Route, RouteState, RouteTable, RouteTarget,
     RouteTargetKind, RuleAction, SecurityGroup, SgRule, Subnet, TransitGateway, Vpc, VpcEndpoint,
 };
-pub use secrets::{SecretKey, SecretMetadata};
+pub use parameters::{parameter_arn, SsmParameter};
+pub use platform::{Platform, RegistryImage};
+pub use secrets::{kms_key, SecretKey, SecretMetadata};
 pub use tasks::{StoppedContainer, StoppedTask, TaskNetworkInterface};
 pub use validate::check_consistency;
 
@@ -97,6 +101,14 @@ pub struct Snapshot {
     /// `repositoryCredentials`), with the KMS key of each.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<SecretMetadata>>,
+    /// The Systems Manager parameters the task definitions reference, with the type and KMS
+    /// key of each (`ssm:DescribeParameters`; never their values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssm_parameters: Option<Vec<SsmParameter>>,
+    /// Images of registries other than ECR whose manifests `--inspect-registries` read;
+    /// `None`: not read (their platforms are unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_images: Option<Vec<RegistryImage>>,
 
     /// The EC2 instances behind the clusters' container instances (read when a service runs
     /// on EC2).

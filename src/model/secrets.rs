@@ -27,6 +27,38 @@ pub enum SecretKey {
     Alias(String),
 }
 
+/// The key a `KmsKeyId` names (a key ARN, key id, alias name or alias ARN) for a secret or
+/// parameter whose ARN is `owner_arn`: none or `managed_alias` is the AWS managed key; a bare
+/// key id is a key in the owner's account and region (a key is always in its region).
+pub fn kms_key(key_id: Option<&str>, managed_alias: &str, owner_arn: &str) -> SecretKey {
+    let Some(id) = key_id.filter(|id| !id.is_empty()) else {
+        return SecretKey::AwsManaged;
+    };
+    let alias = if id.starts_with("alias/") {
+        Some(id)
+    } else if id.starts_with("arn:") {
+        id.find(":alias/").map(|at| &id[at + 1..])
+    } else {
+        None
+    };
+    if let Some(alias) = alias {
+        return if alias == managed_alias {
+            SecretKey::AwsManaged
+        } else {
+            SecretKey::Alias(id.to_string())
+        };
+    }
+    if id.starts_with("arn:") {
+        return SecretKey::Customer(id.to_string());
+    }
+    let parts: Vec<&str> = owner_arn.splitn(6, ':').collect();
+    let (partition, region, account) = match parts.as_slice() {
+        ["arn", partition, _, region, account, _] => (*partition, *region, *account),
+        _ => ("aws", "*", "*"),
+    };
+    SecretKey::Customer(format!("arn:{partition}:kms:{region}:{account}:key/{id}"))
+}
+
 impl SecretMetadata {
     /// The account and region of the secret (from its ARN).
     fn account_and_region(&self) -> Option<(&str, &str)> {
@@ -40,29 +72,11 @@ impl SecretMetadata {
     /// Which key encrypts the secret. A bare key id becomes the key's ARN, in the secret's
     /// account and region (a key is always in the secret's region).
     pub fn key(&self) -> SecretKey {
-        let Some(id) = self.kms_key_id.as_deref().filter(|id| !id.is_empty()) else {
-            return SecretKey::AwsManaged;
-        };
-        let alias = if id.starts_with("alias/") {
-            Some(id)
-        } else if id.starts_with("arn:") {
-            id.find(":alias/").map(|at| &id[at + 1..])
-        } else {
-            None
-        };
-        if let Some(alias) = alias {
-            return if alias == "alias/aws/secretsmanager" {
-                SecretKey::AwsManaged
-            } else {
-                SecretKey::Alias(id.to_string())
-            };
-        }
-        if id.starts_with("arn:") {
-            return SecretKey::Customer(id.to_string());
-        }
-        let (account, region) = self.account_and_region().unwrap_or(("*", "*"));
-        let partition = self.arn.split(':').nth(1).unwrap_or("aws");
-        SecretKey::Customer(format!("arn:{partition}:kms:{region}:{account}:key/{id}"))
+        kms_key(
+            self.kms_key_id.as_deref(),
+            "alias/aws/secretsmanager",
+            &self.arn,
+        )
     }
 
     /// The ARN without the random suffix (`…:secret:NAME`), which ECS also accepts to name

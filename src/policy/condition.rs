@@ -464,7 +464,7 @@ fn match_partial(family: Family, pattern: &Glob, partial: &Partial) -> Result<Tr
             Partial::OtherThan(others),
         ) => {
             let text = pattern.text();
-            if !pattern.has_wildcards() && others.iter().any(|o| *o == text) {
+            if !pattern.has_wildcards() && others.contains(&text) {
                 Truth::False
             } else {
                 Truth::unknown("")

@@ -181,6 +181,20 @@ fn applies(statement: &Statement, request: &Request<'_>) -> Option<Outcome> {
     if !statement.resources.is_empty() || statement.not_resource {
         let listed = Truth::any(statement.resources.iter().map(|template| {
             match template.resolve(request.context) {
+                // AWS documents variables only in the resource part of an ARN ("You can't use
+                // a variable to replace parts of the ARN before the fifth colon"): whether one
+                // in the account or region is replaced is not documented. A Deny is taken to
+                // match (never a false pass), an Allow is unknown.
+                Resolved::Pattern(glob)
+                    if template.variable_before_resource_part
+                        && statement.effect == StatementEffect::Allow
+                        && glob.matches(request.resource, false) =>
+                {
+                    Truth::unknown(format!(
+                        "resource `{}` has a policy variable before the ARN's fifth colon, where AWS documents none",
+                        template.raw
+                    ))
+                }
                 Resolved::Pattern(glob) => Truth::of(glob.matches(request.resource, false)),
                 // A variable whose key the request lacks matches nothing.
                 Resolved::Absent { .. } => Truth::False,

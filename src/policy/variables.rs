@@ -55,8 +55,7 @@ impl Template {
         let mut rest = text;
         let mut colons = 0;
         let mut variable_before_resource_part = false;
-        while variables {
-            let Some(start) = rest.find("${") else { break };
+        while let (true, Some(start)) = (variables, rest.find("${")) {
             let Some(length) = rest[start + 2..].find('}') else {
                 break;
             };

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::model::{
-    ContainerDefinition, LogConfiguration, RepositoryCredentials, Secret, TaskDefinition,
+    ContainerDefinition, LogConfiguration, RepositoryCredentials, RuntimePlatform, Secret,
+    TaskDefinition,
 };
 
 #[derive(Debug, Deserialize)]
@@ -28,6 +29,17 @@ pub(super) struct TaskFile {
     pub task_role_arn: Option<String>,
     #[serde(default)]
     pub container_definitions: Vec<ContainerFile>,
+    #[serde(default)]
+    pub runtime_platform: Option<RuntimePlatformFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RuntimePlatformFile {
+    #[serde(default)]
+    pub cpu_architecture: Option<String>,
+    #[serde(default)]
+    pub operating_system_family: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,6 +146,10 @@ impl TaskFile {
             execution_role_arn: self.execution_role_arn,
             task_role_arn: self.task_role_arn,
             container_definitions: containers,
+            runtime_platform: self.runtime_platform.map(|p| RuntimePlatform {
+                cpu_architecture: p.cpu_architecture,
+                operating_system_family: p.operating_system_family,
+            }),
         })
     }
 }

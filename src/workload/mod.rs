@@ -11,6 +11,6 @@ pub use history::{
 };
 pub use image::{EcrImage, ImageRef, ImageReference, OtherImage};
 pub use requirements::{
-    derive_requirements, secrets_read, Carrier, Permission, Requirement, Target,
+    derive_requirements, parameters_read, secrets_read, Carrier, Permission, Requirement, Target,
 };
 pub use select::{launch_of, select_workloads, Launch, SelectError, Workload};

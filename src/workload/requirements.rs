@@ -146,6 +146,22 @@ pub fn secrets_read(
         .collect()
 }
 
+/// The Systems Manager parameters (ARNs) the task definitions read.
+pub fn parameters_read(
+    task_definitions: &[TaskDefinition],
+    account: &str,
+    region: &str,
+) -> std::collections::BTreeSet<String> {
+    task_definitions
+        .iter()
+        .flat_map(|t| derive_requirements(t, account, region))
+        .filter(|r| r.target == Target::Ssm)
+        .flat_map(|r| r.permissions)
+        .filter(|p| p.action == "ssm:GetParameters")
+        .map(|p| p.resource)
+        .collect()
+}
+
 /// Derives the requirements of `task_definition` for a task in `account`/`region`.
 pub fn derive_requirements(
     task_definition: &TaskDefinition,
@@ -395,6 +411,7 @@ mod tests {
             execution_role_arn: None,
             task_role_arn: None,
             container_definitions: containers,
+            runtime_platform: None,
         }
     }
 

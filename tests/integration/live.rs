@@ -39,7 +39,7 @@ fn live_report(moto: &Moto, args: &[&str]) -> (i32, Value) {
 
 /// Seeds each scenario and compares the live audit with the offline fixture's.
 fn same_causes_as_fixtures(scenarios: &[&str]) {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let mut differences = Vec::new();
     for scenario in scenarios {
         moto.seed(scenario);
@@ -57,6 +57,7 @@ fn same_causes_as_fixtures(scenarios: &[&str]) {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn live_network_causes_match_the_fixtures() {
     same_causes_as_fixtures(&[
         "healthy-nat",
@@ -74,6 +75,7 @@ fn live_network_causes_match_the_fixtures() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn live_dns_gateway_iam_and_registry_causes_match_the_fixtures() {
     same_causes_as_fixtures(&[
         "vpc-dns-disabled",
@@ -93,6 +95,7 @@ fn live_dns_gateway_iam_and_registry_causes_match_the_fixtures() {
 /// EC2: the collector reads the container instances, their EC2 instances and instance
 /// profiles, and the audit follows the instance's interface, not the task's subnets.
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn live_ec2_causes_match_the_fixtures() {
     same_causes_as_fixtures(&[
         "ec2-healthy-nat",
@@ -107,6 +110,7 @@ fn live_ec2_causes_match_the_fixtures() {
 /// Fargate platform versions: the ECR auth call leaves through the task's interface only from
 /// 1.4.0; secrets need 1.3.0.
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn live_platform_version_causes_match_the_fixtures() {
     same_causes_as_fixtures(&[
         "fargate-1-3-0-without-ecr-api-endpoint",
@@ -118,13 +122,14 @@ fn live_platform_version_causes_match_the_fixtures() {
 /// Docker Hub (every host its pull talks to) and a registry-credentials secret under a
 /// customer managed KMS key (DescribeSecret → kms:Decrypt for the execution role), live.
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn live_registry_hosts_and_secret_keys_match_the_fixtures() {
     same_causes_as_fixtures(&[
         "docker-hub-public",
         "docker-hub-private-no-egress",
         "secret-kms-decrypt-missing",
     ]);
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.seed("docker-hub-private-no-egress");
     let (code, report) = live_report(&moto, &[]);
     assert_eq!(code, 3);
@@ -168,8 +173,9 @@ fn live_registry_hosts_and_secret_keys_match_the_fixtures() {
 
 /// The live audit and the audit of the snapshot `collect` writes are the same.
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn a_collected_snapshot_audits_like_the_live_account() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     for scenario in [
         "healthy-endpoints",
         "nacl-inbound-blocked",
@@ -201,8 +207,9 @@ fn a_collected_snapshot_audits_like_the_live_account() {
 
 /// What one service costs in AWS calls: the figure the README states.
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn one_service_costs_the_documented_number_of_calls() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.seed("healthy-nat");
     let run = moto.run(&["audit", "--cluster", "prod", "--service", "web"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -225,8 +232,9 @@ fn one_service_costs_the_documented_number_of_calls() {
 /// A credential without one permission: the run finishes, the requirements that depend on
 /// it are unknown (never pass or fail), and the message names the missing permission.
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn a_denied_call_makes_what_depends_on_it_unknown() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.seed("healthy-endpoints");
     let (key, secret) = moto.restrict(&["ec2:DescribeVpcEndpoints"]);
     let run = moto.run_as(
@@ -262,8 +270,9 @@ fn a_denied_call_makes_what_depends_on_it_unknown() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn unknown_cluster_or_service_is_bad_input() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.seed("healthy-nat");
     let run = moto.run(&["audit", "--cluster", "staging"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -288,8 +297,9 @@ fn unknown_cluster_or_service_is_bad_input() {
 /// ListRolePolicies, ListAttachedRolePolicies, and GetPolicy + GetPolicyVersion for its
 /// managed policy): 36.
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn an_ec2_service_costs_the_documented_number_of_calls() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.seed("ec2-healthy-nat");
     let (code, report) = live_report(&moto, &["--service", "web"]);
     assert_eq!(code, 0, "{report}");

@@ -185,8 +185,9 @@ fn stated_calls(stderr: &str) -> usize {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn one_command_audits_every_service_of_several_clusters_in_two_regions() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let declared = moto.seed_fleet();
     let run = moto.run(&[
         "audit",
@@ -253,8 +254,9 @@ fn one_command_audits_every_service_of_several_clusters_in_two_regions() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn assumed_role_accounts_join_the_same_report() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let declared = moto.seed_fleet();
     let dir = tempfile::tempdir().unwrap();
     let accounts = dir.path().join("accounts.txt");
@@ -327,8 +329,9 @@ fn assumed_role_accounts_join_the_same_report() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn all_regions_reads_every_enabled_region_once_listed() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.seed_fleet();
     let run = moto.run(&[
         "audit",
@@ -371,8 +374,9 @@ fn all_regions_reads_every_enabled_region_once_listed() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn a_region_that_cannot_be_read_is_unknown_not_a_pass() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.seed_fleet();
     // moto answers a region it does not know with an HTML 500.
     let run = moto.run(&[
@@ -413,8 +417,9 @@ fn a_region_that_cannot_be_read_is_unknown_not_a_pass() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn a_named_cluster_may_be_missing_from_some_regions_but_not_all() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.seed_fleet();
     let run = moto.run(&[
         "audit",
@@ -450,8 +455,9 @@ fn a_named_cluster_may_be_missing_from_some_regions_but_not_all() {
 
 /// The region without the named cluster costs one DescribeClusters, and nothing else.
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn a_region_without_the_named_cluster_costs_one_call() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.seed_fleet();
     let run = moto.run(&[
         "audit",
@@ -482,8 +488,9 @@ fn a_region_without_the_named_cluster_costs_one_call() {
 
 /// A deleted cluster is still listed (INACTIVE) for a while: `--all-clusters` skips it.
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn all_clusters_skips_a_deleted_cluster() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.seed_fleet();
     let run = moto.run(&[
         "audit",
@@ -505,8 +512,9 @@ fn all_clusters_skips_a_deleted_cluster() {
 
 /// A named service may be missing from some regions' cluster, as a cluster may.
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn a_named_service_may_be_missing_from_some_regions_but_not_all() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.seed_fleet();
     // prod has prod-00…prod-11 in us-east-1 but only prod-00…prod-09 in us-west-2.
     let run = moto.run(&[
@@ -566,8 +574,9 @@ fn a_named_service_may_be_missing_from_some_regions_but_not_all() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn collect_writes_one_snapshot_per_account_and_region_that_audits_the_same() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.seed_fleet();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("snapshots");

@@ -29,8 +29,9 @@ fn report(run: &crate::support::Run) -> Value {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn a_task_definition_is_gated_against_the_live_account() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let seeded = moto.seed_with("healthy-nat", &[]);
     let file = task_file(&seeded, |_| {});
     let task = arg(&file);
@@ -79,8 +80,9 @@ fn a_task_definition_is_gated_against_the_live_account() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
 fn an_ec2_task_is_gated_on_the_live_clusters_instances() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     // The cluster's only container instance is in a subnet without a default route.
     let seeded = moto.seed_with("ec2-launch-type", &[]);
     let file = task_file(&seeded, |_| {});

@@ -217,3 +217,119 @@ fn policy_given_as_json_text_is_parsed() {
     let text = json!(r#"{"Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}"#);
     assert_eq!(decide(text, "ecr:BatchGetImage", REPO), Decision::Allowed);
 }
+
+fn decide_in(document: Value, action: &str, resource: &str, context: &Context) -> Decision {
+    let policy = Policy::parse("p", &document);
+    evaluate(
+        &[&policy],
+        &Request {
+            action,
+            resource,
+            caller: None,
+            context,
+        },
+    )
+}
+
+fn principal_context() -> Context {
+    let mut context = Context::new();
+    context.set(
+        "aws:PrincipalAccount",
+        crate::policy::KeyValue::Values(vec!["123456789012".into()]),
+        "the role's account",
+    );
+    context.set(
+        "aws:username",
+        crate::policy::KeyValue::Absent,
+        "a role session",
+    );
+    context.set(
+        "aws:SourceVpce",
+        crate::policy::KeyValue::Absent,
+        "the call leaves through NAT gateway nat-1",
+    );
+    context
+}
+
+/// "IAM policy elements: Variables and tags": a variable takes the request's value, so a
+/// Deny on `${aws:PrincipalAccount}` repositories denies this account's repository.
+#[test]
+fn a_deny_with_a_policy_variable_applies() {
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ecr:*", "Resource": "*"},
+        {"Sid": "Own", "Effect": "Deny", "Action": "ecr:*", "Resource": "arn:aws:ecr:*:${aws:PrincipalAccount}:repository/*"}]});
+    assert!(matches!(
+        decide_in(doc.clone(), "ecr:BatchGetImage", REPO, &principal_context()),
+        Decision::ExplicitlyDenied { .. }
+    ));
+    // Read literally (the old behaviour), it would never match: version 2008-10-17 does that.
+    let mut old = doc;
+    old["Version"] = json!("2008-10-17");
+    assert_eq!(
+        decide_in(old, "ecr:BatchGetImage", REPO, &principal_context()),
+        Decision::Allowed
+    );
+}
+
+#[test]
+fn an_allow_with_a_variable_the_request_lacks_does_not_match() {
+    // "the resource that includes a policy variable with no value will not match any resource"
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:*:*:repository/${aws:username}/*"}]});
+    assert_eq!(
+        decide_in(doc, "ecr:BatchGetImage", REPO, &principal_context()),
+        Decision::implicitly_denied()
+    );
+    // A variable whose value is unknown leaves the answer unknown, naming it.
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:*:*:repository/${aws:PrincipalTag/team}*"}]});
+    let Decision::Unknown { reason } =
+        decide_in(doc, "ecr:BatchGetImage", REPO, &principal_context())
+    else {
+        panic!("unknown")
+    };
+    assert!(reason.contains("aws:PrincipalTag/team"), "{reason}");
+}
+
+#[test]
+fn an_allow_with_a_variable_in_the_account_is_unknown() {
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:*:${aws:PrincipalAccount}:repository/*"}]});
+    assert!(matches!(
+        decide_in(doc, "ecr:BatchGetImage", REPO, &principal_context()),
+        Decision::Unknown { .. }
+    ));
+}
+
+#[test]
+fn a_data_perimeter_is_decided_by_the_path() {
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ecr:*", "Resource": "*"},
+        {"Sid": "OnlyThroughOurEndpoint", "Effect": "Deny", "Action": "ecr:*", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}]});
+    // Through a NAT gateway the call carries no aws:SourceVpce: StringNotEquals matches.
+    let Decision::ExplicitlyDenied { sid, facts, .. } =
+        decide_in(doc.clone(), "ecr:BatchGetImage", REPO, &principal_context())
+    else {
+        panic!("denied")
+    };
+    assert_eq!(sid.as_deref(), Some("OnlyThroughOurEndpoint"));
+    assert!(facts[0].contains("aws:SourceVpce is absent"), "{facts:?}");
+    // Through the endpoint it carries vpce-1: allowed.
+    let mut through = principal_context();
+    through.set(
+        "aws:SourceVpce",
+        crate::policy::KeyValue::Values(vec!["vpce-1".into()]),
+        "through vpce-1",
+    );
+    assert_eq!(
+        decide_in(doc.clone(), "ecr:BatchGetImage", REPO, &through),
+        Decision::Allowed
+    );
+    // Not known: unknown, naming the key.
+    let Decision::Unknown { reason } = decide_in(doc, "ecr:BatchGetImage", REPO, &Context::new())
+    else {
+        panic!("unknown")
+    };
+    assert!(reason.contains("aws:SourceVpce"), "{reason}");
+}
