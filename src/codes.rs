@@ -104,7 +104,9 @@ codes! {
     AssignPublicIpUnsupported = "ASSIGN_PUBLIC_IP_UNSUPPORTED", Blocks,
         "`assignPublicIp` is `ENABLED` for a task on EC2: ECS refuses it (awsvpc interfaces on EC2 never get a public IP).";
     PlatformVersionUnsupported = "PLATFORM_VERSION_UNSUPPORTED", Blocks,
-        "The Fargate platform version does not support a feature the task definition uses (secrets need 1.3.0, private registry credentials 1.2.0), or does not exist.";
+        "The Fargate platform version does not support a feature the task definition uses (secrets by JSON key or version need 1.4.0, secrets 1.3.0, private registry credentials 1.2.0), or does not exist.";
+    ImagePlatformMismatch = "IMAGE_PLATFORM_MISMATCH", Blocks,
+        "The image offers no manifest for the platform the task runs on (an amd64-only image on ARM64, a Linux image on Windows).";
 }
 
 impl std::fmt::Display for Code {

@@ -12,6 +12,7 @@ use super::execution_role::{execution_role, permission_blockers, RoleKind, RoleS
 use super::launch::{launch_blockers, who_calls};
 use super::options::AuditOptions;
 use super::origins::{caller_of, origins, Origins};
+use super::platform::{requirement_platform_blockers, run_platforms, RunPlatform};
 use super::prepare::{prepare_requirement, with_blockers};
 use super::registry::{ecr_image_blockers, ecr_layer_blockers, registry_auth_blocker};
 use super::request_context::CallNetworks;
@@ -334,6 +335,8 @@ pub fn audit_workload<'a>(
             );
             let origins = origins(index, catalog, workload, &caller, &clock);
             instances.clone_from(&origins.instance_ids);
+            let platforms =
+                run_platforms(catalog, workload, task_definition, &origins.instance_ids);
             // Declared routes and the secrets' KMS keys, from outside the task definition.
             let prepared: Vec<(Requirement, Vec<Blocker>, RoleKind)> = requirements
                 .into_iter()
@@ -362,6 +365,7 @@ pub fn audit_workload<'a>(
                         execution_caller: &caller,
                         who,
                         networks: &networks,
+                        platforms: &platforms,
                     };
                     with_blockers(
                         audit_requirement(catalog, &callers, requirement, paths),
@@ -478,6 +482,8 @@ struct Callers<'r, 'i, 'a> {
     execution_caller: &'r Caller,
     who: RoleKind,
     networks: &'r CallNetworks,
+    /// Where the containers run, for the image's platforms.
+    platforms: &'r Result<Vec<RunPlatform>, Blocker>,
 }
 
 fn audit_requirement(
@@ -535,6 +541,11 @@ fn audit_requirement(
             }
         }
     }
+    blockers.extend(requirement_platform_blockers(
+        catalog,
+        &requirement,
+        callers.platforms,
+    ));
     if requirement.target == Target::Registry {
         let containers = requirement.needed_by.join(", ");
         for (image, has_credentials) in &requirement.other_images {

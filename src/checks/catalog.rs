@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use crate::graph::organization;
 use crate::model::{
-    Instance, InstanceProfile, ManagedPolicy, PullThroughCacheRule, Repository, Role,
-    SecretMetadata, Snapshot,
+    parameter_arn, Instance, InstanceProfile, ManagedPolicy, PullThroughCacheRule, Repository,
+    Role, SecretMetadata, Snapshot, SsmParameter,
 };
 use crate::policy::keys::Organization;
 use crate::policy::Policy;
@@ -21,6 +21,8 @@ pub struct Catalog<'a> {
     repositories: Option<HashMap<(&'a str, &'a str, &'a str), &'a Repository>>,
     /// Keyed by full and by partial ARN. `None`: secrets were not collected.
     secrets: Option<HashMap<String, &'a SecretMetadata>>,
+    /// Keyed by ARN. `None`: parameters were not collected.
+    parameters: Option<HashMap<String, &'a SsmParameter>>,
     /// `None`: EC2 instances were not collected.
     instances: Option<HashMap<&'a str, &'a Instance>>,
     /// `None`: instance profiles were not collected.
@@ -67,6 +69,18 @@ impl<'a> Catalog<'a> {
                             .into_iter()
                             .chain([s.arn.clone()])
                             .map(move |arn| (arn, s))
+                    })
+                    .collect()
+            }),
+            parameters: snapshot.ssm_parameters.as_ref().map(|parameters| {
+                parameters
+                    .iter()
+                    .flat_map(|p| {
+                        // By its ARN, and by the ARN its name gives (ECS names it either way).
+                        let (region, account) = arn_region_account(&p.arn);
+                        [p.arn.clone(), parameter_arn(&p.name, account, region)]
+                            .into_iter()
+                            .map(move |arn| (arn, p))
                     })
                     .collect()
             }),
@@ -210,6 +224,14 @@ impl<'a> Catalog<'a> {
             .map(|secrets| secrets.get(arn).copied())
     }
 
+    /// The parameter an ARN names. `None`: parameters were not collected; `Some(None)`: not
+    /// among them.
+    pub fn parameter(&self, arn: &str) -> Option<Option<&'a SsmParameter>> {
+        self.parameters
+            .as_ref()
+            .map(|parameters| parameters.get(arn).copied())
+    }
+
     /// `None`: roles were not collected; `Some(None)`: collected, and this one does not exist.
     pub fn role(&self, arn: &str) -> Option<Option<&'a Role>> {
         self.roles.as_ref().map(|roles| roles.get(arn).copied())
@@ -230,4 +252,10 @@ impl<'a> Catalog<'a> {
             .as_ref()
             .map(|repositories| repositories.get(&(registry, region, name)).copied())
     }
+}
+
+/// The region and account of an ARN (`arn:aws:SERVICE:REGION:ACCOUNT:…`).
+fn arn_region_account(arn: &str) -> (&str, &str) {
+    let mut parts = arn.split(':').skip(3);
+    (parts.next().unwrap_or(""), parts.next().unwrap_or(""))
 }

@@ -38,6 +38,16 @@ pub(super) fn path_uncertain(launch: &Launch, target: Target) -> bool {
     matches!(launch, Launch::Fargate { platform_version } if matches!(target, Target::Secretsmanager | Target::Ssm | Target::Logs) && platform_before(platform_version, (1, 4)))
 }
 
+/// Whether a Secrets Manager `valueFrom` names a JSON key, version stage or version id
+/// (`arn:aws:secretsmanager:R:A:secret:NAME:json-key:version-stage:version-id`; "if you do
+/// not use them, you must include the colons" — empty parts name nothing).
+fn names_json_key_or_version(value_from: &str) -> bool {
+    let parts: Vec<&str> = value_from.split(':').collect();
+    parts.len() > 7
+        && parts.get(2) == Some(&"secretsmanager")
+        && parts[7..].iter().any(|p| !p.is_empty())
+}
+
 /// Whether `version` (`1.3.0`) is an explicit platform version older than `major.minor`
 /// (`LATEST` and unparsable versions are not).
 fn platform_before(version: &str, (major, minor): (u32, u32)) -> bool {
@@ -73,11 +83,28 @@ pub(super) fn launch_blockers(
             }
         }
         Launch::Fargate { platform_version } => {
+            let windows = task_definition
+                .runtime_platform
+                .as_ref()
+                .and_then(|p| p.operating_system_family.as_deref())
+                .is_some_and(|f| f.to_ascii_uppercase().starts_with("WINDOWS"));
+            // Windows tasks have their own platform versions (1.0.0), which support all of it.
+            if windows {
+                return blockers;
+            }
             let known = platform_version.eq_ignore_ascii_case("LATEST")
                 || ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0"]
                     .contains(&platform_version.as_str());
             let containers = &task_definition.container_definitions;
             let uses_secrets = containers.iter().any(|c| !c.secrets.is_empty());
+            // "To inject a specific JSON key or version of a secret … you must use platform
+            // version 1.4.0 or later (Linux)" (ECS Developer Guide, "Pass Secrets Manager
+            // secrets through Amazon ECS environment variables").
+            let versioned = containers
+                .iter()
+                .flat_map(|c| &c.secrets)
+                .map(|s| s.value_from.as_str())
+                .find(|v| names_json_key_or_version(v));
             let uses_credentials = containers
                 .iter()
                 .any(|c| c.repository_credentials.is_some());
@@ -87,6 +114,15 @@ pub(super) fn launch_blockers(
                     Code::PlatformVersionUnsupported,
                     &workload.task_definition_arn,
                     format!("{label} asks for Fargate platform version `{platform_version}`, which does not exist for Linux (1.0.0 to 1.4.0, or LATEST)"),
+                    fix,
+                ));
+            } else if let Some(secret) =
+                versioned.filter(|_| platform_before(platform_version, (1, 4)))
+            {
+                blockers.push(Blocker::new(
+                    Code::PlatformVersionUnsupported,
+                    &workload.task_definition_arn,
+                    format!("{label} runs on Fargate platform version {platform_version}, but secret `{secret}` names a JSON key or version (…:json-key:version-stage:version-id), which needs 1.4.0 or later"),
                     fix,
                 ));
             } else if uses_secrets && platform_before(platform_version, (1, 3)) {
@@ -108,4 +144,22 @@ pub(super) fn launch_blockers(
         Launch::External { .. } => {}
     }
     blockers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_keys_and_versions_are_recognised() {
+        let base = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf";
+        assert!(!names_json_key_or_version(base));
+        assert!(!names_json_key_or_version(&format!("{base}:::")));
+        assert!(names_json_key_or_version(&format!("{base}:password::")));
+        assert!(names_json_key_or_version(&format!("{base}::AWSPREVIOUS:")));
+        assert!(names_json_key_or_version(&format!("{base}:::abc-123")));
+        assert!(!names_json_key_or_version(
+            "arn:aws:ssm:us-east-1:123456789012:parameter/a:b:c:d"
+        ));
+    }
 }

@@ -10,6 +10,7 @@ mod launch;
 mod observations;
 mod options;
 mod origins;
+mod platform;
 mod prepare;
 mod registry;
 mod request_context;

@@ -43,7 +43,25 @@ pub fn ecr_image_blockers(
                 };
             }
         }
-        if image.account != snapshot.account_id || image.region != snapshot.region {
+        if image.account != snapshot.account_id {
+            // Another account's repository: its owner's policy decides, there.
+            let principal = caller.arn.as_deref().unwrap_or("the pulling role");
+            return vec![Blocker::new(
+                Code::NotCollected,
+                &arn,
+                format!(
+                    "repository {arn} belongs to account {}, whose repository policy did not let the collector read it (or it does not exist), so whether it exists, has `{}` and admits {principal} is unknown",
+                    image.account, image.image
+                ),
+                format!(
+                    "In account {acct}, check that repository {repo} exists and that its policy allows ecr:BatchGetImage and ecr:GetDownloadUrlForLayer to {principal} (aws ecr get-repository-policy --registry-id {acct} --repository-name {repo} --region {region}); to let pullpath check it, that policy may also allow ecr:DescribeRepositories, ecr:DescribeImages and ecr:GetRepositoryPolicy to the identity pullpath runs as.",
+                    acct = image.account,
+                    repo = image.repository,
+                    region = image.region
+                ),
+            )];
+        }
+        if image.region != snapshot.region {
             return vec![not_collected(
                 catalog,
                 &arn,

@@ -7,7 +7,13 @@ use crate::model::{
 };
 
 pub(super) fn cidrs_of(vpc: &aws_sdk_ec2::types::Vpc) -> Vec<ipnet::Ipv4Net> {
+    // The primary CIDR first: the Amazon DNS server sits at its base plus two.
     let mut cidrs: Vec<ipnet::Ipv4Net> = vpc
+        .cidr_block()
+        .and_then(|c| c.parse::<ipnet::Ipv4Net>().ok())
+        .into_iter()
+        .collect();
+    for cidr in vpc
         .cidr_block_association_set()
         .iter()
         .filter(|a| {
@@ -15,13 +21,11 @@ pub(super) fn cidrs_of(vpc: &aws_sdk_ec2::types::Vpc) -> Vec<ipnet::Ipv4Net> {
                 .and_then(|s| s.state())
                 .is_none_or(|s| s.as_str() == "associated")
         })
-        .filter_map(|a| a.cidr_block()?.parse().ok())
-        .collect();
-    if cidrs.is_empty() {
-        cidrs.extend(
-            vpc.cidr_block()
-                .and_then(|c| c.parse::<ipnet::Ipv4Net>().ok()),
-        );
+        .filter_map(|a| a.cidr_block()?.parse::<ipnet::Ipv4Net>().ok())
+    {
+        if !cidrs.contains(&cidr) {
+            cidrs.push(cidr);
+        }
     }
     cidrs
 }

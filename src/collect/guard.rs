@@ -1,6 +1,6 @@
 //! The read-only guard: an SDK interceptor on every client that refuses any operation whose
-//! name does not start with `Describe`, `List` or `Get`, before it is serialized, signed or
-//! sent. It also
+//! name does not start with `Describe`, `List` or `Get` (or is not `ecr:BatchGetImage`, which
+//! reads an image's manifest), before it is serialized, signed or sent. It also
 //! counts the calls, which the tests and `--verbose` statistics use.
 
 use std::collections::BTreeMap;
@@ -16,8 +16,13 @@ use aws_smithy_types::config_bag::ConfigBag;
 /// The only operation prefixes pullpath may call.
 pub const READ_ONLY_PREFIXES: [&str; 3] = ["Describe", "List", "Get"];
 
+/// Read operations named otherwise: `BatchGetImage` returns an image's manifest (the Service
+/// Authorization Reference lists `ecr:BatchGetImage` under access level Read).
+pub const READ_ONLY_OPERATIONS: [&str; 1] = ["BatchGetImage"];
+
 pub fn is_read_only(operation: &str) -> bool {
     READ_ONLY_PREFIXES.iter().any(|p| operation.starts_with(p))
+        || READ_ONLY_OPERATIONS.contains(&operation)
 }
 
 /// Calls made, by "service:Operation" (e.g. `ec2:DescribeVpcs`).
@@ -76,7 +81,7 @@ impl Intercept for ReadOnlyGuard {
         };
         if !is_read_only(metadata.name()) {
             return Err(format!(
-                "pullpath is read-only and refuses {}:{} (only Describe*, List* and Get* calls are allowed)",
+                "pullpath is read-only and refuses {}:{} (only Describe*, List*, Get* and ecr:BatchGetImage calls are allowed)",
                 metadata.service(),
                 metadata.name()
             )

@@ -291,6 +291,8 @@ fn read_only_means_describe_list_get() {
         "ModifyVpcEndpoint",
         "UpdateService",
         "RunTask",
+        "BatchDeleteImage",
+        "BatchImportUpstreamImage",
     ] {
         assert!(!is_read_only(write), "{write}");
     }
@@ -309,12 +311,25 @@ fn the_shipped_iam_policy_lists_exactly_the_actions_used() {
         include_str!("fleet.rs"),
         include_str!("secrets.rs"),
         include_str!("instances.rs"),
+        include_str!("manifests.rs"),
+        include_str!("organization.rs"),
+        include_str!("parameters.rs"),
     ];
     let mut used = BTreeSet::new();
     for source in sources {
         for quoted in source.split('"').skip(1).step_by(2) {
             if let Some((service, action)) = quoted.split_once(':') {
-                if ["ec2", "ecs", "iam", "ecr", "sts", "secretsmanager"].contains(&service)
+                if [
+                    "ec2",
+                    "ecs",
+                    "iam",
+                    "ecr",
+                    "sts",
+                    "secretsmanager",
+                    "ssm",
+                    "organizations",
+                ]
+                .contains(&service)
                     && !action.is_empty()
                     && action.chars().all(|c| c.is_ascii_alphabetic())
                 {

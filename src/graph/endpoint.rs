@@ -74,7 +74,7 @@ pub fn private_dns_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoin
         }
     }
     match &vpc.dhcp_dns_servers {
-        Some(servers) if servers.iter().any(|s| s == "AmazonProvidedDNS") => {}
+        Some(servers) if servers.iter().any(|s| vpc.is_amazon_dns(s)) => {}
         Some(servers) => blockers.push(Blocker::new(
             Code::CustomDnsServers,
             &vpc.id,

@@ -9,6 +9,37 @@ use crate::codes::Code;
 use crate::model::Route;
 use crate::workload::{Requirement, Target};
 
+/// The workload's subnets that `table_id` serves (explicitly or as the main table): a fix to
+/// the table fixes them all, and the message should say so.
+fn subnets_served(placement: &Placement<'_, '_>, table_id: &str) -> Vec<String> {
+    let index = placement.index;
+    let served: Vec<String> = placement
+        .workload_subnets
+        .iter()
+        .filter(|id| {
+            index
+                .subnet(id)
+                .ok()
+                .and_then(|subnet| index.route_table_of(subnet).ok())
+                .is_some_and(|table| table.table.id == table_id)
+        })
+        .cloned()
+        .collect();
+    if served.is_empty() {
+        vec![placement.subnet.id.clone()]
+    } else {
+        served
+    }
+}
+
+/// "subnet a" or "subnets a, b".
+fn subnet_list(subnets: &[String]) -> String {
+    match subnets {
+        [one] => format!("subnet {one}"),
+        many => format!("subnets {}", many.join(", ")),
+    }
+}
+
 pub(super) fn blackhole(
     placement: &Placement<'_, '_>,
     table_id: &str,
@@ -29,12 +60,13 @@ pub(super) fn blackhole(
     } else {
         "--destination-prefix-list-id"
     };
+    let served = subnet_list(&subnets_served(placement, table_id));
     Blocker::new(
         Code::RouteBlackhole,
         table_id,
-        format!("route {destination} → {target} in {table_id} is a blackhole: {why}"),
+        format!("route {destination} → {target} in {table_id} (the route table of {served}) is a blackhole: {why}"),
         format!(
-            "Point the route at a working target: aws ec2 replace-route --route-table-id {table_id} {destination_flag} {destination} --nat-gateway-id {nat}"
+            "Point the route at a working target, which fixes {served}: aws ec2 replace-route --route-table-id {table_id} {destination_flag} {destination} --nat-gateway-id {nat}"
         ),
     )
 }
@@ -82,21 +114,21 @@ pub(super) fn no_route(
         )),
         (_, None) => None,
     };
+    let served = subnet_list(&subnets_served(placement, table_id));
     let fix = match (requirement.route, endpoint) {
         // A declared private network: only a route toward it helps.
         (Some(route), _) => format!(
             "Add a route for {route} (the declared network of {host}) to {table_id}, toward the transit gateway, peering connection or VPN gateway that leads there (aws ec2 create-route --route-table-id {table_id} --destination-cidr-block {route} --transit-gateway-id tgw-…), or correct --registry-route if {host} lives elsewhere.",
             host = requirement.host
         ),
-        (None, Some(endpoint)) => format!("Either {nat}, or {endpoint}."),
-        (None, None) => format!("{}{}.", nat[..1].to_uppercase(), &nat[1..]),
+        (None, Some(endpoint)) => format!("Either {nat}, or {endpoint}. Either fixes {served}."),
+        (None, None) => format!("{}{}. This fixes {served}.", nat[..1].to_uppercase(), &nat[1..]),
     };
     Blocker::new(
         Code::NoRoute,
         table_id,
         format!(
-            "route table {table_id} of subnet {} has no route for {cidr}: {} ({}) is unreachable",
-            placement.subnet.id,
+            "route table {table_id} of {served} has no route for {cidr}: {} ({}) is unreachable",
             requirement.host,
             requirement.target.as_str()
         ),

@@ -8,16 +8,47 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Vpc {
     pub id: String,
+    /// The primary CIDR first, then the associated ones.
     pub cidr_blocks: Vec<Ipv4Net>,
     /// `None`: the attribute was not read (unknown).
     #[serde(default)]
     pub enable_dns_support: Option<bool>,
     #[serde(default)]
     pub enable_dns_hostnames: Option<bool>,
-    /// DNS servers of the VPC's DHCP option set. `["AmazonProvidedDNS"]` is the default;
-    /// `None`: not read.
+    /// DNS servers of the VPC's DHCP option set. `["AmazonProvidedDNS"]` is the default (the
+    /// Amazon DNS server is also named by address: see [`Vpc::is_amazon_dns`]); `None`: not
+    /// read.
     #[serde(default)]
     pub dhcp_dns_servers: Option<Vec<String>>,
+}
+
+impl Vpc {
+    /// Whether a DHCP `domain-name-servers` entry is the Amazon DNS server (Route 53
+    /// Resolver): `AmazonProvidedDNS`, or its address, "169.254.169.253 (IPv4), fd00:ec2::253
+    /// (IPv6), and … the primary private IPV4 CIDR range provisioned to your VPC plus two"
+    /// (VPC User Guide, "Amazon DNS server"; "For VPCs with multiple CIDR blocks, the IP
+    /// address of the DNS server is located in the primary CIDR", "Subnet CIDR blocks").
+    pub fn is_amazon_dns(&self, server: &str) -> bool {
+        let server = server.trim();
+        if server.eq_ignore_ascii_case("AmazonProvidedDNS") {
+            return true;
+        }
+        match server.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(address)) => {
+                address == Ipv4Addr::new(169, 254, 169, 253)
+                    || self.cidr_blocks.first().is_some_and(|primary| {
+                        u32::from(primary.network()) + 2 == u32::from(address)
+                    })
+            }
+            Ok(std::net::IpAddr::V6(address)) => {
+                address
+                    == "fd00:ec2::253"
+                        .parse::<std::net::Ipv6Addr>()
+                        .expect("an address")
+            }
+            Err(_) => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -239,4 +270,35 @@ pub struct PeeringConnection {
     pub requester_vpc_id: Option<String>,
     #[serde(default)]
     pub accepter_vpc_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_amazon_dns_server_by_name_and_address() {
+        let vpc = Vpc {
+            id: "vpc-1".into(),
+            cidr_blocks: vec![
+                "10.0.0.0/16".parse().unwrap(),
+                "10.1.0.0/16".parse().unwrap(),
+            ],
+            enable_dns_support: Some(true),
+            enable_dns_hostnames: Some(true),
+            dhcp_dns_servers: None,
+        };
+        for amazon in [
+            "AmazonProvidedDNS",
+            "169.254.169.253",
+            "10.0.0.2",
+            "fd00:ec2::253",
+        ] {
+            assert!(vpc.is_amazon_dns(amazon), "{amazon}");
+        }
+        // Only the primary CIDR's base + 2; other addresses are custom servers.
+        for custom in ["10.1.0.2", "10.0.0.3", "8.8.8.8", "corp-dns"] {
+            assert!(!vpc.is_amazon_dns(custom), "{custom}");
+        }
+    }
 }

@@ -215,9 +215,7 @@ fn evaluate_clause(clause: &Clause, context: &Context) -> Outcome {
     };
     let Some(fact) = context.get(key) else {
         return Outcome {
-            truth: Truth::unknown(format!(
-                "pullpath cannot tell what the call carries for {key}"
-            )),
+            truth: Truth::unknown(format!("{key} is not known to pullpath")),
             facts: Vec::new(),
         };
     };
@@ -254,6 +252,18 @@ fn evaluate_clause(clause: &Clause, context: &Context) -> Outcome {
     };
     let fact_text = match &fact.value {
         KeyValue::Values(values) => described(&format!("is {}", values.join(", "))),
+        KeyValue::Partial(Partial::Prefixed(prefix)) => described(&format!("is {prefix}…")),
+        KeyValue::Partial(Partial::Address(ranges)) => described(&format!(
+            "is an address in {}",
+            ranges
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        KeyValue::Partial(Partial::OtherThan(others)) => {
+            described(&format!("is not {}", others.join(" or ")))
+        }
         _ => described("is present"),
     };
     if operator.family == Family::Null {

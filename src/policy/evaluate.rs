@@ -121,13 +121,17 @@ pub fn evaluate(policies: &[&Policy], request: &Request<'_>) -> Decision {
                         facts,
                     }
                 }
-                (StatementEffect::Deny, Truth::Unknown(reasons)) => {
-                    conditional_deny.push(format!("{label} denies it when {}", reasons.join("; ")))
-                }
+                (StatementEffect::Deny, Truth::Unknown(reasons)) => conditional_deny.push(format!(
+                    "{label} denies it under a condition pullpath cannot decide ({})",
+                    reasons.join("; ")
+                )),
                 (StatementEffect::Allow, Truth::True) => allowed = true,
-                (StatementEffect::Allow, Truth::Unknown(reasons)) => conditional_allow.push(
-                    format!("{label} allows it only when {}", reasons.join("; ")),
-                ),
+                (StatementEffect::Allow, Truth::Unknown(reasons)) => {
+                    conditional_allow.push(format!(
+                        "{label} allows it only under a condition pullpath cannot decide ({})",
+                        reasons.join("; ")
+                    ))
+                }
                 (StatementEffect::Allow, Truth::False) if !facts.is_empty() => unmet.push(format!(
                     "{label} allows it only under a condition the call does not meet: {}",
                     facts.join("; ")
@@ -138,20 +142,14 @@ pub fn evaluate(policies: &[&Policy], request: &Request<'_>) -> Decision {
     }
     if !conditional_deny.is_empty() && (allowed || !conditional_allow.is_empty()) {
         return Decision::Unknown {
-            reason: format!(
-                "{}, which pullpath cannot decide",
-                conditional_deny.join("; ")
-            ),
+            reason: conditional_deny.join("; "),
         };
     }
     if allowed {
         Decision::Allowed
     } else if !conditional_allow.is_empty() {
         Decision::Unknown {
-            reason: format!(
-                "{}, which pullpath cannot decide",
-                conditional_allow.join("; ")
-            ),
+            reason: conditional_allow.join("; "),
         }
     } else {
         Decision::ImplicitlyDenied { unmet }

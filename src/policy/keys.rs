@@ -316,7 +316,7 @@ pub fn service_principal(service: &str, source_account: &str, source_arn_prefix:
     c.set(
         "aws:SourceArn",
         KeyValue::Partial(Partial::Prefixed(source_arn_prefix.to_string())),
-        format!("an ECS resource of {source_arn_prefix}…"),
+        "the ECS resource the role is assumed for",
     );
     c.set("aws:ViaAWSService", boolean(false), &why);
     for key in ["aws:CalledVia", "aws:CalledViaFirst", "aws:CalledViaLast"] {

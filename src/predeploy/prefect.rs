@@ -2,12 +2,16 @@
 //! definition and placement the Prefect ECS worker would run, from its `work_pool.job_variables`
 //! (`cluster`, `launch_type`, `image`, `execution_role_arn`, `task_definition`,
 //! `network_configuration`, `configure_cloudwatch_logs`, `cloudwatch_logs_options`,
-//! `container_name`, `family`). `{{ KEY }}` templates are filled from `--var KEY=VALUE`; one
-//! left unfilled is bad input, never a guess.
+//! `container_name`, `family`). `{{ KEY }}` templates are filled from `--var KEY=VALUE`, and
+//! `{{ $NAME }}` from the environment variable `NAME` as `prefect deploy` fills it (a
+//! `--var '$NAME=VALUE'` overrides it); one left unfilled is bad input, never a guess.
 //!
 //! What the work pool's base job template sets on the Prefect server is not in the file: give
 //! it with flags (`--cluster`, `--subnets`…), which also override the file.
 
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use serde_json::{json, Map, Value};
@@ -20,12 +24,32 @@ use super::{task_file, Placement, PreDeploy};
 #[error("{0}")]
 pub struct PrefectError(pub String);
 
-/// The deployment `name` of the prefect.yaml at `path`, with `vars` filling its templates and
-/// the flags' `placement` overriding its job variables.
+/// The process environment as `{{ $NAME }}` reads it: the value of `NAME`, if set.
+type Env<'a> = &'a dyn Fn(&str) -> Option<OsString>;
+
+/// The deployment `name` of the prefect.yaml at `path`, with `vars` and the process environment
+/// filling its templates and the flags' `placement` overriding its job variables.
 pub fn prefect_deployment(
     path: &Path,
     name: &str,
     vars: &[(String, String)],
+    placement: Placement,
+) -> Result<PreDeploy, PrefectError> {
+    deployment_in(
+        path,
+        name,
+        vars,
+        &|key: &str| std::env::var_os(key),
+        placement,
+    )
+}
+
+/// [`prefect_deployment`] with `env` as the environment `{{ $NAME }}` reads.
+fn deployment_in(
+    path: &Path,
+    name: &str,
+    vars: &[(String, String)],
+    env: Env<'_>,
     placement: Placement,
 ) -> Result<PreDeploy, PrefectError> {
     let shown = path.display().to_string();
@@ -74,7 +98,7 @@ pub fn prefect_deployment(
             )))
         }
     };
-    let unused_vars = fill_templates(&mut variables, vars, name).map_err(fail)?;
+    let template_warnings = fill_templates(&mut variables, vars, env, name).map_err(fail)?;
     let source = format!("Prefect deployment `{name}` of {shown}");
     let job = job_to_task(&variables, name).map_err(fail)?;
     let (definition, from_file) = (job.task, job.placement);
@@ -102,11 +126,7 @@ pub fn prefect_deployment(
     let mut pre = PreDeploy::new(source, definition, placement).map_err(PrefectError)?;
     pre.name = name.to_string();
     pre.warnings = job.warnings;
-    pre.warnings.extend(
-        unused_vars.into_iter().map(|key| {
-            format!("--var {key}: deployment `{name}` has no `{{{{ {key} }}}}` template")
-        }),
-    );
+    pre.warnings.extend(template_warnings);
     Ok(pre)
 }
 
@@ -118,66 +138,292 @@ fn or_else<T>(flags: Vec<T>, file: Vec<T>) -> Vec<T> {
     }
 }
 
-/// Replaces each `{{ KEY }}` in every string with its `--var`; an error lists the keys left
-/// unfilled; otherwise returns the `--var` keys no template used.
+/// A template: `{{`, optional whitespace, a key, optional whitespace, `}}`.
+const TEMPLATE: &str = r"\{\{\s*([^{}]*?)\s*\}\}";
+/// A placeholder name as Prefect captures it, `[\w\.\-\[\]$]+` in `PLACEHOLDER_CAPTURE_REGEX`
+/// (PrefectHQ/prefect @ ce79dd3, src/prefect/utilities/templating/__init__.py l.33); `\w` is
+/// Unicode there (Python `str` patterns) as here.
+const PREFECT_NAME: &str = r"^[\w.\-\[\]$]+$";
+/// `ENV_VAR_PLACEHOLDER_PREFIX` (same file, l.36): a name starting with it is an environment
+/// variable.
+const ENV_PREFIX: char = '$';
+/// The longest value taken from the environment: far above an image reference (255
+/// characters) or an ARN (2,048), and short enough that no value can flood a report.
+const MAX_ENV_VALUE_BYTES: usize = 4096;
+/// How many places of one environment variable an error lists.
+const MAX_PLACES: usize = 3;
+
+/// Replaces each `{{ KEY }}` in every string with its `--var`, and each `{{ $NAME }}` with
+/// the environment variable `NAME` unless a `--var '$NAME=VALUE'` gives it. An error lists the
+/// templates left unfilled; otherwise returns the warnings (a `--var` no template used, one
+/// that overrides a different value of the environment).
 fn fill_templates(
     variables: &mut Map<String, Value>,
     vars: &[(String, String)],
+    env: Env<'_>,
     deployment: &str,
 ) -> Result<Vec<String>, String> {
-    let pattern = regex::Regex::new(r"\{\{\s*([^{}]*?)\s*\}\}").expect("valid pattern");
-    let mut unfilled: Vec<String> = Vec::new();
-    let mut used: Vec<String> = Vec::new();
-    let mut fill = |text: &str| -> String {
-        pattern
-            .replace_all(text, |captures: &regex::Captures<'_>| {
-                let key = &captures[1];
-                match vars.iter().find(|(k, _)| k == key) {
-                    Some((k, value)) => {
-                        used.push(k.clone());
-                        value.clone()
-                    }
-                    None => {
-                        if !unfilled.iter().any(|u| u == key) {
-                            unfilled.push(key.to_string());
-                        }
-                        captures[0].to_string()
-                    }
-                }
-            })
-            .into_owned()
+    let mut filler = Filler {
+        template: regex::Regex::new(TEMPLATE).expect("valid pattern"),
+        prefect_name: regex::Regex::new(PREFECT_NAME).expect("valid pattern"),
+        vars,
+        env,
+        looked_up: HashMap::new(),
+        used: Vec::new(),
+        overridden: Vec::new(),
+        unfilled: Vec::new(),
+        env_problems: Vec::new(),
     };
-    for value in variables.values_mut() {
-        walk_strings(value, &mut fill);
+    let mut path = String::from("job_variables");
+    for (key, value) in variables.iter_mut() {
+        walk_strings(value, &mut path, key, &mut filler);
     }
-    if unfilled.is_empty() {
-        Ok(vars
-            .iter()
-            .map(|(k, _)| k.clone())
-            .filter(|k| !used.contains(k))
-            .collect())
-    } else {
-        Err(format!(
-            "deployment `{deployment}` uses templates with no value: {} (pass {})",
-            unfilled
+    let mut problems = Vec::new();
+    if !filler.unfilled.is_empty() {
+        problems.push(format!(
+            "uses templates with no value: {} (pass {})",
+            filler
+                .unfilled
                 .iter()
                 .map(|k| format!("{{{{ {k} }}}}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            unfilled
+            filler
+                .unfilled
                 .iter()
                 .map(|k| format!("--var '{k}=VALUE'"))
                 .collect::<Vec<_>>()
                 .join(" ")
-        ))
+        ));
+    }
+    for (name, places) in &filler.env_problems {
+        let issue = match &filler.looked_up[name] {
+            Err(issue) => issue,
+            Ok(_) => unreachable!("a problem is recorded only for a value that cannot be used"),
+        };
+        problems.push(issue.message(name, &places_text(places)));
+    }
+    if let Some((first, rest)) = problems.split_first() {
+        let separator = if filler.unfilled.is_empty() {
+            ": "
+        } else {
+            " "
+        };
+        let mut message = format!("deployment `{deployment}`{separator}{first}");
+        for problem in rest {
+            message.push_str("; ");
+            message.push_str(problem);
+        }
+        return Err(message);
+    }
+    let mut warnings: Vec<String> = vars
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| !filler.used.contains(k))
+        .map(|key| {
+            format!("--var {key}: deployment `{deployment}` has no `{{{{ {key} }}}}` template")
+        })
+        .collect();
+    for (name, value) in &filler.overridden {
+        let differs = match (filler.env)(name) {
+            Some(set) => set.to_str() != Some(value.as_str()),
+            None => false,
+        };
+        if differs {
+            warnings.push(format!(
+                "--var '${name}=…' overrides the environment variable {name}, which is set to another value: `prefect deploy` in this environment would use that one"
+            ));
+        }
+    }
+    Ok(warnings)
+}
+
+/// The state of one [`fill_templates`] walk.
+struct Filler<'a> {
+    template: regex::Regex,
+    prefect_name: regex::Regex,
+    vars: &'a [(String, String)],
+    env: Env<'a>,
+    /// Each environment variable read, read once.
+    looked_up: HashMap<String, Result<String, EnvIssue>>,
+    /// The `--var` keys used.
+    used: Vec<String>,
+    /// The environment variables a `--var` gave, with its value.
+    overridden: Vec<(String, String)>,
+    /// The keys of `{{ KEY }}` templates without a `--var`.
+    unfilled: Vec<String>,
+    /// The environment variables that cannot fill their `{{ $NAME }}`, with where they are
+    /// used (`{{ $NAME }}` as written, the field).
+    env_problems: Vec<(String, Vec<(String, String)>)>,
+}
+
+impl Filler<'_> {
+    fn fill(&mut self, text: &str, field: &str) -> String {
+        let template = self.template.clone();
+        template
+            .replace_all(text, |captures: &regex::Captures<'_>| {
+                self.placeholder(&captures[1], field)
+                    .unwrap_or_else(|| captures[0].to_string())
+            })
+            .into_owned()
+    }
+
+    /// The value of the template `{{ key }}` in `field`; `None` leaves it as written (and
+    /// records why).
+    fn placeholder(&mut self, key: &str, field: &str) -> Option<String> {
+        // Prefect's `apply_values` (templating/__init__.py l.203-221): an ENV_VAR placeholder
+        // reads `os.environ.get(name.lstrip("$"))`, every leading `$` stripped, and its value
+        // replaces the placeholder inside longer strings too.
+        let env_name = (key.starts_with(ENV_PREFIX) && self.prefect_name.is_match(key))
+            .then(|| key.trim_start_matches(ENV_PREFIX).to_string());
+        let given = self.vars.iter().find(|(k, _)| k == key).or_else(|| {
+            let name = env_name.as_deref()?;
+            self.vars.iter().find(|(k, _)| {
+                k.starts_with(ENV_PREFIX) && k.trim_start_matches(ENV_PREFIX) == name
+            })
+        });
+        if let Some((k, value)) = given {
+            self.used.push(k.clone());
+            if let Some(name) = env_name {
+                if !self.overridden.iter().any(|(n, _)| *n == name) {
+                    self.overridden.push((name, value.clone()));
+                }
+            }
+            return Some(value.clone());
+        }
+        let Some(name) = env_name else {
+            if !self.unfilled.iter().any(|u| u == key) {
+                self.unfilled.push(key.to_string());
+            }
+            return None;
+        };
+        let env = self.env;
+        let value = self
+            .looked_up
+            .entry(name.clone())
+            .or_insert_with(|| env_value(env, &name));
+        match value {
+            Ok(value) => Some(value.clone()),
+            Err(_) => {
+                let place = (format!("{{{{ {key} }}}}"), field.to_string());
+                match self.env_problems.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, places)) if places.contains(&place) => {}
+                    Some((_, places)) => places.push(place),
+                    None => self.env_problems.push((name, vec![place])),
+                }
+                None
+            }
+        }
     }
 }
 
-fn walk_strings(value: &mut Value, fill: &mut impl FnMut(&str) -> String) {
+/// Why an environment variable cannot fill its `{{ $NAME }}`.
+#[derive(Debug)]
+enum EnvIssue {
+    Unset,
+    NotUtf8,
+    /// A control character (an escape sequence, a line break…) or a bidirectional override,
+    /// which would rewrite the report on a terminal.
+    Unprintable(char),
+    TooLong(usize),
+}
+
+impl EnvIssue {
+    /// The error for the variable `name` used at `places`. The value itself is never shown.
+    fn message(&self, name: &str, places: &str) -> String {
+        let pass = format!("--var '${name}=VALUE'");
+        match self {
+            // `prefect deploy` (cli/deploy/_core.py l.101-105, then l.329-334) first leaves an
+            // unset variable's placeholder as is, then replaces it with "" and a warning
+            // ("Value for placeholder … not found in provided values"): the deployment it
+            // registers is not the one the file describes, so it is not audited.
+            EnvIssue::Unset if name.is_empty() => format!(
+                "{places} names no environment variable, so `prefect deploy` would replace it with an empty string"
+            ),
+            EnvIssue::Unset => format!(
+                "the environment variable {name} is unset, so `prefect deploy` would replace {places} with an empty string (set {name}, or pass {pass})"
+            ),
+            EnvIssue::NotUtf8 => format!(
+                "the environment variable {name} (for {places}) is not UTF-8 text (pass the value with {pass})"
+            ),
+            EnvIssue::Unprintable(c) => format!(
+                "the environment variable {name} (for {places}) holds the control character U+{:04X}, which pullpath neither audits nor prints (pass the value with {pass} if it is meant)",
+                u32::from(*c)
+            ),
+            EnvIssue::TooLong(bytes) => format!(
+                "the environment variable {name} (for {places}) is {bytes} bytes long, more than the {MAX_ENV_VALUE_BYTES} pullpath takes from the environment (pass the value with {pass} if it is meant)"
+            ),
+        }
+    }
+}
+
+/// The value of the environment variable `name`, if it can fill a template. Set but empty is
+/// the empty string, as in Prefect.
+fn env_value(env: Env<'_>, name: &str) -> Result<String, EnvIssue> {
+    if name.is_empty() {
+        return Err(EnvIssue::Unset); // `{{ $ }}`: no variable has an empty name
+    }
+    let value = env(name).ok_or(EnvIssue::Unset)?;
+    let value = value.into_string().map_err(|_| EnvIssue::NotUtf8)?;
+    if value.len() > MAX_ENV_VALUE_BYTES {
+        return Err(EnvIssue::TooLong(value.len()));
+    }
+    if let Some(c) = value.chars().find(|&c| unprintable(c)) {
+        return Err(EnvIssue::Unprintable(c));
+    }
+    Ok(value)
+}
+
+/// A character that changes how a terminal shows what follows it: C0 and C1 controls (ESC,
+/// CSI, line breaks, DEL) and the bidirectional formatting characters.
+fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// "`{{ $X }}` in `job_variables.image`, …", at most [`MAX_PLACES`] of them.
+fn places_text(places: &[(String, String)]) -> String {
+    let mut text = places
+        .iter()
+        .take(MAX_PLACES)
+        .map(|(placeholder, field)| format!("`{placeholder}` in `{field}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if places.len() > MAX_PLACES {
+        let _ = write!(text, " and {} more", places.len() - MAX_PLACES);
+    }
+    text
+}
+
+/// Fills every string under `value`, the entry `key` of the mapping at `path` (which errors
+/// name, so a key's control characters are not kept).
+fn walk_strings(value: &mut Value, path: &mut String, key: &str, filler: &mut Filler<'_>) {
+    let parent = path.len();
+    path.push('.');
+    path.extend(
+        key.chars()
+            .map(|c| if unprintable(c) { '\u{FFFD}' } else { c }),
+    );
+    walk_value(value, path, filler);
+    path.truncate(parent);
+}
+
+fn walk_value(value: &mut Value, path: &mut String, filler: &mut Filler<'_>) {
     match value {
-        Value::String(text) => *text = fill(text),
-        Value::Array(items) => items.iter_mut().for_each(|v| walk_strings(v, fill)),
-        Value::Object(map) => map.values_mut().for_each(|v| walk_strings(v, fill)),
+        Value::String(text) => *text = filler.fill(text, path),
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                let parent = path.len();
+                let _ = write!(path, "[{index}]");
+                walk_value(item, path, filler);
+                path.truncate(parent);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                walk_strings(item, path, key, filler);
+            }
+        }
         _ => {}
     }
 }
@@ -359,5 +605,207 @@ deployments:
         let definition = pre.task_definition("123456789012", "us-east-1");
         assert_eq!(definition.container_definitions.len(), 1);
         assert_eq!(definition.container_definitions[0].image, "nginx:1.27");
+    }
+
+    /// An environment holding `pairs`, as a test's own (the process environment is shared).
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+        let map: HashMap<String, OsString> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        move |key: &str| map.get(key).cloned()
+    }
+
+    /// The deployment `d` whose `image` is `image`, filled from `vars` and `env`.
+    fn with_image(
+        image: &str,
+        vars: &[(&str, &str)],
+        env: &dyn Fn(&str) -> Option<OsString>,
+    ) -> Result<PreDeploy, PrefectError> {
+        let file = write(&format!(
+            "deployments:\n  - name: d\n    work_pool:\n      name: p\n      job_variables:\n        image: '{image}'\n{NETWORK}"
+        ));
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        deployment_in(file.path(), "d", &vars, env, Placement::default())
+    }
+
+    fn image_of(pre: &PreDeploy) -> String {
+        pre.task_definition("123456789012", "us-east-1")
+            .container_definitions[0]
+            .image
+            .clone()
+    }
+
+    const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
+    #[test]
+    fn env_placeholders_are_filled_from_the_environment_as_prefect_does() {
+        let env = env_of(&[
+            ("CI_REGISTRY_IMAGE", REGISTRY),
+            ("CI_COMMIT_SHA", "4f2a9c1"),
+        ]);
+        let expected = format!("{REGISTRY}/web:4f2a9c1");
+        // Whitespace inside the braces is optional on both sides; every leading `$` goes.
+        for image in [
+            "{{ $CI_REGISTRY_IMAGE }}/web:{{ $CI_COMMIT_SHA }}",
+            "{{$CI_REGISTRY_IMAGE}}/web:{{$CI_COMMIT_SHA}}",
+            "{{  $CI_REGISTRY_IMAGE  }}/web:{{\t$CI_COMMIT_SHA }}",
+            "{{ $$CI_REGISTRY_IMAGE }}/web:{{ $CI_COMMIT_SHA}}",
+        ] {
+            let pre = with_image(image, &[], &env).unwrap_or_else(|e| panic!("{image}: {e}"));
+            assert_eq!(image_of(&pre), expected, "{image}");
+            assert!(pre.warnings.is_empty(), "{image}: {:?}", pre.warnings);
+        }
+        // The whole string, too.
+        let env = env_of(&[("IMAGE", "nginx:1.27")]);
+        assert_eq!(
+            image_of(&with_image("{{ $IMAGE }}", &[], &env).unwrap()),
+            "nginx:1.27"
+        );
+    }
+
+    #[test]
+    fn a_var_overrides_the_environment() {
+        let env = env_of(&[
+            ("CI_REGISTRY_IMAGE", REGISTRY),
+            ("CI_COMMIT_SHA", "4f2a9c1"),
+        ]);
+        let image = "{{ $CI_REGISTRY_IMAGE }}/web:{{ $CI_COMMIT_SHA }}";
+        let pre = with_image(image, &[("$CI_COMMIT_SHA", "1.4.2")], &env).unwrap();
+        assert_eq!(image_of(&pre), format!("{REGISTRY}/web:1.4.2"));
+        // The deploy in this environment would use the other value: said on stderr.
+        assert_eq!(pre.warnings.len(), 1, "{:?}", pre.warnings);
+        assert!(
+            pre.warnings[0].contains("overrides the environment variable CI_COMMIT_SHA"),
+            "{:?}",
+            pre.warnings
+        );
+        // `$NAME` names the variable however many `$` the placeholder has.
+        let pre = with_image(
+            "{{ $$CI_REGISTRY_IMAGE }}/web:1",
+            &[("$CI_REGISTRY_IMAGE", "r")],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(image_of(&pre), "r/web:1");
+        // An unset variable given with --var needs no environment; the same value warns of nothing.
+        let pre = with_image(
+            "{{ $UNSET }}/web:{{ $CI_COMMIT_SHA }}",
+            &[("$UNSET", REGISTRY), ("$CI_COMMIT_SHA", "4f2a9c1")],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(image_of(&pre), format!("{REGISTRY}/web:4f2a9c1"));
+        assert!(pre.warnings.is_empty(), "{:?}", pre.warnings);
+    }
+
+    #[test]
+    fn an_unset_variable_is_bad_input_not_an_empty_string() {
+        let env = env_of(&[("CI_REGISTRY_IMAGE", REGISTRY)]);
+        let error = with_image("{{ $CI_REGISTRY_IMAGE }}/web:{{$CI_COMMIT_SHA}}", &[], &env)
+            .unwrap_err()
+            .0;
+        for needle in [
+            "deployment `d`: the environment variable CI_COMMIT_SHA is unset",
+            "`{{ $CI_COMMIT_SHA }}` in `job_variables.image`",
+            "with an empty string",
+            "--var '$CI_COMMIT_SHA=VALUE'",
+        ] {
+            assert!(error.contains(needle), "{needle}: {error}");
+        }
+        assert!(!error.contains("CI_REGISTRY_IMAGE"), "{error}");
+        // Set but empty is the empty string, as in Prefect.
+        let env = env_of(&[("CI_REGISTRY_IMAGE", REGISTRY), ("SUFFIX", "")]);
+        let pre = with_image("{{ $CI_REGISTRY_IMAGE }}/web:1{{ $SUFFIX }}", &[], &env).unwrap();
+        assert_eq!(image_of(&pre), format!("{REGISTRY}/web:1"));
+        // Plain templates and unset variables are listed together, each once; `{{ $ }}` names
+        // no variable.
+        let error = with_image(
+            "{{ build.image }}{{ $A }}{{ $$A }}{{ $ }}",
+            &[],
+            &env_of(&[]),
+        )
+        .unwrap_err()
+        .0;
+        assert!(
+            error.contains(": deployment `d` uses templates with no value: {{ build.image }} (pass --var 'build.image=VALUE'); the environment variable A is unset"),
+            "{error}"
+        );
+        assert!(
+            error.contains(
+                "`{{ $A }}` in `job_variables.image`, `{{ $$A }}` in `job_variables.image`"
+            ),
+            "{error}"
+        );
+        assert!(
+            error.ends_with("; `{{ $ }}` in `job_variables.image` names no environment variable, so `prefect deploy` would replace it with an empty string"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn env_values_that_would_break_the_output_are_refused_unshown() {
+        let long = "a".repeat(MAX_ENV_VALUE_BYTES + 1);
+        for (value, needle) in [
+            ("web\u{1b}[2J:1", "U+001B"),
+            ("web:1\nPASS", "U+000A"),
+            ("web:\u{9b}31m1", "U+009B"),
+            ("web:\u{202e}1", "U+202E"),
+            (long.as_str(), "4097 bytes long"),
+        ] {
+            let env = env_of(&[("X", value)]);
+            let error = with_image("{{ $X }}", &[], &env).unwrap_err().0;
+            assert!(error.contains(needle), "{needle}: {error}");
+            assert!(
+                !error.chars().any(unprintable) && error.len() < 1000,
+                "the value is never shown: {error:?}"
+            );
+            // Given on purpose with --var, it is taken as the user wrote it.
+            let pre = with_image("{{ $X }}", &[("$X", "nginx:1.27")], &env).unwrap();
+            assert_eq!(image_of(&pre), "nginx:1.27");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let env = |_: &str| Some(OsString::from_vec(vec![0x77, 0xff]));
+            let error = with_image("{{ $X }}", &[], &env).unwrap_err().0;
+            assert!(error.contains("is not UTF-8"), "{error}");
+        }
+    }
+
+    #[test]
+    fn only_prefect_placeholders_read_the_environment() {
+        // `{{ $A B }}` is no Prefect placeholder: a template without a value, as before.
+        let env = env_of(&[("A", "x"), ("CI_COMMIT_SHA", "4f2a9c1")]);
+        let error = with_image("{{ $A B }}", &[], &env).unwrap_err().0;
+        assert!(error.contains("--var '$A B=VALUE'"), "{error}");
+        // A plain `{{ KEY }}` is filled by --var only (`prefect deploy`'s first pass would
+        // also look for an environment variable KEY: docs/pre-deploy.md says so).
+        let error = with_image("web:{{ CI_COMMIT_SHA }}", &[], &env)
+            .unwrap_err()
+            .0;
+        assert!(error.contains("--var 'CI_COMMIT_SHA=VALUE'"), "{error}");
+        // Nested fields are named by their path; a variable is looked up once.
+        let file = write(&format!(
+            "deployments:\n  - name: d\n    work_pool:\n      name: p\n      job_variables:\n        image: nginx\n        task_definition:\n          containerDefinitions:\n            - name: app\n              environment:\n                - name: SHA\n                  value: '{{{{ $MISSING }}}}'\n{NETWORK}"
+        ));
+        let calls = std::cell::Cell::new(0);
+        let counting = |key: &str| {
+            calls.set(calls.get() + 1);
+            env_of(&[])(key)
+        };
+        let error = deployment_in(file.path(), "d", &[], &counting, Placement::default())
+            .unwrap_err()
+            .0;
+        assert!(
+            error.contains(
+                "`job_variables.task_definition.containerDefinitions[0].environment[0].value`"
+            ),
+            "{error}"
+        );
+        assert_eq!(calls.get(), 1);
     }
 }

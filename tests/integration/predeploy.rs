@@ -463,3 +463,135 @@ fn what_the_snapshot_never_looked_for_is_unknown_not_missing() {
         );
     }
 }
+
+const PREFECT_CI_ENV: &str = "fixtures/predeploy/prefect-ci-env.yaml";
+
+/// Runs `audit` on the deployment `web` of the CI-environment fixture with `env` set (and
+/// the CI variables it does not set removed, as a CI runner may export them); the exit code,
+/// stdout and stderr.
+fn audit_ci_env(env: &[(&str, &str)], extra: &[&str]) -> (i32, String, String) {
+    let snapshot = fixture("healthy-nat.json");
+    let mut cmd = crate::support::pullpath();
+    cmd.args([
+        "audit",
+        "--format",
+        "json",
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--prefect-yaml",
+        PREFECT_CI_ENV,
+        "--deployment",
+        "web",
+    ])
+    .args(extra);
+    for name in ["CI_REGISTRY_IMAGE", "CI_COMMIT_SHA"] {
+        cmd.env_remove(name);
+    }
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let output = cmd.output().expect("runs");
+    (
+        output.status.code().expect("exited"),
+        String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    )
+}
+
+#[test]
+fn prefect_env_placeholders_are_filled_from_the_ci_environment() {
+    let registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+    let not_listed =
+        "the images of arn:aws:ecr:us-east-1:123456789012:repository/web were not listed";
+    // The same task with the image written out: the shipped `nightly-etl` deployment.
+    let snapshot = fixture("healthy-nat.json");
+    let (literal_code, literal) = audit(&[
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--prefect-yaml",
+        PREFECT,
+        "--deployment",
+        "nightly-etl",
+        "--var",
+        IMAGE,
+    ]);
+    let literal = only_workload(&literal).clone();
+    // `{{ $CI_REGISTRY_IMAGE }}/web:{{ $CI_COMMIT_SHA }}` is that image, web:1.4.2, which the
+    // snapshot lists: the gate decides exactly as for the written-out image.
+    let (code, stdout, stderr) = audit_ci_env(
+        &[("CI_REGISTRY_IMAGE", registry), ("CI_COMMIT_SHA", "1.4.2")],
+        &[],
+    );
+    assert!(stderr.is_empty(), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).expect("a JSON report");
+    let workload = only_workload(&report);
+    assert_eq!(code, literal_code, "{report}");
+    for key in ["status", "requirements", "findings"] {
+        assert_eq!(workload[key], literal[key], "{key}");
+    }
+    let pull = workload["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["target"] == "ecr-dkr")
+        .expect("the image's registry");
+    assert_eq!(pull["host"], registry);
+    assert!(!stdout.contains(not_listed), "{stdout}");
+    // Another tag from the environment is another image: one the snapshot never listed.
+    let (code, stdout, _) = audit_ci_env(
+        &[("CI_REGISTRY_IMAGE", registry), ("CI_COMMIT_SHA", "9.9.9")],
+        &[],
+    );
+    assert_eq!(code, 4, "{stdout}");
+    assert!(stdout.contains(not_listed), "{stdout}");
+    // --var '$NAME=VALUE' overrides the environment, with a warning.
+    let (code, stdout, stderr) = audit_ci_env(
+        &[("CI_REGISTRY_IMAGE", registry), ("CI_COMMIT_SHA", "9.9.9")],
+        &["--var", "$CI_COMMIT_SHA=1.4.2"],
+    );
+    assert_eq!(code, literal_code, "{stderr}{stdout}");
+    assert!(!stdout.contains(not_listed), "{stdout}");
+    assert!(
+        stderr.contains("overrides the environment variable CI_COMMIT_SHA"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unset_environment_variable_is_bad_input_not_an_empty_string() {
+    let (code, stdout, stderr) = audit_ci_env(
+        &[(
+            "CI_REGISTRY_IMAGE",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+        )],
+        &[],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    for needle in [
+        "the environment variable CI_COMMIT_SHA is unset",
+        "`{{ $CI_COMMIT_SHA }}` in `job_variables.image`",
+        "an empty string",
+        "--var '$CI_COMMIT_SHA=VALUE'",
+    ] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    // A value that would rewrite the terminal is refused, and never shown.
+    let (code, _, stderr) = audit_ci_env(
+        &[
+            (
+                "CI_REGISTRY_IMAGE",
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            ),
+            ("CI_COMMIT_SHA", "1.4.2\u{1b}]0;owned\u{7}"),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("U+001B"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains("owned"),
+        "{stderr:?}"
+    );
+}
