@@ -85,6 +85,8 @@ pub struct DiagnoseArgs {
     #[command(flatten)]
     pub routes: RouteArgs,
     #[command(flatten)]
+    pub inspect: InspectArgs,
+    #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -102,6 +104,8 @@ pub struct AuditArgs {
     pub pre_deploy: PreDeployArgs,
     #[command(flatten)]
     pub routes: RouteArgs,
+    #[command(flatten)]
+    pub inspect: InspectArgs,
     #[command(flatten)]
     pub compliance: ComplianceArgs,
     #[command(flatten)]
@@ -126,6 +130,8 @@ pub struct CollectArgs {
     /// `pullpath diagnose --snapshot` (one cluster, account and region).
     #[arg(long)]
     pub stopped_tasks: bool,
+    #[command(flatten)]
+    pub inspect: InspectArgs,
     #[command(flatten)]
     pub fleet: FleetArgs,
     #[command(flatten)]
@@ -221,6 +227,16 @@ pub enum LaunchTypeArg {
     Fargate,
     Ec2,
     External,
+}
+
+/// Reads outside the AWS APIs.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// Read the manifests of images outside ECR anonymously from their registries (Docker
+    /// Hub, ghcr.io…, over the internet) to check the platforms they offer; without it those
+    /// platforms are unknown.
+    #[arg(long)]
+    pub inspect_registries: bool,
 }
 
 /// Networks the configuration does not show (analysis input: `audit`, `diagnose`).

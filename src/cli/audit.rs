@@ -8,6 +8,7 @@ use super::args::{AuditArgs, AuditFormat, AwsArgs, FailOn, FleetArgs, SelectArgs
 use super::coverage::{check_named_found, check_some_read, coverage_of_run, warn_unread};
 use super::live::{aws_options, collect_many, denied, failure_of, seconds, services_of};
 use super::predeploy::pre_deploy_of;
+use super::registries::inspect_registries;
 use super::suppressions::load_suppressions;
 use super::{clock, table_style, to_json, write_output, ExitCode, Failure};
 use crate::checks::{
@@ -29,16 +30,20 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
         ));
     }
     let options = AuditOptions::with_registry_routes(&args.routes.registry_route)
-        .map_err(Failure::bad_input)?;
+        .map_err(Failure::bad_input)?
+        .at(clock::now_seconds());
     let rules = match &args.compliance.suppressions {
         Some(path) => load_suppressions(path).map_err(Failure::bad_input)?,
         None => Vec::new(),
     };
     let pre_deploy = pre_deploy_of(&args)?;
+    let inspect = args.inspect.inspect_registries;
     let mut scopes = match (args.snapshot.first(), pre_deploy) {
         (None, pre_deploy) => live_scopes(&args, &options, pre_deploy)?,
-        (Some(path), Some(pre)) => vec![pre_deploy_snapshot_scope(path, &pre, &options)?],
-        (Some(_), None) => snapshot_scopes(&args.snapshot, &args.select, &options)?,
+        (Some(path), Some(pre)) => {
+            vec![pre_deploy_snapshot_scope(path, &pre, &options, inspect)?]
+        }
+        (Some(_), None) => snapshot_scopes(&args.snapshot, &args.select, &options, inspect)?,
     };
     warn_unused_routes(&options, &scopes);
     let generated_at = clock::now();
@@ -146,11 +151,13 @@ fn snapshot_scopes(
     paths: &[std::path::PathBuf],
     select: &SelectArgs,
     options: &AuditOptions,
+    inspect: bool,
 ) -> Result<Vec<ScopeAudit>, Failure> {
     let strict = paths.len() == 1;
     let mut scopes = Vec::new();
     for path in paths {
-        let snapshot = load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?;
+        let mut snapshot = load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?;
+        inspect_registries(&mut snapshot, inspect)?;
         let source = path.display().to_string();
         if scopes.iter().any(|s: &ScopeAudit| {
             s.coverage.account_id.as_deref() == Some(snapshot.account_id.as_str())
@@ -381,7 +388,8 @@ fn live_scopes(
                 continue;
             }
         };
-        let snapshot = collected.snapshot;
+        let mut snapshot = collected.snapshot;
+        inspect_registries(&mut snapshot, args.inspect.inspect_registries)?;
         // The snapshot holds just what was asked for: audit all of it.
         let results = audit_snapshot(&snapshot, &[], &[], single, audit_options)
             .map_err(|e| Failure::bad_input(e.to_string()))?
@@ -441,12 +449,14 @@ fn pre_deploy_snapshot_scope(
     path: &std::path::Path,
     pre: &PreDeploy,
     options: &AuditOptions,
+    inspect: bool,
 ) -> Result<ScopeAudit, Failure> {
     let source = path.display().to_string();
     let mut snapshot = load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?;
     pre.inject(&mut snapshot)
         .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
     pre.mark_unread(&mut snapshot);
+    inspect_registries(&mut snapshot, inspect)?;
     let audit = audit_snapshot(&snapshot, &[], &[], true, options)
         .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
     Ok(ScopeAudit {

@@ -8,18 +8,22 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
-/// Now, as RFC 3339 in UTC (`2026-11-30T23:05:59Z`).
-pub fn now() -> String {
-    let seconds = std::env::var("PULLPATH_NOW")
+/// Now, in seconds since 1970.
+pub fn now_seconds() -> i64 {
+    std::env::var("PULLPATH_NOW")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
         .unwrap_or_else(|| {
             SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
-        });
+        })
+}
+
+/// Now, as RFC 3339 in UTC (`2026-11-30T23:05:59Z`).
+pub fn now() -> String {
     // Whole seconds: a report's time needs no more.
-    DateTime::from_secs(seconds)
+    DateTime::from_secs(now_seconds())
         .fmt(Format::DateTime)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
 }

@@ -5,6 +5,7 @@
 use super::args::{DiagnoseArgs, Format};
 use super::audit::check_region;
 use super::live::{aws_options, collect_one};
+use super::registries::inspect_registries;
 use super::{clock, exit_code_of, table_style, to_json, write_output, ExitCode, Failure};
 use crate::checks::{
     audit_workload, diagnose, observations, AuditOptions, Catalog, Diagnosis, DiagnosisInput,
@@ -24,7 +25,8 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
         (None, None) => return Err(Failure::bad_input("diagnose needs --service or --task")),
     };
     let options = AuditOptions::with_registry_routes(&args.routes.registry_route)
-        .map_err(Failure::bad_input)?;
+        .map_err(Failure::bad_input)?
+        .at(clock::now_seconds());
     let (snapshot, source, calls) = match &args.snapshot {
         Some(path) => (
             load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?,
@@ -45,6 +47,8 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
             (snapshot, format!("cluster `{}`", args.cluster), Some(calls))
         }
     };
+    let mut snapshot = snapshot;
+    inspect_registries(&mut snapshot, args.inspect.inspect_registries)?;
     let history = history(&snapshot, &args.cluster, &subject)
         .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
     let (results, diagnoses) = diagnose_groups(&snapshot, &history, &options);

@@ -27,7 +27,7 @@ pub fn aws_options(aws: &AwsArgs, region: Option<&str>) -> AwsOptions {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

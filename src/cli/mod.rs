@@ -11,6 +11,7 @@ mod exit;
 mod explain;
 mod live;
 mod predeploy;
+mod registries;
 mod save;
 mod schema;
 mod suppressions;

@@ -5,6 +5,7 @@ use super::args::CollectArgs;
 use super::audit::fleet_plan;
 use super::coverage::{check_named_found, check_some_read, coverage_of_run, warn_unread};
 use super::live::{collect_many, collect_one, failure_of};
+use super::registries::inspect_registries;
 use super::{to_json, write_output, ExitCode, Failure};
 use crate::checks::Coverage;
 use crate::collect::{HistoryScope, Scope};
@@ -24,7 +25,8 @@ pub fn run(args: CollectArgs) -> Result<ExitCode, Failure> {
             ));
         };
         let scope = Scope::cluster(cluster, &args.select.service, HistoryScope::OfServices);
-        let (snapshot, _) = collect_one(&options, &scope)?;
+        let (mut snapshot, _) = collect_one(&options, &scope)?;
+        inspect_registries(&mut snapshot, args.inspect.inspect_registries)?;
         write_output(Some(out.clone()), &to_json(&snapshot, "snapshot")?)?;
         return Ok(ExitCode::Pass);
     }
@@ -52,7 +54,8 @@ pub fn run(args: CollectArgs) -> Result<ExitCode, Failure> {
             }
         };
         coverages.push(coverage);
-        let snapshot = collected.snapshot;
+        let mut snapshot = collected.snapshot;
+        inspect_registries(&mut snapshot, args.inspect.inspect_registries)?;
         let path = match (&args.out, &args.out_dir) {
             (_, Some(dir)) => dir.join(format!("{}-{}.json", snapshot.account_id, snapshot.region)),
             (Some(out), None) => out.clone(),

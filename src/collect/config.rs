@@ -220,7 +220,7 @@ impl Aws {
 }
 
 /// The HTTPS client for downloads outside the AWS APIs, with the same per-call timeout.
-fn http_client(timeout: std::time::Duration) -> reqwest::Client {
+pub fn http_client(timeout: std::time::Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(timeout)
         .user_agent(concat!("pullpath/", env!("CARGO_PKG_VERSION")))

@@ -25,6 +25,7 @@ mod memo;
 mod organization;
 mod parameters;
 mod progress;
+mod registries;
 mod secrets;
 mod tasks;
 #[cfg(test)]
@@ -32,10 +33,11 @@ mod tests;
 
 pub use calls::CollectError;
 pub use calls::DEFAULT_CONCURRENCY;
-pub use config::{Aws, AwsOptions, RetryMode};
+pub use config::{http_client, Aws, AwsOptions, RetryMode};
 pub use fleet::{collect_fleet, Account, FleetPlan, Regions, ScopeRun};
 pub use guard::{is_read_only, CallLog, ReadOnlyGuard, READ_ONLY_PREFIXES};
 pub use progress::Progress;
+pub use registries::inspect_snapshot;
 
 use std::collections::BTreeSet;
 

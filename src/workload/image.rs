@@ -26,6 +26,13 @@ impl std::fmt::Display for ImageReference {
 }
 
 impl ImageReference {
+    /// The tag or digest as a registry URL names it (`/v2/NAME/manifests/REF`).
+    pub fn as_path(&self) -> &str {
+        match self {
+            ImageReference::Tag(t) | ImageReference::Digest(t) => t,
+        }
+    }
+
     /// Whether `image`, one listed in the repository, is the one this reference names.
     pub fn names(&self, image: &Image) -> bool {
         match self {
@@ -120,6 +127,21 @@ const REGISTRY_SIDE_HOSTS: &[(&str, &[&str])] = &[
 pub const HTTPS_PORT: u16 = 443;
 
 impl OtherImage {
+    /// The repository path and reference the registry API names (`/v2/NAME/manifests/REF`):
+    /// Docker Hub's official images live under `library/` (Docker's own normalisation,
+    /// `distribution/reference` `ParseNormalizedNamed`).
+    pub fn repository_and_reference(&self) -> (String, ImageReference) {
+        let (host, remainder) = split_host(&self.image);
+        let (repository, reference) = split_reference(remainder);
+        let docker_hub = matches!(host, None | Some("docker.io") | Some("index.docker.io"));
+        let repository = if docker_hub && !repository.contains('/') {
+            format!("library/{repository}")
+        } else {
+            repository.to_string()
+        };
+        (repository, reference)
+    }
+
     /// Every host the pull talks to: the registry host first, then its token service and layer
     /// CDN (for the well-known registries; a private registry serves everything itself).
     pub fn hosts(&self) -> Vec<&str> {
@@ -227,6 +249,33 @@ fn split_reference(remainder: &str) -> (&str, ImageReference) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registry_api_names() {
+        let name = |image: &str| match ImageRef::parse(image) {
+            ImageRef::Other(other) => {
+                let (repository, reference) = other.repository_and_reference();
+                format!("{} {repository} {}", other.host, reference.as_path())
+            }
+            ImageRef::Ecr(_) => panic!("not ECR"),
+        };
+        assert_eq!(
+            name("nginx:1.27"),
+            "registry-1.docker.io library/nginx 1.27"
+        );
+        assert_eq!(
+            name("docker.io/acme/web"),
+            "registry-1.docker.io acme/web latest"
+        );
+        assert_eq!(
+            name("ghcr.io/acme/web@sha256:abc"),
+            "ghcr.io acme/web sha256:abc"
+        );
+        assert_eq!(
+            name("127.0.0.1:5000/team/web:1"),
+            "127.0.0.1:5000 team/web 1"
+        );
+    }
 
     #[test]
     fn ecr_image_with_tag() {

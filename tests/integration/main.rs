@@ -4,6 +4,7 @@ mod bad_input;
 mod diagnose;
 mod emulator;
 mod fleet;
+mod inspect_registries;
 mod live;
 mod live_diagnose;
 mod live_fleet;

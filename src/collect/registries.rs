@@ -1,0 +1,219 @@
+//! `--inspect-registries`: the platforms of images outside ECR, read anonymously from their
+//! registries with the Docker Registry HTTP API V2 (distribution/distribution
+//! `docs/content/spec/api.md`): `GET /v2/NAME/manifests/REF` with every manifest type in
+//! `Accept`, the index's platforms, or the config blob's (`GET /v2/NAME/blobs/DIGEST`, which
+//! may redirect to a CDN). A registry that answers 401 with `WWW-Authenticate: Bearer
+//! realm=…,service=…,scope=…` hands out anonymous pull tokens for public images ("the client
+//! will need to make a GET request to the URL … using the service and scope values",
+//! `docs/content/spec/auth/token.md`); one that asks for Basic credentials needs the task's
+//! `repositoryCredentials`, which pullpath never reads: the image stays unknown.
+//!
+//! Loopback registries (`127.0.0.0/8`, `localhost`) are spoken to over plain HTTP, as Docker
+//! does ("Docker … treats 127.0.0.0/8 as an insecure registry"); all others over HTTPS.
+
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, WWW_AUTHENTICATE};
+use serde_json::Value;
+
+use super::manifests::{
+    fetch_limited, parse_config, parse_manifest, Manifest, ACCEPTED_MEDIA_TYPES,
+};
+use crate::model::{Platform, RegistryImage};
+use crate::workload::OtherImage;
+
+/// Fills `snapshot.registry_images` with the platforms of every non-ECR image its task
+/// definitions name.
+pub async fn inspect_snapshot(http: &reqwest::Client, snapshot: &mut crate::model::Snapshot) {
+    let images: Vec<OtherImage> = snapshot
+        .task_definitions
+        .iter()
+        .flatten()
+        .flat_map(|t| &t.container_definitions)
+        .filter_map(|c| match crate::workload::ImageRef::parse(&c.image) {
+            crate::workload::ImageRef::Other(other) => Some(other),
+            crate::workload::ImageRef::Ecr(_) => None,
+        })
+        .collect();
+    snapshot.registry_images = Some(inspect(http, &images).await);
+}
+
+/// Reads each image's platforms; an image that cannot be read keeps why.
+pub async fn inspect(http: &reqwest::Client, images: &[OtherImage]) -> Vec<RegistryImage> {
+    let mut out: Vec<RegistryImage> = Vec::new();
+    for image in images {
+        if out.iter().any(|i| i.image == image.image) {
+            continue;
+        }
+        let read = platforms(http, image).await;
+        out.push(RegistryImage {
+            image: image.image.clone(),
+            platforms: read.as_ref().ok().cloned(),
+            error: read.err(),
+        });
+    }
+    out
+}
+
+fn base_url(host: &str) -> String {
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    let loopback = name == "localhost"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    format!("{}://{host}", if loopback { "http" } else { "https" })
+}
+
+async fn platforms(http: &reqwest::Client, image: &OtherImage) -> Result<Vec<Platform>, String> {
+    let (repository, reference) = image.repository_and_reference();
+    let base = base_url(&image.host);
+    let manifest_url = format!("{base}/v2/{repository}/manifests/{}", reference.as_path());
+    let accept = ACCEPTED_MEDIA_TYPES.join(", ");
+    let mut token: Option<String> = None;
+    let mut body = None;
+    for _ in 0..2 {
+        let mut request = http.get(&manifest_url).header(ACCEPT, &accept);
+        if let Some(token) = &token {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("{}: {e}", image.host))?;
+        if response.status() == reqwest::StatusCode::UNAUTHORIZED && token.is_none() {
+            token = Some(anonymous_token(http, response.headers()).await?);
+            continue;
+        }
+        if !response.status().is_success() {
+            return Err(format!(
+                "the registry answered HTTP {} for the manifest",
+                response.status()
+            ));
+        }
+        body = Some(read_limited(response).await?);
+        break;
+    }
+    let body = body.ok_or("the registry refused the anonymous token")?;
+    let text = std::str::from_utf8(&body).map_err(|_| "the manifest is not UTF-8".to_string())?;
+    match parse_manifest(text)? {
+        Manifest::Index(platforms) => Ok(platforms),
+        Manifest::Named(platform) => Ok(vec![platform]),
+        Manifest::Config { digest } => {
+            let mut request = http.get(format!("{base}/v2/{repository}/blobs/{digest}"));
+            if let Some(token) = &token {
+                request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+            }
+            let (_, config) = fetch_limited(request)
+                .await
+                .map_err(|e| format!("the image config: {e}"))?;
+            Ok(vec![parse_config(&config)?])
+        }
+    }
+}
+
+async fn read_limited(response: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut response = response;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > super::manifests::MAX_DOCUMENT_BYTES {
+            return Err("the manifest is too large".into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// An anonymous pull token from the realm a `Bearer` challenge names.
+async fn anonymous_token(http: &reqwest::Client, headers: &HeaderMap) -> Result<String, String> {
+    let challenge = headers
+        .get(WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .ok_or("the registry asks for authentication without saying how")?;
+    let params = bearer_challenge(challenge).ok_or_else(|| {
+        "the registry asks for credentials (not an anonymous token): the image is private, and pullpath never reads the task's repositoryCredentials".to_string()
+    })?;
+    let realm = params
+        .iter()
+        .find(|(k, _)| k == "realm")
+        .map(|(_, v)| v.clone())
+        .ok_or("the registry's Bearer challenge names no realm")?;
+    let query: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(k, _)| k == "service" || k == "scope")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (_, body) = fetch_limited(http.get(&realm).query(&query))
+        .await
+        .map_err(|e| format!("no anonymous token from {realm}: {e}"))?;
+    let value: Value = serde_json::from_slice(&body).map_err(|_| "the token answer is not JSON")?;
+    value
+        .get("token")
+        .or_else(|| value.get("access_token"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| "the token answer has no token".into())
+}
+
+/// The parameters of a `Bearer realm="…",service="…",scope="…"` challenge; `None` for any
+/// other scheme (Basic).
+pub fn bearer_challenge(header: &str) -> Option<Vec<(String, String)>> {
+    let rest = header.trim();
+    let (scheme, params) = rest.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("Bearer") {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut remaining = params.trim();
+    while !remaining.is_empty() {
+        let (key, after) = remaining.split_once('=')?;
+        let after = after.trim_start();
+        let (value, rest) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"')?;
+            (&quoted[..end], &quoted[end + 1..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        out.push((key.trim().to_ascii_lowercase(), value.to_string()));
+        remaining = rest.trim_start().trim_start_matches(',').trim_start();
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_challenges_are_parsed_and_basic_is_not_anonymous() {
+        let params = bearer_challenge(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull""#,
+        )
+        .expect("bearer");
+        assert_eq!(
+            params,
+            [
+                (
+                    "realm".to_string(),
+                    "https://auth.docker.io/token".to_string()
+                ),
+                ("service".to_string(), "registry.docker.io".to_string()),
+                (
+                    "scope".to_string(),
+                    "repository:library/nginx:pull".to_string()
+                ),
+            ]
+        );
+        assert!(bearer_challenge(r#"Basic realm="Registry Realm""#).is_none());
+        assert!(bearer_challenge("Bearer").is_none());
+    }
+
+    #[test]
+    fn loopback_registries_are_plain_http() {
+        assert_eq!(base_url("127.0.0.1:5000"), "http://127.0.0.1:5000");
+        assert_eq!(base_url("localhost:5000"), "http://localhost:5000");
+        assert_eq!(base_url("ghcr.io"), "https://ghcr.io");
+        assert_eq!(
+            base_url("harbor.acme.internal:8443"),
+            "https://harbor.acme.internal:8443"
+        );
+    }
+}
