@@ -178,6 +178,133 @@ fn ecs_architecture(oci: &str) -> &'static str {
     }
 }
 
+/// An image and the platforms it offers (or why they are unknown), with the resource a
+/// rebuild changes.
+struct Offered<'a> {
+    image: String,
+    resource: String,
+    platforms: Result<&'a [Platform], Blocker>,
+}
+
+/// The platform findings of one requirement: the manifest call (`ecr-dkr`) for ECR images,
+/// the registry's call for the others.
+pub fn requirement_platform_blockers(
+    catalog: &Catalog<'_>,
+    requirement: &Requirement,
+    runs: &Result<Vec<RunPlatform>, Blocker>,
+) -> Vec<Blocker> {
+    let images: Vec<Offered<'_>> = match requirement.target {
+        Target::EcrDkr => requirement
+            .ecr_images
+            .iter()
+            .filter_map(|image| ecr_offered(catalog, image))
+            .collect(),
+        Target::Registry => requirement
+            .other_images
+            .iter()
+            .map(|(image, _)| Offered {
+                image: image.image.clone(),
+                resource: image.host.clone(),
+                platforms: registry_offered(catalog, image),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if images.is_empty() {
+        return Vec::new();
+    }
+    let runs = match runs {
+        Ok(runs) => runs,
+        Err(blocker) => return vec![blocker.clone()],
+    };
+    let mut blockers = Vec::new();
+    for image in images {
+        match image.platforms {
+            Ok(offered) => blockers.extend(platform_blockers(
+                &image.image,
+                &image.resource,
+                offered,
+                runs,
+            )),
+            Err(unknown) => blockers.push(unknown),
+        }
+    }
+    blockers
+}
+
+/// The platforms an ECR image offers, with its repository (what a rebuild changes); `None`
+/// when the image itself is not there (its absence is reported on its own).
+fn ecr_offered<'a>(catalog: &Catalog<'a>, image: &EcrImage) -> Option<Offered<'a>> {
+    let repository = catalog
+        .repository(&image.account, &image.region, &image.repository)
+        .flatten()?;
+    let found = repository
+        .images
+        .as_ref()?
+        .iter()
+        .find(|i| image.reference.names(i))?;
+    let arn = image.repository_arn();
+    let offered = found.platforms.as_deref().ok_or_else(|| {
+        Blocker::new(
+            Code::NotCollected,
+            &arn,
+            format!(
+                "the manifest of `{}` was not read, so whether it offers the platform the task runs on is unknown{}",
+                image.image,
+                catalog.snapshot.why_not_collected("ecr_image_manifests")
+            ),
+            "Collect the image's manifest (ecr:BatchGetImage; a single-platform image's config also needs ecr:GetDownloadUrlForLayer), then audit again.",
+        )
+    });
+    Some(Offered {
+        image: image.image.clone(),
+        resource: arn,
+        platforms: offered,
+    })
+}
+
+/// The platforms a non-ECR image offers, as `--inspect-registries` read them.
+fn registry_offered<'a>(
+    catalog: &Catalog<'a>,
+    image: &OtherImage,
+) -> Result<&'a [Platform], Blocker> {
+    let inspect = "Audit with --inspect-registries (pullpath then reads the image's manifest anonymously), or check the image's platforms with `docker manifest inspect`.";
+    let Some(images) = catalog.snapshot.registry_images.as_ref() else {
+        return Err(Blocker::new(
+            Code::NotCollected,
+            &image.host,
+            format!(
+                "`{}` is not in ECR and its manifest was not read, so whether it offers the platform the task runs on is unknown",
+                image.image
+            ),
+            inspect,
+        ));
+    };
+    match images.iter().find(|i| i.image == image.image) {
+        Some(found) => found.platforms.as_deref().ok_or_else(|| {
+            Blocker::new(
+                Code::NotCollected,
+                &image.host,
+                format!(
+                    "the manifest of `{}` could not be read ({}), so whether it offers the platform the task runs on is unknown",
+                    image.image,
+                    found.error.as_deref().unwrap_or("no reason given")
+                ),
+                inspect,
+            )
+        }),
+        None => Err(Blocker::new(
+            Code::NotCollected,
+            &image.host,
+            format!(
+                "the manifest of `{}` was not read, so whether it offers the platform the task runs on is unknown",
+                image.image
+            ),
+            inspect,
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,120 +370,5 @@ mod tests {
             &[run("linux", "arm64"), run("linux", "amd64")],
         );
         assert!(multi.is_empty());
-    }
-}
-
-/// The platform findings of one requirement: the manifest call (`ecr-dkr`) for ECR images,
-/// the registry's call for the others.
-pub fn requirement_platform_blockers(
-    catalog: &Catalog<'_>,
-    requirement: &Requirement,
-    runs: &Result<Vec<RunPlatform>, Blocker>,
-) -> Vec<Blocker> {
-    let images: Vec<(String, String, Result<&[Platform], Blocker>)> = match requirement.target {
-        Target::EcrDkr => requirement
-            .ecr_images
-            .iter()
-            .filter_map(|image| ecr_offered(catalog, image))
-            .collect(),
-        Target::Registry => requirement
-            .other_images
-            .iter()
-            .map(|(image, _)| {
-                (
-                    image.image.clone(),
-                    image.host.clone(),
-                    registry_offered(catalog, image),
-                )
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    if images.is_empty() {
-        return Vec::new();
-    }
-    let runs = match runs {
-        Ok(runs) => runs,
-        Err(blocker) => return vec![blocker.clone()],
-    };
-    let mut blockers = Vec::new();
-    for (image, resource, offered) in images {
-        match offered {
-            Ok(offered) => blockers.extend(platform_blockers(&image, &resource, offered, runs)),
-            Err(unknown) => blockers.push(unknown),
-        }
-    }
-    blockers
-}
-
-/// The platforms an ECR image offers, with its repository (what a rebuild changes); `None`
-/// when the image itself is not there (its absence is reported on its own).
-fn ecr_offered<'a>(
-    catalog: &Catalog<'a>,
-    image: &EcrImage,
-) -> Option<(String, String, Result<&'a [Platform], Blocker>)> {
-    let repository = catalog
-        .repository(&image.account, &image.region, &image.repository)
-        .flatten()?;
-    let found = repository
-        .images
-        .as_ref()?
-        .iter()
-        .find(|i| image.reference.names(i))?;
-    let arn = image.repository_arn();
-    let offered = found.platforms.as_deref().ok_or_else(|| {
-        Blocker::new(
-            Code::NotCollected,
-            &arn,
-            format!(
-                "the manifest of `{}` was not read, so whether it offers the platform the task runs on is unknown{}",
-                image.image,
-                catalog.snapshot.why_not_collected("ecr_image_manifests")
-            ),
-            "Collect the image's manifest (ecr:BatchGetImage; a single-platform image's config also needs ecr:GetDownloadUrlForLayer), then audit again.",
-        )
-    });
-    Some((image.image.clone(), arn, offered))
-}
-
-/// The platforms a non-ECR image offers, as `--inspect-registries` read them.
-fn registry_offered<'a>(
-    catalog: &Catalog<'a>,
-    image: &OtherImage,
-) -> Result<&'a [Platform], Blocker> {
-    let inspect = "Audit with --inspect-registries (pullpath then reads the image's manifest anonymously), or check the image's platforms with `docker manifest inspect`.";
-    let Some(images) = catalog.snapshot.registry_images.as_ref() else {
-        return Err(Blocker::new(
-            Code::NotCollected,
-            &image.host,
-            format!(
-                "`{}` is not in ECR and its manifest was not read, so whether it offers the platform the task runs on is unknown",
-                image.image
-            ),
-            inspect,
-        ));
-    };
-    match images.iter().find(|i| i.image == image.image) {
-        Some(found) => found.platforms.as_deref().ok_or_else(|| {
-            Blocker::new(
-                Code::NotCollected,
-                &image.host,
-                format!(
-                    "the manifest of `{}` could not be read ({}), so whether it offers the platform the task runs on is unknown",
-                    image.image,
-                    found.error.as_deref().unwrap_or("no reason given")
-                ),
-                inspect,
-            )
-        }),
-        None => Err(Blocker::new(
-            Code::NotCollected,
-            &image.host,
-            format!(
-                "the manifest of `{}` was not read, so whether it offers the platform the task runs on is unknown",
-                image.image
-            ),
-            inspect,
-        )),
     }
 }
