@@ -13,7 +13,9 @@
 //! - **NAT** (half of them): private subnets reach the internet through a NAT gateway per AZ;
 //!   S3 and DynamoDB have gateway endpoints, the interface endpoints are for other services;
 //! - **hybrid**: NAT gateways plus interface endpoints for ECR, logs, Secrets Manager and SSM;
-//!   some endpoints have policies (a data perimeter on `ecr.dkr`, a bucket list on S3);
+//!   some endpoints have policies (a data perimeter on `ecr.dkr` by repository and organization,
+//!   a bucket list or an organization perimeter on S3); some execution roles carry a network
+//!   perimeter (ECR only from the VPC or its NAT gateways' Elastic IPs);
 //! - **private**: no NAT gateway or internet gateway; the default route goes to a transit
 //!   gateway and the pull goes through the endpoints.
 //!
@@ -33,12 +35,15 @@ use pullpath::model::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, ContainerDefinition,
     EndpointType, Image, InlinePolicy, InternetGateway, LaunchType, LogConfiguration,
     ManagedPolicy, NaclEntry, NatConnectivity, NatGateway, NatState, NetworkAcl, Organization,
-    PeeringConnection, Platform, PortRange, PrefixList, Repository, RepositoryCredentials, Role,
-    Route, RouteState, RouteTable, RouteTarget, RouteTargetKind, RuleAction, Secret,
-    SecretMetadata, SecurityGroup, Service, SgRule, Snapshot, Subnet, TaskDefinition,
-    TransitGateway, Vpc, VpcEndpoint, SNAPSHOT_VERSION,
+    PeeringConnection, Platform, PortRange, PrefixList, RegistryImage, Repository,
+    RepositoryCredentials, Role, Route, RouteState, RouteTable, RouteTarget, RouteTargetKind,
+    RuleAction, Secret, SecretMetadata, SecurityGroup, Service, SgRule, Snapshot, Subnet,
+    TaskDefinition, TransitGateway, Vpc, VpcEndpoint, SNAPSHOT_VERSION,
 };
 use serde_json::{json, Value};
+
+/// The account's AWS Organization, which its data perimeters name.
+const ORGANIZATION: &str = "o-synth0example";
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -421,7 +426,7 @@ pub fn generate(config: &Config) -> Snapshot {
         task_definitions: Some(Vec::new()),
         roles: Some(Vec::new()),
         organization: Some(Organization {
-            id: Some("o-synth0example".to_string()),
+            id: Some(ORGANIZATION.to_string()),
         }),
         managed_policies: Some(vec![ManagedPolicy {
             arn: MANAGED_EXECUTION_POLICY.to_string(),
@@ -464,7 +469,39 @@ pub fn generate(config: &Config) -> Snapshot {
             .min(SERVICES_PER_VPC);
         generator.vpc(v, services);
     }
-    generator.snapshot
+    let mut snapshot = generator.snapshot;
+    snapshot.registry_images = Some(registry_images(&snapshot));
+    snapshot
+}
+
+/// What `--inspect-registries` reads of the sidecar images outside ECR: the public ones offer
+/// linux/amd64; the private registry asks for credentials (the image stays unknown).
+fn registry_images(snapshot: &Snapshot) -> Vec<RegistryImage> {
+    let mut out: Vec<RegistryImage> = Vec::new();
+    for container in snapshot
+        .task_definitions
+        .iter()
+        .flatten()
+        .flat_map(|t| &t.container_definitions)
+    {
+        let image = &container.image;
+        if image.contains(".dkr.ecr.") || out.iter().any(|i| &i.image == image) {
+            continue;
+        }
+        let private = image.starts_with("registry.corp.");
+        out.push(RegistryImage {
+            image: image.clone(),
+            platforms: (!private).then(|| {
+                vec![Platform {
+                    os: "linux".to_string(),
+                    architecture: "amd64".to_string(),
+                    variant: None,
+                }]
+            }),
+            error: private.then(|| "the registry asks for credentials".to_string()),
+        });
+    }
+    out
 }
 
 /// Pushes onto one of the snapshot's (always collected) lists.
@@ -548,9 +585,13 @@ impl Generator<'_> {
             );
         }
         let mut nats = Vec::new();
+        // The VPC's egress addresses, which its teams' data perimeters name.
+        let mut egress_ips: Vec<String> = Vec::new();
         if with_nat {
             for subnet in &public_subnets {
                 let id = self.ids.make("nat");
+                let eip = self.ids.public_ip();
+                egress_ips.push(format!("{eip}/32"));
                 push(
                     &mut self.snapshot.nat_gateways,
                     NatGateway {
@@ -559,7 +600,7 @@ impl Generator<'_> {
                         subnet_id: subnet.clone(),
                         state: NatState::Available,
                         connectivity_type: NatConnectivity::Public,
-                        public_ips: Some(vec![self.ids.public_ip()]),
+                        public_ips: Some(vec![eip]),
                     },
                 );
                 nats.push(id);
@@ -788,8 +829,8 @@ impl Generator<'_> {
             private_dns_enabled: false,
             policy,
         };
-        let s3_policy = rng.chance(0.5).then(|| {
-            policy(json!([{
+        let s3_policy = match rng.below(10) {
+            0..=4 => Some(policy(json!([{
                 "Sid": "ApprovedBuckets",
                 "Effect": "Allow",
                 "Principal": "*",
@@ -799,8 +840,31 @@ impl Generator<'_> {
                     "arn:aws:s3:::acme-artifacts-*",
                     "arn:aws:s3:::acme-artifacts-*/*"
                 ]
-            }]))
-        });
+            }]))),
+            // An organization perimeter: only our principals. ECR's layer downloads are signed
+            // by an ECR account, so without the exception AWS's examples add, layers fail.
+            5..=7 => {
+                let mut statements = vec![json!({
+                    "Sid": "OnlyOurOrganization",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION}}
+                })];
+                if rng.below(3) > 0 {
+                    statements.push(json!({
+                        "Sid": "EcrLayers",
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": format!("arn:aws:s3:::prod-{region}-starport-layer-bucket/*")
+                    }));
+                }
+                Some(policy(Value::Array(statements)))
+            }
+            _ => None,
+        };
         endpoints.push(gateway(&s3_endpoint, "s3", s3_policy));
         endpoints.push(gateway(&dynamodb_endpoint, "dynamodb", None));
         let mut interface_services: Vec<&str> = Vec::new();
@@ -830,6 +894,14 @@ impl Generator<'_> {
                         "Principal": "*",
                         "Action": "ecr:*",
                         "Resource": format!("arn:aws:ecr:{region}:{account}:repository/legacy-*")
+                    },
+                    {
+                        "Sid": "OnlyOurOrganization",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "ecr:*",
+                        "Resource": "*",
+                        "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORGANIZATION}}
                     }
                 ]))
             });
@@ -941,7 +1013,7 @@ impl Generator<'_> {
                 let team = self.teams;
                 self.teams += 1;
                 team_path = format!("{}-{team:03}", TEAMS[team % TEAMS.len()]);
-                role_of_team = self.execution_role(&mut rng, &team_path);
+                role_of_team = self.execution_role(&mut rng, &team_path, &vpc_id, &egress_ips);
             }
             let name = format!("{team_path}-{}", ROLES_IN_TEAM[i % ROLES_IN_TEAM.len()]);
             let cluster = &clusters[i * 2 / services.max(1)];
@@ -1142,7 +1214,13 @@ impl Generator<'_> {
 
     /// A team's execution role: mostly right, sometimes missing a policy or trusting the wrong
     /// principal. Returns its ARN.
-    fn execution_role(&mut self, rng: &mut Rng, team: &str) -> String {
+    fn execution_role(
+        &mut self,
+        rng: &mut Rng,
+        team: &str,
+        vpc_id: &str,
+        egress_ips: &[String],
+    ) -> String {
         let account = self.config.account.clone();
         let region = self.config.region.clone();
         let name = format!("ecs-exec-{team}");
@@ -1196,6 +1274,29 @@ impl Generator<'_> {
             // Attached, but its document was not read: whether it allows is unknown.
             95..=96 => attached.push(format!("arn:aws:iam::{account}:policy/ecs-secrets-{team}")),
             _ => {}
+        }
+        // A network perimeter (AWS's data-perimeter "expected networks"): ECR only from the
+        // team's VPC (through its endpoints) or its NAT gateways' addresses. Now and then the
+        // NAT addresses were forgotten.
+        if rng.chance(0.4) {
+            let ips: Vec<String> = if rng.chance(0.15) {
+                vec!["198.51.100.0/24".to_string()]
+            } else {
+                egress_ips.to_vec()
+            };
+            inline_policies.push(InlinePolicy {
+                name: "ecr-network-perimeter".to_string(),
+                document: policy(json!([{
+                    "Sid": "EcrFromOurNetworksOnly",
+                    "Effect": "Deny",
+                    "Action": "ecr:*",
+                    "Resource": "*",
+                    "Condition": {
+                        "NotIpAddressIfExists": {"aws:SourceIp": ips},
+                        "StringNotEqualsIfExists": {"aws:SourceVpc": [vpc_id]}
+                    }
+                }])),
+            });
         }
         push(
             &mut self.snapshot.roles,

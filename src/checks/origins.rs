@@ -47,7 +47,7 @@ pub(super) fn caller_of(
         arn: role_arn.map(str::to_string),
         account: Some(snapshot.account_id.clone()),
         service: None,
-        keys,
+        keys: std::rc::Rc::new(keys),
     }
 }
 

@@ -63,7 +63,7 @@ impl CallNetworks {
         networks
             .into_iter()
             .map(|network| {
-                let mut context = caller.keys.clone();
+                let mut context = Context::on(&caller.keys);
                 add_request_keys(
                     &mut context,
                     snapshot,

@@ -16,7 +16,7 @@ use crate::model::{
     EndpointType, PrefixList, RouteState, RouteTargetKind, SecurityGroup, Subnet, VpcEndpoint,
 };
 use crate::policy::keys::{self, Network};
-use crate::policy::{evaluate, Caller, Decision, Request};
+use crate::policy::{evaluate, Caller, Context, Decision, Request};
 use crate::workload::{Requirement, Target};
 
 /// Does the service name resolve to this interface endpoint inside the VPC? Returns the
@@ -133,7 +133,7 @@ fn policy_blockers(
                 layer_download_keys(snapshot, &requirement.region, &placement.caller.keys);
             (&layer_signer, context)
         } else {
-            let mut context = placement.caller.keys.clone();
+            let mut context = Context::on(&placement.caller.keys);
             add_request_keys(
                 &mut context,
                 snapshot,

@@ -5,6 +5,7 @@
 //! evaluator never guesses.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use ipnet::IpNet;
 
@@ -51,11 +52,22 @@ pub struct Context {
     /// Keys under a prefix (`aws:principaltag/`) not set one by one: a tag the role does not
     /// have is absent.
     families: Vec<(String, Fact)>,
+    /// What this context does not set itself, it takes from here (a call's keys on top of
+    /// its caller's, shared by every call of the caller).
+    base: Option<Rc<Context>>,
 }
 
 impl Context {
     pub fn new() -> Self {
         Context::default()
+    }
+
+    /// An empty context on top of `base`.
+    pub fn on(base: &Rc<Context>) -> Self {
+        Context {
+            base: Some(Rc::clone(base)),
+            ..Context::default()
+        }
     }
 
     pub fn set(&mut self, key: &str, value: KeyValue, source: impl Into<String>) {
@@ -81,7 +93,8 @@ impl Context {
         ));
     }
 
-    /// Adds every fact of `other`, replacing this context's for the same keys.
+    /// Adds every fact of `other` (not of its base), replacing this context's for the same
+    /// keys.
     pub fn extend(&mut self, other: &Context) {
         for (key, fact) in &other.facts {
             self.facts.insert(key.clone(), fact.clone());
@@ -93,13 +106,19 @@ impl Context {
 
     /// The key's fact; `None`: the context says nothing of it (unknown).
     pub fn get(&self, key: &str) -> Option<&Fact> {
-        let key = key.to_ascii_lowercase();
-        self.facts.get(&key).or_else(|| {
-            self.families
-                .iter()
-                .find(|(prefix, _)| key.starts_with(prefix.as_str()))
-                .map(|(_, fact)| fact)
-        })
+        self.lookup(&key.to_ascii_lowercase())
+    }
+
+    fn lookup(&self, key: &str) -> Option<&Fact> {
+        self.facts
+            .get(key)
+            .or_else(|| {
+                self.families
+                    .iter()
+                    .find(|(prefix, _)| key.starts_with(prefix.as_str()))
+                    .map(|(_, fact)| fact)
+            })
+            .or_else(|| self.base.as_ref().and_then(|base| base.lookup(key)))
     }
 
     /// The single known value of a key, for policy variables.
@@ -138,5 +157,14 @@ mod tests {
             Some(&KeyValue::Absent)
         );
         assert!(context.get("aws:SourceIp").is_none());
+        // A call's context on top of its caller's: its own facts first.
+        let base = Rc::new(context);
+        let mut call = Context::on(&base);
+        call.set("aws:SourceVpce", KeyValue::Absent, "through a NAT gateway");
+        assert_eq!(
+            call.get("aws:SourceVpce").map(|f| &f.value),
+            Some(&KeyValue::Absent)
+        );
+        assert_eq!(call.single("aws:principaltag/team"), Some("web"));
     }
 }

@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::condition::{parse_conditions, Clause};
+use super::glob::Glob;
 use super::variables::{Template, VARIABLES_VERSION};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +33,8 @@ pub enum Principal {
 pub struct Statement {
     pub sid: Option<String>,
     pub effect: StatementEffect,
-    /// `Action` patterns, or `NotAction` patterns when `not_action`.
-    pub actions: Vec<String>,
+    /// `Action` patterns, or `NotAction` patterns when `not_action` (matched ignoring case).
+    pub actions: Vec<Glob>,
     pub not_action: bool,
     /// `Resource` patterns (empty and not `not_resource`: the statement has no resource element,
     /// as in trust policies, and applies to any resource).
@@ -137,7 +138,7 @@ fn parse_statement(value: &Value, variables: bool) -> Result<Statement, String> 
     Ok(Statement {
         sid: value.get("Sid").and_then(Value::as_str).map(str::to_string),
         effect,
-        actions,
+        actions: actions.iter().map(|a| Glob::new(a)).collect(),
         not_action,
         resources: resources
             .iter()

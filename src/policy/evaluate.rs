@@ -7,7 +7,6 @@
 use super::condition::{evaluate_conditions, Outcome};
 use super::context::Context;
 use super::document::{Policy, Principal, Statement, StatementEffect};
-use super::glob::Glob;
 use super::variables::Resolved;
 use super::Truth;
 
@@ -21,8 +20,8 @@ pub struct Caller {
     /// For service principals (trust policies): e.g. `ecs-tasks.amazonaws.com`.
     pub service: Option<String>,
     /// What the caller's requests carry whatever their path: the principal's condition keys
-    /// (see [`super::keys`]) and the audit's clock.
-    pub keys: Context,
+    /// (see [`super::keys`]) and the audit's clock; a call's own keys go on top of it.
+    pub keys: std::rc::Rc<Context>,
 }
 
 #[derive(Debug, Clone)]
@@ -170,7 +169,7 @@ fn applies(statement: &Statement, request: &Request<'_>) -> Option<Outcome> {
     let action_listed = statement
         .actions
         .iter()
-        .any(|p| Glob::new(p).matches(request.action, true));
+        .any(|p| p.matches(request.action, true));
     if action_listed == statement.not_action {
         return None;
     }

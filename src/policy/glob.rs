@@ -84,8 +84,43 @@ impl Glob {
 
     /// Whether the pattern matches all of `text`. Case-sensitive unless `ignore_case`.
     pub fn matches(&self, text: &str, ignore_case: bool) -> bool {
+        if let Some(matched) = self.match_simple(text, ignore_case) {
+            return matched;
+        }
         let states = self.run(text, ignore_case);
         states.iter().any(|&s| self.only_stars_from(s))
+    }
+
+    /// The common shapes without an automaton: a literal (`ecr:BatchGetImage`), or a literal
+    /// followed by stars (`ecr:*`, `arn:aws:ecr:…:repository/*`). `None`: another shape.
+    fn match_simple(&self, text: &str, ignore_case: bool) -> Option<bool> {
+        let literal_end = self
+            .tokens
+            .iter()
+            .position(|t| !matches!(t, Token::Literal(_)))
+            .unwrap_or(self.tokens.len());
+        if !self.only_stars_from(literal_end) {
+            return None;
+        }
+        let mut text_chars = text.chars();
+        for token in &self.tokens[..literal_end] {
+            let Token::Literal(wanted) = token else {
+                unreachable!("literal prefix")
+            };
+            let Some(got) = text_chars.next() else {
+                return Some(false);
+            };
+            let same = if ignore_case {
+                got == *wanted || got.to_lowercase().eq(wanted.to_lowercase())
+            } else {
+                got == *wanted
+            };
+            if !same {
+                return Some(false);
+            }
+        }
+        // A trailing star takes any rest; without one, nothing may remain.
+        Some(literal_end < self.tokens.len() || text_chars.next().is_none())
     }
 
     /// The pattern against a value known to start with `prefix` and to continue with
@@ -118,10 +153,11 @@ impl Glob {
             }
         };
         let mut current = vec![false; tokens.len() + 1];
+        let mut next = vec![false; tokens.len() + 1];
         current[0] = true;
         close_over_stars(tokens, &mut current);
         for c in text.chars() {
-            let mut next = vec![false; tokens.len() + 1];
+            next.iter_mut().for_each(|n| *n = false);
             for (i, &on) in current.iter().enumerate() {
                 if !on || i == tokens.len() {
                     continue;
@@ -137,7 +173,7 @@ impl Glob {
             if !next.iter().any(|&on| on) {
                 return Vec::new();
             }
-            current = next;
+            std::mem::swap(&mut current, &mut next);
         }
         current
             .iter()
@@ -176,6 +212,27 @@ mod tests {
         assert!(!matches("Web", "web", false));
         assert!(matches("Web", "web", true));
         assert!(matches("a**", "a", false));
+    }
+
+    #[test]
+    fn simple_shapes_agree_with_the_automaton() {
+        for (pattern, text) in [
+            ("ecr:*", "ecr:BatchGetImage"),
+            ("ecr:*", "ecs:List"),
+            ("ecr:BatchGetImage", "ECR:batchgetimage"),
+            ("abc", "ab"),
+            ("abc", "abcd"),
+            ("ab**", "ab"),
+            ("", ""),
+            ("", "a"),
+        ] {
+            for ignore_case in [false, true] {
+                let glob = Glob::new(pattern);
+                let states = glob.run(text, ignore_case);
+                let slow = states.iter().any(|&s| glob.only_stars_from(s));
+                assert_eq!(glob.matches(text, ignore_case), slow, "{pattern} {text}");
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,11 @@ scenario's mutation took effect. Prints one line per scenario with the reset+see
 
     python tests/live/check_seed.py --endpoint http://127.0.0.1:PORT [--stopped-tasks] [SCENARIO...]
 
+The server must be started as tests/integration/emulator.rs starts it (see seed.py):
+`python tests/live/seed.py --amis > amis.json` then
+`MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_AMIS_PATH=amis.json moto_server -p PORT` (without
+the AMIs, ec2-arm64-instance-amd64-image gets an x86_64 instance and fails its check).
+
 Exit 1 if any scenario fails to seed or to check. This checks the seeding only; the
 collector's own tests compare `pullpath audit` codes with the offline fixtures.
 
@@ -19,6 +24,7 @@ hostnames back off after the RunTask workaround).
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import sys
@@ -38,6 +44,23 @@ def doc(text: Any) -> dict:
         return text
     text = text if text.lstrip().startswith("{") else urllib.parse.unquote(text)
     return json.loads(text)
+
+
+def index_platforms(w: World, tag: str, repository: str = "web") -> list[str] | None:
+    """The platforms (`os/architecture[/variant]`) the image index `repository:tag` lists, as
+    BatchGetImage serves it to the collector; None unless it is an index whose digest is the
+    sha256 of its exact bytes (what a registry computes, and what seed.py pushes)."""
+    image = w.ecr.batch_get_image(
+        repositoryName=repository, imageIds=[{"imageTag": tag}],
+        acceptedMediaTypes=[seed.OCI_INDEX, seed.OCI_MANIFEST],
+    )["images"][0]
+    index = json.loads(image["imageManifest"])
+    if image["imageId"]["imageDigest"] != seed.sha256(image["imageManifest"]) or "manifests" not in index:
+        return None
+    return sorted(
+        "/".join(filter(None, (p["os"], p["architecture"], p.get("variant"))))
+        for p in (m["platform"] for m in index["manifests"]) if p["os"] != "unknown"
+    )
 
 
 def observe(w: World) -> dict:
@@ -72,10 +95,9 @@ def observe(w: World) -> dict:
         }
         view["assoc"][name] = sorted(names[a["SubnetId"]] for a in table["Associations"] if a.get("SubnetId"))
 
-    view["nats"] = {
-        n["NatGatewayId"]: (n["State"], names.get(n["SubnetId"], n["SubnetId"]))
-        for n in ec2.describe_nat_gateways(Filters=vpc_filter)["NatGateways"]
-    }
+    nats = ec2.describe_nat_gateways(Filters=vpc_filter)["NatGateways"]
+    view["nats"] = {n["NatGatewayId"]: (n["State"], names.get(n["SubnetId"], n["SubnetId"])) for n in nats}
+    view["nat_ips"] = {n["NatGatewayId"]: [a.get("PublicIp") for a in n.get("NatGatewayAddresses", [])] for n in nats}
     view["tgws"] = {t["TransitGatewayId"]: t["State"] for t in ec2.describe_transit_gateways()["TransitGateways"]}
 
     view["endpoints"] = {}
@@ -157,6 +179,18 @@ def observe(w: World) -> dict:
         for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
     }
     view["instance_public_ips"] = [public_ip_of.get(c["ec2InstanceId"]) for c in described]
+    architecture_of = {
+        i["InstanceId"]: i.get("Architecture")
+        for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+    }
+    view["instance_architectures"] = [architecture_of.get(c["ec2InstanceId"]) for c in described]
+
+    organizations = w.client("organizations")
+    try:
+        view["org"] = organizations.describe_organization()["Organization"]
+    except organizations.exceptions.AWSOrganizationsNotInUseException:
+        view["org"] = None
+    view["web_platforms"] = index_platforms(w, "1.4.2")
     return view
 
 
@@ -178,6 +212,20 @@ def ecr_error(w: World, call: Callable[[], Any]) -> str | None:
     except w.ecr.exceptions.ClientError as error:
         return error.response["Error"]["Code"]
     return None
+
+
+def inline_statement(v: dict, name: str) -> dict:
+    return v["inline"][name]["Statement"][0]
+
+
+def endpoint_condition(v: dict, service: str) -> dict:
+    return v["endpoints"][service]["policy"]["Statement"][0].get("Condition", {})
+
+
+def parameter(w: World, name: str) -> dict:
+    return w.client("ssm").describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}]
+    )["Parameters"][0]
 
 
 def only_nat_available(v: dict, subnet: str = "public-a") -> bool:
@@ -208,6 +256,8 @@ CHECKS: dict[str, Callable[[World, dict], bool]] = {
         and ("-1", -1, -1, "default") in v["sg"]["default"]["in"]
         and all(v["acl_of"][s]["default"] for s in seed.SUBNETS)
         and v["endpoints"] == {}
+        and v["org"]["Id"] == w.org_id and v["org"]["MasterAccountId"] == seed.ACCOUNT
+        and v["web_platforms"] == ["linux/amd64"]
     ),
     "healthy-public-ip": lambda w, v: (
         v["services"]["web"]["subnets"] == PUBLIC and v["services"]["web"]["public_ip"] == "ENABLED"
@@ -421,6 +471,66 @@ CHECKS: dict[str, Callable[[World, dict], bool]] = {
         and w.s3_prefix_list not in v["routes"]["private"]
     ),
     "one-subnet-without-route": lambda w, v: v["assoc"]["private"] == ["app-a"] and v["assoc"]["main"] == [],
+    "perimeter-source-vpce-through-endpoint": lambda w, v: (
+        inline_statement(v, "ecr-only-through-our-endpoints")["Condition"]["StringNotEquals"]["aws:SourceVpce"]
+        == [v["endpoints"]["ecr.api"]["id"], v["endpoints"]["ecr.dkr"]["id"]]
+        and v["nats"] == {}
+    ),
+    "perimeter-source-vpce-through-nat": lambda w, v: (
+        inline_statement(v, "ecr-only-through-our-endpoints")["Effect"] == "Deny"
+        and v["endpoints"] == {} and only_nat_available(v)
+    ),
+    "perimeter-principal-org": lambda w, v: all(
+        endpoint_condition(v, s) == {"StringEquals": {"aws:PrincipalOrgID": v["org"]["Id"]}}
+        for s in ("ecr.api", "ecr.dkr")
+    ) and endpoint_condition(v, "s3") == {},
+    "perimeter-s3-endpoint-principal-org": lambda w, v: (
+        endpoint_condition(v, "s3") == {"StringEquals": {"aws:PrincipalOrgID": v["org"]["Id"]}}
+        and endpoint_condition(v, "ecr.dkr") == {}
+    ),
+    "perimeter-source-ip-nat": lambda w, v: (
+        inline_statement(v, "ecr-only-from-our-addresses")["Condition"]["NotIpAddress"]["aws:SourceIp"]
+        == ["198.51.100.0/24"]
+        and ipaddress.ip_address(v["nat_ips"][w.nat][0]) not in ipaddress.ip_network("198.51.100.0/24")
+    ),
+    "perimeter-source-ip-nat-allowed": lambda w, v: (
+        inline_statement(v, "ecr-only-from-our-addresses")["Condition"]["NotIpAddress"]["aws:SourceIp"]
+        == ["198.51.100.0/24", f"{v['nat_ips'][w.nat][0]}/32"]
+    ),
+    "policy-variable-deny-resource": lambda w, v: (
+        inline_statement(v, "no-pulls-from-own-registry")["Resource"]
+        == "arn:aws:ecr:*:${aws:PrincipalAccount}:repository/*"
+    ),
+    "secret-json-key-old-platform": lambda w, v: (
+        web(v)["containerDefinitions"][0]["secrets"][0]["valueFrom"] == f"{w.secret_arn}:password::"
+        and v["services"]["web"]["platform_version"] == "1.3.0"
+    ),
+    "ssm-secure-string-customer-key": lambda w, v: (
+        parameter(w, seed.API_TOKEN_PARAMETER)["Type"] == "SecureString"
+        and w.client("kms").describe_key(KeyId=parameter(w, seed.API_TOKEN_PARAMETER)["KeyId"])[
+            "KeyMetadata"]["KeyManager"] == "CUSTOMER"
+    ),
+    "image-platform-arm64-amd64-only": lambda w, v: (
+        web(v)["runtimePlatform"] == seed.ARM64_RUNTIME and v["web_platforms"] == ["linux/amd64"]
+    ),
+    "image-platform-arm64-multi": lambda w, v: (
+        web(v)["runtimePlatform"] == seed.ARM64_RUNTIME
+        and v["web_platforms"] == ["linux/amd64", "linux/arm64/v8"]
+        and index_platforms(w, "1.4.1") == ["linux/amd64", "linux/arm64/v8"]
+    ),
+    "ec2-arm64-instance-amd64-image": lambda w, v: (
+        v["container_instances"] == [("ACTIVE", "app-a")] and v["instance_architectures"] == ["arm64"]
+        and "runtimePlatform" not in web(v) and v["web_platforms"] == ["linux/amd64"]
+    ),
+    "dns-resolver-by-address": lambda w, v: (
+        v["dns_servers"] == ["169.254.169.253", "10.0.0.2"] and v["dns_support"] and v["dns_hostnames"]
+    ),
+    "docker-hub-not-inspected": lambda w, v: image(v) == "nginx:1.27" and only_nat_available(v),
+    "foreign-repository-unreadable": lambda w, v: (
+        image(v).startswith("210987654321.dkr.ecr.")
+        and ecr_error(w, lambda: w.ecr.describe_repositories(
+            registryId="210987654321", repositoryNames=["shared/web"])) == "RepositoryNotFoundException"
+    ),
 }
 
 

@@ -9,8 +9,9 @@ It resets the server, then builds two accounts (123456789012, the credentials' o
 account) in us-east-1 and us-west-2, and prints one JSON object: the role ARNs to pass to
 `--role-arn`, and for each account and region the distinct resources an audit reads (clusters
 with their service counts, task definitions, roles and their inline policies, managed policies,
-repositories, image references, VPCs, DHCP option sets, prefix lists), from which
-tests/integration/live_fleet.rs computes the documented call formula.
+repositories, image references and how many of them exist, SSM parameter names by region,
+VPCs, DHCP option sets, prefix lists), from which tests/integration/live_fleet.rs computes the
+documented call formula.
 
 | account      | region    | what                                                                  |
 |--------------|-----------|-----------------------------------------------------------------------|
@@ -22,11 +23,17 @@ tests/integration/live_fleet.rs computes the documented call formula.
 | 111111111111 | us-east-1 | VPC D: cluster payments (5 services: pay)                               |
 | 111111111111 | us-west-2 | nothing                                                                 |
 
-Services sharing a task definition, role or repository make the point of the formula: those
-are read once, however many services use them. Execution roles are IAM, which is global: the
-role app-execution serves both regions of 123456789012 and is read once. Every service can
-pull (NAT gateway, default security-group egress, default network ACLs, roles with the AWS
-managed execution policy, images present), so every workload passes.
+Services sharing a task definition, role, repository or parameter make the point of the
+formula: those are read once, however many services use them. Execution roles are IAM, which
+is global: the role app-execution serves both regions of 123456789012 and is read once; so is
+the account's organization (123456789012 manages one; 111111111111 is in none, which costs the
+same one call). The api task definitions read SSM parameter /fleet/api-token of their region
+(a SecureString under the default key). Every ECR image is an image index for linux/amd64.
+
+Every service can pull (NAT gateway, default security-group egress, default network ACLs,
+roles with the AWS managed execution policy, images present), so every workload passes except
+the 4 batch services: their Docker Hub image's platforms are unknown (NOT_COLLECTED), since a
+run without --inspect-registries reads nothing outside AWS.
 """
 
 from __future__ import annotations
@@ -37,12 +44,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from seed import EXECUTION_POLICY_ARN, allow, manifest, policy, reset, trust  # noqa: E402
+from seed import EXECUTION_POLICY_ARN, allow, manifest, policy, push_image, reset, trust  # noqa: E402
 
 MAIN = "123456789012"
 OTHER = "111111111111"
 AUDIT_ROLE = "pullpath-audit"
 REGIONS = ["us-east-1", "us-west-2"]
+API_TOKEN = "/fleet/api-token"
 
 
 class Account:
@@ -122,14 +130,20 @@ def repository(acct: Account, region: str, name: str, tags: list[str]) -> None:
     ecr = acct.client("ecr", region)
     ecr.create_repository(repositoryName=name)
     for tag in tags:
-        ecr.put_image(repositoryName=name, imageManifest=manifest(f"{name}:{tag}"), imageTag=tag)
+        push_image(ecr, name, manifest(f"{name}:{tag}"), tag)
 
 
 def image(account: str, region: str, reference: str) -> str:
     return f"{account}.dkr.ecr.{region}.amazonaws.com/{reference}"
 
 
-def task_definition(acct: Account, region: str, family: str, image_ref: str, role: str) -> str:
+def task_definition(acct: Account, region: str, family: str, image_ref: str, role: str,
+                    parameter: str | None = None) -> str:
+    """A Fargate task definition running `image_ref`, reading SSM `parameter` (by name) as a
+    secret if given."""
+    container = {"name": "app", "image": image_ref, "memory": 512, "essential": True}
+    if parameter is not None:
+        container["secrets"] = [{"name": "API_TOKEN", "valueFrom": parameter}]
     return acct.client("ecs", region).register_task_definition(
         family=family,
         networkMode="awsvpc",
@@ -137,8 +151,12 @@ def task_definition(acct: Account, region: str, family: str, image_ref: str, rol
         cpu="256",
         memory="512",
         executionRoleArn=role,
-        containerDefinitions=[{"name": "app", "image": image_ref, "memory": 512, "essential": True}],
+        containerDefinitions=[container],
     )["taskDefinition"]["taskDefinitionArn"]
+
+
+def parameter(acct: Account, region: str, name: str) -> None:
+    acct.client("ssm", region).put_parameter(Name=name, Value="t0ken", Type="SecureString")
 
 
 def cluster(acct: Account, region: str, name: str, services: list[str], placement: dict) -> None:
@@ -169,6 +187,7 @@ def cycle(items: list[str], count: int) -> list[str]:
 def seed(endpoint: str) -> dict:
     reset(endpoint)
     main_acct, other = Account(endpoint, MAIN), Account(endpoint, OTHER)
+    main_acct.client("organizations").create_organization(FeatureSet="ALL")
     app_role = execution_role(main_acct, "app-execution", inline=True)
     batch_role = execution_role(main_acct, "batch-execution", inline=False)
     pay_role = execution_role(other, "payments-execution", inline=False)
@@ -180,8 +199,9 @@ def seed(endpoint: str) -> dict:
     subnets_b = network(main_acct, region, "10.2", dhcp=False)
     repository(main_acct, region, "web", ["1.0", "1.1"])
     repository(main_acct, region, "api", ["2.0"])
+    parameter(main_acct, region, API_TOKEN)
     web = task_definition(main_acct, region, "web", image(MAIN, region, "web:1.0"), app_role)
-    api = task_definition(main_acct, region, "api", image(MAIN, region, "api:2.0"), app_role)
+    api = task_definition(main_acct, region, "api", image(MAIN, region, "api:2.0"), app_role, API_TOKEN)
     worker = task_definition(main_acct, region, "worker", image(MAIN, region, "web:1.1"), app_role)
     batch = task_definition(main_acct, region, "batch", "docker.io/library/busybox:1.36", batch_role)
     report = task_definition(main_acct, region, "report", image(MAIN, region, "api:2.0"), batch_role)
@@ -192,6 +212,7 @@ def seed(endpoint: str) -> dict:
         "clusters": {"prod": 12, "batch": 8, "empty": 0},
         "task_definitions": 5, "roles": {"app-execution": 1, "batch-execution": 0},
         "managed_policies": [EXECUTION_POLICY_ARN], "repositories": 2, "image_references": 3,
+        "images_found": 3, "parameters": {region: 1},
         "vpcs": 2, "dhcp_option_sets": 1, "prefix_lists": s3_prefix_lists(main_acct, region),
     }
 
@@ -200,8 +221,9 @@ def seed(endpoint: str) -> dict:
     subnets_c = network(main_acct, region, "10.3", dhcp=False)
     repository(main_acct, region, "web", ["1.0"])
     repository(main_acct, region, "api", ["2.0"])
+    parameter(main_acct, region, API_TOKEN)
     web = task_definition(main_acct, region, "web", image(MAIN, region, "web:1.0"), app_role)
-    api = task_definition(main_acct, region, "api", image(MAIN, region, "api:2.0"), app_role)
+    api = task_definition(main_acct, region, "api", image(MAIN, region, "api:2.0"), app_role, API_TOKEN)
     cluster(main_acct, region, "prod", cycle([web, api], 10), subnets_c)
     cluster(main_acct, region, "web", cycle([web], 6), subnets_c)
     # Deleted: ECS keeps listing it as INACTIVE for a while; it has nothing to audit.
@@ -212,6 +234,7 @@ def seed(endpoint: str) -> dict:
         "clusters": {"prod": 10, "web": 6},
         "task_definitions": 2, "roles": {"app-execution": 1},
         "managed_policies": [EXECUTION_POLICY_ARN], "repositories": 2, "image_references": 2,
+        "images_found": 2, "parameters": {region: 1},
         "vpcs": 1, "dhcp_option_sets": 0, "prefix_lists": s3_prefix_lists(main_acct, region),
     }
 
@@ -225,12 +248,13 @@ def seed(endpoint: str) -> dict:
         "clusters": {"payments": 5},
         "task_definitions": 1, "roles": {"payments-execution": 0},
         "managed_policies": [EXECUTION_POLICY_ARN], "repositories": 1, "image_references": 1,
+        "images_found": 1, "parameters": {},
         "vpcs": 1, "dhcp_option_sets": 0, "prefix_lists": s3_prefix_lists(other, region),
     }
     scopes[f"{OTHER} us-west-2"] = {
         "clusters": {}, "task_definitions": 0, "roles": {}, "managed_policies": [],
-        "repositories": 0, "image_references": 0, "vpcs": 0, "dhcp_option_sets": 0,
-        "prefix_lists": 0,
+        "repositories": 0, "image_references": 0, "images_found": 0, "parameters": {},
+        "vpcs": 0, "dhcp_option_sets": 0, "prefix_lists": 0,
     }
     return {"role_arns": [role_arn(MAIN), role_arn(OTHER)], "scopes": scopes}
 

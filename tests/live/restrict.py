@@ -2,28 +2,21 @@
 
     python tests/live/restrict.py --endpoint URL --deny ec2:DescribeVpcEndpoints
 
-Creates an IAM user allowed every read pullpath makes except the denied actions, switches
-moto to authorizing every following request (`/moto-api/reset-auth`), and prints the user's
-credentials as one JSON line: {"access_key_id": ..., "secret_access_key": ...}.
+Creates an IAM user allowed every read pullpath makes (the actions of docs/iam-policy.json,
+the documented audit policy) except the denied actions, switches moto to authorizing every
+following request (`/moto-api/reset-auth`), and prints the user's credentials as one JSON
+line: {"access_key_id": ..., "secret_access_key": ...}.
 """
 
 import argparse
 import json
 import urllib.request
+from pathlib import Path
 
 import boto3
 
-READS = [
-    "ecs:Describe*",
-    "ecs:List*",
-    "ec2:Describe*",
-    "ec2:GetManagedPrefixListEntries",
-    "iam:Get*",
-    "iam:List*",
-    "ecr:Describe*",
-    "ecr:GetRepositoryPolicy",
-    "secretsmanager:DescribeSecret",
-]
+POLICY = Path(__file__).resolve().parents[2] / "docs" / "iam-policy.json"
+READS = [action for s in json.loads(POLICY.read_text())["Statement"] for action in s["Action"]]
 
 
 def main() -> None:

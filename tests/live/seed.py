@@ -24,15 +24,20 @@ Scenario names are the fixture names. Every scenario is the healthy base (`base(
 fixture generator's `base()`) or another healthy scenario plus one small mutation, made by an
 ordinary API call where moto supports one (delete the NAT gateway, revoke an SG rule, replace
 an ACL association, update a trust policy...). The ids are moto's (random), not the
-fixtures'. The server needs `MOTO_IAM_LOAD_MANAGED_POLICIES=true` (AmazonECSTaskExecutionRole
-Policy); `MOTO_EC2_LOAD_DEFAULT_AMIS=false` is optional and saves about 0.7 s a reset.
-Requirements: tests/live/requirements.txt. `tests/live/check_seed.py` seeds every scenario
-and asserts, with the describe calls a collector makes, that each mutation took effect.
+fixtures': the organization id, the NAT gateway's Elastic IP and the endpoint ids too, so
+scenarios whose policies name them (perimeter-*) use the seeded ones. The server needs
+`MOTO_IAM_LOAD_MANAGED_POLICIES=true` (AmazonECSTaskExecutionRolePolicy) and, for
+ec2-arm64-instance-amd64-image, `MOTO_AMIS_PATH=FILE` with the AMIs `seed.py --amis` prints
+(`python tests/live/seed.py --amis > amis.json`); loading only those instead of moto's default
+AMIs also saves about 0.7 s a reset. Requirements: tests/live/requirements.txt.
+`tests/live/check_seed.py` seeds every scenario and asserts, with the describe calls a
+collector makes, that each mutation took effect.
 
 Timing (2-core machine): reset + seed is 3-4.5 s per scenario, of which the seeding calls
 are only ~0.4-0.8 s; the rest is the reset (~1-1.4 s, more at times: IAM reloads ~1,000 AWS
-managed policies) and moto's lazy backend set-up on the first EC2 call after it (~1-2.5 s).
-Add ~0.6 s when seed.py runs as its own process (boto3 import, clients).
+managed policies) and moto's lazy backend set-up on the first EC2 call after it (~1-2.5 s),
+and on the first Organizations call (~0.2-0.5 s, CreateOrganization in base()). Add ~0.6 s
+when seed.py runs as its own process (boto3 import, clients).
 
 What a collector sees differently on moto 5.2.5 (checked against this script's scenarios)
 -----------------------------------------------------------------------------------------
@@ -44,7 +49,9 @@ Routes and gateways
 - DeleteTransitGateway removes the gateway from DescribeTransitGateways at once (AWS shows
   State `deleted` for a while); the route to it stays, `active`.
 - DescribeNatGateways has no `ConnectivityType` (AWS: `public`/`private`): treat absent as
-  `public`. NAT public IPs are 127.x.
+  `public`. NAT public IPs (`NatGatewayAddresses[].PublicIp`, the Elastic IP allocated for
+  it) are random 127.x addresses: a perimeter naming the NAT's address must read it
+  (`nat_public_ip()`).
 - A new VPC's main route table has only the local route (as AWS); routes carry `Origin`.
 - Routes to a gateway or Gateway Load Balancer endpoint come back as `GatewayId: vpce-...`
   (as AWS: the Route shape has no VpcEndpointId): classify a target by its id prefix.
@@ -60,6 +67,7 @@ VPC, DHCP, subnets
   associates the region's default set, domain-name-servers AmazonProvidedDNS). This script
   creates and associates an explicit set (AmazonProvidedDNS, ec2.internal), so the collector
   sees what it sees on AWS; a collector should still handle `default` (no DHCP options).
+  Server addresses (169.254.169.253, 10.0.0.2) are accepted and returned as given.
 - The account also has a default VPC (172.31.0.0/16, six subnets, no IGW, DhcpOptionsId
   `default`): scope collection to the service's VPC.
 - New subnets have `MapPublicIpOnLaunch: false` until ModifySubnetAttribute (as AWS).
@@ -95,19 +103,33 @@ IAM
   comes back as plain JSON, NOT URL-encoded (AWS encodes it): decode only when the text does
   not already start with `{`, or percent-decode tolerantly.
 - `iam:SimulatePrincipalPolicy` is a 500 (HTML body): disable SDK retries.
+- With IAM enforcement on (restrict.py), a denied call to a JSON-protocol service (ECR, ECS,
+  SSM, Secrets Manager...) is answered with an XML `ErrorResponse` (HTTP 403, `AccessDenied`
+  inside), in which the Rust SDK finds no error code: the collector sees a failed call, not
+  a denial (no coverage gap). EC2 (XML protocol) denials are recognised. moto checks only
+  actions: a statement's Resource and Condition, and resource policies, are not enforced.
+- PutRolePolicy accepts policy variables (`${aws:PrincipalAccount}`) in a Resource.
 
 ECR
-- `imageDigest` is not sha256 of the pushed manifest (moto hashes the concatenated layer
-  digests; with no layers it is sha256 of ""): take digests from PutImage/DescribeImages.
-  `imageSizeInBytes` is the config blob's size.
+- Without `imageDigest`, PutImage does not take sha256 of the pushed manifest as the digest
+  (moto hashes the concatenated layer digests; an image index, which has no layers, gets a
+  random one): this script passes `imageDigest` = sha256 of the exact manifest bytes (what a
+  registry computes) and `imageManifestMediaType`, which moto keeps. `imageSizeInBytes` is
+  the config blob's size for an image manifest and absent for an index.
+- BatchGetImage ignores `acceptedMediaTypes` and returns the manifest as pushed (an index
+  stays an index). GetDownloadUrlForLayer is not implemented (HTTP 500), so the platform of a
+  single-platform image (in its config blob) cannot be read: every image seeded here is an
+  OCI image index listing its platforms (`manifest()`), as `docker buildx` pushes them.
 - BatchGetImage by tag answers with the image's other tag in `imageId.imageTag`.
 - CreateRepository accepts another account's `registryId` and keeps it in the caller's
   backend (used by repository-policy-denies); DescribeRepositories without registryId then
   lists that foreign repository too, and DescribeImages reports its images with the caller's
-  registryId. GetDownloadUrlForLayer and pull-through cache rules are not implemented.
+  registryId. Pull-through cache rules are not implemented. Another registry's repository
+  that was not created is RepositoryNotFoundException (foreign-repository-unreadable).
 
 ECS
-- RegisterTaskDefinition checks nothing about the execution role: a Fargate task definition
+- RegisterTaskDefinition keeps `runtimePlatform` (cpuArchitecture ARM64) and returns it.
+  It checks nothing about the execution role: a Fargate task definition
   with awslogs and no execution role (AWS refuses it: "Fargate requires task definition to
   have execution role ARN to support log driver awslogs"), a role that does not exist, or
   one ECS cannot assume are all accepted. On AWS execution-role-missing arises only outside
@@ -151,10 +173,22 @@ ECS
 - Tasks do not survive `POST /moto-api/reset` (after it, ListTasks on prod is
   ClusterNotFoundException until the cluster is re-created, then empty).
 
+EC2 instances, Organizations, SSM, KMS
+- An instance's `Architecture` is its AMI's (x86_64 for an AMI moto does not know), never
+  the instance type's; RegisterImage takes no Architecture, so an arm64 instance needs an
+  arm64 AMI loaded from MOTO_AMIS_PATH (see AMIS). Instance types (t4g.small) are accepted.
+- CreateOrganization makes the caller the management account of an organization with a
+  random id (`o-` + 10 characters); DescribeOrganization then answers it, and
+  AWSOrganizationsNotInUseException in an account that is in none. The reset clears it.
+- PutParameter keeps `KeyId` as given (a key id here), checking neither the key nor its use;
+  a SecureString without one reports `alias/aws/ssm` (as AWS).
+
 Not seedable on moto (scenarios left out): nat-gateway-failed (NAT state cannot be `failed`),
 endpoint-unavailable (endpoint state is always `available`), s3-gateway-route-blackhole
 (route state), nacls-not-collected and missing-managed-policy (collection gaps: they need a
-caller denied DescribeNetworkAcls / iam:GetPolicyVersion, not a different account).
+caller denied DescribeNetworkAcls / iam:GetPolicyVersion, not a different account), and
+image-platform-not-read (a caller denied ecr:BatchGetImage: tests/integration/live.rs makes
+one with restrict.py instead of seeding it).
 """
 
 from __future__ import annotations
@@ -252,30 +286,56 @@ def tcp(port: int, *, cidr: str | None = None, group: str | None = None,
     return perm
 
 
-def manifest(seed: str) -> str:
-    """A Docker image manifest (v2 schema 2) with digests derived from `seed`."""
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+LINUX_AMD64 = [("linux", "amd64", None)]
+LINUX_AMD64_ARM64 = [("linux", "amd64", None), ("linux", "arm64", "v8")]
 
-    def sha(text: str) -> str:
-        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {
-                "mediaType": "application/vnd.docker.container.image.v1+json",
-                "size": 1469,
-                "digest": sha(f"config:{seed}"),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                    "size": 3370706,
-                    "digest": sha(f"layer:{seed}"),
-                }
-            ],
-        }
-    )
+def sha256(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def manifest(seed: str, platforms: list[tuple[str, str, str | None]] = LINUX_AMD64) -> str:
+    """An OCI image index, as `docker buildx build --push` writes it: one image manifest per
+    platform in `platforms` ((os, architecture, variant)), plus a BuildKit attestation
+    manifest (platform unknown/unknown, which names no platform), with digests derived from
+    `seed`. pullpath reads the platforms from the index itself; a single-platform manifest
+    would name its platform only in its config blob, which needs ecr:GetDownloadUrlForLayer,
+    which the emulator does not serve."""
+    entries = []
+    for os_name, architecture, variant in platforms:
+        platform = {"architecture": architecture, "os": os_name}
+        if variant:
+            platform["variant"] = variant
+        entries.append({
+            "mediaType": OCI_MANIFEST,
+            "digest": sha256(f"manifest:{seed}:{os_name}/{architecture}"),
+            "size": 1611,
+            "platform": platform,
+        })
+    entries.append({
+        "mediaType": OCI_MANIFEST,
+        "digest": sha256(f"attestation:{seed}"),
+        "size": 566,
+        "annotations": {
+            "vnd.docker.reference.digest": entries[0]["digest"],
+            "vnd.docker.reference.type": "attestation-manifest",
+        },
+        "platform": {"architecture": "unknown", "os": "unknown"},
+    })
+    return json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries})
+
+
+def push_image(ecr, repository: str, body: str, tag: str, **extra: Any) -> str:
+    """PutImage of the index `body` under `tag`; returns its digest. The media type and the
+    digest (sha256 of the exact bytes, as a registry computes it) are given explicitly: moto
+    derives a digest only from `layers`, which an index has none of (it would invent a
+    random one)."""
+    return ecr.put_image(
+        repositoryName=repository, imageManifest=body, imageTag=tag,
+        imageManifestMediaType=OCI_INDEX, imageDigest=sha256(body), **extra,
+    )["image"]["imageId"]["imageDigest"]
 
 
 # --- the account being built -------------------------------------------------------------------
@@ -298,6 +358,7 @@ class World:
     s3_prefix_list: str = ""
     secret_arn: str = ""
     digests: dict[str, str] = field(default_factory=dict)  # tag -> digest (repository web)
+    org_id: str = ""  # the organization moto made (o-<random>), the account its management account
     task_definitions: list[dict] = field(default_factory=list)
     services: list[dict] = field(default_factory=list)
     stopped_tasks: list[str] = field(default_factory=list)  # task ARNs, by stop_tasks()
@@ -450,16 +511,17 @@ def use_dns_servers(w: World, servers: list[str]) -> None:
 
 
 def put_images(w: World, repository: str, tags: dict[str, list[str]], region: str = REGION,
-               registry_id: str | None = None) -> dict[str, str]:
-    """Push one manifest per key of `tags` under each of its tags; returns tag -> digest."""
+               registry_id: str | None = None,
+               platforms: list[tuple[str, str, str | None]] = LINUX_AMD64) -> dict[str, str]:
+    """Push one image index (`manifest()`, for `platforms`) per key of `tags` under each of
+    its tags; returns tag -> digest."""
     ecr = w.client("ecr", region)
     extra = {"registryId": registry_id} if registry_id else {}
     digests = {}
     for seed, image_tags in tags.items():
-        body = manifest(seed)
+        body = manifest(seed, platforms)
         for tag in image_tags:
-            image = ecr.put_image(repositoryName=repository, imageManifest=body, imageTag=tag, **extra)
-            digests[tag] = image["image"]["imageId"]["imageDigest"]
+            digests[tag] = push_image(ecr, repository, body, tag, **extra)
     return digests
 
 
@@ -578,13 +640,17 @@ def stop_tasks(w: World, reasons: list[str], subnet: str | None = None) -> list[
 # --- the healthy base account ------------------------------------------------------------------
 
 
-def base(w: World, nat_subnet: str | None = "public-a") -> None:
+def base(w: World, nat_subnet: str | None = "public-a",
+         platforms: list[tuple[str, str, str | None]] = LINUX_AMD64) -> None:
     """The fixture generator's base(): VPC 10.0.0.0/16 (DNS support and hostnames on,
     AmazonProvidedDNS); public subnets routed to an IGW; app subnets with 0.0.0.0/0 -> a NAT
     gateway in `nat_subnet` (no NAT and no default route when None); endpoint subnets on the
     main table; task SG (egress all), endpoint SG (443 from the VPC); ECR repository `web`
-    (1.4.2 + latest, 1.4.1); role web-execution; Fargate service prod/web in the app subnets,
-    no public IP."""
+    (1.4.2 + latest, 1.4.1: image indexes for `platforms`, linux/amd64 unless told); role
+    web-execution; Fargate service prod/web in the app subnets, no public IP; the account is
+    the management account of an organization (the fixtures' `organization`; moto picks the
+    id, `w.org_id`)."""
+    w.org_id = w.client("organizations").create_organization(FeatureSet="ALL")["Organization"]["Id"]
     ec2 = w.ec2
     w.vpc = ec2.create_vpc(CidrBlock=VPC_CIDR)["Vpc"]["VpcId"]
     w.name(w.vpc, "prod")
@@ -660,7 +726,9 @@ def base(w: World, nat_subnet: str | None = "public-a") -> None:
 
     # Registry.
     w.ecr.create_repository(repositoryName="web")
-    w.digests = put_images(w, "web", {"web:1.4.2": ["1.4.2", "latest"], "web:1.4.1": ["1.4.1"]})
+    w.digests = put_images(
+        w, "web", {"web:1.4.2": ["1.4.2", "latest"], "web:1.4.1": ["1.4.1"]}, platforms=platforms
+    )
 
     # ECS (registered in deploy()).
     w.ecs.create_cluster(clusterName=CLUSTER)
@@ -1263,16 +1331,48 @@ def sg_egress_partial(w: World) -> None:
 
 
 INSTANCE_ROLE = "ecsInstanceRole"
+# moto gives an instance its AMI's Architecture, and x86_64 when it does not know the AMI, and
+# RegisterImage takes no Architecture: an arm64 AMI exists only if the server loads it from
+# the file MOTO_AMIS_PATH names (read when the server starts, instead of moto's defaults).
+# `seed.py --amis` prints that file's content; tests/integration/emulator.rs starts every
+# server with it. Without it the x86_64 scenarios still work (the AMI id is not checked).
+AMI_X86_64 = "ami-0a1b2c3d4e5f60001"
+AMI_ARM64 = "ami-0a1b2c3d4e5f60002"
+
+
+def ami(ami_id: str, architecture: str) -> dict:
+    """One AMI as MOTO_AMIS_PATH lists it (the keyword arguments of moto's Ami)."""
+    return {
+        "ami_id": ami_id,
+        "name": f"amzn2-ami-ecs-hvm-2.0.20241213-{architecture}-ebs",
+        "description": f"Amazon Linux 2 ECS-optimized AMI ({architecture})",
+        "owner_id": "591542846629",
+        "public": True,
+        "virtualization_type": "hvm",
+        "architecture": architecture,
+        "state": "available",
+        "image_type": "machine",
+        "hypervisor": "xen",
+        "root_device_name": "/dev/xvda",
+        "root_device_type": "ebs",
+        "sriov": "simple",
+    }
+
+
+AMIS = [ami(AMI_X86_64, "x86_64"), ami(AMI_ARM64, "arm64")]
 INSTANCE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
 
 
 def on_ec2(w: World, instance_subnet: str, network_mode: str = "bridge",
-           status: str = "ACTIVE") -> str:
+           status: str = "ACTIVE", image_id: str = AMI_X86_64,
+           instance_type: str = "t3.small") -> str:
     """Service web on the EC2 launch type (task definition for EC2 in `network_mode`; no
     awsvpc configuration unless awsvpc) with one container instance: an EC2 instance in
     `instance_subnet` (a SUBNETS name; no public IP) with instance profile ecsInstanceRole
     (AmazonEC2ContainerServiceforEC2Role) and its own SG (egress all), registered with the
-    cluster and left in `status`. Returns the instance id."""
+    cluster and left in `status`. The instance runs `image_id` (`instance_type`): its
+    Architecture is the AMI's (x86_64 when the AMI is unknown; see AMIS_FILE). Returns the
+    instance id."""
     task = w.web_task()
     task["requiresCompatibilities"] = ["EC2"]
     task["networkMode"] = network_mode
@@ -1288,10 +1388,9 @@ def on_ec2(w: World, instance_subnet: str, network_mode: str = "bridge",
     w.sg["instance"] = w.ec2.create_security_group(
         GroupName="ecs-instances", Description="container instances", VpcId=w.vpc
     )["GroupId"]
-    # The emulator runs without its default AMIs and does not check the id.
     # No public IP, even in a public subnet (the subnet's MapPublicIpOnLaunch is overridden).
     instance = w.ec2.run_instances(
-        ImageId="ami-0a1b2c3d4e5f60001", MinCount=1, MaxCount=1, InstanceType="t3.small",
+        ImageId=image_id, MinCount=1, MaxCount=1, InstanceType=instance_type,
         NetworkInterfaces=[{
             "DeviceIndex": 0, "SubnetId": w.subnets[instance_subnet],
             "Groups": [w.sg["instance"]], "AssociatePublicIpAddress": False,
@@ -1470,6 +1569,194 @@ def one_subnet_without_route(w: World) -> None:
     w.ec2.disassociate_route_table(AssociationId=association)
 
 
+# --- conditions decided from the path, policy variables, platforms (issue 12) -------------------
+
+
+def nat_public_ip(w: World) -> str:
+    """The Elastic IP of the NAT gateway (moto allocates its own: 127.x, not the fixtures'
+    203.0.113.10), as DescribeNatGateways reports it to the collector."""
+    nat = w.ec2.describe_nat_gateways(NatGatewayIds=[w.nat])["NatGateways"][0]
+    return nat["NatGatewayAddresses"][0]["PublicIp"]
+
+
+def add_inline_policy(w: World, name: str, *statements: dict) -> None:
+    w.iam.put_role_policy(RoleName=EXECUTION_ROLE, PolicyName=name, PolicyDocument=json.dumps(policy(*statements)))
+
+
+def deny_ecr_outside_endpoints(w: World, endpoint_ids: list[str]) -> None:
+    """The fixtures' ecr_perimeter(): deny ecr:* unless aws:SourceVpce is one of these."""
+    add_inline_policy(w, "ecr-only-through-our-endpoints", {
+        "Sid": "DenyEcrOutsideOurEndpoints",
+        "Effect": "Deny",
+        "Action": "ecr:*",
+        "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:SourceVpce": endpoint_ids}},
+    })
+
+
+def deny_ecr_outside_addresses(w: World, ranges: list[str]) -> None:
+    """The fixtures' ecr_source_ip_perimeter(): deny ecr:* from outside these ranges."""
+    add_inline_policy(w, "ecr-only-from-our-addresses", {
+        "Sid": "DenyEcrFromElsewhere",
+        "Effect": "Deny",
+        "Action": "ecr:*",
+        "Resource": "*",
+        "Condition": {"NotIpAddress": {"aws:SourceIp": ranges}},
+    })
+
+
+def organization_only(w: World, actions: str) -> dict:
+    """An endpoint policy allowing `actions` only to principals of the seeded organization."""
+    return policy({
+        "Sid": "OnlyOurOrganization",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": w.org_id}},
+    })
+
+
+@scenario("perimeter-source-vpce-through-endpoint", "healthy-endpoints")
+def perimeter_source_vpce_through_endpoint(w: World) -> None:
+    """Pass: the execution role denies ECR calls whose aws:SourceVpce is not the ecr.api or
+    ecr.dkr endpoint (moto's ids), and the calls go through them."""
+    healthy_endpoints(w)
+    deny_ecr_outside_endpoints(w, [w.endpoints["ecr.api"], w.endpoints["ecr.dkr"]])
+
+
+@scenario("perimeter-source-vpce-through-nat", "healthy-nat")
+def perimeter_source_vpce_through_nat(w: World) -> None:
+    """PERMISSION_DENIED: the same aws:SourceVpce perimeter (naming the fixtures' endpoint ids:
+    this VPC has none), but ECR is reached through the NAT gateway, so the calls carry no
+    aws:SourceVpce and the Deny applies."""
+    base(w)
+    deny_ecr_outside_endpoints(w, ["vpce-0a1b2c3d4e5f6e001", "vpce-0a1b2c3d4e5f6e002"])
+
+
+@scenario("perimeter-principal-org", "healthy-endpoints")
+def perimeter_principal_org(w: World) -> None:
+    """Pass: the ecr.api and ecr.dkr endpoint policies allow only principals of the account's
+    organization (aws:PrincipalOrgID = moto's organization id), and the account is in it."""
+    healthy_endpoints(w)
+    for name in ("ecr.api", "ecr.dkr"):
+        set_endpoint_policy(w, name, organization_only(w, "*"))
+
+
+@scenario("perimeter-s3-endpoint-principal-org", "healthy-endpoints")
+def perimeter_s3_endpoint_principal_org(w: World) -> None:
+    """ENDPOINT_POLICY_DENIES: the S3 gateway endpoint allows s3:* only to principals of the
+    organization; ECR's presigned layer downloads are not made by the task's role."""
+    healthy_endpoints(w)
+    set_endpoint_policy(w, "s3", organization_only(w, "s3:*"))
+
+
+@scenario("perimeter-source-ip-nat", "healthy-nat")
+def perimeter_source_ip_nat(w: World) -> None:
+    """PERMISSION_DENIED: the execution role denies ECR calls from outside 198.51.100.0/24
+    (aws:SourceIp); the calls leave from the NAT gateway's Elastic IP, outside it (moto's
+    127.x address, as the fixtures' 203.0.113.10 is)."""
+    base(w)
+    deny_ecr_outside_addresses(w, ["198.51.100.0/24"])
+
+
+@scenario("perimeter-source-ip-nat-allowed", "healthy-nat")
+def perimeter_source_ip_nat_allowed(w: World) -> None:
+    """Pass: the same aws:SourceIp perimeter also lists the NAT gateway's Elastic IP (the
+    address moto allocated, /32), the address the calls leave from."""
+    base(w)
+    deny_ecr_outside_addresses(w, ["198.51.100.0/24", f"{nat_public_ip(w)}/32"])
+
+
+@scenario("policy-variable-deny-resource", "healthy-nat")
+def policy_variable_deny_resource(w: World) -> None:
+    """PERMISSION_DENIED: an inline policy denies pulls from
+    arn:aws:ecr:*:${aws:PrincipalAccount}:repository/* (the principal's own account)."""
+    base(w)
+    add_inline_policy(w, "no-pulls-from-own-registry", {
+        "Sid": "UseTheSharedRegistry",
+        "Effect": "Deny",
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        "Resource": "arn:aws:ecr:*:${aws:PrincipalAccount}:repository/*",
+    })
+
+
+@scenario("secret-json-key-old-platform", "healthy-nat")
+def secret_json_key_old_platform(w: World) -> None:
+    """PLATFORM_VERSION_UNSUPPORTED: the secret is injected by JSON key (`ARN:password::`) on
+    Fargate platform version 1.3.0."""
+    base(w)
+    w.web_container()["secrets"][0]["valueFrom"] = f"{w.secret_arn}:password::"
+    w.web_service()["platformVersion"] = "1.3.0"
+
+
+@scenario("ssm-secure-string-customer-key", "ssm-parameter-secret")
+def ssm_secure_string_customer_key(w: World) -> None:
+    """PERMISSION_MISSING (kms:Decrypt): the SSM parameter is a SecureString under a customer
+    managed KMS key (PutParameter KeyId = the key id, which DescribeParameters returns as
+    given; moto checks neither the key nor its use), and the role may not decrypt with it."""
+    ssm_parameter_secret(w)
+    key = w.client("kms").create_key(Description="prod parameters")["KeyMetadata"]["KeyId"]
+    w.client("ssm").put_parameter(
+        Name=API_TOKEN_PARAMETER, Value="t0ken", Type="SecureString", KeyId=key, Overwrite=True
+    )
+
+
+ARM64_RUNTIME = {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"}
+
+
+@scenario("image-platform-arm64-amd64-only", "healthy-nat")
+def image_platform_arm64_amd64_only(w: World) -> None:
+    """IMAGE_PLATFORM_MISMATCH: the task definition's runtimePlatform is ARM64, and the image
+    index lists linux/amd64 only."""
+    base(w)
+    w.web_task()["runtimePlatform"] = dict(ARM64_RUNTIME)
+
+
+@scenario("image-platform-arm64-multi", "image-platform-arm64-amd64-only")
+def image_platform_arm64_multi(w: World) -> None:
+    """Pass: the ARM64 task pulls images whose index lists linux/amd64 and linux/arm64/v8."""
+    base(w, platforms=LINUX_AMD64_ARM64)
+    w.web_task()["runtimePlatform"] = dict(ARM64_RUNTIME)
+
+
+@scenario("ec2-arm64-instance-amd64-image", "ec2-healthy-nat")
+def ec2_arm64_instance_amd64_image(w: World) -> None:
+    """IMAGE_PLATFORM_MISMATCH: the EC2 service's container instance is a t4g.small launched
+    from an arm64 AMI (needs the server's MOTO_AMIS_PATH, see AMIS), whose agent pulls for
+    linux/arm64; the images are linux/amd64 only."""
+    base(w)
+    on_ec2(w, "app-a", image_id=AMI_ARM64, instance_type="t4g.small")
+
+
+@scenario("dns-resolver-by-address", "healthy-endpoints")
+def dns_resolver_by_address(w: World) -> None:
+    """Pass: the DHCP options name the Amazon DNS server by address, 169.254.169.253 and
+    10.0.0.2 (the VPC CIDR base plus two), not as AmazonProvidedDNS."""
+    healthy_endpoints(w)
+    use_dns_servers(w, ["169.254.169.253", "10.0.0.2"])
+
+
+@scenario("foreign-repository-unreadable", "healthy-nat")
+def foreign_repository_unreadable(w: World) -> None:
+    """NOT_COLLECTED (unknown): the image is in account 210987654321's repository shared/web,
+    which the collector cannot read. moto enforces no repository policy, so the repository is
+    simply not created: DescribeRepositories with that registryId answers
+    RepositoryNotFoundException, which AWS also answers for another account's repository
+    that does not exist or that its policy hides, and which the collector therefore reads,
+    for another account, as "could not be read", never as "does not exist"."""
+    base(w)
+    w.web_container()["image"] = f"210987654321.dkr.ecr.{REGION}.amazonaws.com/shared/web:1.4.2"
+
+
+@scenario("docker-hub-not-inspected", "docker-hub-public")
+def docker_hub_not_inspected(w: World) -> None:
+    """NOT_COLLECTED (unknown): docker-hub-public as a live audit reads it without
+    --inspect-registries (the live tests read nothing outside the emulated AWS APIs): the
+    image's platforms are unknown."""
+    docker_hub_public(w)
+
+
 # --- command line ------------------------------------------------------------------------------
 
 
@@ -1492,6 +1779,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
                         help="moto server URL (default: $AWS_ENDPOINT_URL or http://127.0.0.1:5000)")
     parser.add_argument("--list", action="store_true", help="print the scenario names, one a line")
+    parser.add_argument("--amis", action="store_true",
+                        help="print the AMIs the server should load (a MOTO_AMIS_PATH file), as JSON")
     parser.add_argument("--stopped-task", action="append", default=[], metavar="REASON",
                         help="after seeding, run one task of service web and stop it with stoppedReason "
                              "REASON (repeatable: one task each)")
@@ -1505,6 +1794,9 @@ def main(argv: list[str]) -> int:
     if args.list:
         for name in SCENARIOS:
             print(name)
+        return 0
+    if args.amis:
+        print(json.dumps(AMIS, indent=2))
         return 0
     if not args.scenario:
         parser.error("a scenario name (or --list) is required")

@@ -113,13 +113,13 @@ fn principals_match_role_account_and_service() {
         arn: Some("arn:aws:iam::111111111111:role/x".into()),
         account: Some("111111111111".into()),
         service: None,
-        keys: Context::new(),
+        keys: Default::default(),
     };
     let theirs = Caller {
         arn: None,
         account: Some("222222222222".into()),
         service: None,
-        keys: Context::new(),
+        keys: Default::default(),
     };
     let empty = Context::new();
     let request = |caller| Request {
@@ -143,7 +143,7 @@ fn deny_not_principal_exempts_a_role_only_through_its_session() {
         arn: Some("arn:aws:iam::111111111111:role/exec".into()),
         account: Some("111111111111".into()),
         service: None,
-        keys: Context::new(),
+        keys: Default::default(),
     };
     let decide_for = |doc: &Value| {
         evaluate(
@@ -186,7 +186,7 @@ fn a_service_caller_is_not_matched_by_account_principals() {
         arn: None,
         account: None,
         service: Some("ecs-tasks.amazonaws.com".into()),
-        keys: Context::new(),
+        keys: Default::default(),
     };
     let decision = evaluate(
         &[&Policy::parse("trust", &doc)],
