@@ -136,14 +136,12 @@ pub fn secrets_read(
     account: &str,
     region: &str,
 ) -> std::collections::BTreeSet<String> {
-    task_definitions
-        .iter()
-        .flat_map(|t| derive_requirements(t, account, region))
-        .filter(|r| r.target == Target::Secretsmanager)
-        // A `secretsmanager` requirement holds one permission per secret it reads.
-        .flat_map(|r| r.permissions)
-        .map(|p| p.resource)
-        .collect()
+    resources_read(
+        task_definitions,
+        account,
+        region,
+        "secretsmanager:GetSecretValue",
+    )
 }
 
 /// The Systems Manager parameters (ARNs) the task definitions read.
@@ -152,12 +150,21 @@ pub fn parameters_read(
     account: &str,
     region: &str,
 ) -> std::collections::BTreeSet<String> {
+    resources_read(task_definitions, account, region, "ssm:GetParameters")
+}
+
+/// The resources the task definitions' requirements need `action` on.
+fn resources_read(
+    task_definitions: &[TaskDefinition],
+    account: &str,
+    region: &str,
+    action: &str,
+) -> std::collections::BTreeSet<String> {
     task_definitions
         .iter()
         .flat_map(|t| derive_requirements(t, account, region))
-        .filter(|r| r.target == Target::Ssm)
         .flat_map(|r| r.permissions)
-        .filter(|p| p.action == "ssm:GetParameters")
+        .filter(|p| p.action == action)
         .map(|p| p.resource)
         .collect()
 }
