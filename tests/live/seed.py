@@ -650,7 +650,7 @@ def base(w: World, nat_subnet: str | None = "public-a",
     web-execution; Fargate service prod/web in the app subnets, no public IP; the account is
     the management account of an organization (the fixtures' `organization`; moto picks the
     id, `w.org_id`)."""
-    w.org_id = "o-none"
+    w.org_id = w.client("organizations").create_organization(FeatureSet="ALL")["Organization"]["Id"]
     ec2 = w.ec2
     w.vpc = ec2.create_vpc(CidrBlock=VPC_CIDR)["Vpc"]["VpcId"]
     w.name(w.vpc, "prod")
