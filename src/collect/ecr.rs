@@ -122,6 +122,22 @@ async fn repository(
                 None => return Ok::<_, CollectError>(None),
             }
         }
+        // Two references (a tag and `latest`, or a tag and its digest) may name one image:
+        // it is one image, listed and read once.
+        let mut unique: Vec<Image> = Vec::new();
+        for image in found {
+            match unique.iter_mut().find(|i| i.digest == image.digest) {
+                Some(same) => {
+                    for tag in image.tags {
+                        if !same.tags.contains(&tag) {
+                            same.tags.push(tag);
+                        }
+                    }
+                }
+                None => unique.push(image),
+            }
+        }
+        let mut found = unique;
         // The platforms each image offers, from its manifest (one read per image).
         for image in &mut found {
             if image.digest.is_empty() {

@@ -67,6 +67,8 @@ pub async fn parameters(
                 let request = client
                     .describe_parameters()
                     .parameter_filters(filter)
+                    // The largest page AWS serves (pages are best-effort, so more may follow).
+                    .max_results(50)
                     .into_paginator()
                     .send()
                     .try_collect();
