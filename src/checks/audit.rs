@@ -149,6 +149,10 @@ impl PathCache {
         } else {
             "private"
         });
+        // The verdict carries the call's network keys: the source address, and (through the
+        // endpoint policies) whose credentials the caller holds.
+        field(placement.public_address.as_deref().unwrap_or("-"));
+        field(caller_kind(placement));
         match placement
             .index
             .has_endpoint_policies(&placement.vpc.id)
@@ -188,7 +192,7 @@ impl PathCache {
 /// share verdicts; a signature seen once means no verdict of it is ever reused. (A hash
 /// collision only makes a placement cached that need not be.)
 fn placement_signature(placement: &Placement<'_, '_>) -> u64 {
-    signature(
+    let base = signature(
         &placement.subnet.id,
         placement.security_groups.iter().map(|g| g.id.as_str()),
         placement.public_ip,
@@ -197,7 +201,32 @@ fn placement_signature(placement: &Placement<'_, '_>) -> u64 {
             .index
             .has_endpoint_policies(&placement.vpc.id)
             .then_some(placement.caller.arn.as_deref()),
-    )
+    );
+    // Fargate placements (the only ones the counting pass counts) have neither a known
+    // public address nor instance credentials: their signature is the counting pass's.
+    if placement.public_address.is_none() && caller_kind(placement) == "session" {
+        return base;
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    base.hash(&mut hasher);
+    placement.public_address.hash(&mut hasher);
+    caller_kind(placement).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Whether the placement calls with a role session ECS hands out, or an EC2 instance's own
+/// role credentials (which carry other keys: `aws:Ec2InstanceSourceVpc`).
+fn caller_kind(placement: &Placement<'_, '_>) -> &'static str {
+    let absent = placement
+        .caller
+        .keys
+        .get("aws:Ec2InstanceSourceVpc")
+        .is_some_and(|f| f.value == crate::policy::KeyValue::Absent);
+    if absent || placement.caller.arn.is_none() {
+        "session"
+    } else {
+        "instance"
+    }
 }
 
 fn signature<'g>(

@@ -275,7 +275,7 @@ fn decision_blockers(
             "Collect the attached managed policies (iam:GetPolicy, iam:GetPolicyVersion).",
         )),
         Decision::Allowed => None,
-        Decision::ImplicitlyDenied { unmet } => Some(Blocker::new(
+        Decision::ImplicitlyDenied { unmet, .. } => Some(Blocker::new(
             Code::PermissionMissing,
             &role.arn,
             format!("no policy of {label} {} allows {what}{because}", role.arn),

@@ -65,17 +65,21 @@ pub fn run_platforms(
             }])
         }
         Launch::Ec2 { .. } => {
+            // The instance's own OS, else the one the task definition asks for (ECS places
+            // it on a matching instance); `runtimePlatform` is optional on EC2.
+            let declared_os = platform
+                .and_then(|p| p.operating_system_family.as_deref())
+                .map(|_| os);
             let mut out: Vec<RunPlatform> = Vec::new();
             for id in instance_ids {
-                let architecture = catalog
-                    .instance(id)
-                    .flatten()
-                    .and_then(|i| i.architecture.as_deref());
-                let Some(architecture) = architecture else {
+                let instance = catalog.instance(id).flatten();
+                let architecture = instance.and_then(|i| i.architecture.as_deref());
+                let os = instance.and_then(|i| i.os.as_deref()).or(declared_os);
+                let (Some(architecture), Some(os)) = (architecture, os) else {
                     return Err(Blocker::new(
                         Code::NotCollected,
                         id,
-                        format!("the architecture of instance {id} was not collected, so whether the image offers its platform is unknown"),
+                        format!("the architecture or operating system of instance {id} was not collected, so whether the image offers its platform is unknown"),
                         "Collect the instances (ec2:DescribeInstances), then audit again.",
                     ));
                 };
@@ -235,15 +239,57 @@ pub fn requirement_platform_blockers(
 /// The platforms an ECR image offers, with its repository (what a rebuild changes); `None`
 /// when the image itself is not there (its absence is reported on its own).
 fn ecr_offered<'a>(catalog: &Catalog<'a>, image: &EcrImage) -> Option<Offered<'a>> {
+    let arn = image.repository_arn();
     let repository = catalog
         .repository(&image.account, &image.region, &image.repository)
-        .flatten()?;
+        .flatten();
     let found = repository
-        .images
-        .as_ref()?
-        .iter()
-        .find(|i| image.reference.names(i))?;
-    let arn = image.repository_arn();
+        .and_then(|r| r.images.as_ref())
+        .and_then(|images| images.iter().find(|i| image.reference.names(i)));
+    let Some(found) = found else {
+        // Not in ECR yet: a pull-through cache rule imports it on first pull, from an upstream
+        // whose manifest is not read. Otherwise its absence is reported on its own.
+        let rule = catalog
+            .pull_through_rule(&image.account, &image.region, &image.repository)
+            .flatten()?;
+        let upstream = rule
+            .upstream_registry_url
+            .as_deref()
+            .unwrap_or("its upstream registry");
+        // `--inspect-registries` reads the upstream image's manifest.
+        let upstream_image = rule.upstream_image(&image.repository, &image.reference.as_suffix());
+        let read = upstream_image.as_deref().and_then(|name| {
+            catalog
+                .snapshot
+                .registry_images
+                .iter()
+                .flatten()
+                .find(|i| i.image == name)
+        });
+        if let Some(platforms) = read.and_then(|i| i.platforms.as_deref()) {
+            return Some(Offered {
+                image: image.image.clone(),
+                resource: arn,
+                platforms: Ok(platforms),
+            });
+        }
+        return Some(Offered {
+            image: image.image.clone(),
+            resource: arn.clone(),
+            platforms: Err(Blocker::new(
+                Code::NotCollected,
+                &arn,
+                format!(
+                    "`{}` is not in ECR yet: pull-through cache rule `{}` imports it from {upstream} on first pull, and the platforms it offers there are not read",
+                    image.image, rule.ecr_repository_prefix
+                ),
+                format!(
+                    "Audit with --inspect-registries (pullpath then reads {} anonymously), check its platforms with docker manifest inspect, or pull it once so that ECR holds it, then audit again.",
+                    upstream_image.as_deref().unwrap_or("the upstream image")
+                ),
+            )),
+        });
+    };
     let offered = found.platforms.as_deref().ok_or_else(|| {
         Blocker::new(
             Code::NotCollected,

@@ -291,8 +291,18 @@ fn repository_policy_blockers(
         let because = decision.because();
         let blocker = match decision {
             Decision::Allowed => None,
-            // Same account: the identity policy alone can grant it.
-            Decision::ImplicitlyDenied { .. } if !cross_account => None,
+            // Same account: the identity policy alone can grant it — unless a Deny of the
+            // repository policy may apply.
+            Decision::ImplicitlyDenied { undecided, .. } if !cross_account => {
+                (!undecided.is_empty()).then(|| {
+                    Blocker::new(
+                        Code::ConditionUnknown,
+                        arn,
+                        format!("{} for {action}: {}", policy.name, undecided.join("; ")),
+                        "Check that the condition holds for the task's pulls.",
+                    )
+                })
+            }
             Decision::ImplicitlyDenied { .. } => Some(Blocker::new(
                 Code::RepositoryPolicyDenies,
                 arn,

@@ -140,6 +140,16 @@ fn convert_instance(instance: &aws_sdk_ec2::types::Instance) -> Instance {
         security_groups,
         public_ip,
         architecture: instance.architecture().map(|a| a.as_str().to_string()),
+        // `Platform` is `windows` for Windows instances; `PlatformDetails` names the OS
+        // ("Linux/UNIX", "Windows", "Red Hat Enterprise Linux"…).
+        os: match (instance.platform(), instance.platform_details()) {
+            (Some(p), _) if p.as_str().eq_ignore_ascii_case("windows") => Some("windows".into()),
+            (_, Some(details)) if details.to_ascii_lowercase().contains("windows") => {
+                Some("windows".into())
+            }
+            (_, Some(_)) => Some("linux".into()),
+            (_, None) => None,
+        },
         instance_profile_arn: instance
             .iam_instance_profile()
             .and_then(|p| p.arn())

@@ -51,8 +51,13 @@ pub fn parse_manifest(text: &str) -> Result<Manifest, String> {
     if let Some(entries) = value.get("manifests").and_then(Value::as_array) {
         let mut platforms = Vec::new();
         for entry in entries {
+            // An entry without a platform may serve any (containerd keeps such entries): the
+            // index then does not tell what it offers.
             let Some(platform) = entry.get("platform") else {
-                continue;
+                return Err(
+                    "an index entry names no platform, so the platforms offered are not known"
+                        .into(),
+                );
             };
             let platform = platform_of(platform)
                 .ok_or("an index entry's platform has no `os` or `architecture`")?;

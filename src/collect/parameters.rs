@@ -72,8 +72,12 @@ pub async fn parameters(
                     .into_paginator()
                     .send()
                     .try_collect();
-                let Some(pages) = attempt(session, DESCRIBE, request).await? else {
-                    return Ok::<_, CollectError>(None);
+                // Denied (a coverage gap) or failed after retries: the parameters' keys are
+                // unknown, nothing else is.
+                let pages = match attempt(session, DESCRIBE, request).await {
+                    Ok(Some(pages)) => pages,
+                    Ok(None) | Err(CollectError::Api { .. }) => return Ok(None),
+                    Err(other) => return Err(other),
                 };
                 out.extend(pages.iter().flat_map(|page| page.parameters()).map(|p| {
                     let name = p.name().unwrap_or_default().to_string();

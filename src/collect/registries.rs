@@ -23,16 +23,34 @@ use crate::workload::OtherImage;
 /// Fills `snapshot.registry_images` with the platforms of every non-ECR image its task
 /// definitions name.
 pub async fn inspect_snapshot(http: &reqwest::Client, snapshot: &mut crate::model::Snapshot) {
-    let images: Vec<OtherImage> = snapshot
+    use crate::workload::ImageRef;
+    let mut images: Vec<OtherImage> = Vec::new();
+    for container in snapshot
         .task_definitions
         .iter()
         .flatten()
         .flat_map(|t| &t.container_definitions)
-        .filter_map(|c| match crate::workload::ImageRef::parse(&c.image) {
-            crate::workload::ImageRef::Other(other) => Some(other),
-            crate::workload::ImageRef::Ecr(_) => None,
-        })
-        .collect();
+    {
+        match ImageRef::parse(&container.image) {
+            ImageRef::Other(other) => images.push(other),
+            // An image a pull-through cache imports on first pull: its upstream's manifest.
+            ImageRef::Ecr(ecr) => {
+                let upstream = snapshot
+                    .ecr_pull_through_cache_rules
+                    .iter()
+                    .flatten()
+                    .find(|r| {
+                        r.registry_id == ecr.account
+                            && r.region == ecr.region
+                            && r.serves(&ecr.repository)
+                    })
+                    .and_then(|r| r.upstream_image(&ecr.repository, &ecr.reference.as_suffix()));
+                if let Some(ImageRef::Other(other)) = upstream.as_deref().map(ImageRef::parse) {
+                    images.push(other);
+                }
+            }
+        }
+    }
     snapshot.registry_images = Some(inspect(http, &images).await);
 }
 
@@ -79,7 +97,7 @@ async fn platforms(http: &reqwest::Client, image: &OtherImage) -> Result<Vec<Pla
             .await
             .map_err(|e| format!("{}: {e}", image.host))?;
         if response.status() == reqwest::StatusCode::UNAUTHORIZED && token.is_none() {
-            token = Some(anonymous_token(http, response.headers()).await?);
+            token = Some(anonymous_token(http, response.headers(), &base).await?);
             continue;
         }
         if !response.status().is_success() {
@@ -121,8 +139,14 @@ async fn read_limited(response: reqwest::Response) -> Result<Vec<u8>, String> {
     Ok(body)
 }
 
-/// An anonymous pull token from the realm a `Bearer` challenge names.
-async fn anonymous_token(http: &reqwest::Client, headers: &HeaderMap) -> Result<String, String> {
+/// An anonymous pull token from the realm a `Bearer` challenge names. The realm must be
+/// HTTPS (plain HTTP only on loopback, for a loopback registry): a registry cannot send
+/// pullpath to an arbitrary URL.
+async fn anonymous_token(
+    http: &reqwest::Client,
+    headers: &HeaderMap,
+    registry_base: &str,
+) -> Result<String, String> {
     let challenge = headers
         .get(WWW_AUTHENTICATE)
         .and_then(|v| v.to_str().ok())
@@ -135,6 +159,7 @@ async fn anonymous_token(http: &reqwest::Client, headers: &HeaderMap) -> Result<
         .find(|(k, _)| k == "realm")
         .map(|(_, v)| v.clone())
         .ok_or("the registry's Bearer challenge names no realm")?;
+    check_realm(&realm, registry_base)?;
     let query: Vec<(&str, &str)> = params
         .iter()
         .filter(|(k, _)| k == "service" || k == "scope")
@@ -150,6 +175,24 @@ async fn anonymous_token(http: &reqwest::Client, headers: &HeaderMap) -> Result<
         .and_then(Value::as_str)
         .map(str::to_string)
         .ok_or_else(|| "the token answer has no token".into())
+}
+
+fn check_realm(realm: &str, registry_base: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(realm).map_err(|_| "the token realm is not a URL".to_string())?;
+    let loopback = |host: Option<&str>| {
+        host.is_some_and(|h| {
+            h == "localhost"
+                || h.parse::<std::net::Ipv4Addr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        })
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback(url.host_str()) && registry_base.starts_with("http://") => Ok(()),
+        _ => Err(format!(
+            "the token realm `{realm}` is not HTTPS: not followed"
+        )),
+    }
 }
 
 /// The parameters of a `Bearer realm="…",service="…",scope="…"` challenge; `None` for any
@@ -204,6 +247,19 @@ mod tests {
         );
         assert!(bearer_challenge(r#"Basic realm="Registry Realm""#).is_none());
         assert!(bearer_challenge("Bearer").is_none());
+    }
+
+    #[test]
+    fn token_realms_must_be_https() {
+        assert!(check_realm(
+            "https://auth.docker.io/token",
+            "https://registry-1.docker.io"
+        )
+        .is_ok());
+        assert!(check_realm("http://169.254.169.254/latest", "https://evil.example").is_err());
+        assert!(check_realm("http://127.0.0.1:5001/token", "http://127.0.0.1:5000").is_ok());
+        assert!(check_realm("http://127.0.0.1:5001/token", "https://ghcr.io").is_err());
+        assert!(check_realm("file:///etc/passwd", "https://ghcr.io").is_err());
     }
 
     #[test]

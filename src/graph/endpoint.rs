@@ -74,7 +74,9 @@ pub fn private_dns_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoin
         }
     }
     match &vpc.dhcp_dns_servers {
-        Some(servers) if servers.iter().any(|s| vpc.is_amazon_dns(s)) => {}
+        // Every server must be the Amazon one: a resolver asks the first that answers, and a
+        // custom server need not know the endpoint's private names.
+        Some(servers) if !servers.is_empty() && servers.iter().all(|s| vpc.is_amazon_dns(s)) => {}
         Some(servers) => blockers.push(Blocker::new(
             Code::CustomDnsServers,
             &vpc.id,
@@ -114,15 +116,7 @@ fn policy_blockers(
     let network = Network::Endpoint {
         endpoint: endpoint.id.clone(),
         vpc: placement.vpc.id.clone(),
-        vpc_arn: format!(
-            "arn:aws:ec2:{}:{}:vpc/{}",
-            placement.region, snapshot.account_id, placement.vpc.id
-        ),
         source: ipnet::IpNet::V4(placement.subnet.cidr_block),
-        vpc_arn_supported: matches!(
-            requirement.target,
-            Target::EcrApi | Target::EcrDkr | Target::S3Layers
-        ),
         why: format!("the call goes through VPC endpoint {}", endpoint.id),
     };
     let layer_signer = Caller::default();

@@ -190,13 +190,7 @@ pub fn evaluate_requirement(
         .collect();
     let graph = PathGraph::new(paths, source.clone(), &requirement.host);
     let mut verdict = graph.best();
-    verdict.network = request_keys::network_of(
-        placement,
-        requirement.target,
-        verdict.via,
-        &verdict.path,
-        false,
-    );
+    verdict.network = request_keys::network_of(placement, verdict.via, &verdict.path, false);
     if verdict.status == Status::Reachable && !verdict.via.is_some_and(Via::is_endpoint) {
         let via = verdict.via.map_or("another path", Via::as_str);
         verdict.bypassed = endpoint_problems
@@ -225,13 +219,8 @@ pub fn evaluate_requirement(
                 *blocker = blocker.clone().uncertain();
             }
             uncertain.status = Status::of(&uncertain.blockers);
-            uncertain.network = request_keys::network_of(
-                placement,
-                requirement.target,
-                uncertain.via,
-                &uncertain.path,
-                true,
-            );
+            uncertain.network =
+                request_keys::network_of(placement, uncertain.via, &uncertain.path, true);
             verdict = uncertain;
             break;
         }

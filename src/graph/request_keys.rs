@@ -10,7 +10,6 @@ use super::placement::Placement;
 use crate::model::Snapshot;
 use crate::policy::keys::{self, Network, Organization};
 use crate::policy::{Context, KeyValue, Partial};
-use crate::workload::Target;
 
 /// The account's organization as the snapshot knows it.
 pub fn organization(snapshot: &Snapshot) -> Organization {
@@ -106,7 +105,6 @@ pub fn layer_download_keys(snapshot: &Snapshot, region: &str, caller: &Context) 
 /// `uncertain`: DNS may send it another way, so nothing is known.
 pub fn network_of(
     placement: &Placement<'_, '_>,
-    target: Target,
     via: Option<Via>,
     path: &[Hop],
     uncertain: bool,
@@ -117,7 +115,6 @@ pub fn network_of(
         };
     }
     let hop = |kind: HopKind| path.iter().find(|h| h.kind == kind).map(|h| h.id.clone());
-    let snapshot = placement.index.snapshot;
     match via {
         Some(Via::InterfaceEndpoint | Via::GatewayEndpoint) => {
             let Some(endpoint) =
@@ -128,16 +125,7 @@ pub fn network_of(
             Network::Endpoint {
                 why: format!("the call goes through VPC endpoint {endpoint}"),
                 vpc: placement.vpc.id.clone(),
-                vpc_arn: format!(
-                    "arn:aws:ec2:{}:{}:vpc/{}",
-                    placement.region, snapshot.account_id, placement.vpc.id
-                ),
                 source: IpNet::V4(placement.subnet.cidr_block),
-                // [CK] aws:SourceVpcArn: the supported services include ECR and S3.
-                vpc_arn_supported: matches!(
-                    target,
-                    Target::EcrApi | Target::EcrDkr | Target::S3Layers
-                ),
                 endpoint,
             }
         }

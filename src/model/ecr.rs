@@ -54,6 +54,20 @@ pub struct PullThroughCacheRule {
 }
 
 impl PullThroughCacheRule {
+    /// The upstream image a repository of this rule imports: `PREFIX/REST:REF` comes from
+    /// `UPSTREAM/REST:REF` (`ROOT` rules keep the whole name). `None` without an upstream URL.
+    pub fn upstream_image(&self, repository: &str, reference_suffix: &str) -> Option<String> {
+        let upstream = self.upstream_registry_url.as_deref()?;
+        let rest = if self.ecr_repository_prefix == "ROOT" {
+            repository
+        } else {
+            repository
+                .strip_prefix(self.ecr_repository_prefix.as_str())?
+                .strip_prefix('/')?
+        };
+        Some(format!("{upstream}/{rest}{reference_suffix}"))
+    }
+
     /// Whether the rule serves `repository` (`PREFIX/…`).
     pub fn serves(&self, repository: &str) -> bool {
         // `ROOT` (ECR-to-ECR rules) serves every repository of the registry.

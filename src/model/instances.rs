@@ -22,6 +22,9 @@ pub struct Instance {
     /// `None`: not collected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub architecture: Option<String>,
+    /// `linux` or `windows` (from EC2 `Instance.PlatformDetails`). `None`: not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
     /// The instance profile the instance was launched with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_profile_arn: Option<String>,

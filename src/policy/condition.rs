@@ -462,7 +462,8 @@ fn match_partial(family: Family, pattern: &Glob, partial: &Partial) -> Result<Tr
             } else {
                 (pattern.text(), prefix.clone())
             };
-            if text.starts_with(&prefix) {
+            // The unknown rest is never empty: the prefix itself is not the value.
+            if text.starts_with(&prefix) && text.len() > prefix.len() {
                 Truth::unknown("")
             } else {
                 Truth::False

@@ -7,6 +7,7 @@
 use super::condition::{evaluate_conditions, Outcome};
 use super::context::Context;
 use super::document::{Policy, Principal, Statement, StatementEffect};
+use super::glob::Glob;
 use super::variables::Resolved;
 use super::Truth;
 
@@ -38,9 +39,13 @@ pub struct Request<'a> {
 pub enum Decision {
     Allowed,
     /// No statement allows it. `unmet`: statements that would allow it, but whose condition
-    /// the request does not meet (with the facts that decided it).
+    /// the request does not meet (with the facts that decided it). `undecided`: Deny
+    /// statements that may apply (a condition pullpath cannot decide) — irrelevant where the
+    /// implicit deny already denies, but a same-account resource policy's implicit deny
+    /// leaves the call to the identity policy, and there an undecided Deny still may deny.
     ImplicitlyDenied {
         unmet: Vec<String>,
+        undecided: Vec<String>,
     },
     ExplicitlyDenied {
         policy: String,
@@ -59,7 +64,10 @@ pub enum Decision {
 impl Decision {
     /// ImplicitlyDenied without unmet statements.
     pub fn implicitly_denied() -> Decision {
-        Decision::ImplicitlyDenied { unmet: Vec::new() }
+        Decision::ImplicitlyDenied {
+            unmet: Vec::new(),
+            undecided: Vec::new(),
+        }
     }
 
     /// What decided a denial, to end a message with: ", because aws:SourceVpce is absent (…)"
@@ -70,7 +78,7 @@ impl Decision {
             Decision::ExplicitlyDenied { facts, .. } if !facts.is_empty() => {
                 format!(", because {}", facts.join(" and "))
             }
-            Decision::ImplicitlyDenied { unmet } if !unmet.is_empty() => {
+            Decision::ImplicitlyDenied { unmet, .. } if !unmet.is_empty() => {
                 format!("; {}", unmet.join("; "))
             }
             _ => String::new(),
@@ -151,7 +159,10 @@ pub fn evaluate(policies: &[&Policy], request: &Request<'_>) -> Decision {
             reason: conditional_allow.join("; "),
         }
     } else {
-        Decision::ImplicitlyDenied { unmet }
+        Decision::ImplicitlyDenied {
+            unmet,
+            undecided: conditional_deny,
+        }
     }
 }
 
@@ -176,33 +187,7 @@ fn applies(statement: &Statement, request: &Request<'_>) -> Option<Outcome> {
     let mut resource_truth = Truth::True;
     // A statement without a resource element (trust policies) applies to any resource.
     if !statement.resources.is_empty() || statement.not_resource {
-        let listed = Truth::any(statement.resources.iter().map(|template| {
-            match template.resolve(request.context) {
-                // AWS documents variables only in the resource part of an ARN ("You can't use
-                // a variable to replace parts of the ARN before the fifth colon"): whether one
-                // in the account or region is replaced is not documented. A Deny is taken to
-                // match (never a false pass), an Allow is unknown.
-                Resolved::Pattern(glob)
-                    if template.variable_before_resource_part
-                        && statement.effect == StatementEffect::Allow
-                        && glob.matches(request.resource, false) =>
-                {
-                    Truth::unknown(format!(
-                        "resource `{}` has a policy variable before the ARN's fifth colon, where AWS documents none",
-                        template.raw
-                    ))
-                }
-                Resolved::Pattern(glob) => Truth::of(glob.matches(request.resource, false)),
-                // A variable whose key the request lacks matches nothing.
-                Resolved::Absent { .. } => Truth::False,
-                Resolved::Unknown { why } => Truth::unknown(why),
-            }
-        }));
-        resource_truth = if statement.not_resource {
-            listed.not()
-        } else {
-            listed
-        };
+        resource_truth = resource_applies(statement, request);
         if resource_truth == Truth::False {
             return None;
         }
@@ -224,6 +209,51 @@ fn applies(statement: &Statement, request: &Request<'_>) -> Option<Outcome> {
     let mut outcome = evaluate_conditions(&statement.conditions, request.context);
     outcome.truth = resource_truth.and(outcome.truth);
     Some(outcome)
+}
+
+/// Whether the statement's `Resource` (or `NotResource`) covers the request's resource.
+///
+/// AWS documents policy variables only in the resource part of an ARN ("You can't use a
+/// variable to replace parts of the ARN before the fifth colon"): whether one in the account
+/// or region is replaced, or read as text, is not documented. Such a statement is decided both
+/// ways: a Deny applies if either reading applies (never a false pass), an Allow only if both
+/// do, and is unknown when they differ.
+fn resource_applies(statement: &Statement, request: &Request<'_>) -> Truth {
+    let applies = |literal: bool| {
+        let listed = Truth::any(statement.resources.iter().map(|template| {
+            if literal && template.variable_before_resource_part {
+                return Truth::of(Glob::new(&template.raw).matches(request.resource, false));
+            }
+            match template.resolve(request.context) {
+                Resolved::Pattern(glob) => Truth::of(glob.matches(request.resource, false)),
+                // A variable whose key the request lacks matches nothing ("the resource that
+                // includes a policy variable with no value will not match any resource").
+                Resolved::Absent { .. } => Truth::False,
+                Resolved::Unknown { why } => Truth::unknown(why),
+            }
+        }));
+        if statement.not_resource {
+            listed.not()
+        } else {
+            listed
+        }
+    };
+    let substituted = applies(false);
+    if !statement
+        .resources
+        .iter()
+        .any(|t| t.variable_before_resource_part)
+    {
+        return substituted;
+    }
+    let literal = applies(true);
+    match statement.effect {
+        StatementEffect::Deny => substituted.or(literal),
+        StatementEffect::Allow if substituted == literal => substituted,
+        StatementEffect::Allow => Truth::unknown(
+            "a resource of the statement has a policy variable before the ARN's fifth colon, where AWS documents none",
+        ),
+    }
 }
 
 /// Does the statement's (Not)Principal list an assumed-role session of the caller's role

@@ -124,10 +124,16 @@ impl Glob {
     }
 
     /// The pattern against a value known to start with `prefix` and to continue with
-    /// something unknown (possibly empty): true when every such value matches, false when
-    /// none can, unknown otherwise.
+    /// something unknown that is never empty (a session name after a role id, a resource
+    /// after an ECS ARN's account): true when every such value matches, false when none can,
+    /// unknown otherwise. A pattern that ends with the prefix matches none: the rest must be
+    /// taken by a star.
     pub fn prefix_match(&self, prefix: &str) -> Truth {
-        let states = self.run(prefix, false);
+        let states: Vec<usize> = self
+            .run(prefix, false)
+            .into_iter()
+            .filter(|&s| s < self.tokens.len())
+            .collect();
         if states.is_empty() {
             Truth::False
         } else if states.iter().any(|&s| self.only_stars_from(s)) {
@@ -252,6 +258,8 @@ mod tests {
         assert_eq!(decide("arn:aws:ecs:*:123456789012:*"), Truth::True);
         assert_eq!(decide("arn:aws:e*"), Truth::True);
         assert_eq!(decide("arn:aws:ecs:eu-west-1:*"), Truth::False);
+        // The rest is never empty: a pattern that stops at the prefix matches nothing.
+        assert_eq!(decide("arn:aws:ecs:us-east-1:123456789012:"), Truth::False);
         assert!(matches!(
             decide("arn:aws:ecs:us-east-1:123456789012:task/*"),
             Truth::Unknown(_)

@@ -200,11 +200,7 @@ pub enum Network {
     Endpoint {
         endpoint: String,
         vpc: String,
-        vpc_arn: String,
         source: IpNet,
-        /// Whether the service puts `aws:SourceVpcArn` in its requests ([CK] lists the
-        /// services; ECR and S3 among them).
-        vpc_arn_supported: bool,
         why: String,
     },
     /// Over the internet from a public address (a NAT gateway's Elastic IP, a public IP).
@@ -231,9 +227,7 @@ pub fn network(c: &mut Context, network: &Network) {
         Network::Endpoint {
             endpoint,
             vpc,
-            vpc_arn,
             source,
-            vpc_arn_supported,
             why,
         } => {
             c.set("aws:SourceVpce", values(endpoint), why);
@@ -244,15 +238,13 @@ pub fn network(c: &mut Context, network: &Network) {
                 format!("{why}, from an address in {source}"),
             );
             c.set("aws:SourceIp", KeyValue::Absent, why);
-            if *vpc_arn_supported {
-                c.set("aws:SourceVpcArn", values(vpc_arn), why);
-            } else {
-                c.set(
-                    "aws:SourceVpcArn",
-                    KeyValue::Unknown,
-                    "the service is not documented to send aws:SourceVpcArn",
-                );
-            }
+            // [CK] lists the services that send it; whether those a pull calls do is not
+            // settled: unknown.
+            c.set(
+                "aws:SourceVpcArn",
+                KeyValue::Unknown,
+                "which services send aws:SourceVpcArn through an endpoint is not settled",
+            );
         }
         Network::Public { source_ip, why } => {
             for key in &NETWORK_KEYS[..4] {
@@ -398,9 +390,7 @@ mod tests {
             &Network::Endpoint {
                 endpoint: "vpce-1".into(),
                 vpc: "vpc-1".into(),
-                vpc_arn: "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-1".into(),
                 source: "10.0.1.0/24".parse().unwrap(),
-                vpc_arn_supported: true,
                 why: "through vpce-1".into(),
             },
         );

@@ -26,6 +26,14 @@ impl std::fmt::Display for ImageReference {
 }
 
 impl ImageReference {
+    /// How an image name ends with it: `:TAG` or `@DIGEST`.
+    pub fn as_suffix(&self) -> String {
+        match self {
+            ImageReference::Tag(t) => format!(":{t}"),
+            ImageReference::Digest(d) => format!("@{d}"),
+        }
+    }
+
     /// The tag or digest as a registry URL names it (`/v2/NAME/manifests/REF`).
     pub fn as_path(&self) -> &str {
         match self {

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod diagnose;
+mod edge_cases;
 mod emulator;
 mod fleet;
 mod inspect_registries;

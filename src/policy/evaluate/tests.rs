@@ -333,3 +333,64 @@ fn a_data_perimeter_is_decided_by_the_path() {
     };
     assert!(reason.contains("aws:SourceVpce"), "{reason}");
 }
+
+/// A Deny whose condition is undecided stays visible when nothing allows: a same-account
+/// repository policy's implicit deny leaves the call to the identity policy, where the Deny
+/// may still apply.
+#[test]
+fn an_undecided_deny_without_an_allow_is_kept() {
+    let doc = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Action": "ecr:*", "Resource": "*",
+        "Condition": {"ForAnyValue:StringNotLike": {"aws:PrincipalOrgPaths": "o-abc/r-1/ou-1/*"}}}]});
+    let Decision::ImplicitlyDenied { undecided, .. } =
+        decide_in(doc, "ecr:BatchGetImage", REPO, &Context::new())
+    else {
+        panic!("implicitly denied")
+    };
+    assert_eq!(undecided.len(), 1);
+    assert!(
+        undecided[0].contains("aws:PrincipalOrgPaths"),
+        "{undecided:?}"
+    );
+}
+
+/// A variable before the fifth colon is decided both ways: with `NotResource` in a Deny, the
+/// literal reading applies even where the substituted one does not.
+#[test]
+fn a_not_resource_deny_with_a_variable_in_the_account_still_denies() {
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ecr:*", "Resource": "*"},
+        {"Sid": "OnlyOwnAccount", "Effect": "Deny", "Action": "ecr:*",
+         "NotResource": "arn:aws:ecr:*:${aws:PrincipalAccount}:repository/*"}]});
+    assert!(matches!(
+        decide_in(doc, "ecr:BatchGetImage", REPO, &principal_context()),
+        Decision::ExplicitlyDenied { .. }
+    ));
+}
+
+/// A role session's `aws:userid` is its role id, a colon, and a session name that is never
+/// empty: a pattern that is just the role id and colon matches no session.
+#[test]
+fn a_pattern_ending_at_the_known_prefix_matches_no_session() {
+    let mut context = Context::new();
+    context.set(
+        "aws:userid",
+        crate::policy::KeyValue::Partial(crate::policy::Partial::Prefixed("AROAEXAMPLE:".into())),
+        "the role's id and a session name",
+    );
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ecr:*", "Resource": "*"},
+        {"Sid": "OnlyNamedSessions", "Effect": "Deny", "Action": "ecr:*", "Resource": "*",
+         "Condition": {"StringNotLike": {"aws:userid": "AROAEXAMPLE:"}}}]});
+    assert!(matches!(
+        decide_in(doc.clone(), "ecr:BatchGetImage", REPO, &context),
+        Decision::ExplicitlyDenied { .. }
+    ));
+    let any_session = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ecr:*", "Resource": "*",
+         "Condition": {"StringLike": {"aws:userid": "AROAEXAMPLE:*"}}}]});
+    assert_eq!(
+        decide_in(any_session, "ecr:BatchGetImage", REPO, &context),
+        Decision::Allowed
+    );
+}
