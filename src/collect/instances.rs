@@ -140,16 +140,22 @@ fn convert_instance(instance: &aws_sdk_ec2::types::Instance) -> Instance {
         security_groups,
         public_ip,
         architecture: instance.architecture().map(|a| a.as_str().to_string()),
-        // `Platform` is `windows` for Windows instances; `PlatformDetails` names the OS
-        // ("Linux/UNIX", "Windows", "Red Hat Enterprise Linux"…).
-        os: match (instance.platform(), instance.platform_details()) {
-            (Some(p), _) if p.as_str().eq_ignore_ascii_case("windows") => Some("windows".into()),
-            (_, Some(details)) if details.to_ascii_lowercase().contains("windows") => {
-                Some("windows".into())
-            }
-            (_, Some(_)) => Some("linux".into()),
-            (_, None) => None,
-        },
+        // "Platform: The platform. This value is windows for Windows instances; otherwise
+        // blank" (EC2 API Reference, Instance); `PlatformDetails` names it too ("Windows",
+        // "Linux/UNIX"…).
+        os: Some(
+            if instance
+                .platform()
+                .is_some_and(|p| p.as_str().eq_ignore_ascii_case("windows"))
+                || instance
+                    .platform_details()
+                    .is_some_and(|d| d.to_ascii_lowercase().contains("windows"))
+            {
+                "windows".into()
+            } else {
+                "linux".into()
+            },
+        ),
         instance_profile_arn: instance
             .iam_instance_profile()
             .and_then(|p| p.arn())
