@@ -296,14 +296,7 @@ mod tests {
     #[tokio::test]
     async fn a_denied_read_is_a_coverage_gap() {
         let denied = mock!(aws_sdk_ecr::Client::describe_pull_through_cache_rules)
-            .then_http_response(|| {
-                aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-                    aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
-                    aws_smithy_types::body::SdkBody::from(
-                        r#"{"__type":"AccessDeniedException","message":"not for you"}"#,
-                    ),
-                )
-            });
+            .then_http_response(super::manifests::tests::denied);
         let client = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&denied]);
         let session = Session::default();
         let found = rules_in(&client, &session, "123456789012", "us-east-1")

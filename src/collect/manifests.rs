@@ -212,4 +212,4 @@ fn optional<T>(result: Result<Option<T>, CollectError>) -> Result<Option<T>, Col
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -83,6 +83,23 @@ fn serve_once(body: &'static str) -> String {
     format!("http://127.0.0.1:{port}/config?X-Amz-Signature=x")
 }
 
+/// The platforms of image `sha256:abc` of `web`, read through `client`.
+async fn platforms_with(
+    client: &aws_sdk_ecr::Client,
+    session: &Session,
+) -> Option<Vec<crate::model::Platform>> {
+    ecr_platforms(
+        client,
+        &reqwest::Client::new(),
+        session,
+        "123456789012",
+        "web",
+        "sha256:abc",
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn an_index_is_read_with_one_call() {
     let batch = mock!(aws_sdk_ecr::Client::batch_get_image)
@@ -97,17 +114,9 @@ async fn an_index_is_read_with_one_call() {
                 .build()
         });
     let client = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&batch]);
-    let found = ecr_platforms(
-        &client,
-        &reqwest::Client::new(),
-        &Session::default(),
-        "123456789012",
-        "web",
-        "sha256:abc",
-    )
-    .await
-    .unwrap()
-    .expect("read");
+    let found = platforms_with(&client, &Session::default())
+        .await
+        .expect("read");
     assert_eq!(found.len(), 2);
     assert_eq!(batch.num_calls(), 1);
 }
@@ -129,43 +138,29 @@ async fn a_single_platform_image_is_read_from_its_config() {
                 .build()
         });
     let client = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&batch, &layer]);
-    let found = ecr_platforms(
-        &client,
-        &reqwest::Client::new(),
-        &Session::default(),
-        "123456789012",
-        "web",
-        "sha256:abc",
-    )
-    .await
-    .unwrap()
-    .expect("read");
+    let found = platforms_with(&client, &Session::default())
+        .await
+        .expect("read");
     assert_eq!(found[0].to_string(), "linux/amd64");
     assert_eq!(layer.num_calls(), 1);
 }
 
 #[tokio::test]
 async fn a_denied_manifest_read_is_a_gap_and_unknown() {
-    let denied = mock!(aws_sdk_ecr::Client::batch_get_image).then_http_response(|| {
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-            aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
-            aws_smithy_types::body::SdkBody::from(
-                r#"{"__type":"AccessDeniedException","message":"not for you"}"#,
-            ),
-        )
-    });
+    let denied = mock!(aws_sdk_ecr::Client::batch_get_image).then_http_response(denied);
     let client = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&denied]);
     let session = Session::default();
-    let found = ecr_platforms(
-        &client,
-        &reqwest::Client::new(),
-        &session,
-        "123456789012",
-        "web",
-        "sha256:abc",
-    )
-    .await
-    .unwrap();
+    let found = platforms_with(&client, &session).await;
     assert!(found.is_none());
     assert_eq!(session.take()[0].action, "ecr:BatchGetImage");
+}
+
+/// An ECR (JSON protocol) access-denied answer.
+pub(in crate::collect) fn denied() -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+        aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+        aws_smithy_types::body::SdkBody::from(
+            r#"{"__type":"AccessDeniedException","message":"not for you"}"#,
+        ),
+    )
 }
