@@ -83,13 +83,8 @@ pub(super) fn launch_blockers(
             }
         }
         Launch::Fargate { platform_version } => {
-            let windows = task_definition
-                .runtime_platform
-                .as_ref()
-                .and_then(|p| p.operating_system_family.as_deref())
-                .is_some_and(|f| f.to_ascii_uppercase().starts_with("WINDOWS"));
             // Windows tasks have their own platform versions (1.0.0), which support all of it.
-            if windows {
+            if task_definition.runs_windows() {
                 return blockers;
             }
             let known = platform_version.eq_ignore_ascii_case("LATEST")

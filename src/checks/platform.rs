@@ -44,9 +44,10 @@ pub fn run_platforms(
     instance_ids: &[String],
 ) -> Result<Vec<RunPlatform>, Blocker> {
     let platform = task_definition.runtime_platform.as_ref();
-    let os = match platform.and_then(|p| p.operating_system_family.as_deref()) {
-        Some(family) if family.to_ascii_uppercase().starts_with("WINDOWS") => "windows",
-        _ => "linux",
+    let os = if task_definition.runs_windows() {
+        "windows"
+    } else {
+        "linux"
     };
     match &workload.launch {
         Launch::Fargate { .. } => {

@@ -116,16 +116,19 @@ fn platform_of(value: &Value) -> Option<Platform> {
     })
 }
 
-/// Sends `request`, refusing a body over [`MAX_DOCUMENT_BYTES`].
-pub async fn fetch_limited(
-    request: reqwest::RequestBuilder,
-) -> Result<(reqwest::header::HeaderMap, Vec<u8>), String> {
-    let mut response = request.send().await.map_err(|e| e.to_string())?;
+/// Sends `request` and reads a successful answer's body, refusing one over
+/// [`MAX_DOCUMENT_BYTES`].
+pub async fn fetch_limited(request: reqwest::RequestBuilder) -> Result<Vec<u8>, String> {
+    let response = request.send().await.map_err(|e| e.to_string())?;
     let status = response.status();
     if !status.is_success() {
         return Err(format!("HTTP {status}"));
     }
-    let headers = response.headers().clone();
+    read_limited(response).await
+}
+
+/// A response's body, refusing one over [`MAX_DOCUMENT_BYTES`].
+pub async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
         if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
@@ -135,7 +138,7 @@ pub async fn fetch_limited(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok((headers, body))
+    Ok(body)
 }
 
 const BATCH_GET_IMAGE: Call = Call {
@@ -194,7 +197,7 @@ pub async fn ecr_platforms(
                 return Ok(None);
             };
             match fetch_limited(http.get(url)).await {
-                Ok((_, body)) => Ok(parse_config(&body).ok().map(|p| vec![p])),
+                Ok(body) => Ok(parse_config(&body).ok().map(|p| vec![p])),
                 Err(_) => Ok(None),
             }
         }

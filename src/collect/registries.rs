@@ -15,7 +15,7 @@ use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, WWW_AUTHENTICATE};
 use serde_json::Value;
 
 use super::manifests::{
-    fetch_limited, parse_config, parse_manifest, Manifest, ACCEPTED_MEDIA_TYPES,
+    fetch_limited, parse_config, parse_manifest, read_limited, Manifest, ACCEPTED_MEDIA_TYPES,
 };
 use crate::model::{Platform, RegistryImage};
 use crate::workload::OtherImage;
@@ -119,24 +119,12 @@ async fn platforms(http: &reqwest::Client, image: &OtherImage) -> Result<Vec<Pla
             if let Some(token) = &token {
                 request = request.header(AUTHORIZATION, format!("Bearer {token}"));
             }
-            let (_, config) = fetch_limited(request)
+            let config = fetch_limited(request)
                 .await
                 .map_err(|e| format!("the image config: {e}"))?;
             Ok(vec![parse_config(&config)?])
         }
     }
-}
-
-async fn read_limited(response: reqwest::Response) -> Result<Vec<u8>, String> {
-    let mut response = response;
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
-        if body.len() + chunk.len() > super::manifests::MAX_DOCUMENT_BYTES {
-            return Err("the manifest is too large".into());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// An anonymous pull token from the realm a `Bearer` challenge names. The realm must be
@@ -165,7 +153,7 @@ async fn anonymous_token(
         .filter(|(k, _)| k == "service" || k == "scope")
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let (_, body) = fetch_limited(http.get(&realm).query(&query))
+    let body = fetch_limited(http.get(&realm).query(&query))
         .await
         .map_err(|e| format!("no anonymous token from {realm}: {e}"))?;
     let value: Value = serde_json::from_slice(&body).map_err(|_| "the token answer is not JSON")?;

@@ -8,14 +8,14 @@ use super::filters::{
 use super::hop::{Candidate, Hop, HopKind, Via};
 use super::internet::public_dns_blockers;
 use super::placement::Placement;
-use super::request_keys::{add_request_keys, layer_download_keys};
+use super::request_keys::{add_request_keys, layer_download_keys, through_endpoint};
 use super::rules::{security_groups_allow, Peer, SgOutcome, HTTPS_PORT};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::{
     EndpointType, PrefixList, RouteState, RouteTargetKind, SecurityGroup, Subnet, VpcEndpoint,
 };
-use crate::policy::keys::{self, Network};
+use crate::policy::keys;
 use crate::policy::{evaluate, Caller, Context, Decision, Request};
 use crate::workload::{Requirement, Target};
 
@@ -113,12 +113,7 @@ fn policy_blockers(
         return Vec::new(); // no policy: full access
     };
     let snapshot = placement.index.snapshot;
-    let network = Network::Endpoint {
-        endpoint: endpoint.id.clone(),
-        vpc: placement.vpc.id.clone(),
-        source: ipnet::IpNet::V4(placement.subnet.cidr_block),
-        why: format!("the call goes through VPC endpoint {}", endpoint.id),
-    };
+    let network = through_endpoint(placement, &endpoint.id);
     let layer_signer = Caller::default();
     let mut blockers = Vec::new();
     for permission in &requirement.endpoint_permissions {

@@ -122,12 +122,7 @@ pub fn network_of(
             else {
                 return unknown("the endpoint on the path is not known");
             };
-            Network::Endpoint {
-                why: format!("the call goes through VPC endpoint {endpoint}"),
-                vpc: placement.vpc.id.clone(),
-                source: IpNet::V4(placement.subnet.cidr_block),
-                endpoint,
-            }
+            through_endpoint(placement, &endpoint)
         }
         Some(Via::Nat) => {
             let Some(id) = hop(HopKind::NatGateway) else {
@@ -166,6 +161,16 @@ pub fn network_of(
             unknown("the call leaves the VPC, and what it meets beyond is not known")
         }
         None => unknown("the call's way out of the VPC is not known"),
+    }
+}
+
+/// The network keys of a call from `placement` through VPC endpoint `endpoint`.
+pub fn through_endpoint(placement: &Placement<'_, '_>, endpoint: &str) -> Network {
+    Network::Endpoint {
+        why: format!("the call goes through VPC endpoint {endpoint}"),
+        vpc: placement.vpc.id.clone(),
+        source: IpNet::V4(placement.subnet.cidr_block),
+        endpoint: endpoint.to_string(),
     }
 }
 

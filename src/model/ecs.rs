@@ -140,6 +140,17 @@ pub struct TaskDefinition {
     pub runtime_platform: Option<RuntimePlatform>,
 }
 
+impl TaskDefinition {
+    /// Whether its containers run on Windows (`operatingSystemFamily` `WINDOWS_SERVER_…`;
+    /// the default, and every other value, is Linux).
+    pub fn runs_windows(&self) -> bool {
+        self.runtime_platform
+            .as_ref()
+            .and_then(|p| p.operating_system_family.as_deref())
+            .is_some_and(|f| f.to_ascii_uppercase().starts_with("WINDOWS"))
+    }
+}
+
 /// Where a task definition's containers run ("Runtime platform": `cpuArchitecture` X86_64 |
 /// ARM64, default X86_64; `operatingSystemFamily` LINUX | WINDOWS_SERVER_…, default LINUX).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -121,7 +121,8 @@ impl Context {
             .or_else(|| self.base.as_ref().and_then(|base| base.lookup(key)))
     }
 
-    /// The single known value of a key, for policy variables.
+    /// The single known value of a key.
+    #[cfg(test)]
     pub fn single(&self, key: &str) -> Option<&str> {
         match self.get(key).map(|f| &f.value) {
             Some(KeyValue::Values(values)) if values.len() == 1 => Some(values[0].as_str()),

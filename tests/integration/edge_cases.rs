@@ -124,3 +124,30 @@ fn on_ec2_the_instance_os_decides() {
     let (status, codes) = audit(&snapshot);
     assert_eq!(status, "unknown", "{codes:?}");
 }
+
+/// `aws:CurrentTime` is the audit's clock (`PULLPATH_NOW`, 2026-12-01, in these tests): a
+/// Deny from a date before it applies, one from a later date does not.
+#[test]
+fn time_conditions_are_decided_on_the_audit_clock() {
+    let with_freeze = |from: &str| {
+        let mut snapshot = fixture_value("healthy-nat.json");
+        snapshot["roles"][0]["inline_policies"]
+            .as_array_mut()
+            .unwrap()
+            .push(
+                json!({"name": "freeze", "document": {"Version": "2012-10-17", "Statement": [{
+                "Sid": "ChangeFreeze", "Effect": "Deny", "Action": "ecr:BatchGetImage",
+                "Resource": "*",
+                "Condition": {"DateGreaterThan": {"aws:CurrentTime": from}}}]}}),
+            );
+        audit(&snapshot)
+    };
+    let (status, codes) = with_freeze("2026-11-01T00:00:00Z");
+    assert_eq!(status, "fail", "{codes:?}");
+    assert!(
+        codes.contains(&"PERMISSION_DENIED".to_string()),
+        "{codes:?}"
+    );
+    let (status, codes) = with_freeze("2027-01-01T00:00:00Z");
+    assert_eq!(status, "pass", "{codes:?}");
+}
