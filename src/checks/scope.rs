@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::audit::{WorkloadResult, WorkloadStatus};
-use crate::model::Snapshot;
+use crate::model::{GapKind, Snapshot};
 
 /// Where a scope's configuration was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,10 @@ pub struct Coverage {
     pub seconds: Option<f64>,
     /// IAM actions the collector was denied (what they read is reported unknown).
     pub denied_actions: Vec<String>,
+    /// Calls that failed once retries were spent, or whose replies were distrusted, each as
+    /// the collector describes it (`got no answer to ec2:DescribeVpcs (Unavailable, request
+    /// id …)`); what they read is reported unknown.
+    pub failed_calls: Vec<String>,
     /// Clusters asked for by name that this account and region does not have.
     pub missing_clusters: Vec<String>,
     /// Services asked for by name that a cluster here does not have (`cluster/service`).
@@ -61,7 +65,14 @@ impl Coverage {
             denied_actions: snapshot
                 .coverage_gaps
                 .iter()
+                .filter(|g| g.kind == GapKind::Denied)
                 .map(|g| g.action.clone())
+                .collect(),
+            failed_calls: snapshot
+                .coverage_gaps
+                .iter()
+                .filter(|g| g.kind != GapKind::Denied)
+                .map(|g| format!("the collector {}", g.describe()))
                 .collect(),
             missing_clusters: Vec::new(),
             missing_services: Vec::new(),
@@ -84,6 +95,7 @@ impl Coverage {
             calls: None,
             seconds: None,
             denied_actions: Vec::new(),
+            failed_calls: Vec::new(),
             missing_clusters: Vec::new(),
             missing_services: Vec::new(),
             error: Some(error),

@@ -73,14 +73,14 @@ pub fn collect_one(
         .clusters
         .iter()
         .flatten()
-        .map(|c| format!("`{}`", c.name))
+        .map(|c| format!("`{}`", crate::report::terminal_text::name(&c.name)))
         .collect();
     eprintln!(
         "pullpath: collected {} service(s){stopped} of cluster {} in {} with {total} AWS calls{}",
         services_of(&snapshot),
         clusters.join(", "),
         seconds(started.elapsed()),
-        denied(&snapshot)
+        crate::report::terminal_text::message(&denied(&snapshot))
     );
     Ok((snapshot, calls))
 }
@@ -121,18 +121,18 @@ pub fn services_of(snapshot: &Snapshot) -> usize {
         .count()
 }
 
-/// "; denied: ec2:DescribeVpcEndpoints, …" when calls were denied.
+/// "; denied: ec2:DescribeVpcEndpoints, …" when calls were denied, and "; failed: …" when
+/// others failed or were distrusted.
 pub fn denied(snapshot: &Snapshot) -> String {
-    let gaps: Vec<&str> = snapshot
-        .coverage_gaps
-        .iter()
-        .map(|g| g.action.as_str())
-        .collect();
-    if gaps.is_empty() {
-        String::new()
-    } else {
-        format!("; denied: {}", gaps.join(", "))
+    let coverage = crate::checks::Coverage::of(snapshot, crate::checks::Origin::Live);
+    let mut out = String::new();
+    if !coverage.denied_actions.is_empty() {
+        out.push_str(&format!("; denied: {}", coverage.denied_actions.join(", ")));
     }
+    if !coverage.failed_calls.is_empty() {
+        out.push_str(&format!("; failed: {}", coverage.failed_calls.join("; ")));
+    }
+    out
 }
 
 pub fn seconds(elapsed: Duration) -> String {

@@ -1,6 +1,10 @@
-//! Making one AWS call and classifying its failure. Access denied becomes a coverage gap (the
-//! data is recorded as not collected, and the analysis reports what depends on it as unknown,
-//! naming the missing permission); any other failure ends the run with one clear message.
+//! Making one AWS call and classifying its failure. Any failure once the SDK's retries are
+//! spent — access denied, throttling, a 5xx, a reset or timed-out connection, a reply that does
+//! not parse — becomes a coverage gap: the data is recorded as not collected, and the analysis
+//! reports what depends on it as unknown, naming the call, its error code and request id. One
+//! failed read costs the workloads that need it, never the report. Only the reads without which
+//! a scope has nothing to audit (its clusters and services: [`required`]) end that scope's
+//! collection; a fleet run reports that scope as unread and audits the others.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -11,7 +15,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 use tokio::sync::Semaphore;
 
-use crate::model::CoverageGap;
+use crate::model::{CoverageGap, GapKind};
 
 /// Error codes AWS services use for a missing permission.
 const DENIED: [&str; 5] = [
@@ -110,7 +114,7 @@ impl Session {
     }
 }
 
-/// Runs `request`: `Some` on success, `None` (with a recorded gap) when access is denied.
+/// Runs `request`: `Some` on success, `None` (with a recorded gap) when it failed.
 pub async fn attempt<T, E>(
     session: &Session,
     call: Call,
@@ -121,7 +125,10 @@ where
 {
     match session.bounded(request).await {
         Ok(output) => Ok(Some(output)),
-        Err(error) => gap_or_fail(session, call, &error).map(|()| None),
+        Err(error) => {
+            session.record(classify(call, &error));
+            Ok(None)
+        }
     }
 }
 
@@ -140,26 +147,60 @@ where
     match session.bounded(request).await {
         Ok(output) => Ok(Some(Some(output))),
         Err(error) if error.code() == Some(missing) => Ok(Some(None)),
-        Err(error) => gap_or_fail(session, call, &error).map(|()| None),
+        Err(error) => {
+            session.record(classify(call, &error));
+            Ok(None)
+        }
     }
 }
 
-/// Records a denied call as a gap (`Ok`), or ends the collection (`Err`).
-fn gap_or_fail<E>(
+/// A read without which the scope has nothing to audit (its clusters, its services, a named
+/// task): any failure ends the scope's collection, naming the call (and, when denied, the
+/// permission to grant).
+pub async fn required<T, E>(
     session: &Session,
     call: Call,
-    error: &SdkError<E, HttpResponse>,
-) -> Result<(), CollectError>
+    what: &str,
+    request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<T, CollectError>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    match classify(call, error) {
-        Classified::Denied(gap) => {
-            session.record(gap);
-            Ok(())
+    match session.bounded(request).await {
+        Ok(output) => Ok(output),
+        Err(error) => {
+            let gap = classify(call, &error);
+            let message = match gap.kind {
+                GapKind::Denied => format!(
+                    "pullpath needs {} to read {what} (see docs/iam-policy.json): {}",
+                    call.action, gap.message
+                ),
+                _ => gap.message,
+            };
+            Err(CollectError::Api {
+                service: gap.service,
+                operation: gap.operation,
+                code: gap.error_code.unwrap_or_else(|| "no error code".into()),
+                message,
+                request_id: gap.request_id,
+            })
         }
-        Classified::Fatal(error) => Err(error),
     }
+}
+
+/// Records a reply that parsed but cannot be true (a required id empty, a page that
+/// contradicts its count) as a gap: the data is dropped, never used.
+pub fn distrust(session: &Session, call: Call, why: impl Into<String>) {
+    session.record(CoverageGap {
+        service: call.service.to_string(),
+        operation: call.operation.to_string(),
+        action: call.action.to_string(),
+        collection: call.collection.to_string(),
+        message: why.into(),
+        kind: GapKind::Suspicious,
+        error_code: None,
+        request_id: None,
+    });
 }
 
 /// An error and its causes in one line ("dispatch failure: … loading credentials: …"),
@@ -177,38 +218,34 @@ fn causes(error: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-enum Classified {
-    Denied(CoverageGap),
-    Fatal(CollectError),
-}
-
-fn classify<E>(call: Call, error: &SdkError<E, HttpResponse>) -> Classified
+/// The gap a failed call leaves: denied when the service says so, failed otherwise (the
+/// SDK has already retried what it deems transient: throttling, 5xx, resets, timeouts).
+fn classify<E>(call: Call, error: &SdkError<E, HttpResponse>) -> CoverageGap
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let code = error.code().map(str::to_string);
-    if code.as_deref().is_some_and(|c| DENIED.contains(&c)) {
-        return Classified::Denied(CoverageGap {
-            service: call.service.to_string(),
-            operation: call.operation.to_string(),
-            action: call.action.to_string(),
-            collection: call.collection.to_string(),
-            message: error.message().unwrap_or_default().to_string(),
-        });
-    }
-    Classified::Fatal(CollectError::Api {
+    let kind = if code.as_deref().is_some_and(|c| DENIED.contains(&c)) {
+        GapKind::Denied
+    } else {
+        GapKind::Failed
+    };
+    CoverageGap {
         service: call.service.to_string(),
         operation: call.operation.to_string(),
-        code: code.unwrap_or_else(|| "no error code".to_string()),
+        action: call.action.to_string(),
+        collection: call.collection.to_string(),
         message: error
             .message()
             .map(str::to_string)
             .unwrap_or_else(|| causes(error)),
+        kind,
+        error_code: code,
         // Query-protocol services (EC2) put it in the error body, the others in a header.
         request_id: error
             .meta()
             .request_id()
             .or_else(|| error.request_id())
             .map(str::to_string),
-    })
+    }
 }

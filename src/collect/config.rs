@@ -12,6 +12,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use super::calls::DEFAULT_CONCURRENCY;
 use super::guard::{CallLog, ReadOnlyGuard};
 use super::memo::IamMemo;
+use super::whole_reply::WholeReply;
 
 /// How to reach AWS, from the command line.
 #[derive(Debug, Clone, Default)]
@@ -64,7 +65,9 @@ pub struct Aws {
 /// account would slow down, and spend the retries of, every other account in that region).
 macro_rules! client {
     ($aws:expr, $sdk:ident, $region:expr) => {{
-        let mut config = $sdk::config::Builder::from(&$aws.config).interceptor($aws.guard.clone());
+        let mut config = $sdk::config::Builder::from(&$aws.config)
+            .interceptor($aws.guard.clone())
+            .interceptor(WholeReply);
         let region: Option<&str> = $region;
         if let Some(region) = region {
             config = config.region(Region::new(region.to_string()));

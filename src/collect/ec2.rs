@@ -7,6 +7,7 @@ use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 use futures::future::try_join_all;
 
 use super::calls::{attempt, Call, CollectError, Session};
+use super::distrust::{answers_exactly, trusted};
 use super::ec2_model::{
     cidrs_of, convert_acl, convert_endpoint, convert_internet_gateway, convert_nat_gateway,
     convert_route_table, convert_security_group, convert_subnet,
@@ -109,12 +110,14 @@ pub async fn network(
     let ids: Vec<String> = service_subnets.iter().cloned().collect();
     let request = client
         .describe_subnets()
-        .set_subnet_ids(Some(ids))
+        .set_subnet_ids(Some(ids.clone()))
         .into_paginator()
         .items()
         .send()
         .try_collect();
-    let Some(placed) = attempt(session, call("DescribeSubnets", "subnets"), request).await? else {
+    let placed = attempt(session, call("DescribeSubnets", "subnets"), request).await?;
+    let placed = answers_exactly(session, call("DescribeSubnets", "subnets"), &ids, placed);
+    let Some(placed) = placed else {
         return Ok(Network::default());
     };
     let vpc_ids: Vec<String> = placed
@@ -186,6 +189,28 @@ pub async fn network(
     let (subnets, vpcs, tables, gateways, nats, endpoints, groups, acls, attributes) = tokio::try_join!(
         subnets, vpcs, tables, gateways, nats, endpoints, groups, acls, attributes
     )?;
+    // Each list must be whole: an item without its id, or a VPC not asked for, is a damaged
+    // reply (a gap), not data.
+    let subnets = trusted(session, call("DescribeSubnets", "subnets"), subnets);
+    let vpcs = answers_exactly(session, call("DescribeVpcs", "vpcs"), &vpc_ids, vpcs);
+    let tables = trusted(session, call("DescribeRouteTables", "route_tables"), tables);
+    let gateways = trusted(
+        session,
+        call("DescribeInternetGateways", "internet_gateways"),
+        gateways,
+    );
+    let nats = trusted(session, call("DescribeNatGateways", "nat_gateways"), nats);
+    let endpoints = trusted(
+        session,
+        call("DescribeVpcEndpoints", "vpc_endpoints"),
+        endpoints,
+    );
+    let groups = trusted(
+        session,
+        call("DescribeSecurityGroups", "security_groups"),
+        groups,
+    );
+    let acls = trusted(session, call("DescribeNetworkAcls", "network_acls"), acls);
 
     // Wave 3: what those name — DHCP options, prefix lists, transit gateways, peerings.
     let tables: Option<Vec<RouteTable>> =
@@ -288,12 +313,14 @@ async fn dhcp_servers(
     }
     let request = client
         .describe_dhcp_options()
-        .set_dhcp_options_ids(Some(ids))
+        .set_dhcp_options_ids(Some(ids.clone()))
         .into_paginator()
         .items()
         .send()
         .try_collect();
-    let Some(options) = attempt(session, call("DescribeDhcpOptions", "vpcs"), request).await?
+    let options = attempt(session, call("DescribeDhcpOptions", "vpcs"), request).await?;
+    let Some(options) =
+        answers_exactly(session, call("DescribeDhcpOptions", "vpcs"), &ids, options)
     else {
         return Ok(None);
     };
@@ -362,7 +389,13 @@ async fn prefix_lists(
         by_name,
     )
     .await?
-    else {
+    .and_then(|lists| {
+        trusted(
+            session,
+            call("DescribeManagedPrefixLists", "prefix_lists"),
+            Some(lists),
+        )
+    }) else {
         return Ok(None);
     };
     let missing: Vec<String> = referenced
@@ -377,7 +410,7 @@ async fn prefix_lists(
     if !missing.is_empty() {
         let by_id = client
             .describe_managed_prefix_lists()
-            .set_prefix_list_ids(Some(missing))
+            .set_prefix_list_ids(Some(missing.clone()))
             .into_paginator()
             .items()
             .send()
@@ -388,6 +421,7 @@ async fn prefix_lists(
             by_id,
         )
         .await?
+        .and_then(|more| answers_exactly_lists(session, &missing, more))
         {
             Some(more) => lists.extend(more),
             None => return Ok(None),
@@ -462,7 +496,13 @@ async fn transit_gateways(
             .describe_transit_gateways()
             .set_transit_gateway_ids(Some(ids.to_vec()))
     );
-    Ok(found.await?.map(|found| {
+    let found = answers_exactly(
+        session,
+        call("DescribeTransitGateways", "transit_gateways"),
+        ids,
+        found.await?,
+    );
+    Ok(found.map(|found| {
         found
             .iter()
             .map(|g| TransitGateway {
@@ -492,7 +532,13 @@ async fn peering_connections(
             .describe_vpc_peering_connections()
             .set_vpc_peering_connection_ids(Some(ids.to_vec()))
     );
-    Ok(found.await?.map(|found| {
+    let found = answers_exactly(
+        session,
+        call("DescribeVpcPeeringConnections", "peering_connections"),
+        ids,
+        found.await?,
+    );
+    Ok(found.map(|found| {
         found
             .iter()
             .map(|p| PeeringConnection {
@@ -516,4 +562,14 @@ async fn peering_connections(
             })
             .collect()
     }))
+}
+
+/// Prefix lists asked for by id must each be answered (their ids are in `PrefixListId`).
+fn answers_exactly_lists(
+    session: &Session,
+    asked: &[String],
+    lists: Vec<aws_sdk_ec2::types::ManagedPrefixList>,
+) -> Option<Vec<aws_sdk_ec2::types::ManagedPrefixList>> {
+    let call = call("DescribeManagedPrefixLists", "prefix_lists");
+    answers_exactly(session, call, asked, Some(lists))
 }

@@ -1,15 +1,11 @@
 //! ECS: the cluster, its services (in batches of 10) and their distinct task definitions.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 
 use futures::future::try_join_all;
 
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-
-use super::calls::{attempt, Call, CollectError, Session};
+use super::calls::{attempt, distrust, required, Call, CollectError, Session};
+use super::distrust::{trusted, Required};
 use crate::model::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, ContainerDefinition, Deployment,
     LaunchType, LogConfiguration, RepositoryCredentials, RuntimePlatform, Secret, Service,
@@ -119,31 +115,6 @@ pub(super) fn not_found_cluster(wanted: &str) -> CollectError {
     ))
 }
 
-/// An ECS read without which there is nothing to audit (the clusters, the services, a named
-/// task): denied is fatal, naming the permission to grant.
-pub(super) async fn required<T, E>(
-    session: &Session,
-    call: Call,
-    what: &str,
-    request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
-) -> Result<T, CollectError>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    attempt(session, call, request)
-        .await?
-        .ok_or_else(|| CollectError::Api {
-            service: call.service.into(),
-            operation: call.operation.into(),
-            code: "AccessDenied".into(),
-            message: format!(
-                "pullpath needs {} to read {what} (see docs/iam-policy.json)",
-                call.action
-            ),
-            request_id: None,
-        })
-}
-
 /// The services to audit: `wanted` (names or ARNs), or every active service of the cluster;
 /// also the wanted services the cluster does not have (or has deleted), each with why.
 /// With `history`, each keeps its deployments and events (for `diagnose`).
@@ -179,7 +150,47 @@ pub async fn services(
     });
     let mut services: Vec<Service> = Vec::new();
     let mut missing = Vec::new();
-    for output in try_join_all(batches).await? {
+    for (asked, output) in names
+        .chunks(SERVICES_PER_CALL)
+        .zip(try_join_all(batches).await?)
+    {
+        // ECS answers each service asked for, found or under `failures`; and AWS always fills a
+        // service's name, ARN and task definition. Otherwise the reply is damaged, and the
+        // services are what the scope audits: the scope fails.
+        // A service may be asked for by name and by ARN: count names.
+        let distinct: BTreeSet<&str> = asked
+            .iter()
+            .map(|a| a.rsplit('/').next().unwrap_or(a))
+            .collect();
+        let answered = output.services().len() + output.failures().len();
+        let call = call("DescribeServices", "ecs:DescribeServices", "clusters");
+        let damaged = if answered < distinct.len() {
+            Some(format!(
+                "the reply answers for {answered} of the {} services asked for",
+                distinct.len()
+            ))
+        } else {
+            // A deleted service is skipped whatever it carries.
+            let active = output
+                .services()
+                .iter()
+                .filter(|s| s.status() != Some("INACTIVE"));
+            active.into_iter().find_map(|s| {
+                s.required()
+                    .into_iter()
+                    .find(|(_, value)| value.is_none_or(str::is_empty))
+                    .map(|(field, _)| format!("a service of the reply has no {field}"))
+            })
+        };
+        if let Some(why) = damaged {
+            return Err(CollectError::Api {
+                service: call.service.into(),
+                operation: call.operation.into(),
+                code: "SuspiciousReply".into(),
+                message: why,
+                request_id: None,
+            });
+        }
         for failure in output.failures() {
             let which = failure.arn().unwrap_or("?");
             missing.push(MissingService {
@@ -320,13 +331,22 @@ pub async fn task_definitions(
     if outputs.iter().any(Option::is_none) {
         return Ok(None);
     }
-    Ok(Some(
-        outputs
-            .into_iter()
-            .flatten()
-            .filter_map(|o| o.task_definition().map(convert_task_definition))
-            .collect(),
-    ))
+    // A reply without its task definition, or without the definition's ARN, is damaged.
+    let call = call(
+        "DescribeTaskDefinition",
+        "ecs:DescribeTaskDefinition",
+        "task_definitions",
+    );
+    let described: Option<Vec<aws_sdk_ecs::types::TaskDefinition>> = outputs
+        .into_iter()
+        .flatten()
+        .map(|o| o.task_definition().cloned())
+        .collect();
+    if described.is_none() {
+        distrust(session, call, "a reply has no taskDefinition");
+    }
+    Ok(trusted(session, call, described)
+        .map(|found| found.iter().map(convert_task_definition).collect()))
 }
 
 fn convert_task_definition(task: &aws_sdk_ecs::types::TaskDefinition) -> TaskDefinition {

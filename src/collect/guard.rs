@@ -1,7 +1,9 @@
-//! The read-only guard: an SDK interceptor on every client that refuses any operation whose
-//! name does not start with `Describe`, `List` or `Get` (or is not `ecr:BatchGetImage`, which
-//! reads an image's manifest), before it is serialized, signed or sent. It also
-//! counts the calls, which the tests and `--verbose` statistics use.
+//! The read-only guard: an SDK interceptor on every client that refuses any operation not on
+//! [`READ_ACTIONS`] — the exact list of calls the collector makes — before it is serialized,
+//! signed or sent. A prefix rule (`Describe*`, `List*`, `Get*`) would admit
+//! `secretsmanager:GetSecretValue` and `ssm:GetParameters`, which return secret values; the
+//! list admits nothing it does not name. It also counts the calls, which the tests and
+//! `--verbose` statistics use.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -13,16 +15,70 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
-/// The only operation prefixes pullpath may call.
-pub const READ_ONLY_PREFIXES: [&str; 3] = ["Describe", "List", "Get"];
+/// Every AWS operation pullpath may call, as IAM actions, in the order of
+/// docs/iam-policy.json (a test keeps the two, the collector's sources and the README's count
+/// equal). Each is a read: the Service Authorization Reference lists every one under access
+/// level Read or List (`ecr:BatchGetImage` and `ecr:GetDownloadUrlForLayer` read an image's
+/// manifest and config, never a secret value).
+pub const READ_ACTIONS: [&str; 42] = [
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeInstances",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeManagedPrefixLists",
+    "ec2:DescribeNatGateways",
+    "ec2:DescribeNetworkAcls",
+    "ec2:DescribeRegions",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeTransitGateways",
+    "ec2:DescribeVpcAttribute",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeVpcPeeringConnections",
+    "ec2:DescribeVpcs",
+    "ec2:GetManagedPrefixListEntries",
+    "ecr:BatchGetImage",
+    "ecr:DescribeImages",
+    "ecr:DescribePullThroughCacheRules",
+    "ecr:DescribeRepositories",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:GetRepositoryPolicy",
+    "ecs:DescribeClusters",
+    "ecs:DescribeContainerInstances",
+    "ecs:DescribeServices",
+    "ecs:DescribeTaskDefinition",
+    "ecs:DescribeTasks",
+    "ecs:ListClusters",
+    "ecs:ListContainerInstances",
+    "ecs:ListServices",
+    "ecs:ListTasks",
+    "iam:GetInstanceProfile",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+    "organizations:DescribeOrganization",
+    "secretsmanager:DescribeSecret",
+    "ssm:DescribeParameters",
+    "sts:GetCallerIdentity",
+];
 
-/// Read operations named otherwise: `BatchGetImage` returns an image's manifest (the Service
-/// Authorization Reference lists `ecr:BatchGetImage` under access level Read).
-pub const READ_ONLY_OPERATIONS: [&str; 1] = ["BatchGetImage"];
+/// The IAM action prefix of an SDK service name (`EC2` → `ec2`, `Secrets Manager` →
+/// `secretsmanager`).
+fn action_prefix(service: &str) -> String {
+    service
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
 
-pub fn is_read_only(operation: &str) -> bool {
-    READ_ONLY_PREFIXES.iter().any(|p| operation.starts_with(p))
-        || READ_ONLY_OPERATIONS.contains(&operation)
+/// Whether `operation` of the SDK service `service` is on the allowlist.
+pub fn is_allowed(service: &str, operation: &str) -> bool {
+    let action = format!("{}:{operation}", action_prefix(service));
+    READ_ACTIONS.contains(&action.as_str())
 }
 
 /// Calls made, by "service:Operation" (e.g. `ec2:DescribeVpcs`).
@@ -35,14 +91,9 @@ impl CallLog {
             .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Service names as IAM action prefixes (`ec2:DescribeVpcs`): lower case, without the
-        // spaces some SDK names have ("Secrets Manager" is `secretsmanager:`).
-        let prefix: String = service
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
-        *calls.entry(format!("{prefix}:{operation}")).or_default() += 1;
+        *calls
+            .entry(format!("{}:{operation}", action_prefix(service)))
+            .or_default() += 1;
     }
 
     /// Every call made so far, by "service:Operation".
@@ -79,11 +130,12 @@ impl Intercept for ReadOnlyGuard {
         let Some(metadata) = cfg.load::<Metadata>() else {
             return Err("pullpath refuses a call whose operation it cannot identify".into());
         };
-        if !is_read_only(metadata.name()) {
+        if !is_allowed(metadata.service(), metadata.name()) {
             return Err(format!(
-                "pullpath is read-only and refuses {}:{} (only Describe*, List*, Get* and ecr:BatchGetImage calls are allowed)",
-                metadata.service(),
-                metadata.name()
+                "pullpath is read-only and refuses {}:{} (it calls only the {} read actions of docs/iam-policy.json)",
+                action_prefix(metadata.service()),
+                metadata.name(),
+                READ_ACTIONS.len()
             )
             .into());
         }

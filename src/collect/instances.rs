@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use futures::future::try_join_all;
 
 use super::calls::{attempt, attempt_found, Call, CollectError, Session};
+use super::distrust::{answers_exactly, trusted};
 use super::ecs::call as ecs_call;
 use crate::model::{ContainerInstance, Instance, InstanceProfile};
 
@@ -53,24 +54,32 @@ pub async fn container_instances(
     });
     let mut found = Vec::new();
     for output in try_join_all(batches).await? {
-        let Some(output) = output else {
+        let described = output.map(|o| o.container_instances().to_vec());
+        let call = ecs_call(
+            "DescribeContainerInstances",
+            "ecs:DescribeContainerInstances",
+            "container_instances",
+        );
+        let Some(described) = trusted(session, call, described) else {
             return Ok(None);
         };
-        found.extend(
-            output
-                .container_instances()
-                .iter()
-                .map(|c| ContainerInstance {
-                    arn: c.container_instance_arn().unwrap_or_default().to_string(),
-                    ec2_instance_id: c.ec2_instance_id().map(str::to_string),
-                    status: c.status().unwrap_or_default().to_string(),
-                    capacity_provider_name: c.capacity_provider_name().map(str::to_string),
-                    agent_connected: Some(c.agent_connected()),
-                }),
-        );
+        found.extend(described.iter().map(|c| ContainerInstance {
+            arn: c.container_instance_arn().unwrap_or_default().to_string(),
+            ec2_instance_id: c.ec2_instance_id().map(str::to_string),
+            status: c.status().unwrap_or_default().to_string(),
+            capacity_provider_name: c.capacity_provider_name().map(str::to_string),
+            agent_connected: Some(c.agent_connected()),
+        }));
     }
     Ok(Some(found))
 }
+
+const INSTANCES: Call = Call {
+    service: "ec2",
+    operation: "DescribeInstances",
+    action: "ec2:DescribeInstances",
+    collection: "instances",
+};
 
 /// The EC2 instances `ids`, as their primary network interface and instance profile show
 /// them; `None` when the call was denied.
@@ -88,22 +97,23 @@ pub async fn instances(
             .items()
             .send()
             .try_collect();
-        let call = Call {
-            service: "ec2",
-            operation: "DescribeInstances",
-            action: "ec2:DescribeInstances",
-            collection: "instances",
-        };
-        attempt(session, call, request)
+        attempt(session, INSTANCES, request)
     });
     let mut found = Vec::new();
-    for reservations in try_join_all(batches).await? {
-        let Some(reservations) = reservations else {
+    for (asked, reservations) in ids
+        .chunks(INSTANCES_PER_CALL)
+        .zip(try_join_all(batches).await?)
+    {
+        let instances = reservations.map(|r| {
+            r.iter()
+                .flat_map(|r| r.instances())
+                .cloned()
+                .collect::<Vec<_>>()
+        });
+        let Some(instances) = answers_exactly(session, INSTANCES, asked, instances) else {
             return Ok(None);
         };
-        for instance in reservations.iter().flat_map(|r| r.instances()) {
-            found.push(convert_instance(instance));
-        }
+        found.extend(instances.iter().map(convert_instance));
     }
     Ok(Some(found))
 }

@@ -8,6 +8,7 @@
 
 mod calls;
 mod config;
+mod distrust;
 mod ec2;
 mod ec2_model;
 mod ecr;
@@ -30,12 +31,13 @@ mod secrets;
 mod tasks;
 #[cfg(test)]
 mod tests;
+mod whole_reply;
 
 pub use calls::CollectError;
 pub use calls::DEFAULT_CONCURRENCY;
 pub use config::{http_client, Aws, AwsOptions, RetryMode};
 pub use fleet::{collect_fleet, Account, FleetPlan, Regions, ScopeRun};
-pub use guard::{is_read_only, CallLog, ReadOnlyGuard, READ_ONLY_PREFIXES};
+pub use guard::{is_allowed, CallLog, ReadOnlyGuard, READ_ACTIONS};
 pub use progress::Progress;
 pub use registries::inspect_snapshot;
 
@@ -375,8 +377,18 @@ pub async fn collect(
         instances: hosts.instances,
         instance_profiles: hosts.profiles,
         stopped_tasks,
-        coverage_gaps: session.take(),
+        coverage_gaps: Vec::new(),
     };
+    // A damaged reply can leave a reference to nothing: the list it points into is dropped
+    // with a gap, not believed.
+    distrust::reconcile(&mut snapshot, &session).map_err(|problem| CollectError::Api {
+        service: "pullpath".into(),
+        operation: "collect".into(),
+        code: "Inconsistent".into(),
+        message: format!("the collected snapshot is inconsistent: {problem}"),
+        request_id: None,
+    })?;
+    snapshot.coverage_gaps = session.take();
     if let Some(pre) = &scope.pre_deploy {
         // Without a cluster (Fargate) the snapshot has none to hold the task: add one.
         if pre.cluster.is_none() {

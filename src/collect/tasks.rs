@@ -3,8 +3,8 @@
 
 use futures::future::try_join_all;
 
-use super::calls::{attempt, CollectError, Session};
-use super::ecs::{call, launch_type, required, timestamp};
+use super::calls::{attempt, required, CollectError, Session};
+use super::ecs::{call, launch_type, timestamp};
 use crate::model::{StoppedContainer, StoppedTask, TaskNetworkInterface};
 
 /// ECS keeps stopped tasks for about an hour; one page of the newest is enough to see what

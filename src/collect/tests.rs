@@ -18,7 +18,7 @@ use aws_smithy_types::retry::RetryConfig;
 
 use super::calls::{attempt, Call, CollectError, Session};
 use super::ecs;
-use super::guard::{is_read_only, CallLog, ReadOnlyGuard};
+use super::guard::{is_allowed, CallLog, ReadOnlyGuard, READ_ACTIONS};
 
 fn fast_retries() -> RetryConfig {
     RetryConfig::standard()
@@ -181,14 +181,14 @@ async fn a_denied_call_is_a_coverage_gap_not_a_failure() {
     );
 }
 
-#[tokio::test]
-async fn any_other_failure_names_service_operation_code_and_request_id() {
+fn failing_acls_client(status: u16, code: &str) -> aws_sdk_ec2::Client {
+    let body = ec2_error(code);
     let rule = mock!(aws_sdk_ec2::Client::describe_network_acls)
         .sequence()
-        .http_response(|| {
+        .http_response(move || {
             let mut response = HttpResponse::new(
-                StatusCode::try_from(400).unwrap(),
-                SdkBody::from(ec2_error("InvalidParameterValue")),
+                StatusCode::try_from(status).unwrap(),
+                SdkBody::from(body.clone()),
             );
             // EC2 returns the request id in this header (and in the body).
             response
@@ -196,11 +196,45 @@ async fn any_other_failure_names_service_operation_code_and_request_id() {
                 .insert("x-amzn-requestid", "req-1234");
             response
         })
+        // Retried (a 5xx is transient): every attempt gets the same answer.
+        .repeatedly()
         .build();
-    let client = mock_client!(aws_sdk_ec2, [&rule]);
-    let error = attempt(
+    mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&rule], |c| c
+        .retry_config(fast_retries()))
+}
+
+/// Degrade, never abort: any other failure of an optional read is a gap naming the call, its
+/// error code and request id — the collection goes on without that data.
+#[tokio::test]
+async fn any_other_failure_is_a_gap_naming_service_operation_code_and_request_id() {
+    for (status, code) in [(400, "InvalidParameterValue"), (503, "Unavailable")] {
+        let client = failing_acls_client(status, code);
+        let session = Session::default();
+        let found = attempt(&session, ACLS, client.describe_network_acls().send())
+            .await
+            .unwrap();
+        assert!(found.is_none());
+        let gaps = session.take();
+        assert_eq!(gaps.len(), 1, "{gaps:?}");
+        let gap = &gaps[0];
+        assert_eq!(gap.kind, crate::model::GapKind::Failed);
+        assert_eq!(gap.error_code.as_deref(), Some(code));
+        assert_eq!(gap.request_id.as_deref(), Some("req-1234"));
+        let said = gap.describe();
+        for part in ["ec2:DescribeNetworkAcls", code, "req-1234"] {
+            assert!(said.contains(part), "{said} lacks {part}");
+        }
+    }
+}
+
+/// A read the scope cannot do without fails the scope, naming the call, code and request id.
+#[tokio::test]
+async fn a_required_read_that_fails_names_service_operation_code_and_request_id() {
+    let client = failing_acls_client(400, "InvalidParameterValue");
+    let error = super::calls::required(
         &Session::default(),
         ACLS,
+        "the ACLs",
         client.describe_network_acls().send(),
     )
     .await
@@ -279,26 +313,71 @@ async fn the_guard_refuses_every_write() {
     );
 }
 
+/// The guard admits exactly the collector's calls: not a `Get*` that returns a secret value,
+/// not another read the collector does not make, not a write.
 #[test]
-fn read_only_means_describe_list_get() {
-    assert!(
-        is_read_only("DescribeVpcs") && is_read_only("ListServices") && is_read_only("GetRole")
-    );
-    for write in [
-        "CreateVpc",
-        "DeleteRoute",
-        "PutRolePolicy",
-        "ModifyVpcEndpoint",
-        "UpdateService",
-        "RunTask",
-        "BatchDeleteImage",
-        "BatchImportUpstreamImage",
+fn the_guard_admits_exactly_the_listed_actions() {
+    for (service, operation) in [
+        ("EC2", "DescribeVpcs"),
+        ("ECS", "ListServices"),
+        ("IAM", "GetRole"),
+        ("ECR", "BatchGetImage"),
+        ("Secrets Manager", "DescribeSecret"),
+        ("SSM", "DescribeParameters"),
     ] {
-        assert!(!is_read_only(write), "{write}");
+        assert!(is_allowed(service, operation), "{service}:{operation}");
+    }
+    for (service, operation) in [
+        ("Secrets Manager", "GetSecretValue"),
+        ("SSM", "GetParameters"),
+        ("SSM", "GetParameter"),
+        ("ECR", "GetAuthorizationToken"),
+        ("EC2", "GetPasswordData"),
+        ("EC2", "DescribeVolumes"),
+        ("IAM", "ListRoles"),
+        ("EC2", "CreateVpc"),
+        ("EC2", "DeleteRoute"),
+        ("IAM", "PutRolePolicy"),
+        ("EC2", "ModifyVpcEndpoint"),
+        ("ECS", "UpdateService"),
+        ("ECS", "RunTask"),
+        ("ECR", "BatchDeleteImage"),
+        ("ECR", "BatchImportUpstreamImage"),
+        // An operation of one service is not allowed under another's name.
+        ("ECS", "DescribeVpcs"),
+    ] {
+        assert!(!is_allowed(service, operation), "{service}:{operation}");
     }
 }
 
-/// docs/iam-policy.json grants exactly the actions the collector uses, all read-only.
+/// A secret's value cannot be read through a guarded client: refused before signing.
+#[tokio::test]
+async fn the_guard_refuses_secret_values() {
+    let guard = ReadOnlyGuard {
+        log: CallLog::default(),
+    };
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
+        .endpoint_url("http://127.0.0.1:1")
+        .interceptor(guard.clone())
+        .build();
+    let client = aws_sdk_secretsmanager::Client::from_conf(config);
+    let error = client
+        .get_secret_value()
+        .secret_id("prod/db")
+        .send()
+        .await
+        .unwrap_err();
+    let text = aws_smithy_types::error::display::DisplayErrorContext(&error).to_string();
+    assert!(
+        text.contains("pullpath is read-only and refuses secretsmanager:GetSecretValue"),
+        "{text}"
+    );
+    assert_eq!(guard.log.total(), 0);
+}
+
 #[test]
 fn the_shipped_iam_policy_lists_exactly_the_actions_used() {
     let sources = [
@@ -350,12 +429,22 @@ fn the_shipped_iam_policy_lists_exactly_the_actions_used() {
         used, granted,
         "docs/iam-policy.json must list exactly the actions the collector calls"
     );
-    for action in &granted {
-        assert!(
-            is_read_only(action.split(':').nth(1).unwrap()),
-            "{action} is not read-only"
-        );
-    }
+    let allowed: BTreeSet<String> = READ_ACTIONS.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        allowed, granted,
+        "the guard's allowlist is the policy's action list"
+    );
+    let listed: Vec<&str> = policy["Statement"][0]["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(listed, READ_ACTIONS, "same order, no repeats");
+    // The README counts them.
+    let readme = include_str!("../../README.md");
+    let count = format!("the {} actions the collector uses", READ_ACTIONS.len());
+    assert!(readme.contains(&count), "README.md must say `{count}`");
 }
 
 #[tokio::test]
@@ -410,4 +499,57 @@ async fn missing_and_deleted_services_are_named_and_repeats_read_once() {
         .map(|m| format!("{} {}", m.name, m.why))
         .collect();
     assert_eq!(missing, ["ghost MISSING", "old INACTIVE (deleted)"]);
+}
+
+/// Two network ACLs, as EC2 answers DescribeNetworkAcls.
+const TWO_ACLS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<DescribeNetworkAclsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-1</requestId><networkAclSet><item><networkAclId>acl-allow</networkAclId><vpcId>vpc-1</vpcId></item><item><networkAclId>acl-deny</networkAclId><vpcId>vpc-1</vpcId></item></networkAclSet></DescribeNetworkAclsResponse>"#;
+
+/// An EC2 client whose DescribeNetworkAcls answers `body` (200), with or without the
+/// whole-reply check.
+fn acls_client(body: &'static str, checked: bool) -> aws_sdk_ec2::Client {
+    let rule = mock!(aws_sdk_ec2::Client::describe_network_acls)
+        .sequence()
+        .http_response(move || {
+            HttpResponse::new(StatusCode::try_from(200).unwrap(), SdkBody::from(body))
+        })
+        .build();
+    if checked {
+        mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&rule], |c| c
+            .interceptor(super::whole_reply::WholeReply))
+    } else {
+        mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&rule])
+    }
+}
+
+/// A reply cut after its first item parses, without the check, as a shorter list (the deny
+/// ACL gone); with it, the call fails and leaves a gap naming it.
+#[tokio::test]
+async fn a_reply_cut_short_is_a_gap_not_a_shorter_list() {
+    let cut = &TWO_ACLS[..TWO_ACLS.find("<item><networkAclId>acl-deny").unwrap()];
+    let cut: &'static str = Box::leak(cut.to_string().into_boxed_str());
+    let unchecked = acls_client(cut, false)
+        .describe_network_acls()
+        .send()
+        .await
+        .expect("the SDK's XML decoder reads a truncated reply");
+    assert_eq!(unchecked.network_acls().len(), 1, "the danger this guards");
+
+    let session = Session::default();
+    let client = acls_client(cut, true);
+    let found = attempt(&session, ACLS, client.describe_network_acls().send())
+        .await
+        .unwrap();
+    assert!(found.is_none(), "{found:?}");
+    let gaps = session.take();
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0].kind, crate::model::GapKind::Failed);
+    assert!(gaps[0].message.contains("cut short"), "{}", gaps[0].message);
+
+    let whole = acls_client(TWO_ACLS, true)
+        .describe_network_acls()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(whole.network_acls().len(), 2);
 }

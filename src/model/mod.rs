@@ -132,20 +132,116 @@ pub struct Snapshot {
 /// for other services, so what the new task needs was never looked for.
 pub const PRE_DEPLOY_GAP: &str = "pre-deploy";
 
-/// A call the collector was not allowed to make.
+/// A call whose answer the snapshot lacks: denied, failed after the SDK's retries, or answered
+/// with a reply pullpath does not trust. What it would have filled is absent (not collected).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverageGap {
     /// e.g. `ec2`.
     pub service: String,
     /// e.g. `DescribeNetworkAcls`.
     pub operation: String,
-    /// The IAM action that was missing, e.g. `ec2:DescribeNetworkAcls`.
+    /// The IAM action of the call, e.g. `ec2:DescribeNetworkAcls`.
     pub action: String,
     /// The snapshot field left uncollected, e.g. `network_acls`.
     pub collection: String,
-    /// The service's error message.
+    /// The service's error message, or what was wrong with the reply.
     #[serde(default)]
     pub message: String,
+    /// Why the call left a gap; absent: denied (all a gap meant before failures degraded).
+    #[serde(default, skip_serializing_if = "GapKind::is_denied")]
+    pub kind: GapKind,
+    /// The service's error code (`ThrottlingException`), when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// The request id AWS support asks for, when the reply carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// Why a call left a coverage gap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapKind {
+    /// The caller lacks the permission (`AccessDenied`, `UnauthorizedOperation`…).
+    #[default]
+    Denied,
+    /// Any other failure once the SDK's retries were spent: throttling, a 5xx, a reset
+    /// connection, a timeout, a reply that could not be parsed.
+    Failed,
+    /// A reply that parsed but cannot be true (a required id empty, a reference to nothing, a
+    /// page that contradicts its own count): taken as a failure, never as data.
+    Suspicious,
+}
+
+impl GapKind {
+    fn is_denied(&self) -> bool {
+        *self == GapKind::Denied
+    }
+}
+
+impl CoverageGap {
+    /// How the gap reads after "the collector": `was denied ec2:DescribeNetworkAcls`,
+    /// `got no answer to ec2:DescribeNetworkAcls (RequestLimitExceeded, request id …)`.
+    pub fn describe(&self) -> String {
+        let detail: Vec<String> = self
+            .error_code
+            .iter()
+            .cloned()
+            .chain(self.request_id.iter().map(|id| format!("request id {id}")))
+            .collect();
+        let detail = if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", detail.join(", "))
+        };
+        match self.kind {
+            GapKind::Denied => format!("was denied {}", self.action),
+            GapKind::Failed => format!("got no answer to {}{detail}", self.action),
+            GapKind::Suspicious => format!(
+                "distrusted the reply to {}: {}{detail}",
+                self.action, self.message
+            ),
+        }
+    }
+}
+
+impl Snapshot {
+    /// Marks `collection` (a field name, `route_tables`) as not collected; `false` for a
+    /// field that cannot be absent or is not a collection.
+    pub fn forget(&mut self, collection: &str) -> bool {
+        macro_rules! forget {
+            ($($field:ident),+) => {
+                match collection {
+                    $(stringify!($field) => self.$field = None,)+
+                    _ => return false,
+                }
+            };
+        }
+        forget!(
+            vpcs,
+            subnets,
+            route_tables,
+            internet_gateways,
+            nat_gateways,
+            vpc_endpoints,
+            security_groups,
+            network_acls,
+            prefix_lists,
+            transit_gateways,
+            peering_connections,
+            task_definitions,
+            roles,
+            managed_policies,
+            ecr_repositories,
+            ecr_pull_through_cache_rules,
+            secrets,
+            ssm_parameters,
+            instances,
+            instance_profiles,
+            stopped_tasks
+        );
+        true
+    }
 }
 
 impl Snapshot {
@@ -161,11 +257,11 @@ impl Snapshot {
         if let Some(gap) = gaps().find(|g| g.service == PRE_DEPLOY_GAP) {
             return format!(" ({})", gap.message);
         }
-        let actions: Vec<&str> = gaps().map(|g| g.action.as_str()).collect();
-        if actions.is_empty() {
+        let why: Vec<String> = gaps().map(CoverageGap::describe).collect();
+        if why.is_empty() {
             String::new()
         } else {
-            format!(" (the collector was denied {})", actions.join(", "))
+            format!(" (the collector {})", why.join("; "))
         }
     }
 }

@@ -131,6 +131,9 @@ pub struct ScopeV1 {
     pub seconds: Option<f64>,
     /// IAM actions the collector was denied: what they read is reported `unknown`.
     pub denied_actions: Vec<String>,
+    /// Calls that failed after retries, or whose replies were distrusted (cut short, an id
+    /// missing, fewer answers than asked): what they read is reported `unknown`.
+    pub failed_calls: Vec<String>,
     /// Clusters asked for by name that this account and region does not have.
     pub missing_clusters: Vec<String>,
     /// Services asked for by name that a cluster here does not have (`cluster/service`).
@@ -146,8 +149,8 @@ pub enum ScopeSourceV1 {
     Snapshot,
 }
 
-/// `complete`: everything was read; `partial`: some calls were denied; `failed`: nothing
-/// could be read.
+/// `complete`: everything was read; `partial`: some calls were denied or failed; `failed`:
+/// nothing could be read.
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CoverageV1 {
@@ -172,7 +175,7 @@ impl From<&ScopeAudit> for ScopeV1 {
             collected_at: c.collected_at.clone(),
             status: if c.error.is_some() {
                 CoverageV1::Failed
-            } else if c.denied_actions.is_empty() {
+            } else if c.denied_actions.is_empty() && c.failed_calls.is_empty() {
                 CoverageV1::Complete
             } else {
                 CoverageV1::Partial
@@ -184,6 +187,7 @@ impl From<&ScopeAudit> for ScopeV1 {
             calls_by_operation: c.calls.clone(),
             seconds: c.seconds,
             denied_actions: c.denied_actions.clone(),
+            failed_calls: c.failed_calls.clone(),
             missing_clusters: c.missing_clusters.clone(),
             missing_services: c.missing_services.clone(),
             error: c.error.clone(),
