@@ -36,6 +36,9 @@ pub struct Coverage {
     /// the collector describes it (`got no answer to ec2:DescribeVpcs (Unavailable, request
     /// id …)`); what they read is reported unknown.
     pub failed_calls: Vec<String>,
+    /// Clusters whose services could not be read (a failed read leaves them out of the
+    /// snapshot): nothing of them is audited, so the scope is unknown, never a pass.
+    pub unread_clusters: Vec<String>,
     /// Clusters asked for by name that this account and region does not have.
     pub missing_clusters: Vec<String>,
     /// Services asked for by name that a cluster here does not have (`cluster/service`).
@@ -74,6 +77,11 @@ impl Coverage {
                 .filter(|g| g.kind != GapKind::Denied)
                 .map(|g| format!("the collector {}", g.describe()))
                 .collect(),
+            unread_clusters: clusters
+                .iter()
+                .filter(|c| c.services.is_none())
+                .map(|c| c.name.clone())
+                .collect(),
             missing_clusters: Vec::new(),
             missing_services: Vec::new(),
             error: None,
@@ -96,6 +104,7 @@ impl Coverage {
             seconds: None,
             denied_actions: Vec::new(),
             failed_calls: Vec::new(),
+            unread_clusters: Vec::new(),
             missing_clusters: Vec::new(),
             missing_services: Vec::new(),
             error: Some(error),
@@ -111,7 +120,8 @@ pub struct ScopeAudit {
 }
 
 impl ScopeAudit {
-    /// The scope's worst status; a scope that could not be read is unknown, never a pass.
+    /// The scope's worst status; a scope (or a cluster of it) that could not be read is
+    /// unknown, never a pass.
     pub fn status(&self) -> WorkloadStatus {
         let worst = self
             .results
@@ -119,7 +129,7 @@ impl ScopeAudit {
             .map(|r| r.status)
             .max()
             .unwrap_or(WorkloadStatus::Pass);
-        if self.coverage.error.is_some() {
+        if self.coverage.error.is_some() || !self.coverage.unread_clusters.is_empty() {
             worst.max(WorkloadStatus::Unknown)
         } else {
             worst

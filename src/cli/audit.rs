@@ -258,7 +258,9 @@ fn audit_snapshot(
 fn check_something_audited(scopes: &[ScopeAudit]) -> Result<(), Failure> {
     let read = coverages(scopes);
     check_some_read(&read)?;
-    let failed = read.iter().any(|c| c.error.is_some());
+    let failed = read
+        .iter()
+        .any(|c| c.error.is_some() || !c.unread_clusters.is_empty());
     if !failed && scopes.iter().all(|s| s.results.is_empty()) {
         return Err(Failure::bad_input(format!(
             "nothing to audit: no services in the {} account/region scope(s) read",
@@ -400,7 +402,7 @@ fn live_scopes(
                 services_of(&snapshot),
                 clusters_phrase(&snapshot),
                 seconds(elapsed),
-                denied(&snapshot)
+                crate::report::terminal_text::message(&denied(&snapshot))
             );
         }
         scopes.push(ScopeAudit { coverage, results });
@@ -468,7 +470,10 @@ fn pre_deploy_snapshot_scope(
 /// "cluster `prod`", or "3 clusters".
 fn clusters_phrase(snapshot: &Snapshot) -> String {
     match snapshot.clusters.as_deref().unwrap_or_default() {
-        [one] => format!("cluster `{}`", one.name),
+        [one] => format!(
+            "cluster `{}`",
+            crate::report::terminal_text::name(&one.name)
+        ),
         many => format!("{} clusters", many.len()),
     }
 }

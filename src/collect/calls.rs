@@ -218,6 +218,21 @@ fn causes(error: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// The error code pullpath gives a reply it distrusts (a required read's).
+pub const SUSPICIOUS_REPLY: &str = "SuspiciousReply";
+
+/// Denied when `code` says access was denied, suspicious for [`SUSPICIOUS_REPLY`]; failed
+/// otherwise.
+pub fn kind_of(code: &str) -> GapKind {
+    if DENIED.contains(&code) {
+        GapKind::Denied
+    } else if code == SUSPICIOUS_REPLY {
+        GapKind::Suspicious
+    } else {
+        GapKind::Failed
+    }
+}
+
 /// The gap a failed call leaves: denied when the service says so, failed otherwise (the
 /// SDK has already retried what it deems transient: throttling, 5xx, resets, timeouts).
 fn classify<E>(call: Call, error: &SdkError<E, HttpResponse>) -> CoverageGap
@@ -225,11 +240,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let code = error.code().map(str::to_string);
-    let kind = if code.as_deref().is_some_and(|c| DENIED.contains(&c)) {
-        GapKind::Denied
-    } else {
-        GapKind::Failed
-    };
+    let kind = code.as_deref().map_or(GapKind::Failed, kind_of);
     CoverageGap {
         service: call.service.to_string(),
         operation: call.operation.to_string(),

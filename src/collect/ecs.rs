@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use futures::future::try_join_all;
 
-use super::calls::{attempt, distrust, required, Call, CollectError, Session};
+use super::calls::{attempt, distrust, required, Call, CollectError, Session, SUSPICIOUS_REPLY};
 use super::distrust::{trusted, Required};
 use crate::model::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, ContainerDefinition, Deployment,
@@ -186,7 +186,7 @@ pub async fn services(
             return Err(CollectError::Api {
                 service: call.service.into(),
                 operation: call.operation.into(),
-                code: "SuspiciousReply".into(),
+                code: SUSPICIOUS_REPLY.into(),
                 message: why,
                 request_id: None,
             });

@@ -167,3 +167,46 @@ fn one_account_and_region_is_a_single_scope() {
         Some("000000000001")
     );
 }
+
+/// An attached policy without its ARN is a damaged reply: the roles are not collected, and the
+/// gap names ListAttachedRolePolicies — never a role judged without one of its policies.
+#[tokio::test]
+async fn an_attached_policy_without_its_arn_distrusts_the_roles() {
+    let get = mock!(aws_sdk_iam::Client::get_role).then_compute_output(|r| {
+        GetRoleOutput::builder()
+            .role(role(r.role_name().unwrap()))
+            .build()
+    });
+    let inline = mock!(aws_sdk_iam::Client::list_role_policies).then_output(|| {
+        ListRolePoliciesOutput::builder()
+            .set_policy_names(Some(vec![]))
+            .build()
+            .unwrap()
+    });
+    let attached = mock!(aws_sdk_iam::Client::list_attached_role_policies).then_output(|| {
+        ListAttachedRolePoliciesOutput::builder()
+            .attached_policies(
+                aws_sdk_iam::types::AttachedPolicy::builder()
+                    .policy_name("DenyAll")
+                    .build(),
+            )
+            .build()
+    });
+    let client = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&get, &inline, &attached]);
+    let session = Session::default();
+    let arns = BTreeSet::from(["arn:aws:iam::123456789012:role/app".to_string()]);
+    let (roles, _) = iam::roles(
+        &client,
+        &session,
+        &IamMemo::default(),
+        "123456789012",
+        &arns,
+    )
+    .await
+    .unwrap();
+    assert!(roles.is_none());
+    let gaps = session.take();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0].action, "iam:ListAttachedRolePolicies");
+    assert_eq!(gaps[0].kind, crate::model::GapKind::Suspicious);
+}

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use futures::future::try_join_all;
 
-use super::calls::{attempt, attempt_found, Call, CollectError, Session};
+use super::calls::{attempt, attempt_found, distrust, Call, CollectError, Session};
 use super::memo::IamMemo;
 use crate::model::{InlinePolicy, ManagedPolicy, Role};
 
@@ -120,6 +120,23 @@ async fn role(
     let (Some(inline), Some(attached)) = (inline, attached) else {
         return Ok(None);
     };
+    // Every attached policy has its ARN: one without is a damaged reply, not a policy less.
+    if attached
+        .iter()
+        .any(|p| p.policy_arn().is_none_or(str::is_empty))
+    {
+        let call = call(
+            "ListAttachedRolePolicies",
+            "iam:ListAttachedRolePolicies",
+            "roles",
+        );
+        distrust(
+            session,
+            call,
+            "an attached policy of the reply has no PolicyArn",
+        );
+        return Ok(None);
+    }
     let documents = try_join_all(inline.iter().map(|policy| {
         let request = client
             .get_role_policy()
@@ -185,6 +202,12 @@ async fn managed_policy(
         return Ok(None);
     };
     let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
+        let call = call("GetPolicy", "iam:GetPolicy", "managed_policies");
+        distrust(
+            session,
+            call,
+            format!("the reply for {arn} has no DefaultVersionId"),
+        );
         return Ok(None);
     };
     let request = client
@@ -205,15 +228,25 @@ async fn managed_policy(
     else {
         return Ok(None);
     };
-    Ok(output
-        .policy_version()
-        .and_then(|v| v.document())
-        .map(|text| ManagedPolicy {
-            arn: arn.to_string(),
-            name: policy
-                .policy()
-                .and_then(|p| p.policy_name())
-                .map(str::to_string),
-            document: document(text),
-        }))
+    let text = output.policy_version().and_then(|v| v.document());
+    if text.is_none() {
+        let call = call(
+            "GetPolicyVersion",
+            "iam:GetPolicyVersion",
+            "managed_policies",
+        );
+        distrust(
+            session,
+            call,
+            format!("the reply for {arn} has no Document"),
+        );
+    }
+    Ok(text.map(|text| ManagedPolicy {
+        arn: arn.to_string(),
+        name: policy
+            .policy()
+            .and_then(|p| p.policy_name())
+            .map(str::to_string),
+        document: document(text),
+    }))
 }

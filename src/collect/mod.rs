@@ -161,6 +161,7 @@ pub async fn collect(
     };
     // A task run on its own (not by a service) needs no service at all.
     let standalone_task = named_task.is_some() && wanted_services.is_empty();
+    let several_clusters = clusters.len() > 1;
     let per_cluster = try_join_all(clusters.iter().map(|cluster| {
         let wanted = &wanted_services;
         let (client, session) = (&ecs_client, &session);
@@ -170,19 +171,43 @@ pub async fn collect(
             if let Some(pre) = pre_deploy {
                 // The task to deploy is the cluster's only service: none is read.
                 return Ok((
-                    vec![pre.service(
+                    Some(vec![pre.service(
                         account,
                         region,
                         &cluster.name,
                         &cluster.default_capacity_provider_strategy,
-                    )],
+                    )]),
                     Vec::new(),
                 ));
             }
             if standalone_task {
-                return Ok((Vec::new(), Vec::new()));
+                return Ok((Some(Vec::new()), Vec::new()));
             }
-            ecs::services(client, session, &cluster.arn, history, wanted).await
+            match ecs::services(client, session, &cluster.arn, history, wanted).await {
+                // Among several clusters, one whose services cannot be read costs only that
+                // cluster: it stays in the snapshot with its services not collected (the
+                // scope is then unknown), and the gap names the call.
+                Err(CollectError::Api {
+                    service,
+                    operation,
+                    code,
+                    message,
+                    request_id,
+                }) if several_clusters => {
+                    session.record(crate::model::CoverageGap {
+                        action: format!("{service}:{operation}"),
+                        collection: format!("clusters ({})", cluster.name),
+                        kind: calls::kind_of(&code),
+                        service,
+                        operation,
+                        message,
+                        error_code: Some(code),
+                        request_id,
+                    });
+                    Ok((None, Vec::new()))
+                }
+                read => read.map(|(found, missing)| (Some(found), missing)),
+            }
         }
     }))
     .await?;
@@ -198,8 +223,9 @@ pub async fn collect(
             missing_services.push(format!("{}/{}", cluster.name, service.name));
         }
     }
-    let per_cluster: Vec<Vec<Service>> = per_cluster.into_iter().map(|(found, _)| found).collect();
-    let services: Vec<&Service> = per_cluster.iter().flatten().collect();
+    let per_cluster: Vec<Option<Vec<Service>>> =
+        per_cluster.into_iter().map(|(found, _)| found).collect();
+    let services: Vec<&Service> = per_cluster.iter().flatten().flatten().collect();
     let stopped_tasks = match (&scope.history, named_task, clusters.first()) {
         (HistoryScope::None, ..) | (_, _, None) => None,
         (_, Some(task), _) => Some(vec![task]),
@@ -343,7 +369,7 @@ pub async fn collect(
         .map(|((cluster, services), container_instances)| Cluster {
             name: cluster.name,
             arn: cluster.arn,
-            services: Some(services),
+            services,
             default_capacity_provider_strategy: cluster.default_capacity_provider_strategy,
             container_instances,
         })
@@ -417,13 +443,13 @@ async fn ec2_hosts(
     aws: &Aws,
     session: &Session,
     clusters: &[ecs::FoundCluster],
-    per_cluster: &[Vec<Service>],
+    per_cluster: &[Option<Vec<Service>>],
 ) -> Result<Hosts, CollectError> {
     let ecs_client = aws.ecs();
     let per_cluster = try_join_all(clusters.iter().zip(per_cluster).map(|(cluster, services)| {
         let client = &ecs_client;
         async move {
-            let on_ec2 = services.iter().any(|s| {
+            let on_ec2 = services.iter().flatten().any(|s| {
                 !matches!(
                     launch_of(
                         s.launch_type,

@@ -134,6 +134,8 @@ pub struct ScopeV1 {
     /// Calls that failed after retries, or whose replies were distrusted (cut short, an id
     /// missing, fewer answers than asked): what they read is reported `unknown`.
     pub failed_calls: Vec<String>,
+    /// Clusters whose services could not be read: not audited, so the scope is unknown.
+    pub unread_clusters: Vec<String>,
     /// Clusters asked for by name that this account and region does not have.
     pub missing_clusters: Vec<String>,
     /// Services asked for by name that a cluster here does not have (`cluster/service`).
@@ -188,6 +190,7 @@ impl From<&ScopeAudit> for ScopeV1 {
             seconds: c.seconds,
             denied_actions: c.denied_actions.clone(),
             failed_calls: c.failed_calls.clone(),
+            unread_clusters: c.unread_clusters.clone(),
             missing_clusters: c.missing_clusters.clone(),
             missing_services: c.missing_services.clone(),
             error: c.error.clone(),

@@ -68,6 +68,7 @@ pub fn select_workloads<'a>(
     services: &[String],
 ) -> Result<Vec<Workload<'a>>, SelectError> {
     let clusters = snapshot.clusters.as_ref().ok_or(SelectError::NoClusters)?;
+    let cluster_filter = cluster;
     let chosen: Vec<_> = match cluster {
         Some(wanted) => vec![find_cluster(clusters, wanted)?],
         None if !services.is_empty() && clusters.len() > 1 => {
@@ -83,8 +84,16 @@ pub fn select_workloads<'a>(
         .map(|t| (t.arn.as_str(), t))
         .collect();
     let mut workloads = Vec::new();
+    let mut skipped_unread = false;
     for cluster in &chosen {
         let Some(cluster_services) = &cluster.services else {
+            // Among every cluster, one whose services could not be read is left out here and
+            // makes the scope unknown (`Coverage::unread_clusters`); one asked for by name has
+            // nothing to audit.
+            if cluster_filter.is_none() && chosen.len() > 1 {
+                skipped_unread = true;
+                continue;
+            }
             return Err(SelectError::ServicesNotCollected(cluster.name.clone()));
         };
         let picked: Vec<&Service> = if services.is_empty() {
@@ -108,7 +117,7 @@ pub fn select_workloads<'a>(
             workloads.push(workload_of(&task_definitions, cluster, service));
         }
     }
-    if workloads.is_empty() {
+    if workloads.is_empty() && !skipped_unread {
         let names: Vec<_> = chosen
             .iter()
             .map(|c| format!("cluster `{}`", c.name))
