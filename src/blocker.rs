@@ -34,6 +34,18 @@ impl Blocker {
         blocker
     }
 
+    /// A policy of `resource_id` that decides a call cannot be read (`reason`, from
+    /// [`crate::policy::Decision::Unreadable`], names each policy and what is wrong): unknown,
+    /// never a pass. `what` says which call (`the execution role … and ecr:BatchGetImage on …`).
+    pub fn policy_unreadable(resource_id: &str, what: &str, reason: &str) -> Self {
+        Blocker::new(
+            Code::PolicyUnreadable,
+            resource_id,
+            format!("{what}: {reason}, so whether it allows or denies the call is unknown"),
+            "Correct the policy the message names so that IAM's policy grammar accepts it (write it through IAM, which validates it), then audit again.",
+        )
+    }
+
     /// The same finding, but the configuration cannot tell whether it really blocks.
     pub fn uncertain(mut self) -> Self {
         self.effect = Effect::Unknown;

@@ -93,6 +93,8 @@ codes! {
         "A private non-ECR registry is used without `repositoryCredentials`.";
     ConditionUnknown = "CONDITION_UNKNOWN", Unknown,
         "A policy statement that decides the call has a `Condition` that cannot be evaluated from configuration.";
+    PolicyUnreadable = "POLICY_UNREADABLE", Unknown,
+        "A policy that decides the call cannot be read as IAM reads policies (IAM would refuse it as written), so whether it allows or denies the call is unknown.";
     NotCollected = "NOT_COLLECTED", Unknown,
         "Data the check needs was not collected (or is missing from the snapshot).";
     RangePartiallyAllowed = "RANGE_PARTIALLY_ALLOWED", Unknown,

@@ -199,6 +199,11 @@ fn trust_blocker(
             format!("the trust policy of {} does not let {ECS_TASKS} assume it (ECS: \"unable to assume the role\"){because}", role.arn),
             fix,
         )),
+        Decision::Unreadable { reason } => Some(Blocker::policy_unreadable(
+            &role.arn,
+            &format!("the trust policy of {}", role.arn),
+            &reason,
+        )),
         Decision::Unknown { reason } => Some(Blocker::new(
             Code::ConditionUnknown,
             &role.arn,
@@ -316,6 +321,11 @@ fn decision_blockers(
                 sid.map_or(String::new(), |s| format!(" `{s}`")),
                 if because.is_empty() { "" } else { ", or make the call meet its condition (see the message)" }
             ),
+        )),
+        Decision::Unreadable { reason } => Some(Blocker::policy_unreadable(
+            &role.arn,
+            &format!("{label} {} and {what}", role.arn),
+            &reason,
         )),
         Decision::Unknown { reason } => Some(Blocker::new(
             Code::ConditionUnknown,

@@ -323,6 +323,11 @@ fn repository_policy_blockers(
                     image.image
                 ),
             )),
+            Decision::Unreadable { reason } => Some(Blocker::policy_unreadable(
+                arn,
+                &format!("{} for {action}", policy.name),
+                &reason,
+            )),
             Decision::Unknown { reason } => Some(Blocker::new(
                 Code::ConditionUnknown,
                 arn,

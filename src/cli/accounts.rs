@@ -1,12 +1,15 @@
 //! The accounts of a fleet run: `--role-arn ARN` (repeatable) and `--accounts-file FILE`, one
 //! role per line (`ROLE_ARN [EXTERNAL_ID]`, `#` starts a comment), validated before any call.
+//! Errors quote the input escaped ([`terminal_text`]): a file can hold anything.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 use crate::collect::Account;
+use crate::report::terminal_text;
 
 /// An IAM role ARN in any partition: `arn:aws:iam::123456789012:role/path/name`.
 static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
@@ -14,17 +17,33 @@ static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the role ARN pattern compiles")
 });
 
-/// Checks one role ARN; the error says what a role ARN looks like.
+/// An external id as `sts:AssumeRole` accepts it: 2 to 1,224 characters of `[\w+=,.@:/-]`.
+static EXTERNAL_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$").expect("the external id pattern compiles")
+});
+
+/// Checks one role ARN and external id; the error says what they look like.
 pub fn role_account(arn: &str, external_id: Option<&str>) -> Result<Account, String> {
     if !ROLE_ARN.is_match(arn) {
         return Err(format!(
-            "`{arn}` is not an IAM role ARN (expected arn:aws:iam::123456789012:role/NAME)"
+            "`{}` is not an IAM role ARN (expected arn:aws:iam::123456789012:role/NAME)",
+            terminal_text::name(arn)
         ));
+    }
+    if let Some(id) = external_id.filter(|id| !EXTERNAL_ID.is_match(id)) {
+        return Err(not_an_external_id(id));
     }
     Ok(Account {
         role_arn: arn.to_string(),
         external_id: external_id.map(str::to_string),
     })
+}
+
+fn not_an_external_id(id: &str) -> String {
+    format!(
+        "`{}` is not an external id (2 to 1224 letters, digits and `_+=,.@:/-`)",
+        terminal_text::name(id)
+    )
 }
 
 /// The roles of `--role-arn` and `--accounts-file`, in that order; an account named twice is
@@ -34,6 +53,9 @@ pub fn load_accounts(
     external_id: Option<&str>,
     file: Option<&Path>,
 ) -> Result<Vec<Account>, String> {
+    if let Some(id) = external_id.filter(|id| !EXTERNAL_ID.is_match(id)) {
+        return Err(format!("--external-id: {}", not_an_external_id(id)));
+    }
     let mut accounts = Vec::new();
     let mut origins = Vec::new();
     for arn in role_arns {
@@ -41,7 +63,7 @@ pub fn load_accounts(
         origins.push("--role-arn".to_string());
     }
     if let Some(path) = file {
-        let name = path.display().to_string();
+        let name = terminal_text::name(&path.display().to_string()).into_owned();
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the accounts file {name}: {e}"))?;
         for (number, line) in text.lines().enumerate() {
@@ -55,7 +77,8 @@ pub fn load_accounts(
             let id = words.next();
             if words.next().is_some() {
                 return Err(format!(
-                    "{at}: expected `ROLE_ARN [EXTERNAL_ID]`, found `{line}`"
+                    "{at}: expected `ROLE_ARN [EXTERNAL_ID]`, found `{}`",
+                    terminal_text::name(line)
                 ));
             }
             accounts.push(role_account(arn, id.or(external_id)).map_err(|e| format!("{at}: {e}"))?);
@@ -65,8 +88,10 @@ pub fn load_accounts(
             return Err(format!("the accounts file {name} lists no role"));
         }
     }
+    // One pass with a map from account to where it was first listed: linear in the roles.
+    let mut first_listed: HashMap<Option<&str>, usize> = HashMap::with_capacity(accounts.len());
     for (i, account) in accounts.iter().enumerate() {
-        if let Some(j) = accounts[..i].iter().position(|a| a.id() == account.id()) {
+        if let Some(j) = first_listed.insert(account.id(), i) {
             return Err(format!(
                 "{}: account {} is already listed ({})",
                 origins[i],
@@ -145,6 +170,18 @@ mod tests {
                 ":2: account 111111111111 is already listed",
             ),
             ("# nothing\n", " lists no role"),
+            (
+                "arn:aws:iam::111111111111:role/a x\n",
+                ":1: `x` is not an external id",
+            ),
+            (
+                "arn:aws:iam::111111111111:role/a\x1b]8;;https://evil.example\x07\n",
+                ":1: `arn:aws:iam::111111111111:role/a\\u{1b}]8;;https://evil.example\\u{7}` is not an IAM role ARN",
+            ),
+            (
+                "arn:aws:iam::111111111111:role/a id\u{202e}x\n",
+                ":1: `id\\u{202e}x` is not an external id",
+            ),
         ];
         for (text, expected) in cases {
             std::fs::write(&path, text).unwrap();
@@ -160,5 +197,43 @@ mod tests {
             missing.contains("cannot read the accounts file"),
             "{missing}"
         );
+        let bad_default = load_accounts(
+            &["arn:aws:iam::111111111111:role/a".into()],
+            Some("\r"),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            bad_default.starts_with("--external-id: `\\u{d}` is not an external id"),
+            "{bad_default}"
+        );
+    }
+
+    /// A guard against a return of the pairwise duplicate check (20,000 roles took minutes);
+    /// the ceiling is generous, the linear check takes milliseconds.
+    #[test]
+    fn twenty_thousand_roles_are_checked_in_linear_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.txt");
+        let mut text: String = (0..20_000)
+            .map(|i| {
+                format!(
+                    "arn:aws:iam::{:012}:role/audit ext-{i}\n",
+                    100_000_000_000u64 + i
+                )
+            })
+            .collect();
+        std::fs::write(&path, &text).unwrap();
+        let started = std::time::Instant::now();
+        assert_eq!(load_accounts(&[], None, Some(&path)).unwrap().len(), 20_000);
+        text.push_str("arn:aws:iam::100000000000:role/again\n");
+        std::fs::write(&path, &text).unwrap();
+        let error = load_accounts(&[], None, Some(&path)).unwrap_err();
+        assert!(
+            error.contains(":20001: account 100000000000 is already listed")
+                && error.ends_with(":1)"),
+            "{error}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 }

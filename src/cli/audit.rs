@@ -103,7 +103,10 @@ pub fn warn_unused_routes(options: &AuditOptions, scopes: &[ScopeAudit]) {
             .iter()
             .any(|host| route.applies_to(&host.to_ascii_lowercase()))
         {
-            let seen: Vec<&str> = hosts.iter().copied().collect();
+            let seen: Vec<_> = hosts
+                .iter()
+                .map(|host| crate::report::terminal_text::name(host))
+                .collect();
             eprintln!(
                 "pullpath: warning: --registry-route {}={} matches no registry host of the audited workloads ({})",
                 route.host,
@@ -122,7 +125,11 @@ pub fn warn_unused_routes(options: &AuditOptions, scopes: &[ScopeAudit]) {
 /// stderr (and recorded in the JSON report).
 fn warn_about_rules(rules: &[Suppression], outcomes: &[RuleOutcome]) {
     for (rule, outcome) in rules.iter().zip(outcomes) {
-        let what = format!("{} ({} on {})", rule.origin, rule.code, rule.workload);
+        let what = crate::report::terminal_text::message(&format!(
+            "{} ({} on {})",
+            rule.origin, rule.code, rule.workload
+        ))
+        .into_owned();
         match (outcome.state, outcome.matched, outcome.applied) {
             (RuleState::Expired, ..) => eprintln!(
                 "pullpath: warning: suppression {what} expired on {} and no longer applies{}",

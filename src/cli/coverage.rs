@@ -4,6 +4,7 @@
 use super::Failure;
 use crate::checks::{Coverage, Origin};
 use crate::collect::ScopeRun;
+use crate::report::terminal_text;
 
 /// A live scope's coverage: the snapshot's facts when it was read, else its error; its
 /// role, calls and time either way.
@@ -26,18 +27,19 @@ pub fn coverage_of_run(run: &ScopeRun) -> Coverage {
 
 /// Says on stderr that a scope could not be read, and why.
 pub fn warn_unread(coverage: &Coverage) {
+    // The error carries AWS's message: escaped, never raw.
     eprintln!(
         "pullpath: warning: {} could not be read: {}",
         scope_name(coverage),
-        coverage.error.as_deref().unwrap_or("?")
+        terminal_text::message(coverage.error.as_deref().unwrap_or("?"))
     );
 }
 
 fn scope_name(c: &Coverage) -> String {
     format!(
         "{} {}",
-        c.account_id.as_deref().unwrap_or("(own account)"),
-        c.region
+        terminal_text::name(c.account_id.as_deref().unwrap_or("(own account)")),
+        terminal_text::name(&c.region)
     )
 }
 
@@ -46,7 +48,13 @@ pub fn check_some_read(coverages: &[&Coverage]) -> Result<(), Failure> {
     if !coverages.is_empty() && coverages.iter().all(|c| c.error.is_some()) {
         let errors: Vec<String> = coverages
             .iter()
-            .map(|c| format!("{}: {}", scope_name(c), c.error.as_deref().unwrap_or("?")))
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    scope_name(c),
+                    terminal_text::message(c.error.as_deref().unwrap_or("?"))
+                )
+            })
             .collect();
         return Err(Failure::runtime(format!(
             "no account/region could be read:\n  {}",

@@ -15,6 +15,7 @@ use crate::checks::{Coverage, Origin, ScopeAudit};
 use crate::collect::{HistoryScope, Scope};
 use crate::graph::NetworkIndex;
 use crate::model::{load_snapshot, Snapshot};
+use crate::report::terminal_text;
 use crate::report::{render_diagnosis, render_table_with, DiagnosisV1, ReportV1};
 use crate::workload::{diagnosed_workload, history, run_placement, History, Subject};
 
@@ -29,7 +30,9 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
         .at(clock::now_seconds());
     let (snapshot, source, calls) = match &args.snapshot {
         Some(path) => (
-            load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?,
+            // Errors quote the snapshot's names: escaped, as everything printed from it.
+            load_snapshot(path)
+                .map_err(|e| Failure::bad_input(terminal_text::message(&e.to_string())))?,
             path.display().to_string(),
             None,
         ),
@@ -50,7 +53,7 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
     let mut snapshot = snapshot;
     inspect_registries(&mut snapshot, args.inspect.inspect_registries)?;
     let history = history(&snapshot, &args.cluster, &subject)
-        .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
+        .map_err(|e| Failure::bad_input(terminal_text::message(&format!("{source}: {e}"))))?;
     let (results, diagnoses) = diagnose_groups(&snapshot, &history, &options);
 
     let rendered = match args.report.format {

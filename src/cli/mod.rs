@@ -68,7 +68,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match execute(cli) {
         Ok(code) => code as i32,
         Err(failure) => {
-            eprintln!("pullpath: error: {}", failure.message);
+            // Messages quote files and AWS replies: every line escaped, none forged.
+            let lines: Vec<_> = failure
+                .message
+                .split('\n')
+                .map(crate::report::terminal_text::message)
+                .collect();
+            eprintln!("pullpath: error: {}", lines.join("\n"));
             failure.code as i32
         }
     }

@@ -37,7 +37,10 @@ pub fn pre_deploy_of(args: &AuditArgs) -> Result<Option<PreDeploy>, Failure> {
     };
     let pre = pre.map_err(Failure::bad_input)?;
     for warning in &pre.warnings {
-        eprintln!("pullpath: warning: {warning}");
+        eprintln!(
+            "pullpath: warning: {}",
+            crate::report::terminal_text::message(warning)
+        );
     }
     Ok(Some(pre))
 }

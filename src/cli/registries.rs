@@ -8,6 +8,7 @@ use super::live::runtime;
 use super::Failure;
 use crate::collect::{http_client, inspect_snapshot};
 use crate::model::Snapshot;
+use crate::report::terminal_text;
 
 /// Reads the platforms of `snapshot`'s non-ECR images into it, when `inspect` is set.
 pub fn inspect_registries(snapshot: &mut Snapshot, inspect: bool) -> Result<(), Failure> {
@@ -21,8 +22,8 @@ pub fn inspect_registries(snapshot: &mut Snapshot, inspect: bool) -> Result<(), 
             // Names and errors come from the account and the network: escaped, never raw.
             eprintln!(
                 "pullpath: could not read the manifest of {}: {}",
-                image.image.escape_debug(),
-                error.escape_debug()
+                terminal_text::name(&image.image),
+                terminal_text::message(error)
             );
         }
     }

@@ -68,9 +68,9 @@ pub fn run(args: CollectArgs) -> Result<ExitCode, Failure> {
         write_output(Some(path.clone()), &to_json(&snapshot, "snapshot")?)?;
         eprintln!(
             "pullpath: wrote {} ({} in {}, {} AWS calls)",
-            path.display(),
-            snapshot.account_id,
-            snapshot.region,
+            crate::report::terminal_text::name(&path.display().to_string()),
+            crate::report::terminal_text::name(&snapshot.account_id),
+            crate::report::terminal_text::name(&snapshot.region),
             run.calls.values().sum::<usize>()
         );
     }

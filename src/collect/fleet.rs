@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 
-use super::calls::{attempt, Call, CollectError, Session};
+use super::calls::{required, Call, CollectError, Session};
 use super::{caller_account, collect, Aws, Clusters, Collected, HistoryScope, Progress, Scope};
 
 /// An account reached by assuming `role_arn` from the caller's credentials.
@@ -212,6 +212,19 @@ async fn regions_of(aws: &Aws, regions: &Regions) -> Result<Vec<String>, Collect
     }
 }
 
+/// Whether `name` has the shape of an AWS region name (`eu-west-1`, `us-gov-east-1`,
+/// `ap-southeast-5`): lower-case words joined by dashes, ending in a number.
+fn is_region_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    name.len() <= 32
+        && parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
 /// The regions enabled for the account (opted in, or needing no opt-in).
 async fn enabled_regions(aws: &Aws) -> Result<Vec<String>, CollectError> {
     // DescribeRegions answers from any region; without one configured, ask us-east-1.
@@ -227,22 +240,63 @@ async fn enabled_regions(aws: &Aws) -> Result<Vec<String>, CollectError> {
         .describe_regions()
         .all_regions(false)
         .send();
-    let listed = attempt(&Session::new(1), call, request)
-        .await?
-        .ok_or_else(|| CollectError::Api {
-            service: "ec2".into(),
-            operation: "DescribeRegions".into(),
-            code: "AccessDenied".into(),
-            message:
-                "pullpath needs ec2:DescribeRegions for --all-regions (see docs/iam-policy.json)"
-                    .into(),
-            request_id: None,
-        })?;
-    let mut regions: Vec<String> = listed
-        .regions()
-        .iter()
-        .filter_map(|r| r.region_name().map(str::to_string))
-        .collect();
+    let listed = required(
+        &Session::new(1),
+        call,
+        "the enabled regions (--all-regions)",
+        request,
+    )
+    .await?;
+    let mut regions: Vec<String> = Vec::new();
+    for region in listed.regions() {
+        // A region name names the scope and its `collect --out-dir` file: `eu-west-1`,
+        // `us-gov-west-1`, never anything else.
+        match region.region_name() {
+            Some(name) if is_region_name(name) => regions.push(name.to_string()),
+            other => {
+                return Err(CollectError::Api {
+                    service: "ec2".into(),
+                    operation: "DescribeRegions".into(),
+                    code: super::calls::SUSPICIOUS_REPLY.into(),
+                    message: format!(
+                        "the reply lists a region named {:?}",
+                        other
+                            .unwrap_or_default()
+                            .chars()
+                            .take(64)
+                            .collect::<String>()
+                    ),
+                    request_id: None,
+                })
+            }
+        }
+    }
     regions.sort();
     Ok(regions)
+}
+
+#[cfg(test)]
+mod region_tests {
+    #[test]
+    fn region_names_have_their_shape() {
+        for good in [
+            "eu-west-1",
+            "us-gov-west-1",
+            "ap-southeast-5",
+            "il-central-1",
+        ] {
+            assert!(super::is_region_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "eu-west",
+            "../../x-1",
+            "EU-west-1",
+            "eu-west-1\u{1b}",
+            "eu--1",
+            "eu-west-1a",
+        ] {
+            assert!(!super::is_region_name(bad), "{bad}");
+        }
+    }
 }

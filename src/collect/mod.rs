@@ -147,6 +147,20 @@ pub async fn collect(
         Some(account) => account,
         None => caller_account(aws, &session).await?,
     };
+    // An account id is 12 digits (it also names `collect --out-dir` files): anything else
+    // came from a damaged or hostile reply.
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CollectError::Api {
+            service: "ecs".into(),
+            operation: "DescribeClusters".into(),
+            code: calls::SUSPICIOUS_REPLY.into(),
+            message: format!(
+                "the account id {:?} (from a cluster ARN or sts:GetCallerIdentity) is not 12 digits",
+                account.chars().take(64).collect::<String>()
+            ),
+            request_id: None,
+        });
+    }
     let history = scope.history != HistoryScope::None;
     // diagnose reads one cluster.
     let named_task = match (&scope.history, clusters.first()) {

@@ -4,6 +4,12 @@
 //! Patterns match fragments, not whole messages: the ECS agent's wording changed across
 //! versions (docker, containerd, the 2024 "The task cannot pull …" texts) and Fargate cuts long
 //! reasons, so a rule must still fire on the part that survives.
+//!
+//! Classification is linear in the message: a rule's last match is found with `find_iter`,
+//! which rescans from each match onwards as long as an alternative that began before the next
+//! match is still alive. An alternative that can run to the end of the line (`[^\n]*`) next to
+//! others that match often made a 64 KB message take seconds (quadratic in the line). Such an
+//! alternative is a pattern of its own ([`Rule::or`]): alone, its greedy run is its own match.
 
 use std::sync::LazyLock;
 
@@ -15,7 +21,8 @@ use crate::workload::Target;
 
 pub struct Rule {
     pub category: Category,
-    pub pattern: Regex,
+    /// The wordings, one regex each: the rule's match is the one that ends last.
+    pub patterns: Vec<Regex>,
     /// The rule does not apply when this also matches (the regex crate has no look-around).
     pub unless: Option<Regex>,
     /// Categories the same wording can also mean (shown, never presented as the answer).
@@ -28,11 +35,21 @@ impl Rule {
             return None;
         }
         // Go wraps errors outermost first: the root cause is the last match.
-        self.pattern.find_iter(message).last()
+        self.patterns
+            .iter()
+            .filter_map(|pattern| pattern.find_iter(message).last())
+            // The match that ends last; of two ending together, the longer.
+            .max_by_key(|found| (found.end(), std::cmp::Reverse(found.start())))
     }
 
     fn unless(mut self, pattern: &str) -> Self {
         self.unless = Some(insensitive(pattern));
+        self
+    }
+
+    /// Another wording, searched on its own (see the module's note on linear time).
+    fn or(mut self, pattern: &str) -> Self {
+        self.patterns.push(insensitive(pattern));
         self
     }
 }
@@ -44,7 +61,7 @@ fn insensitive(pattern: &str) -> Regex {
 fn rule(category: Category, pattern: &str, alternatives: &'static [Category]) -> Rule {
     Rule {
         category,
-        pattern: insensitive(pattern),
+        patterns: vec![insensitive(pattern)],
         unless: None,
         alternatives,
     }
@@ -109,9 +126,10 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         .unless(r"not authorized to perform"),
         rule(
             RegistryAuthFailed,
-            r"(?:oauth|anonymous) token: unexpected status[^\n]*\b40[13]\b|\b401\b|unauthorized|no basic auth credentials|incorrect username or password|HTTP Basic: Access denied|authentication required",
+            r"\b401\b|unauthorized|no basic auth credentials|incorrect username or password|HTTP Basic: Access denied|authentication required",
             &[],
-        ),
+        )
+        .or(r"(?:oauth|anonymous) token: unexpected status[^\n]*\b40[13]\b"),
         rule(
             PermissionDenied,
             r"not authorized to perform|AccessDenied|access denied|\b403\b|forbidden|requested access to the resource is denied|has the permissions|does not have permission|no pull access",

@@ -84,9 +84,12 @@ pub fn suspects(
         Category::PermissionDenied => match denied_by {
             Some(DeniedBy::VpcEndpointPolicy) => codes.push(EndpointPolicyDenies),
             Some(DeniedBy::ResourceBasedPolicy) => codes.push(RepositoryPolicyDenies),
-            Some(DeniedBy::IdentityBasedPolicy) => {
-                codes.extend([PermissionMissing, PermissionDenied, ConditionUnknown])
-            }
+            Some(DeniedBy::IdentityBasedPolicy) => codes.extend([
+                PermissionMissing,
+                PermissionDenied,
+                ConditionUnknown,
+                PolicyUnreadable,
+            ]),
             // Outside what pullpath evaluates (docs/codes.md, known limits).
             Some(
                 DeniedBy::ServiceControlPolicy
@@ -103,6 +106,7 @@ pub fn suspects(
                     EndpointPolicyDenies,
                     RepositoryPolicyDenies,
                     ConditionUnknown,
+                    PolicyUnreadable,
                     ExecutionRoleMissing,
                 ]);
             }

@@ -173,6 +173,14 @@ fn policy_blockers(
                     permission.resource
                 ),
             )),
+            Decision::Unreadable { reason } => blockers.push(Blocker::policy_unreadable(
+                &endpoint.id,
+                &format!(
+                    "{} for {} on {}",
+                    policy.name, permission.action, permission.resource
+                ),
+                &reason,
+            )),
             Decision::Unknown { reason } => blockers.push(Blocker::new(
                 Code::ConditionUnknown,
                 &endpoint.id,

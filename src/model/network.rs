@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 pub struct Vpc {
     pub id: String,
     /// The primary CIDR first, then the associated ones.
+    #[serde(deserialize_with = "cidr::list")]
     pub cidr_blocks: Vec<Ipv4Net>,
     /// `None`: the attribute was not read (unknown).
     #[serde(default)]
@@ -55,6 +56,7 @@ impl Vpc {
 pub struct Subnet {
     pub id: String,
     pub vpc_id: String,
+    #[serde(deserialize_with = "cidr::one")]
     pub cidr_block: Ipv4Net,
     #[serde(default)]
     pub availability_zone: Option<String>,
@@ -76,7 +78,11 @@ pub struct RouteTable {
 /// One route: exactly one of `destination_cidr` / `destination_prefix_list_id` is set.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Route {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "cidr::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub destination_cidr: Option<Ipv4Net>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_prefix_list_id: Option<String>,
@@ -200,7 +206,11 @@ pub struct SgRule {
     pub from_port: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_port: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "cidr::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cidr_ipv4: Option<Ipv4Net>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referenced_group_id: Option<String>,
@@ -228,7 +238,11 @@ pub struct NaclEntry {
     /// `-1` (all), or an IP protocol number (`6` = TCP).
     pub protocol: String,
     pub rule_action: RuleAction,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "cidr::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cidr_block: Option<Ipv4Net>,
     /// Only for TCP/UDP; absent means all ports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -253,6 +267,7 @@ pub struct PrefixList {
     pub id: String,
     /// e.g. `com.amazonaws.us-east-1.s3`.
     pub name: String,
+    #[serde(deserialize_with = "cidr::list")]
     pub cidrs: Vec<Ipv4Net>,
 }
 
@@ -270,6 +285,54 @@ pub struct PeeringConnection {
     pub requester_vpc_id: Option<String>,
     #[serde(default)]
     pub accepter_vpc_id: Option<String>,
+}
+
+/// Reading CIDRs strictly: exactly as EC2 writes them. EC2 stores every CIDR in canonical form
+/// ("We modify the specified CIDR block to its canonical form", EC2 API Reference, CreateVpc,
+/// CreateSubnet, CreateRoute, CreateNetworkAclEntry; "DescribeSecurityGroupRules calls will
+/// return the canonicalized form", AuthorizeSecurityGroupIngress) and describes it in decimal
+/// without leading zeros. `010.0.0.0/16` therefore never comes from AWS, and it is ambiguous:
+/// the `ipnet` crate reads it as 10.0.0.0/16, C's `inet_aton` as 8.0.0.0/16. Such a CIDR (or a
+/// prefix length written `/08`) is refused, naming the field, rather than guessed.
+mod cidr {
+    use ipnet::Ipv4Net;
+    use serde::{de::Error, Deserialize, Deserializer};
+
+    /// `text` as a CIDR, if it is written as EC2 writes one.
+    pub(super) fn parse(text: &str) -> Result<Ipv4Net, String> {
+        let net: Ipv4Net = text
+            .parse()
+            .map_err(|_| format!("`{text}` is not an IPv4 CIDR (such as 10.0.0.0/16)"))?;
+        // ipnet takes leading zeros (`010`, `/08`); printed back, they are gone.
+        if net.to_string() != text {
+            return Err(format!(
+                "`{text}` is not a CIDR as EC2 writes it: a number with a leading zero is ambiguous (octal to some parsers); write {net}"
+            ));
+        }
+        Ok(net)
+    }
+
+    pub(super) fn one<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Ipv4Net, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse(&text).map_err(D::Error::custom)
+    }
+
+    pub(super) fn optional<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Ipv4Net>, D::Error> {
+        Option::<String>::deserialize(deserializer)?
+            .map(|text| parse(&text).map_err(D::Error::custom))
+            .transpose()
+    }
+
+    pub(super) fn list<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Ipv4Net>, D::Error> {
+        Vec::<String>::deserialize(deserializer)?
+            .iter()
+            .map(|text| parse(text).map_err(D::Error::custom))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -300,5 +363,43 @@ mod tests {
         for custom in ["10.1.0.2", "10.0.0.3", "8.8.8.8", "corp-dns"] {
             assert!(!vpc.is_amazon_dns(custom), "{custom}");
         }
+    }
+
+    #[test]
+    fn cidrs_with_leading_zeros_are_refused_by_field() {
+        assert_eq!(
+            cidr::parse("10.0.0.0/16").unwrap(),
+            "10.0.0.0/16".parse::<Ipv4Net>().unwrap()
+        );
+        assert!(cidr::parse("0.0.0.0/0").is_ok());
+        for bad in [
+            "010.0.0.0/16",
+            "10.0.00.0/16",
+            "10.0.0.0/08",
+            "10.0.0.0/016",
+        ] {
+            assert!(cidr::parse(bad).is_err(), "{bad}");
+        }
+        let error = cidr::parse("010.0.0.0/16").unwrap_err();
+        assert!(
+            error.contains("leading zero") && error.contains("write 10.0.0.0/16"),
+            "{error}"
+        );
+        let subnet = r#"{"id":"subnet-1","vpc_id":"vpc-1","cidr_block":"010.0.1.0/24"}"#;
+        let error = serde_json::from_str::<Subnet>(subnet)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`010.0.1.0/24`"), "{error}");
+        let rule = r#"{"protocol":"tcp","cidr_ipv4":"10.0.0.0/08"}"#;
+        assert!(serde_json::from_str::<SgRule>(rule).is_err());
+        let rule = r#"{"protocol":"tcp","cidr_ipv4":null}"#;
+        assert!(serde_json::from_str::<SgRule>(rule)
+            .unwrap()
+            .cidr_ipv4
+            .is_none());
+        let list = r#"{"id":"pl-1","name":"s3","cidrs":["52.216.0.0/15","054.231.0.0/17"]}"#;
+        assert!(serde_json::from_str::<PrefixList>(list).is_err());
+        // Addresses go through the standard library, which refuses leading zeros itself.
+        assert!("010.0.0.1".parse::<Ipv4Addr>().is_err());
     }
 }

@@ -4,6 +4,18 @@
 //! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html>): a
 //! statement has `Action` or `NotAction` (not both), at most one of `Resource`/`NotResource`
 //! and of `Principal`/`NotPrincipal`.
+//!
+//! What AWS refuses in every policy type is refused here too, so that a document pullpath
+//! reads is one AWS could hold: an element the grammar does not have (top level: `Version`,
+//! `Id`, `Statement`; a statement: `Sid`, `Effect`, `Principal`, `NotPrincipal`, `Action`,
+//! `NotAction`, `Resource`, `NotResource`, `Condition`; names are case-sensitive), an `Effect`
+//! other than `Allow` or `Deny` (case-sensitive), a `Statement` with no statement (IAM answers
+//! MalformedPolicyDocument, S3 "Statement is empty"), a `Sid` or `Id` that is not text, a
+//! principal type other than `AWS`, `Service`, `Federated` or `CanonicalUser`. What only some
+//! policy types refuse is left alone, because the parser does not know the type: a `Sid`
+//! with characters other than ASCII letters and digits (IAM identity policies refuse them;
+//! ECR's console writes `"Sid": "new statement"`), a statement without `Resource` (trust and
+//! repository policies have none), a `Principal` in an identity policy.
 
 use serde_json::Value;
 
@@ -90,6 +102,20 @@ pub fn parse_statements(document: &Value) -> Result<Vec<Statement>, String> {
         }
         return parse_statements(&inner);
     }
+    let Value::Object(top) = document else {
+        return Err("a policy must be a JSON object".into());
+    };
+    if let Some(key) = top
+        .keys()
+        .find(|k| !["Version", "Id", "Statement"].contains(&k.as_str()))
+    {
+        return Err(format!(
+            "policy has the element `{key}`, which the IAM policy grammar does not have (Version, Id, Statement)"
+        ));
+    }
+    if top.get("Id").is_some_and(|id| !id.is_string()) {
+        return Err("the policy's `Id` must be a string".into());
+    }
     let variables = match document.get("Version") {
         None => false,
         Some(Value::String(v)) if v == VARIABLES_VERSION => true,
@@ -100,23 +126,59 @@ pub fn parse_statements(document: &Value) -> Result<Vec<Statement>, String> {
         .get("Statement")
         .ok_or("policy has no `Statement`")?;
     match statements {
+        Value::Array(items) if items.is_empty() => Err("`Statement` is empty".into()),
         Value::Array(items) => items
             .iter()
-            .map(|item| parse_statement(item, variables))
+            .enumerate()
+            .map(|(index, item)| {
+                parse_statement(item, variables).map_err(|e| format!("Statement[{index}]: {e}"))
+            })
             .collect(),
         Value::Object(_) => Ok(vec![parse_statement(statements, variables)?]),
         _ => Err("`Statement` must be an object or a list".into()),
     }
 }
 
+/// The elements a statement may have (IAM JSON policy element reference).
+const STATEMENT_ELEMENTS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
+
 fn parse_statement(value: &Value, variables: bool) -> Result<Statement, String> {
-    if !value.is_object() {
+    let Value::Object(elements) = value else {
         return Err("a statement must be an object".into());
+    };
+    if let Some(key) = elements
+        .keys()
+        .find(|k| !STATEMENT_ELEMENTS.contains(&k.as_str()))
+    {
+        return Err(format!(
+            "statement has the element `{key}`, which the IAM policy grammar does not have ({})",
+            STATEMENT_ELEMENTS.join(", ")
+        ));
     }
-    let effect = match value.get("Effect").and_then(Value::as_str) {
-        Some("Allow") => StatementEffect::Allow,
-        Some("Deny") => StatementEffect::Deny,
-        other => return Err(format!("statement has invalid `Effect`: {other:?}")),
+    let effect = match value.get("Effect") {
+        Some(Value::String(e)) if e == "Allow" => StatementEffect::Allow,
+        Some(Value::String(e)) if e == "Deny" => StatementEffect::Deny,
+        Some(other) => {
+            return Err(format!(
+                "statement has invalid `Effect` {other} (Allow or Deny, case-sensitive)"
+            ))
+        }
+        None => return Err("statement has no `Effect`".into()),
+    };
+    let sid = match value.get("Sid") {
+        None => None,
+        Some(Value::String(sid)) => Some(sid.clone()),
+        Some(other) => return Err(format!("statement's `Sid` must be a string, not {other}")),
     };
     let (actions, not_action) = match either(value, "Action", "NotAction")? {
         Some(found) => found,
@@ -136,7 +198,7 @@ fn parse_statement(value: &Value, variables: bool) -> Result<Statement, String> 
         Some(condition) => parse_conditions(condition, variables)?,
     };
     Ok(Statement {
-        sid: value.get("Sid").and_then(Value::as_str).map(str::to_string),
+        sid,
         effect,
         actions: actions.iter().map(|a| Glob::new(a)).collect(),
         not_action,
@@ -180,6 +242,14 @@ fn parse_principal(value: &Value) -> Result<Principal, String> {
     match value {
         Value::String(s) if s == "*" => Ok(Principal::Anyone),
         Value::Object(map) => {
+            if let Some(key) = map
+                .keys()
+                .find(|k| !["AWS", "Service", "Federated", "CanonicalUser"].contains(&k.as_str()))
+            {
+                return Err(format!(
+                    "`Principal` has the type `{key}`, which is not AWS, Service, Federated or CanonicalUser"
+                ));
+            }
             let aws = map
                 .get("AWS")
                 .map(|v| strings(v, "Principal.AWS"))
@@ -214,6 +284,69 @@ mod tests {
         assert!(parse_statements(&none).unwrap_err().contains("neither"));
         let version = json!({"Version": "2020-01-01", "Statement": []});
         assert!(parse_statements(&version).unwrap_err().contains("Version"));
+    }
+
+    #[test]
+    fn what_aws_refuses_in_every_policy_type_is_refused() {
+        let statement = json!({"Effect": "Allow", "Action": "ecr:*", "Resource": "*"});
+        let with = |edit: &dyn Fn(&mut Value)| {
+            let mut document = json!({"Version": "2012-10-17", "Statement": [statement.clone()]});
+            edit(&mut document);
+            parse_statements(&document)
+        };
+        assert!(with(&|_| {}).is_ok());
+        for (edit, needle) in [
+            (
+                &(|d: &mut Value| d["Statement"][0]["Effect"] = json!("allow"))
+                    as &dyn Fn(&mut Value),
+                "invalid `Effect` \"allow\"",
+            ),
+            (
+                &|d: &mut Value| d["Statement"][0]["Effect"] = json!("Permit"),
+                "invalid `Effect`",
+            ),
+            (
+                &|d: &mut Value| {
+                    d["Statement"][0].as_object_mut().unwrap().remove("Effect");
+                },
+                "no `Effect`",
+            ),
+            (
+                &|d: &mut Value| d["Statement"] = json!([]),
+                "`Statement` is empty",
+            ),
+            (
+                &|d: &mut Value| d["Statment"] = json!([]),
+                "policy has the element `Statment`",
+            ),
+            (
+                &|d: &mut Value| d["Statement"][0]["Resources"] = json!("*"),
+                "Statement[0]: statement has the element `Resources`",
+            ),
+            (
+                &|d: &mut Value| d["Statement"][0]["effect"] = json!("Deny"),
+                "the element `effect`",
+            ),
+            (
+                &|d: &mut Value| d["Statement"][0]["Sid"] = json!(1),
+                "`Sid` must be a string",
+            ),
+            (
+                &|d: &mut Value| d["Id"] = json!(["x"]),
+                "`Id` must be a string",
+            ),
+            (
+                &|d: &mut Value| d["Statement"][0]["Principal"] = json!({"User": "x"}),
+                "the type `User`",
+            ),
+        ] {
+            let error = with(edit).unwrap_err();
+            assert!(error.contains(needle), "{needle}: {error}");
+        }
+        // What only some policy types refuse is kept: ECR's console writes this Sid.
+        assert!(with(&|d| d["Statement"][0]["Sid"] = json!("new statement")).is_ok());
+        assert!(with(&|d| d["Id"] = json!("my-policy")).is_ok());
+        assert!(with(&|d| d["Statement"][0]["Principal"] = json!({"Federated": "x"})).is_ok());
     }
 
     #[test]

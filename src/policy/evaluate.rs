@@ -59,6 +59,11 @@ pub enum Decision {
     Unknown {
         reason: String,
     },
+    /// A policy that could decide cannot be read (IAM would refuse it as written), and no
+    /// readable explicit deny decides first; `reason` names each policy and what is wrong.
+    Unreadable {
+        reason: String,
+    },
 }
 
 impl Decision {
@@ -93,13 +98,15 @@ pub fn evaluate(policies: &[&Policy], request: &Request<'_>) -> Decision {
     let mut conditional_allow: Vec<String> = Vec::new();
     let mut conditional_deny: Vec<String> = Vec::new();
     let mut unmet: Vec<String> = Vec::new();
+    // A policy that cannot be read may allow or deny anything: only a readable explicit deny
+    // still decides.
+    let mut unreadable: Vec<String> = Vec::new();
     for policy in policies {
         let statements = match policy.statements() {
             Ok(statements) => statements,
             Err(e) => {
-                return Decision::Unknown {
-                    reason: format!("policy `{}` cannot be read: {e}", policy.name),
-                }
+                unreadable.push(format!("policy `{}` cannot be read: {e}", policy.name));
+                continue;
             }
         };
         for statement in statements {
@@ -146,6 +153,11 @@ pub fn evaluate(policies: &[&Policy], request: &Request<'_>) -> Decision {
                 (_, Truth::False) => {}
             }
         }
+    }
+    if !unreadable.is_empty() {
+        return Decision::Unreadable {
+            reason: unreadable.join("; "),
+        };
     }
     if !conditional_deny.is_empty() && (allowed || !conditional_allow.is_empty()) {
         return Decision::Unknown {

@@ -10,14 +10,15 @@
 mod prefect;
 mod prefect_job;
 mod task_file;
+mod yaml;
 
 pub use prefect::{prefect_deployment, PrefectError};
 
 use std::path::Path;
 
 use crate::model::{
-    AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, CoverageGap, LaunchType,
-    Service, Snapshot, TaskDefinition, PRE_DEPLOY_GAP,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, CoverageGap, GapKind,
+    LaunchType, Service, Snapshot, TaskDefinition, PRE_DEPLOY_GAP,
 };
 use crate::workload::{secrets_read, ImageRef};
 
@@ -62,6 +63,10 @@ pub struct PreDeploy {
 impl PreDeploy {
     /// From a task definition file (register-task-definition input or describe output).
     pub fn from_task_file(path: &Path, placement: Placement) -> Result<PreDeploy, String> {
+        PreDeploy::read_task_file(path, placement).map_err(|e| escaped(&e))
+    }
+
+    fn read_task_file(path: &Path, placement: Placement) -> Result<PreDeploy, String> {
         let shown = path.display();
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read task definition {shown}: {e}"))?;
@@ -240,6 +245,10 @@ impl PreDeploy {
     /// container instances but runs only this service; without a cluster a `pre-deploy`
     /// cluster holds it.
     pub fn inject(&self, snapshot: &mut Snapshot) -> Result<(), String> {
+        self.inject_into(snapshot).map_err(|e| escaped(&e))
+    }
+
+    fn inject_into(&self, snapshot: &mut Snapshot) -> Result<(), String> {
         let (account, region) = (snapshot.account_id.clone(), snapshot.region.clone());
         let definition = self.task_definition(&account, &region);
         let cluster = match &self.cluster {
@@ -368,6 +377,9 @@ impl PreDeploy {
                 message: format!(
                     "the snapshot was collected for other services and does not hold {what}: audit live, or from a snapshot collected with this task definition's service"
                 ),
+                kind: GapKind::Denied,
+                error_code: None,
+                request_id: None,
             });
         }
     }
@@ -400,4 +412,34 @@ fn check_id(id: &str, prefix: &str, flag: &str) -> Result<(), String> {
     } else {
         Err(format!("{flag}: `{id}` is not an id like {prefix}0a1b2c3d"))
     }
+}
+
+/// A character that changes how a terminal shows what follows it: C0 and C1 controls (ESC,
+/// CSI, line breaks, DEL) and the bidirectional formatting characters.
+fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with each [`unprintable`] character replaced by U+FFFD, for a key or field name of
+/// an input file that a message quotes.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if unprintable(c) { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+/// `text` with each [`unprintable`] character written as its escape (`\u{1b}`): an error
+/// quotes values of the input file (a network mode, an ARN, a container name), which must not
+/// rewrite the terminal it is printed on.
+fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if unprintable(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

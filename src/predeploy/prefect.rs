@@ -14,10 +14,11 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use super::prefect_job::job_to_task;
-use super::{task_file, Placement, PreDeploy};
+use super::prefect_job::{self, job_to_task};
+use super::yaml::{read_yaml, to_json};
+use super::{escaped, task_file, unprintable, Placement, PreDeploy};
 
 /// Why a Prefect deployment cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +43,11 @@ pub fn prefect_deployment(
         &|key: &str| std::env::var_os(key),
         placement,
     )
+    .map(|mut pre| {
+        pre.warnings = pre.warnings.iter().map(|w| escaped(w)).collect();
+        pre
+    })
+    .map_err(|e| PrefectError(escaped(&e.0)))
 }
 
 /// [`prefect_deployment`] with `env` as the environment `{{ $NAME }}` reads.
@@ -54,27 +60,21 @@ fn deployment_in(
 ) -> Result<PreDeploy, PrefectError> {
     let shown = path.display().to_string();
     let fail = |message: String| PrefectError(format!("{shown}: {message}"));
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| PrefectError(format!("cannot read {shown}: {e}")))?;
-    let mut document: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(&text).map_err(|e| fail(format!("not YAML: {e}")))?;
-    // `<<: *anchor` merges, as Prefect's own loader applies them.
-    document
-        .apply_merge()
-        .map_err(|e| fail(format!("a `<<` merge key cannot be applied: {e}")))?;
-    let document: Value = serde_json::to_value(&document)
-        .map_err(|e| fail(format!("cannot be read as data: {e}")))?;
-    let deployments = document
-        .get("deployments")
-        .and_then(Value::as_array)
-        .ok_or_else(|| fail("has no `deployments` list".into()))?;
-    let names: Vec<&str> = deployments
+    let document = read_yaml(path, &shown).map_err(PrefectError)?;
+    /// A name that is not text matches no `--deployment`, as in `prefect deploy --name`.
+    fn name_of(deployment: &serde_yaml_ng::Value) -> Option<&str> {
+        deployment
+            .get("name")
+            .and_then(serde_yaml_ng::Value::as_str)
+    }
+    let Some(serde_yaml_ng::Value::Sequence(deployments)) = document.get("deployments") else {
+        return Err(fail("has no `deployments` list".into()));
+    };
+    let names: Vec<&str> = deployments.iter().filter_map(name_of).collect();
+    let (index, deployment) = deployments
         .iter()
-        .filter_map(|d| d.get("name").and_then(Value::as_str))
-        .collect();
-    let deployment = deployments
-        .iter()
-        .find(|d| d.get("name").and_then(Value::as_str) == Some(name))
+        .enumerate()
+        .find(|(_, d)| name_of(d) == Some(name))
         .ok_or_else(|| {
             fail(format!(
                 "has no deployment `{name}` (deployments: {})",
@@ -85,22 +85,28 @@ fn deployment_in(
                 }
             ))
         })?;
-    let variables = deployment
-        .pointer("/work_pool/job_variables")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
-    let mut variables = match variables {
-        Value::Object(map) => map,
-        Value::Null => Map::new(),
-        _ => {
-            return Err(fail(format!(
-                "deployment `{name}`: work_pool.job_variables is not a mapping"
-            )))
-        }
+    let mut at = format!("deployments[{index}]");
+    let deployment =
+        to_json(deployment, &mut at).map_err(|e| fail(format!("deployment `{name}`: {e}")))?;
+    let not_a_mapping = |field: &str, value: &Value| {
+        fail(format!(
+            "deployment `{name}`: `{at}.{field}` must be a mapping, not {}",
+            prefect_job::shown(value)
+        ))
     };
+    let mut variables = match deployment.get("work_pool") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(pool)) => match pool.get("job_variables") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(map)) => map.clone(),
+            Some(other) => return Err(not_a_mapping("work_pool.job_variables", other)),
+        },
+        Some(other) => return Err(not_a_mapping("work_pool", other)),
+    };
+    let at = format!("{at}.work_pool.job_variables");
     let template_warnings = fill_templates(&mut variables, vars, env, name).map_err(fail)?;
     let source = format!("Prefect deployment `{name}` of {shown}");
-    let job = job_to_task(&variables, name).map_err(fail)?;
+    let job = job_to_task(&variables, name, &at).map_err(fail)?;
     let (definition, from_file) = (job.task, job.placement);
     let needs_network = from_file.launch_type != Some(crate::model::LaunchType::Ec2) || job.awsvpc;
     if needs_network && placement.subnets.is_empty() && from_file.subnets.is_empty() {
@@ -108,7 +114,7 @@ fn deployment_in(
             "deployment `{name}` sets no network_configuration: the worker then runs the task in every subnet of `vpc_id` (or of the default VPC) with assignPublicIp ENABLED and the VPC's default security group; pass those with --subnets and --assign-public-ip ENABLED to audit it"
         )));
     }
-    let definition = task_file::parse_task_file(&definition.to_string())
+    let definition = task_file::parse_task_value(definition, &format!("{at}.task_definition."))
         .and_then(|file| file.into_model(String::new()))
         .map_err(|e| fail(format!("deployment `{name}`: task definition: {e}")))?;
     let placement = Placement {
@@ -374,13 +380,6 @@ fn env_value(env: Env<'_>, name: &str) -> Result<String, EnvIssue> {
     Ok(value)
 }
 
-/// A character that changes how a terminal shows what follows it: C0 and C1 controls (ESC,
-/// CSI, line breaks, DEL) and the bidirectional formatting characters.
-fn unprintable(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
 /// "`{{ $X }}` in `job_variables.image`, …", at most [`MAX_PLACES`] of them.
 fn places_text(places: &[(String, String)]) -> String {
     let mut text = places
@@ -573,7 +572,7 @@ deployments:
         assert!(pre.warnings[0].contains("`mystery`"));
 
         let asg = format!(
-            "        image: nginx\n        cluster: prod\n        task_definition:\n          networkMode: awsvpc\n        capacity_provider_strategy:\n          - capacityProvider: asg-blue\n            weight: 1\n{NETWORK}"
+            "        image: nginx\n        cluster: prod\n        task_definition:\n          networkMode: awsvpc\n        capacity_provider_strategy:\n          - capacityProvider: asg-blue\n            weight: 1\n            base: 0\n{NETWORK}"
         );
         let pre = one(&asg).expect("reads");
         assert_eq!(pre.launch_type, LaunchType::Ec2);
@@ -594,6 +593,138 @@ deployments:
             "FARGATE_SPOT"
         );
         assert_eq!(pre.launch_type, LaunchType::Fargate);
+    }
+
+    /// Each field read must have the shape the worker and RunTask take: anything else is
+    /// refused naming the field, never skipped (a skipped `securityGroups` audited the VPC's
+    /// default group: a pass for a deployment whose RunTask fails).
+    #[test]
+    fn every_field_read_has_the_workers_shape_or_is_refused_by_path() {
+        const AT: &str = "`deployments[0].work_pool.job_variables.";
+        let vpc = "        image: nginx\n        vpc_id: vpc-1\n        network_configuration:\n";
+        let subnets = "          subnets: [subnet-0a1b2c3d4e5f6002a]\n";
+        let logs = "        image: nginx\n        execution_role_arn: arn:aws:iam::123456789012:role/x\n        configure_cloudwatch_logs: true\n";
+        let cases: Vec<(String, String)> = vec![
+            (
+                format!("{vpc}{subnets}          securityGroups: sg-0a1b2c3d4e5f60002\n"),
+                format!("{AT}network_configuration.securityGroups` must be a list of security group ids, not \"sg-0a1b2c3d4e5f60002\""),
+            ),
+            (
+                format!("{vpc}{subnets}          securityGroups: [sg-0a1b2c3d4e5f60002, 7]\n"),
+                format!("{AT}network_configuration.securityGroups[1]` must be a security group id, not 7"),
+            ),
+            (
+                format!("{vpc}          subnets: subnet-0a1b2c3d4e5f6002a\n"),
+                format!("{AT}network_configuration.subnets` must be a list of subnet ids"),
+            ),
+            (
+                format!("{vpc}          securityGroups: [sg-0a1b2c3d4e5f60002]\n"),
+                format!("{AT}network_configuration.subnets` is missing"),
+            ),
+            (
+                format!("{vpc}{subnets}          securityGroup: [sg-0a1b2c3d4e5f60002]\n"),
+                format!("{AT}network_configuration` has `securityGroup`"),
+            ),
+            (
+                format!("{vpc}{subnets}          assignPublicIp: true\n"),
+                format!("{AT}network_configuration.assignPublicIp` must be ENABLED or DISABLED, not true"),
+            ),
+            (
+                "        image: nginx\n        vpc_id: vpc-1\n        network_configuration: [subnet-0a1b2c3d4e5f6002a]\n".to_string(),
+                format!("{AT}network_configuration` must be a mapping, not a list"),
+            ),
+            (
+                format!("        image: nginx\n        capacity_provider_strategy:\n          - capacityProvider: FARGATE\n            weight: 1.5\n            base: 0\n{NETWORK}"),
+                format!("{AT}capacity_provider_strategy[0].weight` must be an integer from 0 to 1000, not the number 1.5"),
+            ),
+            (
+                format!("        image: nginx\n        capacity_provider_strategy: FARGATE\n{NETWORK}"),
+                format!("{AT}capacity_provider_strategy` must be a list, not \"FARGATE\""),
+            ),
+            (
+                format!("        image: nginx\n        capacity_provider_strategy:\n          - capacityProvider: FARGATE\n            weight: 1\n{NETWORK}"),
+                format!("{AT}capacity_provider_strategy[0].base` is missing"),
+            ),
+            (
+                format!("        image: nginx\n        launch_type: fargate\n{NETWORK}"),
+                format!("{AT}launch_type` must be FARGATE, FARGATE_SPOT, EC2 or EXTERNAL, not \"fargate\""),
+            ),
+            (
+                format!("        image: 1.5\n{NETWORK}"),
+                format!("{AT}image` must be text, not the number 1.5"),
+            ),
+            (
+                format!("        image: .nan\n{NETWORK}"),
+                format!("{AT}image` is .nan, which is not a number"),
+            ),
+            (
+                format!("        image: nginx\n        family: .inf\n{NETWORK}"),
+                format!("{AT}family` is .inf"),
+            ),
+            (
+                format!("{logs}        configure_cloudwatch_logs: 2\n{NETWORK}").replace("        configure_cloudwatch_logs: true\n", ""),
+                format!("{AT}configure_cloudwatch_logs` must be true or false, not 2"),
+            ),
+            (
+                format!("{logs}        cloudwatch_logs_options: [awslogs-group]\n{NETWORK}"),
+                format!("{AT}cloudwatch_logs_options` must be a mapping, not a list"),
+            ),
+            (
+                format!("{logs}        cloudwatch_logs_options:\n          awslogs-create-group: false\n{NETWORK}"),
+                format!("{AT}cloudwatch_logs_options.awslogs-create-group` must be text, not false"),
+            ),
+            (
+                format!("        image: nginx\n        task_definition: [awsvpc]\n{NETWORK}"),
+                format!("{AT}task_definition` must be a mapping, not a list"),
+            ),
+            (
+                format!("        image: nginx\n        task_definition:\n          containerDefinitions: [app]\n{NETWORK}"),
+                format!("{AT}task_definition.containerDefinitions[0]` must be a mapping, not \"app\""),
+            ),
+            (
+                format!("        image: nginx\n        task_definition:\n          containerDefinitions:\n            - name: prefect\n              logConfiguration: [awslogs]\n{NETWORK}"),
+                "deployments[0].work_pool.job_variables.task_definition.containerDefinitions[0].logConfiguration: invalid type: sequence, expected an object".to_string(),
+            ),
+            (
+                "        image: nginx\n        task_run_request:\n          networkConfiguration:\n            awsvpcConfiguration:\n              subnets: subnet-0a1b2c3d4e5f6002a\n".to_string(),
+                format!("{AT}task_run_request.networkConfiguration.awsvpcConfiguration.subnets` must be a list of subnet ids"),
+            ),
+            (
+                format!("        image: nginx\n        task_run_request:\n          launchType: [FARGATE]\n{NETWORK}"),
+                format!("{AT}task_run_request.launchType` must be text, not a list"),
+            ),
+            (
+                format!("        image: nginx\n        task_run_request: FARGATE\n{NETWORK}"),
+                format!("{AT}task_run_request` must be a mapping"),
+            ),
+            (
+                format!("        image: nginx\n        cluster: !Ref prod\n{NETWORK}"),
+                format!("{AT}cluster` has the YAML tag !Ref"),
+            ),
+        ];
+        for (variables, needle) in cases {
+            let error = one(&variables).map(|_| ()).unwrap_err().0;
+            assert!(error.contains(&needle), "{variables}\n{needle}\n{error}");
+            assert!(error.contains(": deployment `d`: "), "{error}");
+        }
+        // The deployment's own structure too.
+        let file = write("deployments:\n  - name: d\n    work_pool: [ecs-pool]\n");
+        let error = prefect_deployment(file.path(), "d", &[], Placement::default())
+            .unwrap_err()
+            .0;
+        assert!(
+            error.contains("`deployments[0].work_pool` must be a mapping, not a list"),
+            "{error}"
+        );
+        // A key that would write to the terminal is named without its control characters.
+        let error = one(
+            "        image: nginx\n        vpc_id: vpc-1\n        network_configuration:\n          subnets: [subnet-0a1b2c3d4e5f6002a]\n          \"a\\e[2Jb\": 1\n",
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .0;
+        assert!(error.contains("has `a\u{FFFD}[2Jb`"), "{error}");
+        assert!(!error.chars().any(unprintable), "{error:?}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::Placement;
+use super::{printable, Placement};
 use crate::model::{AssignPublicIp, CapacityProviderItem, LaunchType};
 
 /// The container the worker puts the flow's image in, unless `container_name` says otherwise.
@@ -57,37 +57,111 @@ pub(super) struct Job {
     pub warnings: Vec<String>,
 }
 
-pub(super) fn job_to_task(variables: &Map<String, Value>, deployment: &str) -> Result<Job, String> {
-    let fail = |message: String| format!("deployment `{deployment}`: {message}");
-    let text = |key: &str| -> Result<Option<String>, String> {
-        match variables.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(fail(format!(
-                "job variable `{key}` should be text, not {other}"
-            ))),
-        }
-    };
-    let flag = |key: &str| -> Result<bool, String> {
-        // The worker's pydantic model takes `true`, `"true"`, `"yes"`, `1`…
-        match variables.get(key) {
+/// The job variables of one deployment, found at `at` (`deployments[0].work_pool.job_variables`)
+/// in the file. Each one read must have the shape the worker takes: its type in prefect-aws's
+/// `ECSVariables` (PrefectHQ/prefect @ ce79dd3,
+/// src/integrations/prefect-aws/prefect_aws/workers/ecs_worker.py l.477-680), and where a value
+/// goes on into a RunTask request, the shape of the ECS API (botocore refuses any other before
+/// calling ECS). Anything else is bad input naming the field, never skipped: a skipped
+/// `securityGroups` would audit the VPC's default group instead.
+struct Variables<'a> {
+    map: &'a Map<String, Value>,
+    at: &'a str,
+    deployment: &'a str,
+}
+
+impl Variables<'_> {
+    fn fail(&self, message: impl std::fmt::Display) -> String {
+        format!("deployment `{}`: {message}", self.deployment)
+    }
+
+    fn path(&self, key: &str) -> String {
+        format!("{}.{key}", self.at)
+    }
+
+    /// An `Optional[str]` variable; empty counts as unset, as in the worker (`if x:`).
+    fn text(&self, key: &str) -> Result<Option<String>, String> {
+        optional_text(self.map.get(key), &self.path(key)).map_err(|e| self.fail(e))
+    }
+
+    /// An `Optional[bool]` variable, as pydantic reads one in lax mode: `true`/`false`, the
+    /// integers 0 and 1, and the strings `true`, `yes`, `on`, `1`, `t`, `y` and their opposites
+    /// in any case; pydantic refuses any other value.
+    fn flag(&self, key: &str) -> Result<bool, String> {
+        let refuse = |shown: String| {
+            Err(self.fail(format!(
+                "`{}` must be true or false, not {shown}",
+                self.path(key)
+            )))
+        };
+        match self.map.get(key) {
             None | Some(Value::Null) => Ok(false),
             Some(Value::Bool(b)) => Ok(*b),
             Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
                 "true" | "yes" | "on" | "1" | "t" | "y" => Ok(true),
-                "false" | "no" | "off" | "0" | "f" | "n" | "" => Ok(false),
-                _ => Err(fail(format!(
-                    "job variable `{key}` should be true or false, not `{s}`"
-                ))),
+                "false" | "no" | "off" | "0" | "f" | "n" => Ok(false),
+                _ => refuse(shown(&Value::String(s.clone()))),
             },
-            Some(Value::Number(n)) => Ok(n.as_i64() == Some(1)),
-            Some(other) => Err(fail(format!(
-                "job variable `{key}` should be true or false, not {other}"
+            Some(Value::Number(n)) if n.as_u64() == Some(0) => Ok(false),
+            Some(Value::Number(n)) if n.as_u64() == Some(1) => Ok(true),
+            Some(other) => refuse(shown(other)),
+        }
+    }
+
+    /// A `Dict[str, Any]` variable; `None` when unset or empty.
+    fn mapping(&self, key: &str) -> Result<Option<&Map<String, Value>>, String> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(map)) if map.is_empty() => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(map)),
+            Some(other) => Err(self.fail(format!(
+                "`{}` must be a mapping, not {}",
+                self.path(key),
+                shown(other)
             ))),
         }
+    }
+}
+
+/// The value at `path` as optional text: absent, `null` and `""` are unset.
+fn optional_text(value: Option<&Value>, path: &str) -> Result<Option<String>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(format!("`{path}` must be text, not {}", shown(other))),
+    }
+}
+
+/// A value as an error shows it: text quoted and escaped (no control character reaches the
+/// terminal), at most 60 characters of it; a list or mapping by its kind only.
+pub(super) fn shown(value: &Value) -> String {
+    match value {
+        Value::String(s) if s.chars().count() > 60 => {
+            format!("{:?}…", s.chars().take(60).collect::<String>())
+        }
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+        Value::Number(n) if n.is_f64() => format!("the number {n}"),
+        other => other.to_string(),
+    }
+}
+
+/// The ECS worker's job for the deployment `deployment`, whose job variables are `variables`,
+/// found at `at` in the file.
+pub(super) fn job_to_task(
+    variables: &Map<String, Value>,
+    deployment: &str,
+    at: &str,
+) -> Result<Job, String> {
+    let vars = Variables {
+        map: variables,
+        at,
+        deployment,
     };
-    if let Some(arn) = text("task_definition_arn")? {
+    let fail = |message: String| vars.fail(message);
+    if let Some(arn) = vars.text("task_definition_arn")? {
         return Err(fail(format!(
             "the worker runs the registered task definition {arn} (task_definition_arn), whose content is not in the file: audit that JSON instead (aws ecs describe-task-definition --task-definition {arn} > taskdef.json, then --task-definition taskdef.json)"
         )));
@@ -95,24 +169,39 @@ pub(super) fn job_to_task(variables: &Map<String, Value>, deployment: &str) -> R
     let mut warnings: Vec<String> = variables
         .keys()
         .filter(|k| !KNOWN.contains(&k.as_str()))
-        .map(|k| format!("deployment `{deployment}`: job variable `{k}` is not one the Prefect ECS worker reads; it is ignored"))
+        .map(|k| format!("deployment `{deployment}`: job variable `{}` is not one the Prefect ECS worker reads; it is ignored", printable(k)))
         .collect();
-    let request = match variables.get("task_run_request") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(map)) => map.clone(),
-        Some(_) => return Err(fail("task_run_request is not a mapping".into())),
+    let empty = Map::new();
+    let request = vars.mapping("task_run_request")?.unwrap_or(&empty);
+    let request_path = vars.path("task_run_request");
+    // `List[CapacityProvider]`, whose three fields are required (ecs_worker.py l.269-276).
+    let strategy = match strategy_of(
+        variables.get("capacity_provider_strategy"),
+        &vars.path("capacity_provider_strategy"),
+        true,
+    )
+    .map_err(&fail)?
+    {
+        Some(strategy) => Some(strategy),
+        // RunTask's own `capacityProviderStrategy`: `weight` and `base` optional.
+        None => strategy_of(
+            request.get("capacityProviderStrategy"),
+            &format!("{request_path}.capacityProviderStrategy"),
+            false,
+        )
+        .map_err(&fail)?,
+    }
+    .unwrap_or_default();
+    let (launch_name, launch_path) = match vars.text("launch_type")? {
+        Some(name) => (Some(name), vars.path("launch_type")),
+        None => {
+            let path = format!("{request_path}.launchType");
+            (
+                optional_text(request.get("launchType"), &path).map_err(&fail)?,
+                path,
+            )
+        }
     };
-    let strategy = strategy_of(variables.get("capacity_provider_strategy"))
-        .map_err(&fail)?
-        .or(strategy_of(request.get("capacityProviderStrategy")).map_err(&fail)?)
-        .unwrap_or_default();
-    let launch_name = text("launch_type")?.or_else(|| {
-        request
-            .get("launchType")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    });
     // The worker drops the launch type when a strategy is given.
     let launch_type = if !strategy.is_empty() {
         None
@@ -127,7 +216,8 @@ pub(super) fn job_to_task(variables: &Map<String, Value>, deployment: &str) -> R
             Some("EXTERNAL") => Some(LaunchType::External),
             Some(other) => {
                 return Err(fail(format!(
-                    "launch_type `{other}` is not FARGATE, FARGATE_SPOT, EC2 or EXTERNAL"
+                    "`{launch_path}` must be FARGATE, FARGATE_SPOT, EC2 or EXTERNAL, not {}",
+                    shown(&Value::String(other.to_string()))
                 )))
             }
         }
@@ -146,21 +236,20 @@ pub(super) fn job_to_task(variables: &Map<String, Value>, deployment: &str) -> R
             .iter()
             .any(|p| p.capacity_provider.starts_with("FARGATE"));
 
-    let mut task = match variables.get("task_definition") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(map)) => map.clone(),
-        Some(_) => return Err(fail("task_definition is not a mapping".into())),
-    };
-    if let Some(family) = text("family")? {
+    let mut task = vars
+        .mapping("task_definition")?
+        .cloned()
+        .unwrap_or_default();
+    if let Some(family) = vars.text("family")? {
         task.insert("family".into(), Value::String(family));
     }
     task.entry("family")
         .or_insert_with(|| Value::String(DEFAULT_FAMILY.into()));
-    let execution_role = text("execution_role_arn")?;
+    let execution_role = vars.text("execution_role_arn")?;
     if let Some(role) = &execution_role {
         task.insert("executionRoleArn".into(), Value::String(role.clone()));
     }
-    if let Some(role) = text("task_role_arn")? {
+    if let Some(role) = vars.text("task_role_arn")? {
         task.insert("taskRoleArn".into(), Value::String(role));
     }
     let compatibility = if fargate {
@@ -177,12 +266,20 @@ pub(super) fn job_to_task(variables: &Map<String, Value>, deployment: &str) -> R
     }
     let awsvpc = task.get("networkMode").and_then(Value::as_str) == Some("awsvpc");
 
-    let configure_logs = flag("configure_cloudwatch_logs")?;
-    let logs_options = variables
-        .get("cloudwatch_logs_options")
-        .filter(|v| !v.is_null());
-    if logs_options.is_some_and(|o| o.as_object().is_some_and(|m| !m.is_empty())) && !configure_logs
-    {
+    let configure_logs = vars.flag("configure_cloudwatch_logs")?;
+    // `Dict[str, str]` (ecs_worker.py l.632), and ECS's `options` are text too.
+    let logs_options = vars.mapping("cloudwatch_logs_options")?;
+    for (key, value) in logs_options.into_iter().flatten() {
+        if !value.is_string() {
+            return Err(fail(format!(
+                "`{}.{}` must be text, not {}",
+                vars.path("cloudwatch_logs_options"),
+                printable(key),
+                shown(value)
+            )));
+        }
+    }
+    if logs_options.is_some() && !configure_logs {
         return Err(fail("`configure_cloudwatch_log` must be enabled to use `cloudwatch_logs_options` (the worker refuses it)".into()));
     }
     if configure_logs && execution_role.is_none() && !task.contains_key("executionRoleArn") {
@@ -191,13 +288,23 @@ pub(super) fn job_to_task(variables: &Map<String, Value>, deployment: &str) -> R
 
     // The flow's image goes into the worker's container: `container_name`, else `prefect`,
     // else the first container; `prefect` is added when there is none.
-    let named = text("container_name")?;
+    let named = vars.text("container_name")?;
+    let containers_path = format!("{}.containerDefinitions", vars.path("task_definition"));
     let containers = task
         .entry("containerDefinitions")
         .or_insert_with(|| json!([]));
     let Value::Array(containers) = containers else {
-        return Err(fail("containerDefinitions is not a list".into()));
+        return Err(fail(format!(
+            "`{containers_path}` must be a list, not {}",
+            shown(containers)
+        )));
     };
+    if let Some(index) = containers.iter().position(|c| !c.is_object()) {
+        return Err(fail(format!(
+            "`{containers_path}[{index}]` must be a mapping, not {}",
+            shown(&containers[index])
+        )));
+    }
     let wanted = named
         .clone()
         .unwrap_or_else(|| DEFAULT_CONTAINER.to_string());
@@ -214,8 +321,8 @@ pub(super) fn job_to_task(variables: &Map<String, Value>, deployment: &str) -> R
     };
     let container = containers[index]
         .as_object_mut()
-        .ok_or_else(|| fail("a container definition is not a mapping".into()))?;
-    if let Some(image) = text("image")? {
+        .expect("every container was checked to be a mapping");
+    if let Some(image) = vars.text("image")? {
         container.insert("image".into(), Value::String(image));
     }
     // The worker passes the Prefect API key or auth string as secrets.
@@ -226,20 +333,24 @@ pub(super) fn job_to_task(variables: &Map<String, Value>, deployment: &str) -> R
             "PREFECT_API_AUTH_STRING",
         ),
     ] {
-        if let Some(arn) = text(variable)? {
+        if let Some(arn) = vars.text(variable)? {
             let secrets = container.entry("secrets").or_insert_with(|| json!([]));
-            if let Value::Array(secrets) = secrets {
-                secrets.push(json!({ "name": name, "valueFrom": arn }));
-            }
+            let Value::Array(secrets) = secrets else {
+                return Err(fail(format!(
+                    "`{containers_path}[{index}].secrets` must be a list, not {}",
+                    shown(secrets)
+                )));
+            };
+            secrets.push(json!({ "name": name, "valueFrom": arn }));
         }
     }
     if configure_logs {
         let mut options = json!({
             "awslogs-create-group": "true",
             "awslogs-group": "prefect",
-            "awslogs-stream-prefix": text("cloudwatch_logs_prefix")?.unwrap_or_else(|| "prefect".into()),
+            "awslogs-stream-prefix": vars.text("cloudwatch_logs_prefix")?.unwrap_or_else(|| "prefect".into()),
         });
-        if let (Some(Value::Object(extra)), Value::Object(options)) = (logs_options, &mut options) {
+        if let (Some(extra), Value::Object(options)) = (logs_options, &mut options) {
             for (key, value) in extra {
                 options.insert(key.clone(), value.clone());
             }
@@ -250,63 +361,64 @@ pub(super) fn job_to_task(variables: &Map<String, Value>, deployment: &str) -> R
         );
     }
 
+    let cluster = match vars.text("cluster")? {
+        Some(cluster) => Some(cluster),
+        None => optional_text(request.get("cluster"), &format!("{request_path}.cluster"))
+            .map_err(&fail)?,
+    };
     let mut placement = Placement {
-        cluster: text("cluster")?.or_else(|| {
-            request
-                .get("cluster")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        }),
+        cluster,
         launch_type,
         capacity_provider_strategy: strategy,
         ..Placement::default()
     };
-    let network = variables
-        .get("network_configuration")
-        .filter(|v| !v.is_null() && v.as_object().is_none_or(|m| !m.is_empty()));
-    let vpc = match network {
+    let network_path = vars.path("network_configuration");
+    let network = match vars.mapping("network_configuration")? {
         Some(network) => {
-            if network.get("awsvpcConfiguration").is_some() {
+            if network.contains_key("awsvpcConfiguration") {
                 return Err(fail("network_configuration takes the awsvpcConfiguration's fields (subnets, securityGroups, assignPublicIp) directly: the worker wraps it in awsvpcConfiguration itself, so a nested one fails RunTask".into()));
             }
-            if text("vpc_id")?.is_none() {
+            if vars.text("vpc_id")?.is_none() {
                 return Err(fail("You must provide a `vpc_id` to enable custom `network_configuration` (the worker refuses it)".into()));
             }
-            Some(network.clone())
+            Some((network, network_path))
         }
         // A task_run_request may carry the ECS API's own form.
-        None => request
-            .get("networkConfiguration")
-            .and_then(|n| n.get("awsvpcConfiguration"))
-            .filter(|v| v.is_object())
-            .cloned(),
-    };
-    if let Some(vpc) = vpc {
-        let list = |key: &str| -> Vec<String> {
-            vpc.get(key)
-                .and_then(Value::as_array)
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        placement.subnets = list("subnets");
-        placement.security_groups = list("securityGroups");
-        placement.assign_public_ip = match vpc.get("assignPublicIp").and_then(Value::as_str) {
-            Some("ENABLED") => Some(AssignPublicIp::Enabled),
-            Some("DISABLED") => Some(AssignPublicIp::Disabled),
+        None => match request.get("networkConfiguration") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(outer)) => {
+                let path = format!("{request_path}.networkConfiguration");
+                if let Some(key) = outer.keys().find(|k| *k != "awsvpcConfiguration") {
+                    return Err(fail(format!(
+                        "`{path}` has `{}`, which RunTask does not take (only awsvpcConfiguration)",
+                        printable(key)
+                    )));
+                }
+                let path = format!("{path}.awsvpcConfiguration");
+                match outer.get("awsvpcConfiguration") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::Object(inner)) => Some((inner, path)),
+                    Some(other) => {
+                        return Err(fail(format!(
+                            "`{path}` must be a mapping, not {}",
+                            shown(other)
+                        )))
+                    }
+                }
+            }
             Some(other) => {
                 return Err(fail(format!(
-                    "assignPublicIp `{other}` is not ENABLED or DISABLED"
+                    "`{request_path}.networkConfiguration` must be a mapping, not {}",
+                    shown(other)
                 )))
             }
-            None => None,
-        };
+        },
+    };
+    if let Some((vpc, path)) = network {
+        let vpc = awsvpc_configuration(vpc, &path).map_err(&fail)?;
+        placement.subnets = vpc.subnets;
+        placement.security_groups = vpc.security_groups;
+        placement.assign_public_ip = vpc.assign_public_ip;
     }
     warnings.sort();
     Ok(Job {
@@ -317,33 +429,134 @@ pub(super) fn job_to_task(variables: &Map<String, Value>, deployment: &str) -> R
     })
 }
 
-/// A `capacity_provider_strategy` (`[{capacityProvider, weight, base}]`); `None` when absent.
-fn strategy_of(value: Option<&Value>) -> Result<Option<Vec<CapacityProviderItem>>, String> {
-    let Some(value) = value.filter(|v| !v.is_null()) else {
-        return Ok(None);
+/// A capacity provider strategy at `path` (`[{capacityProvider, weight, base}]`); `None` when
+/// absent or empty. `prefect_form`: the worker's `capacity_provider_strategy` variable, whose
+/// `CapacityProvider` model requires all three fields; otherwise RunTask's
+/// `capacityProviderStrategy`, where `weight` (0-1000) and `base` (0-100000) are optional
+/// (ECS API reference, CapacityProviderStrategyItem). Integers only: botocore refuses `1.0`.
+fn strategy_of(
+    value: Option<&Value>,
+    path: &str,
+    prefect_form: bool,
+) -> Result<Option<Vec<CapacityProviderItem>>, String> {
+    let items = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) if items.is_empty() => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(other) => return Err(format!("`{path}` must be a list, not {}", shown(other))),
     };
-    let Some(items) = value.as_array() else {
-        return Err("capacity_provider_strategy is not a list".into());
-    };
-    if items.is_empty() {
-        return Ok(None);
+    let mut strategy = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let at = format!("{path}[{index}]");
+        let Value::Object(item) = item else {
+            return Err(format!("`{at}` must be a mapping, not {}", shown(item)));
+        };
+        if let Some(key) = item
+            .keys()
+            .find(|k| !["capacityProvider", "weight", "base"].contains(&k.as_str()))
+        {
+            return Err(format!(
+                "`{at}` has `{}`, which a capacity provider strategy item does not have (capacityProvider, weight, base)",
+                printable(key)
+            ));
+        }
+        let provider = match item.get("capacityProvider") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            None | Some(Value::Null) => {
+                return Err(format!("`{at}.capacityProvider` is missing"));
+            }
+            Some(other) => {
+                return Err(format!(
+                    "`{at}.capacityProvider` must be a capacity provider name, not {}",
+                    shown(other)
+                ))
+            }
+        };
+        let number = |key: &str, max: u64| -> Result<i32, String> {
+            match item.get(key) {
+                None | Some(Value::Null) if !prefect_form => Ok(0),
+                None | Some(Value::Null) => Err(format!(
+                    "`{at}.{key}` is missing: the worker's CapacityProvider requires capacityProvider, weight and base"
+                )),
+                Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n <= max) => {
+                    Ok(n.as_u64().and_then(|n| i32::try_from(n).ok()).unwrap_or(0))
+                }
+                Some(other) => Err(format!(
+                    "`{at}.{key}` must be an integer from 0 to {max}, not {}",
+                    shown(other)
+                )),
+            }
+        };
+        strategy.push(CapacityProviderItem {
+            capacity_provider: provider,
+            weight: number("weight", 1000)?,
+            base: number("base", 100_000)?,
+        });
     }
-    items
-        .iter()
-        .map(|item| {
-            let provider = item
-                .get("capacityProvider")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    "a capacity provider strategy item has no capacityProvider".to_string()
-                })?;
-            let number = |key: &str| item.get(key).and_then(Value::as_i64).unwrap_or(0) as i32;
-            Ok(CapacityProviderItem {
-                capacity_provider: provider.to_string(),
-                weight: number("weight"),
-                base: number("base"),
-            })
-        })
-        .collect::<Result<Vec<_>, String>>()
-        .map(Some)
+    Ok(Some(strategy))
+}
+
+/// What an awsvpcConfiguration gives: `assign_public_ip` `None` when not given (RunTask's
+/// default is DISABLED).
+struct Vpc {
+    subnets: Vec<String>,
+    security_groups: Vec<String>,
+    assign_public_ip: Option<AssignPublicIp>,
+}
+
+/// An `awsvpcConfiguration` at `path`, as RunTask takes it (ECS API reference,
+/// AwsVpcConfiguration): `subnets` (required) and `securityGroups` lists of ids, `assignPublicIp`
+/// `ENABLED` or `DISABLED`, nothing else (botocore refuses an unknown key, and a string where a
+/// list belongs, before calling ECS).
+fn awsvpc_configuration(vpc: &Map<String, Value>, path: &str) -> Result<Vpc, String> {
+    if let Some(key) = vpc
+        .keys()
+        .find(|k| !["subnets", "securityGroups", "assignPublicIp"].contains(&k.as_str()))
+    {
+        return Err(format!(
+            "`{path}` has `{}`, which an awsvpcConfiguration does not have (subnets, securityGroups, assignPublicIp)",
+            printable(key)
+        ));
+    }
+    let ids = |key: &str, what: &str| -> Result<Option<Vec<String>>, String> {
+        let at = format!("{path}.{key}");
+        match vpc.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| match item {
+                    Value::String(id) => Ok(id.clone()),
+                    other => Err(format!(
+                        "`{at}[{index}]` must be a {what} id, not {}",
+                        shown(other)
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(other) => Err(format!(
+                "`{at}` must be a list of {what} ids, not {}",
+                shown(other)
+            )),
+        }
+    };
+    let subnets = ids("subnets", "subnet")?
+        .ok_or_else(|| format!("`{path}.subnets` is missing: RunTask requires it"))?;
+    let security_groups = ids("securityGroups", "security group")?.unwrap_or_default();
+    let assign_public_ip = match vpc.get("assignPublicIp") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s == "ENABLED" => Some(AssignPublicIp::Enabled),
+        Some(Value::String(s)) if s == "DISABLED" => Some(AssignPublicIp::Disabled),
+        Some(other) => {
+            return Err(format!(
+                "`{path}.assignPublicIp` must be ENABLED or DISABLED, not {}",
+                shown(other)
+            ))
+        }
+    };
+    Ok(Vpc {
+        subnets,
+        security_groups,
+        assign_public_ip,
+    })
 }

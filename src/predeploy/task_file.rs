@@ -2,9 +2,16 @@
 //! --cli-input-json` (camelCase), or the output of `aws ecs describe-task-definition`
 //! (`{"taskDefinition": {...}}`). Only what the pull path depends on is read; other fields
 //! (cpu, memory, volumes…) are ignored.
+//!
+//! Each object of the ECS API must be a JSON object here: serde's derived structs also take a
+//! JSON array, field by field in order, so `"logConfiguration": ["awslogs"]` would read as the
+//! `awslogs` driver; [`Object`] refuses it, naming the field.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
 
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use crate::model::{
@@ -28,9 +35,9 @@ pub(super) struct TaskFile {
     #[serde(default)]
     pub task_role_arn: Option<String>,
     #[serde(default)]
-    pub container_definitions: Vec<ContainerFile>,
+    pub container_definitions: Vec<Object<ContainerFile>>,
     #[serde(default)]
-    pub runtime_platform: Option<RuntimePlatformFile>,
+    pub runtime_platform: Option<Object<RuntimePlatformFile>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,11 +57,11 @@ pub(super) struct ContainerFile {
     #[serde(default)]
     pub image: Option<String>,
     #[serde(default)]
-    pub repository_credentials: Option<CredentialsFile>,
+    pub repository_credentials: Option<Object<CredentialsFile>>,
     #[serde(default)]
-    pub secrets: Vec<SecretFile>,
+    pub secrets: Vec<Object<SecretFile>>,
     #[serde(default)]
-    pub log_configuration: Option<LogFile>,
+    pub log_configuration: Option<Object<LogFile>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +85,26 @@ pub(super) struct LogFile {
     pub options: BTreeMap<String, String>,
 }
 
+/// A `T` read only from a JSON object (a derived struct alone also takes an array).
+#[derive(Debug)]
+pub(super) struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor(PhantomData))
+    }
+}
+
 /// Parses the JSON text of a task definition file: `describe-task-definition` wraps the
 /// definition in `taskDefinition`, `register-task-definition` input does not. An error names
 /// the field (`containerDefinitions[0].image: invalid type…`).
@@ -91,6 +118,20 @@ pub(super) fn parse_task_file(text: &str) -> Result<TaskFile, String> {
         Some(inner) => (inner, "taskDefinition."),
         None => (serde_json::Value::Object(object), ""),
     };
+    parse_task_value(definition, prefix)
+}
+
+/// Reads a task definition's JSON `definition`, whose fields errors name after `prefix`.
+pub(super) fn parse_task_value(
+    definition: serde_json::Value,
+    prefix: &str,
+) -> Result<TaskFile, String> {
+    if !definition.is_object() {
+        return Err(format!(
+            "not a task definition: `{}` must be an object",
+            prefix.trim_end_matches('.')
+        ));
+    }
     serde_path_to_error::deserialize(definition).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." {
@@ -109,7 +150,7 @@ impl TaskFile {
             return Err("the task definition has no containerDefinitions".into());
         }
         let mut containers = Vec::new();
-        for (i, c) in self.container_definitions.into_iter().enumerate() {
+        for (i, Object(c)) in self.container_definitions.into_iter().enumerate() {
             let name = c
                 .name
                 .filter(|n| !n.trim().is_empty())
@@ -121,18 +162,20 @@ impl TaskFile {
             containers.push(ContainerDefinition {
                 name,
                 image,
-                repository_credentials: c.repository_credentials.map(|r| RepositoryCredentials {
-                    credentials_parameter: r.credentials_parameter,
+                repository_credentials: c.repository_credentials.map(|Object(r)| {
+                    RepositoryCredentials {
+                        credentials_parameter: r.credentials_parameter,
+                    }
                 }),
                 secrets: c
                     .secrets
                     .into_iter()
-                    .map(|s| Secret {
+                    .map(|Object(s)| Secret {
                         name: s.name,
                         value_from: s.value_from,
                     })
                     .collect(),
-                log_configuration: c.log_configuration.map(|l| LogConfiguration {
+                log_configuration: c.log_configuration.map(|Object(l)| LogConfiguration {
                     log_driver: l.log_driver,
                     options: l.options,
                 }),
@@ -146,7 +189,7 @@ impl TaskFile {
             execution_role_arn: self.execution_role_arn,
             task_role_arn: self.task_role_arn,
             container_definitions: containers,
-            runtime_platform: self.runtime_platform.map(|p| RuntimePlatform {
+            runtime_platform: self.runtime_platform.map(|Object(p)| RuntimePlatform {
                 cpu_architecture: p.cpu_architecture,
                 operating_system_family: p.operating_system_family,
             }),
@@ -191,6 +234,39 @@ mod tests {
         .unwrap_err();
         assert!(bad.contains("containerDefinitions[0].secrets[0]"), "{bad}");
         assert!(parse_task_file("{").is_err());
+        // An array where ECS takes an object is refused by field, never read field by field.
+        for (text, field) in [
+            (
+                r#"{"containerDefinitions":[{"name":"a","image":"x","logConfiguration":["awslogs"]}]}"#,
+                "containerDefinitions[0].logConfiguration",
+            ),
+            (
+                r#"{"containerDefinitions":[["a","nginx"]]}"#,
+                "containerDefinitions[0]",
+            ),
+            (
+                r#"{"containerDefinitions":[{"name":"a","image":"x","secrets":[["S","/p"]]}]}"#,
+                "containerDefinitions[0].secrets[0]",
+            ),
+            (
+                r#"{"containerDefinitions":[{"name":"a","image":"x","repositoryCredentials":["arn"]}]}"#,
+                "containerDefinitions[0].repositoryCredentials",
+            ),
+            (
+                r#"{"runtimePlatform":["ARM64","LINUX"],"containerDefinitions":[]}"#,
+                "runtimePlatform",
+            ),
+        ] {
+            let bad = parse_task_file(text).unwrap_err();
+            assert!(
+                bad.contains(&format!(
+                    "{field}: invalid type: sequence, expected an object"
+                )),
+                "{text}: {bad}"
+            );
+        }
+        let bad = parse_task_file(r#"{"taskDefinition":["web"]}"#).unwrap_err();
+        assert!(bad.contains("`taskDefinition` must be an object"), "{bad}");
         let empty = parse_task_file(r#"{"family":"web"}"#).expect("parses");
         assert!(empty.into_model("a".into()).is_err());
         let no_image = parse_task_file(r#"{"containerDefinitions":[{"name":"a"}]}"#).unwrap();

@@ -1,17 +1,20 @@
 //! The diagnosis block of `pullpath diagnose`'s table output, printed above the workload's
 //! audit table: what ECS said, how it relates to the configuration, and the ranked causes.
+//! What ECS said and every name in the text come from the account: they go through
+//! [`terminal_text`] before they are printed.
 
 use super::explanation::serde_plain;
 use super::table::{new_table, Colour, Width};
+use super::terminal_text::{message, name as short};
 use crate::checks::{Agreement, Diagnosis, Source};
 
 pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width) -> String {
-    let mut out = format!("diagnosis of {name}\n{}\n", d.summary);
+    let mut out = format!("diagnosis of {}\n{}\n", short(name), message(&d.summary));
     if !d.placement.sources.is_empty() {
         out.push_str(&format!(
             "audited with {}: {}\n",
-            d.placement.task_definition,
-            d.placement.sources.join("; ")
+            short(&d.placement.task_definition),
+            message(&d.placement.sources.join("; "))
         ));
     }
     if !d.observations.is_empty() {
@@ -34,7 +37,7 @@ pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width)
             let c = &o.classification;
             let target = match (&c.target, &c.ip, &c.ip_scope) {
                 (Some(t), Some(ip), Some(scope)) => {
-                    format!("{} ({ip}, {})", t.as_str(), serde_plain(scope))
+                    format!("{} ({}, {})", t.as_str(), short(ip), serde_plain(scope))
                 }
                 (Some(t), _, _) => t.as_str().to_string(),
                 (None, _, _) => "-".to_string(),
@@ -43,7 +46,7 @@ pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width)
                 format!("{}", i + 1),
                 format!("{}×", o.occurrences),
                 from.to_string(),
-                o.message.clone(),
+                message(&o.message).into_owned(),
                 c.category.as_str().to_string(),
                 target,
                 agreement(v.agreement).to_string(),
@@ -51,7 +54,7 @@ pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width)
         }
         out.push_str(&format!("{table}\n"));
         for (i, v) in d.verdicts.iter().enumerate() {
-            out.push_str(&format!("  #{}: {}\n", i + 1, v.note));
+            out.push_str(&format!("  #{}: {}\n", i + 1, message(&v.note)));
         }
     }
     let explaining: Vec<_> = d.causes.iter().filter(|c| !c.explains.is_empty()).collect();
@@ -67,22 +70,22 @@ pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width)
                 "  {}. {} at {} ({} {}): {}\n     fix: {}\n",
                 cause.rank,
                 cause.blocker.code,
-                cause.blocker.resource_id,
+                short(&cause.blocker.resource_id),
                 if cause.certain {
                     "explains"
                 } else {
                     "may explain"
                 },
                 which.join(", "),
-                cause.blocker.message,
-                cause.blocker.fix
+                message(&cause.blocker.message),
+                message(&cause.blocker.fix)
             ));
         }
     }
     if !d.beyond_configuration.is_empty() {
         out.push_str("what the configuration cannot show:\n");
         for item in &d.beyond_configuration {
-            out.push_str(&format!("  - {item}\n"));
+            out.push_str(&format!("  - {}\n", message(item)));
         }
     }
     out.push('\n');

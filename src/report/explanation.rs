@@ -1,10 +1,12 @@
 //! `pullpath explain` output: the classification of one message, as a two-column table or as
-//! versioned JSON.
+//! versioned JSON. The table shows the facts taken from the message escaped and cut by
+//! [`terminal_text`]; the JSON carries them (and the message) as they are.
 
 use comfy_table::Cell;
 use serde::Serialize;
 
 use super::table::{new_table, Colour, Width};
+use super::terminal_text;
 use super::v1::SCHEMA_VERSION;
 use crate::explain::Classification;
 
@@ -75,6 +77,10 @@ pub fn render_explanation(c: &Classification, colour: Colour, width: Width) -> S
         ),
     ];
     for (name, value) in rows {
+        let value = match name {
+            "evidence" | "meaning" | "next check" => terminal_text::message(&value),
+            _ => terminal_text::name(&value),
+        };
         table.add_row(vec![Cell::new(name), Cell::new(value)]);
     }
     format!("{table}\n")

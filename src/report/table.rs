@@ -1,8 +1,14 @@
 //! The terminal table: one block per workload, one row per requirement, then a summary line.
+//! Every value from the snapshot goes through [`terminal_text`] (escaped, and cut before
+//! comfy-table lays it out); the JSON report keeps it whole.
+
+use std::collections::HashMap;
 
 use comfy_table::{
     presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table,
 };
+
+use super::terminal_text;
 
 use crate::blocker::Status;
 use crate::checks::{Origin, ScopeAudit, Severity, WorkloadResult, WorkloadStatus};
@@ -62,7 +68,9 @@ pub fn render_scopes_table(scopes: &[ScopeAudit], colour: Colour, width: Width) 
     for scope in scopes {
         out.push_str(&scope_heading(scope));
         match &scope.coverage.error {
-            Some(error) => out.push_str(&format!("not read: {error}\n\n")),
+            Some(error) => {
+                out.push_str(&format!("not read: {}\n\n", terminal_text::message(error)))
+            }
             None if scope.results.is_empty() => out.push_str("no services\n\n"),
             None => out.push_str(&workload_blocks(&scope.results, colour, width, |_| None)),
         }
@@ -86,19 +94,30 @@ pub fn render_scopes_table(scopes: &[ScopeAudit], colour: Colour, width: Width) 
 fn scope_heading(scope: &ScopeAudit) -> String {
     let c = &scope.coverage;
     let source = match (&c.origin, &c.calls) {
-        (Origin::Snapshot(path), _) => format!("snapshot {path}"),
+        (Origin::Snapshot(path), _) => format!("snapshot {}", terminal_text::name(path)),
         (Origin::Live, Some(calls)) => format!("live, {} AWS calls", calls.values().sum::<usize>()),
         (Origin::Live, None) => "live".to_string(),
     };
     let denied = if c.denied_actions.is_empty() {
         String::new()
     } else {
-        format!("; denied: {}", c.denied_actions.join(", "))
+        format!(
+            "; denied: {}",
+            terminal_text::message(&c.denied_actions.join(", "))
+        )
+    };
+    let failed = if c.failed_calls.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; failed: {}",
+            terminal_text::message(&c.failed_calls.join("; "))
+        )
     };
     format!(
-        "== account {} · {} · {source}{denied} ==\n",
-        c.account_id.as_deref().unwrap_or("?"),
-        c.region
+        "== account {} · {} · {source}{denied}{failed} ==\n",
+        terminal_text::name(c.account_id.as_deref().unwrap_or("?")),
+        terminal_text::name(&c.region)
     )
 }
 
@@ -126,18 +145,19 @@ fn workload_blocks(
         };
         out.push_str(&format!(
             "{}  {}{suppressed_note}  ({})\n",
-            result.name(),
+            terminal_text::name(&result.name()),
             paint_status(result.status, colour),
-            result.task_definition
+            terminal_text::name(&result.task_definition)
         ));
         // On EC2 the paths start at the instances, not at the task's subnets: say which.
         if let Launch::Ec2 { why, .. } = &result.launch {
             out.push_str(&format!(
-                "on EC2 ({why}): pulled over the primary interface of {}\n",
+                "on EC2 ({}): pulled over the primary interface of {}\n",
+                terminal_text::message(why),
                 if result.instances.is_empty() {
                     "no container instance".to_string()
                 } else {
-                    result.instances.join(", ")
+                    terminal_text::message(&result.instances.join(", ")).into_owned()
                 }
             ));
         }
@@ -148,13 +168,15 @@ fn workload_blocks(
         // Fixes are long: the table points at numbered notes printed under it, one per
         // distinct problem, so the rows stay one line each.
         let mut notes: Vec<(&str, &str)> = Vec::new();
+        let mut numbers: HashMap<(&str, &str), usize> = HashMap::new();
         for requirement in &result.requirements {
             let via = requirement.via.map_or("-", Via::as_str);
             let status_cell = status_cell(requirement.status, colour);
+            let host = terminal_text::name(&requirement.requirement.host);
             if requirement.blockers.is_empty() {
                 table.add_row(vec![
                     Cell::new(requirement.requirement.target.as_str()),
-                    Cell::new(&requirement.requirement.host),
+                    Cell::new(&host),
                     status_cell,
                     Cell::new(via),
                     Cell::new("-"),
@@ -166,24 +188,17 @@ fn workload_blocks(
             for (i, blocker) in requirement.blockers.iter().enumerate() {
                 let first = i == 0;
                 let note = (blocker.message.as_str(), blocker.fix.as_str());
-                let number = match notes.iter().position(|n| *n == note) {
-                    Some(at) => at + 1,
-                    None => {
-                        notes.push(note);
-                        notes.len()
-                    }
-                };
+                let number = *numbers.entry(note).or_insert_with(|| {
+                    notes.push(note);
+                    notes.len()
+                });
                 table.add_row(vec![
                     Cell::new(if first {
                         requirement.requirement.target.as_str()
                     } else {
                         ""
                     }),
-                    Cell::new(if first {
-                        requirement.requirement.host.as_str()
-                    } else {
-                        ""
-                    }),
+                    Cell::new(if first { host.as_ref() } else { "" }),
                     if first {
                         status_cell.clone()
                     } else {
@@ -195,7 +210,7 @@ fn workload_blocks(
                     } else {
                         blocker.code.as_str().to_string()
                     }),
-                    Cell::new(&blocker.resource_id),
+                    Cell::new(terminal_text::name(&blocker.resource_id)),
                     Cell::new(format!("[{number}]")),
                 ]);
             }
@@ -203,7 +218,12 @@ fn workload_blocks(
         out.push_str(&table.to_string());
         out.push('\n');
         for (number, (message, fix)) in notes.iter().enumerate() {
-            out.push_str(&format!("[{}] {message}\n    fix: {fix}\n", number + 1));
+            out.push_str(&format!(
+                "[{}] {}\n    fix: {}\n",
+                number + 1,
+                terminal_text::message(message),
+                terminal_text::message(fix)
+            ));
         }
         for finding in result
             .findings
@@ -213,9 +233,9 @@ fn workload_blocks(
             out.push_str(&format!(
                 "info {} {}: {}\n    fix: {}\n",
                 finding.blocker.code,
-                finding.blocker.resource_id,
-                finding.blocker.message,
-                finding.blocker.fix
+                terminal_text::name(&finding.blocker.resource_id),
+                terminal_text::message(&finding.blocker.message),
+                terminal_text::message(&finding.blocker.fix)
             ));
         }
         out.push('\n');

@@ -69,7 +69,7 @@ fn wrong_shape_names_the_section() {
         r#"{"snapshot_version": 1, "account_id": "1", "region": "us-east-1", "route_tables": [{"id": "rtb-1"}]}"#,
     );
     let path = file.path().to_str().unwrap();
-    assert_bad_input(&audit(path), &[path, "`route_tables`", "vpc_id"]);
+    assert_bad_input(&audit(path), &[path, "in `route_tables[0]`", "vpc_id"]);
 }
 
 /// Edits the healthy fixture's JSON and expects `needles` in the error.
@@ -208,7 +208,7 @@ fn a_missing_nested_list_is_not_taken_as_empty() {
                 .unwrap()
                 .remove("egress");
         },
-        &["in `security_groups`", "missing field `egress`"],
+        &["in `security_groups[0]`", "missing field `egress`"],
     );
 }
 
@@ -221,11 +221,77 @@ fn an_endpoint_in_an_absent_subnet_is_rejected() {
     );
 }
 
+/// A policy document AWS wrote but pullpath cannot read does not refuse the snapshot: only the
+/// workloads whose decisions it takes part in are unknown, and the reason names it.
 #[test]
-fn an_unreadable_policy_document_is_rejected() {
+fn an_unreadable_policy_document_makes_only_its_users_unknown() {
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("multi-service.json")).unwrap())
+            .unwrap();
+    // The worker runs as its own role, whose inline policy has a lower-case `Effect`.
+    let mut role = snapshot["roles"][0].clone();
+    role["arn"] = "arn:aws:iam::123456789012:role/worker-execution".into();
+    role["name"] = "worker-execution".into();
+    role["inline_policies"] = serde_json::json!([{"name": "odd", "document": {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "allow", "Action": "ssm:GetParameters", "Resource": "*"}]
+    }}]);
+    snapshot["roles"].as_array_mut().unwrap().push(role);
+    for definition in snapshot["task_definitions"].as_array_mut().unwrap() {
+        if definition["arn"].as_str().unwrap().contains("worker") {
+            definition["execution_role_arn"] =
+                "arn:aws:iam::123456789012:role/worker-execution".into();
+        }
+    }
+    let file = temp_file(&snapshot.to_string());
+    let audited = run(&[
+        "audit",
+        "--snapshot",
+        file.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_ne!(audited.code, 2, "{}", audited.stderr);
+    let report: serde_json::Value = serde_json::from_str(&audited.stdout).unwrap();
+    let workload = |service: &str| {
+        report["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["service"] == service)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(workload("web")["status"], "pass");
+    let worker = workload("worker").to_string();
+    assert!(
+        worker.contains("policy `odd` cannot be read: Statement[0]: statement has invalid `Effect` \\\"allow\\\""),
+        "{worker}"
+    );
+    assert!(worker.contains("POLICY_UNREADABLE"), "{worker}");
+    // Still one: the trust policy as text that is not JSON.
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("healthy-nat.json")).unwrap())
+            .unwrap();
+    snapshot["roles"][0]["assume_role_policy"] = "{not json".into();
+    let file = temp_file(&snapshot.to_string());
+    let run = run(&["audit", "--snapshot", file.path().to_str().unwrap()]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "policy `trust policy of web-execution` cannot be read: policy text is not JSON"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A policy document of the wrong JSON type is still structurally malformed: exit 2.
+#[test]
+fn a_policy_list_where_the_snapshot_has_objects_is_rejected() {
     assert_edit_rejected(
-        |s| s["roles"][0]["assume_role_policy"] = "{not json".into(),
-        &["trust policy of role", "not a valid IAM policy"],
+        |s| s["roles"][0]["inline_policies"] = "read-db-secret".into(),
+        &["roles[0].inline_policies", "invalid type"],
     );
 }
 

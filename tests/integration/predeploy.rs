@@ -595,3 +595,136 @@ fn an_unset_environment_variable_is_bad_input_not_an_empty_string() {
         "{stderr:?}"
     );
 }
+
+/// Runs `audit` with `args` against the healthy snapshot and expects bad input: exit 2, one
+/// line on stderr holding every needle, nothing on stdout.
+fn assert_refused(args: &[&str], needles: &[&str]) -> std::time::Duration {
+    let snapshot = fixture("healthy-nat.json");
+    let mut all = vec!["audit", "--snapshot", snapshot.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let started = std::time::Instant::now();
+    let run = run(&all);
+    let took = started.elapsed();
+    assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    for needle in needles {
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+    }
+    took
+}
+
+/// The shipped prefect.yaml with `from` replaced by `to` in the deployment nightly-etl.
+fn edited_prefect(from: &str, to: &str) -> tempfile::NamedTempFile {
+    let text = std::fs::read_to_string(PREFECT).unwrap();
+    assert!(text.contains(from), "{from}");
+    temp_file(&text.replacen(from, to, 1))
+}
+
+/// A scalar where the worker takes a list, an item that is not an id, a `.nan`: each is bad
+/// input naming the field, never skipped (a skipped `securityGroups` audited the VPC's
+/// default group instead, and passed).
+#[test]
+fn malformed_prefect_fields_are_bad_input_naming_the_field() {
+    const AT: &str = "deployments[0].work_pool.job_variables";
+    let groups = "          securityGroups:\n            - sg-0a1b2c3d4e5f60002\n";
+    for (from, to, needle) in [
+        (
+            groups,
+            "          securityGroups: sg-0a1b2c3d4e5f60002\n",
+            format!("`{AT}.network_configuration.securityGroups` must be a list of security group ids, not \"sg-0a1b2c3d4e5f60002\""),
+        ),
+        (
+            groups,
+            "          securityGroups:\n            - 12\n",
+            format!("`{AT}.network_configuration.securityGroups[0]` must be a security group id, not 12"),
+        ),
+        (
+            "          assignPublicIp: DISABLED\n",
+            "          assignPublicIp: .nan\n",
+            format!("`{AT}.network_configuration.assignPublicIp` is .nan"),
+        ),
+    ] {
+        let file = edited_prefect(from, to);
+        assert_refused(
+            &["--prefect-yaml", arg(&file), "--deployment", "nightly-etl", "--var", IMAGE],
+            &[&needle, "deployment `nightly-etl`"],
+        );
+    }
+}
+
+/// A 56 KB prefect.yaml whose aliases copy one anchored list 12,000 times stands for 120
+/// million nodes: refused before it is built (it took 75 s and 5 GB). The ceiling only guards
+/// against the blow-up coming back.
+#[test]
+fn a_yaml_alias_bomb_is_refused_before_it_is_built() {
+    let text = std::fs::read_to_string(PREFECT).unwrap();
+    let bomb = format!(
+        "{text}\nbomb:\n  a: &a [{}]\n  b: [{}]\n",
+        vec!["x"; 10_000].join(","),
+        vec!["*a"; 12_000].join(",")
+    );
+    assert!(bomb.len() < 60_000);
+    let file = temp_file(&bomb);
+    let took = assert_refused(
+        &[
+            "--prefect-yaml",
+            arg(&file),
+            "--deployment",
+            "nightly-etl",
+            "--var",
+            IMAGE,
+        ],
+        &["expand the document to more than 100000 nodes"],
+    );
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    // Larger than the size limit: refused unread.
+    let big = temp_file(&format!("{text}\n#{}\n", "x".repeat(1024 * 1024)));
+    assert_refused(
+        &["--prefect-yaml", arg(&big), "--deployment", "nightly-etl"],
+        &["larger than the 1024 KiB pullpath reads from a YAML file"],
+    );
+}
+
+/// An array where ECS takes an object is refused naming the field (serde alone reads
+/// `["awslogs"]` as the driver `awslogs`).
+#[test]
+fn an_array_where_a_task_definition_has_an_object_is_bad_input() {
+    let mut task: Value = serde_json::from_str(&std::fs::read_to_string(TASK).unwrap()).unwrap();
+    task["containerDefinitions"][0]["logConfiguration"] = serde_json::json!(["awslogs"]);
+    let file = temp_file(&task.to_string());
+    assert_refused(
+        &["--task-definition", arg(&file), "--subnets", APP_SUBNETS],
+        &["containerDefinitions[0].logConfiguration: invalid type: sequence, expected an object"],
+    );
+}
+
+/// A value of the file quoted in an error is escaped: it cannot rewrite the terminal.
+#[test]
+fn values_quoted_in_errors_carry_no_control_characters() {
+    let mut task: Value = serde_json::from_str(&std::fs::read_to_string(TASK).unwrap()).unwrap();
+    task["networkMode"] = "aw\u{1b}]8;;https://evil.example\u{1b}\\x\u{202e}".into();
+    let file = temp_file(&task.to_string());
+    let snapshot = fixture("healthy-nat.json");
+    let run = run(&[
+        "audit",
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--task-definition",
+        arg(&file),
+        "--subnets",
+        APP_SUBNETS,
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("aw\\u{1b}]8;;https://evil.example\\u{1b}\\x\\u{202e}"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{202e}'),
+        "{:?}",
+        run.stderr
+    );
+}

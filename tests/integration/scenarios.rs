@@ -334,6 +334,13 @@ const EXPECTATIONS: &[Expect] = &[
         not_reachable: &["web:ecr-api", "web:ecr-dkr", "web:s3-layers"],
     },
     Expect {
+        fixture: "policy-unreadable.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["POLICY_UNREADABLE"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
         fixture: "nacls-not-collected.json",
         exit: 4,
         statuses: &[("web", "unknown")],

@@ -201,15 +201,54 @@ fn a_service_caller_is_not_matched_by_account_principals() {
 }
 
 #[test]
-fn malformed_policy_is_unknown_not_allowed() {
+fn malformed_policy_is_unreadable_not_allowed() {
     assert!(matches!(
         decide(json!({"Version": "2012-10-17"}), "ecr:BatchGetImage", REPO),
-        Decision::Unknown { .. }
+        Decision::Unreadable { .. }
     ));
     assert!(matches!(
         decide(json!("{not json"), "ecr:BatchGetImage", REPO),
-        Decision::Unknown { .. }
+        Decision::Unreadable { .. }
     ));
+}
+
+#[test]
+fn an_unreadable_policy_makes_the_decision_unreadable_unless_another_denies() {
+    let odd = Policy::parse(
+        "arn:aws:iam::123456789012:policy/odd",
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "allow", "Action": "*", "Resource": "*"}]}),
+    );
+    let allow = Policy::parse(
+        "allow",
+        &json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}),
+    );
+    let deny = Policy::parse(
+        "deny",
+        &json!({"Statement": [{"Effect": "Deny", "Action": "ecr:*", "Resource": "*"}]}),
+    );
+    let context = Context::new();
+    let request = Request {
+        action: "ecr:BatchGetImage",
+        resource: REPO,
+        caller: None,
+        context: &context,
+    };
+    // Another policy's allow does not decide: the odd one may deny.
+    let Decision::Unreadable { reason } = evaluate(&[&odd, &allow], &request) else {
+        panic!("unreadable");
+    };
+    assert!(
+        reason.contains("policy `arn:aws:iam::123456789012:policy/odd` cannot be read")
+            && reason.contains("invalid `Effect` \"allow\""),
+        "{reason}"
+    );
+    // A readable explicit deny decides whatever the odd one says, in any order.
+    for order in [[&odd, &deny], [&deny, &odd]] {
+        assert!(matches!(
+            evaluate(&order, &request),
+            Decision::ExplicitlyDenied { .. }
+        ));
+    }
 }
 
 #[test]

@@ -1,11 +1,14 @@
 //! The picture in Graphviz DOT (`--format dot`): one digraph, one `cluster_N` subgraph per
 //! workload. Written as text rather than through petgraph's `Dot`, which draws no clusters.
 //! Every id, label and attribute value goes through [`quote`]: resource ids and names come
-//! from the snapshot, which is input.
+//! from the snapshot, which is input. Labels are escaped line by line by
+//! [`terminal_text`](super::terminal_text) first, since the DOT file is often read on a terminal.
 
 use std::fmt::Write as _;
 
+use super::label_lines;
 use super::model::{Group, NodeKind, Tone};
+use super::terminal_text::{self, is_unsafe, push_escape};
 
 pub fn dot(groups: &[Group]) -> String {
     let mut out = String::from("digraph pullpath {\n");
@@ -18,12 +21,17 @@ pub fn dot(groups: &[Group]) -> String {
     out.push_str("  edge [fontname=\"Helvetica\", fontsize=9];\n");
     for (g, group) in groups.iter().enumerate() {
         // Node ids are global in DOT, clusters or not: each carries its group's number.
-        let id = |node: usize| quote(&format!("w{g}/{}", group.nodes[node].key));
+        let id = |node: usize| {
+            quote(&format!(
+                "w{g}/{}",
+                terminal_text::escaped(&group.nodes[node].key)
+            ))
+        };
         let _ = writeln!(out, "  subgraph {} {{", quote(&format!("cluster_{g}")));
         let _ = writeln!(
             out,
             "    graph [label={}, labeljust=l, color={}, penwidth=1.5];",
-            quote(&group.title.join("\n")),
+            quote(&label_lines(&group.title)),
             quote(tone_colour(group.tone))
         );
         for (n, node) in group.nodes.iter().enumerate() {
@@ -31,7 +39,7 @@ pub fn dot(groups: &[Group]) -> String {
                 out,
                 "    {} [label={}{}];",
                 id(n),
-                quote(&node.lines.join("\n")),
+                quote(&label_lines(&node.lines)),
                 node_style(node.kind, node.tone)
             );
         }
@@ -41,7 +49,7 @@ pub fn dot(groups: &[Group]) -> String {
                 "    {} -> {} [label={}{}];",
                 id(edge.from),
                 id(edge.to),
-                quote(&edge.label),
+                quote(&terminal_text::escaped(&edge.label)),
                 edge_style(edge.tone)
             );
         }
@@ -53,7 +61,9 @@ pub fn dot(groups: &[Group]) -> String {
 
 /// A DOT double-quoted string. Inside one, `\"` is a quote; Graphviz then reads `\\` as a
 /// backslash and `\n` as a line break in labels. Escaping every backslash also keeps a
-/// trailing one from swallowing the closing quote. Other control characters become spaces.
+/// trailing one from swallowing the closing quote. Any other character
+/// [`terminal_text`](super::terminal_text) finds unsafe is written as its escape (`\\u{1b}` in
+/// DOT, shown as `\u{1b}`).
 pub fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
@@ -62,7 +72,11 @@ pub fn quote(text: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
-            c if c.is_control() => out.push(' '),
+            c if is_unsafe(c) => {
+                let mut escape = String::new();
+                push_escape(&mut escape, c);
+                out.push_str(&escape.replace('\\', "\\\\"));
+            }
             c => out.push(c),
         }
     }
@@ -141,6 +155,10 @@ mod tests {
         assert_eq!(quote("a\"b"), "\"a\\\"b\"");
         assert_eq!(quote("ends with \\"), "\"ends with \\\\\"");
         assert_eq!(quote("two\nlines"), "\"two\\nlines\"");
-        assert_eq!(quote("tab\there\r"), "\"tab here \"");
+        assert_eq!(quote("tab\there\r"), "\"tab\\\\u{9}here\\\\u{d}\"");
+        assert_eq!(
+            quote("\u{1b}]0;x\u{7}\u{202e}"),
+            r#""\\u{1b}]0;x\\u{7}\\u{202e}""#
+        );
     }
 }

@@ -6,7 +6,9 @@
 
 use std::fmt::Write as _;
 
+use super::label_lines;
 use super::model::{Group, NodeKind, Tone};
+use super::terminal_text::{self, is_unsafe, push_escape};
 
 pub fn mermaid(groups: &[Group]) -> String {
     let mut out = String::from("flowchart LR\n");
@@ -16,10 +18,14 @@ pub fn mermaid(groups: &[Group]) -> String {
     // Nodes by class (name and style), for the `classDef` and `class` lines at the end.
     let mut classes: Vec<((&str, &str), Vec<String>)> = Vec::new();
     for (g, group) in groups.iter().enumerate() {
-        let _ = writeln!(out, "  subgraph w{g} [{}]", label(&group.title.join("\n")));
+        let _ = writeln!(
+            out,
+            "  subgraph w{g} [{}]",
+            label(&label_lines(&group.title))
+        );
         out.push_str("    direction LR\n");
         for (n, node) in group.nodes.iter().enumerate() {
-            let text = label(&node.lines.join("\n"));
+            let text = label(&label_lines(&node.lines));
             let shape = match node.kind {
                 NodeKind::Task => format!("[[{text}]]"),
                 NodeKind::Host => format!("([{text}])"),
@@ -44,7 +50,7 @@ pub fn mermaid(groups: &[Group]) -> String {
                 out,
                 "    w{g}n{} {arrow}|{}| w{g}n{}",
                 edge.from,
-                label(&edge.label),
+                label(&terminal_text::escaped(&edge.label)),
                 edge.to
             );
             if edge.tone > Tone::Reachable {
@@ -75,7 +81,8 @@ pub fn mermaid(groups: &[Group]) -> String {
 
 /// A quoted Mermaid label. Inside quotes Mermaid reads `#name;` and `#123;` as entities and
 /// the text as HTML, so `"`, `#`, `<`, `>`, `&` and `|` (which ends an edge label) are
-/// written as entities, and line breaks as `<br/>`.
+/// written as entities, and line breaks as `<br/>`. Any other character
+/// [`terminal_text`](super::terminal_text) finds unsafe is written as its escape (`\u{1b}`).
 pub fn label(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
@@ -88,7 +95,7 @@ pub fn label(text: &str) -> String {
             '&' => out.push_str("#amp;"),
             '|' => out.push_str("#124;"),
             '\n' => out.push_str("<br/>"),
-            c if c.is_control() => out.push(' '),
+            c if is_unsafe(c) => push_escape(&mut out, c),
             c => out.push(c),
         }
     }
@@ -139,5 +146,9 @@ mod tests {
             "\"a#quot;b#35;c#lt;d#gt;e#amp;f#124;g\""
         );
         assert_eq!(label("two\nlines"), "\"two<br/>lines\"");
+        assert_eq!(
+            label("\u{1b}]0;x\u{7}\u{202e}\r"),
+            r#""\u{1b}]0;x\u{7}\u{202e}\u{d}""#
+        );
     }
 }

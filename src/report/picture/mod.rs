@@ -7,6 +7,7 @@ mod dot;
 mod mermaid;
 mod model;
 
+use super::terminal_text;
 use crate::checks::ScopeAudit;
 
 /// Every workload of every scope as one Graphviz digraph (a cluster per workload).
@@ -17,4 +18,14 @@ pub fn render_dot(scopes: &[ScopeAudit]) -> String {
 /// Every workload of every scope as one Mermaid flowchart (a subgraph per workload).
 pub fn render_mermaid(scopes: &[ScopeAudit]) -> String {
     mermaid::mermaid(&model::groups_of(scopes))
+}
+
+/// The lines of a label, each escaped by [`terminal_text`] (a line break inside a name is
+/// part of the name, not a new line of the label), joined by line breaks.
+fn label_lines(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|line| terminal_text::escaped(line))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
