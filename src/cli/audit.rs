@@ -60,7 +60,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
             let report = ReportV1::new(&scopes, &rules, &outcomes, &generated_at);
             let mut text = String::new();
             for line in LineV1::lines_of(report) {
-                let line = serde_json::to_string(&line)
+                let line = crate::report::json_text::compact(&line)
                     .map_err(|e| Failure::runtime(format!("cannot encode the report: {e}")))?;
                 text.push_str(&line);
                 text.push('\n');

@@ -105,7 +105,7 @@ fn table_style(to_stdout: bool) -> (Colour, Width) {
 
 /// Pretty JSON with a final newline.
 fn to_json(value: &impl serde::Serialize, what: &str) -> Result<String, Failure> {
-    let mut text = serde_json::to_string_pretty(value)
+    let mut text = crate::report::json_text::pretty(value)
         .map_err(|e| Failure::runtime(format!("cannot encode the {what}: {e}")))?;
     text.push('\n');
     Ok(text)

@@ -7,6 +7,7 @@ mod fleet_v1;
 mod picture;
 mod schema;
 mod table;
+pub(crate) mod json_text;
 pub(crate) mod terminal_text;
 mod v1;
 
