@@ -42,7 +42,7 @@ impl<F: Formatter> Formatter for Safe<F> {
         let mut start = 0;
         for (at, c) in fragment.char_indices() {
             if terminal_text::is_unsafe(c) {
-                writer.write_all(fragment[start..at].as_bytes())?;
+                writer.write_all(&fragment.as_bytes()[start..at])?;
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
                     write!(writer, "\\u{unit:04x}")?;
@@ -50,7 +50,7 @@ impl<F: Formatter> Formatter for Safe<F> {
                 start = at + c.len_utf8();
             }
         }
-        writer.write_all(fragment[start..].as_bytes())
+        writer.write_all(&fragment.as_bytes()[start..])
     }
 
     // The layout is `F`'s.

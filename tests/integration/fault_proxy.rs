@@ -14,7 +14,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -361,14 +360,50 @@ impl Call {
                 Protocol::Other,
             ),
         };
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (&service, &operation, &request.body).hash(&mut hasher);
+        let key = stable_key(&[
+            service.as_bytes(),
+            operation.as_bytes(),
+            &mask_ids(&request.body),
+        ]);
         Call {
             operation: format!("{service}:{operation}"),
             protocol,
-            key: hasher.finish(),
+            key,
         }
     }
+}
+
+/// `body` with every token that looks generated (letters and digits, or both cases: the
+/// emulator's resource ids, a secret ARN's random suffix) replaced by its length, so that
+/// the same request has the same key however the emulator named what the seed created.
+fn mask_ids(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    for (alphanumeric, run) in body
+        .chunk_by(|a, b| a.is_ascii_alphanumeric() == b.is_ascii_alphanumeric())
+        .map(|run| (run[0].is_ascii_alphanumeric(), run))
+    {
+        let has = |f: fn(&u8) -> bool| run.iter().any(f);
+        let generated = (has(u8::is_ascii_digit) && has(u8::is_ascii_alphabetic))
+            || (has(u8::is_ascii_lowercase) && has(u8::is_ascii_uppercase));
+        if alphanumeric && generated {
+            out.extend_from_slice(format!("#{}", run.len()).as_bytes());
+        } else {
+            out.extend_from_slice(run);
+        }
+    }
+    out
+}
+
+/// FNV-1a over `parts`: stable across Rust versions and runs, unlike `DefaultHasher`.
+fn stable_key(parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &byte in part.iter().chain(&[0xff]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
 }
 
 /// The fault for the `attempt`th identical request under `plan`, and a seed for its details.
