@@ -221,12 +221,15 @@ fn causes(error: &(dyn std::error::Error + 'static)) -> String {
 /// The error code pullpath gives a reply it distrusts (a required read's).
 pub const SUSPICIOUS_REPLY: &str = "SuspiciousReply";
 
+/// The error code pullpath gives a successful reply whose document was cut short.
+pub const INCOMPLETE_REPLY: &str = "IncompleteReply";
+
 /// Denied when `code` says access was denied, suspicious for [`SUSPICIOUS_REPLY`]; failed
 /// otherwise.
 pub fn kind_of(code: &str) -> GapKind {
     if DENIED.contains(&code) {
         GapKind::Denied
-    } else if code == SUSPICIOUS_REPLY {
+    } else if code == SUSPICIOUS_REPLY || code == INCOMPLETE_REPLY {
         GapKind::Suspicious
     } else {
         GapKind::Failed
@@ -239,6 +242,22 @@ fn classify<E>(call: Call, error: &SdkError<E, HttpResponse>) -> CoverageGap
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    // A reply cut short reads, to the SDK, as an interceptor's error: name it for what it is.
+    if let Some(cut) = super::whole_reply::cut_short_in(error) {
+        return CoverageGap {
+            service: call.service.to_string(),
+            operation: call.operation.to_string(),
+            action: call.action.to_string(),
+            collection: call.collection.to_string(),
+            message: cut,
+            kind: GapKind::Suspicious,
+            error_code: Some(INCOMPLETE_REPLY.to_string()),
+            request_id: error
+                .raw_response()
+                .and_then(|r| r.headers().get("x-amzn-requestid"))
+                .map(str::to_string),
+        };
+    }
     let code = error.code().map(str::to_string);
     let kind = code.as_deref().map_or(GapKind::Failed, kind_of);
     CoverageGap {

@@ -543,8 +543,16 @@ async fn a_reply_cut_short_is_a_gap_not_a_shorter_list() {
     assert!(found.is_none(), "{found:?}");
     let gaps = session.take();
     assert_eq!(gaps.len(), 1);
-    assert_eq!(gaps[0].kind, crate::model::GapKind::Failed);
-    assert!(gaps[0].message.contains("cut short"), "{}", gaps[0].message);
+    assert_eq!(gaps[0].kind, crate::model::GapKind::Suspicious);
+    assert_eq!(gaps[0].error_code.as_deref(), Some("IncompleteReply"));
+    assert!(
+        gaps[0]
+            .message
+            .starts_with("the reply was cut short (")
+            && !gaps[0].message.contains("interceptor"),
+        "{}",
+        gaps[0].message
+    );
 
     let whole = acls_client(TWO_ACLS, true)
         .describe_network_acls()

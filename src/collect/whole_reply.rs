@@ -35,11 +35,39 @@ impl Intercept for WholeReply {
         }
         match response.body().bytes() {
             Some(body) => is_whole(body).map_err(|why| {
-                format!("the reply was cut short ({} bytes): {why}", body.len()).into()
+                Box::new(CutShort(format!(
+                    "the reply was cut short ({} bytes): {why}",
+                    body.len()
+                ))) as BoxError
             }),
             None => Ok(()),
         }
     }
+}
+
+/// A successful reply whose document is not whole: the call's error, found in its chain of
+/// causes by [`cut_short_in`].
+#[derive(Debug)]
+pub struct CutShort(String);
+
+impl std::fmt::Display for CutShort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CutShort {}
+
+/// What was cut short, when `error` (or one of its causes) is a [`CutShort`].
+pub fn cut_short_in(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next = Some(error);
+    while let Some(current) = next {
+        if let Some(cut) = current.downcast_ref::<CutShort>() {
+            return Some(cut.0.clone());
+        }
+        next = current.source();
+    }
+    None
 }
 
 /// Whether `body` is one whole document: `Err` says what is missing.

@@ -9,7 +9,7 @@ use super::placement::Placement;
 use super::rules::{security_groups_allow, AclOutcome, Peer, SgOutcome, TASK_EPHEMERAL};
 use crate::blocker::Blocker;
 use crate::codes::Code;
-use crate::model::{PortRange, Snapshot, Subnet};
+use crate::model::{GapKind, PortRange, Snapshot, Subnet};
 
 pub fn not_collected(snapshot: &Snapshot, resource: &str, gap: &Gap, needed_for: &str) -> Blocker {
     let field = match gap {
@@ -33,10 +33,18 @@ pub fn not_collected_because(
     message: String,
 ) -> Blocker {
     let why = snapshot.why_not_collected(field);
+    let kinds: Vec<GapKind> = snapshot
+        .coverage_gaps
+        .iter()
+        .filter(|g| g.collection == field)
+        .map(|g| g.kind)
+        .collect();
     let fix = if why.is_empty() {
         "Collect the snapshot with read access to that resource type (a missing list means the collector could not read it), or add it to the snapshot.".to_string()
-    } else {
+    } else if kinds.contains(&GapKind::Denied) {
         format!("Grant the identity pullpath runs as the missing permission{why} (docs/iam-policy.json lists every action pullpath uses), then audit again.")
+    } else {
+        format!("Audit again: the read failed or its reply was not trusted{why}, which throttling, an outage or a reply damaged on the way explains; if it keeps failing, check the endpoint and network pullpath reads AWS through.")
     };
     Blocker::new(Code::NotCollected, resource, format!("{message}{why}"), fix)
 }

@@ -238,12 +238,28 @@ fn nat_internet_route(
         );
         return;
     }
-    let igw = route
+    let igw_target = route
         .filter(|r| {
             r.state == RouteState::Active && r.target.kind == RouteTargetKind::InternetGateway
         })
-        .and_then(|r| r.target.id.clone())
-        .filter(|id| {
+        .and_then(|r| r.target.id.clone());
+    // Internet gateways not collected (denied, failed): whether the NAT gateway's route
+    // reaches one is unknown, never "no internet gateway".
+    if let Some(id) = &igw_target {
+        if let Err(gap @ Gap::NotCollected(_)) = placement.index.internet_gateway(id) {
+            candidate.step(
+                Hop::new(HopKind::RouteTable, table_id),
+                vec![not_collected(
+                    placement.index.snapshot,
+                    id,
+                    &gap,
+                    &format!("whether NAT gateway {nat_id} reaches the internet through it"),
+                )],
+            );
+            return;
+        }
+    }
+    let igw = igw_target.filter(|id| {
             placement
                 .index
                 .internet_gateway(id)

@@ -341,6 +341,13 @@ const EXPECTATIONS: &[Expect] = &[
         not_reachable: &["web:*"],
     },
     Expect {
+        fixture: "internet-gateways-failed.json",
+        exit: 4,
+        statuses: &[("web", "unknown")],
+        codes: &["NOT_COLLECTED"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
         fixture: "nacls-not-collected.json",
         exit: 4,
         statuses: &[("web", "unknown")],
