@@ -546,9 +546,7 @@ async fn a_reply_cut_short_is_a_gap_not_a_shorter_list() {
     assert_eq!(gaps[0].kind, crate::model::GapKind::Suspicious);
     assert_eq!(gaps[0].error_code.as_deref(), Some("IncompleteReply"));
     assert!(
-        gaps[0]
-            .message
-            .starts_with("the reply was cut short (")
+        gaps[0].message.starts_with("the reply was cut short (")
             && !gaps[0].message.contains("interceptor"),
         "{}",
         gaps[0].message

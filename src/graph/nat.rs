@@ -260,11 +260,11 @@ fn nat_internet_route(
         }
     }
     let igw = igw_target.filter(|id| {
-            placement
-                .index
-                .internet_gateway(id)
-                .is_ok_and(|g| g.attached_vpc_ids.contains(&placement.vpc.id))
-        });
+        placement
+            .index
+            .internet_gateway(id)
+            .is_ok_and(|g| g.attached_vpc_ids.contains(&placement.vpc.id))
+    });
     match igw {
         Some(igw) => {
             candidate.step(Hop::new(HopKind::RouteTable, table_id), Vec::new());

@@ -4,10 +4,10 @@
 mod diagnosis;
 mod explanation;
 mod fleet_v1;
+pub(crate) mod json_text;
 mod picture;
 mod schema;
 mod table;
-pub(crate) mod json_text;
 pub(crate) mod terminal_text;
 mod v1;
 
