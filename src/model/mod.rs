@@ -183,10 +183,16 @@ impl CoverageGap {
     /// How the gap reads after "the collector": `was denied ec2:DescribeNetworkAcls`,
     /// `got no answer to ec2:DescribeNetworkAcls (RequestLimitExceeded, request id …)`.
     pub fn describe(&self) -> String {
-        let detail: Vec<String> = self
-            .error_code
-            .iter()
-            .cloned()
+        // Without a code (a timeout, a reset connection), the message says what happened.
+        let what = match &self.error_code {
+            Some(code) => Some(code.clone()),
+            None if !self.message.is_empty() => {
+                Some(self.message.chars().take(160).collect::<String>())
+            }
+            None => None,
+        };
+        let detail: Vec<String> = what
+            .into_iter()
             .chain(self.request_id.iter().map(|id| format!("request id {id}")))
             .collect();
         let detail = if detail.is_empty() {

@@ -80,6 +80,13 @@ pub enum Plan {
         every_attempt: bool,
         seed: u64,
     },
+    /// Requests of one operation whose body contains `body_contains` (a cluster's name) get
+    /// `fault` on every attempt; the rest are forwarded.
+    Matching {
+        operation: String,
+        body_contains: String,
+        fault: Fault,
+    },
 }
 
 /// One request and what it got.
@@ -326,6 +333,8 @@ struct Call {
     protocol: Protocol,
     /// Identifies the request across attempts: service, operation and body.
     key: u64,
+    /// The request body, for plans that pick requests by what they ask for.
+    body: String,
 }
 
 impl Call {
@@ -369,6 +378,7 @@ impl Call {
             operation: format!("{service}:{operation}"),
             protocol,
             key,
+            body: body.into_owned(),
         }
     }
 }
@@ -424,6 +434,17 @@ fn decide(plan: &Plan, call: &Call, attempt: u32) -> (Fault, u64) {
                 }
             }
             (Fault::Forward, 0)
+        }
+        Plan::Matching {
+            operation,
+            body_contains,
+            fault,
+        } => {
+            if *operation == call.operation && call.body.contains(body_contains.as_str()) {
+                (*fault, mix(0))
+            } else {
+                (Fault::Forward, 0)
+            }
         }
         Plan::Operation {
             operation,

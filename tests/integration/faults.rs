@@ -126,10 +126,17 @@ struct Outcome {
 }
 
 fn audit(proxy: &FaultProxy, extra: &[&str]) -> Outcome {
+    audit_clusters(proxy, &["--cluster", "prod"], extra)
+}
+
+/// An audit of `clusters` (`--cluster` flags; none: every cluster) through `proxy`.
+fn audit_clusters(proxy: &FaultProxy, clusters: &[&str], extra: &[&str]) -> Outcome {
     let timeout = CALL_TIMEOUT.to_string();
     let started = Instant::now();
     let output = pullpath()
-        .args(["audit", "--cluster", "prod", "--format", "json"])
+        .arg("audit")
+        .args(clusters)
+        .args(["--format", "json"])
         .args(["--endpoint-url", &proxy.url])
         .args(
             ["--call-timeout", &timeout]
@@ -224,6 +231,16 @@ fn verdicts(report: &Value) -> BTreeMap<String, Verdict> {
         .collect()
 }
 
+/// The reads without which a scope has nothing to audit: when one fails, the scope is unread
+/// (and a run of one scope exits 1), never audited on a guess.
+const SCOPE_REQUIRED: [&str; 5] = [
+    "ecs:ListClusters",
+    "ecs:DescribeClusters",
+    "ecs:ListServices",
+    "ecs:DescribeServices",
+    "sts:GetCallerIdentity",
+];
+
 /// How one faulty run compares with the baseline.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Judgement {
@@ -231,6 +248,10 @@ enum Judgement {
     Same,
     /// Some workloads differ, each with a gap naming a failed call (the first such line).
     Gap(String),
+    /// Exit code 1 and no report because a read the scope cannot do without failed (its
+    /// clusters, its services): nothing at all could be audited, and stderr names the call
+    /// (docs/collection.md, "Degrade, never abort").
+    ScopeUnread(String),
     /// Exit code and no JSON report (the code, and the first line of stderr).
     NoReport(String),
     /// A workload's pass/fail verdict or blockers differ from the baseline's.
@@ -243,7 +264,10 @@ enum Judgement {
 
 impl Judgement {
     fn passes(&self) -> bool {
-        matches!(self, Judgement::Same | Judgement::Gap(_))
+        matches!(
+            self,
+            Judgement::Same | Judgement::Gap(_) | Judgement::ScopeUnread(_)
+        )
     }
 
     /// The kind, without details, for summaries.
@@ -251,6 +275,7 @@ impl Judgement {
         match self {
             Judgement::Same => "same verdict",
             Judgement::Gap(_) => "explicit gap",
+            Judgement::ScopeUnread(_) => "scope unread",
             Judgement::NoReport(_) => "no report",
             Judgement::Different(_) => "DIFFERENT VERDICT",
             Judgement::Unexplained(_) => "changed without a gap naming the call",
@@ -265,6 +290,7 @@ impl fmt::Display for Judgement {
         match self {
             Judgement::Same | Judgement::Hang => write!(f, "{}", self.kind()),
             Judgement::Gap(d)
+            | Judgement::ScopeUnread(d)
             | Judgement::NoReport(d)
             | Judgement::Different(d)
             | Judgement::Unexplained(d)
@@ -294,14 +320,22 @@ fn judge(baseline: &Value, outcome: &Outcome, log: &[Entry]) -> Judgement {
     if code == 101 || outcome.stderr.contains("panicked at") {
         return Judgement::Panic(first_line(&outcome.stderr));
     }
-    let Ok(report) = serde_json::from_str::<Value>(&outcome.stdout) else {
-        return Judgement::NoReport(format!("exit {code}: {}", first_line(&outcome.stderr)));
-    };
     let failed: BTreeSet<String> = log
         .iter()
         .filter(|e| e.fault != Fault::Forward)
         .map(|e| e.operation.clone())
         .collect();
+    let Ok(report) = serde_json::from_str::<Value>(&outcome.stdout) else {
+        let required: BTreeSet<String> = failed
+            .iter()
+            .filter(|operation| SCOPE_REQUIRED.contains(&operation.as_str()))
+            .cloned()
+            .collect();
+        return match naming_a_failed_call(&outcome.stderr, &required) {
+            Some(line) if code == 1 => Judgement::ScopeUnread(line),
+            _ => Judgement::NoReport(format!("exit {code}: {}", first_line(&outcome.stderr))),
+        };
+    };
     let scopes = report["scopes"].to_string();
     let before = verdicts(baseline);
     let after = verdicts(&report);
@@ -571,4 +605,52 @@ fn faults_keep_the_verdicts_of_lists_or_name_the_gap() {
         failures.extend(bench.finish());
     }
     assert_no_failures(failures);
+}
+
+/// Among several clusters, one whose services cannot be read (ListServices fails on every
+/// attempt) costs only that cluster: the other's service is audited as without faults, the
+/// scope lists the cluster as unread and the failed call, and the run is unknown (exit 4) —
+/// neither a pass nor a lost report.
+#[test]
+#[ignore = "needs the AWS emulator (.venv-moto); ./scripts/test runs it"]
+fn one_clusters_unreadable_services_cost_only_that_cluster() {
+    let moto = Moto::start();
+    moto.seed("healthy-nat");
+    // A second, empty cluster, made through the API (the seed has one).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = aws_sdk_ecs::Config::builder()
+            .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
+            .region(aws_sdk_ecs::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_ecs::config::Credentials::for_tests())
+            .endpoint_url(&moto.url)
+            .build();
+        aws_sdk_ecs::Client::from_conf(config)
+            .create_cluster()
+            .cluster_name("staging")
+            .send()
+            .await
+            .expect("cluster created");
+    });
+    let proxy = FaultProxy::start(&moto.url);
+    let clean = audit_clusters(&proxy, &["--all-clusters"], &[]);
+    assert_eq!(clean.code, Some(0), "{}", clean.stderr);
+
+    proxy.set_plan(Plan::Matching {
+        operation: "ecs:ListServices".into(),
+        body_contains: "cluster/staging".into(),
+        fault: Fault::Status(503),
+    });
+    let faulty = audit_clusters(&proxy, &["--all-clusters"], &["--max-attempts", "2"]);
+    assert_eq!(faulty.code, Some(4), "{}", faulty.stderr);
+    let report: Value = serde_json::from_str(&faulty.stdout).expect("a report");
+    assert_eq!(
+        verdicts(&report),
+        verdicts(&serde_json::from_str(&clean.stdout).unwrap())
+    );
+    let scope = &report["scopes"][0];
+    assert_eq!(scope["unread_clusters"], serde_json::json!(["staging"]));
+    assert_eq!(scope["status"], "partial");
+    let failed = scope["failed_calls"].to_string();
+    assert!(failed.contains("ecs:ListServices"), "{failed}");
 }
