@@ -244,12 +244,62 @@ required!(ec2::Subnet, "SubnetId" => subnet_id, "VpcId" => vpc_id);
 identified!(ec2::Subnet, subnet_id);
 required!(ec2::Vpc, "VpcId" => vpc_id);
 identified!(ec2::Vpc, vpc_id);
-required!(ec2::RouteTable, "RouteTableId" => route_table_id, "VpcId" => vpc_id);
+// A route's state decides whether it is a blackhole; without it the route is not known.
+impl Required for ec2::RouteTable {
+    fn required(&self) -> Vec<(&'static str, Option<&str>)> {
+        let mut fields = vec![
+            ("RouteTableId", self.route_table_id()),
+            ("VpcId", self.vpc_id()),
+        ];
+        for route in self.routes() {
+            fields.push(("a route's State", route.state().map(|s| s.as_str())));
+        }
+        fields
+    }
+}
 required!(ec2::InternetGateway, "InternetGatewayId" => internet_gateway_id);
 required!(ec2::NatGateway, "NatGatewayId" => nat_gateway_id, "VpcId" => vpc_id, "SubnetId" => subnet_id);
 required!(ec2::VpcEndpoint, "VpcEndpointId" => vpc_endpoint_id, "VpcId" => vpc_id, "ServiceName" => service_name);
-required!(ec2::SecurityGroup, "GroupId" => group_id, "VpcId" => vpc_id);
-required!(ec2::NetworkAcl, "NetworkAclId" => network_acl_id, "VpcId" => vpc_id);
+// A rule without its protocol would read as "all traffic".
+impl Required for ec2::SecurityGroup {
+    fn required(&self) -> Vec<(&'static str, Option<&str>)> {
+        let mut fields = vec![("GroupId", self.group_id()), ("VpcId", self.vpc_id())];
+        for rule in self
+            .ip_permissions()
+            .iter()
+            .chain(self.ip_permissions_egress())
+        {
+            fields.push(("a rule's IpProtocol", rule.ip_protocol()));
+        }
+        fields
+    }
+}
+// An entry without its number, direction, protocol or action cannot be placed or judged:
+// dropping it could drop the deny that decides.
+impl Required for ec2::NetworkAcl {
+    fn required(&self) -> Vec<(&'static str, Option<&str>)> {
+        let mut fields = vec![
+            ("NetworkAclId", self.network_acl_id()),
+            ("VpcId", self.vpc_id()),
+        ];
+        let present = |set: bool| set.then_some("present");
+        for entry in self.entries() {
+            fields.extend([
+                (
+                    "an entry's RuleNumber",
+                    present(entry.rule_number().is_some()),
+                ),
+                ("an entry's Egress", present(entry.egress().is_some())),
+                ("an entry's Protocol", entry.protocol()),
+                (
+                    "an entry's RuleAction",
+                    entry.rule_action().map(|a| a.as_str()),
+                ),
+            ]);
+        }
+        fields
+    }
+}
 required!(ec2::DhcpOptions, "DhcpOptionsId" => dhcp_options_id);
 identified!(ec2::DhcpOptions, dhcp_options_id);
 required!(ec2::ManagedPrefixList, "PrefixListId" => prefix_list_id);
@@ -264,7 +314,9 @@ identified!(ec2::Instance, instance_id);
 use aws_sdk_ecs::types as ecs;
 
 required!(ecs::TaskDefinition, "taskDefinitionArn" => task_definition_arn);
-required!(ecs::ContainerInstance, "containerInstanceArn" => container_instance_arn);
+// An external (ECS Anywhere) instance has its SSM managed instance id in `ec2InstanceId`
+// (ECS API reference, ContainerInstance): every container instance has one, and a status.
+required!(ecs::ContainerInstance, "containerInstanceArn" => container_instance_arn, "ec2InstanceId" => ec2_instance_id, "status" => status);
 
 impl Required for ecs::Service {
     fn required(&self) -> Vec<(&'static str, Option<&str>)> {

@@ -74,7 +74,36 @@ pub async fn clusters(
         required(session, call, "the clusters", request)
     });
     let mut found: Vec<FoundCluster> = Vec::new();
-    for output in try_join_all(batches).await? {
+    for (asked, output) in names
+        .chunks(CLUSTERS_PER_CALL)
+        .zip(try_join_all(batches).await?)
+    {
+        // ECS answers each cluster asked for, found or under `failures`, and always with its
+        // name and ARN: a cluster dropped from the reply would be skipped silently.
+        let distinct: BTreeSet<&str> = asked
+            .iter()
+            .map(|a| a.rsplit('/').next().unwrap_or(a))
+            .collect();
+        let answered = output.clusters().len() + output.failures().len();
+        let nameless = output.clusters().iter().any(|c| {
+            c.cluster_name().is_none_or(str::is_empty) || c.cluster_arn().is_none_or(str::is_empty)
+        });
+        if answered < distinct.len() || nameless {
+            return Err(CollectError::Api {
+                service: "ecs".into(),
+                operation: "DescribeClusters".into(),
+                code: SUSPICIOUS_REPLY.into(),
+                message: if nameless {
+                    "a cluster of the reply has no clusterName or clusterArn".to_string()
+                } else {
+                    format!(
+                        "the reply answers for {answered} of the {} clusters asked for",
+                        distinct.len()
+                    )
+                },
+                request_id: None,
+            });
+        }
         // A deleted cluster stays listed as INACTIVE for a while: it has nothing to audit.
         let active = output
             .clusters()

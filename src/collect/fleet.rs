@@ -271,6 +271,17 @@ async fn enabled_regions(aws: &Aws) -> Result<Vec<String>, CollectError> {
             }
         }
     }
+    // Every account has regions enabled (those needing no opt-in): an empty list would make
+    // the account vanish from the run.
+    if regions.is_empty() {
+        return Err(CollectError::Api {
+            service: "ec2".into(),
+            operation: "DescribeRegions".into(),
+            code: super::calls::SUSPICIOUS_REPLY.into(),
+            message: "the reply lists no enabled region".into(),
+            request_id: None,
+        });
+    }
     regions.sort();
     Ok(regions)
 }

@@ -84,8 +84,15 @@ async fn role(
     let Some(got) = get.await? else {
         return Ok(None);
     };
-    let Some(role) = got.and_then(|o| o.role().cloned()) else {
+    let Some(got) = got else {
         return Ok(Some(None));
+    };
+    // GetRole answers with the role or NoSuchEntity: a reply without the role is damaged,
+    // not a role that does not exist.
+    let Some(role) = got.role().cloned() else {
+        let call = call("GetRole", "iam:GetRole", "roles");
+        distrust(session, call, "the reply has no Role");
+        return Ok(None);
     };
     let inline = client
         .list_role_policies()

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use futures::future::try_join_all;
 
-use super::calls::{attempt, attempt_found, Call, CollectError, Session};
+use super::calls::{attempt, attempt_found, distrust, Call, CollectError, Session};
 use super::distrust::{answers_exactly, trusted};
 use super::ecs::call as ecs_call;
 use crate::model::{ContainerInstance, Instance, InstanceProfile};
@@ -53,13 +53,34 @@ pub async fn container_instances(
         attempt(session, call, request)
     });
     let mut found = Vec::new();
-    for output in try_join_all(batches).await? {
-        let described = output.map(|o| o.container_instances().to_vec());
+    for (asked, output) in arns
+        .chunks(CONTAINER_INSTANCES_PER_CALL)
+        .zip(try_join_all(batches).await?)
+    {
         let call = ecs_call(
             "DescribeContainerInstances",
             "ecs:DescribeContainerInstances",
             "container_instances",
         );
+        // ECS answers each instance asked for, described or under `failures` (one
+        // deregistered since the listing): an instance dropped from the reply would be a host
+        // the audit never sees.
+        let answered = output
+            .as_ref()
+            .map(|o| o.container_instances().len() + o.failures().len());
+        if answered.is_some_and(|answered| answered < asked.len()) {
+            distrust(
+                session,
+                call,
+                format!(
+                    "the reply answers for {} of the {} container instances asked for",
+                    answered.unwrap_or_default(),
+                    asked.len()
+                ),
+            );
+            return Ok(None);
+        }
+        let described = output.map(|o| o.container_instances().to_vec());
         let Some(described) = trusted(session, call, described) else {
             return Ok(None);
         };

@@ -29,12 +29,17 @@ pub async fn organization(
             let found =
                 attempt_found(&own, DESCRIBE, "AWSOrganizationsNotInUseException", request).await;
             Ok(match found {
-                Ok(Some(Some(output))) => Some(Organization {
-                    id: output
-                        .organization()
-                        .and_then(|o| o.id())
-                        .map(str::to_string),
-                }),
+                Ok(Some(Some(output))) => match output.organization().and_then(|o| o.id()) {
+                    Some(id) if !id.is_empty() => Some(Organization {
+                        id: Some(id.to_string()),
+                    }),
+                    // An organization without its id: a damaged reply, not "no organization"
+                    // (which is AWSOrganizationsNotInUseException).
+                    _ => {
+                        super::calls::distrust(&own, DESCRIBE, "the reply has no Organization.Id");
+                        None
+                    }
+                },
                 Ok(Some(None)) => Some(Organization { id: None }),
                 // Denied (a gap), or failed: the keys it decides are unknown, nothing else is.
                 Ok(None) | Err(CollectError::Api { .. }) => None,

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ssm::types::ParameterStringFilter;
 use futures::future::try_join_all;
 
-use super::calls::{attempt, Call, CollectError, Session};
+use super::calls::{attempt, distrust, Call, CollectError, Session};
 use super::config::Aws;
 use crate::model::SsmParameter;
 
@@ -79,6 +79,23 @@ pub async fn parameters(
                     Ok(None) | Err(CollectError::Api { .. }) => return Ok(None),
                     Err(other) => return Err(other),
                 };
+                // Every parameter has its name and type; without the type, whether it is a
+                // SecureString (and needs kms:Decrypt) is not known.
+                if let Some(p) = pages
+                    .iter()
+                    .flat_map(|page| page.parameters())
+                    .find(|p| p.name().is_none_or(str::is_empty) || p.r#type().is_none())
+                {
+                    distrust(
+                        session,
+                        DESCRIBE,
+                        format!(
+                            "a parameter of the reply ({}) has no Name or Type",
+                            p.name().unwrap_or("?")
+                        ),
+                    );
+                    return Ok(None);
+                }
                 out.extend(pages.iter().flat_map(|page| page.parameters()).map(|p| {
                     let name = p.name().unwrap_or_default().to_string();
                     SsmParameter {

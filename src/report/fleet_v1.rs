@@ -177,7 +177,10 @@ impl From<&ScopeAudit> for ScopeV1 {
             collected_at: c.collected_at.clone(),
             status: if c.error.is_some() {
                 CoverageV1::Failed
-            } else if c.denied_actions.is_empty() && c.failed_calls.is_empty() {
+            } else if c.denied_actions.is_empty()
+                && c.failed_calls.is_empty()
+                && c.unread_clusters.is_empty()
+            {
                 CoverageV1::Complete
             } else {
                 CoverageV1::Partial

@@ -59,8 +59,9 @@ pub fn render_table_with(
 /// could not be read says why), then one summary line for all of them. One scope read in
 /// full is drawn exactly as [`render_table`] draws it.
 pub fn render_scopes_table(scopes: &[ScopeAudit], colour: Colour, width: Width) -> String {
+    // A cluster whose services were not read has no findings to show it: the heading does.
     if let [scope] = scopes {
-        if scope.coverage.error.is_none() {
+        if scope.coverage.error.is_none() && scope.coverage.unread_clusters.is_empty() {
             return render_table(&scope.results, colour, width);
         }
     }
@@ -114,8 +115,16 @@ fn scope_heading(scope: &ScopeAudit) -> String {
             terminal_text::message(&c.failed_calls.join("; "))
         )
     };
+    let unread = if c.unread_clusters.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; services not read (unknown): cluster {}",
+            terminal_text::message(&c.unread_clusters.join(", "))
+        )
+    };
     format!(
-        "== account {} · {} · {source}{denied}{failed} ==\n",
+        "== account {} · {} · {source}{denied}{failed}{unread} ==\n",
         terminal_text::name(c.account_id.as_deref().unwrap_or("?")),
         terminal_text::name(&c.region)
     )
