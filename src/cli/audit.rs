@@ -177,12 +177,23 @@ fn snapshot_scopes(
         }
         let audit = audit_snapshot(&snapshot, &select.cluster, &select.service, strict, options)
             .map_err(|e| Failure::bad_input(format!("{source}: {e}")))?;
+        let mut coverage = Coverage {
+            missing_clusters: audit.missing_clusters,
+            missing_services: audit.missing_services,
+            ..Coverage::of(&snapshot, Origin::Snapshot(source))
+        };
+        // Only the clusters audited count: another cluster's unread services are not this
+        // run's unknown.
+        if !select.cluster.is_empty() {
+            let named = |name: &String| {
+                snapshot.clusters.iter().flatten().any(|c| {
+                    &c.name == name && select.cluster.iter().any(|w| w == &c.name || w == &c.arn)
+                })
+            };
+            coverage.unread_clusters.retain(named);
+        }
         scopes.push(ScopeAudit {
-            coverage: Coverage {
-                missing_clusters: audit.missing_clusters,
-                missing_services: audit.missing_services,
-                ..Coverage::of(&snapshot, Origin::Snapshot(source))
-            },
+            coverage,
             results: audit.results,
         });
     }

@@ -72,6 +72,9 @@ pub fn render_scopes_table(scopes: &[ScopeAudit], colour: Colour, width: Width) 
             Some(error) => {
                 out.push_str(&format!("not read: {}\n\n", terminal_text::message(error)))
             }
+            None if scope.results.is_empty() && !scope.coverage.unread_clusters.is_empty() => {
+                out.push_str("nothing audited: the clusters' services were not read\n\n")
+            }
             None if scope.results.is_empty() => out.push_str("no services\n\n"),
             None => out.push_str(&workload_blocks(&scope.results, colour, width, |_| None)),
         }

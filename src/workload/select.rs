@@ -53,8 +53,6 @@ pub enum SelectError {
     },
     #[error("task `{wanted}` is not among the snapshot's tasks of cluster `{cluster}` (collect it with `pullpath diagnose --task`; ECS keeps stopped tasks for about an hour)")]
     UnknownTask { wanted: String, cluster: String },
-    #[error("the services of cluster `{0}` were not collected")]
-    ServicesNotCollected(String),
     #[error("--service needs --cluster when the snapshot has more than one cluster")]
     ServiceWithoutCluster,
     /// Auditing nothing must not look like a pass (a deploy gate would let anything through).
@@ -68,7 +66,6 @@ pub fn select_workloads<'a>(
     services: &[String],
 ) -> Result<Vec<Workload<'a>>, SelectError> {
     let clusters = snapshot.clusters.as_ref().ok_or(SelectError::NoClusters)?;
-    let cluster_filter = cluster;
     let chosen: Vec<_> = match cluster {
         Some(wanted) => vec![find_cluster(clusters, wanted)?],
         None if !services.is_empty() && clusters.len() > 1 => {
@@ -87,14 +84,10 @@ pub fn select_workloads<'a>(
     let mut skipped_unread = false;
     for cluster in &chosen {
         let Some(cluster_services) = &cluster.services else {
-            // Among every cluster, one whose services could not be read is left out here and
-            // makes the scope unknown (`Coverage::unread_clusters`); one asked for by name has
-            // nothing to audit.
-            if cluster_filter.is_none() && chosen.len() > 1 {
-                skipped_unread = true;
-                continue;
-            }
-            return Err(SelectError::ServicesNotCollected(cluster.name.clone()));
+            // A cluster whose services could not be read is left out here and makes the scope
+            // unknown (`Coverage::unread_clusters`): neither bad input nor a pass.
+            skipped_unread = true;
+            continue;
         };
         let picked: Vec<&Service> = if services.is_empty() {
             cluster_services.iter().collect()

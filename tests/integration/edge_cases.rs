@@ -151,3 +151,47 @@ fn time_conditions_are_decided_on_the_audit_clock() {
     let (status, codes) = with_freeze("2027-01-01T00:00:00Z");
     assert_eq!(status, "pass", "{codes:?}");
 }
+
+/// A cluster whose services were not collected (a failed read) is unknown, never a pass and
+/// never bad input: with every cluster, the run is unknown and the other cluster is audited;
+/// named alone, it is unknown with nothing audited; another cluster named alone is not
+/// touched by it.
+#[test]
+fn a_cluster_whose_services_were_not_read_is_unknown() {
+    let mut snapshot: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::support::fixture("healthy-nat.json")).unwrap(),
+    )
+    .unwrap();
+    let mut batch = snapshot["clusters"][0].clone();
+    batch["name"] = "batch".into();
+    batch["arn"] = "arn:aws:ecs:us-east-1:123456789012:cluster/batch".into();
+    batch["services"] = serde_json::Value::Null;
+    snapshot["clusters"].as_array_mut().unwrap().push(batch);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), snapshot.to_string()).unwrap();
+    let path = file.path().to_str().unwrap();
+
+    let all = crate::support::run(&["audit", "--snapshot", path]);
+    assert_eq!(all.code, 4, "{}{}", all.stdout, all.stderr);
+    assert!(
+        all.stdout
+            .contains("services not read (unknown): cluster batch"),
+        "{}",
+        all.stdout
+    );
+    assert!(all.stdout.contains("prod/web  PASS"), "{}", all.stdout);
+    let json = crate::support::run(&["audit", "--snapshot", path, "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        report["scopes"][0]["unread_clusters"],
+        serde_json::json!(["batch"])
+    );
+    assert_eq!(report["scopes"][0]["status"], "partial");
+
+    let named = crate::support::run(&["audit", "--snapshot", path, "--cluster", "batch"]);
+    assert_eq!(named.code, 4, "{}{}", named.stdout, named.stderr);
+    assert!(named.stdout.contains("nothing audited"), "{}", named.stdout);
+
+    let other = crate::support::run(&["audit", "--snapshot", path, "--cluster", "prod"]);
+    assert_eq!(other.code, 0, "{}{}", other.stdout, other.stderr);
+}
