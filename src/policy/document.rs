@@ -226,6 +226,10 @@ fn either(value: &Value, key: &str, not_key: &str) -> Result<Option<(Vec<String>
 fn strings(value: &Value, key: &str) -> Result<Vec<String>, String> {
     match value {
         Value::String(s) => Ok(vec![s.clone()]),
+        // Read as "no element", `"Resource": []` would match every resource; IAM refuses an
+        // element with no value (MalformedPolicyDocument: "Policy statement must contain
+        // resources" / "actions"), so the statement is unreadable, never a wildcard.
+        Value::Array(items) if items.is_empty() => Err(format!("`{key}` is an empty list")),
         Value::Array(items) => items
             .iter()
             .map(|i| {
@@ -280,6 +284,14 @@ mod tests {
         assert!(parse_statements(&both)
             .unwrap_err()
             .contains("both `Action`"));
+        for empty in [
+            json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": []}]}),
+            json!({"Statement": [{"Effect": "Allow", "Action": [], "Resource": "*"}]}),
+            json!({"Statement": [{"Effect": "Allow", "NotAction": [], "Resource": "*"}]}),
+        ] {
+            let error = parse_statements(&empty).unwrap_err();
+            assert!(error.contains("is an empty list"), "{error}");
+        }
         let none = json!({"Statement": [{"Effect": "Deny", "Resource": "*"}]});
         assert!(parse_statements(&none).unwrap_err().contains("neither"));
         let version = json!({"Version": "2020-01-01", "Statement": []});
