@@ -383,6 +383,83 @@ mod tests {
         assert_eq!(gaps[0].collection, "subnets");
     }
 
+    /// The fields that decide a verdict are required as much as ids: a NACL entry without its
+    /// action (dropping it could drop the deny), a security-group rule without its protocol
+    /// (it would read as all traffic), a route without its state, a container instance
+    /// without its status or instance id (it would vanish from the hosts).
+    #[test]
+    fn items_missing_a_deciding_field_are_suspicious() {
+        let call = |collection| Call {
+            service: "ec2",
+            operation: "Describe",
+            action: "ec2:Describe",
+            collection,
+        };
+        let entry = ec2::NetworkAclEntry::builder()
+            .rule_number(90)
+            .egress(true)
+            .protocol("-1")
+            .cidr_block("0.0.0.0/0");
+        let acl = |entry: ec2::NetworkAclEntry| {
+            ec2::NetworkAcl::builder()
+                .network_acl_id("acl-1")
+                .vpc_id("vpc-1")
+                .entries(entry)
+                .build()
+        };
+        let whole = entry.clone().rule_action(ec2::RuleAction::Deny).build();
+        let session = Session::default();
+        assert!(trusted(&session, call("network_acls"), Some(vec![acl(whole)])).is_some());
+        assert!(trusted(
+            &session,
+            call("network_acls"),
+            Some(vec![acl(entry.build())])
+        )
+        .is_none());
+        assert!(session.take()[0].message.contains("RuleAction"));
+
+        let group = |rule: ec2::IpPermission| {
+            ec2::SecurityGroup::builder()
+                .group_id("sg-1")
+                .vpc_id("vpc-1")
+                .ip_permissions_egress(rule)
+                .build()
+        };
+        let session = Session::default();
+        let protocolless = ec2::IpPermission::builder()
+            .from_port(443)
+            .to_port(443)
+            .build();
+        assert!(trusted(
+            &session,
+            call("security_groups"),
+            Some(vec![group(protocolless)])
+        )
+        .is_none());
+        assert!(session.take()[0].message.contains("IpProtocol"));
+
+        let session = Session::default();
+        let table = ec2::RouteTable::builder()
+            .route_table_id("rtb-1")
+            .vpc_id("vpc-1")
+            .routes(
+                ec2::Route::builder()
+                    .destination_cidr_block("0.0.0.0/0")
+                    .build(),
+            )
+            .build();
+        assert!(trusted(&session, call("route_tables"), Some(vec![table])).is_none());
+        assert!(session.take()[0].message.contains("State"));
+
+        let session = Session::default();
+        let instance = ecs::ContainerInstance::builder()
+            .container_instance_arn("arn:aws:ecs:us-east-1:123456789012:container-instance/prod/1")
+            .status("ACTIVE")
+            .build();
+        assert!(trusted(&session, call("container_instances"), Some(vec![instance])).is_none());
+        assert!(session.take()[0].message.contains("ec2InstanceId"));
+    }
+
     #[test]
     fn a_reply_by_ids_must_answer_for_each_and_no_other() {
         let asked = vec!["subnet-1".to_string(), "subnet-2".to_string()];

@@ -559,3 +559,48 @@ async fn a_reply_cut_short_is_a_gap_not_a_shorter_list() {
         .unwrap();
     assert_eq!(whole.network_acls().len(), 2);
 }
+
+/// A DescribeClusters reply that drops a cluster asked for (neither described nor under
+/// `failures`), or answers one without its name, ends the scope with a suspicious reply —
+/// never an audit of the other clusters that would pass without it.
+#[tokio::test]
+async fn a_clusters_reply_that_drops_a_cluster_is_not_believed() {
+    let cluster = |name: &str| {
+        Cluster::builder()
+            .cluster_name(name)
+            .cluster_arn(format!("arn:aws:ecs:us-east-1:123456789012:cluster/{name}"))
+            .status("ACTIVE")
+            .build()
+    };
+    let wanted = ["prod".to_string(), "broken".to_string()];
+    let dropped = mock!(aws_sdk_ecs::Client::describe_clusters).then_output(move || {
+        DescribeClustersOutput::builder()
+            .clusters(cluster("prod"))
+            .build()
+    });
+    let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&dropped]);
+    let error = ecs::clusters(&client, &Session::default(), Some(&wanted))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("answers for 1 of the 2 clusters"),
+        "{error}"
+    );
+
+    let nameless = mock!(aws_sdk_ecs::Client::describe_clusters).then_output(move || {
+        DescribeClustersOutput::builder()
+            .clusters(cluster("prod"))
+            .clusters(Cluster::builder().status("ACTIVE").build())
+            .build()
+    });
+    let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&nameless]);
+    let error = ecs::clusters(&client, &Session::default(), Some(&wanted))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("no clusterName or clusterArn"),
+        "{error}"
+    );
+}
