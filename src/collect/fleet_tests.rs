@@ -63,9 +63,8 @@ fn role(name: &str) -> Role {
         .unwrap()
 }
 
-/// Two regions of one account ask for the same role at once: it is read once, and both get it.
-#[tokio::test]
-async fn a_role_is_read_once_per_account_however_many_regions_ask() {
+/// GetRole answering any name, and ListRolePolicies answering none.
+fn role_without_inline_policies() -> (aws_smithy_mocks::Rule, aws_smithy_mocks::Rule) {
     let get = mock!(aws_sdk_iam::Client::get_role).then_compute_output(|r| {
         GetRoleOutput::builder()
             .role(role(r.role_name().unwrap()))
@@ -77,6 +76,13 @@ async fn a_role_is_read_once_per_account_however_many_regions_ask() {
             .build()
             .unwrap()
     });
+    (get, inline)
+}
+
+/// Two regions of one account ask for the same role at once: it is read once, and both get it.
+#[tokio::test]
+async fn a_role_is_read_once_per_account_however_many_regions_ask() {
+    let (get, inline) = role_without_inline_policies();
     let attached = mock!(aws_sdk_iam::Client::list_attached_role_policies)
         .then_output(|| ListAttachedRolePoliciesOutput::builder().build());
     let client = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&get, &inline, &attached]);
@@ -172,17 +178,7 @@ fn one_account_and_region_is_a_single_scope() {
 /// gap names ListAttachedRolePolicies — never a role judged without one of its policies.
 #[tokio::test]
 async fn an_attached_policy_without_its_arn_distrusts_the_roles() {
-    let get = mock!(aws_sdk_iam::Client::get_role).then_compute_output(|r| {
-        GetRoleOutput::builder()
-            .role(role(r.role_name().unwrap()))
-            .build()
-    });
-    let inline = mock!(aws_sdk_iam::Client::list_role_policies).then_output(|| {
-        ListRolePoliciesOutput::builder()
-            .set_policy_names(Some(vec![]))
-            .build()
-            .unwrap()
-    });
+    let (get, inline) = role_without_inline_policies();
     let attached = mock!(aws_sdk_iam::Client::list_attached_role_policies).then_output(|| {
         ListAttachedRolePoliciesOutput::builder()
             .attached_policies(

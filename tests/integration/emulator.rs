@@ -50,6 +50,25 @@ fn amis_file() -> &'static Path {
     })
 }
 
+/// `command` with these static credentials in us-east-1 and nothing else of the machine's
+/// AWS setup (profiles, config files, instance metadata, an endpoint override).
+pub fn isolated_credentials<'a>(
+    command: &'a mut assert_cmd::Command,
+    key: &str,
+    secret: &str,
+) -> &'a mut assert_cmd::Command {
+    command
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+}
+
 impl Moto {
     /// Starts a server; panics, saying how to install it, when the emulator is missing.
     pub fn start() -> Moto {
@@ -148,18 +167,11 @@ impl Moto {
     }
 
     pub fn run_as(&self, (key, secret): (&str, &str), args: &[&str]) -> Run {
-        let output = pullpath()
+        let mut command = pullpath();
+        command
             .args(args)
-            .args(["--endpoint-url", &self.url, "--max-attempts", "1"])
-            .env("AWS_ACCESS_KEY_ID", key)
-            .env("AWS_SECRET_ACCESS_KEY", secret)
-            .env("AWS_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env("AWS_CONFIG_FILE", "/nonexistent")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .args(["--endpoint-url", &self.url, "--max-attempts", "1"]);
+        let output = isolated_credentials(&mut command, key, secret)
             .output()
             .expect("pullpath runs");
         Run {

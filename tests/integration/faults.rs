@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::emulator::Moto;
+use crate::emulator::{isolated_credentials, Moto};
 use crate::fault_proxy::{Cut, Entry, Fault, FaultProxy, Plan};
 use crate::support::pullpath;
 
@@ -133,7 +133,8 @@ fn audit(proxy: &FaultProxy, extra: &[&str]) -> Outcome {
 fn audit_clusters(proxy: &FaultProxy, clusters: &[&str], extra: &[&str]) -> Outcome {
     let timeout = CALL_TIMEOUT.to_string();
     let started = Instant::now();
-    let output = pullpath()
+    let mut command = pullpath();
+    command
         .arg("audit")
         .args(clusters)
         .args(["--format", "json"])
@@ -143,16 +144,8 @@ fn audit_clusters(proxy: &FaultProxy, clusters: &[&str], extra: &[&str]) -> Outc
                 .iter()
                 .filter(|_| !extra.contains(&"--call-timeout")),
         )
-        .args(extra)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args(extra);
+    let output = isolated_credentials(&mut command, "testing", "testing")
         .timeout(WALL_CLOCK)
         .output()
         .expect("pullpath runs");
