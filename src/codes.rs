@@ -95,6 +95,28 @@ codes! {
         "A policy statement that decides the call has a `Condition` that cannot be evaluated from configuration.";
     PolicyUnreadable = "POLICY_UNREADABLE", Unknown,
         "A policy that decides the call cannot be read as IAM reads policies (IAM would refuse it as written), so whether it allows or denies the call is unknown.";
+    ServiceAccountMissing = "SERVICE_ACCOUNT_MISSING", Blocks,
+        "The Kubernetes service account the pods run as does not exist in their namespace, so the API server refuses to create them.";
+    PullSecretMissing = "PULL_SECRET_MISSING", Blocks,
+        "A pull secret the pod names (or inherits from its service account) does not exist in the pod's namespace.";
+    PullSecretOtherNamespace = "PULL_SECRET_OTHER_NAMESPACE", Blocks,
+        "A pull secret the pod names exists only in another namespace; the kubelet reads pull secrets from the pod's own namespace.";
+    PullSecretWrongType = "PULL_SECRET_WRONG_TYPE", Blocks,
+        "A pull secret the pod names is not of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg with its key, so the kubelet skips it.";
+    PullSecretHostMismatch = "PULL_SECRET_HOST_MISMATCH", Blocks,
+        "No pull secret of the pod holds credentials for the image's registry host, so a private image is pulled without credentials.";
+    PullSecretEcrTokenExpired = "PULL_SECRET_ECR_TOKEN_EXPIRED", Blocks,
+        "The pull secret's ECR authorization token has expired (tokens last 12 hours), and nothing else can pull the image.";
+    PullSecretEcrTokenExpiring = "PULL_SECRET_ECR_TOKEN_EXPIRING", Unknown,
+        "The pull secret's ECR authorization token pulls now but expires soon, and nothing else can pull the image after it does.";
+    NodeRolePermissionMissing = "NODE_ROLE_PERMISSION_MISSING", Blocks,
+        "The node role (or Fargate pod execution role) the kubelet pulls ECR images with lacks an ECR permission.";
+    NoSchedulableNode = "NO_SCHEDULABLE_NODE", Blocks,
+        "No ready, schedulable EC2 node matches the pod's node selector, so its pods stay Pending and nothing is pulled.";
+    NoFargateProfile = "NO_FARGATE_PROFILE", Blocks,
+        "The EKS cluster runs pods only on Fargate, and no Fargate profile selects the pod's namespace and labels.";
+    NodeNotModelled = "NODE_NOT_MODELLED", Unknown,
+        "A node the pods may run on is not an EC2 instance pullpath can see (no AWS providerID), so its network path and credentials are unknown.";
     NotCollected = "NOT_COLLECTED", Unknown,
         "Data the check needs was not collected (or is missing from the snapshot).";
     RangePartiallyAllowed = "RANGE_PARTIALLY_ALLOWED", Unknown,

@@ -452,6 +452,8 @@ pub fn generate(config: &Config) -> Snapshot {
         instances: None,
         instance_profiles: None,
         stopped_tasks: None,
+        eks_clusters: None,
+        kube_clusters: None,
         coverage_gaps: Vec::new(),
     };
     let mut generator = Generator {

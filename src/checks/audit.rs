@@ -616,7 +616,7 @@ fn push_new(into: &mut Vec<Blocker>, blockers: Vec<Blocker>) {
 
 /// Every problem of the workload once: workload-level blockers first, then each requirement's,
 /// then the endpoints that working calls bypass (information).
-fn collect_findings(
+pub(super) fn collect_findings(
     workload_blockers: &[Blocker],
     requirements: &[RequirementResult],
 ) -> Vec<WorkloadFinding> {

@@ -167,16 +167,51 @@ fn trust_blocker(
     region: &str,
     clock: &Context,
 ) -> Option<Blocker> {
-    let policy = catalog.trust_policy(role);
-    let mut context = keys::service_principal(
-        ECS_TASKS,
+    service_trust_blocker(
+        catalog,
+        role,
+        &TrustingService {
+            service: ECS_TASKS,
+            source_arn: format!("arn:aws:ecs:{region}:{account}:"),
+            account,
+            refusal: "ECS: \"unable to assume the role\"",
+        },
+        clock,
+    )
+}
+
+/// The service principal that must be able to assume a role, and how it does.
+pub(super) struct TrustingService<'s> {
+    /// `ecs-tasks.amazonaws.com`, `eks-fargate-pods.amazonaws.com`.
+    pub service: &'s str,
+    /// The prefix of the `aws:SourceArn` it assumes the role with (which resource exactly is
+    /// not known).
+    pub source_arn: String,
+    pub account: &'s str,
+    /// What the service says when it cannot.
+    pub refusal: &'s str,
+}
+
+/// As [`trust_blocker`], for any service principal.
+pub(super) fn service_trust_blocker(
+    catalog: &Catalog<'_>,
+    role: &Role,
+    trusting: &TrustingService<'_>,
+    clock: &Context,
+) -> Option<Blocker> {
+    let TrustingService {
+        service,
+        source_arn,
         account,
-        &format!("arn:aws:ecs:{region}:{account}:"),
-    );
+        refusal,
+    } = trusting;
+    let service = *service;
+    let policy = catalog.trust_policy(role);
+    let mut context = keys::service_principal(service, account, source_arn);
     context.extend(clock);
     // ECS assumes the role as a service principal: account principals do not match it.
     let caller = Caller {
-        service: Some(ECS_TASKS.to_string()),
+        service: Some(service.to_string()),
         ..Caller::default()
     };
     let request = Request {
@@ -186,7 +221,7 @@ fn trust_blocker(
         context: &context,
     };
     let fix = format!(
-        "aws iam update-assume-role-policy --role-name {} --policy-document '{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":{{\"Service\":\"{ECS_TASKS}\"}},\"Action\":\"sts:AssumeRole\"}}]}}'",
+        "aws iam update-assume-role-policy --role-name {} --policy-document '{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":{{\"Service\":\"{service}\"}},\"Action\":\"sts:AssumeRole\"}}]}}'",
         role.name
     );
     let decision = evaluate(&[policy.as_ref()], &request);
@@ -196,7 +231,7 @@ fn trust_blocker(
         Decision::ImplicitlyDenied { .. } | Decision::ExplicitlyDenied { .. } => Some(Blocker::new(
             Code::ExecutionRoleTrust,
             &role.arn,
-            format!("the trust policy of {} does not let {ECS_TASKS} assume it (ECS: \"unable to assume the role\"){because}", role.arn),
+            format!("the trust policy of {} does not let {service} assume it ({refusal}){because}", role.arn),
             fix,
         )),
         Decision::Unreadable { reason } => Some(Blocker::policy_unreadable(
@@ -208,7 +243,7 @@ fn trust_blocker(
             Code::ConditionUnknown,
             &role.arn,
             format!("trust policy of {}: {reason}", role.arn),
-            format!("Check that the condition holds when ECS assumes the role, or use the standard trust policy: {fix}"),
+            format!("Check that the condition holds when {service} assumes the role, or use the standard trust policy: {fix}"),
         )),
     }
 }

@@ -103,6 +103,8 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub pre_deploy: PreDeployArgs,
     #[command(flatten)]
+    pub kube: KubeArgs,
+    #[command(flatten)]
     pub routes: RouteArgs,
     #[command(flatten)]
     pub inspect: InspectArgs,
@@ -136,6 +138,46 @@ pub struct CollectArgs {
     pub fleet: FleetArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// A Kubernetes cluster whose pods to audit (see the README's "Kubernetes"): read live with
+/// the kubeconfig kubectl uses, or from files; the AWS side (nodes' instances, their network
+/// and roles) comes from `--snapshot`.
+#[derive(Debug, clap::Args)]
+pub struct KubeArgs {
+    /// Read the cluster from these files instead: `kubectl get pods,deployments,…,
+    /// serviceaccounts,secrets,nodes -A -o json` output, or YAML manifests (repeatable). A
+    /// kind no file holds is unknown, not empty.
+    #[arg(long = "kube-objects", value_name = "FILE", conflicts_with_all = ["kube_context", "kubeconfig"])]
+    pub kube_objects: Vec<PathBuf>,
+    /// Read the cluster live through this kubeconfig context (default: the current one).
+    #[arg(long = "kube-context", value_name = "CONTEXT")]
+    pub kube_context: Option<String>,
+    /// The kubeconfig to read (default: $KUBECONFIG, then ~/.kube/config, as kubectl).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Only workloads of this namespace (repeatable).
+    #[arg(
+        long,
+        short = 'n',
+        value_name = "NAMESPACE",
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespace: Vec<String>,
+    /// Every namespace (the default when no --namespace is given).
+    #[arg(long, short = 'A')]
+    pub all_namespaces: bool,
+    /// The EKS cluster the Kubernetes cluster is (its node groups and Fargate profiles in
+    /// --snapshot's `eks_clusters`).
+    #[arg(long, value_name = "NAME")]
+    pub eks_cluster: Option<String>,
+}
+
+impl KubeArgs {
+    /// Whether a Kubernetes cluster is to be read.
+    pub fn requested(&self) -> bool {
+        !self.kube_objects.is_empty() || self.kube_context.is_some() || self.kubeconfig.is_some()
+    }
 }
 
 /// Which clusters and services to audit.

@@ -39,11 +39,12 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
     let pre_deploy = pre_deploy_of(&args)?;
     let inspect = args.inspect.inspect_registries;
     let mut scopes = match (args.snapshot.first(), pre_deploy) {
+        (_, None) if args.kube.requested() => super::kube::kube_scopes(&args, &options)?,
         (None, pre_deploy) => live_scopes(&args, &options, pre_deploy)?,
         (Some(path), Some(pre)) => {
             vec![pre_deploy_snapshot_scope(path, &pre, &options, inspect)?]
         }
-        (Some(_), None) => snapshot_scopes(&args.snapshot, &args.select, &options, inspect)?,
+        (Some(_), None) => snapshot_scopes(&args, &options, inspect)?,
     };
     warn_unused_routes(&options, &scopes);
     let generated_at = clock::now();
@@ -155,17 +156,24 @@ fn warn_about_rules(rules: &[Suppression], outcomes: &[RuleOutcome]) {
 /// that is missing, or nothing to audit, is bad input; with several, a snapshot may lack a
 /// named cluster, but some snapshot must have it.
 fn snapshot_scopes(
-    paths: &[std::path::PathBuf],
-    select: &SelectArgs,
+    args: &AuditArgs,
     options: &AuditOptions,
     inspect: bool,
 ) -> Result<Vec<ScopeAudit>, Failure> {
+    let (paths, select) = (&args.snapshot, &args.select);
     let strict = paths.len() == 1;
     let mut scopes = Vec::new();
     for path in paths {
         let mut snapshot = load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?;
         inspect_registries(&mut snapshot, inspect)?;
         let source = path.display().to_string();
+        // A snapshot of a Kubernetes cluster and its AWS side, without ECS clusters.
+        if snapshot.clusters.is_none() && snapshot.kube_clusters.is_some() {
+            scopes.push(super::kube::kube_scope(
+                &snapshot, &source, &args.kube, options,
+            )?);
+            continue;
+        }
         if scopes.iter().any(|s: &ScopeAudit| {
             s.coverage.account_id.as_deref() == Some(snapshot.account_id.as_str())
                 && s.coverage.region == snapshot.region

@@ -9,6 +9,7 @@ mod coverage;
 mod diagnose;
 mod exit;
 mod explain;
+mod kube;
 mod live;
 mod predeploy;
 mod registries;

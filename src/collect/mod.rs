@@ -21,6 +21,7 @@ mod guard;
 mod history_tests;
 mod iam;
 mod instances;
+pub mod kubernetes;
 mod manifests;
 mod memo;
 mod organization;
@@ -417,6 +418,8 @@ pub async fn collect(
         instances: hosts.instances,
         instance_profiles: hosts.profiles,
         stopped_tasks,
+        eks_clusters: None,
+        kube_clusters: None,
         coverage_gaps: Vec::new(),
     };
     // A damaged reply can leave a reference to nothing: the list it points into is dropped

@@ -43,6 +43,12 @@ static URL: LazyLock<Regex> =
 /// A registry host at the start of an image reference (`HOST/repo`) without a scheme.
 static REFERENCE_HOST: LazyLock<Regex> =
     LazyLock::new(|| regex(r#"(?i)(?:^|[\s'"])([a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?)/[a-z0-9]"#));
+/// containerd 1.4–1.5 names the registry host it tried without a URL: "pulling from host H
+/// failed with status code [manifests TAG]: 401 Unauthorized" (containerd
+/// remotes/docker/resolver.go, `dockerResolver.Resolve`).
+static PULLING_FROM_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"pulling from host ([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9](?::\d+)?) failed with")
+});
 static LOOKUP: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"lookup ([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])(?: on (\d{1,3}(?:\.\d{1,3}){3}):\d+)?")
 });
@@ -87,6 +93,11 @@ pub fn extract(message: &str) -> Facts {
             facts.host = Some(lookup[1].to_lowercase());
         }
         facts.dns_server = lookup.get(2).map(|s| s.as_str().to_string());
+    }
+    if facts.host.is_none() {
+        facts.host = PULLING_FROM_HOST
+            .captures(message)
+            .map(|c| c[1].to_lowercase());
     }
     if facts.host.is_none() {
         facts.host = REFERENCE_HOST
@@ -162,6 +173,12 @@ mod tests {
         );
         assert_eq!(facts.action.as_deref(), Some("ecr:GetAuthorizationToken"));
         assert_eq!(facts.denied_by, Some(DeniedBy::IdentityBasedPolicy));
+    }
+
+    #[test]
+    fn containerd_names_the_host_it_pulled_from() {
+        let facts = extract("failed to resolve reference \"docker.io/library/nginx:latest\": pulling from host registry-1.docker.io failed with status code [manifests latest]: 401 Unauthorized");
+        assert_eq!(facts.host.as_deref(), Some("registry-1.docker.io"));
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! Reading what ECS said: a task's `stoppedReason`, a container's `reason` or a service event,
 //! classified into a category, the call of the pull sequence it is about, and the facts it
-//! states (host, IP, action, role, secret, retries).
+//! states (host, IP, action, role, secret, retries). Kubernetes' image-pull messages (kubelet
+//! events, container waiting reasons and messages) are read the same way; their meaning and
+//! suspects are the node's and the pod's pull secrets' (`kubernetes.rs`).
 //!
 //! The classifier works on text alone (`pullpath explain`); `diagnose` ties its result to the
 //! audit of the configuration. Unrecognised text is `unknown`, never a guess.
 
 mod category;
 mod facts;
+mod kubernetes;
 mod rules;
 mod suspects;
 
@@ -51,6 +54,10 @@ pub struct Classification {
     /// How many of `suspects` belong to `category` itself (the rest: to the alternatives).
     #[serde(skip)]
     pub primary_suspects: usize,
+    /// The message is a Kubernetes one (kubelet event, waiting reason, CRI error): its
+    /// suspects are the node's and the pull secrets', not an ECS task's.
+    #[serde(skip)]
+    pub kubernetes: bool,
 }
 
 impl Classification {
@@ -89,21 +96,41 @@ pub fn classify(message: &str) -> Classification {
     let ip_scope = facts.ip.map(facts::scope_of);
     let private_ip = ip_scope.map(|s| s == IpScope::Private);
     let dns_lookup_failed = facts.dns_server.is_some() || message.contains("no such host");
+    let kubernetes = kubernetes::is_kubernetes(message);
     let mut suspects = suspects::suspects(
         category,
         target,
         ip_scope,
         dns_lookup_failed,
         facts.denied_by,
+        kubernetes,
     );
     let primary_suspects = suspects.len();
     for alternative in &alternatives {
-        for code in suspects::suspects(*alternative, target, ip_scope, dns_lookup_failed, None) {
+        for code in suspects::suspects(
+            *alternative,
+            target,
+            ip_scope,
+            dns_lookup_failed,
+            None,
+            kubernetes,
+        ) {
             if !suspects.contains(&code) {
                 suspects.push(code);
             }
         }
     }
+    let (meaning, next_check) = if kubernetes {
+        (
+            kubernetes::meaning(category, target, private_ip, facts.denied_by, message),
+            kubernetes::next_check(category, target, private_ip, message),
+        )
+    } else {
+        (
+            category::meaning(category, target, private_ip, facts.denied_by),
+            category::next_check(category, target, private_ip),
+        )
+    };
     Classification {
         category,
         target,
@@ -119,10 +146,11 @@ pub fn classify(message: &str) -> Classification {
         truncated: facts.truncated,
         evidence,
         alternatives,
-        meaning: category::meaning(category, target, private_ip, facts.denied_by),
-        next_check: category::next_check(category, target, private_ip),
+        meaning,
+        next_check,
         suspects,
         primary_suspects,
+        kubernetes,
     }
 }
 
@@ -231,6 +259,110 @@ mod tests {
     fn huge_input_is_cut_not_slow() {
         let text = "i/o timeout ".repeat(1_000_000);
         assert_eq!(classify(&text).category, Category::NetworkTimeout);
+    }
+
+    #[test]
+    fn a_kubelet_ecr_timeout_has_the_network_suspects_of_a_task() {
+        let ecs = classify("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1: failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/web/manifests/1\": dial tcp 52.46.144.120:443: i/o timeout");
+        let kube = classify("Failed to pull image \"123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1\": rpc error: code = Unknown desc = failed to pull and unpack image \"123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1\": failed to resolve reference \"123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1\": failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/web/manifests/1\": dial tcp 52.46.144.120:443: i/o timeout");
+        assert!(kube.kubernetes && !ecs.kubernetes);
+        assert_eq!(kube.category, Category::NetworkTimeout);
+        assert_eq!(kube.target, Some(Target::EcrDkr));
+        assert_eq!(kube.suspects, ecs.suspects);
+        assert!(kube.meaning.starts_with("The node could not connect"));
+    }
+
+    #[test]
+    fn a_pod_is_never_suspected_of_a_task_role_or_task_credentials() {
+        let task_only = [
+            Code::ExecutionRoleMissing,
+            Code::ExecutionRoleNotFound,
+            Code::ExecutionRoleTrust,
+            Code::PermissionMissing,
+            Code::PermissionDenied,
+            Code::RegistryAuthMissing,
+        ];
+        for text in [
+            "Failed to pull image \"602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/pause:3.5\": rpc error: code = Unknown desc = Error response from daemon: Get https://602401143452.dkr.ecr.us-west-2.amazonaws.com/v2/eks/pause/manifests/3.5: no basic auth credentials",
+            "Failed to pull image \"123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:2\": rpc error: code = Unknown desc = failed to pull and unpack image \"123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:2\": failed to resolve reference \"123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:2\": unexpected status from HEAD request to https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/web/manifests/2: 403 Forbidden",
+            "Failed to pull image \"ghcr.io/acme/api:1\": rpc error: code = Unknown desc = failed to pull and unpack image \"ghcr.io/acme/api:1\": failed to resolve reference \"ghcr.io/acme/api:1\": unexpected status from HEAD request to https://ghcr.io/v2/acme/api/manifests/1: 401 Unauthorized",
+            "Failed to pull image \"acme/api:1\": rpc error: code = Unknown desc = Error response from daemon: pull access denied for acme/api, repository does not exist or may require 'docker login'",
+        ] {
+            let c = classify(text);
+            assert!(c.kubernetes, "{text}");
+            assert_ne!(c.category, Category::Unknown, "{text}");
+            for code in task_only {
+                assert!(!c.suspects.contains(&code), "{code} for {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_kubelet_back_off_is_classified_by_the_error_it_quotes() {
+        let bare = classify("Back-off pulling image \"nginx:1.25\"");
+        assert_eq!(bare.category, Category::Unknown);
+        assert!(bare.suspects.is_empty());
+        assert!(bare.next_check.contains("Failed"));
+        let quoting = classify("Back-off pulling image \"nginx:1.25\": ErrImagePull: rpc error: code = Unknown desc = failed to pull and unpack image \"docker.io/library/nginx:1.25\": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/nginx/manifests/sha256:0a1b: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit.");
+        assert_eq!(quoting.category, Category::RateLimited);
+        assert_eq!(quoting.host.as_deref(), Some("registry-1.docker.io"));
+    }
+
+    #[test]
+    fn no_credentials_sent_is_not_a_missing_repository() {
+        let c = classify("Failed to pull image \"123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/app:1\": rpc error: code = Unknown desc = failed to pull and unpack image \"123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/app:1\": failed to resolve reference \"123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/app:1\": pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials");
+        assert_eq!(c.category, Category::RegistryAuthFailed);
+        assert_eq!(c.target, Some(Target::EcrDkr));
+        assert!(c.alternatives.is_empty());
+    }
+
+    #[test]
+    fn a_missing_pull_secret_is_a_secret_not_found() {
+        let c = classify("Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.");
+        assert_eq!(c.category, Category::SecretNotFound);
+        assert_eq!(c.target, None);
+        assert!(c.meaning.contains("pull secret"));
+        assert_eq!(
+            c.suspects,
+            [Code::PullSecretMissing, Code::PullSecretOtherNamespace]
+        );
+    }
+
+    #[test]
+    fn a_pod_pulling_from_ecr_suspects_the_node_role_and_ecr_tokens() {
+        let no_credentials = classify("Failed to pull image \"602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/pause:3.5\": rpc error: code = Unknown desc = Error response from daemon: Get https://602401143452.dkr.ecr.us-west-2.amazonaws.com/v2/eks/pause/manifests/3.5: no basic auth credentials");
+        assert_eq!(no_credentials.suspects[0], Code::NodeRolePermissionMissing);
+        assert!(no_credentials
+            .suspects
+            .contains(&Code::PullSecretEcrTokenExpired));
+        let denied = classify("Failed to pull image \"123456789012.dkr.ecr.us-west-2.amazonaws.com/app:1\": rpc error: code = Unknown desc = Error response from daemon: pull access denied for 123456789012.dkr.ecr.us-west-2.amazonaws.com/app, repository does not exist or may require 'docker login': denied: User: arn:aws:sts::123456789012:assumed-role/eks-nodes-NodeInstanceRole-1A2B/i-0abc is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-west-2:123456789012:repository/app because no identity-based policy allows the ecr:BatchGetImage action");
+        assert_eq!(denied.category, Category::PermissionDenied);
+        assert_eq!(denied.suspects[0], Code::NodeRolePermissionMissing);
+        assert!(!denied.suspects.contains(&Code::PullSecretEcrTokenExpired));
+    }
+
+    #[test]
+    fn a_pod_pulling_from_another_registry_suspects_its_pull_secrets() {
+        let c = classify("Failed to pull image \"registry.example.net/team/app:v1\": rpc error: code = Unknown desc = failed to pull and unpack image \"registry.example.net/team/app:v1\": failed to resolve reference \"registry.example.net/team/app:v1\": pulling from host registry.example.net failed with status code [manifests v1]: 401 Unauthorized");
+        assert_eq!(c.category, Category::RegistryAuthFailed);
+        assert_eq!(c.suspects[0], Code::PullSecretHostMismatch);
+        assert!(c.suspects.contains(&Code::PullSecretWrongType));
+        assert!(!c.suspects.contains(&Code::NodeRolePermissionMissing));
+        // Docker Hub's "may require authorization": not found first, then the pull secrets.
+        let hub = classify("Failed to pull image \"acme/private:1\": rpc error: code = Unknown desc = failed to pull and unpack image \"docker.io/acme/private:1\": failed to resolve reference \"docker.io/acme/private:1\": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed");
+        assert_eq!(hub.suspect(Code::ImageNotFound), Some((0, false)));
+        assert!(matches!(
+            hub.suspect(Code::PullSecretHostMismatch),
+            Some((_, true))
+        ));
+    }
+
+    #[test]
+    fn a_platform_mismatch_is_not_a_missing_image() {
+        let c = classify("Failed to pull image \"acme/api:2\": rpc error: code = NotFound desc = failed to pull and unpack image \"docker.io/acme/api:2\": no match for platform in manifest: not found");
+        assert_eq!(c.category, Category::Unknown);
+        assert!(c.suspects.is_empty());
+        assert!(c.next_check.contains("kubernetes.io/arch"));
     }
 
     #[test]

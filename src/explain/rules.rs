@@ -5,6 +5,13 @@
 //! versions (docker, containerd, the 2024 "The task cannot pull …" texts) and Fargate cuts long
 //! reasons, so a rule must still fire on the part that survives.
 //!
+//! Kubernetes messages go through the same rules. The kubelet wraps the container runtime's
+//! error (`Failed to pull image "X": rpc error: code = … desc = …`, kubelet
+//! pkg/kubelet/images/image_manager.go), so the cause is the runtime's wording: containerd's
+//! CRI plugin and resolver, CRI-O's containers/image, or the Docker daemon behind dockershim
+//! (Kubernetes ≤ 1.23) — the same wordings ECS shows. What is Kubernetes' own (the waiting
+//! reasons, the pull-secret warning) has rules of its own below, each naming its source.
+//!
 //! Classification is linear in the message: a rule's last match is found with `find_iter`,
 //! which rescans from each match onwards as long as an alternative that began before the next
 //! match is still alive. An alternative that can run to the end of the line (`[^\n]*`) next to
@@ -84,6 +91,28 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             r"OutOfMemoryError|Essential container in task exited|health checks?|network interface provisioning|Scaling activity initiated|Task stopped by user|spot interruption|content digest sha256:[0-9a-f]+: not found|failed to extract layer|EFS|mount\.nfs|efs-utils|Request timed out\)|x509|certificate signed by unknown authority|proxyconnect",
             &[],
         ),
+        // The image has no manifest for the node's platform. Its "not found" is the platform's,
+        // not the image's: containerd's CRI plugin wraps `errdefs.ErrNotFound` as "no match for
+        // platform in manifest: not found" (containerd images/image.go, `Manifest`); the
+        // Docker daemon says "no matching manifest for linux/amd64 in the manifest list
+        // entries" (moby distribution/pull_v2.go). "exec format error" is the same mismatch
+        // found when the container starts (runc; not a pull failure). No category fits: the
+        // configuration pullpath reads cannot show an image's platforms.
+        rule(
+            Unknown,
+            r"no match for platform in manifest|no matching manifest for \S+ in the manifest list|exec format error",
+            &[],
+        ),
+        // Kubernetes: no pull was attempted. `ErrImageNeverPull` — "Container image \"X\" is
+        // not present with pull policy of Never"; `InvalidImageName` — "Failed to apply default
+        // image tag \"X\": couldn't parse image reference \"X\": …" (kubelet
+        // pkg/kubelet/images/image_manager.go, `EnsureImageExists`; reasons in
+        // pkg/kubelet/images/types.go).
+        rule(
+            Unknown,
+            r"is not present with pull policy of Never|\bErrImageNeverPull\b|Failed to apply default image tag|couldn.t parse image reference|\bInvalidImageName\b",
+            &[],
+        ),
         // Container start failures, except the awslogs driver's calls, which are part of the
         // start sequence pullpath checks.
         rule(
@@ -116,17 +145,32 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             SecretNotFound,
             r"can.t find the specified secret|invalid ssm parameters?|ParameterNotFound|ResourceNotFoundException: Secrets Manager|ResourceNotFoundException: The task can.t retrieve the secret|whether the secret exists|secret \S+ (?:was )?not found|did not contain json key",
             &[],
-        ),
+        )
+        // Kubernetes: a pod's imagePullSecrets name a secret the kubelet cannot read. Event
+        // `FailedToRetrieveImagePullSecret`: "Unable to retrieve some image pull secrets (a,
+        // b); attempting to pull the image may not succeed." (kubelet
+        // pkg/kubelet/kubelet_pods.go, `getPullSecretsForPod`, newer kubelets; documented by
+        // kubernetes/website#41897, 2023); in Kubernetes 1.20 a log line only: "Unable to
+        // retrieve pull secret NS/NAME for NS/POD due to …  The image pull may not succeed."
+        // (same function).
+        .or(r"Unable to retrieve (?:some image pull secrets|pull secret)|FailedToRetrieveImagePullSecret"),
         // Docker Hub answers a private or missing repository alike.
+        // containerd says the same ("pull access denied, repository does not exist or may
+        // require authorization: server message: insufficient_scope: authorization failed",
+        // containerd remotes/docker/resolver.go). When the refusal itself says which
+        // credentials failed (none sent, an expired ECR token), it is not ambiguous.
         rule(
             ImageNotFound,
             r"repository does not exist or may require|does not exist or no pull access",
             &[RegistryAuthFailed, PermissionDenied],
         )
-        .unless(r"not authorized to perform"),
+        .unless(r"not authorized to perform|no basic auth credentials|authorization token has expired"),
+        // ECR's "denied: Your authorization token has expired. Reauthenticate and try again."
+        // is a 403 from the registry: a token a pull secret holds (12 hours) or a stale
+        // credential-provider cache.
         rule(
             RegistryAuthFailed,
-            r"\b401\b|unauthorized|no basic auth credentials|incorrect username or password|HTTP Basic: Access denied|authentication required",
+            r"\b401\b|unauthorized|no basic auth credentials|incorrect username or password|HTTP Basic: Access denied|authentication required|authorization token has expired",
             &[],
         )
         .or(r"(?:oauth|anonymous) token: unexpected status[^\n]*\b40[13]\b"),
@@ -143,6 +187,22 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         rule(
             NetworkTimeout,
             r"i/o timeout|i/o t\S*(?:\.{3}|…)$|dial tcp|context deadline exceeded|Client\.Timeout|request canceled while waiting for connection|TLS handshake timeout|connection refused|connection reset|no such host|network is unreachable|no route to host|(?:connection|connect|dial) timed out|failed to do request: (?:Head|Get|Post|Put)\b|send request failed|exceeded maximum number of attempts|RequestCanceled|RequestError",
+            &[],
+        )
+        // Kubernetes `RegistryUnavailable`: "image pull failed for X because the registry is
+        // unavailable." (kubelet pkg/kubelet/images/image_manager.go; newer kubelets append
+        // the runtime's cause). CRI-O returns it for a registry it cannot reach (server/
+        // image_pull.go wraps a refused connection, in newer versions DNS failures and
+        // timeouts too); a cause with a wording of its own decides first.
+        .or(r"because the registry is unavailable|\bRegistryUnavailable\b"),
+        // Kubernetes waiting reasons that only say a pull failed: `ErrImagePull`,
+        // `ImagePullBackOff` ("Back-off pulling image \"X\""), `ImageInspectError` (kubelet
+        // pkg/kubelet/images/types.go, image_manager.go). Last, so that a cause quoted with
+        // them ("Back-off pulling image \"X\": ErrImagePull: …", newer kubelets' `pullImage`)
+        // decides.
+        rule(
+            Unknown,
+            r"\bErrImagePull\b|\bImagePullBackOff\b|Back-off pulling image|\bImageInspectError\b|Failed to inspect image",
             &[],
         ),
     ]

@@ -35,7 +35,111 @@ const ENDPOINT_PATH: [Code; 6] = [
 /// (pullpath's own blind spots, NOT_COLLECTED and LAUNCH_TYPE_NOT_MODELLED, explain nothing.)
 const UNCERTAIN_PATH: [Code; 2] = [PathLeavesVpc, RangePartiallyAllowed];
 
+// Kubernetes: who pulls is the node (its IAM role, through the kubelet's ECR credential
+// provider) or the pod's pull secrets (its imagePullSecrets and its service account's), never
+// an ECS execution role or `repositoryCredentials`. The network path is the node's subnet
+// (the pod's, on Fargate), so the network codes are the same as for a task. Codes that keep
+// pods from existing or being scheduled (SERVICE_ACCOUNT_MISSING, NO_SCHEDULABLE_NODE,
+// NO_FARGATE_PROFILE) explain no pull message; NODE_NOT_MODELLED is a blind spot, not a cause.
+
+/// Credentials for a non-ECR registry, from the pod's pull secrets: none for the host, or a
+/// secret the kubelet cannot use.
+const KUBE_REGISTRY_CREDENTIALS: &[Code] = &[
+    PullSecretHostMismatch,
+    PullSecretMissing,
+    PullSecretOtherNamespace,
+    PullSecretWrongType,
+];
+/// Credentials for ECR: the node role's auth token, or an ECR token held in a pull secret.
+/// Also what an ECR 403 naming no policy suspects: ECR answers an expired token with 403 too.
+const KUBE_ECR_CREDENTIALS: &[Code] = &[
+    NodeRolePermissionMissing,
+    PullSecretEcrTokenExpired,
+    PullSecretEcrTokenExpiring,
+];
+/// An ECR pull refused by the node role's own policies.
+const KUBE_NODE_ROLE: &[Code] = &[NodeRolePermissionMissing];
+/// A pull secret the pod names that the kubelet could not read (FailedToRetrieveImagePullSecret).
+const KUBE_PULL_SECRET_UNREADABLE: &[Code] = &[PullSecretMissing, PullSecretOtherNamespace];
+
 pub fn suspects(
+    category: Category,
+    target: Option<Target>,
+    ip_scope: Option<IpScope>,
+    dns_lookup_failed: bool,
+    denied_by: Option<DeniedBy>,
+    kubernetes: bool,
+) -> Vec<Code> {
+    let codes = if kubernetes && category != Category::NetworkTimeout {
+        kubernetes_suspects(category, target, denied_by)
+    } else {
+        ecs_suspects(category, target, ip_scope, dns_lookup_failed, denied_by)
+    };
+    let mut unique = Vec::new();
+    for code in codes {
+        if !unique.contains(&code) {
+            unique.push(code);
+        }
+    }
+    unique
+}
+
+fn kubernetes_suspects(
+    category: Category,
+    target: Option<Target>,
+    denied_by: Option<DeniedBy>,
+) -> Vec<Code> {
+    let mut codes: Vec<Code> = Vec::new();
+    match category {
+        Category::PermissionDenied => match denied_by {
+            Some(DeniedBy::VpcEndpointPolicy) => codes.push(EndpointPolicyDenies),
+            Some(DeniedBy::ResourceBasedPolicy) => codes.push(RepositoryPolicyDenies),
+            Some(DeniedBy::IdentityBasedPolicy) => {
+                codes.extend(KUBE_NODE_ROLE);
+                codes.extend([ConditionUnknown, PolicyUnreadable]);
+            }
+            Some(
+                DeniedBy::ServiceControlPolicy
+                | DeniedBy::PermissionsBoundary
+                | DeniedBy::SessionPolicy,
+            ) => {}
+            // Another registry refusing the account a pull secret holds.
+            None if target == Some(Target::Registry) => codes.extend(KUBE_REGISTRY_CREDENTIALS),
+            None => {
+                if target == Some(Target::S3Layers) {
+                    codes.push(EndpointPolicyDenies);
+                }
+                codes.extend(KUBE_ECR_CREDENTIALS);
+                codes.extend([
+                    RepositoryPolicyDenies,
+                    EndpointPolicyDenies,
+                    ConditionUnknown,
+                    PolicyUnreadable,
+                ]);
+            }
+        },
+        Category::ImageNotFound => codes.extend([ImageNotFound, RepositoryNotFound]),
+        // The kubelet's ECR credential provider calls ecr:GetAuthorizationToken with the node
+        // role, through the ecr.api endpoint when there is one.
+        Category::RegistryAuthFailed if is_ecr(target) => {
+            codes.extend(KUBE_ECR_CREDENTIALS);
+            codes.push(EndpointPolicyDenies);
+        }
+        Category::RegistryAuthFailed => codes.extend(KUBE_REGISTRY_CREDENTIALS),
+        Category::SecretNotFound => codes.extend(KUBE_PULL_SECRET_UNREADABLE),
+        // No ECS role is assumed for a pod; rate limits, disk and unknown causes are not
+        // visible in configuration.
+        Category::NetworkTimeout
+        | Category::RoleAssumeFailed
+        | Category::RateLimited
+        | Category::DiskFull
+        | Category::LogGroupMissing
+        | Category::Unknown => {}
+    }
+    codes
+}
+
+fn ecs_suspects(
     category: Category,
     target: Option<Target>,
     ip_scope: Option<IpScope>,
@@ -130,13 +234,7 @@ pub fn suspects(
         | Category::SecretNotFound
         | Category::Unknown => {}
     }
-    let mut unique = Vec::new();
-    for code in codes {
-        if !unique.contains(&code) {
-            unique.push(code);
-        }
-    }
-    unique
+    codes
 }
 
 pub fn is_ecr(target: Option<Target>) -> bool {

@@ -12,6 +12,7 @@ mod ecr;
 mod ecs;
 mod iam;
 mod instances;
+mod kubernetes;
 mod load;
 mod network;
 mod parameters;
@@ -28,6 +29,11 @@ pub use ecs::{
 };
 pub use iam::{InlinePolicy, ManagedPolicy, Organization, Role};
 pub use instances::{Instance, InstanceProfile};
+pub use kubernetes::{
+    ContainerWaiting, EksCluster, FargateProfile, FargateSelector, KubeCluster, KubeContainer,
+    KubeEvent, KubeWorkload, Node, NodeGroup, ObjectName, PullSecret, RegistryCredential,
+    ServiceAccount,
+};
 pub use load::{load_snapshot, SnapshotError};
 pub use network::{
     EndpointType, InternetGateway, NaclEntry, NatConnectivity, NatGateway, NatState, NetworkAcl,
@@ -121,6 +127,14 @@ pub struct Snapshot {
     /// Recently stopped tasks (collected by `diagnose`; absent from an audit's snapshot).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_tasks: Option<Vec<StoppedTask>>,
+
+    /// EKS clusters (`eks:DescribeCluster`, node groups, Fargate profiles) of the Kubernetes
+    /// clusters audited; `None`: not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eks_clusters: Option<Vec<EksCluster>>,
+    /// Kubernetes clusters read (`--kube-context`, `--kube-objects`); `None`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_clusters: Option<Vec<KubeCluster>>,
 
     /// Calls the collector was denied: what they would have filled is absent (not collected),
     /// and these records name the missing permission in the analysis' messages.
@@ -244,7 +258,8 @@ impl Snapshot {
             ssm_parameters,
             instances,
             instance_profiles,
-            stopped_tasks
+            stopped_tasks,
+            eks_clusters
         );
         true
     }

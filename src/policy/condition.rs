@@ -492,8 +492,9 @@ fn arn_prefix_match(pattern: &Glob, prefix: &str) -> Result<Truth, String> {
         return Err(format!("`{}` is not an ARN pattern", pattern.text()));
     }
     let known: Vec<&str> = prefix.split(':').collect();
-    // Only a prefix of five whole parts and an empty sixth is decided part by part.
-    if known.len() != 6 || !known[5].is_empty() {
+    // Only a prefix of five whole parts is decided part by part, the sixth (the resource,
+    // `fargateprofile/CLUSTER/PROFILE/…`) as a prefix of its own.
+    if known.len() != 6 {
         return Ok(Truth::unknown(""));
     }
     if parts[..5]
@@ -503,7 +504,7 @@ fn arn_prefix_match(pattern: &Glob, prefix: &str) -> Result<Truth, String> {
     {
         return Ok(Truth::False);
     }
-    Ok(parts[5].prefix_match(""))
+    Ok(parts[5].prefix_match(known[5]))
 }
 
 fn contains(outer: &IpNet, inner: &IpNet) -> bool {

@@ -11,6 +11,7 @@ mod prefect;
 mod prefect_job;
 mod task_file;
 mod yaml;
+pub(crate) use yaml::yaml_documents;
 
 pub use prefect::{prefect_deployment, PrefectError};
 

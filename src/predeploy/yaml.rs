@@ -19,6 +19,7 @@ use std::io::Read;
 use std::path::Path;
 
 use saphyr_parser::{Event, Parser};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::printable;
@@ -191,6 +192,33 @@ fn describe(value: &serde_yaml_ng::Value) -> String {
         Yaml::Mapping(_) => "a mapping".into(),
         Yaml::Tagged(t) => format!("a value tagged {}", t.tag),
     }
+}
+
+/// Every document of a multi-document YAML text (Kubernetes manifests), within the same
+/// limits as [`parse_yaml`] (the node count covers all documents together), as JSON data.
+pub(crate) fn yaml_documents(text: &str) -> Result<Vec<Value>, String> {
+    if text.len() as u64 > MAX_YAML_BYTES * 16 {
+        return Err(format!(
+            "larger than the {} KiB pullpath reads from a YAML file",
+            MAX_YAML_BYTES * 16 / 1024
+        ));
+    }
+    check_expansion(text)?;
+    let mut out = Vec::new();
+    for (i, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+        let mut value = serde_yaml_ng::Value::deserialize(document)
+            .map_err(|e| format!("document {}: not YAML: {e}", i + 1))?;
+        value.apply_merge().map_err(|e| {
+            format!(
+                "document {}: a `<<` merge key cannot be applied: {e}",
+                i + 1
+            )
+        })?;
+        out.push(
+            to_json(&value, &mut String::new()).map_err(|e| format!("document {}: {e}", i + 1))?,
+        );
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod history;
 mod image;
+mod kubernetes;
 mod requirements;
 mod select;
 
@@ -10,6 +11,7 @@ pub use history::{
     SubnetsFrom, TaskGroup,
 };
 pub use image::{EcrImage, ImageRef, ImageReference, OtherImage};
+pub use kubernetes::{eks_cluster_of, kube_placement, kube_units, KubePlacement, KubeUnit};
 pub use requirements::{
     derive_requirements, parameters_read, secrets_read, Carrier, Permission, Requirement, Target,
 };

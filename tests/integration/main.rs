@@ -9,6 +9,8 @@ mod faults;
 mod fleet;
 mod hostile_cost;
 mod inspect_registries;
+mod kube_live;
+mod kube_server;
 mod live;
 mod live_diagnose;
 mod live_fleet;

@@ -1,5 +1,6 @@
-//! The classifier on the corpus of real-world messages in fixtures/messages/: every message
-//! must get exactly the category, call and facts its file expects.
+//! The classifier on the corpus of real-world messages in fixtures/messages/ (ECS, and
+//! Kubernetes in the `NN-k8s-*` files): every message must get exactly the category, call and
+//! facts its file expects.
 
 use std::path::Path;
 
@@ -95,6 +96,64 @@ fn the_corpus_covers_every_category() {
             .filter(|(_, c)| c["expect"]["category"] == category)
             .count();
         assert!(count >= 3, "{category}: only {count} corpus messages");
+    }
+}
+
+/// The Kubernetes part of the corpus (`NN-k8s-*.json`: kubelet events, container waiting
+/// reasons and messages, CRI errors): every category a pull can fail with, and never a
+/// suspect that only an ECS task has (its execution role, `repositoryCredentials`).
+#[test]
+fn the_corpus_has_kubernetes_messages_of_every_pull_category() {
+    let cases: Vec<(String, Value)> = corpus()
+        .into_iter()
+        .filter(|(file, _)| file.contains("-k8s-"))
+        .collect();
+    assert!(
+        cases.len() >= 30,
+        "the corpus has {} Kubernetes messages",
+        cases.len()
+    );
+    for category in [
+        "network-timeout",
+        "permission-denied",
+        "image-not-found",
+        "rate-limited",
+        "registry-auth-failed",
+        "secret-not-found",
+        "unknown",
+    ] {
+        let count = cases
+            .iter()
+            .filter(|(_, c)| c["expect"]["category"] == category)
+            .count();
+        assert!(count >= 2, "{category}: only {count} Kubernetes messages");
+    }
+    for (file, case) in &cases {
+        let classification = pullpath::explain::classify(case["message"].as_str().unwrap());
+        assert!(classification.kubernetes, "{file}: not read as Kubernetes");
+        let got = serde_json::to_value(&classification).unwrap();
+        for task_only in [
+            "EXECUTION_ROLE_MISSING",
+            "EXECUTION_ROLE_NOT_FOUND",
+            "EXECUTION_ROLE_TRUST",
+            "PERMISSION_MISSING",
+            "PERMISSION_DENIED",
+            "REGISTRY_AUTH_MISSING",
+        ] {
+            assert!(
+                !got["suspects"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s == task_only),
+                "{file}: suspects {task_only}"
+            );
+        }
+    }
+    // And no ECS message is read as a Kubernetes one.
+    for (file, case) in corpus().iter().filter(|(f, _)| !f.contains("-k8s-")) {
+        let classification = pullpath::explain::classify(case["message"].as_str().unwrap());
+        assert!(!classification.kubernetes, "{file}: read as Kubernetes");
     }
 }
 

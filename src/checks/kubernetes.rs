@@ -1,0 +1,429 @@
+//! Auditing a Kubernetes cluster's workloads: where each pod's pull starts (a node's EC2
+//! instance, or an EKS Fargate profile's subnets), through the same path, permission and
+//! registry audit as an ECS task, then the pull secrets the kubelet would use.
+//!
+//! A pod on an EC2 node is pulled by the kubelet over the instance's primary interface with
+//! the node role, exactly what the ECS audit does for a task on a container instance: each
+//! unit becomes an EC2 workload whose "container instances" are its candidate nodes. A pod on
+//! EKS Fargate is pulled over its own interface in the profile's subnets with the profile's
+//! pod execution role (EKS user guide, "AWS Fargate" and "Amazon EKS pod execution IAM
+//! role"), as a Fargate task with that execution role.
+
+use crate::blocker::{Blocker, Status};
+use crate::codes::Code;
+use crate::model::{
+    AssignPublicIp, AwsVpcConfiguration, ContainerDefinition, ContainerInstance, KubeCluster,
+    Snapshot, TaskDefinition,
+};
+use crate::workload::{
+    eks_cluster_of, kube_placement, kube_units, KubePlacement, KubeUnit, Launch, Target, Workload,
+};
+
+use super::audit::{
+    audit_workloads, collect_findings, Severity, WorkloadFinding, WorkloadResult, WorkloadStatus,
+};
+use super::catalog::Catalog;
+use super::execution_role::{service_trust_blocker, TrustingService};
+use super::options::AuditOptions;
+use super::pull_credentials::{credential_findings, NodeCredentials};
+
+/// The managed policy EKS documents for node roles that pull from ECR.
+const NODE_ECR_POLICY: &str = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly";
+
+/// The service principal EKS runs Fargate pods as.
+const EKS_FARGATE_PODS: &str = "eks-fargate-pods.amazonaws.com";
+
+/// How one unit is handed to the path audit.
+struct Bridge {
+    task_definition: TaskDefinition,
+    launch: Launch,
+    container_instances: Vec<ContainerInstance>,
+    configuration: Option<AwsVpcConfiguration>,
+    /// Findings of the placement itself (nodes outside EC2, nowhere to run).
+    findings: Vec<(Option<bool>, Blocker)>,
+    /// Whether there is anything to audit the path from.
+    has_origin: bool,
+    /// EKS Fargate: the pod execution role, and the prefix of the Fargate profile ARN EKS
+    /// assumes it for (`arn:aws:eks:REGION:ACCOUNT:fargateprofile/CLUSTER/PROFILE/`).
+    pod_execution: Option<(String, String)>,
+}
+
+fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
+    let label = unit.label();
+    let eks = eks_cluster_of(snapshot.eks_clusters.as_deref(), unit.cluster);
+    let containers = unit
+        .workload
+        .containers
+        .iter()
+        .map(|c| ContainerDefinition {
+            name: c.name.clone(),
+            image: c.image.clone(),
+            repository_credentials: None,
+            secrets: Vec::new(),
+            log_configuration: None,
+        })
+        .collect();
+    let mut out = Bridge {
+        task_definition: TaskDefinition {
+            arn: format!("kubernetes:{}/{label}", unit.cluster.name),
+            family: Some(unit.workload.name.clone()),
+            network_mode: None,
+            requires_compatibilities: vec!["EC2".into()],
+            execution_role_arn: None,
+            task_role_arn: None,
+            container_definitions: containers,
+            runtime_platform: None,
+        },
+        launch: Launch::Ec2 {
+            why: "Kubernetes nodes".into(),
+            capacity_providers: Vec::new(),
+        },
+        container_instances: Vec::new(),
+        configuration: None,
+        findings: Vec::new(),
+        has_origin: false,
+        pod_execution: None,
+    };
+    match kube_placement(unit, eks) {
+        KubePlacement::Nodes(nodes) => {
+            let mut outside = Vec::new();
+            for node in nodes {
+                match node.instance_id() {
+                    Some(id) => out.container_instances.push(ContainerInstance {
+                        arn: format!("node/{}", node.name),
+                        ec2_instance_id: Some(id.to_string()),
+                        status: "ACTIVE".into(),
+                        capacity_provider_name: None,
+                        agent_connected: Some(true),
+                    }),
+                    None => outside.push(format!(
+                        "{} ({})",
+                        node.name,
+                        node.provider_id.as_deref().unwrap_or("no providerID")
+                    )),
+                }
+            }
+            if !outside.is_empty() {
+                out.findings.push((Some(false), Blocker::new(
+                    Code::NodeNotModelled,
+                    format!("node {}", outside[0]),
+                    format!("{label} may run on node(s) {} that are not EC2 instances pullpath can see, so the network path and credentials of pulls there are unknown", outside.join(", ")),
+                    "Audit those nodes' network and registry credentials by hand, or pin the pods to EC2 nodes with a nodeSelector.",
+                )));
+            }
+            out.has_origin = !out.container_instances.is_empty();
+        }
+        KubePlacement::Fargate { cluster, profile } => {
+            out.launch = Launch::Fargate {
+                platform_version: "1.4.0".into(),
+            };
+            out.task_definition.requires_compatibilities = vec!["FARGATE".into()];
+            out.task_definition.network_mode = Some("awsvpc".into());
+            out.task_definition.execution_role_arn = Some(profile.pod_execution_role.clone());
+            out.configuration = Some(AwsVpcConfiguration {
+                subnets: profile.subnets.clone(),
+                // EKS gives Fargate pods the cluster security group.
+                security_groups: cluster.cluster_security_group.iter().cloned().collect(),
+                assign_public_ip: AssignPublicIp::Disabled,
+            });
+            out.has_origin = true;
+            out.pod_execution = Some((
+                profile.pod_execution_role.clone(),
+                format!(
+                    "arn:aws:eks:{}:{}:fargateprofile/{}/{}/",
+                    snapshot.region, snapshot.account_id, cluster.name, profile.name
+                ),
+            ));
+        }
+        KubePlacement::Nowhere { why, fargate_only } => {
+            let blocker = if fargate_only {
+                Blocker::new(
+                    Code::NoFargateProfile,
+                    format!("namespace {}", unit.workload.namespace),
+                    format!("{label}: the cluster runs pods only on Fargate, and no Fargate profile selects namespace `{}` with the pod's labels, so its pods stay Pending", unit.workload.namespace),
+                    format!("Create a Fargate profile for it: aws eks create-fargate-profile --cluster-name {} --fargate-profile-name {} --pod-execution-role-arn ROLE --subnets PRIVATE_SUBNETS --selectors namespace={}", unit.cluster.eks_cluster.as_deref().unwrap_or("CLUSTER"), unit.workload.namespace, unit.workload.namespace),
+                )
+            } else {
+                Blocker::new(
+                    Code::NoSchedulableNode,
+                    format!("{}/{}", unit.workload.namespace, unit.workload.name),
+                    format!("{label}: {why}, so its pods stay Pending and no image is pulled"),
+                    "Add or uncordon nodes that match the pod's nodeSelector (scale the node group), or correct the nodeSelector.",
+                )
+            };
+            out.findings.push((Some(true), blocker));
+        }
+        KubePlacement::Unknown { why } => {
+            out.findings.push((Some(false), Blocker::new(
+                Code::NotCollected,
+                format!("{}/{}", unit.workload.namespace, unit.workload.name),
+                format!("{label}: where its pods run is unknown ({why}), so the path and credentials of its pulls are unknown"),
+                "Read the cluster's nodes (list nodes), or give the files `kubectl get nodes -o json`.",
+            )));
+        }
+    }
+    out
+}
+
+/// Audits the workloads of `cluster` in `namespaces` (all when empty) against the AWS side of
+/// `snapshot`.
+pub fn audit_kube_cluster(
+    snapshot: &Snapshot,
+    cluster: &KubeCluster,
+    namespaces: &[String],
+    options: &AuditOptions,
+) -> Vec<WorkloadResult> {
+    let units = kube_units(cluster, namespaces);
+    let bridges: Vec<Bridge> = units.iter().map(|u| bridge(snapshot, u)).collect();
+    let workloads: Vec<Workload<'_>> = units
+        .iter()
+        .zip(&bridges)
+        .filter(|(_, b)| b.has_origin)
+        .map(|(unit, b)| Workload {
+            cluster: cluster.name.clone(),
+            service: Some(unit.label()),
+            task_definition_arn: b.task_definition.arn.clone(),
+            task_definition: Some(&b.task_definition),
+            launch: b.launch.clone(),
+            placement: b.configuration.as_ref(),
+            container_instances: Some(&b.container_instances),
+        })
+        .collect();
+    let mut audited = audit_workloads(snapshot, &workloads, options).into_iter();
+    units
+        .iter()
+        .zip(bridges)
+        .map(|(unit, bridge)| {
+            let mut result = if bridge.has_origin {
+                audited.next().expect("one result per workload")
+            } else {
+                WorkloadResult {
+                    cluster: cluster.name.clone(),
+                    service: Some(unit.label()),
+                    task_definition: bridge.task_definition.arn.clone(),
+                    status: WorkloadStatus::Pass,
+                    unsuppressed_status: WorkloadStatus::Pass,
+                    requirements: Vec::new(),
+                    findings: Vec::new(),
+                    launch: bridge.launch.clone(),
+                    instances: Vec::new(),
+                }
+            };
+            let role = bridge.pod_execution.clone();
+            finish(
+                snapshot,
+                &mut result,
+                unit,
+                role.as_ref().map(|(r, a)| (r.as_str(), a.as_str())),
+                bridge.findings,
+                bridge.has_origin,
+                options,
+            );
+            result
+        })
+        .collect()
+}
+
+/// The node-role findings renamed, the ECS registry-credential finding replaced by the pull
+/// secrets', an EKS Fargate pod execution role's trust checked for EKS, and the statuses
+/// recomputed.
+fn finish(
+    snapshot: &Snapshot,
+    result: &mut WorkloadResult,
+    unit: &KubeUnit<'_>,
+    pod_execution: Option<(&str, &str)>,
+    placement: Vec<(Option<bool>, Blocker)>,
+    has_origin: bool,
+    options: &AuditOptions,
+) {
+    let on_nodes = matches!(result.launch, Launch::Ec2 { .. });
+    let rename = |b: &mut Blocker| {
+        if on_nodes && b.code == Code::PermissionMissing {
+            b.code = Code::NodeRolePermissionMissing;
+            let role = b
+                .resource_id
+                .rsplit('/')
+                .next()
+                .unwrap_or(&b.resource_id)
+                .to_string();
+            b.fix = format!("Attach the ECR pull policy to the node role: aws iam attach-role-policy --role-name {role} --policy-arn {NODE_ECR_POLICY}");
+        }
+    };
+    // Workload-level blockers of the ECS audit (none of a requirement's): kept as they are.
+    let carried: Vec<Blocker> = result
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+        .filter(|f| {
+            !result
+                .requirements
+                .iter()
+                .any(|r| r.blockers.contains(&f.blocker))
+        })
+        .map(|f| f.blocker.clone())
+        .filter(|b| {
+            b.code != Code::RegistryAuthMissing && (on_nodes || b.code != Code::ExecutionRoleTrust)
+        })
+        .collect();
+    let fargate_trust =
+        pod_execution.and_then(|(role, profile)| fargate_trust(snapshot, role, profile, options));
+    for requirement in &mut result.requirements {
+        let before = requirement.blockers.len();
+        requirement.blockers.retain(|b| {
+            b.code != Code::RegistryAuthMissing && (on_nodes || b.code != Code::ExecutionRoleTrust)
+        });
+        if let Some(trust) = &fargate_trust {
+            if requirement.requirement.uses_execution_role() {
+                requirement.blockers.push(trust.clone());
+            }
+        }
+        requirement.blockers.iter_mut().for_each(rename);
+        if requirement.blockers.len() != before {
+            requirement.status = Status::of(&requirement.blockers);
+        }
+    }
+    let node = node_credentials(result, has_origin);
+    let credentials = credential_findings(unit, node, options.now);
+    if credentials.ecr_token_may_pull && node == NodeCredentials::CannotPull {
+        // A valid token in a pull secret is tried before the node role: whose token it is,
+        // and what it may pull, pullpath cannot see.
+        for requirement in &mut result.requirements {
+            for blocker in requirement
+                .blockers
+                .iter_mut()
+                .filter(|b| is_credential(b.code) && b.blocks())
+            {
+                *blocker = blocker.clone().uncertain();
+                blocker.message.push_str(" — but a pull secret holds an unexpired ECR token, which the kubelet tries first and which may pull the image");
+            }
+            requirement.status = Status::of(&requirement.blockers);
+        }
+    }
+    let mut workload_level = carried;
+    let mut notes = Vec::new();
+    for (severity, blocker) in placement.into_iter().chain(credentials.findings) {
+        let blocker = if severity == Some(true) {
+            blocker
+        } else {
+            blocker.uncertain()
+        };
+        match (severity, attach_to(blocker.code)) {
+            (None, _) => notes.push(blocker),
+            (Some(_), None) => workload_level.push(blocker),
+            (Some(_), Some(targets)) => {
+                let mut attached = false;
+                for requirement in result
+                    .requirements
+                    .iter_mut()
+                    .filter(|r| targets.contains(&r.requirement.target))
+                {
+                    if !requirement.blockers.contains(&blocker) {
+                        requirement.blockers.push(blocker.clone());
+                    }
+                    requirement.status = requirement
+                        .status
+                        .max(Status::of(std::slice::from_ref(&blocker)));
+                    attached = true;
+                }
+                if !attached {
+                    workload_level.push(blocker);
+                }
+            }
+        }
+    }
+    result.findings = collect_findings(&workload_level, &result.requirements);
+    for note in notes {
+        if !result.findings.iter().any(|f| f.blocker == note) {
+            result.findings.push(WorkloadFinding {
+                severity: Severity::Info,
+                blocker: note,
+                suppressed_by: None,
+            });
+        }
+    }
+    result.status = WorkloadStatus::of(&result.findings);
+    result.unsuppressed_status = result.status;
+}
+
+/// The calls a credential finding is about: an ECR token's, the ECR image pull; a registry
+/// secret's, the registry pull (or ECR, for a secret the ECR pull needs); none for a finding
+/// about the whole workload (its service account, where it runs).
+fn attach_to(code: Code) -> Option<&'static [Target]> {
+    match code {
+        Code::PullSecretEcrTokenExpired | Code::PullSecretEcrTokenExpiring => {
+            Some(&[Target::EcrDkr])
+        }
+        Code::PullSecretMissing
+        | Code::PullSecretWrongType
+        | Code::PullSecretOtherNamespace
+        | Code::PullSecretHostMismatch
+        | Code::RegistryAuthMissing => Some(&[Target::Registry, Target::EcrDkr]),
+        _ => None,
+    }
+}
+
+/// EKS assumes a Fargate pod execution role as `eks-fargate-pods.amazonaws.com`, with
+/// `aws:SourceArn` a Fargate profile of the cluster (EKS user guide, "Amazon EKS Pod
+/// execution IAM role"), not as ECS's `ecs-tasks.amazonaws.com`.
+fn fargate_trust(
+    snapshot: &Snapshot,
+    role_arn: &str,
+    profile_arn_prefix: &str,
+    options: &AuditOptions,
+) -> Option<Blocker> {
+    let catalog = Catalog::new(snapshot);
+    let role = catalog.role(role_arn)??;
+    service_trust_blocker(
+        &catalog,
+        role,
+        &TrustingService {
+            service: EKS_FARGATE_PODS,
+            source_arn: profile_arn_prefix.to_string(),
+            account: &snapshot.account_id,
+            refusal: "EKS cannot run the pod on Fargate with it",
+        },
+        &options.clock_keys(),
+    )
+}
+
+/// Permission findings the node's (or pod execution role's) credentials stop at.
+fn is_credential(code: Code) -> bool {
+    matches!(
+        code,
+        Code::NodeRolePermissionMissing
+            | Code::PermissionMissing
+            | Code::PermissionDenied
+            | Code::RepositoryPolicyDenies
+            | Code::ExecutionRoleMissing
+            | Code::ExecutionRoleNotFound
+            | Code::ExecutionRoleTrust
+    )
+}
+
+/// Whether the node's own credentials can pull the unit's ECR images, from the audit of the
+/// ECR calls' permissions.
+fn node_credentials(result: &WorkloadResult, has_origin: bool) -> NodeCredentials {
+    if !has_origin {
+        return NodeCredentials::Unknown;
+    }
+    let ecr = result.requirements.iter().filter(|r| {
+        matches!(
+            r.requirement.target,
+            Target::EcrApi | Target::EcrDkr | Target::S3Layers
+        )
+    });
+    let mut state = NodeCredentials::Pull;
+    for requirement in ecr {
+        for blocker in requirement
+            .blockers
+            .iter()
+            .filter(|b| is_credential(b.code) || b.code == Code::ConditionUnknown)
+        {
+            if blocker.blocks() && is_credential(blocker.code) {
+                return NodeCredentials::CannotPull;
+            }
+            state = NodeCredentials::Unknown;
+        }
+    }
+    state
+}

@@ -1,0 +1,162 @@
+//! Reading a cluster offline: `kubectl get … -A -o json` output (a `List`, or one object) and
+//! YAML manifests (several documents), into the snapshot's Kubernetes section.
+//!
+//! A kind no file holds is *not read* (`None`), never "there are none": auditing a Deployment
+//! manifest alone leaves its service account and pull secrets unknown.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::objects::Objects;
+use crate::model::KubeCluster;
+
+/// The largest file read: `kubectl get pods -A -o json` of a 5,000-pod cluster is some tens
+/// of megabytes.
+const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Which kinds the files held, so that absent kinds stay "not read".
+#[derive(Default)]
+struct Seen {
+    workloads: bool,
+    service_accounts: bool,
+    secrets: bool,
+    nodes: bool,
+    events: bool,
+}
+
+/// Reads the files into one cluster named `name`. An object of a kind pullpath reads that does
+/// not have that kind's shape is bad input, named by file and item.
+pub fn read_files(name: &str, paths: &[&Path]) -> Result<KubeCluster, String> {
+    let mut objects = Objects::default();
+    let mut seen = Seen::default();
+    for path in paths {
+        let shown = path.display().to_string();
+        let text = read_text(path, &shown)?;
+        let documents = documents(&text, &shown)?;
+        for (d, document) in documents.into_iter().enumerate() {
+            let at = |item: Option<usize>| match item {
+                None => format!("{shown} (document {})", d + 1),
+                Some(i) => format!("{shown} (document {}, items[{i}])", d + 1),
+            };
+            match document.get("kind").and_then(Value::as_str) {
+                Some(kind) if kind.ends_with("List") => {
+                    let items = match document.get("items") {
+                        Some(Value::Array(items)) => items.clone(),
+                        Some(Value::Null) | None => Vec::new(),
+                        Some(_) => return Err(format!("{}: `items` must be a list", at(None))),
+                    };
+                    for (i, item) in items.into_iter().enumerate() {
+                        add(&mut objects, &mut seen, item)
+                            .map_err(|e| format!("{}: {e}", at(Some(i))))?;
+                    }
+                }
+                Some(_) => add(&mut objects, &mut seen, document)
+                    .map_err(|e| format!("{}: {e}", at(None)))?,
+                None if document.is_null() => {}
+                None => return Err(format!("{}: not a Kubernetes object (no `kind`)", at(None))),
+            }
+        }
+    }
+    Ok(KubeCluster {
+        name: name.to_string(),
+        eks_cluster: None,
+        namespaces: None,
+        workloads: seen.workloads.then_some(objects.workloads),
+        service_accounts: seen.service_accounts.then_some(objects.service_accounts),
+        pull_secrets: seen.secrets.then_some(objects.pull_secrets),
+        secret_names: seen.secrets.then_some(objects.secret_names),
+        nodes: seen.nodes.then_some(objects.nodes),
+        events: seen.events.then_some(objects.events),
+        coverage_gaps: Vec::new(),
+    })
+}
+
+fn read_text(path: &Path, shown: &str) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "{shown}: larger than the {} MiB pullpath reads from a Kubernetes objects file",
+            MAX_FILE_BYTES / 1024 / 1024
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("{shown}: not UTF-8 text: {e}"))
+}
+
+/// JSON (one value) when the text starts like JSON, else YAML documents (bounded as every
+/// YAML input is: `predeploy::yaml`).
+fn documents(text: &str, shown: &str) -> Result<Vec<Value>, String> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let value: Value =
+            serde_json::from_str(trimmed).map_err(|e| format!("{shown}: not JSON: {e}"))?;
+        return Ok(match value {
+            Value::Array(items) => items,
+            other => vec![other],
+        });
+    }
+    crate::predeploy::yaml_documents(trimmed).map_err(|e| format!("{shown}: {e}"))
+}
+
+fn parse<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let at = e.path().to_string();
+        format!("in `{at}`: {}", e.into_inner())
+    })
+}
+
+fn add(objects: &mut Objects, seen: &mut Seen, mut value: Value) -> Result<(), String> {
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    // CronJob was batch/v1beta1 before Kubernetes 1.21, with the same fields pullpath reads.
+    if kind == "CronJob" && api_version == "batch/v1beta1" {
+        value["apiVersion"] = Value::from("batch/v1");
+    }
+    match kind.as_str() {
+        "Pod" => objects.add_pod(&parse(value)?),
+        "Deployment" => objects.add_deployment(&parse(value)?),
+        "StatefulSet" => objects.add_stateful_set(&parse(value)?),
+        "DaemonSet" => objects.add_daemon_set(&parse(value)?),
+        "ReplicaSet" => objects.add_replica_set(&parse(value)?),
+        "Job" => objects.add_job(&parse(value)?),
+        "CronJob" => objects.add_cron_job(&parse(value)?),
+        "ServiceAccount" => {
+            objects.add_service_account(&parse(value)?);
+            seen.service_accounts = true;
+            return Ok(());
+        }
+        "Secret" => {
+            objects.add_secret(&parse(value)?);
+            seen.secrets = true;
+            return Ok(());
+        }
+        "Node" => {
+            objects.add_node(&parse(value)?);
+            seen.nodes = true;
+            return Ok(());
+        }
+        "Event" => {
+            objects.add_event(&parse(value)?);
+            seen.events = true;
+            return Ok(());
+        }
+        // Services, ConfigMaps and the rest of a manifest do not decide a pull.
+        _ => return Ok(()),
+    }
+    seen.workloads = true;
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! Reading a Kubernetes cluster into the snapshot: live through the API server (`kube`), or
+//! offline from `kubectl get -o json` output and manifests. Read-only: list calls only, and
+//! secrets' values never leave this module (`pull_secret`).
+
+mod files;
+mod live;
+mod objects;
+mod pull_secret;
+
+pub use files::read_files;
+pub use live::{read_cluster, KubeSource, KUBE_READS};

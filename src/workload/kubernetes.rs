@@ -1,0 +1,163 @@
+//! Kubernetes workloads: what to audit (each controller's pod template, and each pod no
+//! collected controller owns) and where its pods may run (nodes, or an EKS Fargate profile).
+
+use std::collections::HashMap;
+
+use crate::model::{EksCluster, FargateProfile, KubeCluster, KubeWorkload, Node};
+
+/// One thing to audit in a cluster.
+#[derive(Debug, Clone)]
+pub struct KubeUnit<'a> {
+    pub cluster: &'a KubeCluster,
+    /// The pod or the controller's pod template.
+    pub workload: &'a KubeWorkload,
+    /// The pods it owns (directly or through a ReplicaSet or Job), as read.
+    pub pods: Vec<&'a KubeWorkload>,
+}
+
+impl KubeUnit<'_> {
+    /// `namespace/Kind/name`.
+    pub fn label(&self) -> String {
+        let w = self.workload;
+        format!("{}/{}/{}", w.namespace, w.kind, w.name)
+    }
+}
+
+/// The units of `cluster` in `namespaces` (all, when empty): controllers that no collected
+/// controller owns, and pods that no collected controller owns. A pod or ReplicaSet owned by
+/// a controller that was read is audited as that controller.
+pub fn kube_units<'a>(cluster: &'a KubeCluster, namespaces: &[String]) -> Vec<KubeUnit<'a>> {
+    let workloads = cluster.workloads.as_deref().unwrap_or_default();
+    let by_name: HashMap<(&str, String), &KubeWorkload> = workloads
+        .iter()
+        .map(|w| ((w.namespace.as_str(), format!("{}/{}", w.kind, w.name)), w))
+        .collect();
+    // The top of a workload's chain of collected owners (a pod → its ReplicaSet → its
+    // Deployment); at most a few steps, bounded against a cycle in hostile input.
+    let top = |w: &'a KubeWorkload| -> &'a KubeWorkload {
+        let mut at = w;
+        for _ in 0..4 {
+            match at
+                .owner
+                .as_ref()
+                .and_then(|o| by_name.get(&(at.namespace.as_str(), o.clone())))
+            {
+                Some(owner) => at = owner,
+                None => break,
+            }
+        }
+        at
+    };
+    let wanted = |w: &KubeWorkload| namespaces.is_empty() || namespaces.contains(&w.namespace);
+    let mut units: Vec<KubeUnit<'a>> = Vec::new();
+    let mut index: HashMap<*const KubeWorkload, usize> = HashMap::new();
+    for w in workloads.iter().filter(|w| wanted(w)) {
+        let root = top(w);
+        if std::ptr::eq(root, w) {
+            index.insert(w as *const _, units.len());
+            units.push(KubeUnit {
+                cluster,
+                workload: w,
+                pods: if w.kind == "Pod" { vec![w] } else { Vec::new() },
+            });
+        }
+    }
+    for w in workloads.iter().filter(|w| wanted(w) && w.kind == "Pod") {
+        let root = top(w);
+        if !std::ptr::eq(root, w) {
+            if let Some(&i) = index.get(&(root as *const _)) {
+                units[i].pods.push(w);
+            }
+        }
+    }
+    units
+}
+
+/// Where a unit's pods run, and so whose network and credentials pull their images.
+#[derive(Debug)]
+pub enum KubePlacement<'a> {
+    /// EC2 nodes (each an instance whose kubelet pulls with the node role).
+    Nodes(Vec<&'a Node>),
+    /// EKS Fargate: the profile that selects the pod.
+    Fargate {
+        cluster: &'a EksCluster,
+        profile: &'a FargateProfile,
+    },
+    /// No node can take the pod, and no Fargate profile selects it.
+    Nowhere { why: String, fargate_only: bool },
+    /// Where the pods would run is not known (nodes not read, nodes outside EC2).
+    Unknown { why: String },
+}
+
+/// The EKS cluster a Kubernetes cluster is, when the snapshot has it.
+pub fn eks_cluster_of<'a>(
+    eks: Option<&'a [EksCluster]>,
+    cluster: &KubeCluster,
+) -> Option<&'a EksCluster> {
+    let name = cluster.eks_cluster.as_deref()?;
+    eks?.iter().find(|c| c.name == name || c.arn == name)
+}
+
+/// Where the unit's pods run. EKS runs a pod on Fargate when a Fargate profile of the cluster
+/// selects it (namespace and all the selector's labels: EKS user guide, "Fargate profile");
+/// otherwise the scheduler places it on a ready, schedulable node whose labels include the
+/// pod's `nodeSelector` (taints and affinity are not modelled: a note says so). A pod already
+/// bound to a node (`spec.nodeName`) runs there.
+pub fn kube_placement<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> KubePlacement<'a> {
+    let w = unit.workload;
+    if let Some(eks) = eks {
+        if let Some(profiles) = &eks.fargate_profiles {
+            if let Some(profile) = profiles.iter().find(|p| p.selects(&w.namespace, &w.labels)) {
+                return KubePlacement::Fargate {
+                    cluster: eks,
+                    profile,
+                };
+            }
+        }
+    }
+    let Some(nodes) = &unit.cluster.nodes else {
+        return KubePlacement::Unknown {
+            why: "the cluster's nodes were not read".into(),
+        };
+    };
+    if let Some(bound) = &w.node_name {
+        return match nodes.iter().find(|n| &n.name == bound) {
+            Some(node) => KubePlacement::Nodes(vec![node]),
+            None => KubePlacement::Unknown {
+                why: format!("node `{bound}` the pod is bound to is not among the nodes read"),
+            },
+        };
+    }
+    let candidates: Vec<&Node> = nodes
+        .iter()
+        .filter(|n| !n.is_fargate() && !n.unschedulable && n.ready != Some(false))
+        .filter(|n| {
+            w.node_selector
+                .iter()
+                .all(|(k, v)| n.labels.get(k) == Some(v))
+        })
+        .collect();
+    if candidates.is_empty() {
+        let fargate_only = eks
+            .is_some_and(|e| e.fargate_profiles.as_ref().is_some_and(|p| !p.is_empty()))
+            && nodes.iter().all(Node::is_fargate);
+        let selector = if w.node_selector.is_empty() {
+            String::new()
+        } else {
+            let pairs: Vec<String> = w
+                .node_selector
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            format!(" with labels {}", pairs.join(", "))
+        };
+        return KubePlacement::Nowhere {
+            why: format!(
+                "no ready, schedulable EC2 node{selector} is among the {} nodes read",
+                nodes.len()
+            ),
+            fargate_only,
+        };
+    }
+    KubePlacement::Nodes(candidates)
+}
