@@ -287,16 +287,18 @@ pub fn credential_findings(
                 String::new()
             };
             let holders = accounts_with_credentials(cluster, ns, image);
-            let how = if holders.is_empty() {
-                how
-            } else {
-                format!("{how}; service account(s) {} in the namespace hold pull secrets for that host — set serviceAccountName to one of them", holders.join(", "))
+            let (how, fix) = match holders.first() {
+                None => (how, format!("Create a registry secret (kubectl -n {ns} create secret docker-registry regcred --docker-server={} …) and name it in imagePullSecrets of the pod template or of its service account `{account}`.", other.host)),
+                Some(holder) => (
+                    format!("{how}; service account(s) {} in the namespace hold pull secrets for that host", holders.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")),
+                    set_service_account(pod, holder),
+                ),
             };
             out.findings.push((Some(true), Blocker::new(
                 Code::RegistryAuthMissing,
                 &other.host,
                 format!("{label}: container `{}` pulls `{image}` from private registry {} without a pull secret{how} (expect 401 Unauthorized / no basic auth credentials)", container.name, other.host),
-                format!("Create a registry secret (kubectl -n {ns} create secret docker-registry regcred --docker-server={} …) and name it in imagePullSecrets of the pod template or of its service account `{account}`.", other.host),
+                fix,
             )));
         }
     }
@@ -392,8 +394,26 @@ fn accounts_with_credentials(cluster: &KubeCluster, namespace: &str, image: &str
                 .collect();
             !lookup(&usable, image).is_empty()
         })
-        .map(|a| format!("`{}`", a.name))
+        .map(|a| a.name.clone())
         .collect()
+}
+
+/// How to make `pod`'s pods run as service account `account`.
+fn set_service_account(pod: &KubeWorkload, account: &str) -> String {
+    let ns = &pod.namespace;
+    let (kind, path) = match pod.kind.as_str() {
+        "Pod" => {
+            return format!("Set spec.serviceAccountName: {account} in the pod's manifest and recreate the pod (a pod's service account cannot be changed in place).");
+        }
+        "CronJob" => ("cronjob", r#"{"spec":{"jobTemplate":{"spec":{"template":{"spec":{"serviceAccountName":"ACCOUNT"}}}}}}"#),
+        other => (other, r#"{"spec":{"template":{"spec":{"serviceAccountName":"ACCOUNT"}}}}"#),
+    };
+    format!(
+        "Run the pods as `{account}`: set serviceAccountName in the pod template (kubectl -n {ns} patch {} {} -p '{}').",
+        kind.to_ascii_lowercase(),
+        pod.name,
+        path.replace("ACCOUNT", account)
+    )
 }
 
 /// " (list secrets was forbidden…)" for the cluster's gaps on `resource`.

@@ -162,7 +162,8 @@ fn workload_blocks(
             terminal_text::name(&result.task_definition)
         ));
         // On EC2 the paths start at the instances, not at the task's subnets: say which.
-        if let Launch::Ec2 { why, .. } = &result.launch {
+        let audited = !result.requirements.is_empty();
+        if let (Launch::Ec2 { why, .. }, true) = (&result.launch, audited) {
             out.push_str(&format!(
                 "on EC2 ({}): pulled over the primary interface of {}\n",
                 terminal_text::message(why),
@@ -227,14 +228,38 @@ fn workload_blocks(
                 ]);
             }
         }
-        out.push_str(&table.to_string());
-        out.push('\n');
+        if audited {
+            out.push_str(&table.to_string());
+            out.push('\n');
+        }
         for (number, (message, fix)) in notes.iter().enumerate() {
             out.push_str(&format!(
                 "[{}] {}\n    fix: {}\n",
                 number + 1,
                 terminal_text::message(message),
                 terminal_text::message(fix)
+            ));
+        }
+        // Findings about the whole workload (where it runs, its service account): no call's
+        // row carries them.
+        for finding in result.findings.iter().filter(|f| {
+            f.severity != Severity::Info
+                && !result
+                    .requirements
+                    .iter()
+                    .any(|r| r.blockers.contains(&f.blocker))
+        }) {
+            let severity = if finding.severity == Severity::Error {
+                "error"
+            } else {
+                "unknown"
+            };
+            out.push_str(&format!(
+                "{severity} {} {}: {}\n    fix: {}\n",
+                finding.blocker.code,
+                terminal_text::name(&finding.blocker.resource_id),
+                terminal_text::message(&finding.blocker.message),
+                terminal_text::message(&finding.blocker.fix)
             ));
         }
         for finding in result

@@ -37,11 +37,13 @@ pub fn kube_units<'a>(cluster: &'a KubeCluster, namespaces: &[String]) -> Vec<Ku
     let top = |w: &'a KubeWorkload| -> &'a KubeWorkload {
         let mut at = w;
         for _ in 0..4 {
-            match at
-                .owner
-                .as_ref()
-                .and_then(|o| by_name.get(&(at.namespace.as_str(), o.clone())))
-            {
+            let Some(owner) = &at.owner else { break };
+            let found = by_name
+                .get(&(at.namespace.as_str(), owner.clone()))
+                .or_else(|| {
+                    implied_owner(at, owner).and_then(|o| by_name.get(&(at.namespace.as_str(), o)))
+                });
+            match found {
                 Some(owner) => at = owner,
                 None => break,
             }
@@ -71,6 +73,28 @@ pub fn kube_units<'a>(cluster: &'a KubeCluster, namespaces: &[String]) -> Vec<Ku
         }
     }
     units
+}
+
+/// The controller above an owner that was not read: a Deployment's ReplicaSet is named
+/// `DEPLOYMENT-HASH`, with HASH the pod's `pod-template-hash` label (Kubernetes
+/// `pkg/controller/deployment/sync.go`); a CronJob's Job is named `CRONJOB-SCHEDULEDTIME`
+/// (`pkg/controller/cronjob`, `getJobName`).
+fn implied_owner(w: &KubeWorkload, owner: &str) -> Option<String> {
+    let (kind, name) = owner.split_once('/')?;
+    match kind {
+        "ReplicaSet" => {
+            let hash = w.labels.get("pod-template-hash")?;
+            let deployment = name.strip_suffix(hash.as_str())?.strip_suffix('-')?;
+            Some(format!("Deployment/{deployment}"))
+        }
+        "Job" => {
+            let (cron_job, time) = name.rsplit_once('-')?;
+            time.chars()
+                .all(|c| c.is_ascii_digit())
+                .then(|| format!("CronJob/{cron_job}"))
+        }
+        _ => None,
+    }
 }
 
 /// Where a unit's pods run, and so whose network and credentials pull their images.

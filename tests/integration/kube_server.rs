@@ -79,6 +79,26 @@ const KINDS: &[(&str, &str, &str, bool)] = &[
     ("Job", "batch/v1", "jobs", true),
     // batch/v1 CronJob arrived in 1.21.
     ("CronJob", "batch/v1beta1", "cronjobs", true),
+    // RBAC, to grant a second user less than the admin (`start_with_tokens`).
+    (
+        "ClusterRole",
+        "rbac.authorization.k8s.io/v1",
+        "clusterroles",
+        false,
+    ),
+    (
+        "ClusterRoleBinding",
+        "rbac.authorization.k8s.io/v1",
+        "clusterrolebindings",
+        false,
+    ),
+    ("Role", "rbac.authorization.k8s.io/v1", "roles", true),
+    (
+        "RoleBinding",
+        "rbac.authorization.k8s.io/v1",
+        "rolebindings",
+        true,
+    ),
 ];
 
 /// The kube-apiserver binary: `PULLPATH_KUBE_APISERVER` (set by `scripts/test`), else where
@@ -130,8 +150,9 @@ fn log_file(path: &Path) -> std::fs::File {
 }
 
 /// A service-account signing key pair (`sa.key`, `sa.pub`) and a token file with one token
-/// in `system:masters`; returns the token.
-fn write_credentials(dir: &Path) -> String {
+/// in `system:masters`, then `extra` (token, user name): users in no group, who may do only
+/// what RBAC objects the test creates grant them; returns the admin's token.
+fn write_credentials(dir: &Path, extra: &[(&str, &str)]) -> String {
     let key = dir.join("sa.key");
     for args in [
         vec!["genrsa", "-out", key.to_str().unwrap(), "2048"],
@@ -157,11 +178,15 @@ fn write_credentials(dir: &Path) -> String {
     let token: String = (0..32)
         .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap())
         .collect();
-    std::fs::write(
-        dir.join("tokens.csv"),
-        format!("{token},admin,admin,system:masters\n"),
-    )
-    .unwrap();
+    let mut lines = format!("{token},admin,admin,system:masters\n");
+    for (extra_token, user) in extra {
+        assert!(
+            !extra_token.contains(',') && !user.contains(','),
+            "a token or user with a comma: {extra_token:?}, {user:?}"
+        );
+        lines.push_str(&format!("{extra_token},{user},{user}\n"));
+    }
+    std::fs::write(dir.join("tokens.csv"), lines).unwrap();
     token
 }
 
@@ -196,6 +221,13 @@ impl KubeServer {
     /// Starts etcd and the API server and waits until it is ready; panics, saying how to
     /// build them, when either is missing, and with the servers' log tails when they fail.
     pub fn start() -> KubeServer {
+        KubeServer::start_with_tokens(&[])
+    }
+
+    /// As [`KubeServer::start`], with more users: `extra` is (bearer token, user name), each
+    /// in no group (so allowed nothing but discovery until a test binds it a role);
+    /// [`KubeServer::kubeconfig_for`] writes a kubeconfig that authenticates as one.
+    pub fn start_with_tokens(extra: &[(&str, &str)]) -> KubeServer {
         let binary = apiserver_binary();
         assert!(
             binary.is_file() && Path::new(ETCD).is_file(),
@@ -207,7 +239,7 @@ impl KubeServer {
         );
         let mut failures = Vec::new();
         for _ in 0..ATTEMPTS {
-            match KubeServer::try_start(&binary) {
+            match KubeServer::try_start(&binary, extra) {
                 Ok(server) => return server,
                 Err(failure) if failure.contains("address already in use") => {
                     failures.push(failure)
@@ -222,13 +254,13 @@ impl KubeServer {
         )
     }
 
-    fn try_start(binary: &Path) -> Result<KubeServer, String> {
+    fn try_start(binary: &Path, extra: &[(&str, &str)]) -> Result<KubeServer, String> {
         let started = Instant::now();
         let dir = tempfile::Builder::new()
             .prefix("pullpath-kube-")
             .tempdir()
             .expect("a temporary directory");
-        let token = write_credentials(dir.path());
+        let token = write_credentials(dir.path(), extra);
         let [etcd_client, etcd_peer, secure] = free_ports(3)[..] else {
             unreachable!()
         };
@@ -262,6 +294,15 @@ impl KubeServer {
             started.elapsed().as_secs_f64()
         );
         Ok(server)
+    }
+
+    /// A kubeconfig like [`KubeServer::kubeconfig`] (its context named `pullpath-test` too)
+    /// that authenticates with `token` (one given to [`KubeServer::start_with_tokens`]);
+    /// written in the server's directory as `kubeconfig-NAME.yaml`.
+    pub fn kubeconfig_for(&self, name: &str, token: &str) -> PathBuf {
+        let path = self.dir.path().join(format!("kubeconfig-{name}.yaml"));
+        write_kubeconfig(&path, &self.url, token);
+        path
     }
 
     /// Polls `/readyz` until it answers 200, either process exits, or time runs out.

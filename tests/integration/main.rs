@@ -10,6 +10,7 @@ mod fleet;
 mod hostile_cost;
 mod inspect_registries;
 mod kube_live;
+mod kube_scenarios;
 mod kube_server;
 mod live;
 mod live_diagnose;

@@ -93,7 +93,7 @@ fn help_exits_zero() {
 }
 
 /// Every line of the README's code block after `marker` (but "…") is a line of `stdout`.
-fn assert_readme_block_is_real(marker: &str, stdout: &str) {
+pub(crate) fn assert_readme_block_is_real(marker: &str, stdout: &str) {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme.find(marker).expect("README example section");

@@ -20,7 +20,6 @@ const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 /// Which kinds the files held, so that absent kinds stay "not read".
 #[derive(Default)]
 struct Seen {
-    workloads: bool,
     service_accounts: bool,
     secrets: bool,
     nodes: bool,
@@ -64,7 +63,8 @@ pub fn read_files(name: &str, paths: &[&Path]) -> Result<KubeCluster, String> {
         name: name.to_string(),
         eks_cluster: None,
         namespaces: None,
-        workloads: seen.workloads.then_some(objects.workloads),
+        // Workloads are what the files are given for: none is nothing to audit, not unread.
+        workloads: Some(objects.workloads),
         service_accounts: seen.service_accounts.then_some(objects.service_accounts),
         pull_secrets: seen.secrets.then_some(objects.pull_secrets),
         secret_names: seen.secrets.then_some(objects.secret_names),
@@ -157,6 +157,5 @@ fn add(objects: &mut Objects, seen: &mut Seen, mut value: Value) -> Result<(), S
         // Services, ConfigMaps and the rest of a manifest do not decide a pull.
         _ => return Ok(()),
     }
-    seen.workloads = true;
     Ok(())
 }

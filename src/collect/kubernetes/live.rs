@@ -321,3 +321,36 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::KUBE_READS;
+
+    /// docs/kubernetes-rbac.yaml grants exactly the requests pullpath makes.
+    #[test]
+    fn the_documented_cluster_role_is_the_reads() {
+        let text = include_str!("../../../docs/kubernetes-rbac.yaml");
+        let role: serde_json::Value = serde_yaml_ng::from_str(text).expect("YAML");
+        let mut granted: Vec<(String, String, String)> = Vec::new();
+        for rule in role["rules"].as_array().expect("rules") {
+            for group in rule["apiGroups"].as_array().unwrap() {
+                for resource in rule["resources"].as_array().unwrap() {
+                    for verb in rule["verbs"].as_array().unwrap() {
+                        granted.push((
+                            group.as_str().unwrap().into(),
+                            resource.as_str().unwrap().into(),
+                            verb.as_str().unwrap().into(),
+                        ));
+                    }
+                }
+            }
+        }
+        let mut reads: Vec<(String, String, String)> = KUBE_READS
+            .iter()
+            .map(|(g, r, v)| ((*g).into(), (*r).into(), (*v).into()))
+            .collect();
+        granted.sort();
+        reads.sort();
+        assert_eq!(granted, reads);
+    }
+}
