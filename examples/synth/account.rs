@@ -1490,6 +1490,7 @@ impl Generator<'_> {
                 task_role_arn: Some(format!("arn:aws:iam::{account}:role/{family}-task")),
                 container_definitions: containers,
                 runtime_platform: None,
+                execution_role_principal: None,
             },
         );
         arn

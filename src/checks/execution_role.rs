@@ -124,9 +124,21 @@ pub fn execution_role<'a>(
             ),
         ));
     };
-    if let Some(blocker) =
-        trust_blocker(catalog, role, &snapshot.account_id, &snapshot.region, clock)
-    {
+    let untrusted = match &task_definition.execution_role_principal {
+        None => trust_blocker(catalog, role, &snapshot.account_id, &snapshot.region, clock),
+        Some(principal) => service_trust_blocker(
+            catalog,
+            role,
+            &TrustingService {
+                service: &principal.service,
+                source_arn: principal.source_arn_prefix.clone(),
+                account: &snapshot.account_id,
+                refusal: "it cannot run the workload with it",
+            },
+            clock,
+        ),
+    };
+    if let Some(blocker) = untrusted {
         return RoleState::Broken(blocker);
     }
     present(catalog, RoleKind::Execution, role)

@@ -13,7 +13,7 @@ use crate::blocker::{Blocker, Status};
 use crate::codes::Code;
 use crate::model::{
     AssignPublicIp, AwsVpcConfiguration, ContainerDefinition, ContainerInstance, KubeCluster,
-    Snapshot, TaskDefinition,
+    ServicePrincipal, Snapshot, TaskDefinition,
 };
 use crate::workload::{
     eks_cluster_of, kube_placement, kube_units, KubePlacement, KubeUnit, Launch, Target, Workload,
@@ -22,13 +22,15 @@ use crate::workload::{
 use super::audit::{
     audit_workloads, collect_findings, Severity, WorkloadFinding, WorkloadResult, WorkloadStatus,
 };
-use super::catalog::Catalog;
-use super::execution_role::{service_trust_blocker, TrustingService};
 use super::options::AuditOptions;
 use super::pull_credentials::{credential_findings, NodeCredentials};
 
 /// The managed policy EKS documents for node roles that pull from ECR.
 const NODE_ECR_POLICY: &str = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly";
+
+/// The managed policy EKS documents for Fargate pod execution roles.
+const FARGATE_POD_POLICY: &str =
+    "arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy";
 
 /// The service principal EKS runs Fargate pods as.
 const EKS_FARGATE_PODS: &str = "eks-fargate-pods.amazonaws.com";
@@ -43,9 +45,6 @@ struct Bridge {
     findings: Vec<(Option<bool>, Blocker)>,
     /// Whether there is anything to audit the path from.
     has_origin: bool,
-    /// EKS Fargate: the pod execution role, and the prefix of the Fargate profile ARN EKS
-    /// assumes it for (`arn:aws:eks:REGION:ACCOUNT:fargateprofile/CLUSTER/PROFILE/`).
-    pod_execution: Option<(String, String)>,
 }
 
 fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
@@ -73,6 +72,7 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
             task_role_arn: None,
             container_definitions: containers,
             runtime_platform: None,
+            execution_role_principal: None,
         },
         launch: Launch::Ec2 {
             why: "Kubernetes nodes".into(),
@@ -82,7 +82,6 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
         configuration: None,
         findings: Vec::new(),
         has_origin: false,
-        pod_execution: None,
     };
     match kube_placement(unit, eks) {
         KubePlacement::Nodes(nodes) => {
@@ -120,6 +119,13 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
             out.task_definition.requires_compatibilities = vec!["FARGATE".into()];
             out.task_definition.network_mode = Some("awsvpc".into());
             out.task_definition.execution_role_arn = Some(profile.pod_execution_role.clone());
+            out.task_definition.execution_role_principal = Some(ServicePrincipal {
+                service: EKS_FARGATE_PODS.into(),
+                source_arn_prefix: format!(
+                    "arn:aws:eks:{}:{}:fargateprofile/{}/{}/",
+                    snapshot.region, snapshot.account_id, cluster.name, profile.name
+                ),
+            });
             out.configuration = Some(AwsVpcConfiguration {
                 subnets: profile.subnets.clone(),
                 // EKS gives Fargate pods the cluster security group.
@@ -127,13 +133,7 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
                 assign_public_ip: AssignPublicIp::Disabled,
             });
             out.has_origin = true;
-            out.pod_execution = Some((
-                profile.pod_execution_role.clone(),
-                format!(
-                    "arn:aws:eks:{}:{}:fargateprofile/{}/{}/",
-                    snapshot.region, snapshot.account_id, cluster.name, profile.name
-                ),
-            ));
+
         }
         KubePlacement::Nowhere { why, fargate_only } => {
             let blocker = if fargate_only {
@@ -209,12 +209,9 @@ pub fn audit_kube_cluster(
                     instances: Vec::new(),
                 }
             };
-            let role = bridge.pod_execution.clone();
             finish(
-                snapshot,
                 &mut result,
                 unit,
-                role.as_ref().map(|(r, a)| (r.as_str(), a.as_str())),
                 bridge.findings,
                 bridge.has_origin,
                 options,
@@ -228,17 +225,25 @@ pub fn audit_kube_cluster(
 /// secrets', an EKS Fargate pod execution role's trust checked for EKS, and the statuses
 /// recomputed.
 fn finish(
-    snapshot: &Snapshot,
     result: &mut WorkloadResult,
     unit: &KubeUnit<'_>,
-    pod_execution: Option<(&str, &str)>,
     placement: Vec<(Option<bool>, Blocker)>,
     has_origin: bool,
     options: &AuditOptions,
 ) {
     let on_nodes = matches!(result.launch, Launch::Ec2 { .. });
+    // The ECS audit's words for the role that pulls, in EKS's.
     let rename = |b: &mut Blocker| {
-        if on_nodes && b.code == Code::PermissionMissing {
+        let (role_words, policy) = if on_nodes {
+            ("node role", NODE_ECR_POLICY)
+        } else {
+            ("pod execution role", FARGATE_POD_POLICY)
+        };
+        b.message = b
+            .message
+            .replace("container instance role", role_words)
+            .replace("execution role", role_words);
+        if b.code == Code::PermissionMissing {
             b.code = Code::NodeRolePermissionMissing;
             let role = b
                 .resource_id
@@ -246,7 +251,7 @@ fn finish(
                 .next()
                 .unwrap_or(&b.resource_id)
                 .to_string();
-            b.fix = format!("Attach the ECR pull policy to the node role: aws iam attach-role-policy --role-name {role} --policy-arn {NODE_ECR_POLICY}");
+            b.fix = format!("Attach the ECR pull policy to the {role_words}: aws iam attach-role-policy --role-name {role} --policy-arn {policy}");
         }
     };
     // Workload-level blockers of the ECS audit (none of a requirement's): kept as they are.
@@ -261,22 +266,13 @@ fn finish(
                 .any(|r| r.blockers.contains(&f.blocker))
         })
         .map(|f| f.blocker.clone())
-        .filter(|b| {
-            b.code != Code::RegistryAuthMissing && (on_nodes || b.code != Code::ExecutionRoleTrust)
-        })
+        .filter(|b| b.code != Code::RegistryAuthMissing)
         .collect();
-    let fargate_trust =
-        pod_execution.and_then(|(role, profile)| fargate_trust(snapshot, role, profile, options));
     for requirement in &mut result.requirements {
         let before = requirement.blockers.len();
-        requirement.blockers.retain(|b| {
-            b.code != Code::RegistryAuthMissing && (on_nodes || b.code != Code::ExecutionRoleTrust)
-        });
-        if let Some(trust) = &fargate_trust {
-            if requirement.requirement.uses_execution_role() {
-                requirement.blockers.push(trust.clone());
-            }
-        }
+        requirement
+            .blockers
+            .retain(|b| b.code != Code::RegistryAuthMissing);
         requirement.blockers.iter_mut().for_each(rename);
         if requirement.blockers.len() != before {
             requirement.status = Status::of(&requirement.blockers);
@@ -360,30 +356,6 @@ fn attach_to(code: Code) -> Option<&'static [Target]> {
         | Code::RegistryAuthMissing => Some(&[Target::Registry, Target::EcrDkr]),
         _ => None,
     }
-}
-
-/// EKS assumes a Fargate pod execution role as `eks-fargate-pods.amazonaws.com`, with
-/// `aws:SourceArn` a Fargate profile of the cluster (EKS user guide, "Amazon EKS Pod
-/// execution IAM role"), not as ECS's `ecs-tasks.amazonaws.com`.
-fn fargate_trust(
-    snapshot: &Snapshot,
-    role_arn: &str,
-    profile_arn_prefix: &str,
-    options: &AuditOptions,
-) -> Option<Blocker> {
-    let catalog = Catalog::new(snapshot);
-    let role = catalog.role(role_arn)??;
-    service_trust_blocker(
-        &catalog,
-        role,
-        &TrustingService {
-            service: EKS_FARGATE_PODS,
-            source_arn: profile_arn_prefix.to_string(),
-            account: &snapshot.account_id,
-            refusal: "EKS cannot run the pod on Fargate with it",
-        },
-        &options.clock_keys(),
-    )
 }
 
 /// Permission findings the node's (or pod execution role's) credentials stop at.

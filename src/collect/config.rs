@@ -197,6 +197,10 @@ impl Aws {
         client!(self, aws_sdk_sts, None)
     }
 
+    pub fn eks(&self) -> aws_sdk_eks::Client {
+        client!(self, aws_sdk_eks, None)
+    }
+
     pub fn iam(&self) -> aws_sdk_iam::Client {
         client!(self, aws_sdk_iam, None)
     }

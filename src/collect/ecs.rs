@@ -390,6 +390,7 @@ fn convert_task_definition(task: &aws_sdk_ecs::types::TaskDefinition) -> TaskDef
             .collect(),
         execution_role_arn: task.execution_role_arn().map(str::to_string),
         task_role_arn: task.task_role_arn().map(str::to_string),
+        execution_role_principal: None,
         runtime_platform: task.runtime_platform().map(|p| RuntimePlatform {
             cpu_architecture: p.cpu_architecture().map(|a| a.as_str().to_string()),
             operating_system_family: p.operating_system_family().map(|f| f.as_str().to_string()),

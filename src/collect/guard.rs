@@ -20,7 +20,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 /// equal). Each is a read: the Service Authorization Reference lists every one under access
 /// level Read or List (`ecr:BatchGetImage` and `ecr:GetDownloadUrlForLayer` read an image's
 /// manifest and config, never a secret value).
-pub const READ_ACTIONS: [&str; 42] = [
+pub const READ_ACTIONS: [&str; 47] = [
     "ec2:DescribeDhcpOptions",
     "ec2:DescribeInstances",
     "ec2:DescribeInternetGateways",
@@ -52,6 +52,11 @@ pub const READ_ACTIONS: [&str; 42] = [
     "ecs:ListContainerInstances",
     "ecs:ListServices",
     "ecs:ListTasks",
+    "eks:DescribeCluster",
+    "eks:DescribeFargateProfile",
+    "eks:DescribeNodegroup",
+    "eks:ListFargateProfiles",
+    "eks:ListNodegroups",
     "iam:GetInstanceProfile",
     "iam:GetPolicy",
     "iam:GetPolicyVersion",

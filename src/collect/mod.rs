@@ -13,6 +13,7 @@ mod ec2;
 mod ec2_model;
 mod ecr;
 mod ecs;
+mod eks;
 mod fleet;
 #[cfg(test)]
 mod fleet_tests;
@@ -20,6 +21,7 @@ mod guard;
 #[cfg(test)]
 mod history_tests;
 mod iam;
+mod kube_side;
 mod instances;
 pub mod kubernetes;
 mod manifests;
@@ -38,6 +40,7 @@ pub use calls::CollectError;
 pub use calls::DEFAULT_CONCURRENCY;
 pub use config::{http_client, Aws, AwsOptions, RetryMode};
 pub use fleet::{collect_fleet, Account, FleetPlan, Regions, ScopeRun};
+pub use kube_side::collect_kube_side;
 pub use guard::{is_allowed, CallLog, ReadOnlyGuard, READ_ACTIONS};
 pub use progress::Progress;
 pub use registries::inspect_snapshot;
@@ -535,7 +538,7 @@ pub(crate) async fn caller_account(aws: &Aws, session: &Session) -> Result<Strin
         })
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     aws_smithy_types::DateTime::from(std::time::SystemTime::now())
         .fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_default()

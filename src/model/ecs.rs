@@ -138,6 +138,19 @@ pub struct TaskDefinition {
     /// `runtimePlatform`: absent means ECS's defaults, `LINUX` on `X86_64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_platform: Option<RuntimePlatform>,
+    /// Who assumes the execution role, when not ECS (`ecs-tasks.amazonaws.com`): an EKS
+    /// Fargate pod's stand-in task says `eks-fargate-pods.amazonaws.com`. Never in a snapshot.
+    #[serde(skip)]
+    pub execution_role_principal: Option<ServicePrincipal>,
+}
+
+/// A service principal that assumes a role, and the `aws:SourceArn` prefix it does so with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServicePrincipal {
+    /// `eks-fargate-pods.amazonaws.com`.
+    pub service: String,
+    /// `arn:aws:eks:REGION:ACCOUNT:fargateprofile/CLUSTER/PROFILE/`.
+    pub source_arn_prefix: String,
 }
 
 impl TaskDefinition {

@@ -25,7 +25,7 @@ pub use ecr::{Image, PullThroughCacheRule, Repository};
 pub use ecs::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, ContainerDefinition,
     ContainerInstance, Deployment, LaunchType, LogConfiguration, RepositoryCredentials,
-    RuntimePlatform, Secret, Service, ServiceEvent, TaskDefinition,
+    RuntimePlatform, Secret, Service, ServiceEvent, ServicePrincipal, TaskDefinition,
 };
 pub use iam::{InlinePolicy, ManagedPolicy, Organization, Role};
 pub use instances::{Instance, InstanceProfile};

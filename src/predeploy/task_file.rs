@@ -193,6 +193,7 @@ impl TaskFile {
                 cpu_architecture: p.cpu_architecture,
                 operating_system_family: p.operating_system_family,
             }),
+            execution_role_principal: None,
         })
     }
 }

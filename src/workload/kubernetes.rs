@@ -129,6 +129,11 @@ pub fn eks_cluster_of<'a>(
 /// bound to a node (`spec.nodeName`) runs there.
 pub fn kube_placement<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> KubePlacement<'a> {
     let w = unit.workload;
+    if let (Some(name), None) = (&unit.cluster.eks_cluster, eks) {
+        return KubePlacement::Unknown {
+            why: format!("EKS cluster `{name}` was not read, and its Fargate profiles decide which pods run on Fargate"),
+        };
+    }
     if let Some(eks) = eks {
         if let Some(profiles) = &eks.fargate_profiles {
             if let Some(profile) = profiles.iter().find(|p| p.selects(&w.namespace, &w.labels)) {

@@ -419,6 +419,7 @@ mod tests {
             task_role_arn: None,
             container_definitions: containers,
             runtime_platform: None,
+            execution_role_principal: None,
         }
     }
 

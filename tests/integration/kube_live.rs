@@ -1,6 +1,10 @@
-//! The Kubernetes test harness itself (tests/integration/kube_server.rs): a real API server
-//! starts, stores what a test writes, validates it as a cluster would, and its kubeconfig
-//! is one the `kube` client that pullpath uses reads.
+//! Kubernetes against a real API server (tests/integration/kube_server.rs). First the harness
+//! itself: a server starts, stores what a test writes, validates it as a cluster would, and
+//! its kubeconfig is one the `kube` client that pullpath uses reads. Then pullpath reading a
+//! live cluster (`audit --kubeconfig … --kube-context pullpath-test`): the seed incidents
+//! found as the fixtures find them, no secret value in any output format, and `--namespace`
+//! and forbidden lists. Each server costs about 400 MB, so each test starts one and seeds
+//! several scenarios in separate namespaces.
 
 use std::collections::BTreeMap;
 
@@ -446,6 +450,21 @@ fn scope_list(report: &Value, field: &str) -> Vec<String> {
         .collect()
 }
 
+/// Each denied action is listed once: one action denied (`list secrets`, however many calls
+/// it took) is one gap, in the scope and in the messages that cite it.
+fn denied_once(report: &Value) -> Vec<String> {
+    let denials = scope_list(report, "denied_actions");
+    let mut unique = denials.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        denials.len(),
+        unique.len(),
+        "scopes[0].denied_actions lists an action more than once: {denials:?}"
+    );
+    denials
+}
+
 /// The calls the 1.20 server cannot answer as pullpath asks them: CronJobs are served as
 /// batch/v1 from 1.21 only (batch/v1beta1 before), so listing them is a failed call here.
 fn only_cron_jobs_failed(report: &Value) {
@@ -637,5 +656,458 @@ fn seed_incidents_are_found_live() {
     assert_eq!(scope_list(report, "denied_actions"), Vec::<String>::new());
     assert_eq!(scope_list(report, "unread_clusters"), Vec::<String>::new());
     only_cron_jobs_failed(report);
-    eprintln!("DEBUGSCOPES {}", report["scopes"]);
+}
+
+/// Distinctive passwords, none a substring of anything else the cluster holds.
+const CANARIES: [(&str, &str); 5] = [
+    ("robot", "Canary-pw-auth-7Kq2xV"),
+    ("ghbot", "Canary-pw-userpass-Lm93Tz"),
+    ("quser", "Canary-pw-both-Rr51Ny"),
+    ("legacy", "Canary-pw-dockercfg-Hs04Pd"),
+    ("opaque", "Canary-pw-opaque-Wc68Qe"),
+];
+/// The encrypted part of the ECR tokens, and the string a malformed secret holds.
+const ECR_CANARY: &str = "Canary-ecr-payload-Fj27Ub";
+const MALFORMED_CANARY: &str = "Canary-malformed-auths-Gy83Oa";
+
+/// Pull secrets whose passwords are distinctive strings, of every shape the kubelet reads
+/// (`auth`; `username` and `password`; both; the legacy `dockercfg`; ECR tokens, valid and
+/// expired), one whose JSON the kubelet cannot read and an Opaque one, each named by a
+/// workload; then every output format: no password, no base64 of it, no `auth` value and no
+/// secret's stored data appears on stdout or stderr.
+#[test]
+#[ignore = "needs a kube-apiserver and etcd (./scripts/kube-apiserver); ./scripts/test runs it"]
+fn secret_values_never_leave_the_process() {
+    let server = KubeServer::start();
+    create_nodes(&server);
+    let ns = "vault";
+    let [(auth_user, auth_pw), (up_user, up_pw), (both_user, both_pw), (cfg_user, cfg_pw), (opaque_user, opaque_pw)] =
+        CANARIES;
+    let auths = [
+        (
+            "acme-auth",
+            auth_entry(PRIVATE_HOST, auth_user, auth_pw),
+            "kubernetes.io/dockerconfigjson",
+        ),
+        (
+            "ghcr-userpass",
+            json!({"ghcr.io": {"username": up_user, "password": up_pw}}),
+            "kubernetes.io/dockerconfigjson",
+        ),
+        (
+            "quay-both",
+            json!({"quay.io": {
+                "username": both_user, "password": both_pw,
+                "auth": b64(&format!("{both_user}:{both_pw}"))
+            }}),
+            "kubernetes.io/dockerconfigjson",
+        ),
+        (
+            "ecr-tokens",
+            json!({
+                ECR_HOST: {"auth": ecr_auth(NOW + 6 * 3600, ECR_CANARY)},
+                "https://210987654321.dkr.ecr.us-east-1.amazonaws.com": {
+                    "username": "AWS", "password": ecr_password(NOW - 3600, ECR_CANARY)
+                }
+            }),
+            "kubernetes.io/dockerconfigjson",
+        ),
+        (
+            "ecr-expired",
+            json!({ ECR_HOST: {"auth": ecr_auth(NOW - 3600, ECR_CANARY)} }),
+            "kubernetes.io/dockerconfigjson",
+        ),
+    ];
+    let mut stored: Vec<String> = Vec::new();
+    let mut objects: Vec<Value> = namespace_with_default(ns).into();
+    for (name, auths, _) in &auths {
+        let secret = docker_config_secret(ns, name, auths.clone());
+        stored.push(secret["data"][".dockerconfigjson"].as_str().unwrap().into());
+        objects.push(secret);
+    }
+    // The legacy type: the `auths` map itself, under `.dockercfg`.
+    let legacy = secret(
+        ns,
+        "legacy-cfg",
+        "kubernetes.io/dockercfg",
+        ".dockercfg",
+        &auth_entry(PRIVATE_HOST, cfg_user, cfg_pw).to_string(),
+    );
+    // JSON the API server accepts and the kubelet cannot read: `auths` is not a map (a parser's
+    // "invalid type: string …" error would quote it).
+    let malformed = secret(
+        ns,
+        "malformed",
+        "kubernetes.io/dockerconfigjson",
+        ".dockerconfigjson",
+        &json!({ "auths": MALFORMED_CANARY }).to_string(),
+    );
+    let opaque = secret(
+        ns,
+        "opaque-creds",
+        "Opaque",
+        ".dockerconfigjson",
+        &json!({"auths": auth_entry(PRIVATE_HOST, opaque_user, opaque_pw)}).to_string(),
+    );
+    for secret in [legacy, malformed, opaque] {
+        let (key, value) = secret["data"].as_object().unwrap().iter().next().unwrap();
+        assert!(key.starts_with('.'));
+        stored.push(value.as_str().unwrap().into());
+        objects.push(secret);
+    }
+    let named = |secrets: &[&str]| json!({"imagePullSecrets": secrets.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()});
+    objects.extend([
+        deployment(ns, "acme", PRIVATE_IMAGE, named(&["acme-auth"])),
+        deployment(
+            ns,
+            "mixed",
+            PRIVATE_IMAGE,
+            named(&["ghcr-userpass", "quay-both"]),
+        ),
+        deployment(ns, "legacy", PRIVATE_IMAGE, named(&["legacy-cfg"])),
+        deployment(ns, "ecr", ECR_IMAGE, named(&["ecr-expired", "ecr-tokens"])),
+        deployment(ns, "malformed", PRIVATE_IMAGE, named(&["malformed"])),
+        deployment(ns, "opaque", PRIVATE_IMAGE, named(&["opaque-creds"])),
+        bare_pod(
+            ns,
+            "debug",
+            PRIVATE_IMAGE,
+            NODES[0].0,
+            &["acme-auth", "quay-both"],
+        ),
+    ]);
+    server.apply(&json!({"kind": "List", "items": objects}));
+    image_pull_back_off(&server, ns, "debug", PRIVATE_IMAGE);
+
+    // What must never be printed: each password, its base64, `user:password` in base64 (an
+    // `auth` value), the ECR tokens (password and `auth`) and their payload, and every
+    // secret's stored value.
+    let mut forbidden: Vec<(String, String)> = Vec::new();
+    for (user, password) in CANARIES {
+        forbidden.push((format!("password of {user}"), password.to_string()));
+        forbidden.push((format!("base64 password of {user}"), b64(password)));
+        forbidden.push((
+            format!("auth of {user}"),
+            b64(&format!("{user}:{password}")),
+        ));
+    }
+    for expiration in [NOW + 6 * 3600, NOW - 3600] {
+        forbidden.push((
+            format!("ECR token password expiring {expiration}"),
+            ecr_password(expiration, ECR_CANARY),
+        ));
+        forbidden.push((
+            format!("ECR token auth expiring {expiration}"),
+            ecr_auth(expiration, ECR_CANARY),
+        ));
+    }
+    forbidden.push(("ECR token payload".into(), ECR_CANARY.into()));
+    forbidden.push(("malformed secret's auths".into(), MALFORMED_CANARY.into()));
+    forbidden.push(("base64 of it".into(), b64(MALFORMED_CANARY)));
+    for (i, value) in stored.iter().enumerate() {
+        forbidden.push((format!("stored data of secret #{i}"), value.clone()));
+    }
+    let leaks = |output: &str| -> Vec<String> {
+        let mut found: Vec<String> = forbidden
+            .iter()
+            .filter(|(_, value)| output.contains(value.as_str()))
+            .map(|(what, _)| what.clone())
+            .collect();
+        // Every canary has this stem: any part of one is a leak too.
+        if output.contains("Canary-") {
+            found.push("a `Canary-` string".into());
+        }
+        found
+    };
+
+    // The secrets were read and parsed (else the formats below prove nothing): hosts, users
+    // and token expiry reached the audit.
+    let json_run = audit(&server.kubeconfig, "json", &[]);
+    let report = &json_run.report;
+    assert_eq!(
+        outcomes(report),
+        expected(&[
+            ("vault/Deployment/acme", "pass", &[]),
+            (
+                "vault/Deployment/mixed",
+                "fail",
+                &["PULL_SECRET_HOST_MISMATCH:error"]
+            ),
+            ("vault/Deployment/legacy", "pass", &[]),
+            (
+                "vault/Deployment/ecr",
+                "pass",
+                &["PULL_SECRET_ECR_TOKEN_EXPIRED:info"]
+            ),
+            (
+                "vault/Deployment/malformed",
+                "fail",
+                &["PULL_SECRET_WRONG_TYPE:error"]
+            ),
+            (
+                "vault/Deployment/opaque",
+                "fail",
+                &["PULL_SECRET_WRONG_TYPE:error"]
+            ),
+            ("vault/Pod/debug", "pass", &[]),
+        ]),
+        "{}",
+        json_run.run.stdout
+    );
+    let mismatch = message(
+        report,
+        "vault/Deployment/mixed",
+        "PULL_SECRET_HOST_MISMATCH",
+    );
+    assert!(
+        mismatch.contains("ghcr-userpass:ghcr.io") && mismatch.contains("quay-both:quay.io"),
+        "{mismatch}"
+    );
+    let broken = message(
+        report,
+        "vault/Deployment/malformed",
+        "PULL_SECRET_WRONG_TYPE",
+    );
+    assert!(broken.contains("fails every pull"), "{broken}");
+    let expired = message(
+        report,
+        "vault/Deployment/ecr",
+        "PULL_SECRET_ECR_TOKEN_EXPIRED",
+    );
+    assert!(expired.contains("2026-11-30T23:00:00Z"), "{expired}");
+
+    for format in ["json", "ndjson", "table", "dot", "mermaid"] {
+        let audit = audit(&server.kubeconfig, format, &[]);
+        assert_eq!(
+            audit.code, 3,
+            "--format {format}: stderr {}",
+            audit.run.stderr
+        );
+        assert!(
+            audit.run.stdout.contains("mixed"),
+            "--format {format} printed no report:\n{}",
+            audit.run.stdout
+        );
+        for (stream, text) in [("stdout", &audit.run.stdout), ("stderr", &audit.run.stderr)] {
+            let found = leaks(text);
+            assert!(
+                found.is_empty(),
+                "--format {format} printed secret values on {stream}: {found:?}\n{text}"
+            );
+        }
+    }
+}
+
+/// Users of the harness besides its admin: (token, user name).
+const READER: (&str, &str) = ("reader-token-5d1e8a", "pullpath-reader");
+const NO_SECRETS: (&str, &str) = ("no-secrets-token-9b3c47", "pullpath-no-secrets");
+const PODS_ONLY: (&str, &str) = ("pods-only-token-2f6a90", "pullpath-pods-only");
+
+/// A ClusterRole listing `rules` (apiGroups, resources), and its binding to `user`.
+fn cluster_role_for(user: &str, rules: &[(&str, &[&str])]) -> [Value; 2] {
+    let rules: Vec<Value> = rules
+        .iter()
+        .map(|(group, resources)| {
+            json!({"apiGroups": [group], "resources": resources, "verbs": ["list"]})
+        })
+        .collect();
+    [
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": user}, "rules": rules
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": user},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": user},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
+        }),
+    ]
+}
+
+/// `--namespace` audits that namespace's workloads only (and a namespace with none is bad
+/// input, not a pass). A user who may list everything pullpath lists gets the admin's
+/// report; one who may not list secrets gets no crash and no pass for a workload whose pull
+/// secrets decide its pull: those are unknown, the denial is in the report's coverage, exit
+/// 4; one who may list pods only gets a cluster unread, never a pass.
+#[test]
+#[ignore = "needs a kube-apiserver and etcd (./scripts/kube-apiserver); ./scripts/test runs it"]
+fn namespace_scoping_and_forbidden_lists() {
+    let server = KubeServer::start_with_tokens(&[READER, NO_SECRETS, PODS_ONLY]);
+    create_nodes(&server);
+    let registry_auths = auth_entry(PRIVATE_HOST, "robot", "Pa55-word-never-stored");
+    let mut objects: Vec<Value> = Vec::new();
+    // team-a and team-c pass; team-b's private image has no pull secret.
+    for team in ["team-a", "team-c"] {
+        objects.extend(namespace_with_default(team));
+        objects.extend([
+            service_account(team, "api-sa", &["acme-registry"]),
+            docker_config_secret(team, "acme-registry", registry_auths.clone()),
+            deployment(team, "web", ECR_IMAGE, json!({})),
+            deployment(
+                team,
+                "api",
+                PRIVATE_IMAGE,
+                json!({"serviceAccountName": "api-sa"}),
+            ),
+        ]);
+    }
+    objects.extend(namespace_with_default("team-b"));
+    objects.push(deployment("team-b", "api", PRIVATE_IMAGE, json!({})));
+    objects.push(bare_pod("team-b", "job-runner", ECR_IMAGE, NODES[1].0, &[]));
+    // Exactly what pullpath lists (src/collect/kubernetes/live.rs KUBE_READS), with and
+    // without secrets; and pods alone.
+    let core = ["pods", "serviceaccounts", "secrets", "nodes", "events"];
+    let core_no_secrets = ["pods", "serviceaccounts", "nodes", "events"];
+    let apps: &[&str] = &["deployments", "statefulsets", "daemonsets", "replicasets"];
+    let batch: &[&str] = &["jobs", "cronjobs"];
+    objects.extend(cluster_role_for(
+        READER.1,
+        &[("", &core), ("apps", apps), ("batch", batch)],
+    ));
+    objects.extend(cluster_role_for(
+        NO_SECRETS.1,
+        &[("", &core_no_secrets), ("apps", apps), ("batch", batch)],
+    ));
+    objects.extend(cluster_role_for(PODS_ONLY.1, &[("", &["pods"])]));
+    server.apply(&json!({"kind": "List", "items": objects}));
+
+    let team_a = expected(&[
+        ("team-a/Deployment/web", "pass", &[]),
+        ("team-a/Deployment/api", "pass", &[]),
+    ]);
+    let team_c = expected(&[
+        ("team-c/Deployment/web", "pass", &[]),
+        ("team-c/Deployment/api", "pass", &[]),
+    ]);
+    let team_b = expected(&[
+        (
+            "team-b/Deployment/api",
+            "fail",
+            &["REGISTRY_AUTH_MISSING:error"],
+        ),
+        ("team-b/Pod/job-runner", "pass", &[]),
+    ]);
+
+    // One namespace, two, and all of them.
+    let one = audit(&server.kubeconfig, "json", &["--namespace", "team-a"]);
+    assert_eq!(outcomes(&one.report), team_a, "{}", one.run.stdout);
+    assert_eq!(one.code, 0, "stderr: {}", one.run.stderr);
+    let two = audit(
+        &server.kubeconfig,
+        "json",
+        &["--namespace", "team-a", "-n", "team-c"],
+    );
+    let mut both = team_a.clone();
+    both.extend(team_c.clone());
+    assert_eq!(outcomes(&two.report), both, "{}", two.run.stdout);
+    assert_eq!(two.code, 0, "stderr: {}", two.run.stderr);
+    let all = audit(&server.kubeconfig, "json", &["--all-namespaces"]);
+    let mut everything = both.clone();
+    everything.extend(team_b.clone());
+    assert_eq!(outcomes(&all.report), everything, "{}", all.run.stdout);
+    assert_eq!(all.code, 3, "stderr: {}", all.run.stderr);
+    let only_b = audit(&server.kubeconfig, "json", &["-n", "team-b"]);
+    assert_eq!(outcomes(&only_b.report), team_b, "{}", only_b.run.stdout);
+    assert_eq!(only_b.code, 3, "stderr: {}", only_b.run.stderr);
+    // A namespace without workloads: nothing to audit is bad input, never a pass.
+    let none = run(&[
+        "audit",
+        "--snapshot",
+        AWS_SIDE,
+        "--kubeconfig",
+        server.kubeconfig.to_str().unwrap(),
+        "--kube-context",
+        CONTEXT,
+        "--namespace",
+        "no-such-namespace",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        none.code, 2,
+        "stdout: {}\nstderr: {}",
+        none.stdout, none.stderr
+    );
+    assert!(
+        none.stderr.contains("no-such-namespace"),
+        "stderr: {}",
+        none.stderr
+    );
+
+    // Exactly the reads pullpath makes: the admin's report.
+    let reader = server.kubeconfig_for("reader", READER.0);
+    let as_reader = audit(&reader, "json", &["--all-namespaces"]);
+    assert_eq!(
+        outcomes(&as_reader.report),
+        everything,
+        "{}",
+        as_reader.run.stdout
+    );
+    assert_eq!(as_reader.code, 3, "stderr: {}", as_reader.run.stderr);
+    assert_eq!(
+        scope_list(&as_reader.report, "denied_actions"),
+        Vec::<String>::new()
+    );
+    only_cron_jobs_failed(&as_reader.report);
+
+    // Secrets forbidden: a workload whose pull secrets decide its pull is unknown, never a
+    // pass; one that names none (through its service account either) is still judged.
+    let no_secrets = server.kubeconfig_for("no-secrets", NO_SECRETS.0);
+    let denied = audit(&no_secrets, "json", &["--namespace", "team-a"]);
+    assert_eq!(
+        outcomes(&denied.report),
+        expected(&[
+            ("team-a/Deployment/web", "pass", &[]),
+            (
+                "team-a/Deployment/api",
+                "unknown",
+                &["NOT_COLLECTED:warning"]
+            ),
+        ]),
+        "{}",
+        denied.run.stdout
+    );
+    assert_eq!(denied.code, 4, "stderr: {}", denied.run.stderr);
+    let why = message(&denied.report, "team-a/Deployment/api", "NOT_COLLECTED");
+    assert!(why.contains("acme-registry"), "{why}");
+    assert!(
+        !why.contains("was denied list secrets; was denied list secrets"),
+        "the message repeats the one denial: {why}"
+    );
+    let denials = denied_once(&denied.report);
+    assert!(
+        denials.iter().any(|d| d.contains("secrets")),
+        "denied_actions names no secrets list: {denials:?}"
+    );
+    assert!(
+        denials.iter().all(|d| d.contains("secrets")),
+        "more than secrets denied: {denials:?}"
+    );
+    assert_ne!(denied.report["scopes"][0]["status"], "complete");
+
+    // Pods alone: nothing else is readable, so the cluster is unread; no crash, no pass.
+    let pods_only = server.kubeconfig_for("pods-only", PODS_ONLY.0);
+    let blind = audit(&pods_only, "json", &["--all-namespaces"]);
+    assert_eq!(blind.code, 4, "stderr: {}", blind.run.stderr);
+    for (service, (status, _)) in outcomes(&blind.report) {
+        assert_ne!(status, "pass", "{service} passes with pods alone read");
+    }
+    let denials = denied_once(&blind.report);
+    for resource in ["secrets", "nodes", "serviceaccounts", "deployments"] {
+        assert!(
+            denials.iter().any(|d| d.contains(resource)),
+            "denied_actions names no {resource} list: {denials:?}"
+        );
+    }
+    assert!(
+        !denials.iter().any(|d| d.contains("list pods")),
+        "listing pods was allowed: {denials:?}"
+    );
+    assert_eq!(
+        scope_list(&blind.report, "unread_clusters"),
+        [CONTEXT],
+        "{}",
+        blind.report["scopes"]
+    );
 }

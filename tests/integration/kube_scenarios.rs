@@ -93,6 +93,16 @@ const EXPECTATIONS: &[Expect] = &[
         workloads: &[(WEB, "fail", &["EXECUTION_ROLE_TRUST:error"])],
     },
     Expect {
+        fixture: "fargate-role-no-ecr",
+        exit: 3,
+        workloads: &[(WEB, "fail", &["NODE_ROLE_PERMISSION_MISSING:error"])],
+    },
+    Expect {
+        fixture: "eks-not-read",
+        exit: 4,
+        workloads: &[(WEB, "unknown", &["NOT_COLLECTED:warning"])],
+    },
+    Expect {
         fixture: "node-not-ec2",
         exit: 4,
         workloads: &[(WEB, "unknown", &["NODE_NOT_MODELLED:warning"])],
