@@ -29,8 +29,7 @@ use super::pull_credentials::{credential_findings, NodeCredentials};
 const NODE_ECR_POLICY: &str = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly";
 
 /// The managed policy EKS documents for Fargate pod execution roles.
-const FARGATE_POD_POLICY: &str =
-    "arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy";
+const FARGATE_POD_POLICY: &str = "arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy";
 
 /// The service principal EKS runs Fargate pods as.
 const EKS_FARGATE_PODS: &str = "eks-fargate-pods.amazonaws.com";
@@ -133,7 +132,6 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
                 assign_public_ip: AssignPublicIp::Disabled,
             });
             out.has_origin = true;
-
         }
         KubePlacement::Nowhere { why, fargate_only } => {
             let blocker = if fargate_only {

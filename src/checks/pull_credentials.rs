@@ -405,8 +405,14 @@ fn set_service_account(pod: &KubeWorkload, account: &str) -> String {
         "Pod" => {
             return format!("Set spec.serviceAccountName: {account} in the pod's manifest and recreate the pod (a pod's service account cannot be changed in place).");
         }
-        "CronJob" => ("cronjob", r#"{"spec":{"jobTemplate":{"spec":{"template":{"spec":{"serviceAccountName":"ACCOUNT"}}}}}}"#),
-        other => (other, r#"{"spec":{"template":{"spec":{"serviceAccountName":"ACCOUNT"}}}}"#),
+        "CronJob" => (
+            "cronjob",
+            r#"{"spec":{"jobTemplate":{"spec":{"template":{"spec":{"serviceAccountName":"ACCOUNT"}}}}}}"#,
+        ),
+        other => (
+            other,
+            r#"{"spec":{"template":{"spec":{"serviceAccountName":"ACCOUNT"}}}}"#,
+        ),
     };
     format!(
         "Run the pods as `{account}`: set serviceAccountName in the pod template (kubectl -n {ns} patch {} {} -p '{}').",

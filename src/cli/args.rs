@@ -133,6 +133,8 @@ pub struct CollectArgs {
     #[arg(long)]
     pub stopped_tasks: bool,
     #[command(flatten)]
+    pub kube: KubeArgs,
+    #[command(flatten)]
     pub inspect: InspectArgs,
     #[command(flatten)]
     pub fleet: FleetArgs,

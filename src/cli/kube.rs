@@ -4,35 +4,83 @@
 use std::path::Path;
 
 use super::args::{AuditArgs, KubeArgs};
-use super::live::runtime;
+use super::live::{aws_options, denied, failure_of, runtime, seconds};
 use super::Failure;
 use crate::checks::{audit_kube_cluster, AuditOptions, Coverage, Origin, ScopeAudit};
 use crate::collect::kubernetes::{read_cluster, read_files, KubeSource};
-use crate::model::{load_snapshot, GapKind, KubeCluster, Snapshot};
+use crate::collect::{collect_kube_side, Aws};
+use crate::model::{check_consistency, load_snapshot, GapKind, KubeCluster, Snapshot};
 
 /// The scope of an audit of Kubernetes workloads: `--snapshot` (one) for the AWS side, and
 /// the cluster from `--kube-objects` or `--kube-context`, or the snapshot's own
 /// `kube_clusters`.
 pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<ScopeAudit>, Failure> {
-    let [path] = args.snapshot.as_slice() else {
-        return Err(Failure::bad_input(
-            "a Kubernetes audit reads the AWS side (the nodes' instances, network and roles) from one --snapshot",
-        ));
+    let (snapshot, source) = match args.snapshot.as_slice() {
+        [] => {
+            if !args.kube.requested() {
+                return Err(Failure::bad_input(
+                    "a Kubernetes audit needs the cluster: --kube-context, --kubeconfig or --kube-objects",
+                ));
+            }
+            let cluster = read_kube(&args.kube)?;
+            (live_aws_side(args, cluster)?, "live".to_string())
+        }
+        [path] => {
+            let mut snapshot =
+                load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?;
+            if args.kube.requested() {
+                let cluster = read_kube(&args.kube)?;
+                snapshot.kube_clusters.get_or_insert_with(Vec::new).push(cluster);
+            }
+            (snapshot, path.display().to_string())
+        }
+        _ => {
+            return Err(Failure::bad_input(
+                "a Kubernetes audit reads the AWS side (the nodes' instances, network and roles) from one --snapshot, or live",
+            ))
+        }
     };
-    let mut snapshot = load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?;
-    if args.kube.requested() {
-        let cluster = read_kube(&args.kube)?;
-        snapshot
-            .kube_clusters
-            .get_or_insert_with(Vec::new)
-            .push(cluster);
+    Ok(vec![kube_scope(&snapshot, &source, &args.kube, options)?])
+}
+
+/// The AWS side of `cluster`, collected live with the run's AWS flags (one account and
+/// region: the credential chain's, or the one --region names).
+pub fn live_aws_side(args: &AuditArgs, cluster: KubeCluster) -> Result<Snapshot, Failure> {
+    if args.fleet.region.len() > 1 || args.fleet.all_regions || !args.fleet.role_arn.is_empty() {
+        return Err(Failure::bad_input(
+            "a Kubernetes cluster is one account and region: give at most one --region, and no --role-arn or --all-regions",
+        ));
     }
-    Ok(vec![kube_scope(
-        &snapshot,
-        &path.display().to_string(),
-        &args.kube,
-        options,
-    )?])
+    collect_side(
+        &aws_options(&args.aws, args.fleet.region.first().map(String::as_str)),
+        cluster,
+        args.kube.eks_cluster.as_deref(),
+    )
+}
+
+/// Collects the AWS side of `cluster`, saying on stderr what it cost.
+pub fn collect_side(
+    options: &crate::collect::AwsOptions,
+    cluster: KubeCluster,
+    eks_cluster: Option<&str>,
+) -> Result<Snapshot, Failure> {
+    let started = std::time::Instant::now();
+    let (snapshot, calls) = runtime()?
+        .block_on(async {
+            let aws = Aws::load(options).await;
+            let snapshot = collect_kube_side(&aws, cluster, eks_cluster).await;
+            snapshot.map(|s| (s, aws.guard.log.calls()))
+        })
+        .map_err(failure_of)?;
+    check_consistency(&snapshot)
+        .map_err(|e| Failure::runtime(format!("the collected snapshot is inconsistent: {e}")))?;
+    let total: usize = calls.values().sum();
+    eprintln!(
+        "pullpath: collected the AWS side of the Kubernetes cluster in {} with {total} AWS calls{}",
+        seconds(started.elapsed()),
+        crate::report::terminal_text::message(&denied(&snapshot))
+    );
+    Ok(snapshot)
 }
 
 /// Reads the cluster the flags name.
@@ -80,14 +128,19 @@ pub fn kube_scope(
             coverage.unread_clusters.push(cluster.name.clone());
         }
         for gap in &cluster.coverage_gaps {
-            if gap.kind == GapKind::Denied {
-                coverage
-                    .denied_actions
-                    .push(format!("kubernetes: {}", gap.action));
+            let (list, entry) = if gap.kind == GapKind::Denied {
+                (
+                    &mut coverage.denied_actions,
+                    format!("kubernetes: {}", gap.action),
+                )
             } else {
-                coverage
-                    .failed_calls
-                    .push(format!("the collector {}", gap.describe()));
+                (
+                    &mut coverage.failed_calls,
+                    format!("the collector {}", gap.describe()),
+                )
+            };
+            if !list.contains(&entry) {
+                list.push(entry);
             }
         }
         results.extend(audit_kube_cluster(

@@ -11,6 +11,28 @@ use crate::checks::Coverage;
 use crate::collect::{HistoryScope, Scope};
 
 pub fn run(args: CollectArgs) -> Result<ExitCode, Failure> {
+    if args.kube.requested() {
+        // A Kubernetes cluster and its AWS side: one account and region, one file.
+        let Some(out) = &args.out else {
+            return Err(Failure::bad_input(
+                "a Kubernetes cluster and its AWS side make one snapshot: use --out FILE",
+            ));
+        };
+        if args.fleet.region.len() > 1 || args.fleet.all_regions || !args.fleet.role_arn.is_empty()
+        {
+            return Err(Failure::bad_input(
+                "a Kubernetes cluster is one account and region: give at most one --region, and no --role-arn or --all-regions",
+            ));
+        }
+        let cluster = super::kube::read_kube(&args.kube)?;
+        let options =
+            super::live::aws_options(&args.aws, args.fleet.region.first().map(String::as_str));
+        let mut snapshot =
+            super::kube::collect_side(&options, cluster, args.kube.eks_cluster.as_deref())?;
+        inspect_registries(&mut snapshot, args.inspect.inspect_registries)?;
+        write_output(Some(out.clone()), &to_json(&snapshot, "snapshot")?)?;
+        return Ok(ExitCode::Pass);
+    }
     let (plan, options) = fleet_plan(&args.select, &args.fleet, &args.aws)?;
     let single = plan.is_single_scope();
     if args.stopped_tasks {

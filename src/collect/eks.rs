@@ -126,7 +126,11 @@ async fn fargate_profiles(
     loop {
         let Some(page) = attempt(
             session,
-            call("ListFargateProfiles", "eks:ListFargateProfiles", "eks_clusters"),
+            call(
+                "ListFargateProfiles",
+                "eks:ListFargateProfiles",
+                "eks_clusters",
+            ),
             client
                 .list_fargate_profiles()
                 .cluster_name(cluster)

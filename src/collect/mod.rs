@@ -21,8 +21,8 @@ mod guard;
 #[cfg(test)]
 mod history_tests;
 mod iam;
-mod kube_side;
 mod instances;
+mod kube_side;
 pub mod kubernetes;
 mod manifests;
 mod memo;
@@ -40,8 +40,8 @@ pub use calls::CollectError;
 pub use calls::DEFAULT_CONCURRENCY;
 pub use config::{http_client, Aws, AwsOptions, RetryMode};
 pub use fleet::{collect_fleet, Account, FleetPlan, Regions, ScopeRun};
-pub use kube_side::collect_kube_side;
 pub use guard::{is_allowed, CallLog, ReadOnlyGuard, READ_ACTIONS};
+pub use kube_side::collect_kube_side;
 pub use progress::Progress;
 pub use registries::inspect_snapshot;
 

@@ -20,7 +20,11 @@ const WEB: &str = "payments/Deployment/web";
 const API: &str = "payments/Deployment/payment-api";
 
 const EXPECTATIONS: &[Expect] = &[
-    Expect { fixture: "healthy", exit: 0, workloads: &[(WEB, "pass", &[]), (API, "pass", &[])] },
+    Expect {
+        fixture: "healthy",
+        exit: 0,
+        workloads: &[(WEB, "pass", &[]), (API, "pass", &[])],
+    },
     Expect {
         fixture: "default-service-account",
         exit: 3,
@@ -29,27 +33,46 @@ const EXPECTATIONS: &[Expect] = &[
     Expect {
         fixture: "opaque-secret",
         exit: 3,
-        workloads: &[(WEB, "pass", &[]), (API, "fail", &["PULL_SECRET_WRONG_TYPE:error"])],
+        workloads: &[
+            (WEB, "pass", &[]),
+            (API, "fail", &["PULL_SECRET_WRONG_TYPE:error"]),
+        ],
     },
     Expect {
         fixture: "secret-other-namespace",
         exit: 3,
-        workloads: &[(WEB, "pass", &[]), (API, "fail", &["PULL_SECRET_OTHER_NAMESPACE:error"])],
+        workloads: &[
+            (WEB, "pass", &[]),
+            (API, "fail", &["PULL_SECRET_OTHER_NAMESPACE:error"]),
+        ],
     },
     Expect {
         fixture: "secret-host-mismatch",
         exit: 3,
-        workloads: &[(WEB, "pass", &[]), (API, "fail", &["PULL_SECRET_HOST_MISMATCH:error"])],
+        workloads: &[
+            (WEB, "pass", &[]),
+            (API, "fail", &["PULL_SECRET_HOST_MISMATCH:error"]),
+        ],
     },
     Expect {
         fixture: "secret-missing",
         exit: 3,
-        workloads: &[(WEB, "pass", &[]), (API, "fail", &["PULL_SECRET_MISSING:error"])],
+        workloads: &[
+            (WEB, "pass", &[]),
+            (API, "fail", &["PULL_SECRET_MISSING:error"]),
+        ],
     },
     Expect {
         fixture: "ecr-token-expired",
         exit: 3,
-        workloads: &[(WEB, "fail", &["NODE_ROLE_PERMISSION_MISSING:error", "PULL_SECRET_ECR_TOKEN_EXPIRED:error"])],
+        workloads: &[(
+            WEB,
+            "fail",
+            &[
+                "NODE_ROLE_PERMISSION_MISSING:error",
+                "PULL_SECRET_ECR_TOKEN_EXPIRED:error",
+            ],
+        )],
     },
     Expect {
         fixture: "ecr-token-expired-node-pulls",
@@ -59,22 +82,38 @@ const EXPECTATIONS: &[Expect] = &[
     Expect {
         fixture: "ecr-token-expiring",
         exit: 4,
-        workloads: &[(WEB, "unknown", &["NODE_ROLE_PERMISSION_MISSING:warning", "PULL_SECRET_ECR_TOKEN_EXPIRING:warning"])],
+        workloads: &[(
+            WEB,
+            "unknown",
+            &[
+                "NODE_ROLE_PERMISSION_MISSING:warning",
+                "PULL_SECRET_ECR_TOKEN_EXPIRING:warning",
+            ],
+        )],
     },
     Expect {
         fixture: "node-role-no-ecr",
         exit: 3,
-        workloads: &[(WEB, "fail", &["NODE_ROLE_PERMISSION_MISSING:error"]), (API, "pass", &[])],
+        workloads: &[
+            (WEB, "fail", &["NODE_ROLE_PERMISSION_MISSING:error"]),
+            (API, "pass", &[]),
+        ],
     },
     Expect {
         fixture: "node-subnet-no-route",
         exit: 3,
-        workloads: &[(WEB, "fail", &["NO_ROUTE:error"]), (API, "fail", &["NO_ROUTE:error"])],
+        workloads: &[
+            (WEB, "fail", &["NO_ROUTE:error"]),
+            (API, "fail", &["NO_ROUTE:error"]),
+        ],
     },
     Expect {
         fixture: "service-account-missing",
         exit: 3,
-        workloads: &[(WEB, "pass", &[]), (API, "fail", &["SERVICE_ACCOUNT_MISSING:error"])],
+        workloads: &[
+            (WEB, "pass", &[]),
+            (API, "fail", &["SERVICE_ACCOUNT_MISSING:error"]),
+        ],
     },
     Expect {
         fixture: "no-schedulable-node",
@@ -86,7 +125,11 @@ const EXPECTATIONS: &[Expect] = &[
         exit: 3,
         workloads: &[(WEB, "fail", &["NO_FARGATE_PROFILE:error"])],
     },
-    Expect { fixture: "fargate-healthy", exit: 0, workloads: &[(WEB, "pass", &[])] },
+    Expect {
+        fixture: "fargate-healthy",
+        exit: 0,
+        workloads: &[(WEB, "pass", &[])],
+    },
     Expect {
         fixture: "fargate-role-trusts-ecs",
         exit: 3,
@@ -119,7 +162,10 @@ fn audit(args: &[&str]) -> (i32, Value) {
     all.extend_from_slice(&["--format", "json"]);
     let run = run(&all);
     assert!(run.stderr.is_empty(), "{args:?}: {}", run.stderr);
-    (run.code, serde_json::from_str(&run.stdout).expect("a JSON report"))
+    (
+        run.code,
+        serde_json::from_str(&run.stdout).expect("a JSON report"),
+    )
 }
 
 /// (workload, status, findings) of a report, findings as a set of `CODE:severity`.
@@ -133,9 +179,19 @@ fn workloads(report: &Value) -> Vec<(String, String, BTreeSet<String>)> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|f| format!("{}:{}", f["code"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+                .map(|f| {
+                    format!(
+                        "{}:{}",
+                        f["code"].as_str().unwrap(),
+                        f["severity"].as_str().unwrap()
+                    )
+                })
                 .collect();
-            (w["service"].as_str().unwrap().to_string(), w["status"].as_str().unwrap().to_string(), findings)
+            (
+                w["service"].as_str().unwrap().to_string(),
+                w["status"].as_str().unwrap().to_string(),
+                findings,
+            )
         })
         .collect()
 }
@@ -147,9 +203,16 @@ fn every_kubernetes_fixture_is_expected() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".json") && n != "aws-side.json" && n != "cluster-objects.json")
         .collect();
-    let expected: BTreeSet<String> = EXPECTATIONS.iter().map(|e| format!("{}.json", e.fixture)).collect();
-    assert_eq!(fixtures, expected, "every fixture has an expectation, and no more");
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string("docs/report.schema.json").unwrap()).unwrap();
+    let expected: BTreeSet<String> = EXPECTATIONS
+        .iter()
+        .map(|e| format!("{}.json", e.fixture))
+        .collect();
+    assert_eq!(
+        fixtures, expected,
+        "every fixture has an expectation, and no more"
+    );
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string("docs/report.schema.json").unwrap()).unwrap();
     let schema = jsonschema::validator_for(&schema).unwrap();
     for expect in EXPECTATIONS {
         let file = path(&format!("{}.json", expect.fixture));
@@ -160,7 +223,13 @@ fn every_kubernetes_fixture_is_expected() {
         let want: Vec<(String, String, BTreeSet<String>)> = expect
             .workloads
             .iter()
-            .map(|(w, s, f)| (w.to_string(), s.to_string(), f.iter().map(|c| c.to_string()).collect()))
+            .map(|(w, s, f)| {
+                (
+                    w.to_string(),
+                    s.to_string(),
+                    f.iter().map(|c| c.to_string()).collect(),
+                )
+            })
             .collect();
         assert_eq!(got, want, "{file}");
         assert_eq!(code, expect.exit, "{file}");
@@ -172,7 +241,9 @@ fn every_kubernetes_fixture_is_expected() {
 #[test]
 fn the_forgotten_service_account_is_named() {
     let (_, report) = audit(&["--snapshot", &path("default-service-account.json")]);
-    let message = report["workloads"][0]["findings"][0]["message"].as_str().unwrap();
+    let message = report["workloads"][0]["findings"][0]["message"]
+        .as_str()
+        .unwrap();
     assert!(message.contains("`payment-api-sa`"), "{message}");
     assert!(message.contains("runs as `default`"), "{message}");
 }
@@ -186,14 +257,29 @@ fn kubectl_output_is_audited_and_no_secret_value_leaks() {
     let (code, report) = audit(&["--snapshot", &aws, "--kube-objects", &objects]);
     assert_eq!(code, 3);
     let got: Vec<(String, String, BTreeSet<String>)> = workloads(&report);
-    let find = |name: &str| got.iter().find(|(w, _, _)| w == name).unwrap_or_else(|| panic!("{name} in {got:?}"));
+    let find = |name: &str| {
+        got.iter()
+            .find(|(w, _, _)| w == name)
+            .unwrap_or_else(|| panic!("{name} in {got:?}"))
+    };
     assert_eq!(find(API).1, "fail");
-    assert!(find(API).2.contains("REGISTRY_AUTH_MISSING:error"), "{got:?}");
+    assert!(
+        find(API).2.contains("REGISTRY_AUTH_MISSING:error"),
+        "{got:?}"
+    );
     // The node role pulls: the expired token is information.
     assert_eq!(find(WEB).1, "pass");
-    assert!(find(WEB).2.contains("PULL_SECRET_ECR_TOKEN_EXPIRED:info"), "{got:?}");
+    assert!(
+        find(WEB).2.contains("PULL_SECRET_ECR_TOKEN_EXPIRED:info"),
+        "{got:?}"
+    );
     assert_eq!(find("payments/Deployment/worker").1, "fail");
-    assert!(find("payments/Deployment/worker").2.contains("PULL_SECRET_WRONG_TYPE:error"), "{got:?}");
+    assert!(
+        find("payments/Deployment/worker")
+            .2
+            .contains("PULL_SECRET_WRONG_TYPE:error"),
+        "{got:?}"
+    );
     // The pod of payment-api's ReplicaSet is audited as the Deployment, not on its own.
     assert_eq!(got.len(), 3, "{got:?}");
     let text = std::fs::read_to_string(&objects).unwrap();
@@ -202,13 +288,34 @@ fn kubectl_output_is_audited_and_no_secret_value_leaks() {
         .unwrap()
         .iter()
         .filter(|i| i["kind"] == "Secret")
-        .flat_map(|s| s["data"].as_object().unwrap().values().map(|v| v.as_str().unwrap().to_string()).collect::<Vec<_>>())
+        .flat_map(|s| {
+            s["data"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
         .collect();
     assert!(!secret_values.is_empty());
     for format in ["json", "ndjson", "table", "dot", "mermaid"] {
-        let run = run(&["audit", "--snapshot", &aws, "--kube-objects", &objects, "--format", format]);
-        for needle in secret_values.iter().map(String::as_str).chain(["Pa55-word-never-stored", "cm9ib3Q6UGE1NS13b3JkLW5ldmVyLXN0b3JlZA"]) {
-            assert!(!run.stdout.contains(needle) && !run.stderr.contains(needle), "{format} output holds a secret value");
+        let run = run(&[
+            "audit",
+            "--snapshot",
+            &aws,
+            "--kube-objects",
+            &objects,
+            "--format",
+            format,
+        ]);
+        for needle in secret_values.iter().map(String::as_str).chain([
+            "Pa55-word-never-stored",
+            "cm9ib3Q6UGE1NS13b3JkLW5ldmVyLXN0b3JlZA",
+        ]) {
+            assert!(
+                !run.stdout.contains(needle) && !run.stderr.contains(needle),
+                "{format} output holds a secret value"
+            );
         }
     }
 }
@@ -217,12 +324,20 @@ fn kubectl_output_is_audited_and_no_secret_value_leaks() {
 /// was not read, so the workload is unknown, never a pass.
 #[test]
 fn a_manifest_alone_is_unknown_not_pass() {
-    let (code, report) = audit(&["--snapshot", &path("aws-side.json"), "--kube-objects", &path("manifests.yaml")]);
+    let (code, report) = audit(&[
+        "--snapshot",
+        &path("aws-side.json"),
+        "--kube-objects",
+        &path("manifests.yaml"),
+    ]);
     assert_eq!(code, 4);
     let got = workloads(&report);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].1, "unknown");
-    assert!(got[0].2.iter().any(|f| f.starts_with("NOT_COLLECTED:")), "{got:?}");
+    assert!(
+        got[0].2.iter().any(|f| f.starts_with("NOT_COLLECTED:")),
+        "{got:?}"
+    );
 }
 
 /// Several files make one cluster: the manifest with the cluster's service accounts and
@@ -243,18 +358,40 @@ fn manifests_with_the_clusters_objects_decide() {
     let got = workloads(&report);
     // The manifest's payment-api (runs as payment-api-sa) passes; kubectl's same-named
     // Deployment (runs as default) fails: both are audited.
-    let apis: Vec<&str> = got.iter().filter(|(w, _, _)| w == API).map(|(_, s, _)| s.as_str()).collect();
+    let apis: Vec<&str> = got
+        .iter()
+        .filter(|(w, _, _)| w == API)
+        .map(|(_, s, _)| s.as_str())
+        .collect();
     assert_eq!(apis, ["pass", "fail"], "{got:?}");
 }
 
 #[test]
 fn bad_kubernetes_input_is_refused_naming_the_item() {
-    let file = crate::support::temp_file(r#"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"},"spec":{"containers":"nginx"}}]}"#);
-    let run = run(&["audit", "--snapshot", &path("aws-side.json"), "--kube-objects", crate::support::arg(&file)]);
+    let file = crate::support::temp_file(
+        r#"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"},"spec":{"containers":"nginx"}}]}"#,
+    );
+    let run = run(&[
+        "audit",
+        "--snapshot",
+        &path("aws-side.json"),
+        "--kube-objects",
+        crate::support::arg(&file),
+    ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("items[0]") && run.stderr.contains("spec.containers"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("items[0]") && run.stderr.contains("spec.containers"),
+        "{}",
+        run.stderr
+    );
     let none = crate::support::temp_file(r#"{"apiVersion":"v1","kind":"List","items":[]}"#);
-    let run = crate::support::run(&["audit", "--snapshot", &path("aws-side.json"), "--kube-objects", crate::support::arg(&none)]);
+    let run = crate::support::run(&[
+        "audit",
+        "--snapshot",
+        &path("aws-side.json"),
+        "--kube-objects",
+        crate::support::arg(&none),
+    ]);
     assert_eq!(run.code, 2, "nothing to audit is bad input: {}", run.stderr);
 }
 
@@ -271,5 +408,8 @@ fn readme_kubernetes_example_is_the_real_output() {
         "payments",
     ]);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    crate::output::assert_readme_block_is_real("Real output of the Kubernetes example", &run.stdout);
+    crate::output::assert_readme_block_is_real(
+        "Real output of the Kubernetes example",
+        &run.stdout,
+    );
 }

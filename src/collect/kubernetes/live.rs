@@ -13,7 +13,7 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Event, Node, Pod, Secret, ServiceAccount};
-use kube::api::{Api, ListParams, ObjectList};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, ObjectList};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde::de::DeserializeOwned;
@@ -97,7 +97,7 @@ pub async fn read_cluster(source: &KubeSource) -> Result<KubeCluster, String> {
     let daemon_sets: Option<Vec<DaemonSet>> = reader.list("daemonsets", "apps", "").await;
     let replica_sets: Option<Vec<ReplicaSet>> = reader.list("replicasets", "apps", "").await;
     let jobs: Option<Vec<Job>> = reader.list("jobs", "batch", "").await;
-    let cron_jobs: Option<Vec<CronJob>> = reader.list("cronjobs", "batch", "").await;
+    let cron_jobs = reader.cron_jobs().await;
     let accounts: Option<Vec<ServiceAccount>> = reader.list("serviceaccounts", "", "").await;
     let json: Option<Vec<Secret>> = reader
         .list("secrets", "", &format!("type={DOCKER_CONFIG_JSON}"))
@@ -200,6 +200,14 @@ impl Reader {
         } else {
             format!("list {resource}.{group}")
         };
+        // One gap per request kind: the secrets' three lists are one permission.
+        if self
+            .gaps
+            .iter()
+            .any(|g| g.action == action && g.collection == resource)
+        {
+            return;
+        }
         self.gaps.push(CoverageGap {
             service: "kubernetes".into(),
             operation: format!("list {resource}"),
@@ -257,6 +265,68 @@ impl Reader {
             }
         }
         Some(out)
+    }
+
+    /// CronJobs: batch/v1 since Kubernetes 1.21, batch/v1beta1 before (the same fields
+    /// pullpath reads), tried when the server does not serve batch/v1.
+    async fn cron_jobs(&mut self) -> Option<Vec<CronJob>> {
+        let namespaces: Vec<Option<String>> = if self.namespaces.is_empty() {
+            vec![None]
+        } else {
+            self.namespaces.iter().cloned().map(Some).collect()
+        };
+        let mut out = Vec::new();
+        for namespace in &namespaces {
+            let api: Api<CronJob> = match namespace {
+                None => Api::all(self.client.clone()),
+                Some(n) => Api::namespaced(self.client.clone(), n),
+            };
+            match pages(&api, "").await {
+                Ok(items) => out.extend(items),
+                Err(kube::Error::Api(status)) if status.code == 404 => {
+                    match self.beta_cron_jobs(namespace.as_deref()).await {
+                        Ok(items) => out.extend(items),
+                        Err(e) => {
+                            self.gap("cronjobs", "batch", &e);
+                            return None;
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.gap("cronjobs", "batch", &e);
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// batch/v1beta1 CronJobs, read as batch/v1's.
+    async fn beta_cron_jobs(&self, namespace: Option<&str>) -> Result<Vec<CronJob>, kube::Error> {
+        let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("batch", "v1beta1", "CronJob"));
+        let api: Api<DynamicObject> = match namespace {
+            None => Api::all_with(self.client.clone(), &resource),
+            Some(n) => Api::namespaced_with(self.client.clone(), n, &resource),
+        };
+        let mut params = ListParams::default().limit(PAGE);
+        let mut out = Vec::new();
+        loop {
+            let page = api.list(&params).await?;
+            for item in page.items {
+                let Ok(mut value) = serde_json::to_value(&item) else {
+                    continue;
+                };
+                value["apiVersion"] = "batch/v1".into();
+                value["kind"] = "CronJob".into();
+                if let Ok(cron_job) = serde_json::from_value::<CronJob>(value) {
+                    out.push(cron_job);
+                }
+            }
+            match next(&page.metadata.continue_) {
+                Some(token) => params = params.continue_token(&token),
+                None => return Ok(out),
+            }
+        }
     }
 
     /// (namespace, name) of every secret, read as metadata only (no values).
