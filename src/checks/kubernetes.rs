@@ -125,10 +125,21 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
                     snapshot.region, snapshot.account_id, cluster.name, profile.name
                 ),
             });
+            // EKS gives Fargate pods the cluster security group ("Amazon EKS security group
+            // requirements"), never the VPC's default one: without it, the pods' egress is
+            // unknown.
+            let Some(group) = &cluster.cluster_security_group else {
+                out.findings.push((Some(false), Blocker::new(
+                    Code::NotCollected,
+                    &cluster.arn,
+                    format!("{label} runs on Fargate (profile `{}`), but the cluster security group of EKS cluster `{}` is not known (DescribeCluster gave none), so its pods' egress rules and path are unknown", profile.name, cluster.name),
+                    "Read the EKS cluster (eks:DescribeCluster) where it reports resourcesVpcConfig.clusterSecurityGroupId.",
+                )));
+                return out;
+            };
             out.configuration = Some(AwsVpcConfiguration {
                 subnets: profile.subnets.clone(),
-                // EKS gives Fargate pods the cluster security group.
-                security_groups: cluster.cluster_security_group.iter().cloned().collect(),
+                security_groups: vec![group.clone()],
                 assign_public_ip: AssignPublicIp::Disabled,
             });
             out.has_origin = true;

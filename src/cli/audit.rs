@@ -170,7 +170,10 @@ fn snapshot_scopes(
         // A snapshot of a Kubernetes cluster and its AWS side, without ECS clusters.
         if snapshot.clusters.is_none() && snapshot.kube_clusters.is_some() {
             scopes.push(super::kube::kube_scope(
-                &snapshot, &source, &args.kube, options,
+                &snapshot,
+                Origin::Snapshot(source),
+                &args.kube,
+                options,
             )?);
             continue;
         }

@@ -15,7 +15,7 @@ use crate::model::{check_consistency, load_snapshot, GapKind, KubeCluster, Snaps
 /// the cluster from `--kube-objects` or `--kube-context`, or the snapshot's own
 /// `kube_clusters`.
 pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<ScopeAudit>, Failure> {
-    let (snapshot, source) = match args.snapshot.as_slice() {
+    let (snapshot, origin) = match args.snapshot.as_slice() {
         [] => {
             if !args.kube.requested() {
                 return Err(Failure::bad_input(
@@ -23,7 +23,11 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
                 ));
             }
             let cluster = read_kube(&args.kube)?;
-            (live_aws_side(args, cluster)?, "live".to_string())
+            let collected = live_aws_side(args, cluster)?;
+            let mut scope = kube_scope(&collected.snapshot, Origin::Live, &args.kube, options)?;
+            scope.coverage.calls = Some(collected.calls);
+            scope.coverage.seconds = Some(collected.seconds);
+            return Ok(vec![scope]);
         }
         [path] => {
             let mut snapshot =
@@ -32,7 +36,7 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
                 let cluster = read_kube(&args.kube)?;
                 snapshot.kube_clusters.get_or_insert_with(Vec::new).push(cluster);
             }
-            (snapshot, path.display().to_string())
+            (snapshot, Origin::Snapshot(path.display().to_string()))
         }
         _ => {
             return Err(Failure::bad_input(
@@ -40,12 +44,12 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
             ))
         }
     };
-    Ok(vec![kube_scope(&snapshot, &source, &args.kube, options)?])
+    Ok(vec![kube_scope(&snapshot, origin, &args.kube, options)?])
 }
 
 /// The AWS side of `cluster`, collected live with the run's AWS flags (one account and
 /// region: the credential chain's, or the one --region names).
-pub fn live_aws_side(args: &AuditArgs, cluster: KubeCluster) -> Result<Snapshot, Failure> {
+pub fn live_aws_side(args: &AuditArgs, cluster: KubeCluster) -> Result<Collected, Failure> {
     if args.fleet.region.len() > 1 || args.fleet.all_regions || !args.fleet.role_arn.is_empty() {
         return Err(Failure::bad_input(
             "a Kubernetes cluster is one account and region: give at most one --region, and no --role-arn or --all-regions",
@@ -58,12 +62,20 @@ pub fn live_aws_side(args: &AuditArgs, cluster: KubeCluster) -> Result<Snapshot,
     )
 }
 
+/// A live collection and what it cost.
+pub struct Collected {
+    pub snapshot: Snapshot,
+    /// AWS calls by `service:Operation`.
+    pub calls: std::collections::BTreeMap<String, usize>,
+    pub seconds: f64,
+}
+
 /// Collects the AWS side of `cluster`, saying on stderr what it cost.
 pub fn collect_side(
     options: &crate::collect::AwsOptions,
     cluster: KubeCluster,
     eks_cluster: Option<&str>,
-) -> Result<Snapshot, Failure> {
+) -> Result<Collected, Failure> {
     let started = std::time::Instant::now();
     let (snapshot, calls) = runtime()?
         .block_on(async {
@@ -80,7 +92,11 @@ pub fn collect_side(
         seconds(started.elapsed()),
         crate::report::terminal_text::message(&denied(&snapshot))
     );
-    Ok(snapshot)
+    Ok(Collected {
+        snapshot,
+        calls,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// Reads the cluster the flags name.
@@ -91,9 +107,18 @@ pub fn read_kube(kube: &KubeArgs) -> Result<KubeCluster, Failure> {
             context: kube.kube_context.clone(),
             namespaces: kube.namespace.clone(),
         };
-        runtime()?
+        let started = std::time::Instant::now();
+        let (cluster, requests) = runtime()?
             .block_on(read_cluster(&source))
-            .map_err(Failure::runtime)?
+            .map_err(Failure::runtime)?;
+        eprintln!(
+            "pullpath: read Kubernetes cluster `{}` in {} with {requests} list requests: {} workload objects, {} nodes",
+            crate::report::terminal_text::name(&cluster.name),
+            seconds(started.elapsed()),
+            cluster.workloads.as_ref().map_or(0, Vec::len),
+            cluster.nodes.as_ref().map_or(0, Vec::len),
+        );
+        cluster
     } else {
         let paths: Vec<&Path> = kube.kube_objects.iter().map(|p| p.as_path()).collect();
         let name = kube.kube_objects[0]
@@ -111,17 +136,21 @@ pub fn read_kube(kube: &KubeArgs) -> Result<KubeCluster, Failure> {
 /// Audits every Kubernetes cluster of the snapshot (in the namespaces asked for).
 pub fn kube_scope(
     snapshot: &Snapshot,
-    source: &str,
+    origin: Origin,
     kube: &KubeArgs,
     options: &AuditOptions,
 ) -> Result<ScopeAudit, Failure> {
+    let source = match &origin {
+        Origin::Live => "the live cluster".to_string(),
+        Origin::Snapshot(path) => path.clone(),
+    };
     let clusters = snapshot.kube_clusters.as_deref().unwrap_or_default();
     if clusters.is_empty() {
         return Err(Failure::bad_input(format!(
             "{source}: the snapshot has no Kubernetes cluster: give one with --kube-objects or --kube-context"
         )));
     }
-    let mut coverage = Coverage::of(snapshot, Origin::Snapshot(source.to_string()));
+    let mut coverage = Coverage::of(snapshot, origin);
     let mut results = Vec::new();
     for cluster in clusters {
         if cluster.workloads.is_none() {

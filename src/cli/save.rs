@@ -28,7 +28,8 @@ pub fn run(args: CollectArgs) -> Result<ExitCode, Failure> {
         let options =
             super::live::aws_options(&args.aws, args.fleet.region.first().map(String::as_str));
         let mut snapshot =
-            super::kube::collect_side(&options, cluster, args.kube.eks_cluster.as_deref())?;
+            super::kube::collect_side(&options, cluster, args.kube.eks_cluster.as_deref())?
+                .snapshot;
         inspect_registries(&mut snapshot, args.inspect.inspect_registries)?;
         write_output(Some(out.clone()), &to_json(&snapshot, "snapshot")?)?;
         return Ok(ExitCode::Pass);

@@ -469,7 +469,11 @@ fn denied_once(report: &Value) -> Vec<String> {
 /// batch/v1beta1 on this 1.20 server.
 fn only_cron_jobs_failed(report: &Value) {
     let failed = scope_list(report, "failed_calls");
-    assert!(failed.is_empty(), "failed calls: {failed:?}\n{}", report["scopes"]);
+    assert!(
+        failed.is_empty(),
+        "failed calls: {failed:?}\n{}",
+        report["scopes"]
+    );
 }
 
 /// The seed incidents (fixtures/kubernetes: default-service-account, ecr-token-expired with a

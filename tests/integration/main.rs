@@ -10,6 +10,8 @@ mod fleet;
 mod hostile_cost;
 mod inspect_registries;
 mod kube_live;
+mod kube_live_aws;
+mod kube_scale;
 mod kube_scenarios;
 mod kube_server;
 mod live;

@@ -2,7 +2,7 @@
 """Seed a moto server with the AWS side of an EKS cluster, through the real AWS APIs (boto3).
 
     python tests/live/kube_seed.py --endpoint http://127.0.0.1:PORT \
-        [--node-role-without-ecr] [--no-nat-route]
+        [--node-role-without-ecr] [--no-nat-route] [--fargate-role-without-ecr]
 
 Seeding first resets the server (`POST /moto-api/reset`), then builds, in account
 123456789012, region us-east-1 (credentials testing/testing):
@@ -24,16 +24,17 @@ Seeding first resets the server (`POST /moto-api/reset`), then builds, in accoun
 - EKS cluster `shop` (role `eks-cluster-role`, the private subnets), a managed node group
   `general` (node role `eks-node-role`, the private subnets: moto launches no instance for
   it) and a Fargate profile `payments` (pod execution role `eks-fargate-pod-role`, trusting
-  eks-fargate-pods.amazonaws.com, with AmazonEKSFargatePodExecutionRolePolicy; the private
-  subnets; selector namespace `fargate-ns`).
+  eks-fargate-pods.amazonaws.com, with AmazonEKSFargatePodExecutionRolePolicy
+  (`--fargate-role-without-ecr`: no policy at all); the private subnets; selector namespace
+  `fargate-ns`).
 
 When the server has not loaded AWS managed policies (MOTO_IAM_LOAD_MANAGED_POLICIES), the
 ECR pull policies are customer managed ones with the same ECR actions instead.
 
 It prints one JSON line: `{"account", "region", "vpc", "public_subnet", "private_subnets",
-"node_security_group", "nat_gateway", "instances": [{"id", "az", "subnet",
-"private_dns"}], "repository_uri", "image_digest", "node_role_arn", "fargate_role_arn",
-"eks_cluster", "fargate_profile", "fargate_namespace"}`.
+"node_security_group", "default_security_group", "nat_gateway", "instances": [{"id", "az",
+"subnet", "private_dns"}], "repository_uri", "image_digest", "node_role_arn",
+"fargate_role_arn", "eks_cluster", "fargate_profile", "fargate_namespace"}`.
 
 What moto 5.2.5 does differently from EKS (see also seed.py's notes)
 --------------------------------------------------------------------
@@ -211,14 +212,12 @@ def nodes(w: World, node_role_ecr: bool) -> tuple[str, list[dict[str, str]]]:
     return role_arn, found
 
 
-def eks(w: World, node_role_arn: str) -> str:
+def eks(w: World, node_role_arn: str, fargate_role_ecr: bool) -> str:
     """The EKS cluster, its node group and its Fargate profile; returns the pod execution
     role's ARN."""
     cluster_role = create_role(w, CLUSTER_ROLE, "eks.amazonaws.com", [CLUSTER_POLICY])
-    fargate_role = create_role(
-        w, FARGATE_ROLE, "eks-fargate-pods.amazonaws.com",
-        [ecr_pull_policy(w, FARGATE_POD_POLICY, "eks-fargate-ecr-pull")],
-    )
+    fargate_policies = [ecr_pull_policy(w, FARGATE_POD_POLICY, "eks-fargate-ecr-pull")] if fargate_role_ecr else []
+    fargate_role = create_role(w, FARGATE_ROLE, "eks-fargate-pods.amazonaws.com", fargate_policies)
     client = w.client("eks")
     client.create_cluster(
         name=EKS_CLUSTER,
@@ -247,14 +246,14 @@ def eks(w: World, node_role_arn: str) -> str:
     return fargate_role
 
 
-def build(endpoint: str, node_role_ecr: bool, nat_route: bool) -> dict[str, Any]:
+def build(endpoint: str, node_role_ecr: bool, nat_route: bool, fargate_role_ecr: bool) -> dict[str, Any]:
     w = World(endpoint=endpoint)
     reset(endpoint)
     network(w, nat_route)
     node_role_arn, instances = nodes(w, node_role_ecr)
     w.ecr.create_repository(repositoryName=REPOSITORY)
     digests = put_images(w, REPOSITORY, {f"{REPOSITORY}:{TAG}": [TAG]}, platforms=LINUX_AMD64)
-    fargate_role_arn = eks(w, node_role_arn)
+    fargate_role_arn = eks(w, node_role_arn, fargate_role_ecr)
     return {
         "account": ACCOUNT,
         "region": REGION,
@@ -262,6 +261,7 @@ def build(endpoint: str, node_role_ecr: bool, nat_route: bool) -> dict[str, Any]
         "public_subnet": w.subnets["public-a"],
         "private_subnets": w.subnet_ids(PRIVATE),
         "node_security_group": w.sg["nodes"],
+        "default_security_group": w.sg["default"],
         "nat_gateway": w.nat,
         "instances": instances,
         "repository_uri": f"{REGISTRY}/{REPOSITORY}",
@@ -282,9 +282,12 @@ def main(argv: list[str]) -> int:
                         help="attach no ECR pull policy to the node role")
     parser.add_argument("--no-nat-route", action="store_true",
                         help="leave the private route table without its 0.0.0.0/0 -> NAT gateway route")
+    parser.add_argument("--fargate-role-without-ecr", action="store_true",
+                        help="attach no policy to the Fargate pod execution role")
     args = parser.parse_args(argv)
     try:
-        result = build(args.endpoint, not args.node_role_without_ecr, not args.no_nat_route)
+        result = build(args.endpoint, not args.node_role_without_ecr, not args.no_nat_route,
+                       not args.fargate_role_without_ecr)
     except Exception as error:  # one line for the test harness, not a traceback
         print(f"kube_seed.py: {type(error).__name__}: {error}", file=sys.stderr)
         return 1

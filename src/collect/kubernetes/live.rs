@@ -8,6 +8,7 @@
 //! as metadata only (names of every other type, without values).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -53,7 +54,8 @@ pub struct KubeSource {
 
 /// Reads the cluster. Connecting is the only failure that ends it; a list that fails
 /// (forbidden, a kind the server does not serve) becomes a coverage gap for that kind.
-pub async fn read_cluster(source: &KubeSource) -> Result<KubeCluster, String> {
+/// Also returns the number of list requests made (each page one).
+pub async fn read_cluster(source: &KubeSource) -> Result<(KubeCluster, usize), String> {
     let kubeconfig = match &source.kubeconfig {
         Some(path) => Kubeconfig::read_from(path)
             .map_err(|e| format!("cannot read kubeconfig {}: {e}", path.display()))?,
@@ -84,6 +86,7 @@ pub async fn read_cluster(source: &KubeSource) -> Result<KubeCluster, String> {
         namespaces: source.namespaces.clone(),
         objects: Objects::default(),
         gaps: Vec::new(),
+        requests: AtomicUsize::new(0),
     };
     // Nodes first: a cluster that cannot be reached at all fails here, once.
     let nodes: Option<Vec<Node>> = reader.list_cluster("nodes", "").await;
@@ -157,19 +160,23 @@ pub async fn read_cluster(source: &KubeSource) -> Result<KubeCluster, String> {
     objects.secret_names.dedup();
     events.iter().flatten().for_each(|o| objects.add_event(o));
 
-    Ok(KubeCluster {
-        name,
-        eks_cluster: None,
-        namespaces: (!source.namespaces.is_empty()).then(|| source.namespaces.clone()),
-        // Pods and every controller kind, or what is there is not all that runs.
-        workloads: workloads_read.then_some(objects.workloads),
-        service_accounts: accounts.is_some().then_some(objects.service_accounts),
-        pull_secrets: secrets_read.then_some(objects.pull_secrets),
-        secret_names: secrets_read.then_some(objects.secret_names),
-        nodes: nodes.is_some().then_some(objects.nodes),
-        events: events.is_some().then_some(objects.events),
-        coverage_gaps: reader.gaps,
-    })
+    let requests = reader.requests.load(Ordering::Relaxed);
+    Ok((
+        KubeCluster {
+            name,
+            eks_cluster: None,
+            namespaces: (!source.namespaces.is_empty()).then(|| source.namespaces.clone()),
+            // Pods and every controller kind, or what is there is not all that runs.
+            workloads: workloads_read.then_some(objects.workloads),
+            service_accounts: accounts.is_some().then_some(objects.service_accounts),
+            pull_secrets: secrets_read.then_some(objects.pull_secrets),
+            secret_names: secrets_read.then_some(objects.secret_names),
+            nodes: nodes.is_some().then_some(objects.nodes),
+            events: events.is_some().then_some(objects.events),
+            coverage_gaps: reader.gaps,
+        },
+        requests,
+    ))
 }
 
 struct Reader {
@@ -177,6 +184,8 @@ struct Reader {
     namespaces: Vec<String>,
     objects: Objects,
     gaps: Vec<CoverageGap>,
+    /// List requests made (pages included).
+    requests: AtomicUsize,
 }
 
 impl Reader {
@@ -229,7 +238,7 @@ impl Reader {
             + std::fmt::Debug,
     {
         let api: Api<K> = Api::all(self.client.clone());
-        match pages(&api, "").await {
+        match pages(&api, "", &self.requests).await {
             Ok(items) => Some(items),
             Err(e) => {
                 self.gap(resource, group, &e);
@@ -256,7 +265,7 @@ impl Reader {
         };
         let mut out = Vec::new();
         for api in &apis {
-            match pages(api, fields).await {
+            match pages(api, fields, &self.requests).await {
                 Ok(items) => out.extend(items),
                 Err(e) => {
                     self.gap(resource, group, &e);
@@ -281,7 +290,7 @@ impl Reader {
                 None => Api::all(self.client.clone()),
                 Some(n) => Api::namespaced(self.client.clone(), n),
             };
-            match pages(&api, "").await {
+            match pages(&api, "", &self.requests).await {
                 Ok(items) => out.extend(items),
                 Err(kube::Error::Api(status)) if status.code == 404 => {
                     match self.beta_cron_jobs(namespace.as_deref()).await {
@@ -311,6 +320,7 @@ impl Reader {
         let mut params = ListParams::default().limit(PAGE);
         let mut out = Vec::new();
         loop {
+            self.requests.fetch_add(1, Ordering::Relaxed);
             let page = api.list(&params).await?;
             for item in page.items {
                 let Ok(mut value) = serde_json::to_value(&item) else {
@@ -343,6 +353,7 @@ impl Reader {
         for api in &apis {
             let mut params = ListParams::default().limit(PAGE);
             loop {
+                self.requests.fetch_add(1, Ordering::Relaxed);
                 match api.list_metadata(&params).await {
                     Ok(page) => {
                         out.extend(page.items.iter().map(|s| {
@@ -372,7 +383,7 @@ fn next(token: &Option<String>) -> Option<String> {
 }
 
 /// All pages of a list call.
-async fn pages<K>(api: &Api<K>, fields: &str) -> Result<Vec<K>, kube::Error>
+async fn pages<K>(api: &Api<K>, fields: &str, requests: &AtomicUsize) -> Result<Vec<K>, kube::Error>
 where
     K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
 {
@@ -382,6 +393,7 @@ where
     }
     let mut out = Vec::new();
     loop {
+        requests.fetch_add(1, Ordering::Relaxed);
         let page: ObjectList<K> = api.list(&params).await?;
         let token = next(&page.metadata.continue_);
         out.extend(page.items);
