@@ -393,6 +393,8 @@ fn the_shipped_iam_policy_lists_exactly_the_actions_used() {
         include_str!("manifests.rs"),
         include_str!("organization.rs"),
         include_str!("parameters.rs"),
+        include_str!("eks.rs"),
+        include_str!("kube_side.rs"),
     ];
     let mut used = BTreeSet::new();
     for source in sources {
@@ -407,6 +409,7 @@ fn the_shipped_iam_policy_lists_exactly_the_actions_used() {
                     "secretsmanager",
                     "ssm",
                     "organizations",
+                    "eks",
                 ]
                 .contains(&service)
                     && !action.is_empty()
