@@ -449,11 +449,14 @@ fn beyond(
     {
         return beyond;
     }
-    if placement.subnets_from != SubnetsFrom::TaskInterfaces {
+    if !matches!(
+        placement.subnets_from,
+        SubnetsFrom::TaskInterfaces | SubnetsFrom::Node
+    ) {
         beyond.push("the subnets the task really ran in (its network interface was not recorded; the service's current subnets were audited)".to_string());
     }
     match placement.groups_from {
-        GroupsFrom::Deployment(_) => {}
+        GroupsFrom::Deployment(_) | GroupsFrom::Node => {}
         GroupsFrom::Service => beyond.push(
             "the security groups the task really had (the service's current ones were audited)"
                 .to_string(),

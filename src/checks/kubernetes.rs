@@ -182,14 +182,23 @@ pub fn audit_kube_cluster(
     namespaces: &[String],
     options: &AuditOptions,
 ) -> Vec<WorkloadResult> {
-    let units = kube_units(cluster, namespaces);
+    audit_kube_units(snapshot, &kube_units(cluster, namespaces), options)
+}
+
+/// Audits `units` (of one cluster) against the AWS side of `snapshot`: one result each, in
+/// order.
+pub fn audit_kube_units(
+    snapshot: &Snapshot,
+    units: &[KubeUnit<'_>],
+    options: &AuditOptions,
+) -> Vec<WorkloadResult> {
     let bridges: Vec<Bridge> = units.iter().map(|u| bridge(snapshot, u)).collect();
     let workloads: Vec<Workload<'_>> = units
         .iter()
         .zip(&bridges)
         .filter(|(_, b)| b.has_origin)
         .map(|(unit, b)| Workload {
-            cluster: cluster.name.clone(),
+            cluster: unit.cluster.name.clone(),
             service: Some(unit.label()),
             task_definition_arn: b.task_definition.arn.clone(),
             task_definition: Some(&b.task_definition),
@@ -207,7 +216,7 @@ pub fn audit_kube_cluster(
                 audited.next().expect("one result per workload")
             } else {
                 WorkloadResult {
-                    cluster: cluster.name.clone(),
+                    cluster: unit.cluster.name.clone(),
                     service: Some(unit.label()),
                     task_definition: bridge.task_definition.arn.clone(),
                     status: WorkloadStatus::Pass,

@@ -27,8 +27,8 @@ pub use audit::{
 };
 pub use catalog::Catalog;
 pub use diagnose::{diagnose, Agreement, Cause, Diagnosis, DiagnosisInput, ObservationVerdict};
-pub use kubernetes::audit_kube_cluster;
-pub use observations::{observations, Observation, Source};
+pub use kubernetes::{audit_kube_cluster, audit_kube_units};
+pub use observations::{observations, pod_observations, Observation, Source};
 pub use options::{AuditOptions, RegistryRoute};
 pub use scope::{fleet_status, Coverage, Origin, ScopeAudit};
 pub use suppress::{apply_suppressions, RuleOutcome, RuleState, Suppression};

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::explain::{classify, Category, Classification};
-use crate::model::{ServiceEvent, StoppedTask};
+use crate::model::{KubeEvent, KubeWorkload, ServiceEvent, StoppedTask};
 
 /// At most this many distinct messages are kept: a crash-looping service repeats itself.
 const MAX_OBSERVATIONS: usize = 20;
@@ -20,6 +20,10 @@ pub enum Source {
     ContainerReason,
     /// A service event.
     ServiceEvent,
+    /// A pod container's waiting state (`ImagePullBackOff`, `ErrImagePull`, with its message).
+    PodStatus,
+    /// An event about a pod (`Failed`, `BackOff`, `FailedToRetrieveImagePullSecret`).
+    PodEvent,
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +122,45 @@ fn record<'o>(
 
 /// Service events are mostly routine ("has reached a steady state", "has started 1 tasks");
 /// only the ones reporting a failure are evidence.
+/// What Kubernetes said about a pod: its containers' waiting states (the message, or the
+/// reason when there is none) and its image-pull events, the most frequent first.
+pub fn pod_observations(pod: &KubeWorkload, events: &[&KubeEvent]) -> Vec<Observation> {
+    let mut out: Vec<Observation> = Vec::new();
+    for waiting in &pod.waiting {
+        let message = if waiting.message.trim().is_empty() {
+            &waiting.reason
+        } else {
+            &waiting.message
+        };
+        if message.trim().is_empty() {
+            continue;
+        }
+        let seen = record(&mut out, Source::PodStatus, message, None);
+        seen.container = seen
+            .container
+            .take()
+            .or_else(|| Some(waiting.container.clone()));
+    }
+    for event in events {
+        let seen = record(
+            &mut out,
+            Source::PodEvent,
+            &event.message,
+            event.last_seen.as_deref(),
+        );
+        // An event repeated `count` times is one object: count what it says it counts.
+        seen.occurrences += usize::try_from(event.count.unwrap_or(1).max(1)).unwrap_or(1) - 1;
+    }
+    out.sort_by_key(|o| {
+        (
+            o.classification.category == Category::Unknown,
+            std::cmp::Reverse(o.occurrences),
+        )
+    });
+    out.truncate(MAX_OBSERVATIONS);
+    out
+}
+
 fn reports_a_failure(event: &ServiceEvent) -> bool {
     let text = event.message.to_lowercase();
     ["unable to", "failed", "error", "cannot", "denied"]

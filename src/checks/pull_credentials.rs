@@ -294,8 +294,9 @@ pub fn credential_findings(
                     set_service_account(pod, holder),
                 ),
             };
+            // No pull secret of the pod holds credentials for the host: it has none at all.
             out.findings.push((Some(true), Blocker::new(
-                Code::RegistryAuthMissing,
+                Code::PullSecretHostMismatch,
                 &other.host,
                 format!("{label}: container `{}` pulls `{image}` from private registry {} without a pull secret{how} (expect 401 Unauthorized / no basic auth credentials)", container.name, other.host),
                 fix,

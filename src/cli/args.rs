@@ -64,17 +64,25 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("subject").required(true).args(["service", "task"])))]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["service", "task", "pod"])))]
 pub struct DiagnoseArgs {
-    /// The cluster (name or ARN).
-    #[arg(long, value_name = "CLUSTER")]
-    pub cluster: String,
+    /// The ECS cluster (name or ARN) of --service or --task.
+    #[arg(long, value_name = "CLUSTER", required_unless_present = "pod")]
+    pub cluster: Option<String>,
     /// The service whose recently stopped tasks to diagnose (name or ARN).
     #[arg(long, value_name = "SERVICE")]
     pub service: Option<String>,
     /// One task to diagnose (id or ARN).
     #[arg(long, value_name = "TASK", conflicts_with = "service")]
     pub task: Option<String>,
+    /// A Kubernetes pod to diagnose (`NAMESPACE/NAME`, or NAME with one --namespace): what its
+    /// containers' statuses and events say, tied to an audit of its node (or Fargate
+    /// profile) and pull secrets. The cluster comes from --kube-context or --kube-objects, or
+    /// the --snapshot's own `kube_clusters`.
+    #[arg(long, value_name = "POD", conflicts_with_all = ["service", "task", "cluster"])]
+    pub pod: Option<String>,
+    #[command(flatten)]
+    pub kube: KubeArgs,
     /// Diagnose from a saved snapshot (written by `pullpath collect --stopped-tasks`) instead
     /// of the live account.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["region", "AwsArgs"])]

@@ -20,6 +20,10 @@ use crate::report::{render_diagnosis, render_table_with, DiagnosisV1, ReportV1};
 use crate::workload::{diagnosed_workload, history, run_placement, History, Subject};
 
 pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
+    if let Some(pod) = &args.pod {
+        return super::kube_diagnose::diagnose_pod(&args, pod);
+    }
+    let cluster = args.cluster.clone().unwrap_or_default();
     let subject = match (&args.service, &args.task) {
         (Some(service), _) => Subject::Service(service.clone()),
         (None, Some(task)) => Subject::Task(task.clone()),
@@ -46,13 +50,13 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
             }
             let options = aws_options(&args.aws, args.region.as_deref());
             let (snapshot, calls) =
-                collect_one(&options, &Scope::cluster(&args.cluster, &services, scope))?;
-            (snapshot, format!("cluster `{}`", args.cluster), Some(calls))
+                collect_one(&options, &Scope::cluster(&cluster, &services, scope))?;
+            (snapshot, format!("cluster `{cluster}`"), Some(calls))
         }
     };
     let mut snapshot = snapshot;
     inspect_registries(&mut snapshot, args.inspect.inspect_registries)?;
-    let history = history(&snapshot, &args.cluster, &subject)
+    let history = history(&snapshot, &cluster, &subject)
         .map_err(|e| Failure::bad_input(terminal_text::message(&format!("{source}: {e}"))))?;
     let (results, diagnoses) = diagnose_groups(&snapshot, &history, &options);
 

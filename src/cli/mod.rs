@@ -10,6 +10,7 @@ mod diagnose;
 mod exit;
 mod explain;
 mod kube;
+mod kube_diagnose;
 mod live;
 mod predeploy;
 mod registries;

@@ -33,6 +33,8 @@ pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width)
                 Source::StoppedReason => "task",
                 Source::ContainerReason => "container",
                 Source::ServiceEvent => "event",
+                Source::PodStatus => "pod status",
+                Source::PodEvent => "pod event",
             };
             let c = &o.classification;
             let target = match (&c.target, &c.ip, &c.ip_scope) {

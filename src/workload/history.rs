@@ -132,6 +132,8 @@ pub enum SubnetsFrom {
     TaskInterfaces,
     /// No task recorded one: the service's current configuration.
     Service,
+    /// A pod: its node's instance, whose primary interface is known.
+    Node,
     Unknown,
 }
 
@@ -143,6 +145,8 @@ pub enum GroupsFrom {
     Deployment(String),
     /// The service's current configuration (the deployment is no longer listed).
     Service,
+    /// A pod: its node's instance's primary interface.
+    Node,
     /// A task run on its own, or whose service was not read: not recorded once it stops.
     Unknown,
 }

@@ -576,12 +576,12 @@ fn seed_incidents_are_found_live() {
             (
                 "seed-default-sa/Deployment/payment-api",
                 "fail",
-                &["REGISTRY_AUTH_MISSING:error"]
+                &["PULL_SECRET_HOST_MISMATCH:error"]
             ),
             (
                 "seed-default-sa/Pod/payment-api-debug",
                 "fail",
-                &["REGISTRY_AUTH_MISSING:error"]
+                &["PULL_SECRET_HOST_MISMATCH:error"]
             ),
             (
                 "seed-ecr-token/Deployment/web",
@@ -611,14 +611,14 @@ fn seed_incidents_are_found_live() {
     let forgot = message(
         report,
         "seed-default-sa/Deployment/payment-api",
-        "REGISTRY_AUTH_MISSING",
+        "PULL_SECRET_HOST_MISMATCH",
     );
     assert!(forgot.contains("`payment-api-sa`"), "{forgot}");
     assert!(forgot.contains("runs as `default`"), "{forgot}");
     let pod = message(
         report,
         "seed-default-sa/Pod/payment-api-debug",
-        "REGISTRY_AUTH_MISSING",
+        "PULL_SECRET_HOST_MISMATCH",
     );
     assert!(pod.contains("`payment-api-sa`"), "{pod}");
     let expired = message(
@@ -976,7 +976,7 @@ fn namespace_scoping_and_forbidden_lists() {
         (
             "team-b/Deployment/api",
             "fail",
-            &["REGISTRY_AUTH_MISSING:error"],
+            &["PULL_SECRET_HOST_MISMATCH:error"],
         ),
         ("team-b/Pod/job-runner", "pass", &[]),
     ]);

@@ -28,7 +28,7 @@ const EXPECTATIONS: &[Expect] = &[
     Expect {
         fixture: "default-service-account",
         exit: 3,
-        workloads: &[(API, "fail", &["REGISTRY_AUTH_MISSING:error"])],
+        workloads: &[(API, "fail", &["PULL_SECRET_HOST_MISMATCH:error"])],
     },
     Expect {
         fixture: "opaque-secret",
@@ -264,7 +264,7 @@ fn kubectl_output_is_audited_and_no_secret_value_leaks() {
     };
     assert_eq!(find(API).1, "fail");
     assert!(
-        find(API).2.contains("REGISTRY_AUTH_MISSING:error"),
+        find(API).2.contains("PULL_SECRET_HOST_MISMATCH:error"),
         "{got:?}"
     );
     // The node role pulls: the expired token is information.
@@ -412,4 +412,51 @@ fn readme_kubernetes_example_is_the_real_output() {
         "Real output of the Kubernetes example",
         &run.stdout,
     );
+}
+
+/// `diagnose --pod`: the pod's events and waiting state, classified and tied to the audit of
+/// the pod on its own node with the secrets admission gave it; the report validates.
+#[test]
+fn a_pod_in_image_pull_back_off_is_diagnosed() {
+    let run = run(&[
+        "diagnose",
+        "--snapshot",
+        &path("aws-side.json"),
+        "--kube-objects",
+        &path("cluster-objects.json"),
+        "--pod",
+        "payments/payment-api-7d9f8b6c5-x2x9q",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string("docs/report.schema.json").unwrap()).unwrap();
+    let errors: Vec<String> = jsonschema::validator_for(&schema).unwrap().iter_errors(&report).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let workload = &report["workloads"][0];
+    assert_eq!(workload["service"], "payments/Pod/payment-api-7d9f8b6c5-x2x9q");
+    assert_eq!(workload["launch"]["instances"], serde_json::json!(["i-0a1b2c3d4e5f60001"]), "its own node only");
+    let diagnosis = &workload["diagnosis"];
+    assert_eq!(diagnosis["causes"][0]["code"], "PULL_SECRET_HOST_MISMATCH");
+    assert_eq!(diagnosis["causes"][0]["certain"], true);
+    let observed = &diagnosis["observations"][0];
+    assert_eq!(observed["source"], "pod-event");
+    assert_eq!(observed["classification"]["category"], "registry-auth-failed");
+    assert_eq!(observed["agreement"], "explained");
+    assert_eq!(observed["occurrences"], 4, "the event's own count");
+    let summary = diagnosis["summary"].as_str().unwrap();
+    assert!(summary.contains("is waiting (ImagePullBackOff)") && summary.contains("PULL_SECRET_HOST_MISMATCH"), "{summary}");
+
+    let missing = crate::support::run(&[
+        "diagnose",
+        "--snapshot",
+        &path("aws-side.json"),
+        "--kube-objects",
+        &path("cluster-objects.json"),
+        "--pod",
+        "payments/nope",
+    ]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("payment-api-7d9f8b6c5-x2x9q"), "{}", missing.stderr);
 }
