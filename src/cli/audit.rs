@@ -36,10 +36,11 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
         Some(path) => load_suppressions(path).map_err(Failure::bad_input)?,
         None => Vec::new(),
     };
-    let pre_deploy = pre_deploy_of(&args)?;
     let inspect = args.inspect.inspect_registries;
+    let kube = args.kube.requested() || super::kube::is_kube_prefect(&args);
+    let pre_deploy = if kube { None } else { pre_deploy_of(&args)? };
     let mut scopes = match (args.snapshot.first(), pre_deploy) {
-        (_, None) if args.kube.requested() => super::kube::kube_scopes(&args, &options)?,
+        _ if kube => super::kube::kube_scopes(&args, &options)?,
         (None, pre_deploy) => live_scopes(&args, &options, pre_deploy)?,
         (Some(path), Some(pre)) => {
             vec![pre_deploy_snapshot_scope(path, &pre, &options, inspect)?]
@@ -173,6 +174,7 @@ fn snapshot_scopes(
                 &snapshot,
                 Origin::Snapshot(source),
                 &args.kube,
+                None,
                 options,
             )?);
             continue;

@@ -6,7 +6,9 @@ use std::path::Path;
 use super::args::{AuditArgs, KubeArgs};
 use super::live::{aws_options, denied, failure_of, runtime, seconds};
 use super::Failure;
-use crate::checks::{audit_kube_cluster, AuditOptions, Coverage, Origin, ScopeAudit};
+use crate::checks::{audit_kube_units, AuditOptions, Coverage, Origin, ScopeAudit};
+use crate::workload::kube_units;
+use super::predeploy::prefect_kube_job;
 use crate::collect::kubernetes::{read_cluster, read_files, KubeSource};
 use crate::collect::{collect_kube_side, Aws};
 use crate::model::{check_consistency, load_snapshot, GapKind, KubeCluster, Snapshot};
@@ -15,7 +17,7 @@ use crate::model::{check_consistency, load_snapshot, GapKind, KubeCluster, Snaps
 /// the cluster from `--kube-objects` or `--kube-context`, or the snapshot's own
 /// `kube_clusters`.
 pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<ScopeAudit>, Failure> {
-    let (snapshot, origin) = match args.snapshot.as_slice() {
+    let (snapshot, origin, only) = match args.snapshot.as_slice() {
         [] => {
             if !args.kube.requested() {
                 return Err(Failure::bad_input(
@@ -23,8 +25,15 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
                 ));
             }
             let cluster = read_kube(&args.kube)?;
-            let collected = live_aws_side(args, cluster)?;
-            let mut scope = kube_scope(&collected.snapshot, Origin::Live, &args.kube, options)?;
+            let mut collected = live_aws_side(args, cluster)?;
+            let only = add_prefect_job(args, &mut collected.snapshot)?;
+            let mut scope = kube_scope(
+                &collected.snapshot,
+                Origin::Live,
+                &args.kube,
+                only.as_deref(),
+                options,
+            )?;
             scope.coverage.calls = Some(collected.calls);
             scope.coverage.seconds = Some(collected.seconds);
             return Ok(vec![scope]);
@@ -36,7 +45,8 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
                 let cluster = read_kube(&args.kube)?;
                 snapshot.kube_clusters.get_or_insert_with(Vec::new).push(cluster);
             }
-            (snapshot, Origin::Snapshot(path.display().to_string()))
+            let only = add_prefect_job(args, &mut snapshot)?;
+            (snapshot, Origin::Snapshot(path.display().to_string()), only)
         }
         _ => {
             return Err(Failure::bad_input(
@@ -44,7 +54,37 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
             ))
         }
     };
-    Ok(vec![kube_scope(&snapshot, origin, &args.kube, options)?])
+    Ok(vec![kube_scope(
+        &snapshot,
+        origin,
+        &args.kube,
+        only.as_deref(),
+        options,
+    )?])
+}
+
+/// Whether `--prefect-yaml` is a Kubernetes work pool's: its cluster is in the only
+/// `--snapshot` (a Kubernetes snapshot, without ECS clusters).
+pub fn is_kube_prefect(args: &AuditArgs) -> bool {
+    args.pre_deploy.prefect_yaml.is_some()
+        && matches!(args.snapshot.as_slice(), [path] if load_snapshot(path)
+            .is_ok_and(|s| s.clusters.is_none() && s.kube_clusters.is_some()))
+}
+
+/// A Prefect Kubernetes work pool's Job (`--prefect-yaml`) added to the cluster read, as the
+/// only workload audited; `None` without one.
+fn add_prefect_job(args: &AuditArgs, snapshot: &mut Snapshot) -> Result<Option<String>, Failure> {
+    let Some(job) = prefect_kube_job(&args.pre_deploy)? else {
+        return Ok(None);
+    };
+    let Some(cluster) = snapshot.kube_clusters.as_mut().and_then(|c| c.last_mut()) else {
+        return Err(Failure::bad_input(
+            "a Prefect Kubernetes work pool is audited against a cluster: give --kube-context or --kube-objects",
+        ));
+    };
+    let label = format!("{}/{}/{}", job.namespace, job.kind, job.name);
+    cluster.workloads.get_or_insert_with(Vec::new).push(job);
+    Ok(Some(label))
 }
 
 /// The AWS side of `cluster`, collected live with the run's AWS flags (one account and
@@ -138,6 +178,7 @@ pub fn kube_scope(
     snapshot: &Snapshot,
     origin: Origin,
     kube: &KubeArgs,
+    only: Option<&str>,
     options: &AuditOptions,
 ) -> Result<ScopeAudit, Failure> {
     let source = match &origin {
@@ -172,12 +213,12 @@ pub fn kube_scope(
                 list.push(entry);
             }
         }
-        results.extend(audit_kube_cluster(
-            snapshot,
-            cluster,
-            &kube.namespace,
-            options,
-        ));
+        // A pre-deploy (`only`): that workload alone, in its own namespace.
+        let units: Vec<_> = kube_units(cluster, if only.is_some() { &[] } else { &kube.namespace })
+            .into_iter()
+            .filter(|u| only.is_none_or(|label| u.label() == label))
+            .collect();
+        results.extend(audit_kube_units(snapshot, &units, options));
     }
     coverage.clusters = clusters.len();
     coverage.services = results.len();

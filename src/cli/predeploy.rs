@@ -5,8 +5,8 @@ use std::path::Path;
 
 use super::args::{AssignPublicIpArg, AuditArgs, LaunchTypeArg, PreDeployArgs};
 use super::Failure;
-use crate::model::{AssignPublicIp, LaunchType};
-use crate::predeploy::{prefect_deployment, Placement, PreDeploy};
+use crate::model::{AssignPublicIp, KubeWorkload, LaunchType};
+use crate::predeploy::{prefect_deployment, prefect_kubernetes_job, Placement, PreDeploy};
 
 /// The pre-deploy the flags ask for, checked; `None` for an ordinary audit.
 pub fn pre_deploy_of(args: &AuditArgs) -> Result<Option<PreDeploy>, Failure> {
@@ -45,8 +45,33 @@ pub fn pre_deploy_of(args: &AuditArgs) -> Result<Option<PreDeploy>, Failure> {
     Ok(Some(pre))
 }
 
-fn prefect(path: &Path, flags: &PreDeployArgs, placement: Placement) -> Result<PreDeploy, String> {
+/// The Job a Prefect Kubernetes work-pool deployment (`--prefect-yaml`, `--deployment`)
+/// would run, its warnings printed.
+pub fn prefect_kube_job(flags: &PreDeployArgs) -> Result<Option<KubeWorkload>, Failure> {
+    let Some(path) = &flags.prefect_yaml else {
+        return Ok(None);
+    };
+    if !flags.subnets.is_empty()
+        || !flags.security_groups.is_empty()
+        || flags.assign_public_ip.is_some()
+        || flags.launch_type.is_some()
+        || flags.platform_version.is_some()
+    {
+        return Err(Failure::bad_input(
+            "a Kubernetes work pool's pods run where the cluster places them: --subnets, --security-groups, --assign-public-ip, --launch-type and --platform-version are for ECS",
+        ));
+    }
     let deployment = flags.deployment.as_deref().unwrap_or_default();
+    let (job, warnings) = prefect_kubernetes_job(path, deployment, &vars_of(flags).map_err(Failure::bad_input)?)
+        .map_err(|e| Failure::bad_input(e.to_string()))?;
+    for warning in &warnings {
+        eprintln!("pullpath: warning: {warning}");
+    }
+    Ok(Some(job))
+}
+
+/// `--var KEY=VALUE`, parsed.
+fn vars_of(flags: &PreDeployArgs) -> Result<Vec<(String, String)>, String> {
     let mut vars = Vec::new();
     for var in &flags.vars {
         let (key, value) = var
@@ -55,6 +80,12 @@ fn prefect(path: &Path, flags: &PreDeployArgs, placement: Placement) -> Result<P
             .ok_or_else(|| format!("--var `{var}`: expected KEY=VALUE"))?;
         vars.push((key.trim().to_string(), value.to_string()));
     }
+    Ok(vars)
+}
+
+fn prefect(path: &Path, flags: &PreDeployArgs, placement: Placement) -> Result<PreDeploy, String> {
+    let deployment = flags.deployment.as_deref().unwrap_or_default();
+    let vars = vars_of(flags)?;
     prefect_deployment(path, deployment, &vars, placement).map_err(|e| e.to_string())
 }
 

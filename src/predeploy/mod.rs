@@ -9,11 +9,12 @@
 
 mod prefect;
 mod prefect_job;
+mod prefect_kube;
 mod task_file;
 mod yaml;
 pub(crate) use yaml::yaml_documents;
 
-pub use prefect::{prefect_deployment, PrefectError};
+pub use prefect::{prefect_deployment, prefect_kubernetes_job, PrefectError};
 
 use std::path::Path;
 

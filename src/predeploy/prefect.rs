@@ -60,6 +60,62 @@ fn deployment_in(
 ) -> Result<PreDeploy, PrefectError> {
     let shown = path.display().to_string();
     let fail = |message: String| PrefectError(format!("{shown}: {message}"));
+    let JobVariables {
+        variables,
+        at,
+        warnings: template_warnings,
+    } = job_variables(path, name, vars, env)?;
+    let source = format!("Prefect deployment `{name}` of {shown}");
+    let job = job_to_task(&variables, name, &at).map_err(fail)?;
+    let (definition, from_file) = (job.task, job.placement);
+    let needs_network = from_file.launch_type != Some(crate::model::LaunchType::Ec2) || job.awsvpc;
+    if needs_network && placement.subnets.is_empty() && from_file.subnets.is_empty() {
+        return Err(fail(format!(
+            "deployment `{name}` sets no network_configuration: the worker then runs the task in every subnet of `vpc_id` (or of the default VPC) with assignPublicIp ENABLED and the VPC's default security group; pass those with --subnets and --assign-public-ip ENABLED to audit it"
+        )));
+    }
+    let definition = task_file::parse_task_value(definition, &format!("{at}.task_definition."))
+        .and_then(|file| file.into_model(String::new()))
+        .map_err(|e| fail(format!("deployment `{name}`: task definition: {e}")))?;
+    let placement = Placement {
+        cluster: placement.cluster.or(from_file.cluster),
+        subnets: or_else(placement.subnets, from_file.subnets),
+        security_groups: or_else(placement.security_groups, from_file.security_groups),
+        assign_public_ip: placement.assign_public_ip.or(from_file.assign_public_ip),
+        launch_type: placement.launch_type.or(from_file.launch_type),
+        capacity_provider_strategy: or_else(
+            placement.capacity_provider_strategy,
+            from_file.capacity_provider_strategy,
+        ),
+        platform_version: placement.platform_version,
+    };
+    let mut pre = PreDeploy::new(source, definition, placement).map_err(PrefectError)?;
+    pre.name = name.to_string();
+    pre.warnings = job.warnings;
+    pre.warnings.extend(template_warnings);
+    Ok(pre)
+}
+
+
+/// A deployment's `work_pool.job_variables`, templates filled, and where they are.
+struct JobVariables {
+    variables: Map<String, Value>,
+    /// `deployments[N].work_pool.job_variables`.
+    at: String,
+    /// The templates' warnings.
+    warnings: Vec<String>,
+}
+
+/// The job variables of deployment `name` of the prefect.yaml at `path`, `{{ KEY }}` filled
+/// from `vars` and `{{ $NAME }}` from `env`.
+fn job_variables(
+    path: &Path,
+    name: &str,
+    vars: &[(String, String)],
+    env: Env<'_>,
+) -> Result<JobVariables, PrefectError> {
+    let shown = path.display().to_string();
+    let fail = |message: String| PrefectError(format!("{shown}: {message}"));
     let document = read_yaml(path, &shown).map_err(PrefectError)?;
     /// A name that is not text matches no `--deployment`, as in `prefect deploy --name`.
     fn name_of(deployment: &serde_yaml_ng::Value) -> Option<&str> {
@@ -104,36 +160,33 @@ fn deployment_in(
         Some(other) => return Err(not_a_mapping("work_pool", other)),
     };
     let at = format!("{at}.work_pool.job_variables");
-    let template_warnings = fill_templates(&mut variables, vars, env, name).map_err(fail)?;
-    let source = format!("Prefect deployment `{name}` of {shown}");
-    let job = job_to_task(&variables, name, &at).map_err(fail)?;
-    let (definition, from_file) = (job.task, job.placement);
-    let needs_network = from_file.launch_type != Some(crate::model::LaunchType::Ec2) || job.awsvpc;
-    if needs_network && placement.subnets.is_empty() && from_file.subnets.is_empty() {
-        return Err(fail(format!(
-            "deployment `{name}` sets no network_configuration: the worker then runs the task in every subnet of `vpc_id` (or of the default VPC) with assignPublicIp ENABLED and the VPC's default security group; pass those with --subnets and --assign-public-ip ENABLED to audit it"
-        )));
-    }
-    let definition = task_file::parse_task_value(definition, &format!("{at}.task_definition."))
-        .and_then(|file| file.into_model(String::new()))
-        .map_err(|e| fail(format!("deployment `{name}`: task definition: {e}")))?;
-    let placement = Placement {
-        cluster: placement.cluster.or(from_file.cluster),
-        subnets: or_else(placement.subnets, from_file.subnets),
-        security_groups: or_else(placement.security_groups, from_file.security_groups),
-        assign_public_ip: placement.assign_public_ip.or(from_file.assign_public_ip),
-        launch_type: placement.launch_type.or(from_file.launch_type),
-        capacity_provider_strategy: or_else(
-            placement.capacity_provider_strategy,
-            from_file.capacity_provider_strategy,
-        ),
-        platform_version: placement.platform_version,
-    };
-    let mut pre = PreDeploy::new(source, definition, placement).map_err(PrefectError)?;
-    pre.name = name.to_string();
-    pre.warnings = job.warnings;
-    pre.warnings.extend(template_warnings);
-    Ok(pre)
+    let warnings = fill_templates(&mut variables, vars, env, name).map_err(fail)?;
+    Ok(JobVariables {
+        variables,
+        at,
+        warnings,
+    })
+}
+
+/// Deployment `name` of the prefect.yaml at `path` as the Job the Prefect **Kubernetes**
+/// worker would create (`prefect_kube`), templates filled from `vars` and the environment;
+/// also returns the warnings.
+pub fn prefect_kubernetes_job(
+    path: &Path,
+    name: &str,
+    vars: &[(String, String)],
+) -> Result<(crate::model::KubeWorkload, Vec<String>), PrefectError> {
+    let shown = path.display().to_string();
+    let env = |key: &str| std::env::var_os(key);
+    let JobVariables {
+        variables,
+        at,
+        warnings,
+    } = job_variables(path, name, vars, &env).map_err(|e| PrefectError(escaped(&e.0)))?;
+    let (job, mut more) = super::prefect_kube::kubernetes_job(&variables, name, &at)
+        .map_err(|e| PrefectError(escaped(&format!("{shown}: deployment `{name}`: {e}"))))?;
+    more.extend(warnings);
+    Ok((job, more.iter().map(|w| escaped(w)).collect()))
 }
 
 fn or_else<T>(flags: Vec<T>, file: Vec<T>) -> Vec<T> {
