@@ -114,17 +114,22 @@ pub fn lookup<'s>(
     image: &str,
 ) -> Vec<(&'s PullSecret, &'s RegistryCredential)> {
     let repository = repository_to_pull(image);
-    let mut keys: Vec<(String, Vec<(&'s PullSecret, &'s RegistryCredential)>)> = Vec::new();
+    // A map, not a scan: a service account may list many secrets of many keys.
+    let mut by_key: std::collections::BTreeMap<
+        String,
+        Vec<(&'s PullSecret, &'s RegistryCredential)>,
+    > = std::collections::BTreeMap::new();
     for secret in secrets {
         for credential in &secret.registries {
-            let key = key_of(&credential.key);
-            match keys.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, creds)) => creds.push((secret, credential)),
-                None => keys.push((key, vec![(secret, credential)])),
-            }
+            by_key
+                .entry(key_of(&credential.key))
+                .or_default()
+                .push((secret, credential));
         }
     }
-    keys.sort_by(|a, b| b.0.cmp(&a.0));
+    // Most specific first: the index reverse-sorted.
+    let keys: Vec<(String, Vec<(&'s PullSecret, &'s RegistryCredential)>)> =
+        by_key.into_iter().rev().collect();
     let found: Vec<_> = keys
         .iter()
         .filter(|(key, _)| urls_match(key, &repository))

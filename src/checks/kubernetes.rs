@@ -16,7 +16,8 @@ use crate::model::{
     ServicePrincipal, Snapshot, TaskDefinition,
 };
 use crate::workload::{
-    eks_cluster_of, kube_placement, kube_units, KubePlacement, KubeUnit, Launch, Target, Workload,
+    eks_cluster_of, kube_placement, kube_units, ImageRef, KubePlacement, KubeUnit, Launch, Target,
+    Workload,
 };
 
 use super::audit::{
@@ -84,6 +85,7 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
     };
     match kube_placement(unit, eks) {
         KubePlacement::Nodes(nodes) => {
+            let candidates = nodes.clone();
             let mut outside = Vec::new();
             for node in nodes {
                 match node.instance_id() {
@@ -110,6 +112,26 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
                 )));
             }
             out.has_origin = !out.container_instances.is_empty();
+            // EKS node images configure the kubelet's ECR credential provider (the node role);
+            // a self-managed cluster's nodes may not (kubelet 1.27 dropped the built-in one).
+            let eks = unit.cluster.eks_cluster.is_some()
+                || candidates
+                    .iter()
+                    .filter(|n| n.instance_id().is_some())
+                    .all(|n| n.labels.keys().any(|k| k.starts_with("eks.amazonaws.com/")));
+            let ecr = unit
+                .workload
+                .containers
+                .iter()
+                .any(|c| matches!(ImageRef::parse(&c.image), ImageRef::Ecr(_)));
+            if out.has_origin && ecr && !eks {
+                out.findings.push((Some(false), Blocker::new(
+                    Code::NotCollected,
+                    format!("{}/{}", unit.workload.namespace, unit.workload.name),
+                    format!("{label} pulls from ECR, but its nodes are not known to be EKS nodes (no eks.amazonaws.com/ label, no --eks-cluster): whether their kubelet has the ECR credential provider, which pulls with the node role, is unknown"),
+                    "Audit with --eks-cluster NAME for an EKS cluster; on a self-managed cluster, check the kubelet's --image-credential-provider-config names ecr-credential-provider.",
+                )));
+            }
         }
         KubePlacement::Fargate { cluster, profile } => {
             out.launch = Launch::Fargate {

@@ -181,7 +181,8 @@ pub fn credential_findings(
         )));
         return out;
     }
-    for name in &names {
+    // An entry with no name: the kubelet looks up nothing for it.
+    for name in names.iter().filter(|n| !n.is_empty()) {
         let found = cluster
             .pull_secrets
             .iter()

@@ -5,13 +5,13 @@ use std::path::Path;
 
 use super::args::{AuditArgs, KubeArgs};
 use super::live::{aws_options, denied, failure_of, runtime, seconds};
+use super::predeploy::prefect_kube_job;
 use super::Failure;
 use crate::checks::{audit_kube_units, AuditOptions, Coverage, Origin, ScopeAudit};
-use crate::workload::kube_units;
-use super::predeploy::prefect_kube_job;
 use crate::collect::kubernetes::{read_cluster, read_files, KubeSource};
 use crate::collect::{collect_kube_side, Aws};
 use crate::model::{check_consistency, load_snapshot, GapKind, KubeCluster, Snapshot};
+use crate::workload::kube_units;
 
 /// The scope of an audit of Kubernetes workloads: `--snapshot` (one) for the AWS side, and
 /// the cluster from `--kube-objects` or `--kube-context`, or the snapshot's own

@@ -62,8 +62,12 @@ pub fn prefect_kube_job(flags: &PreDeployArgs) -> Result<Option<KubeWorkload>, F
         ));
     }
     let deployment = flags.deployment.as_deref().unwrap_or_default();
-    let (job, warnings) = prefect_kubernetes_job(path, deployment, &vars_of(flags).map_err(Failure::bad_input)?)
-        .map_err(|e| Failure::bad_input(e.to_string()))?;
+    let (job, warnings) = prefect_kubernetes_job(
+        path,
+        deployment,
+        &vars_of(flags).map_err(Failure::bad_input)?,
+    )
+    .map_err(|e| Failure::bad_input(e.to_string()))?;
     for warning in &warnings {
         eprintln!("pullpath: warning: {warning}");
     }

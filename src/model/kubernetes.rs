@@ -237,11 +237,20 @@ pub struct FargateSelector {
 }
 
 impl FargateProfile {
-    /// Whether the profile schedules the pod: a selector whose namespace is the pod's and all
-    /// of whose labels the pod has (EKS: "Fargate profile selectors").
+    /// Whether the profile selects the pod: a selector whose namespace matches the pod's and
+    /// each of whose labels the pod has. Namespaces, label keys and label values may hold the
+    /// wildcards `*` and `?` (EKS user guide, "Define which Pods use AWS Fargate when
+    /// launched": "Fargate profile wildcards").
     pub fn selects(&self, namespace: &str, labels: &BTreeMap<String, String>) -> bool {
+        use wildmatch::WildMatch;
         self.selectors.iter().any(|s| {
-            s.namespace == namespace && s.labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+            WildMatch::new(&s.namespace).matches(namespace)
+                && s.labels.iter().all(|(k, v)| {
+                    let (key, value) = (WildMatch::new(k), WildMatch::new(v));
+                    labels
+                        .iter()
+                        .any(|(lk, lv)| key.matches(lk) && value.matches(lv))
+                })
         })
     }
 }

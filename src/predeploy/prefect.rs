@@ -96,7 +96,6 @@ fn deployment_in(
     Ok(pre)
 }
 
-
 /// A deployment's `work_pool.job_variables`, templates filled, and where they are.
 struct JobVariables {
     variables: Map<String, Value>,

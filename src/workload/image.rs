@@ -207,24 +207,29 @@ fn split_host(image: &str) -> (Option<&str>, &str) {
     }
 }
 
+/// An ECR registry host, as the ECS agent and the kubelet's ECR credential provider recognise
+/// one: `ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]` or an ISO partition's domain, with
+/// no port (amazon-ecs-agent `agent/dockerclient/dockerapi` ECR image pattern; Kubernetes
+/// `pkg/credentialprovider/aws/aws_credentials.go` `ecrPattern`). Anything else — a typo'd
+/// suffix, a port, `dkr.ecrx` — gets no ECR credentials and is pulled as any other registry.
+fn ecr_host() -> &'static regex::Regex {
+    static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    PATTERN.get_or_init(|| {
+        regex::Regex::new(
+            r"^(\d{12})\.dkr\.ecr(-fips)?\.([a-z0-9][a-z0-9-]*)\.(amazonaws\.com(\.cn)?|sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$",
+        )
+        .expect("valid pattern")
+    })
+}
+
 fn parse_ecr(image: &str, host: Option<&str>, remainder: &str) -> Option<EcrImage> {
     let host = host?;
-    let labels: Vec<&str> = host.split('.').collect();
-    // ACCOUNT . dkr . ecr|ecr-fips . REGION . amazonaws . com[.cn]
-    if labels.len() < 6
-        || labels[1] != "dkr"
-        || !labels[2].starts_with("ecr")
-        || labels[4] != "amazonaws"
-        || labels[0].len() != 12
-        || !labels[0].bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
+    let captures = ecr_host().captures(host)?;
     let (repository, reference) = split_reference(remainder);
     Some(EcrImage {
         image: image.to_string(),
-        account: labels[0].to_string(),
-        region: labels[3].to_string(),
+        account: captures[1].to_string(),
+        region: captures[3].to_string(),
         host: host.to_string(),
         repository: repository.to_string(),
         reference,
@@ -375,5 +380,39 @@ mod tests {
         assert_eq!(port_of("[fd00::1]:5000"), 5000);
         assert_eq!(port_of("[fd00::1]"), 443);
         assert_eq!(port_of("registry.acme.internal:https"), 443);
+    }
+}
+
+#[cfg(test)]
+mod ecr_hosts {
+    use super::*;
+
+    #[test]
+    fn only_real_ecr_hosts_are_ecr() {
+        for host in [
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+        ] {
+            assert!(
+                matches!(ImageRef::parse(&format!("{host}/web:1")), ImageRef::Ecr(_)),
+                "{host}"
+            );
+        }
+        for host in [
+            "123456789012.dkr.ecr.us-east-1.amazonaws.org",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io",
+            "123456789012.dkr.ecrx.us-east-1.amazonaws.com",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com:443",
+            "12345678901.dkr.ecr.us-east-1.amazonaws.com",
+        ] {
+            assert!(
+                matches!(
+                    ImageRef::parse(&format!("{host}/web:1")),
+                    ImageRef::Other(_)
+                ),
+                "{host}"
+            );
+        }
     }
 }

@@ -135,11 +135,44 @@ pub fn kube_placement<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> K
         };
     }
     if let Some(eks) = eks {
-        if let Some(profiles) = &eks.fargate_profiles {
-            if let Some(profile) = profiles.iter().find(|p| p.selects(&w.namespace, &w.labels)) {
-                return KubePlacement::Fargate {
-                    cluster: eks,
-                    profile,
+        let Some(profiles) = &eks.fargate_profiles else {
+            return KubePlacement::Unknown {
+                why: format!("the Fargate profiles of EKS cluster `{}` were not read, and they decide which pods run on Fargate", eks.name),
+            };
+        };
+        let selecting: Vec<&FargateProfile> = profiles
+            .iter()
+            .filter(|p| p.selects(&w.namespace, &w.labels))
+            .collect();
+        // Several profiles select the pod: EKS picks one at random, unless the pod's label
+        // `eks.amazonaws.com/fargate-profile` names it (EKS user guide, "Fargate profile").
+        let named = w.labels.get("eks.amazonaws.com/fargate-profile");
+        let chosen: Vec<&FargateProfile> = match named {
+            Some(name) => selecting
+                .iter()
+                .copied()
+                .filter(|p| &p.name == name)
+                .collect(),
+            None => selecting.clone(),
+        };
+        match chosen.as_slice() {
+            [] if !selecting.is_empty() => {
+                return KubePlacement::Unknown {
+                    why: "the pod's label eks.amazonaws.com/fargate-profile names no profile that selects it".into(),
+                }
+            }
+            [] => {}
+            [profile] => return KubePlacement::Fargate { cluster: eks, profile },
+            [first, rest @ ..] => {
+                let alike = rest.iter().all(|p| {
+                    p.subnets == first.subnets && p.pod_execution_role == first.pod_execution_role
+                });
+                if alike {
+                    return KubePlacement::Fargate { cluster: eks, profile: first };
+                }
+                let names: Vec<&str> = chosen.iter().map(|p| p.name.as_str()).collect();
+                return KubePlacement::Unknown {
+                    why: format!("Fargate profiles {} all select the pod, with different subnets or roles, and EKS picks one at random", names.join(", ")),
                 };
             }
         }
@@ -149,6 +182,12 @@ pub fn kube_placement<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> K
             why: "the cluster's nodes were not read".into(),
         };
     };
+    // Fargate nodes, but no Fargate profiles to say which pods they take.
+    if eks.is_none() && nodes.iter().any(Node::is_fargate) {
+        return KubePlacement::Unknown {
+            why: "the cluster runs pods on Fargate nodes, and which pods Fargate takes is decided by the EKS cluster's Fargate profiles: audit with --eks-cluster NAME".into(),
+        };
+    }
     if let Some(bound) = &w.node_name {
         return match nodes.iter().find(|n| &n.name == bound) {
             Some(node) => KubePlacement::Nodes(vec![node]),
@@ -157,9 +196,13 @@ pub fn kube_placement<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> K
             },
         };
     }
+    // A DaemonSet's pods tolerate cordoned and not-ready nodes (Kubernetes
+    // `pkg/controller/daemon/util/daemonset_util.go` `AddOrUpdateDaemonPodTolerations`): every
+    // node is a candidate.
+    let daemon = w.kind == "DaemonSet";
     let candidates: Vec<&Node> = nodes
         .iter()
-        .filter(|n| !n.is_fargate() && !n.unschedulable && n.ready != Some(false))
+        .filter(|n| !n.is_fargate() && (daemon || (!n.unschedulable && n.ready != Some(false))))
         .filter(|n| {
             w.node_selector
                 .iter()

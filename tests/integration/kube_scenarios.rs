@@ -146,6 +146,40 @@ const EXPECTATIONS: &[Expect] = &[
         workloads: &[(WEB, "unknown", &["NOT_COLLECTED:warning"])],
     },
     Expect {
+        fixture: "fargate-node-without-eks",
+        exit: 4,
+        workloads: &[(WEB, "unknown", &["NOT_COLLECTED:warning"])],
+    },
+    Expect {
+        fixture: "fargate-profiles-not-read",
+        exit: 4,
+        workloads: &[(WEB, "unknown", &["NOT_COLLECTED:warning"])],
+    },
+    Expect {
+        fixture: "fargate-wildcard-selector",
+        exit: 3,
+        workloads: &[(WEB, "fail", &["NODE_ROLE_PERMISSION_MISSING:error"])],
+    },
+    Expect {
+        fixture: "daemonset-cordoned-node",
+        exit: 3,
+        workloads: &[(
+            "payments/DaemonSet/agent",
+            "fail",
+            &["NODE_ROLE_PERMISSION_MISSING:error"],
+        )],
+    },
+    Expect {
+        fixture: "empty-pull-secret-name",
+        exit: 3,
+        workloads: &[(API, "fail", &["PULL_SECRET_HOST_MISMATCH:error"])],
+    },
+    Expect {
+        fixture: "nodes-not-eks",
+        exit: 4,
+        workloads: &[(WEB, "unknown", &["NOT_COLLECTED:warning"])],
+    },
+    Expect {
         fixture: "node-not-ec2",
         exit: 4,
         workloads: &[(WEB, "unknown", &["NODE_NOT_MODELLED:warning"])],
@@ -384,6 +418,23 @@ fn bad_kubernetes_input_is_refused_naming_the_item() {
         "{}",
         run.stderr
     );
+    // A Secret of the wrong shape is refused without echoing its value.
+    let secret = crate::support::temp_file(
+        r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"payments"},"type":"kubernetes.io/dockerconfigjson","stringData":"robot:Pa55-word-never-stored"}"#,
+    );
+    let run = crate::support::run(&[
+        "audit",
+        "--snapshot",
+        &path("aws-side.json"),
+        "--kube-objects",
+        crate::support::arg(&secret),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("stringData") && !run.stderr.contains("Pa55"),
+        "{}",
+        run.stderr
+    );
     let none = crate::support::temp_file(r#"{"apiVersion":"v1","kind":"List","items":[]}"#);
     let run = crate::support::run(&[
         "audit",
@@ -431,22 +482,41 @@ fn a_pod_in_image_pull_back_off_is_diagnosed() {
     ]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string("docs/report.schema.json").unwrap()).unwrap();
-    let errors: Vec<String> = jsonschema::validator_for(&schema).unwrap().iter_errors(&report).map(|e| e.to_string()).collect();
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string("docs/report.schema.json").unwrap()).unwrap();
+    let errors: Vec<String> = jsonschema::validator_for(&schema)
+        .unwrap()
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     let workload = &report["workloads"][0];
-    assert_eq!(workload["service"], "payments/Pod/payment-api-7d9f8b6c5-x2x9q");
-    assert_eq!(workload["launch"]["instances"], serde_json::json!(["i-0a1b2c3d4e5f60001"]), "its own node only");
+    assert_eq!(
+        workload["service"],
+        "payments/Pod/payment-api-7d9f8b6c5-x2x9q"
+    );
+    assert_eq!(
+        workload["launch"]["instances"],
+        serde_json::json!(["i-0a1b2c3d4e5f60001"]),
+        "its own node only"
+    );
     let diagnosis = &workload["diagnosis"];
     assert_eq!(diagnosis["causes"][0]["code"], "PULL_SECRET_HOST_MISMATCH");
     assert_eq!(diagnosis["causes"][0]["certain"], true);
     let observed = &diagnosis["observations"][0];
     assert_eq!(observed["source"], "pod-event");
-    assert_eq!(observed["classification"]["category"], "registry-auth-failed");
+    assert_eq!(
+        observed["classification"]["category"],
+        "registry-auth-failed"
+    );
     assert_eq!(observed["agreement"], "explained");
     assert_eq!(observed["occurrences"], 4, "the event's own count");
     let summary = diagnosis["summary"].as_str().unwrap();
-    assert!(summary.contains("is waiting (ImagePullBackOff)") && summary.contains("PULL_SECRET_HOST_MISMATCH"), "{summary}");
+    assert!(
+        summary.contains("is waiting (ImagePullBackOff)")
+            && summary.contains("PULL_SECRET_HOST_MISMATCH"),
+        "{summary}"
+    );
 
     let missing = crate::support::run(&[
         "diagnose",
@@ -458,5 +528,9 @@ fn a_pod_in_image_pull_back_off_is_diagnosed() {
         "payments/nope",
     ]);
     assert_eq!(missing.code, 2);
-    assert!(missing.stderr.contains("payment-api-7d9f8b6c5-x2x9q"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("payment-api-7d9f8b6c5-x2x9q"),
+        "{}",
+        missing.stderr
+    );
 }

@@ -140,7 +140,14 @@ fn add(objects: &mut Objects, seen: &mut Seen, mut value: Value) -> Result<(), S
             return Ok(());
         }
         "Secret" => {
-            objects.add_secret(&parse(value)?);
+            // serde's message may quote the value it refused: a secret's never is.
+            let secret = serde_path_to_error::deserialize(value).map_err(|e| {
+                format!(
+                    "in `{}`: not the shape of a Secret's field (its value is not shown)",
+                    e.path()
+                )
+            })?;
+            objects.add_secret(&secret);
             seen.secrets = true;
             return Ok(());
         }

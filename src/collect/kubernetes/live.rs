@@ -120,7 +120,8 @@ pub async fn read_cluster(source: &KubeSource) -> Result<(KubeCluster, usize), S
         && stateful_sets.is_some()
         && daemon_sets.is_some()
         && replica_sets.is_some()
-        && jobs.is_some();
+        && jobs.is_some()
+        && cron_jobs.is_some();
     for pod in pods.iter().flatten() {
         objects.add_pod(pod);
     }
@@ -328,8 +329,12 @@ impl Reader {
                 };
                 value["apiVersion"] = "batch/v1".into();
                 value["kind"] = "CronJob".into();
-                if let Ok(cron_job) = serde_json::from_value::<CronJob>(value) {
-                    out.push(cron_job);
+                // A CronJob that does not read as one is not skipped: the list is not trusted.
+                match serde_json::from_value::<CronJob>(value) {
+                    Ok(cron_job) => out.push(cron_job),
+                    Err(e) => {
+                        return Err(kube::Error::SerdeError(e));
+                    }
                 }
             }
             match next(&page.metadata.continue_) {

@@ -96,12 +96,13 @@ fn workload(
             .clone()
             .or_else(|| spec.service_account.clone())
             .filter(|n| !n.is_empty()),
+        // Kept even when empty: an entry with no name still makes the list non-empty, so
+        // admission copies no service account's secrets (the kubelet then skips it).
         image_pull_secrets: spec
             .image_pull_secrets
             .iter()
             .flatten()
             .map(|r| r.name.clone())
-            .filter(|n| !n.is_empty())
             .collect(),
         containers,
         node_name: spec.node_name.clone().filter(|n| !n.is_empty()),

@@ -14,29 +14,12 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::model::{PullSecret, RegistryCredential};
 
 pub const DOCKER_CONFIG_JSON: &str = "kubernetes.io/dockerconfigjson";
 pub const DOCKER_CFG: &str = "kubernetes.io/dockercfg";
-
-/// One `auths` entry, as the kubelet reads it. The password is kept only long enough to read
-/// an ECR token's expiry.
-#[derive(Deserialize, Default)]
-struct Entry {
-    #[serde(default)]
-    username: Option<String>,
-    #[serde(default)]
-    password: Option<String>,
-    #[serde(default)]
-    auth: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct DockerConfigJson {
-    #[serde(default)]
-    auths: BTreeMap<String, Entry>,
-}
 
 /// The pull secret a secret of a pull type is; `None` for any other type (not a pull secret).
 pub fn pull_secret(
@@ -66,48 +49,118 @@ pub fn pull_secret(
             return Some(secret);
         }
     };
-    let entries = if secret_type == DOCKER_CONFIG_JSON {
-        serde_json::from_slice::<DockerConfigJson>(bytes).map(|c| c.auths)
-    } else {
-        serde_json::from_slice::<BTreeMap<String, Entry>>(bytes)
-    };
-    match entries {
-        Err(_) => {
-            // The parser's message could quote the secret's bytes: say only where it broke.
+    match entries(bytes, secret_type == DOCKER_CONFIG_JSON) {
+        Err(()) => {
+            // The parser's message could quote the secret's bytes: say only what broke.
             secret.unusable = Some(format!(
                 "its `{key}` is not the JSON the kubelet reads, so the kubelet fails every pull of the pod that names it"
             ));
         }
-        Ok(entries) => {
-            secret.registries = entries
-                .into_iter()
-                .map(|(key, entry)| credential(key, entry))
-                .collect();
-        }
+        Ok(registries) => secret.registries = registries,
     }
     Some(secret)
 }
 
-fn credential(key: String, entry: Entry) -> RegistryCredential {
-    let (username, password) = match entry.auth.as_deref().and_then(decode_auth) {
-        Some((user, password)) => (Some(user), Some(password)),
-        None => (entry.username, entry.password),
+/// The entries of a pull secret's JSON as Go's `encoding/json` reads them into the kubelet's
+/// `DockerConfigJSON` / `DockerConfig` (Kubernetes `pkg/credentialprovider/config.go`): `null`
+/// anywhere is the zero value; an object's field names match case-insensitively; a field of
+/// the wrong type, or an `auth` that `decodeDockerConfigFieldAuth` refuses, is an error — and
+/// an error fails every pull of the pod (`MakeDockerKeyring`).
+fn entries(bytes: &[u8], wrapped: bool) -> Result<Vec<RegistryCredential>, ()> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|_| ())?;
+    let auths = if wrapped {
+        match value {
+            Value::Null => return Ok(Vec::new()),
+            Value::Object(config) => field(&config, "auths").cloned().unwrap_or(Value::Null),
+            _ => return Err(()),
+        }
+    } else {
+        value
     };
-    let ecr_token_expires_at = match (username.as_deref(), password.as_deref()) {
-        (Some("AWS"), Some(password)) => ecr_token_expiry(password),
-        _ => None,
+    let auths = match auths {
+        Value::Null => return Ok(Vec::new()),
+        Value::Object(auths) => auths,
+        _ => return Err(()),
     };
-    RegistryCredential {
-        key,
-        username,
-        ecr_token_expires_at,
+    let mut out = Vec::new();
+    for (key, entry) in auths {
+        let entry = match entry {
+            Value::Null => serde_json::Map::new(),
+            Value::Object(entry) => entry,
+            _ => return Err(()),
+        };
+        let text = |name: &str| -> Result<Option<String>, ()> {
+            match field(&entry, name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(()),
+            }
+        };
+        let (mut username, mut password) = (text("username")?, text("password")?);
+        text("email")?;
+        if let Some(auth) = text("auth")?.filter(|a| !a.is_empty()) {
+            let (user, secret) = decode_auth(&auth).ok_or(())?;
+            (username, password) = (Some(user), Some(secret));
+        }
+        let ecr_token_expires_at = match (username.as_deref(), password.as_deref()) {
+            (Some("AWS"), Some(password)) => ecr_token_expiry(password),
+            _ => None,
+        };
+        out.push(RegistryCredential {
+            key: without_userinfo(&key),
+            username: username.filter(|u| !u.is_empty()),
+            ecr_token_expires_at,
+        });
     }
+    // Go's map iteration has no order; the keyring sorts keys anyway.
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
 }
 
-/// `auth`: base64 of `user:password`.
+/// An object's field as Go's `encoding/json` finds it: the exact name first, else one that
+/// matches it case-insensitively.
+fn field<'v>(object: &'v serde_json::Map<String, Value>, name: &str) -> Option<&'v Value> {
+    object.get(name).or_else(|| {
+        object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+/// The key as the kubelet's `url.Parse` sees it (`keyring.go` `Add`), without the userinfo
+/// (`https://user:password@host` is `host`) or a query or fragment: what it keeps is never a
+/// credential, and never stored.
+fn without_userinfo(key: &str) -> String {
+    let (scheme, rest) = match key.find("://") {
+        Some(i) => (&key[..i + 3], &key[i + 3..]),
+        None => ("", key),
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    format!("{scheme}{host}{path}")
+}
+
+/// `decodeDockerConfigFieldAuth`: padded base64 when the value ends in `=`, unpadded
+/// otherwise (Go's `StdEncoding` / `RawStdEncoding`, no other leniency), then `user:password`.
 fn decode_auth(auth: &str) -> Option<(String, String)> {
-    let bytes = aws_smithy_types::base64::decode(auth.trim()).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
+    let padded = auth.trim().ends_with('=');
+    let valid = auth
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || (padded && b == b'='));
+    if !valid || (!padded && auth.len() % 4 == 1) || (padded && !auth.len().is_multiple_of(4)) {
+        return None;
+    }
+    let mut text = auth.to_string();
+    while !text.len().is_multiple_of(4) {
+        text.push('=');
+    }
+    let bytes = aws_smithy_types::base64::decode(&text).ok()?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     let (user, password) = text.split_once(':')?;
     Some((user.to_string(), password.to_string()))
 }
@@ -233,5 +286,63 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cfg.registries[0].key, "quay.io");
+    }
+}
+
+#[cfg(test)]
+mod go_reading {
+    use super::*;
+
+    fn read(config: &str) -> PullSecret {
+        let data = BTreeMap::from([(".dockerconfigjson".to_string(), config.as_bytes().to_vec())]);
+        pull_secret("shop", "s", DOCKER_CONFIG_JSON, &data).unwrap()
+    }
+
+    fn fatal(config: &str) -> bool {
+        read(config).unusable.is_some()
+    }
+
+    /// What Go's `encoding/json` and `decodeDockerConfigFieldAuth` refuse fails every pull.
+    #[test]
+    fn what_the_kubelet_cannot_read_fails_every_pull() {
+        assert!(fatal(
+            r#"{"auths":{"registry.acme.io":{"auth":"not*base64!"}}}"#
+        ));
+        assert!(
+            fatal(r#"{"auths":{"registry.acme.io":{"auth":"bm9jb2xvbg=="}}}"#),
+            "no colon"
+        );
+        assert!(fatal(r#"{"auths":{"registry.acme.io":{"email":5}}}"#));
+        assert!(
+            fatal(r#"{"auths":{"registry.acme.io":{"AUTH":"!!bad!!"}}}"#),
+            "case-insensitive"
+        );
+        assert!(fatal(r#"{"auths":[]}"#));
+        assert!(
+            fatal(r#"{"auths":{"registry.acme.io":{"auth":" dTpw "}}}"#),
+            "no trimming"
+        );
+        // Unpadded and padded base64 both read, as Go reads them.
+        assert!(!fatal(r#"{"auths":{"registry.acme.io":{"auth":"dTpw"}}}"#));
+        assert!(!fatal(
+            r#"{"auths":{"registry.acme.io":{"auth":"dTpwdw=="}}}"#
+        ));
+        assert!(!fatal(
+            r#"{"auths":{"registry.acme.io":{"auth":"dTpwdw"}}}"#
+        ));
+        // null is the zero value.
+        assert!(!fatal("null") && read("null").registries.is_empty());
+        assert!(!fatal(r#"{"auths":null}"#));
+        assert!(!fatal(r#"{"auths":{"registry.acme.io":null}}"#));
+    }
+
+    #[test]
+    fn a_keys_userinfo_query_and_fragment_are_never_kept() {
+        let secret = read(
+            r#"{"auths":{"https://robot:S3cretPassw0rd@registry.acme.com/v2/?x=1":{"username":"u"},"registry?.acme.io":{"username":"u"}}}"#,
+        );
+        let keys: Vec<&str> = secret.registries.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(keys, ["https://registry.acme.com/v2/", "registry"]);
+        assert!(!format!("{secret:?}").contains("S3cret"));
     }
 }
