@@ -186,6 +186,16 @@ const EXPECTATIONS: &[Expect] = &[
     },
 ];
 
+/// Every code the Kubernetes fixtures are expected to report.
+pub fn produced_codes() -> BTreeSet<String> {
+    EXPECTATIONS
+        .iter()
+        .flat_map(|e| e.workloads.iter())
+        .flat_map(|(_, _, findings)| findings.iter())
+        .map(|f| f.split(':').next().unwrap().to_string())
+        .collect()
+}
+
 fn path(name: &str) -> String {
     format!("fixtures/kubernetes/{name}")
 }

@@ -891,6 +891,8 @@ fn every_blocker_code_is_produced_by_some_fixture() {
     for expect in EXPECTATIONS {
         produced.extend(expect.codes.iter().map(|c| c.to_string()));
     }
+    // The Kubernetes codes come from the Kubernetes fixtures (kube_scenarios.rs).
+    produced.extend(crate::kube_scenarios::produced_codes());
     let missing: Vec<_> = pullpath::codes::Code::ALL
         .iter()
         .map(|c| c.as_str().to_string())

@@ -56,7 +56,7 @@ pub struct KubeSource {
 /// (forbidden, a kind the server does not serve) becomes a coverage gap for that kind.
 /// Also returns the number of list requests made (each page one).
 pub async fn read_cluster(source: &KubeSource) -> Result<(KubeCluster, usize), String> {
-    let kubeconfig = match &source.kubeconfig {
+    let mut kubeconfig = match &source.kubeconfig {
         Some(path) => Kubeconfig::read_from(path)
             .map_err(|e| format!("cannot read kubeconfig {}: {e}", path.display()))?,
         None => Kubeconfig::read().map_err(|e| format!("cannot read the kubeconfig: {e}"))?,
@@ -66,6 +66,8 @@ pub async fn read_cluster(source: &KubeSource) -> Result<(KubeCluster, usize), S
         .clone()
         .or_else(|| kubeconfig.current_context.clone())
         .ok_or("the kubeconfig names no current context: pass --kube-context")?;
+    // An EKS user (`aws eks get-token`): signed here, no AWS CLI needed.
+    super::eks_token::sign_in_place(&mut kubeconfig, &name).await?;
     let options = KubeConfigOptions {
         context: Some(name.clone()),
         ..KubeConfigOptions::default()

@@ -2,6 +2,7 @@
 //! offline from `kubectl get -o json` output and manifests. Read-only: list calls only, and
 //! secrets' values never leave this module (`pull_secret`).
 
+mod eks_token;
 mod files;
 mod live;
 mod objects;
