@@ -26,6 +26,46 @@ use crate::workload::{ImageRef, KubeUnit};
 
 use super::kube_keyring::lookup;
 
+/// How long an ECR authorization token is valid (`ecr:GetAuthorizationToken`: "valid for 12
+/// hours").
+const ECR_TOKEN_LIFETIME_SECONDS: i64 = 12 * 3600;
+
+/// A Go duration (`time.ParseDuration`: `1h30m`, `90s`, `0`) in whole seconds; `None` when
+/// it is not one.
+fn go_duration_seconds(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text == "0" {
+        return Some(0);
+    }
+    if text.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|&i| i > 0)?;
+        let number: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            "us" | "µs" => 0.000_001,
+            "ns" => 0.000_000_001,
+            _ => return None,
+        };
+        total += number * scale;
+        rest = &rest[unit_len..];
+    }
+    Some(total as i64)
+}
+
 /// How long before an ECR token's expiry pullpath warns: a token refreshed by a job every
 /// few hours is normal; one that expires within the hour pulls now and fails soon.
 pub const EXPIRY_WARNING_SECONDS: i64 = 3600;
@@ -181,8 +221,57 @@ pub fn credential_findings(
         )));
         return out;
     }
+    // ExternalSecrets that write the secrets (External Secrets Operator).
+    let writers = |name: &String| -> Vec<&crate::model::ExternalSecret> {
+        cluster
+            .external_secrets
+            .iter()
+            .flatten()
+            .filter(|e| &e.namespace == ns && &e.target == name)
+            .collect()
+    };
+    let mut ecr_refresh: Vec<Blocker> = Vec::new();
     // An entry with no name: the kubelet looks up nothing for it.
     for name in names.iter().filter(|n| !n.is_empty()) {
+        if let Some(writer) = writers(name).into_iter().find(|e| {
+            !matches!(
+                e.template_type.as_deref(),
+                Some("kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg")
+            )
+        }) {
+            let set = writer.template_type.as_deref().map_or(
+                "no spec.target.template.type, so the operator writes an Opaque secret".to_string(),
+                |t| format!("spec.target.template.type `{t}`"),
+            );
+            broken.push(Blocker::new(
+                Code::PullSecretWrongType,
+                format!("externalsecret {ns}/{}", writer.name),
+                format!("{label} names pull secret `{name}`{via}, which ExternalSecret `{}` writes with {set}: the kubelet skips a secret that is not of type kubernetes.io/dockerconfigjson", writer.name),
+                format!("Set spec.target.template.type: kubernetes.io/dockerconfigjson on ExternalSecret {ns}/{} (with the data under the key .dockerconfigjson).", writer.name),
+            ));
+            continue;
+        }
+        for writer in writers(name).into_iter().filter(|e| e.ecr_token_generator) {
+            let interval = writer.refresh_interval.as_deref().unwrap_or("1h");
+            let too_slow = match go_duration_seconds(interval) {
+                Some(0) => Some("never refreshes it (refreshInterval 0)".to_string()),
+                Some(s) if s > ECR_TOKEN_LIFETIME_SECONDS => {
+                    Some(format!("refreshes it every {interval}"))
+                }
+                Some(_) => None,
+                None => Some(format!(
+                    "refreshes it every `{interval}`, which is not a duration"
+                )),
+            };
+            if let Some(how) = too_slow {
+                ecr_refresh.push(Blocker::new(
+                    Code::PullSecretEcrTokenExpiring,
+                    format!("externalsecret {ns}/{}", writer.name),
+                    format!("{label}: ExternalSecret `{}` writes pull secret `{name}` from an ECRAuthorizationToken generator but {how}, and ECR tokens last 12 hours: the secret holds an expired token for part of every cycle", writer.name),
+                    format!("Set spec.refreshInterval below 12h (for example 6h) on ExternalSecret {ns}/{}.", writer.name),
+                ));
+            }
+        }
         let found = cluster
             .pull_secrets
             .iter()
@@ -307,6 +396,14 @@ pub fn credential_findings(
     let severity = if blocking_broken { Some(true) } else { None };
     out.findings
         .extend(broken.into_iter().map(|b| (severity, b)));
+    // A token that lapses between refreshes matters when nothing else pulls ECR images.
+    let refresh_severity = if node == NodeCredentials::Pull {
+        None
+    } else {
+        Some(false)
+    };
+    out.findings
+        .extend(ecr_refresh.into_iter().map(|b| (refresh_severity, b)));
     out
 }
 
@@ -436,5 +533,23 @@ fn gaps(cluster: &KubeCluster, resource: &str) -> String {
         String::new()
     } else {
         format!(" (the collector {})", why.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_duration_seconds;
+
+    #[test]
+    fn go_durations_read_as_go_reads_them() {
+        assert_eq!(go_duration_seconds("1h"), Some(3600));
+        assert_eq!(go_duration_seconds("1h30m"), Some(5400));
+        assert_eq!(go_duration_seconds("24h"), Some(86400));
+        assert_eq!(go_duration_seconds("0"), Some(0));
+        assert_eq!(go_duration_seconds("90s"), Some(90));
+        assert_eq!(go_duration_seconds("1.5h"), Some(5400));
+        assert_eq!(go_duration_seconds("1d"), None);
+        assert_eq!(go_duration_seconds("h"), None);
+        assert_eq!(go_duration_seconds(""), None);
     }
 }

@@ -35,6 +35,10 @@ pub struct KubeCluster {
     pub secret_names: Option<Vec<ObjectName>>,
     #[serde(default)]
     pub nodes: Option<Vec<Node>>,
+    /// External Secrets Operator `ExternalSecret`s (where the CRD exists; `[]` where it does
+    /// not): what will write a pull secret, and how often.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_secrets: Option<Vec<ExternalSecret>>,
     /// Events about image pulls (`Failed`, `BackOff`, `FailedToRetrieveImagePullSecret`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<KubeEvent>>,
@@ -137,6 +141,24 @@ pub struct RegistryCredential {
     /// token's own `expiration`; `None`: not an ECR token, or its expiry unreadable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ecr_token_expires_at: Option<String>,
+}
+
+/// An `ExternalSecret` (external-secrets.io): the secret it writes and how.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExternalSecret {
+    pub namespace: String,
+    pub name: String,
+    /// The secret it writes (`spec.target.name`, else its own name).
+    pub target: String,
+    /// `spec.target.template.type`; `None`: unset, and the operator writes an `Opaque` secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_type: Option<String>,
+    /// `spec.refreshInterval` as written (`1h`, `0` for never); `None`: unset (`1h`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_interval: Option<String>,
+    /// Its data comes from an `ECRAuthorizationToken` generator (a 12-hour ECR token).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ecr_token_generator: bool,
 }
 
 /// A node, as its pods' pulls see it.

@@ -30,9 +30,9 @@ pub use ecs::{
 pub use iam::{InlinePolicy, ManagedPolicy, Organization, Role};
 pub use instances::{Instance, InstanceProfile};
 pub use kubernetes::{
-    ContainerWaiting, EksCluster, FargateProfile, FargateSelector, KubeCluster, KubeContainer,
-    KubeEvent, KubeWorkload, Node, NodeGroup, ObjectName, PullSecret, RegistryCredential,
-    ServiceAccount,
+    ContainerWaiting, EksCluster, ExternalSecret, FargateProfile, FargateSelector, KubeCluster,
+    KubeContainer, KubeEvent, KubeWorkload, Node, NodeGroup, ObjectName, PullSecret,
+    RegistryCredential, ServiceAccount,
 };
 pub use load::{load_snapshot, SnapshotError};
 pub use network::{

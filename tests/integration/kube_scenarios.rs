@@ -180,6 +180,26 @@ const EXPECTATIONS: &[Expect] = &[
         workloads: &[(WEB, "unknown", &["NOT_COLLECTED:warning"])],
     },
     Expect {
+        fixture: "external-secret-opaque",
+        exit: 3,
+        workloads: &[
+            (WEB, "pass", &[]),
+            (API, "fail", &["PULL_SECRET_WRONG_TYPE:error"]),
+        ],
+    },
+    Expect {
+        fixture: "external-secret-ecr-refresh-daily",
+        exit: 4,
+        workloads: &[(
+            WEB,
+            "unknown",
+            &[
+                "NODE_ROLE_PERMISSION_MISSING:warning",
+                "PULL_SECRET_ECR_TOKEN_EXPIRING:warning",
+            ],
+        )],
+    },
+    Expect {
         fixture: "node-not-ec2",
         exit: 4,
         workloads: &[(WEB, "unknown", &["NODE_NOT_MODELLED:warning"])],

@@ -24,6 +24,7 @@ struct Seen {
     secrets: bool,
     nodes: bool,
     events: bool,
+    external_secrets: bool,
 }
 
 /// Reads the files into one cluster named `name`. An object of a kind pullpath reads that does
@@ -70,6 +71,7 @@ pub fn read_files(name: &str, paths: &[&Path]) -> Result<KubeCluster, String> {
         secret_names: seen.secrets.then_some(objects.secret_names),
         nodes: seen.nodes.then_some(objects.nodes),
         events: seen.events.then_some(objects.events),
+        external_secrets: seen.external_secrets.then_some(objects.external_secrets),
         coverage_gaps: Vec::new(),
     })
 }
@@ -159,6 +161,11 @@ fn add(objects: &mut Objects, seen: &mut Seen, mut value: Value) -> Result<(), S
         "Event" => {
             objects.add_event(&parse(value)?);
             seen.events = true;
+            return Ok(());
+        }
+        "ExternalSecret" if api_version.starts_with("external-secrets.io/") => {
+            objects.add_external_secret(&value);
+            seen.external_secrets = true;
             return Ok(());
         }
         // Services, ConfigMaps and the rest of a manifest do not decide a pull.

@@ -36,6 +36,7 @@ pub const KUBE_READS: &[(&str, &str, &str)] = &[
     ("apps", "replicasets", "list"),
     ("batch", "jobs", "list"),
     ("batch", "cronjobs", "list"),
+    ("external-secrets.io", "externalsecrets", "list"),
 ];
 
 /// Objects per page: the API server's own default chunk size for kubectl is 500.
@@ -112,6 +113,7 @@ pub async fn read_cluster(source: &KubeSource) -> Result<(KubeCluster, usize), S
         .await;
     let names = reader.secret_names().await;
     let events: Option<Vec<Event>> = reader.list("events", "", "").await;
+    let external_secrets = reader.external_secrets().await;
 
     let mut objects = std::mem::take(&mut reader.objects);
     for node in nodes.iter().flatten() {
@@ -162,6 +164,9 @@ pub async fn read_cluster(source: &KubeSource) -> Result<(KubeCluster, usize), S
     objects.secret_names.sort();
     objects.secret_names.dedup();
     events.iter().flatten().for_each(|o| objects.add_event(o));
+    for value in external_secrets.iter().flatten() {
+        objects.add_external_secret(value);
+    }
 
     let requests = reader.requests.load(Ordering::Relaxed);
     Ok((
@@ -176,6 +181,9 @@ pub async fn read_cluster(source: &KubeSource) -> Result<(KubeCluster, usize), S
             secret_names: secrets_read.then_some(objects.secret_names),
             nodes: nodes.is_some().then_some(objects.nodes),
             events: events.is_some().then_some(objects.events),
+            external_secrets: external_secrets
+                .is_some()
+                .then_some(objects.external_secrets),
             coverage_gaps: reader.gaps,
         },
         requests,
@@ -311,6 +319,65 @@ impl Reader {
             }
         }
         Some(out)
+    }
+
+    /// ExternalSecrets (external-secrets.io v1, else v1beta1), as JSON; `[]` where the CRD
+    /// is not installed (the server does not serve it), `None` when the list failed.
+    async fn external_secrets(&mut self) -> Option<Vec<serde_json::Value>> {
+        let mut last = None;
+        for version in ["v1", "v1beta1"] {
+            let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(
+                "external-secrets.io",
+                version,
+                "ExternalSecret",
+            ));
+            let namespaces: Vec<Option<String>> = if self.namespaces.is_empty() {
+                vec![None]
+            } else {
+                self.namespaces.iter().cloned().map(Some).collect()
+            };
+            let mut out = Vec::new();
+            let mut missing = false;
+            for namespace in &namespaces {
+                let api: Api<DynamicObject> = match namespace {
+                    None => Api::all_with(self.client.clone(), &resource),
+                    Some(n) => Api::namespaced_with(self.client.clone(), n, &resource),
+                };
+                let mut params = ListParams::default().limit(PAGE);
+                loop {
+                    self.requests.fetch_add(1, Ordering::Relaxed);
+                    match api.list(&params).await {
+                        Ok(page) => {
+                            out.extend(
+                                page.items
+                                    .iter()
+                                    .filter_map(|i| serde_json::to_value(i).ok()),
+                            );
+                            match next(&page.metadata.continue_) {
+                                Some(token) => params = params.continue_token(&token),
+                                None => break,
+                            }
+                        }
+                        Err(kube::Error::Api(status)) if status.code == 404 => {
+                            missing = true;
+                            break;
+                        }
+                        Err(e) => {
+                            self.gap("externalsecrets", "external-secrets.io", &e);
+                            return None;
+                        }
+                    }
+                }
+                if missing {
+                    break;
+                }
+            }
+            if !missing {
+                return Some(out);
+            }
+            last = Some(Vec::new());
+        }
+        last
     }
 
     /// batch/v1beta1 CronJobs, read as batch/v1's.

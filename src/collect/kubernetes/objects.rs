@@ -13,8 +13,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::pull_secret::pull_secret;
 use crate::model::{
-    ContainerWaiting, KubeContainer, KubeEvent, KubeWorkload, Node, ObjectName, PullSecret,
-    ServiceAccount,
+    ContainerWaiting, ExternalSecret, KubeContainer, KubeEvent, KubeWorkload, Node, ObjectName,
+    PullSecret, ServiceAccount,
 };
 
 /// The longest event or status message kept (a message is quoted in reports).
@@ -44,6 +44,7 @@ pub struct Objects {
     pub secret_names: Vec<ObjectName>,
     pub nodes: Vec<Node>,
     pub events: Vec<KubeEvent>,
+    pub external_secrets: Vec<ExternalSecret>,
 }
 
 fn namespace_of(meta: &ObjectMeta) -> String {
@@ -298,6 +299,31 @@ impl Objects {
                 .map(|t| t.0.to_string())
                 .or_else(|| object.event_time.as_ref().map(|t| t.0.to_string())),
             count: object.count,
+        });
+    }
+
+    /// An `ExternalSecret` (any external-secrets.io version: the fields read are the same in
+    /// v1beta1 and v1), from its JSON.
+    pub fn add_external_secret(&mut self, value: &serde_json::Value) {
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        let meta = &value["metadata"];
+        let name = text(&meta["name"]).unwrap_or_default();
+        let spec = &value["spec"];
+        let generator = |item: &serde_json::Value| {
+            item["sourceRef"]["generatorRef"]["kind"].as_str() == Some("ECRAuthorizationToken")
+        };
+        self.external_secrets.push(ExternalSecret {
+            namespace: text(&meta["namespace"]).unwrap_or_else(|| "default".into()),
+            target: text(&spec["target"]["name"]).unwrap_or_else(|| name.clone()),
+            name,
+            template_type: text(&spec["target"]["template"]["type"]),
+            refresh_interval: text(&spec["refreshInterval"]),
+            ecr_token_generator: spec["dataFrom"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(generator))
+                || spec["data"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(generator)),
         });
     }
 }
