@@ -25,13 +25,23 @@ use crate::workload::OtherImage;
 pub async fn inspect_snapshot(http: &reqwest::Client, snapshot: &mut crate::model::Snapshot) {
     use crate::workload::ImageRef;
     let mut images: Vec<OtherImage> = Vec::new();
-    for container in snapshot
+    // The images of ECS task definitions and of Kubernetes pods alike.
+    let kube_images = snapshot
+        .kube_clusters
+        .iter()
+        .flatten()
+        .flat_map(|c| c.workloads.iter().flatten())
+        .flat_map(|w| w.containers.iter().map(|c| c.image.as_str()));
+    let all: Vec<String> = snapshot
         .task_definitions
         .iter()
         .flatten()
-        .flat_map(|t| &t.container_definitions)
-    {
-        match ImageRef::parse(&container.image) {
+        .flat_map(|t| t.container_definitions.iter().map(|c| c.image.as_str()))
+        .chain(kube_images)
+        .map(str::to_string)
+        .collect();
+    for image in &all {
+        match ImageRef::parse(image) {
             ImageRef::Other(other) => images.push(other),
             // An image a pull-through cache imports on first pull: its upstream's manifest.
             ImageRef::Ecr(ecr) => {

@@ -564,3 +564,60 @@ fn a_pod_in_image_pull_back_off_is_diagnosed() {
         missing.stderr
     );
 }
+
+/// A Prefect Kubernetes work-pool deployment is audited as the Job its worker would create:
+/// the image, namespace and service account of its job variables, templates filled.
+#[test]
+fn a_prefect_kubernetes_deployment_is_audited_before_it_is_deployed() {
+    let audit_deployment = |extra: &[&str]| {
+        let mut args = vec![
+            "--snapshot",
+            "fixtures/kubernetes/aws-side.json",
+            "--kube-objects",
+            "fixtures/kubernetes/cluster-objects.json",
+            "--prefect-yaml",
+            "fixtures/kubernetes/prefect.yaml",
+        ];
+        args.extend_from_slice(extra);
+        audit(&args)
+    };
+    let (code, report) = audit_deployment(&[
+        "--deployment",
+        "nightly-settlement",
+        "--var",
+        "service_account=payment-api-sa",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        workloads(&report),
+        [(
+            "payments/Job/nightly-settlement".to_string(),
+            "pass".to_string(),
+            BTreeSet::new()
+        )],
+        "only the deployment is audited"
+    );
+    let (code, report) = audit_deployment(&["--deployment", "forgot-the-account"]);
+    assert_eq!(code, 3);
+    let message = report["workloads"][0]["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("`payment-api-sa`"), "{message}");
+    let (code, _) = audit_deployment(&["--deployment", "with-pull-secret"]);
+    assert_eq!(code, 0);
+    // A template left unfilled is bad input, never a guess.
+    let run = run(&[
+        "audit",
+        "--snapshot",
+        "fixtures/kubernetes/aws-side.json",
+        "--kube-objects",
+        "fixtures/kubernetes/cluster-objects.json",
+        "--prefect-yaml",
+        "fixtures/kubernetes/prefect.yaml",
+        "--deployment",
+        "nightly-settlement",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("service_account"), "{}", run.stderr);
+}
