@@ -55,6 +55,33 @@ pub struct WorkloadV1 {
     /// Only from `pullpath diagnose`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<DiagnosisV1>,
+    /// A Kubernetes workload (then `cluster` is the Kubernetes cluster, `service` is
+    /// `namespace/Kind/name` and `task_definition` is `kubernetes:CLUSTER/namespace/Kind/name`).
+    /// Absent for an ECS service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<KubernetesWorkloadV1>,
+}
+
+/// Which Kubernetes object a workload is.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct KubernetesWorkloadV1 {
+    pub namespace: String,
+    /// `Pod`, `Deployment`, `StatefulSet`, `DaemonSet`, `ReplicaSet`, `Job`, `CronJob`.
+    pub kind: String,
+    pub name: String,
+}
+
+impl KubernetesWorkloadV1 {
+    /// From a result the Kubernetes audit made (its task definition says so).
+    fn of(result: &WorkloadResult) -> Option<Self> {
+        result.task_definition.strip_prefix("kubernetes:")?;
+        let mut parts = result.service.as_deref()?.splitn(3, '/');
+        Some(KubernetesWorkloadV1 {
+            namespace: parts.next()?.to_string(),
+            kind: parts.next()?.to_string(),
+            name: parts.next()?.to_string(),
+        })
+    }
 }
 
 /// How a workload's tasks run. On Fargate the task's interface and the execution role make
@@ -369,6 +396,7 @@ impl WorkloadV1 {
             status: result.status,
             unsuppressed_status: result.unsuppressed_status,
             launch: LaunchV1::of(result),
+            kubernetes: KubernetesWorkloadV1::of(result),
             requirements: result
                 .requirements
                 .iter()
