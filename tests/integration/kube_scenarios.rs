@@ -621,3 +621,19 @@ fn a_prefect_kubernetes_deployment_is_audited_before_it_is_deployed() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("service_account"), "{}", run.stderr);
 }
+
+/// The fixtures are generated: a hand edit, or a generator change without regenerating, fails.
+#[test]
+fn kubernetes_fixtures_are_up_to_date_with_their_generator() {
+    let status = std::process::Command::new("python3")
+        .args(["fixtures/kubernetes/generate.py", "--check"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap_or_else(|e| {
+            panic!("the fixture freshness check needs python3 on the PATH (install it): {e}")
+        });
+    assert!(
+        status.success(),
+        "run `python3 fixtures/kubernetes/generate.py` and commit the result"
+    );
+}
