@@ -17,6 +17,11 @@ use crate::workload::kube_units;
 /// the cluster from `--kube-objects` or `--kube-context`, or the snapshot's own
 /// `kube_clusters`.
 pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<ScopeAudit>, Failure> {
+    if args.pre_deploy.task_definition.is_some() {
+        return Err(Failure::bad_input(
+            "--task-definition is an ECS task: audit a Kubernetes workload before a deploy with its manifest (--kube-objects FILE)",
+        ));
+    }
     let (snapshot, origin, only) = match args.snapshot.as_slice() {
         [] => {
             if !args.kube.requested() {
@@ -24,9 +29,10 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
                     "a Kubernetes audit needs the cluster: --kube-context, --kubeconfig or --kube-objects",
                 ));
             }
-            let cluster = read_kube(&args.kube)?;
-            let mut collected = live_aws_side(args, cluster)?;
-            let only = add_prefect_job(args, &mut collected.snapshot)?;
+            let mut cluster = read_kube(&args.kube)?;
+            // Before the AWS side is read: the job's image is one of the cluster's.
+            let only = add_prefect_job(args, &mut cluster)?;
+            let collected = live_aws_side(args, cluster)?;
             let mut scope = kube_scope(
                 &collected.snapshot,
                 Origin::Live,
@@ -45,7 +51,15 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
                 let cluster = read_kube(&args.kube)?;
                 snapshot.kube_clusters.get_or_insert_with(Vec::new).push(cluster);
             }
-            let only = add_prefect_job(args, &mut snapshot)?;
+            let only = match snapshot.kube_clusters.as_mut().and_then(|c| c.last_mut()) {
+                Some(cluster) => add_prefect_job(args, cluster)?,
+                None if args.pre_deploy.prefect_yaml.is_some() => {
+                    return Err(Failure::bad_input(
+                        "a Prefect Kubernetes work pool is audited against a cluster: give --kube-context or --kube-objects",
+                    ))
+                }
+                None => None,
+            };
             (snapshot, Origin::Snapshot(path.display().to_string()), only)
         }
         _ => {
@@ -72,15 +86,10 @@ pub fn is_kube_prefect(args: &AuditArgs) -> bool {
 }
 
 /// A Prefect Kubernetes work pool's Job (`--prefect-yaml`) added to the cluster read, as the
-/// only workload audited; `None` without one.
-fn add_prefect_job(args: &AuditArgs, snapshot: &mut Snapshot) -> Result<Option<String>, Failure> {
+/// only workload audited (its label returned); `None` without one.
+fn add_prefect_job(args: &AuditArgs, cluster: &mut KubeCluster) -> Result<Option<String>, Failure> {
     let Some(job) = prefect_kube_job(&args.pre_deploy)? else {
         return Ok(None);
-    };
-    let Some(cluster) = snapshot.kube_clusters.as_mut().and_then(|c| c.last_mut()) else {
-        return Err(Failure::bad_input(
-            "a Prefect Kubernetes work pool is audited against a cluster: give --kube-context or --kube-objects",
-        ));
     };
     let label = format!("{}/{}/{}", job.namespace, job.kind, job.name);
     cluster.workloads.get_or_insert_with(Vec::new).push(job);
