@@ -69,30 +69,21 @@ async fn node_groups(
     session: &Session,
     cluster: &str,
 ) -> Result<Option<Vec<NodeGroup>>, CollectError> {
-    let mut names = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let Some(page) = attempt(
-            session,
-            call("ListNodegroups", "eks:ListNodegroups", "eks_clusters"),
-            client
-                .list_nodegroups()
-                .cluster_name(cluster)
-                .set_next_token(token.clone())
-                .send(),
-        )
-        .await?
-        else {
-            return Ok(None);
-        };
-        names.extend(page.nodegroups().iter().cloned());
-        match page.next_token() {
-            Some(next) if !next.is_empty() && token.as_deref() != Some(next) => {
-                token = Some(next.to_string())
-            }
-            _ => break,
-        }
-    }
+    let Some(names) = attempt(
+        session,
+        call("ListNodegroups", "eks:ListNodegroups", "eks_clusters"),
+        client
+            .list_nodegroups()
+            .cluster_name(cluster)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
     let groups = try_join_all(names.iter().map(|name| async move {
         attempt(
             session,
@@ -121,34 +112,25 @@ async fn fargate_profiles(
     session: &Session,
     cluster: &str,
 ) -> Result<Option<Vec<FargateProfile>>, CollectError> {
-    let mut names = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let Some(page) = attempt(
-            session,
-            call(
-                "ListFargateProfiles",
-                "eks:ListFargateProfiles",
-                "eks_clusters",
-            ),
-            client
-                .list_fargate_profiles()
-                .cluster_name(cluster)
-                .set_next_token(token.clone())
-                .send(),
-        )
-        .await?
-        else {
-            return Ok(None);
-        };
-        names.extend(page.fargate_profile_names().iter().cloned());
-        match page.next_token() {
-            Some(next) if !next.is_empty() && token.as_deref() != Some(next) => {
-                token = Some(next.to_string())
-            }
-            _ => break,
-        }
-    }
+    let Some(names) = attempt(
+        session,
+        call(
+            "ListFargateProfiles",
+            "eks:ListFargateProfiles",
+            "eks_clusters",
+        ),
+        client
+            .list_fargate_profiles()
+            .cluster_name(cluster)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
     let profiles = try_join_all(names.iter().map(|name| async move {
         attempt(
             session,

@@ -7,8 +7,10 @@
 use std::collections::BTreeSet;
 
 use super::calls::{CollectError, Session};
-use super::{caller_account, distrust, ec2, ecr, eks, iam, instances, now, organization, Aws};
-use crate::model::{KubeCluster, Snapshot, SNAPSHOT_VERSION};
+use super::{
+    caller_account, distrust, ec2, ecr, eks, iam, instances, network_snapshot, organization, Aws,
+};
+use crate::model::{KubeCluster, Snapshot};
 use crate::workload::{EcrImage, ImageRef};
 
 /// Reads the AWS side of `cluster` (already read from Kubernetes) into a snapshot that holds
@@ -87,38 +89,17 @@ pub async fn collect_kube_side(
         organization::organization(aws, &session, &account),
     )?;
     let mut snapshot = Snapshot {
-        snapshot_version: SNAPSHOT_VERSION,
-        account_id: account,
-        region,
-        collected_at: Some(now()),
-        vpcs: network.vpcs,
-        subnets: network.subnets,
-        route_tables: network.route_tables,
-        internet_gateways: network.internet_gateways,
-        nat_gateways: network.nat_gateways,
-        vpc_endpoints: network.vpc_endpoints,
-        security_groups: network.security_groups,
-        network_acls: network.network_acls,
-        prefix_lists: network.prefix_lists,
-        transit_gateways: network.transit_gateways,
-        peering_connections: network.peering_connections,
-        clusters: None,
-        task_definitions: None,
         roles,
         managed_policies,
         organization,
         ecr_repositories: repositories,
         ecr_pull_through_cache_rules: rules,
-        secrets: None,
-        ssm_parameters: None,
-        registry_images: None,
         instances: found,
         instance_profiles: profiles,
-        stopped_tasks: None,
         // Asked for and not read (a gap says why): not collected, never "none".
         eks_clusters: eks.map(|e| vec![e]),
         kube_clusters: Some(vec![cluster]),
-        coverage_gaps: Vec::new(),
+        ..network_snapshot(account, region, network)
     };
     distrust::reconcile(&mut snapshot, &session).map_err(|problem| CollectError::Api {
         service: "pullpath".into(),

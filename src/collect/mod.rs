@@ -393,21 +393,6 @@ pub async fn collect(
         })
         .collect();
     let mut snapshot = Snapshot {
-        snapshot_version: SNAPSHOT_VERSION,
-        account_id: account,
-        region,
-        collected_at: Some(now()),
-        vpcs: network.vpcs,
-        subnets: network.subnets,
-        route_tables: network.route_tables,
-        internet_gateways: network.internet_gateways,
-        nat_gateways: network.nat_gateways,
-        vpc_endpoints: network.vpc_endpoints,
-        security_groups: network.security_groups,
-        network_acls: network.network_acls,
-        prefix_lists: network.prefix_lists,
-        transit_gateways: network.transit_gateways,
-        peering_connections: network.peering_connections,
         clusters: Some(clusters),
         task_definitions,
         roles,
@@ -417,13 +402,10 @@ pub async fn collect(
         ecr_pull_through_cache_rules,
         secrets,
         ssm_parameters,
-        registry_images: None,
         instances: hosts.instances,
         instance_profiles: hosts.profiles,
         stopped_tasks,
-        eks_clusters: None,
-        kube_clusters: None,
-        coverage_gaps: Vec::new(),
+        ..network_snapshot(account, region, network)
     };
     // A damaged reply can leave a reference to nothing: the list it points into is dropped
     // with a gap, not believed.
@@ -446,6 +428,44 @@ pub async fn collect(
         missing_clusters,
         missing_services,
     })
+}
+
+/// A snapshot of `network` in `account` and `region`, collected now: every other list not
+/// collected (each collection fills in its own).
+fn network_snapshot(account: String, region: String, network: ec2::Network) -> Snapshot {
+    Snapshot {
+        snapshot_version: SNAPSHOT_VERSION,
+        account_id: account,
+        region,
+        collected_at: Some(now()),
+        vpcs: network.vpcs,
+        subnets: network.subnets,
+        route_tables: network.route_tables,
+        internet_gateways: network.internet_gateways,
+        nat_gateways: network.nat_gateways,
+        vpc_endpoints: network.vpc_endpoints,
+        security_groups: network.security_groups,
+        network_acls: network.network_acls,
+        prefix_lists: network.prefix_lists,
+        transit_gateways: network.transit_gateways,
+        peering_connections: network.peering_connections,
+        clusters: None,
+        task_definitions: None,
+        roles: None,
+        managed_policies: None,
+        organization: None,
+        ecr_repositories: None,
+        ecr_pull_through_cache_rules: None,
+        secrets: None,
+        ssm_parameters: None,
+        registry_images: None,
+        instances: None,
+        instance_profiles: None,
+        stopped_tasks: None,
+        eks_clusters: None,
+        kube_clusters: None,
+        coverage_gaps: Vec::new(),
+    }
 }
 
 /// The EC2 side of the clusters whose services (may) run on EC2.
@@ -538,7 +558,7 @@ pub(crate) async fn caller_account(aws: &Aws, session: &Session) -> Result<Strin
         })
 }
 
-pub(crate) fn now() -> String {
+fn now() -> String {
     aws_smithy_types::DateTime::from(std::time::SystemTime::now())
         .fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_default()

@@ -297,36 +297,7 @@ fn image_pull_back_off(server: &KubeServer, namespace: &str, pod: &str, image: &
 /// status subresource, as a kubelet does, whatever the create kept of `status`).
 fn create_nodes(server: &KubeServer) {
     for (name, zone, instance) in NODES {
-        server.apply(&json!({
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {
-                "kubernetes.io/arch": "amd64",
-                "kubernetes.io/os": "linux",
-                "topology.kubernetes.io/zone": zone,
-                "eks.amazonaws.com/nodegroup": "general"
-            }},
-            "spec": {"providerID": format!("aws:///{zone}/{instance}")}
-        }));
-        let path = format!("/api/v1/nodes/{name}/status");
-        let response = server.request(
-            "PATCH",
-            &path,
-            Some("application/merge-patch+json"),
-            Some(&json!({"status": {"conditions": [{
-                "type": "Ready", "status": "True", "reason": "KubeletReady",
-                "message": "kubelet is posting ready status"
-            }]}})),
-        );
-        assert_eq!(response.status, 200, "PATCH {path}: {}", response.body);
-        let node = server.get(&format!("/api/v1/nodes/{name}"));
-        assert_eq!(
-            node["status"]["conditions"][0]["status"], "True",
-            "node {name} is not Ready: {node}"
-        );
-        assert_eq!(
-            node["spec"]["providerID"],
-            format!("aws:///{zone}/{instance}")
-        );
+        server.add_eks_node(name, zone, instance);
     }
 }
 

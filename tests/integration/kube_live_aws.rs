@@ -185,33 +185,7 @@ fn create_nodes(server: &KubeServer, seeded: &Value) {
             name.starts_with("ip-"),
             "kube_seed.py gave instance {id} the private DNS name {name:?}"
         );
-        let provider_id = format!("aws:///{zone}/{id}");
-        server.apply(&json!({
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {
-                "kubernetes.io/arch": "amd64",
-                "kubernetes.io/os": "linux",
-                "kubernetes.io/hostname": name,
-                "topology.kubernetes.io/zone": zone,
-                "node.kubernetes.io/instance-type": "t3.medium",
-                "eks.amazonaws.com/nodegroup": "general"
-            }},
-            "spec": {"providerID": provider_id}
-        }));
-        let path = format!("/api/v1/nodes/{name}/status");
-        let response = server.request(
-            "PATCH",
-            &path,
-            Some("application/merge-patch+json"),
-            Some(&json!({"status": {"conditions": [{
-                "type": "Ready", "status": "True", "reason": "KubeletReady",
-                "message": "kubelet is posting ready status"
-            }]}})),
-        );
-        assert_eq!(response.status, 200, "PATCH {path}: {}", response.body);
-        let node = server.get(&format!("/api/v1/nodes/{name}"));
-        assert_eq!(node["status"]["conditions"][0]["status"], "True", "{node}");
-        assert_eq!(node["spec"]["providerID"], provider_id.as_str());
+        server.add_eks_node(name, zone, id);
     }
 }
 

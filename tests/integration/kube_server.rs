@@ -455,6 +455,41 @@ impl KubeServer {
         }
     }
 
+    /// An EKS node named `name` in `zone`, the EC2 instance `instance` by its providerID,
+    /// Ready: the status written through the status subresource, as a kubelet does (a create
+    /// keeps no `status`).
+    pub fn add_eks_node(&self, name: &str, zone: &str, instance: &str) {
+        let provider_id = format!("aws:///{zone}/{instance}");
+        self.apply(&serde_json::json!({
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/hostname": name,
+                "topology.kubernetes.io/zone": zone,
+                "eks.amazonaws.com/nodegroup": "general"
+            }},
+            "spec": {"providerID": provider_id}
+        }));
+        let path = format!("/api/v1/nodes/{name}/status");
+        let response = self.request(
+            "PATCH",
+            &path,
+            Some("application/merge-patch+json"),
+            Some(&serde_json::json!({"status": {"conditions": [{
+                "type": "Ready", "status": "True", "reason": "KubeletReady",
+                "message": "kubelet is posting ready status"
+            }]}})),
+        );
+        assert_eq!(response.status, 200, "PATCH {path}: {}", response.body);
+        let node = self.get(&format!("/api/v1/nodes/{name}"));
+        assert_eq!(
+            node["status"]["conditions"][0]["status"], "True",
+            "node {name} is not Ready: {node}"
+        );
+        assert_eq!(node["spec"]["providerID"], provider_id.as_str());
+    }
+
     /// Writes a pod's status as a kubelet would (a merge patch of its `status` subresource:
     /// `phase`, `containerStatuses`…); returns the pod as stored.
     pub fn set_pod_status(&self, namespace: &str, name: &str, status: &Value) -> Value {

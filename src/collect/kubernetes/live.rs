@@ -266,14 +266,7 @@ impl Reader {
             + DeserializeOwned
             + std::fmt::Debug,
     {
-        let apis: Vec<Api<K>> = if self.namespaces.is_empty() {
-            vec![Api::all(self.client.clone())]
-        } else {
-            self.namespaces
-                .iter()
-                .map(|n| Api::namespaced(self.client.clone(), n))
-                .collect()
-        };
+        let apis: Vec<Api<K>> = self.apis();
         let mut out = Vec::new();
         for api in &apis {
             match pages(api, fields, &self.requests).await {
@@ -287,30 +280,47 @@ impl Reader {
         Some(out)
     }
 
+    /// The API of a namespaced kind for each namespace read (all namespaces: one).
+    fn apis<K>(&self) -> Vec<Api<K>>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    {
+        if self.namespaces.is_empty() {
+            return vec![Api::all(self.client.clone())];
+        }
+        self.namespaces
+            .iter()
+            .map(|n| Api::namespaced(self.client.clone(), n))
+            .collect()
+    }
+
+    /// Every object of a kind only known at run time (a CRD's, an older API version's), in
+    /// the namespaces read.
+    async fn dynamic(&self, resource: &ApiResource) -> Result<Vec<DynamicObject>, kube::Error> {
+        let apis: Vec<Api<DynamicObject>> = if self.namespaces.is_empty() {
+            vec![Api::all_with(self.client.clone(), resource)]
+        } else {
+            self.namespaces
+                .iter()
+                .map(|n| Api::namespaced_with(self.client.clone(), n, resource))
+                .collect()
+        };
+        let mut out = Vec::new();
+        for api in &apis {
+            out.extend(pages(api, "", &self.requests).await?);
+        }
+        Ok(out)
+    }
+
     /// CronJobs: batch/v1 since Kubernetes 1.21, batch/v1beta1 before (the same fields
     /// pullpath reads), tried when the server does not serve batch/v1.
     async fn cron_jobs(&mut self) -> Option<Vec<CronJob>> {
-        let namespaces: Vec<Option<String>> = if self.namespaces.is_empty() {
-            vec![None]
-        } else {
-            self.namespaces.iter().cloned().map(Some).collect()
-        };
         let mut out = Vec::new();
-        for namespace in &namespaces {
-            let api: Api<CronJob> = match namespace {
-                None => Api::all(self.client.clone()),
-                Some(n) => Api::namespaced(self.client.clone(), n),
-            };
+        for api in self.apis::<CronJob>() {
             match pages(&api, "", &self.requests).await {
                 Ok(items) => out.extend(items),
                 Err(kube::Error::Api(status)) if status.code == 404 => {
-                    match self.beta_cron_jobs(namespace.as_deref()).await {
-                        Ok(items) => out.extend(items),
-                        Err(e) => {
-                            self.gap("cronjobs", "batch", &e);
-                            return None;
-                        }
-                    }
+                    return self.beta_cron_jobs().await;
                 }
                 Err(e) => {
                     self.gap("cronjobs", "batch", &e);
@@ -321,108 +331,61 @@ impl Reader {
         Some(out)
     }
 
+    /// batch/v1beta1 CronJobs, read as batch/v1's. One that does not read as a CronJob makes
+    /// the list untrusted (a gap), never skipped.
+    async fn beta_cron_jobs(&mut self) -> Option<Vec<CronJob>> {
+        let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("batch", "v1beta1", "CronJob"));
+        let read = self.dynamic(&resource).await.and_then(|items| {
+            items
+                .iter()
+                .map(|item| {
+                    let mut value = serde_json::to_value(item).map_err(kube::Error::SerdeError)?;
+                    value["apiVersion"] = "batch/v1".into();
+                    value["kind"] = "CronJob".into();
+                    serde_json::from_value::<CronJob>(value).map_err(kube::Error::SerdeError)
+                })
+                .collect::<Result<Vec<_>, _>>()
+        });
+        match read {
+            Ok(items) => Some(items),
+            Err(e) => {
+                self.gap("cronjobs", "batch", &e);
+                None
+            }
+        }
+    }
+
     /// ExternalSecrets (external-secrets.io v1, else v1beta1), as JSON; `[]` where the CRD
     /// is not installed (the server does not serve it), `None` when the list failed.
     async fn external_secrets(&mut self) -> Option<Vec<serde_json::Value>> {
-        let mut last = None;
         for version in ["v1", "v1beta1"] {
             let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(
                 "external-secrets.io",
                 version,
                 "ExternalSecret",
             ));
-            let namespaces: Vec<Option<String>> = if self.namespaces.is_empty() {
-                vec![None]
-            } else {
-                self.namespaces.iter().cloned().map(Some).collect()
-            };
-            let mut out = Vec::new();
-            let mut missing = false;
-            for namespace in &namespaces {
-                let api: Api<DynamicObject> = match namespace {
-                    None => Api::all_with(self.client.clone(), &resource),
-                    Some(n) => Api::namespaced_with(self.client.clone(), n, &resource),
-                };
-                let mut params = ListParams::default().limit(PAGE);
-                loop {
-                    self.requests.fetch_add(1, Ordering::Relaxed);
-                    match api.list(&params).await {
-                        Ok(page) => {
-                            out.extend(
-                                page.items
-                                    .iter()
-                                    .filter_map(|i| serde_json::to_value(i).ok()),
-                            );
-                            match next(&page.metadata.continue_) {
-                                Some(token) => params = params.continue_token(&token),
-                                None => break,
-                            }
-                        }
-                        Err(kube::Error::Api(status)) if status.code == 404 => {
-                            missing = true;
-                            break;
-                        }
-                        Err(e) => {
-                            self.gap("externalsecrets", "external-secrets.io", &e);
-                            return None;
-                        }
-                    }
+            match self.dynamic(&resource).await {
+                Ok(items) => {
+                    return Some(
+                        items
+                            .iter()
+                            .filter_map(|i| serde_json::to_value(i).ok())
+                            .collect(),
+                    )
                 }
-                if missing {
-                    break;
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(e) => {
+                    self.gap("externalsecrets", "external-secrets.io", &e);
+                    return None;
                 }
-            }
-            if !missing {
-                return Some(out);
-            }
-            last = Some(Vec::new());
-        }
-        last
-    }
-
-    /// batch/v1beta1 CronJobs, read as batch/v1's.
-    async fn beta_cron_jobs(&self, namespace: Option<&str>) -> Result<Vec<CronJob>, kube::Error> {
-        let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("batch", "v1beta1", "CronJob"));
-        let api: Api<DynamicObject> = match namespace {
-            None => Api::all_with(self.client.clone(), &resource),
-            Some(n) => Api::namespaced_with(self.client.clone(), n, &resource),
-        };
-        let mut params = ListParams::default().limit(PAGE);
-        let mut out = Vec::new();
-        loop {
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let page = api.list(&params).await?;
-            for item in page.items {
-                let Ok(mut value) = serde_json::to_value(&item) else {
-                    continue;
-                };
-                value["apiVersion"] = "batch/v1".into();
-                value["kind"] = "CronJob".into();
-                // A CronJob that does not read as one is not skipped: the list is not trusted.
-                match serde_json::from_value::<CronJob>(value) {
-                    Ok(cron_job) => out.push(cron_job),
-                    Err(e) => {
-                        return Err(kube::Error::SerdeError(e));
-                    }
-                }
-            }
-            match next(&page.metadata.continue_) {
-                Some(token) => params = params.continue_token(&token),
-                None => return Ok(out),
             }
         }
+        Some(Vec::new())
     }
 
     /// (namespace, name) of every secret, read as metadata only (no values).
     async fn secret_names(&mut self) -> Option<Vec<(String, String)>> {
-        let apis: Vec<Api<Secret>> = if self.namespaces.is_empty() {
-            vec![Api::all(self.client.clone())]
-        } else {
-            self.namespaces
-                .iter()
-                .map(|n| Api::namespaced(self.client.clone(), n))
-                .collect()
-        };
+        let apis: Vec<Api<Secret>> = self.apis();
         let mut out = Vec::new();
         for api in &apis {
             let mut params = ListParams::default().limit(PAGE);
