@@ -31,6 +31,7 @@ fn report(snapshot: &Snapshot, path: &str) -> String {
     let scope = ScopeAudit {
         coverage: Coverage::of(snapshot, Origin::Snapshot(path.to_string())),
         results,
+        snapshot: None,
     };
     let report = ReportV1::new(&[scope], &[], &[], "2025-06-02T09:00:00Z");
     serde_json::to_string_pretty(&report).expect("the report encodes")

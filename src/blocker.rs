@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::codes::{Code, Effect};
+use crate::fix::Alternative;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Blocker {
@@ -14,6 +15,11 @@ pub struct Blocker {
     pub resource_id: String,
     pub message: String,
     pub fix: String,
+    /// The fix as changes, one [`Alternative`] per way AWS offers (empty: no structured fix,
+    /// the prose `fix` is all there is). Each is proven by `crate::plan` applying it to the
+    /// snapshot and auditing again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remedy: Vec<Alternative>,
 }
 
 impl Blocker {
@@ -29,6 +35,7 @@ impl Blocker {
             resource_id: resource_id.into(),
             message: message.into(),
             fix: fix.into(),
+            remedy: Vec::new(),
         };
         debug_assert!(!blocker.resource_id.is_empty() && !blocker.fix.is_empty());
         blocker
@@ -44,6 +51,18 @@ impl Blocker {
             format!("{what}: {reason}, so whether it allows or denies the call is unknown"),
             "Correct the policy the message names so that IAM's policy grammar accepts it (write it through IAM, which validates it), then audit again.",
         )
+    }
+
+    /// The same finding with its fix as changes.
+    pub fn with_remedy(mut self, remedy: Vec<Alternative>) -> Self {
+        self.remedy = remedy;
+        self
+    }
+
+    /// What makes two findings the same blocker: the same code at the same resource. Root
+    /// causes group by it, suppressions and the what-if comparison match by it.
+    pub fn identity(&self) -> (Code, &str) {
+        (self.code, &self.resource_id)
     }
 
     /// The same finding, but the configuration cannot tell whether it really blocks.

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use super::catalog::Catalog;
 use crate::blocker::Blocker;
 use crate::codes::Code;
+use crate::fix::{Alternative, Change};
 use crate::model::{Role, TaskDefinition};
 use crate::policy::{evaluate, keys, Caller, Context, Decision, Policy, Request};
 use crate::workload::Permission;
@@ -327,7 +328,18 @@ fn decision_blockers(
             "Collect the attached managed policies (iam:GetPolicy, iam:GetPolicyVersion).",
         )),
         Decision::Allowed => None,
-        Decision::ImplicitlyDenied { unmet, .. } => Some(Blocker::new(
+        Decision::ImplicitlyDenied { unmet, .. } => Some({
+            // Attaching the managed policy grants the action unless a condition was unmet
+            // (then the statement that allows it is on another path).
+            let remedy = if unmet.is_empty() && MANAGED_GRANTS.contains(&permission.action.as_str()) {
+                vec![Alternative::direct(Change::AttachRolePolicy {
+                    role_name: role.name.clone(),
+                    policy_arn: kind.managed_policy().to_string(),
+                })]
+            } else {
+                Vec::new()
+            };
+            Blocker::new(
             Code::PermissionMissing,
             &role.arn,
             format!("no policy of {label} {} allows {what}{because}", role.arn),
@@ -354,7 +366,8 @@ fn decision_blockers(
                     }
                 )
             },
-        )),
+        ).with_remedy(remedy)
+        }),
         Decision::ExplicitlyDenied { policy, sid, .. } => Some(Blocker::new(
             Code::PermissionDenied,
             &role.arn,

@@ -117,6 +117,9 @@ impl Coverage {
 pub struct ScopeAudit {
     pub coverage: Coverage,
     pub results: Vec<WorkloadResult>,
+    /// The configuration the results were audited from, kept for planning: fixes are proven,
+    /// and what-ifs answered, by auditing a patched copy (`None`: the scope was not read).
+    pub snapshot: Option<std::sync::Arc<Snapshot>>,
 }
 
 impl ScopeAudit {

@@ -146,6 +146,7 @@ mod tests {
         vec![ScopeAudit {
             coverage: Coverage::of(&snapshot, Origin::Live),
             results: crate::checks::audit_workloads(&snapshot, &workloads, &Default::default()),
+            snapshot: None,
         }]
     }
 

@@ -18,7 +18,7 @@ use crate::checks::{
 use crate::collect::{AwsOptions, Clusters, FleetPlan, Regions};
 use crate::model::{load_snapshot, Snapshot};
 use crate::predeploy::PreDeploy;
-use crate::report::{render_dot, render_mermaid, render_scopes_table, LineV1, ReportV1};
+use crate::report::{render_dot, render_mermaid, render_planned_table, LineV1, ReportV1};
 use crate::workload::{select_workloads, SelectError};
 
 pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
@@ -52,14 +52,17 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
     let outcomes = apply_suppressions(&mut scopes, &rules, clock::date_of(&generated_at));
     warn_about_rules(&rules, &outcomes);
 
+    let plans = super::plans::plan_scopes(&scopes, &args, &options);
+
     let to_stdout = args.output.output.is_none();
     let rendered = match args.output.format {
         AuditFormat::Json => to_json(
-            &ReportV1::new(&scopes, &rules, &outcomes, &generated_at),
+            &ReportV1::new(&scopes, &rules, &outcomes, &generated_at).with_plans(&scopes, &plans),
             "report",
         )?,
         AuditFormat::Ndjson => {
-            let report = ReportV1::new(&scopes, &rules, &outcomes, &generated_at);
+            let report = ReportV1::new(&scopes, &rules, &outcomes, &generated_at)
+                .with_plans(&scopes, &plans);
             let mut text = String::new();
             for line in LineV1::lines_of(report) {
                 let line = crate::report::json_text::compact(&line)
@@ -71,7 +74,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
         }
         AuditFormat::Table => {
             let (colour, width) = table_style(to_stdout);
-            render_scopes_table(&scopes, colour, width)
+            render_planned_table(&scopes, &plans, colour, width)
         }
         AuditFormat::Dot => render_dot(&scopes),
         AuditFormat::Mermaid => render_mermaid(&scopes),
@@ -208,6 +211,7 @@ fn snapshot_scopes(
         scopes.push(ScopeAudit {
             coverage,
             results: audit.results,
+            snapshot: Some(std::sync::Arc::new(snapshot)),
         });
     }
     check_named_found(&coverages(&scopes), &select.cluster, &select.service)?;
@@ -217,8 +221,8 @@ fn snapshot_scopes(
 
 /// What one snapshot's audit found: the results, and the named clusters and services
 /// (`cluster/service`) it does not have.
-struct SnapshotAudit {
-    results: Vec<crate::checks::WorkloadResult>,
+pub(super) struct SnapshotAudit {
+    pub(super) results: Vec<crate::checks::WorkloadResult>,
     missing_clusters: Vec<String>,
     missing_services: Vec<String>,
 }
@@ -226,7 +230,7 @@ struct SnapshotAudit {
 /// Audits the clusters named (all, when none is) of one snapshot. `strict` (the run's only
 /// scope): a missing cluster or service, or nothing to audit, is an error; otherwise it is
 /// recorded and the scope audits what it has.
-fn audit_snapshot(
+pub(super) fn audit_snapshot(
     snapshot: &Snapshot,
     clusters: &[String],
     services: &[String],
@@ -417,6 +421,7 @@ fn live_scopes(
                 scopes.push(ScopeAudit {
                     coverage,
                     results: Vec::new(),
+                    snapshot: None,
                 });
                 continue;
             }
@@ -436,7 +441,11 @@ fn live_scopes(
                 crate::report::terminal_text::message(&denied(&snapshot))
             );
         }
-        scopes.push(ScopeAudit { coverage, results });
+        scopes.push(ScopeAudit {
+            coverage,
+            results,
+            snapshot: Some(std::sync::Arc::new(snapshot)),
+        });
     }
     if !single {
         let failed = scopes.iter().filter(|s| s.coverage.error.is_some()).count();
@@ -495,6 +504,7 @@ fn pre_deploy_snapshot_scope(
     Ok(ScopeAudit {
         coverage: Coverage::of(&snapshot, Origin::Snapshot(source)),
         results: audit.results,
+        snapshot: Some(std::sync::Arc::new(snapshot)),
     })
 }
 

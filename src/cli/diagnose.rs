@@ -74,6 +74,7 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode, Failure> {
                     )
                 },
                 results: results.clone(),
+                snapshot: None,
             };
             let mut report = ReportV1::new(&[scope], &[], &[], &clock::now());
             for (workload, diagnosis) in report.workloads.iter_mut().zip(&diagnoses) {

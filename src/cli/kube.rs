@@ -241,5 +241,9 @@ pub fn kube_scope(
             "nothing to audit: no pod or workload in {which} of the Kubernetes cluster(s) read"
         )));
     }
-    Ok(ScopeAudit { coverage, results })
+    Ok(ScopeAudit {
+        coverage,
+        results,
+        snapshot: Some(std::sync::Arc::new(snapshot.clone())),
+    })
 }

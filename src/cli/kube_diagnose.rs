@@ -111,6 +111,7 @@ pub fn diagnose_pod(args: &DiagnoseArgs, pod: &str) -> Result<ExitCode, Failure>
                     ..Coverage::of(&snapshot, origin)
                 },
                 results: results.clone(),
+                snapshot: None,
             };
             let mut report = ReportV1::new(&[scope], &[], &[], &clock::now());
             report.workloads[0].diagnosis = Some(DiagnosisV1::from(&diagnosis));

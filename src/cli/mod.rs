@@ -4,6 +4,7 @@
 mod accounts;
 mod args;
 mod audit;
+mod changes;
 mod clock;
 mod coverage;
 mod diagnose;
@@ -12,6 +13,7 @@ mod explain;
 mod kube;
 mod kube_diagnose;
 mod live;
+mod plans;
 mod predeploy;
 mod registries;
 mod save;

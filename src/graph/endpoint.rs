@@ -12,6 +12,7 @@ use super::request_keys::{add_request_keys, layer_download_keys, through_endpoin
 use super::rules::{security_groups_allow, Peer, SgOutcome, HTTPS_PORT};
 use crate::blocker::Blocker;
 use crate::codes::Code;
+use crate::fix::{Alternative, Change, DnsAttribute};
 use crate::model::{
     EndpointType, PrefixList, RouteState, RouteTargetKind, SecurityGroup, Subnet, VpcEndpoint,
 };
@@ -33,18 +34,20 @@ pub fn private_dns_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoin
                 endpoint.id, endpoint.service_name
             ),
             format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --private-dns-enabled", endpoint.id),
-        ));
+        ).with_remedy(vec![Alternative::direct(Change::EnableEndpointPrivateDns { endpoint_id: endpoint.id.clone() })]));
     }
-    for (name, value, flag) in [
+    for (name, value, flag, attribute) in [
         (
             "enableDnsSupport",
             vpc.enable_dns_support,
             "--enable-dns-support",
+            DnsAttribute::DnsSupport,
         ),
         (
             "enableDnsHostnames",
             vpc.enable_dns_hostnames,
             "--enable-dns-hostnames",
+            DnsAttribute::DnsHostnames,
         ),
     ] {
         match value {
@@ -60,7 +63,11 @@ pub fn private_dns_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoin
                     "aws ec2 modify-vpc-attribute --vpc-id {} {flag} '{{\"Value\":true}}'",
                     vpc.id
                 ),
-            )),
+            )
+            .with_remedy(vec![Alternative::direct(Change::EnableVpcDns {
+                vpc_id: vpc.id.clone(),
+                attribute,
+            })])),
             None => blockers.push(Blocker::new(
                 Code::NotCollected,
                 &vpc.id,
@@ -390,7 +397,18 @@ fn endpoint_ingress(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint) -> Ve
         placement.subnet.cidr_block
     );
     let groups_text = endpoint.security_group_ids.join(", ");
-    match outcome {
+    let remedy: Vec<Alternative> = match (
+        endpoint.security_group_ids.first(),
+        placement.security_groups.first(),
+    ) {
+        (Some(group), Some(task_group)) => vec![Alternative::direct(Change::AuthorizeIngress {
+            group_id: group.clone(),
+            port: 443,
+            peer: crate::fix::Peer::Group(task_group.id.clone()),
+        })],
+        _ => Vec::new(),
+    };
+    let blockers = match outcome {
         SgOutcome::Allowed => Vec::new(),
         SgOutcome::PartlyAllowed => vec![Blocker::new(
             Code::EndpointSgIngressBlocked,
@@ -404,7 +422,11 @@ fn endpoint_ingress(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint) -> Ve
             format!("no ingress rule of security groups {groups_text} of endpoint {} allows TCP 443 from the task (groups {}, subnet {})", endpoint.id, placement.group_list(), placement.subnet.cidr_block),
             fix,
         )],
-    }
+    };
+    blockers
+        .into_iter()
+        .map(|b| b.with_remedy(remedy.clone()))
+        .collect()
 }
 
 /// The S3 gateway endpoint path. `route`: the state of the endpoint's prefix-list route in the

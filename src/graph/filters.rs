@@ -9,6 +9,7 @@ use super::placement::Placement;
 use super::rules::{security_groups_allow, AclOutcome, Peer, SgOutcome, TASK_EPHEMERAL};
 use crate::blocker::Blocker;
 use crate::codes::Code;
+use crate::fix::{Alternative, Change};
 use crate::model::{GapKind, PortRange, Snapshot, Subnet};
 
 pub fn not_collected(snapshot: &Snapshot, resource: &str, gap: &Gap, needed_for: &str) -> Blocker {
@@ -117,6 +118,9 @@ pub fn task_egress(
     // Denied for every address: certainly blocked. Allowed for some: depends on the address
     // the name resolves to.
     let all_denied = outcomes.iter().all(|(_, o)| *o == SgOutcome::Denied);
+    let remedy: Vec<_> = super::remedies::egress_alternative(placement, peer, *cidr, port)
+        .into_iter()
+        .collect();
     if all_denied {
         vec![Blocker::new(
             Code::SgEgressBlocked,
@@ -126,7 +130,8 @@ pub fn task_egress(
                 placement.group_list()
             ),
             fix,
-        )]
+        )
+        .with_remedy(remedy)]
     } else {
         vec![Blocker::new(
             Code::RangePartiallyAllowed,
@@ -136,7 +141,8 @@ pub fn task_egress(
                 placement.group_list()
             ),
             fix,
-        )]
+        )
+        .with_remedy(remedy)]
     }
 }
 
@@ -256,7 +262,30 @@ fn acl_blocker(acl: &IndexedAcl<'_>, subnet: &Subnet, flow: &Flow<'_>) -> Option
         )
     };
     let subject = format!("network ACL {} of subnet {}", acl.id, subnet.id);
-    match outcome {
+    let (from_port, to_port) = if flow.ports.from == flow.ports.to {
+        (flow.ports.from, flow.ports.to)
+    } else {
+        (1024, 65535)
+    };
+    let rule_of = |outcome: &AclOutcome| match outcome {
+        AclOutcome::Denied { rule } | AclOutcome::Partly { rule, .. } => *rule,
+        AclOutcome::Allowed { .. } => None,
+    };
+    let remedy: Vec<Alternative> = acl
+        .free_rule_number(outbound, rule_of(&outcome))
+        .map(|rule_number| {
+            Alternative::direct(Change::AllowNaclEntry {
+                network_acl_id: acl.id.to_string(),
+                egress: outbound,
+                rule_number,
+                cidr: flow.cidr.to_string(),
+                from_port,
+                to_port,
+            })
+        })
+        .into_iter()
+        .collect();
+    let blocker = match outcome {
         AclOutcome::Allowed { .. } => None,
         AclOutcome::Denied { rule: Some(rule) } => Some(Blocker::new(
             code,
@@ -292,7 +321,8 @@ fn acl_blocker(acl: &IndexedAcl<'_>, subnet: &Subnet, flow: &Flow<'_>) -> Option
             ),
             fix(rule),
         )),
-    }
+    };
+    blocker.map(|b| b.with_remedy(remedy))
 }
 
 /// The task subnet's ACL: requests out on `port` (443 but for a registry's `host:port`),

@@ -167,6 +167,22 @@ impl<'a> IndexedAcl<'a> {
         }
     }
 
+    /// A rule number free in one direction for a new allow rule: the highest below `before` (the
+    /// denying rule it must precede, ACL rules being evaluated "starting with the lowest
+    /// numbered rule", VPC User Guide, "Network ACL rules"), else the first free from 100.
+    pub fn free_rule_number(&self, outbound: bool, before: Option<u16>) -> Option<u16> {
+        let entries = if outbound {
+            &self.outbound
+        } else {
+            &self.inbound
+        };
+        let used = |n: u16| entries.iter().any(|e| e.rule_number == n);
+        match before {
+            Some(rule) => (1..rule).rev().find(|n| !used(*n)),
+            None => (100..32767).find(|n| !used(*n)),
+        }
+    }
+
     /// First-match decision for a TCP flow on `ports` to (outbound) or from (inbound) `cidr`.
     pub fn decide(&self, outbound: bool, ports: PortRange, cidr: Ipv4Net) -> AclOutcome {
         let key = (outbound, ports.from, ports.to, cidr);
@@ -472,6 +488,16 @@ impl<'a> NetworkIndex<'a> {
             .as_ref()
             .ok_or(Gap::NotCollected("vpc_endpoints"))?;
         Ok(endpoints.get(vpc_id).map_or(&[], Vec::as_slice))
+    }
+
+    /// The subnets of a VPC (for fixes that place a new resource), in no particular order.
+    pub fn subnets_in(&self, vpc_id: &str) -> Vec<&'a Subnet> {
+        self.subnets
+            .iter()
+            .flat_map(|subnets| subnets.values())
+            .filter(|s| s.vpc_id == vpc_id)
+            .copied()
+            .collect()
     }
 
     /// NAT gateways of a VPC, for suggesting a route target in a fix (sorted by id).

@@ -35,7 +35,11 @@ pub fn public_dns_blockers(placement: &Placement<'_, '_>) -> Vec<Blocker> {
             &vpc.id,
             format!("VPC {} has enableDnsSupport off: the Amazon-provided resolver does not answer, so no service name resolves", vpc.id),
             format!("aws ec2 modify-vpc-attribute --vpc-id {} --enable-dns-support '{{\"Value\":true}}'", vpc.id),
-        )],
+        )
+        .with_remedy(vec![crate::fix::Alternative::direct(crate::fix::Change::EnableVpcDns {
+            vpc_id: vpc.id.clone(),
+            attribute: crate::fix::DnsAttribute::DnsSupport,
+        })])],
         None if amazon_dns => vec![Blocker::new(
             Code::NotCollected,
             &vpc.id,

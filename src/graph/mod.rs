@@ -11,6 +11,7 @@ mod index;
 mod internet;
 mod nat;
 mod placement;
+mod remedies;
 mod request_keys;
 mod route_blockers;
 mod routing;

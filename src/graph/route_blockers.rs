@@ -4,6 +4,7 @@ use ipnet::Ipv4Net;
 
 use super::nat::usable_nat;
 use super::placement::Placement;
+use super::remedies::{endpoint_alternative, nat_alternative};
 use crate::blocker::Blocker;
 use crate::codes::Code;
 use crate::model::Route;
@@ -69,6 +70,7 @@ pub(super) fn blackhole(
             "Point the route at a working target, which fixes {served}: aws ec2 replace-route --route-table-id {table_id} {destination_flag} {destination} --nat-gateway-id {nat}"
         ),
     )
+    .with_remedy(nat_alternative(placement, table_id, Some(&destination)).into_iter().collect())
 }
 
 pub(super) fn no_public_ip(placement: &Placement<'_, '_>, table_id: &str, igw: &str) -> Blocker {
@@ -124,6 +126,15 @@ pub(super) fn no_route(
         (None, Some(endpoint)) => format!("Either {nat}, or {endpoint}. Either fixes {served}."),
         (None, None) => format!("{}{}. This fixes {served}.", nat[..1].to_uppercase(), &nat[1..]),
     };
+    // A declared private network is reached by a route toward it, which pullpath cannot name.
+    let remedy = if requirement.route.is_some() {
+        Vec::new()
+    } else {
+        nat_alternative(placement, table_id, None)
+            .into_iter()
+            .chain(endpoint_alternative(placement, requirement, table_id))
+            .collect()
+    };
     Blocker::new(
         Code::NoRoute,
         table_id,
@@ -134,4 +145,5 @@ pub(super) fn no_route(
         ),
         fix,
     )
+    .with_remedy(remedy)
 }

@@ -22,6 +22,9 @@ pub struct SummaryV1 {
     pub suppressed_findings: usize,
     /// Scopes that could not be read at all (their workloads are missing: never a pass).
     pub scopes_failed: usize,
+    /// The report's root causes (the length of `root_causes`): the things to change, counted
+    /// apart from the findings they produce.
+    pub root_causes: usize,
 }
 
 #[derive(Debug, Default, Serialize, JsonSchema)]
@@ -104,6 +107,7 @@ pub(super) fn summary(scopes: &[ScopeAudit], workloads: &[WorkloadV1]) -> Summar
         by_account_region,
         suppressed_findings,
         scopes_failed: scopes.iter().filter(|s| s.coverage.error.is_some()).count(),
+        root_causes: 0,
     }
 }
 
@@ -278,6 +282,22 @@ pub enum LineV1 {
         #[serde(flatten)]
         summary: Box<SummaryV1>,
     },
+    /// One root cause (after the workloads and before the scopes).
+    #[serde(rename = "root_cause")]
+    RootCause {
+        schema_version: u32,
+        audited_at: String,
+        #[serde(flatten)]
+        root_cause: Box<super::plan_v1::RootCauseV1>,
+    },
+    /// One failing workload's plan.
+    #[serde(rename = "fix_plan")]
+    FixPlan {
+        schema_version: u32,
+        audited_at: String,
+        #[serde(flatten)]
+        plan: Box<super::plan_v1::WorkloadPlanV1>,
+    },
 }
 
 impl LineV1 {
@@ -293,6 +313,27 @@ impl LineV1 {
                 workload: Box::new(workload),
             })
             .collect();
+        lines.extend(
+            report
+                .root_causes
+                .into_iter()
+                .map(|cause| LineV1::RootCause {
+                    schema_version: SCHEMA_VERSION,
+                    audited_at: at.clone(),
+                    root_cause: Box::new(cause),
+                }),
+        );
+        lines.extend(
+            report
+                .fix_plan
+                .workloads
+                .into_iter()
+                .map(|plan| LineV1::FixPlan {
+                    schema_version: SCHEMA_VERSION,
+                    audited_at: at.clone(),
+                    plan: Box::new(plan),
+                }),
+        );
         lines.extend(report.scopes.into_iter().map(|scope| LineV1::Scope {
             schema_version: SCHEMA_VERSION,
             audited_at: at.clone(),

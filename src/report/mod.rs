@@ -6,6 +6,8 @@ mod explanation;
 mod fleet_v1;
 pub(crate) mod json_text;
 mod picture;
+mod plan_table;
+pub mod plan_v1;
 mod schema;
 mod table;
 pub(crate) mod terminal_text;
@@ -17,6 +19,7 @@ pub use fleet_v1::{LineV1, ScopeV1, SummaryV1, SuppressionV1};
 pub use picture::{render_dot, render_mermaid};
 pub use schema::{line_schema, report_schema};
 pub use table::{
-    render_scopes_table, render_table, render_table_with, Colour, Width, DEFAULT_WIDTH, MIN_WIDTH,
+    render_planned_table, render_scopes_table, render_table, render_table_with, Colour, Width,
+    DEFAULT_WIDTH, MIN_WIDTH,
 };
 pub use v1::{DiagnosisV1, ReportV1, SCHEMA_VERSION};

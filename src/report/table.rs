@@ -50,7 +50,7 @@ pub fn render_table_with(
     preface: impl Fn(usize) -> Option<String>,
 ) -> String {
     let mut out = workload_blocks(results, colour, width, preface);
-    out.push_str(&summary(results));
+    out.push_str(&summary(results, None));
     out.push('\n');
     out
 }
@@ -59,10 +59,41 @@ pub fn render_table_with(
 /// could not be read says why), then one summary line for all of them. One scope read in
 /// full is drawn exactly as [`render_table`] draws it.
 pub fn render_scopes_table(scopes: &[ScopeAudit], colour: Colour, width: Width) -> String {
+    render_scopes_table_with(scopes, colour, width, None)
+}
+
+/// The scopes' tables under their root causes and fix plans (`plans[i]` is `scopes[i]`'s),
+/// the summary counting root causes apart from findings.
+pub fn render_planned_table(
+    scopes: &[ScopeAudit],
+    plans: &[crate::plan::ScopePlan],
+    colour: Colour,
+    width: Width,
+) -> String {
+    let causes: usize = plans.iter().map(|p| p.causes.len()).sum();
+    let mut out = super::plan_table::render_plans(scopes, plans);
+    out.push_str(&render_scopes_table_with(
+        scopes,
+        colour,
+        width,
+        Some(causes),
+    ));
+    out
+}
+
+fn render_scopes_table_with(
+    scopes: &[ScopeAudit],
+    colour: Colour,
+    width: Width,
+    root_causes: Option<usize>,
+) -> String {
     // A cluster whose services were not read has no findings to show it: the heading does.
     if let [scope] = scopes {
         if scope.coverage.error.is_none() && scope.coverage.unread_clusters.is_empty() {
-            return render_table(&scope.results, colour, width);
+            let mut out = workload_blocks(&scope.results, colour, width, |_| None);
+            out.push_str(&summary(&scope.results, root_causes));
+            out.push('\n');
+            return out;
         }
     }
     let mut out = String::new();
@@ -83,7 +114,7 @@ pub fn render_scopes_table(scopes: &[ScopeAudit], colour: Colour, width: Width) 
     let failed = scopes.iter().filter(|s| s.coverage.error.is_some()).count();
     out.push_str(&format!(
         "{} in {} account/region scope{}{}\n",
-        summary(&results),
+        summary(&results, root_causes),
         scopes.len(),
         if scopes.len() == 1 { "" } else { "s" },
         if failed == 0 {
@@ -302,7 +333,7 @@ pub(super) fn new_table(colour: Colour, width: Width) -> Table {
     table
 }
 
-fn summary(results: &[WorkloadResult]) -> String {
+fn summary(results: &[WorkloadResult], root_causes: Option<usize>) -> String {
     let count = |s: WorkloadStatus| results.iter().filter(|r| r.status == s).count();
     let findings: usize = results.iter().map(|r| r.findings.len()).sum();
     let suppressed: usize = results
@@ -310,8 +341,12 @@ fn summary(results: &[WorkloadResult]) -> String {
         .flat_map(|r| &r.findings)
         .filter(|f| f.suppressed_by.is_some())
         .count();
+    let causes = match root_causes {
+        Some(n) => format!("{n} root cause{}, ", if n == 1 { "" } else { "s" }),
+        None => String::new(),
+    };
     format!(
-        "{} workload{}: {} pass, {} fail, {} unknown; {} finding{}{}",
+        "{} workload{}: {} pass, {} fail, {} unknown; {causes}{} finding{}{}",
         results.len(),
         if results.len() == 1 { "" } else { "s" },
         count(WorkloadStatus::Pass),

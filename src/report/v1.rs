@@ -35,6 +35,13 @@ pub struct ReportV1 {
     pub scopes: Vec<ScopeV1>,
     /// The rules of `--suppressions`, each with what became of it in this run.
     pub suppressions: Vec<SuppressionV1>,
+    /// The findings grouped by the blocker they are (one code at one resource), blocking ones
+    /// first, each with its ways out verified by re-auditing the patched snapshot. Empty when
+    /// nothing fails, and in `diagnose` reports.
+    pub root_causes: Vec<super::plan_v1::RootCauseV1>,
+    /// Per failing workload, the smallest sets of changes found that make it pass, and the
+    /// root causes ranked by workloads unblocked.
+    pub fix_plan: super::plan_v1::FixPlanV1,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -351,7 +358,18 @@ impl ReportV1 {
                 .map(|(rule, outcome)| SuppressionV1::new(rule, outcome))
                 .collect(),
             workloads,
+            root_causes: Vec::new(),
+            fix_plan: Default::default(),
         }
+    }
+
+    /// The report with the scopes' root causes and plans (`plans[i]` is `scopes[i]`'s).
+    pub fn with_plans(mut self, scopes: &[ScopeAudit], plans: &[crate::plan::ScopePlan]) -> Self {
+        let (root_causes, fix_plan) = super::plan_v1::plans_v1(scopes, plans);
+        self.summary.root_causes = root_causes.len();
+        self.root_causes = root_causes;
+        self.fix_plan = fix_plan;
+        self
     }
 }
 

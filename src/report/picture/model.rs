@@ -472,6 +472,7 @@ mod tests {
                 "AccessDenied: not authorized to perform sts:AssumeRole".to_string(),
             ),
             results: Vec::new(),
+            snapshot: None,
         }];
         let groups = groups_of(&scopes);
         let [group] = groups.as_slice() else {

@@ -1,0 +1,244 @@
+//! Changes as AWS CLI commands (AWS CLI v2 command reference: `ec2 create-route`,
+//! `ec2 create-nat-gateway`, `ec2 create-vpc-endpoint`, `ec2 modify-vpc-endpoint`,
+//! `ec2 modify-vpc-attribute`, `ec2 authorize-security-group-egress|ingress`,
+//! `ec2 create-network-acl-entry`, `iam attach-role-policy`, `ecs update-service`). A resource
+//! created by one command and used by a later one travels in a shell variable.
+
+use std::collections::BTreeMap;
+
+use super::{is_new, Change, DnsAttribute, Peer, RouteTo};
+
+/// The commands that make `changes`, one per line, in order.
+pub fn render_cli(changes: &[Change]) -> Vec<String> {
+    let mut variables = Variables::default();
+    changes
+        .iter()
+        .flat_map(|change| commands(change, &mut variables))
+        .collect()
+}
+
+/// Shell variables standing for the ids of resources created earlier in the script.
+#[derive(Default)]
+struct Variables {
+    names: BTreeMap<String, String>,
+}
+
+impl Variables {
+    /// A new variable for the placeholder `id` (`NAT_ID`, `NAT_ID_2`…).
+    fn define(&mut self, id: &str, stem: &str) -> String {
+        let taken = self.names.values().filter(|v| v.starts_with(stem)).count();
+        let name = if taken == 0 {
+            stem.to_string()
+        } else {
+            format!("{stem}_{}", taken + 1)
+        };
+        self.names.insert(id.to_string(), name.clone());
+        name
+    }
+
+    /// `id` as the command line writes it: a placeholder's variable, else the id itself.
+    fn id(&self, id: &str) -> String {
+        match self.names.get(id) {
+            Some(name) => format!("\"${name}\""),
+            None if is_new(id) => format!("<{id}>"),
+            None => id.to_string(),
+        }
+    }
+}
+
+fn peer_flag(peer: &Peer, variables: &Variables) -> String {
+    match peer {
+        Peer::Cidr(cidr) => format!("--cidr {cidr}"),
+        Peer::Group(id) => format!("--source-group {}", variables.id(id)),
+        Peer::PrefixList(id) => format!(
+            "--ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,PrefixListIds=[{{PrefixListId={id}}}]'"
+        ),
+    }
+}
+
+fn route_target(target: &RouteTo, variables: &Variables) -> String {
+    match target {
+        RouteTo::NatGateway(id) => format!("--nat-gateway-id {}", variables.id(id)),
+        RouteTo::InternetGateway(id) => format!("--gateway-id {id}"),
+    }
+}
+
+fn destination_flag(destination: &str) -> String {
+    if destination.starts_with("pl-") {
+        format!("--destination-prefix-list-id {destination}")
+    } else {
+        format!("--destination-cidr-block {destination}")
+    }
+}
+
+fn commands(change: &Change, variables: &mut Variables) -> Vec<String> {
+    match change {
+        Change::CreateNatGateway { subnet_id, .. } => {
+            let eip = variables.define(&format!("eip-for-{subnet_id}"), "EIP_ID");
+            let nat = variables.define(&super::new_nat_id(subnet_id), "NAT_ID");
+            vec![
+                format!("{eip}=$(aws ec2 allocate-address --domain vpc --query AllocationId --output text)"),
+                format!("{nat}=$(aws ec2 create-nat-gateway --subnet-id {subnet_id} --allocation-id \"${eip}\" --query NatGateway.NatGatewayId --output text)"),
+                format!("aws ec2 wait nat-gateway-available --nat-gateway-ids \"${nat}\""),
+            ]
+        }
+        Change::CreateRoute {
+            route_table_id,
+            destination_cidr,
+            target,
+        } => vec![format!(
+            "aws ec2 create-route --route-table-id {route_table_id} --destination-cidr-block {destination_cidr} {}",
+            route_target(target, variables)
+        )],
+        Change::ReplaceRoute {
+            route_table_id,
+            destination,
+            target,
+        } => vec![format!(
+            "aws ec2 replace-route --route-table-id {route_table_id} {} {}",
+            destination_flag(destination),
+            route_target(target, variables)
+        )],
+        Change::DeleteRoute {
+            route_table_id,
+            destination,
+        } => vec![format!(
+            "aws ec2 delete-route --route-table-id {route_table_id} {}",
+            destination_flag(destination)
+        )],
+        Change::CreateEndpointSecurityGroup { vpc_id } => {
+            let sg = variables.define(&super::new_endpoint_group_id(vpc_id), "ENDPOINT_SG_ID");
+            vec![
+                format!("{sg}=$(aws ec2 create-security-group --vpc-id {vpc_id} --group-name vpc-endpoints --description 'HTTPS from the VPC to its interface endpoints' --query GroupId --output text)"),
+                format!("for cidr in $(aws ec2 describe-vpcs --vpc-ids {vpc_id} --query 'Vpcs[0].CidrBlockAssociationSet[].CidrBlock' --output text); do aws ec2 authorize-security-group-ingress --group-id \"${sg}\" --protocol tcp --port 443 --cidr \"$cidr\"; done"),
+            ]
+        }
+        Change::CreateInterfaceEndpoint {
+            vpc_id,
+            service_name,
+            subnet_ids,
+            security_group_ids,
+        } => vec![format!(
+            "aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type Interface --service-name {service_name} --subnet-ids {} --security-group-ids {} --private-dns-enabled",
+            subnet_ids.join(" "),
+            security_group_ids
+                .iter()
+                .map(|id| variables.id(id))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )],
+        Change::CreateGatewayEndpoint {
+            vpc_id,
+            service_name,
+            route_table_ids,
+        } => vec![format!(
+            "aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type Gateway --service-name {service_name} --route-table-ids {}",
+            route_table_ids.join(" ")
+        )],
+        Change::AssociateGatewayEndpoint {
+            endpoint_id,
+            route_table_id,
+        } => vec![format!(
+            "aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint_id} --add-route-table-ids {route_table_id}"
+        )],
+        Change::EnableEndpointPrivateDns { endpoint_id } => vec![format!(
+            "aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint_id} --private-dns-enabled"
+        )],
+        Change::AddEndpointSubnets {
+            endpoint_id,
+            subnet_ids,
+        } => vec![format!(
+            "aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint_id} --add-subnet-ids {}",
+            subnet_ids.join(" ")
+        )],
+        Change::DeleteVpcEndpoint { endpoint_id } => vec![format!(
+            "aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {endpoint_id}"
+        )],
+        Change::DeleteNatGateway { nat_gateway_id } => vec![format!(
+            "aws ec2 delete-nat-gateway --nat-gateway-id {nat_gateway_id}"
+        )],
+        // One attribute per call: the API refuses both in one request.
+        Change::EnableVpcDns { vpc_id, attribute } => vec![format!(
+            "aws ec2 modify-vpc-attribute --vpc-id {vpc_id} {}",
+            match attribute {
+                DnsAttribute::DnsSupport => "--enable-dns-support '{\"Value\":true}'",
+                DnsAttribute::DnsHostnames => "--enable-dns-hostnames '{\"Value\":true}'",
+            }
+        )],
+        Change::AuthorizeEgress {
+            group_id,
+            port,
+            peer,
+        } => vec![match peer {
+            Peer::PrefixList(_) => format!(
+                "aws ec2 authorize-security-group-egress --group-id {group_id} {}",
+                peer_flag(peer, variables)
+            ),
+            Peer::Group(id) => format!(
+                "aws ec2 authorize-security-group-egress --group-id {group_id} --ip-permissions 'IpProtocol=tcp,FromPort={port},ToPort={port},UserIdGroupPairs=[{{GroupId={}}}]'",
+                variables.id(id).trim_matches('"')
+            ),
+            Peer::Cidr(_) => format!(
+                "aws ec2 authorize-security-group-egress --group-id {group_id} --protocol tcp --port {port} {}",
+                peer_flag(peer, variables)
+            ),
+        }],
+        Change::AuthorizeIngress {
+            group_id,
+            port,
+            peer,
+        } => vec![match peer {
+            Peer::PrefixList(_) => format!(
+                "aws ec2 authorize-security-group-ingress --group-id {} {}",
+                variables.id(group_id),
+                peer_flag(peer, variables)
+            ),
+            _ => format!(
+                "aws ec2 authorize-security-group-ingress --group-id {} --protocol tcp --port {port} {}",
+                variables.id(group_id),
+                peer_flag(peer, variables)
+            ),
+        }],
+        Change::RevokeEgress { group_id, peer } | Change::RevokeIngress { group_id, peer } => {
+            let direction = if matches!(change, Change::RevokeEgress { .. }) {
+                "egress"
+            } else {
+                "ingress"
+            };
+            vec![format!(
+                "aws ec2 revoke-security-group-{direction} --group-id {group_id} --security-group-rule-ids <the ids of its rules naming {}>",
+                match peer {
+                    Peer::Cidr(c) | Peer::Group(c) | Peer::PrefixList(c) => c,
+                }
+            )]
+        }
+        Change::AllowNaclEntry {
+            network_acl_id,
+            egress,
+            rule_number,
+            cidr,
+            from_port,
+            to_port,
+        } => vec![format!(
+            "aws ec2 create-network-acl-entry --network-acl-id {network_acl_id} {} --rule-number {rule_number} --protocol tcp --port-range From={from_port},To={to_port} --cidr-block {cidr} --rule-action allow",
+            if *egress { "--egress" } else { "--ingress" }
+        )],
+        Change::AttachRolePolicy {
+            role_name,
+            policy_arn,
+        } => vec![format!(
+            "aws iam attach-role-policy --role-name {role_name} --policy-arn {policy_arn}"
+        )],
+        Change::DetachRolePolicy {
+            role_name,
+            policy_arn,
+        } => vec![format!(
+            "aws iam detach-role-policy --role-name {role_name} --policy-arn {policy_arn}"
+        )],
+        // update-service replaces the whole awsvpcConfiguration: the subnets and groups
+        // must be repeated, so the command reads them back first.
+        Change::EnableAssignPublicIp { cluster, service } => vec![format!(
+            "aws ecs update-service --cluster {cluster} --service {service} --network-configuration \"$(aws ecs describe-services --cluster {cluster} --services {service} --query 'services[0].networkConfiguration' --output json | sed 's/\"DISABLED\"/\"ENABLED\"/')\""
+        )],
+    }
+}

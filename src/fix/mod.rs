@@ -1,0 +1,403 @@
+//! Structured fixes: each change a blocker's fix asks for (or a what-if asks about) as a typed
+//! value with its resource and parameters, so that it can be rendered as AWS CLI commands,
+//! grouped with the same change asked for by other blockers, and applied to a snapshot
+//! (`crate::plan::apply`) to prove that it works.
+//!
+//! Resources a change creates have no id yet: they are named by a placeholder
+//! ([`new_nat_id`], [`new_endpoint_group_id`]) that later changes refer to, and that the CLI
+//! rendering turns into a shell variable set by the command that creates it.
+
+mod cli;
+
+pub use cli::render_cli;
+
+use serde::{Deserialize, Serialize};
+
+/// One change to an account.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Change {
+    /// A public NAT gateway (with a new Elastic IP) in `subnet_id`, a subnet whose route table
+    /// sends 0.0.0.0/0 to the VPC's internet gateway. Its id is [`new_nat_id`]`(subnet_id)`.
+    CreateNatGateway { vpc_id: String, subnet_id: String },
+    /// `aws ec2 create-route`.
+    CreateRoute {
+        route_table_id: String,
+        destination_cidr: String,
+        target: RouteTo,
+    },
+    /// `aws ec2 replace-route`: the route for `destination` (a CIDR or prefix-list id) points
+    /// at `target` instead.
+    ReplaceRoute {
+        route_table_id: String,
+        destination: String,
+        target: RouteTo,
+    },
+    /// `aws ec2 delete-route`.
+    DeleteRoute {
+        route_table_id: String,
+        destination: String,
+    },
+    /// A security group for interface endpoints allowing inbound TCP 443 from the VPC's CIDR
+    /// blocks. Its id is [`new_endpoint_group_id`]`(vpc_id)`.
+    CreateEndpointSecurityGroup { vpc_id: String },
+    /// An interface endpoint with private DNS, in `subnet_ids`, with `security_group_ids`.
+    CreateInterfaceEndpoint {
+        vpc_id: String,
+        service_name: String,
+        subnet_ids: Vec<String>,
+        security_group_ids: Vec<String>,
+    },
+    /// A gateway endpoint (S3) associated with `route_table_ids`.
+    CreateGatewayEndpoint {
+        vpc_id: String,
+        service_name: String,
+        route_table_ids: Vec<String>,
+    },
+    /// `aws ec2 modify-vpc-endpoint --add-route-table-ids`.
+    AssociateGatewayEndpoint {
+        endpoint_id: String,
+        route_table_id: String,
+    },
+    /// `aws ec2 modify-vpc-endpoint --private-dns-enabled`.
+    EnableEndpointPrivateDns { endpoint_id: String },
+    /// `aws ec2 modify-vpc-endpoint --add-subnet-ids`.
+    AddEndpointSubnets {
+        endpoint_id: String,
+        subnet_ids: Vec<String>,
+    },
+    /// `aws ec2 delete-vpc-endpoints`.
+    DeleteVpcEndpoint { endpoint_id: String },
+    /// `aws ec2 delete-nat-gateway`.
+    DeleteNatGateway { nat_gateway_id: String },
+    /// `aws ec2 modify-vpc-attribute --enable-dns-support` / `--enable-dns-hostnames`.
+    EnableVpcDns {
+        vpc_id: String,
+        attribute: DnsAttribute,
+    },
+    /// `aws ec2 authorize-security-group-egress`: TCP `port` to `peer`.
+    AuthorizeEgress {
+        group_id: String,
+        port: u16,
+        peer: Peer,
+    },
+    /// `aws ec2 authorize-security-group-ingress`: TCP `port` from `peer`.
+    AuthorizeIngress {
+        group_id: String,
+        port: u16,
+        peer: Peer,
+    },
+    /// Removes every egress rule of `group_id` that names `peer` (what-if).
+    RevokeEgress { group_id: String, peer: Peer },
+    /// Removes every ingress rule of `group_id` that names `peer` (what-if).
+    RevokeIngress { group_id: String, peer: Peer },
+    /// `aws ec2 create-network-acl-entry`: allow TCP `from_port`-`to_port` to or from `cidr`.
+    AllowNaclEntry {
+        network_acl_id: String,
+        egress: bool,
+        rule_number: u16,
+        cidr: String,
+        from_port: u16,
+        to_port: u16,
+    },
+    /// `aws iam attach-role-policy`.
+    AttachRolePolicy {
+        role_name: String,
+        policy_arn: String,
+    },
+    /// `aws iam detach-role-policy` (what-if).
+    DetachRolePolicy {
+        role_name: String,
+        policy_arn: String,
+    },
+    /// `aws ecs update-service --network-configuration …assignPublicIp=ENABLED`.
+    EnableAssignPublicIp { cluster: String, service: String },
+}
+
+/// Where a route sends its traffic.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RouteTo {
+    NatGateway(String),
+    InternetGateway(String),
+}
+
+/// The other side of a security-group rule.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Peer {
+    Cidr(String),
+    Group(String),
+    PrefixList(String),
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum DnsAttribute {
+    DnsSupport,
+    DnsHostnames,
+}
+
+/// What kind of way out an alternative is: alternatives of the same kind from several
+/// blockers are merged into one plan (all the endpoints a workload needs, one NAT gateway).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Egress through a NAT gateway.
+    NatGateway,
+    /// Private paths: VPC interface and gateway endpoints.
+    VpcEndpoints,
+    /// A public IP and the internet gateway.
+    PublicIp,
+    /// The one fix there is (a rule, a flag, a policy).
+    Direct,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::NatGateway => "NAT gateway",
+            Strategy::VpcEndpoints => "VPC endpoints",
+            Strategy::PublicIp => "public IP",
+            Strategy::Direct => "direct fix",
+        }
+    }
+}
+
+/// One way to remove a blocker: every change it takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alternative {
+    pub strategy: Strategy,
+    pub changes: Vec<Change>,
+}
+
+impl Alternative {
+    pub fn new(strategy: Strategy, changes: Vec<Change>) -> Self {
+        Alternative { strategy, changes }
+    }
+
+    pub fn direct(change: Change) -> Self {
+        Alternative::new(Strategy::Direct, vec![change])
+    }
+}
+
+/// The id a NAT gateway created by [`Change::CreateNatGateway`] is known by until it exists.
+pub fn new_nat_id(subnet_id: &str) -> String {
+    format!("new-nat-in-{subnet_id}")
+}
+
+/// The id of the security group [`Change::CreateEndpointSecurityGroup`] creates.
+pub fn new_endpoint_group_id(vpc_id: &str) -> String {
+    format!("new-endpoint-sg-in-{vpc_id}")
+}
+
+/// Whether `id` names a resource a change creates.
+pub fn is_new(id: &str) -> bool {
+    id.starts_with("new-")
+}
+
+impl Change {
+    /// The resource the change is made to (or the VPC a new resource goes into).
+    pub fn resource(&self) -> &str {
+        match self {
+            Change::CreateNatGateway { vpc_id, .. }
+            | Change::CreateEndpointSecurityGroup { vpc_id }
+            | Change::CreateInterfaceEndpoint { vpc_id, .. }
+            | Change::CreateGatewayEndpoint { vpc_id, .. }
+            | Change::EnableVpcDns { vpc_id, .. } => vpc_id,
+            Change::CreateRoute { route_table_id, .. }
+            | Change::ReplaceRoute { route_table_id, .. }
+            | Change::DeleteRoute { route_table_id, .. } => route_table_id,
+            Change::AssociateGatewayEndpoint { endpoint_id, .. }
+            | Change::EnableEndpointPrivateDns { endpoint_id }
+            | Change::AddEndpointSubnets { endpoint_id, .. }
+            | Change::DeleteVpcEndpoint { endpoint_id } => endpoint_id,
+            Change::DeleteNatGateway { nat_gateway_id } => nat_gateway_id,
+            Change::AuthorizeEgress { group_id, .. }
+            | Change::AuthorizeIngress { group_id, .. }
+            | Change::RevokeEgress { group_id, .. }
+            | Change::RevokeIngress { group_id, .. } => group_id,
+            Change::AllowNaclEntry { network_acl_id, .. } => network_acl_id,
+            Change::AttachRolePolicy { role_name, .. }
+            | Change::DetachRolePolicy { role_name, .. } => role_name,
+            Change::EnableAssignPublicIp { service, .. } => service,
+        }
+    }
+
+    /// One line a person reads: what the change does.
+    pub fn describe(&self) -> String {
+        match self {
+            Change::CreateNatGateway { subnet_id, .. } => {
+                format!("create a NAT gateway in public subnet {subnet_id}")
+            }
+            Change::CreateRoute {
+                route_table_id,
+                destination_cidr,
+                target,
+            } => format!(
+                "add route {destination_cidr} → {} to {route_table_id}",
+                target.describe()
+            ),
+            Change::ReplaceRoute {
+                route_table_id,
+                destination,
+                target,
+            } => format!(
+                "point route {destination} of {route_table_id} at {}",
+                target.describe()
+            ),
+            Change::DeleteRoute {
+                route_table_id,
+                destination,
+            } => format!("delete route {destination} from {route_table_id}"),
+            Change::CreateEndpointSecurityGroup { vpc_id } => format!(
+                "create a security group for VPC endpoints in {vpc_id} allowing TCP 443 from the VPC"
+            ),
+            Change::CreateInterfaceEndpoint {
+                service_name,
+                subnet_ids,
+                ..
+            } => format!(
+                "create interface endpoint {service_name} (private DNS) in {}",
+                subnet_ids.join(", ")
+            ),
+            Change::CreateGatewayEndpoint {
+                service_name,
+                route_table_ids,
+                ..
+            } => format!(
+                "create gateway endpoint {service_name} for {}",
+                route_table_ids.join(", ")
+            ),
+            Change::AssociateGatewayEndpoint {
+                endpoint_id,
+                route_table_id,
+            } => format!("associate gateway endpoint {endpoint_id} with {route_table_id}"),
+            Change::EnableEndpointPrivateDns { endpoint_id } => {
+                format!("enable private DNS on {endpoint_id}")
+            }
+            Change::AddEndpointSubnets {
+                endpoint_id,
+                subnet_ids,
+            } => format!("add {} to endpoint {endpoint_id}", subnet_ids.join(", ")),
+            Change::DeleteVpcEndpoint { endpoint_id } => format!("delete endpoint {endpoint_id}"),
+            Change::DeleteNatGateway { nat_gateway_id } => {
+                format!("delete NAT gateway {nat_gateway_id}")
+            }
+            Change::EnableVpcDns { vpc_id, attribute } => format!(
+                "enable {} on {vpc_id}",
+                match attribute {
+                    DnsAttribute::DnsSupport => "enableDnsSupport",
+                    DnsAttribute::DnsHostnames => "enableDnsHostnames",
+                }
+            ),
+            Change::AuthorizeEgress {
+                group_id,
+                port,
+                peer,
+            } => format!("allow TCP {port} out of {group_id} to {}", peer.describe()),
+            Change::AuthorizeIngress {
+                group_id,
+                port,
+                peer,
+            } => format!("allow TCP {port} into {group_id} from {}", peer.describe()),
+            Change::RevokeEgress { group_id, peer } => {
+                format!("revoke {group_id}'s egress rules to {}", peer.describe())
+            }
+            Change::RevokeIngress { group_id, peer } => {
+                format!("revoke {group_id}'s ingress rules from {}", peer.describe())
+            }
+            Change::AllowNaclEntry {
+                network_acl_id,
+                egress,
+                rule_number,
+                cidr,
+                from_port,
+                to_port,
+            } => format!(
+                "add {} rule {rule_number} to {network_acl_id}: allow TCP {from_port}-{to_port} {} {cidr}",
+                if *egress { "outbound" } else { "inbound" },
+                if *egress { "to" } else { "from" },
+            ),
+            Change::AttachRolePolicy {
+                role_name,
+                policy_arn,
+            } => format!("attach {policy_arn} to role {role_name}"),
+            Change::DetachRolePolicy {
+                role_name,
+                policy_arn,
+            } => format!("detach {policy_arn} from role {role_name}"),
+            Change::EnableAssignPublicIp { cluster, service } => {
+                format!("set assignPublicIp=ENABLED on service {cluster}/{service}")
+            }
+        }
+    }
+
+    /// Whether the change takes something away (a what-if question) rather than adding.
+    pub fn removes(&self) -> bool {
+        matches!(
+            self,
+            Change::DeleteRoute { .. }
+                | Change::DeleteVpcEndpoint { .. }
+                | Change::DeleteNatGateway { .. }
+                | Change::RevokeEgress { .. }
+                | Change::RevokeIngress { .. }
+                | Change::DetachRolePolicy { .. }
+        )
+    }
+}
+
+impl RouteTo {
+    pub fn id(&self) -> &str {
+        match self {
+            RouteTo::NatGateway(id) | RouteTo::InternetGateway(id) => id,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            RouteTo::NatGateway(id) if is_new(id) => "the new NAT gateway".to_string(),
+            RouteTo::NatGateway(id) | RouteTo::InternetGateway(id) => id.clone(),
+        }
+    }
+}
+
+impl Peer {
+    fn describe(&self) -> String {
+        match self {
+            Peer::Cidr(cidr) => cidr.clone(),
+            Peer::Group(id) => format!("security group {id}"),
+            Peer::PrefixList(id) => format!("prefix list {id}"),
+        }
+    }
+}
