@@ -37,6 +37,31 @@ pub enum Command {
     Diagnose(DiagnoseArgs),
     /// Print the JSON Schema of the report (docs/report.schema.json) or of one NDJSON line.
     Schema(SchemaArgs),
+    /// Which workloads would change verdict after a change: delete a NAT gateway, a VPC
+    /// endpoint, a route or a security-group rule, or detach a policy (`--change`, repeatable,
+    /// or `--changes FILE`). Each change is applied to a copy of the snapshot (or of what
+    /// was just collected live) and the copy audited as `audit` would.
+    ///
+    /// Exit codes: 0 nothing that passes would stop passing; 3 something that passes would
+    /// fail; 4 something that passes would be unknown (with `--fail-on unknown`); 1 runtime
+    /// error; 2 bad input (a change that applies to nothing, a malformed changes file).
+    #[command(name = "what-if")]
+    WhatIf(Box<WhatIfArgs>),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WhatIfArgs {
+    /// A change: `delete nat-…`, `delete vpce-…`, `delete route rtb-… CIDR`,
+    /// `revoke-egress sg-… PEER`, `revoke-ingress sg-… PEER` (PEER: a CIDR, sg-… or pl-…),
+    /// `detach-policy ROLE POLICY_ARN`. Repeat for several, applied in order.
+    #[arg(long = "change", value_name = "CHANGE")]
+    pub change: Vec<String>,
+    /// A file of changes: one per line in the `--change` form (`#` comments), or a JSON array
+    /// of the structured changes the report's fix plans print.
+    #[arg(long, value_name = "FILE")]
+    pub changes: Option<PathBuf>,
+    #[command(flatten)]
+    pub audit: AuditArgs,
 }
 
 #[derive(Debug, clap::Args)]

@@ -36,17 +36,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
         Some(path) => load_suppressions(path).map_err(Failure::bad_input)?,
         None => Vec::new(),
     };
-    let inspect = args.inspect.inspect_registries;
-    let kube = args.kube.requested() || super::kube::is_kube_prefect(&args);
-    let pre_deploy = if kube { None } else { pre_deploy_of(&args)? };
-    let mut scopes = match (args.snapshot.first(), pre_deploy) {
-        _ if kube => super::kube::kube_scopes(&args, &options)?,
-        (None, pre_deploy) => live_scopes(&args, &options, pre_deploy)?,
-        (Some(path), Some(pre)) => {
-            vec![pre_deploy_snapshot_scope(path, &pre, &options, inspect)?]
-        }
-        (Some(_), None) => snapshot_scopes(&args, &options, inspect)?,
-    };
+    let mut scopes = audit_scopes(&args, &options)?;
     warn_unused_routes(&options, &scopes);
     let generated_at = clock::now();
     let outcomes = apply_suppressions(&mut scopes, &rules, clock::date_of(&generated_at));
@@ -81,6 +71,24 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
     };
     write_output(args.output.output, &rendered)?;
     Ok(exit_code(fleet_status(&scopes), args.compliance.fail_on))
+}
+
+/// Every scope the arguments name, read (live or from snapshots) and audited.
+pub(super) fn audit_scopes(
+    args: &AuditArgs,
+    options: &AuditOptions,
+) -> Result<Vec<ScopeAudit>, Failure> {
+    let inspect = args.inspect.inspect_registries;
+    let kube = args.kube.requested() || super::kube::is_kube_prefect(args);
+    let pre_deploy = if kube { None } else { pre_deploy_of(args)? };
+    match (args.snapshot.first(), pre_deploy) {
+        _ if kube => super::kube::kube_scopes(args, options),
+        (None, pre_deploy) => live_scopes(args, options, pre_deploy),
+        (Some(path), Some(pre)) => Ok(vec![pre_deploy_snapshot_scope(
+            path, &pre, options, inspect,
+        )?]),
+        (Some(_), None) => snapshot_scopes(args, options, inspect),
+    }
 }
 
 /// The exit code `--fail-on` asks for, from the worst status of the run.

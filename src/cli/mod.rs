@@ -19,6 +19,7 @@ mod registries;
 mod save;
 mod schema;
 mod suppressions;
+mod what_if;
 
 pub use exit::ExitCode;
 pub use suppressions::parse_suppressions;
@@ -91,6 +92,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Diagnose(args) => diagnose::run(args),
         Command::Collect(args) => save::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::WhatIf(args) => what_if::run(*args),
     }
 }
 

@@ -1,0 +1,315 @@
+//! `pullpath what-if`: which workloads would change verdict after a change (delete a NAT
+//! gateway, an endpoint, a route, a rule; detach a policy), live or from snapshots. Each
+//! change is applied to a copy of every scope it names a resource of; the copies are audited
+//! the way the scopes were, and the verdicts compared.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::args::{AuditFormat, WhatIfArgs};
+use super::changes::{parse_change, parse_changes_file, MAX_CHANGES};
+use super::{clock, to_json, write_output, ExitCode, Failure};
+use crate::checks::{apply_suppressions, AuditOptions, ScopeAudit, WorkloadStatus};
+use crate::codes::Code;
+use crate::fix::Change;
+use crate::plan::apply;
+use crate::plan::what_if::{compare, VerdictChange};
+use crate::report::terminal_text;
+
+/// A `--changes` file larger than this is refused before it is read.
+const MAX_CHANGES_FILE: u64 = 1 << 20;
+
+/// The what-if report (schema version 1, docs/what-if.md).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WhatIfV1 {
+    pub schema_version: u32,
+    pub generated_at: String,
+    pub changes: Vec<AppliedChangeV1>,
+    /// Workloads audited before the change.
+    pub workloads: usize,
+    /// Those whose status the change alters.
+    pub verdict_changes: Vec<VerdictChangeV1>,
+    /// How many passed before and would not after.
+    pub would_break: usize,
+    /// How many did not pass before and would after.
+    pub would_fix: usize,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AppliedChangeV1 {
+    #[serde(flatten)]
+    pub change: Change,
+    pub description: String,
+    /// The scopes (`account_id region`) it was applied to.
+    pub applied_in: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VerdictChangeV1 {
+    pub account_id: String,
+    pub region: String,
+    pub workload: String,
+    pub before: WorkloadStatus,
+    pub after: WorkloadStatus,
+    pub new_findings: Vec<NewFindingV1>,
+    pub removed_findings: Vec<RemovedFindingV1>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NewFindingV1 {
+    pub code: Code,
+    pub resource_id: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RemovedFindingV1 {
+    pub code: Code,
+    pub resource_id: String,
+}
+
+fn read_changes(args: &WhatIfArgs) -> Result<Vec<Change>, Failure> {
+    let mut changes = Vec::new();
+    for text in &args.change {
+        changes.push(parse_change(text).map_err(|e| Failure::bad_input(format!("--change: {e}")))?);
+    }
+    if let Some(path) = &args.changes {
+        let shown = path.display().to_string();
+        let size = std::fs::metadata(path)
+            .map_err(|e| Failure::bad_input(format!("--changes {shown}: {e}")))?
+            .len();
+        if size > MAX_CHANGES_FILE {
+            return Err(Failure::bad_input(format!(
+                "--changes {shown}: {size} bytes; at most {MAX_CHANGES_FILE} are read"
+            )));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::bad_input(format!("--changes {shown}: {e}")))?;
+        changes.extend(
+            parse_changes_file(&text)
+                .map_err(|e| Failure::bad_input(format!("--changes {shown}: {e}")))?,
+        );
+    }
+    if changes.is_empty() {
+        return Err(Failure::bad_input(
+            "what-if needs a change: --change 'delete nat-…' or --changes FILE",
+        ));
+    }
+    if changes.len() > MAX_CHANGES {
+        return Err(Failure::bad_input(format!(
+            "{} changes; at most {MAX_CHANGES} are taken",
+            changes.len()
+        )));
+    }
+    Ok(changes)
+}
+
+fn scope_name(scope: &ScopeAudit) -> String {
+    format!(
+        "{} {}",
+        scope.coverage.account_id.as_deref().unwrap_or("?"),
+        scope.coverage.region
+    )
+}
+
+pub fn run(args: WhatIfArgs) -> Result<ExitCode, Failure> {
+    let changes = read_changes(&args)?;
+    if !matches!(
+        args.audit.output.format,
+        AuditFormat::Table | AuditFormat::Json
+    ) {
+        return Err(Failure::bad_input("what-if writes --format table or json"));
+    }
+    let audit = &args.audit;
+    let options = AuditOptions::with_registry_routes(&audit.routes.registry_route)
+        .map_err(Failure::bad_input)?
+        .at(clock::now_seconds());
+    let rules = match &audit.compliance.suppressions {
+        Some(path) => super::suppressions::load_suppressions(path).map_err(Failure::bad_input)?,
+        None => Vec::new(),
+    };
+    let mut before = super::audit::audit_scopes(audit, &options)?;
+    let generated_at = clock::now();
+    let today = clock::date_of(&generated_at);
+    apply_suppressions(&mut before, &rules, today);
+
+    // Each change goes to every scope where it applies; one that applies nowhere is bad
+    // input (a typo must not answer "nothing changes").
+    let mut patched: Vec<Option<crate::model::Snapshot>> = before
+        .iter()
+        .map(|s| s.snapshot.as_deref().cloned())
+        .collect();
+    let mut applied = Vec::new();
+    for change in &changes {
+        let mut applied_in = Vec::new();
+        let mut errors = Vec::new();
+        for (scope, snapshot) in before.iter().zip(patched.iter_mut()) {
+            let Some(snapshot) = snapshot else { continue };
+            match apply(snapshot, change) {
+                Ok(()) => applied_in.push(scope_name(scope)),
+                Err(e) => errors.push(e.why),
+            }
+        }
+        if applied_in.is_empty() {
+            errors.dedup();
+            return Err(Failure::bad_input(
+                terminal_text::message(&format!(
+                    "cannot {}: {}",
+                    change.describe(),
+                    if errors.is_empty() {
+                        "no scope was read".to_string()
+                    } else {
+                        errors.join("; ")
+                    }
+                ))
+                .into_owned(),
+            ));
+        }
+        applied.push(AppliedChangeV1 {
+            change: change.clone(),
+            description: change.describe(),
+            applied_in,
+        });
+    }
+
+    let mut after: Vec<ScopeAudit> = Vec::new();
+    for (scope, snapshot) in before.iter().zip(&patched) {
+        let results = match snapshot {
+            Some(snapshot) => {
+                super::plans::reaudit(scope, snapshot, audit, &options).map_err(|e| {
+                    Failure::runtime(format!(
+                        "cannot audit the changed {}: {e}",
+                        scope_name(scope)
+                    ))
+                })?
+            }
+            None => Vec::new(),
+        };
+        after.push(ScopeAudit {
+            coverage: scope.coverage.clone(),
+            results,
+            snapshot: None,
+        });
+    }
+    apply_suppressions(&mut after, &rules, today);
+
+    let mut verdict_changes: Vec<(usize, VerdictChange)> = Vec::new();
+    for (i, (old, new)) in before.iter().zip(&after).enumerate() {
+        if old.snapshot.is_none() {
+            continue;
+        }
+        verdict_changes.extend(
+            compare(&old.results, &new.results)
+                .into_iter()
+                .map(|c| (i, c)),
+        );
+    }
+    let report = WhatIfV1 {
+        schema_version: crate::report::SCHEMA_VERSION,
+        generated_at,
+        workloads: before.iter().map(|s| s.results.len()).sum(),
+        would_break: verdict_changes.iter().filter(|(_, c)| c.breaks()).count(),
+        would_fix: verdict_changes
+            .iter()
+            .filter(|(_, c)| c.after == WorkloadStatus::Pass)
+            .count(),
+        changes: applied,
+        verdict_changes: verdict_changes
+            .iter()
+            .map(|(i, c)| VerdictChangeV1 {
+                account_id: before[*i].coverage.account_id.clone().unwrap_or_default(),
+                region: before[*i].coverage.region.clone(),
+                workload: c.workload.clone(),
+                before: c.before,
+                after: c.after,
+                new_findings: c
+                    .new_findings
+                    .iter()
+                    .map(|(code, resource_id, message)| NewFindingV1 {
+                        code: *code,
+                        resource_id: resource_id.clone(),
+                        message: message.clone(),
+                    })
+                    .collect(),
+                removed_findings: c
+                    .removed_findings
+                    .iter()
+                    .map(|(code, resource_id)| RemovedFindingV1 {
+                        code: *code,
+                        resource_id: resource_id.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    let rendered = match audit.output.format {
+        AuditFormat::Json => to_json(&report, "what-if report")?,
+        _ => render(&report),
+    };
+    write_output(audit.output.output.clone(), &rendered)?;
+    // Non-zero only for what passed and would not: a change review gate.
+    let worst = verdict_changes
+        .iter()
+        .filter(|(_, c)| c.breaks())
+        .map(|(_, c)| c.after)
+        .max()
+        .unwrap_or(WorkloadStatus::Pass);
+    Ok(super::audit::exit_code(worst, audit.compliance.fail_on))
+}
+
+fn status_word(status: WorkloadStatus) -> &'static str {
+    match status {
+        WorkloadStatus::Pass => "pass",
+        WorkloadStatus::Fail => "fail",
+        WorkloadStatus::Unknown => "unknown",
+    }
+}
+
+/// The text report: the changes, then one block per workload whose verdict changes.
+pub fn render(report: &WhatIfV1) -> String {
+    let mut out = format!(
+        "what-if: {} change{}\n",
+        report.changes.len(),
+        if report.changes.len() == 1 { "" } else { "s" }
+    );
+    for change in &report.changes {
+        out.push_str(&format!(
+            "  {} (in {})\n",
+            terminal_text::message(&change.description),
+            terminal_text::message(&change.applied_in.join(", "))
+        ));
+    }
+    out.push('\n');
+    for change in &report.verdict_changes {
+        out.push_str(&format!(
+            "{}  {} → {}\n",
+            terminal_text::name(&change.workload),
+            status_word(change.before),
+            status_word(change.after).to_uppercase()
+        ));
+        for finding in &change.new_findings {
+            out.push_str(&format!(
+                "    + {} at {}: {}\n",
+                finding.code.as_str(),
+                terminal_text::name(&finding.resource_id),
+                terminal_text::message(&finding.message)
+            ));
+        }
+        for finding in &change.removed_findings {
+            out.push_str(&format!(
+                "    - {} at {}\n",
+                finding.code.as_str(),
+                terminal_text::name(&finding.resource_id)
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "{} of {} workload{} change verdict: {} would stop passing, {} would start passing\n",
+        report.verdict_changes.len(),
+        report.workloads,
+        if report.workloads == 1 { "" } else { "s" },
+        report.would_break,
+        report.would_fix
+    ));
+    out
+}
