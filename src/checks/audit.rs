@@ -404,6 +404,8 @@ pub fn audit_workload<'a>(
                 .collect()
         }
     };
+    let mut requirements = requirements;
+    super::workload_remedies::add_workload_remedies(workload, &mut requirements);
     let findings = collect_findings(&workload_blockers, &requirements);
     let status = WorkloadStatus::of(&findings);
     WorkloadResult {

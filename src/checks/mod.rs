@@ -20,6 +20,7 @@ mod request_context;
 mod scope;
 mod secret_keys;
 mod suppress;
+mod workload_remedies;
 
 pub use audit::{
     audit_workload, audit_workloads, PathCache, RequirementResult, Severity, WorkloadFinding,

@@ -29,7 +29,10 @@ pub type Reaudit<'a> = dyn Fn(&Snapshot) -> Result<Vec<WorkloadResult>, String> 
 
 /// Re-audits a scope costs a whole audit; a scope with many distinct causes verifies this
 /// many change sets, and says of the rest that they were not verified.
-pub const MAX_REAUDITS: usize = 48;
+pub const MAX_REAUDITS: usize = 64;
+
+/// Plans with more changes than this are not minimised (each try is a re-audit).
+const MINIMISE_UP_TO: usize = 12;
 
 /// Extra rounds a plan may take: what still blocks after its changes, fixed the same way.
 const COMPLETION_ROUNDS: usize = 2;
@@ -315,6 +318,7 @@ fn workload_plan(
             changes = union([changes.as_slice(), more.as_slice()]);
             outcome = verifier.check(&changes, wanted, None);
         }
+        let (changes, outcome) = minimise(verifier, changes, outcome, wanted);
         if options.iter().any(|o| o.changes == changes) {
             continue;
         }
@@ -336,6 +340,33 @@ fn workload_plan(
         causes: mine,
         options,
     }
+}
+
+/// Drops each change the plan passes without (findings often ask for overlapping changes: an
+/// ACL rule for 0.0.0.0/0 and another for one S3 range), last first, keeping the outcome of
+/// the smallest set that passes. A change others depend on fails to apply without them and
+/// stays.
+fn minimise(
+    verifier: &mut Verifier<'_>,
+    mut changes: Vec<Change>,
+    mut outcome: Outcome,
+    wanted: &[String],
+) -> (Vec<Change>, Outcome) {
+    if changes.len() < 2 || changes.len() > MINIMISE_UP_TO {
+        return (changes, outcome);
+    }
+    let mut i = changes.len();
+    while i > 0 {
+        i -= 1;
+        let mut fewer = changes.clone();
+        fewer.remove(i);
+        let trial = verifier.check(&fewer, wanted, None);
+        if trial.passes() {
+            changes = fewer;
+            outcome = trial;
+        }
+    }
+    (changes, outcome)
 }
 
 /// The structured fixes of what still stops `workload` after `changes` (none new: `None`).
