@@ -16,6 +16,12 @@ pub fn add_workload_remedies(workload: &Workload<'_>, requirements: &mut [Requir
     else {
         return;
     };
+    // A task checked before its deploy (its definition named `FAMILY:pre-deploy`) has no
+    // service to update yet: the fix goes into the deploy's network configuration, which the
+    // prose fix says.
+    if workload.task_definition_arn.ends_with(":pre-deploy") {
+        return;
+    }
     let remedy = vec![Alternative::new(
         Strategy::PublicIp,
         vec![Change::EnableAssignPublicIp {

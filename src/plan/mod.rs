@@ -181,7 +181,7 @@ impl Verifier<'_> {
         &mut self,
         changes: &[Change],
         workloads: &[String],
-        cause: Option<(Code, &str)>,
+        cause: Option<(Code, &[String])>,
     ) -> Outcome {
         let results = match self.after(changes) {
             Ok(results) => results,
@@ -201,8 +201,11 @@ impl Verifier<'_> {
                 continue;
             };
             let (status, blockers) = self.status_of(result);
-            if let Some((code, resource)) = cause {
-                if blockers.iter().any(|(c, r)| *c == code && r == resource) {
+            if let Some((code, resources)) = cause {
+                if blockers
+                    .iter()
+                    .any(|(c, r)| *c == code && resources.contains(r))
+                {
                     removes = false;
                 }
             }
@@ -249,6 +252,9 @@ pub fn plan_scope(
         .into_iter()
         .map(|cause| {
             let workloads: Vec<String> = cause.blocked.iter().map(|b| b.workload.clone()).collect();
+            let resources: Vec<String> = std::iter::once(cause.resource_id.clone())
+                .chain(cause.also.iter().cloned())
+                .collect();
             let alternatives = cause
                 .alternatives
                 .iter()
@@ -258,7 +264,7 @@ pub fn plan_scope(
                     outcome: verifier.check(
                         &alternative.changes,
                         &workloads,
-                        Some((cause.code, &cause.resource_id)),
+                        Some((cause.code, &resources)),
                     ),
                     changes: alternative.changes.clone(),
                 })

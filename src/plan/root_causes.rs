@@ -23,6 +23,9 @@ pub struct Blocked {
 pub struct RootCause {
     pub code: Code,
     pub resource_id: String,
+    /// Other resources where the same code is fixed by the very same changes (one service's
+    /// `assignPublicIp` for each of its subnets): one root cause, not several.
+    pub also: Vec<String>,
     /// `blocks` when any of its findings certainly blocks.
     pub effect: Effect,
     /// The first finding's message and fix, as the details print them.
@@ -58,6 +61,7 @@ pub fn root_causes(results: &[WorkloadResult]) -> Vec<RootCause> {
                 causes.push(RootCause {
                     code: blocker.code,
                     resource_id: blocker.resource_id.clone(),
+                    also: Vec::new(),
                     effect: Effect::Unknown,
                     message: blocker.message.clone(),
                     fix: blocker.fix.clone(),
@@ -98,6 +102,7 @@ pub fn root_causes(results: &[WorkloadResult]) -> Vec<RootCause> {
     for (cause, blockers) in causes.iter_mut().zip(&members) {
         cause.alternatives = merge_alternatives(blockers);
     }
+    let mut causes = merge_same_fix(causes);
     causes.sort_by_key(|c| {
         (
             c.effect != Effect::Blocks,
@@ -106,6 +111,45 @@ pub fn root_causes(results: &[WorkloadResult]) -> Vec<RootCause> {
         )
     });
     causes
+}
+
+/// Causes of one code whose alternatives are the very same changes are one cause: the change
+/// that removes one removes the others.
+fn merge_same_fix(causes: Vec<RootCause>) -> Vec<RootCause> {
+    let mut merged: Vec<RootCause> = Vec::new();
+    for cause in causes {
+        let same = merged.iter_mut().find(|m| {
+            m.code == cause.code
+                && !cause.alternatives.is_empty()
+                && m.alternatives == cause.alternatives
+        });
+        match same {
+            Some(into) => {
+                into.also.push(cause.resource_id);
+                if cause.effect == Effect::Blocks {
+                    into.effect = Effect::Blocks;
+                }
+                for blocked in cause.blocked {
+                    match into
+                        .blocked
+                        .iter_mut()
+                        .find(|b| b.workload == blocked.workload)
+                    {
+                        Some(entry) => {
+                            for call in blocked.calls {
+                                if !entry.calls.contains(&call) {
+                                    entry.calls.push(call);
+                                }
+                            }
+                        }
+                        None => into.blocked.push(blocked),
+                    }
+                }
+            }
+            None => merged.push(cause),
+        }
+    }
+    merged
 }
 
 /// One alternative per strategy any finding offers: for each finding, its alternative of

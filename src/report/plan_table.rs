@@ -43,7 +43,12 @@ pub fn render_plans(scopes: &[ScopeAudit], plans: &[ScopePlan]) -> String {
             out.push_str(&format!(
                 " [{id}] {} {}{}  {} {calls} call{} of {}{}\n",
                 cause.code.as_str(),
-                terminal_text::name(&cause.resource_id),
+                terminal_text::name(
+                    &std::iter::once(cause.resource_id.as_str())
+                        .chain(cause.also.iter().map(String::as_str))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 if several_scopes {
                     format!(
                         " ({} {})",
@@ -76,8 +81,21 @@ pub fn render_plans(scopes: &[ScopeAudit], plans: &[ScopePlan]) -> String {
         out.push_str(&ranking(plans, &ids));
     }
     if workload_plans <= PLANS_SHOWN {
-        for (plan, scope_ids) in plans.iter().zip(&ids) {
-            out.push_str(&workload_plans_text(plan, scope_ids));
+        let mut shown = false;
+        for ((scope, plan), scope_ids) in scopes.iter().zip(plans).zip(&ids) {
+            let label = several_scopes.then(|| {
+                format!(
+                    " in {} {}",
+                    terminal_text::name(scope.coverage.account_id.as_deref().unwrap_or("?")),
+                    terminal_text::name(&scope.coverage.region)
+                )
+            });
+            let text = workload_plans_text(plan, scope_ids, label.as_deref().unwrap_or(""));
+            shown |= text.contains("change");
+            out.push_str(&text);
+        }
+        if shown {
+            out.push_str("  (the AWS CLI commands of each plan: --format json, fix_plan.workloads[].options[].commands)\n");
         }
     }
     out.push('\n');
@@ -117,20 +135,20 @@ fn ranking(plans: &[ScopePlan], ids: &[Vec<String>]) -> String {
     });
     let mut out = String::from("\nFixes ranked by workloads unblocked:\n");
     for (rank, (unblocks, blocks, id, best)) in ranked.iter().enumerate() {
-        let how = match best {
+        let plural = if *blocks == 1 { "" } else { "s" };
+        out.push_str(&match best {
             Some(a) => format!(
-                "{} ({} change{})",
+                " {}. [{id}] {} ({} change{}): unblocks {unblocks} of the {blocks} workload{plural} it stops (verified by re-audit)\n",
+                rank + 1,
                 a.strategy.as_str(),
                 a.changes.len(),
                 if a.changes.len() == 1 { "" } else { "s" }
             ),
-            None => "no structured fix".to_string(),
-        };
-        out.push_str(&format!(
-            " {}. [{id}] {how}: unblocks {unblocks} of the {blocks} workload{} it stops (verified by re-audit)\n",
-            rank + 1,
-            if *blocks == 1 { "" } else { "s" }
-        ));
+            None => format!(
+                " {}. [{id}] no structured fix: stops {blocks} workload{plural}\n",
+                rank + 1
+            ),
+        });
     }
     out
 }
@@ -162,7 +180,7 @@ fn verdict(alternative: &CheckedAlternative, workload_word: &str) -> String {
 }
 
 /// Each failing workload's alternatives; workloads whose plans are the same share a block.
-fn workload_plans_text(plan: &ScopePlan, ids: &[String]) -> String {
+fn workload_plans_text(plan: &ScopePlan, ids: &[String], scope: &str) -> String {
     let mut groups: Vec<(Vec<&str>, &crate::plan::WorkloadPlan)> = Vec::new();
     for workload in &plan.workloads {
         match groups
@@ -188,19 +206,19 @@ fn workload_plans_text(plan: &ScopePlan, ids: &[String]) -> String {
         match workload.options.as_slice() {
             [] => {
                 out.push_str(&format!(
-                    "\nFix plan for {} ([{}]): no structured fix; see the notes below.\n",
+                    "\nFix plan for {}{scope} ([{}]): no structured fix; see the notes below.\n",
                     shorten(&names, 3),
                     causes.join("], [")
                 ));
                 continue;
             }
             [_] => out.push_str(&format!(
-                "\nFix plan for {} ([{}]):\n",
+                "\nFix plan for {}{scope} ([{}]):\n",
                 shorten(&names, 3),
                 causes.join("], [")
             )),
             _ => out.push_str(&format!(
-                "\nFix plan for {} ([{}]), either:\n",
+                "\nFix plan for {}{scope} ([{}]), either:\n",
                 shorten(&names, 3),
                 causes.join("], [")
             )),
@@ -222,9 +240,6 @@ fn workload_plans_text(plan: &ScopePlan, ids: &[String]) -> String {
                 ));
             }
         }
-    }
-    if !out.is_empty() {
-        out.push_str("  (the AWS CLI commands of each: --format json, fix_plan.workloads[].options[].commands)\n");
     }
     out
 }

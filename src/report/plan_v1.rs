@@ -20,8 +20,10 @@ pub struct RootCauseV1 {
     pub code: Code,
     /// `blocks` when any of its findings certainly blocks, else `unknown`.
     pub effect: Effect,
-    /// The resource to change.
+    /// The resource the findings name.
     pub resource_id: String,
+    /// Other resources with the same code that the same changes fix (one root cause).
+    pub also_resources: Vec<String>,
     /// The first finding's message and prose fix.
     pub message: String,
     pub fix: String,
@@ -215,6 +217,7 @@ pub fn plans_v1(scopes: &[ScopeAudit], plans: &[ScopePlan]) -> (Vec<RootCauseV1>
                 code: cause.code,
                 effect: cause.effect,
                 resource_id: cause.resource_id.clone(),
+                also_resources: cause.also.clone(),
                 message: cause.message.clone(),
                 fix: cause.fix.clone(),
                 calls: cause.call_count(),

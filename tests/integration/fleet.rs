@@ -125,7 +125,7 @@ fn one_snapshot_keeps_its_account_and_region_at_the_top() {
 }
 
 #[test]
-fn ndjson_is_one_workload_per_line_then_scopes_then_the_summary() {
+fn ndjson_is_one_workload_per_line_then_root_causes_plans_scopes_and_the_summary() {
     let run = audit(&FLEET, &["--format", "ndjson"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     let lines: Vec<Value> = run
@@ -140,8 +140,22 @@ fn ndjson_is_one_workload_per_line_then_scopes_then_the_summary() {
     assert_eq!(
         records,
         [
-            "workload", "workload", "workload", "workload", "workload", "scope", "scope", "scope",
-            "scope", "summary"
+            "workload",
+            "workload",
+            "workload",
+            "workload",
+            "workload",
+            "root_cause",
+            "root_cause",
+            "root_cause",
+            "fix_plan",
+            "fix_plan",
+            "fix_plan",
+            "scope",
+            "scope",
+            "scope",
+            "scope",
+            "summary"
         ]
     );
     for line in &lines {
@@ -161,7 +175,34 @@ fn ndjson_is_one_workload_per_line_then_scopes_then_the_summary() {
             assert_eq!(line[key], workload[key], "{key}");
         }
     }
-    assert_eq!(lines[9]["by_status"], json["summary"]["by_status"]);
+    assert_eq!(lines[15]["by_status"], json["summary"]["by_status"]);
+    assert_eq!(json["summary"]["root_causes"], 3);
+    for (line, cause) in lines[5..8]
+        .iter()
+        .zip(json["root_causes"].as_array().unwrap())
+    {
+        assert_eq!(line["id"], cause["id"]);
+        assert_eq!(line["code"], cause["code"]);
+    }
+    // One service's subnets without a public IP are one root cause: one change fixes both.
+    assert_eq!(json["root_causes"][0]["code"], "NO_PUBLIC_IP");
+    assert_eq!(
+        json["root_causes"][0]["also_resources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        json["fix_plan"]["workloads"][0]["options"][0]["commands"][0]
+            .as_str()
+            .unwrap()
+            .split(" --network-configuration")
+            .next(),
+        Some("aws ecs update-service --cluster prod --service worker")
+    );
+    assert_eq!(json["fix_plan"]["ranked"][0]["root_cause"], "A");
+    assert_eq!(json["fix_plan"]["ranked"][0]["unblocks"], 1);
 }
 
 #[test]
@@ -177,7 +218,7 @@ fn the_table_has_a_heading_per_scope_and_one_summary() {
     }
     assert!(
         run.stdout.trim_end().ends_with(
-            "5 workloads: 2 pass, 2 fail, 1 unknown; 6 findings in 4 account/region scopes"
+            "5 workloads: 2 pass, 2 fail, 1 unknown; 3 root causes, 6 findings in 4 account/region scopes"
         ),
         "{}",
         run.stdout

@@ -181,3 +181,19 @@ fn readme_pre_deploy_example_is_the_real_output() {
     assert_eq!(run.code, 3);
     assert_readme_block_is_real("the pre-deploy gate example:", &run.stdout);
 }
+
+/// The README's what-if example is real output, and a change that breaks a passing workload
+/// exits 3.
+#[test]
+fn readme_what_if_example_is_the_real_output() {
+    let snapshot = fixture("healthy-nat.json");
+    let run = run(&[
+        "what-if",
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--change",
+        "delete nat-0a1b2c3d4e5f60001",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_readme_block_is_real("'delete nat-0a1b2c3d4e5f60001'`:", &run.stdout);
+}
