@@ -59,6 +59,25 @@ impl Blocker {
         self
     }
 
+    /// Takes in the fix of the same blocker met elsewhere (another subnet of the workload),
+    /// whose changes differ (that subnet's CIDR): per strategy, the changes this one lacks.
+    /// Findings are kept once per identity, so a fix must cover every place it was met.
+    pub fn absorb_remedy(&mut self, other: &Blocker) {
+        for alternative in &other.remedy {
+            match self
+                .remedy
+                .iter_mut()
+                .find(|a| a.strategy == alternative.strategy)
+            {
+                Some(mine) => {
+                    mine.changes.extend(alternative.changes.iter().cloned());
+                    crate::fix::coalesce(&mut mine.changes);
+                }
+                None => self.remedy.push(alternative.clone()),
+            }
+        }
+    }
+
     /// What makes two findings the same blocker: the same code at the same resource. Root
     /// causes group by it, suppressions and the what-if comparison match by it.
     pub fn identity(&self) -> (Code, &str) {

@@ -607,11 +607,9 @@ fn audit_requirement(
 /// from another subnet).
 fn push_new(into: &mut Vec<Blocker>, blockers: Vec<Blocker>) {
     for blocker in blockers {
-        if !into
-            .iter()
-            .any(|b| b.code == blocker.code && b.resource_id == blocker.resource_id)
-        {
-            into.push(blocker);
+        match into.iter_mut().find(|b| b.identity() == blocker.identity()) {
+            Some(kept) => kept.absorb_remedy(&blocker),
+            None => into.push(blocker),
         }
     }
 }

@@ -75,6 +75,8 @@ pub struct SchemaArgs {
 pub enum SchemaKind {
     Report,
     Ndjson,
+    /// The `what-if --format json` report.
+    WhatIf,
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,70 +3,20 @@
 //! change is applied to a copy of every scope it names a resource of; the copies are audited
 //! the way the scopes were, and the verdicts compared.
 
-use schemars::JsonSchema;
-use serde::Serialize;
-
 use super::args::{AuditFormat, WhatIfArgs};
 use super::changes::{parse_change, parse_changes_file, MAX_CHANGES};
 use super::{clock, to_json, write_output, ExitCode, Failure};
 use crate::checks::{apply_suppressions, AuditOptions, ScopeAudit, WorkloadStatus};
-use crate::codes::Code;
 use crate::fix::Change;
 use crate::plan::apply;
 use crate::plan::what_if::{compare, VerdictChange};
 use crate::report::terminal_text;
+use crate::report::{
+    render_what_if, AppliedChangeV1, NewFindingV1, RemovedFindingV1, VerdictChangeV1, WhatIfV1,
+};
 
 /// A `--changes` file larger than this is refused before it is read.
 const MAX_CHANGES_FILE: u64 = 1 << 20;
-
-/// The what-if report (schema version 1, docs/what-if.md).
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct WhatIfV1 {
-    pub schema_version: u32,
-    pub generated_at: String,
-    pub changes: Vec<AppliedChangeV1>,
-    /// Workloads audited before the change.
-    pub workloads: usize,
-    /// Those whose status the change alters.
-    pub verdict_changes: Vec<VerdictChangeV1>,
-    /// How many passed before and would not after.
-    pub would_break: usize,
-    /// How many did not pass before and would after.
-    pub would_fix: usize,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct AppliedChangeV1 {
-    #[serde(flatten)]
-    pub change: Change,
-    pub description: String,
-    /// The scopes (`account_id region`) it was applied to.
-    pub applied_in: Vec<String>,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct VerdictChangeV1 {
-    pub account_id: String,
-    pub region: String,
-    pub workload: String,
-    pub before: WorkloadStatus,
-    pub after: WorkloadStatus,
-    pub new_findings: Vec<NewFindingV1>,
-    pub removed_findings: Vec<RemovedFindingV1>,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct NewFindingV1 {
-    pub code: Code,
-    pub resource_id: String,
-    pub message: String,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct RemovedFindingV1 {
-    pub code: Code,
-    pub resource_id: String,
-}
 
 fn read_changes(args: &WhatIfArgs) -> Result<Vec<Change>, Failure> {
     let mut changes = Vec::new();
@@ -244,7 +194,7 @@ pub fn run(args: WhatIfArgs) -> Result<ExitCode, Failure> {
     };
     let rendered = match audit.output.format {
         AuditFormat::Json => to_json(&report, "what-if report")?,
-        _ => render(&report),
+        _ => render_what_if(&report),
     };
     write_output(audit.output.output.clone(), &rendered)?;
     // Non-zero only for what passed and would not: a change review gate.
@@ -255,61 +205,4 @@ pub fn run(args: WhatIfArgs) -> Result<ExitCode, Failure> {
         .max()
         .unwrap_or(WorkloadStatus::Pass);
     Ok(super::audit::exit_code(worst, audit.compliance.fail_on))
-}
-
-fn status_word(status: WorkloadStatus) -> &'static str {
-    match status {
-        WorkloadStatus::Pass => "pass",
-        WorkloadStatus::Fail => "fail",
-        WorkloadStatus::Unknown => "unknown",
-    }
-}
-
-/// The text report: the changes, then one block per workload whose verdict changes.
-pub fn render(report: &WhatIfV1) -> String {
-    let mut out = format!(
-        "what-if: {} change{}\n",
-        report.changes.len(),
-        if report.changes.len() == 1 { "" } else { "s" }
-    );
-    for change in &report.changes {
-        out.push_str(&format!(
-            "  {} (in {})\n",
-            terminal_text::message(&change.description),
-            terminal_text::message(&change.applied_in.join(", "))
-        ));
-    }
-    out.push('\n');
-    for change in &report.verdict_changes {
-        out.push_str(&format!(
-            "{}  {} → {}\n",
-            terminal_text::name(&change.workload),
-            status_word(change.before),
-            status_word(change.after).to_uppercase()
-        ));
-        for finding in &change.new_findings {
-            out.push_str(&format!(
-                "    + {} at {}: {}\n",
-                finding.code.as_str(),
-                terminal_text::name(&finding.resource_id),
-                terminal_text::message(&finding.message)
-            ));
-        }
-        for finding in &change.removed_findings {
-            out.push_str(&format!(
-                "    - {} at {}\n",
-                finding.code.as_str(),
-                terminal_text::name(&finding.resource_id)
-            ));
-        }
-    }
-    out.push_str(&format!(
-        "{} of {} workload{} change verdict: {} would stop passing, {} would start passing\n",
-        report.verdict_changes.len(),
-        report.workloads,
-        if report.workloads == 1 { "" } else { "s" },
-        report.would_break,
-        report.would_fix
-    ));
-    out
 }

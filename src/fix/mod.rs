@@ -221,6 +221,98 @@ pub fn new_endpoint_group_id(vpc_id: &str) -> String {
     format!("new-endpoint-sg-in-{vpc_id}")
 }
 
+/// Entries that several findings placed at the same free number of one ACL (each saw the
+/// number free) move down to the next number no other entry of the plan takes; the ACL's
+/// own entries are checked when the plan is applied.
+pub fn renumber_acl_entries(changes: &mut [Change]) {
+    let mut taken: Vec<(String, bool, u16)> = Vec::new();
+    for change in changes.iter_mut() {
+        if let Change::AllowNaclEntry {
+            network_acl_id,
+            egress,
+            rule_number,
+            ..
+        } = change
+        {
+            while *rule_number > 1
+                && taken.contains(&(network_acl_id.clone(), *egress, *rule_number))
+            {
+                *rule_number -= 1;
+            }
+            taken.push((network_acl_id.clone(), *egress, *rule_number));
+        }
+    }
+}
+
+/// Makes one set of changes out of the changes several findings asked for, as AWS takes them:
+/// one interface endpoint per service with every subnet asked for, one gateway endpoint per
+/// service with every route table, one route per destination of a table (the first asked
+/// for), and ACL entries at distinct numbers.
+pub fn coalesce(changes: &mut Vec<Change>) {
+    let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+    for change in changes.drain(..) {
+        let merged = match &change {
+            Change::CreateInterfaceEndpoint {
+                vpc_id,
+                service_name,
+                subnet_ids,
+                ..
+            } => out.iter_mut().find_map(|c| match c {
+                Change::CreateInterfaceEndpoint {
+                    vpc_id: v,
+                    service_name: s,
+                    subnet_ids: into,
+                    ..
+                } if v == vpc_id && s == service_name => {
+                    for subnet in subnet_ids {
+                        if !into.contains(subnet) {
+                            into.push(subnet.clone());
+                        }
+                    }
+                    Some(())
+                }
+                _ => None,
+            }),
+            Change::CreateGatewayEndpoint {
+                vpc_id,
+                service_name,
+                route_table_ids,
+            } => out.iter_mut().find_map(|c| match c {
+                Change::CreateGatewayEndpoint {
+                    vpc_id: v,
+                    service_name: s,
+                    route_table_ids: into,
+                } if v == vpc_id && s == service_name => {
+                    for table in route_table_ids {
+                        if !into.contains(table) {
+                            into.push(table.clone());
+                        }
+                    }
+                    Some(())
+                }
+                _ => None,
+            }),
+            Change::CreateRoute {
+                route_table_id,
+                destination_cidr,
+                ..
+            } => out
+                .iter()
+                .any(|c| {
+                    matches!(c, Change::CreateRoute { route_table_id: t, destination_cidr: d, .. }
+                        if t == route_table_id && d == destination_cidr)
+                })
+                .then_some(()),
+            _ => out.contains(&change).then_some(()),
+        };
+        if merged.is_none() {
+            out.push(change);
+        }
+    }
+    renumber_acl_entries(&mut out);
+    *changes = out;
+}
+
 /// Whether `id` names a resource a change creates.
 pub fn is_new(id: &str) -> bool {
     id.starts_with("new-")

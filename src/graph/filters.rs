@@ -388,6 +388,12 @@ pub fn task_acl(
 
 /// Several CIDRs of one peer fail the same way: keep the first of each code.
 pub fn dedupe_by_code(blockers: &mut Vec<Blocker>) {
-    let mut seen = std::collections::HashSet::new();
-    blockers.retain(|b| seen.insert((b.code, b.resource_id.clone())));
+    let mut kept: Vec<Blocker> = Vec::with_capacity(blockers.len());
+    for blocker in blockers.drain(..) {
+        match kept.iter_mut().find(|b| b.identity() == blocker.identity()) {
+            Some(first) => first.absorb_remedy(&blocker),
+            None => kept.push(blocker),
+        }
+    }
+    *blockers = kept;
 }

@@ -12,8 +12,9 @@ use crate::workload::{Requirement, Target};
 
 /// A subnet of the VPC whose route table sends 0.0.0.0/0 to an internet gateway: where a new
 /// NAT gateway must go ("a public NAT gateway … must be created in a public subnet", VPC User
-/// Guide, "NAT gateway basics"). The task's own availability zone first, so that the NAT is
-/// zonal to it; then by id, so that the choice is stable.
+/// Guide, "NAT gateway basics"). The zone of the workload's first subnet first (the same for
+/// every subnet of the workload, so that they all name one NAT gateway), then by id, so that
+/// the choice is stable.
 fn public_subnet<'a>(placement: &Placement<'_, 'a>) -> Option<&'a Subnet> {
     let index = placement.index;
     let mut public: Vec<&Subnet> = index
@@ -28,12 +29,14 @@ fn public_subnet<'a>(placement: &Placement<'_, 'a>) -> Option<&'a Subnet> {
             })
         })
         .collect();
-    public.sort_by_key(|s| {
-        (
-            s.availability_zone != placement.subnet.availability_zone,
-            s.id.clone(),
-        )
-    });
+    let zone = placement
+        .workload_subnets
+        .first()
+        .and_then(|id| index.subnet(id).ok())
+        .unwrap_or(placement.subnet)
+        .availability_zone
+        .clone();
+    public.sort_by_key(|s| (s.availability_zone != zone, s.id.clone()));
     public.into_iter().next()
 }
 

@@ -295,6 +295,25 @@ fn apply_one(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
                     return Err(format!("there is no security group {group}"));
                 }
             }
+            // "You can specify only one subnet per Availability Zone" (CreateVpcEndpoint).
+            let mut zones = Vec::new();
+            for id in subnet_ids {
+                let zone = snapshot
+                    .subnets
+                    .iter()
+                    .flatten()
+                    .find(|s| &s.id == id)
+                    .ok_or_else(|| format!("there is no subnet {id}"))?
+                    .availability_zone
+                    .clone();
+                if zone.is_some() && zones.contains(&zone) {
+                    return Err(format!(
+                        "{id} is a second subnet in {}: an endpoint takes one per zone",
+                        zone.unwrap_or_default()
+                    ));
+                }
+                zones.push(zone);
+            }
             let endpoints = section(&mut snapshot.vpc_endpoints, "VPC endpoints")?;
             if endpoints.iter().any(|e| {
                 &e.vpc_id == vpc_id

@@ -181,41 +181,11 @@ pub fn pick(remedy: &[Alternative], strategy: Strategy) -> Option<&Alternative> 
         .or_else(|| remedy.first())
 }
 
-/// Entries that several findings placed at the same free number of one ACL (each saw the
-/// number free) move down to the next number no other entry of the plan takes; the ACL's
-/// own entries are checked when the plan is applied.
-fn renumber_acl_entries(changes: &mut [Change]) {
-    let mut taken: Vec<(String, bool, u16)> = Vec::new();
-    for change in changes.iter_mut() {
-        if let Change::AllowNaclEntry {
-            network_acl_id,
-            egress,
-            rule_number,
-            ..
-        } = change
-        {
-            while *rule_number > 1
-                && taken.contains(&(network_acl_id.clone(), *egress, *rule_number))
-            {
-                *rule_number -= 1;
-            }
-            taken.push((network_acl_id.clone(), *egress, *rule_number));
-        }
-    }
-}
-
 /// Changes without repeats, those that create what others use first (a NAT gateway before
 /// its route, the endpoints' security group before the endpoints).
 pub fn union<'c>(lists: impl IntoIterator<Item = &'c [Change]>) -> Vec<Change> {
-    let mut out: Vec<Change> = Vec::new();
-    for list in lists {
-        for change in list {
-            if !out.contains(change) {
-                out.push(change.clone());
-            }
-        }
-    }
-    renumber_acl_entries(&mut out);
+    let mut out: Vec<Change> = lists.into_iter().flatten().cloned().collect();
+    crate::fix::coalesce(&mut out);
     out.sort_by_key(|c| {
         !matches!(
             c,

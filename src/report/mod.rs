@@ -12,14 +12,18 @@ mod schema;
 mod table;
 pub(crate) mod terminal_text;
 mod v1;
+mod what_if;
 
 pub use diagnosis::render_diagnosis;
 pub use explanation::{render_explanation, ExplanationV1};
 pub use fleet_v1::{LineV1, ScopeV1, SummaryV1, SuppressionV1};
 pub use picture::{render_dot, render_mermaid};
-pub use schema::{line_schema, report_schema};
+pub use schema::{line_schema, report_schema, what_if_schema};
 pub use table::{
     render_planned_table, render_scopes_table, render_table, render_table_with, Colour, Width,
     DEFAULT_WIDTH, MIN_WIDTH,
 };
 pub use v1::{DiagnosisV1, ReportV1, SCHEMA_VERSION};
+pub use what_if::{
+    render_what_if, AppliedChangeV1, NewFindingV1, RemovedFindingV1, VerdictChangeV1, WhatIfV1,
+};

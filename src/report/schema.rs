@@ -15,6 +15,11 @@ pub fn line_schema() -> String {
     pretty(generator().into_root_schema_for::<LineV1>())
 }
 
+/// The schema of the `what-if --format json` report.
+pub fn what_if_schema() -> String {
+    pretty(generator().into_root_schema_for::<super::what_if::WhatIfV1>())
+}
+
 /// Draft 2020-12, describing what pullpath writes: every field it always writes is required,
 /// `null` included.
 fn generator() -> schemars::SchemaGenerator {

@@ -46,6 +46,7 @@ fn the_committed_schemas_are_current() {
     for (kind, path) in [
         ("report", "docs/report.schema.json"),
         ("ndjson", "docs/report-line.schema.json"),
+        ("what-if", "docs/what-if.schema.json"),
     ] {
         let generated = run(&["schema", kind]);
         assert_eq!(generated.code, 0, "{}", generated.stderr);
@@ -119,7 +120,8 @@ fn fleet_reports_and_their_ndjson_lines_match_the_schemas() {
         "the fleet report",
     );
     let ndjson = run(&[args.as_slice(), &["--format", "ndjson"]].concat());
-    assert_eq!(ndjson.stdout.lines().count(), 10);
+    // 5 workloads, 1 root cause, 1 fix plan, 4 scopes, the summary.
+    assert_eq!(ndjson.stdout.lines().count(), 12);
     for (i, text) in ndjson.stdout.lines().enumerate() {
         assert_valid(
             &line,
