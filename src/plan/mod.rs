@@ -258,15 +258,24 @@ pub fn plan_scope(
             let alternatives = cause
                 .alternatives
                 .iter()
-                .map(|alternative| CheckedAlternative {
-                    strategy: alternative.strategy,
-                    cost: Cost::of(&alternative.changes),
-                    outcome: verifier.check(
+                .map(|alternative| {
+                    let outcome = verifier.check(
                         &alternative.changes,
                         &workloads,
                         Some((cause.code, &resources)),
-                    ),
-                    changes: alternative.changes.clone(),
+                    );
+                    let (changes, outcome) = minimise(
+                        &mut verifier,
+                        alternative.changes.clone(),
+                        outcome,
+                        &workloads,
+                    );
+                    CheckedAlternative {
+                        strategy: alternative.strategy,
+                        cost: Cost::of(&changes),
+                        outcome,
+                        changes,
+                    }
                 })
                 .collect();
             CheckedCause {

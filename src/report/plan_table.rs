@@ -27,12 +27,14 @@ pub fn render_plans(scopes: &[ScopeAudit], plans: &[ScopePlan]) -> String {
         for (i, checked) in plan.causes.iter().enumerate() {
             let id = cause_id(first + i);
             let cause = &checked.cause;
+            // One workload: its calls; several: their names.
+            let single = cause.blocked.len() == 1;
             let workloads: Vec<String> = cause
                 .blocked
                 .iter()
                 .map(|b| {
                     let name = terminal_text::name(&b.workload).into_owned();
-                    if b.calls.is_empty() {
+                    if b.calls.is_empty() || !single {
                         name
                     } else {
                         format!("{name} ({})", b.calls.join(", "))
@@ -40,8 +42,13 @@ pub fn render_plans(scopes: &[ScopeAudit], plans: &[ScopePlan]) -> String {
                 })
                 .collect();
             let calls = cause.call_count();
+            let of = if single {
+                String::new()
+            } else {
+                format!("{} workloads: ", cause.blocked.len())
+            };
             out.push_str(&format!(
-                " [{id}] {} {}{}  {} {calls} call{} of {}{}\n",
+                " [{id}] {} {}{}  {} {calls} call{} of {of}{}{}\n",
                 cause.code.as_str(),
                 terminal_text::name(
                     &std::iter::once(cause.resource_id.as_str())
@@ -120,13 +127,17 @@ fn ranking(plans: &[ScopePlan], ids: &[Vec<String>]) -> String {
     let mut ranked: Vec<(usize, usize, &str, Option<&CheckedAlternative>)> = Vec::new();
     for (plan, scope_ids) in plans.iter().zip(ids) {
         for (checked, id) in plan.causes.iter().zip(scope_ids) {
-            let best = checked
-                .alternatives
-                .iter()
-                .max_by_key(|a| match &a.outcome {
+            // Most workloads passing; between equals, the fewest changes, then the cheapest.
+            let best = checked.alternatives.iter().min_by(|a, b| {
+                let passing = |x: &CheckedAlternative| match &x.outcome {
                     Outcome::Verified { passing, .. } => passing.len(),
                     Outcome::NotVerified { .. } => 0,
-                });
+                };
+                passing(b)
+                    .cmp(&passing(a))
+                    .then(a.changes.len().cmp(&b.changes.len()))
+                    .then(a.cost.monthly_usd.total_cmp(&b.cost.monthly_usd))
+            });
             ranked.push((checked.unblocks(), checked.cause.blocked.len(), id, best));
         }
     }
@@ -138,11 +149,16 @@ fn ranking(plans: &[ScopePlan], ids: &[Vec<String>]) -> String {
         let plural = if *blocks == 1 { "" } else { "s" };
         out.push_str(&match best {
             Some(a) => format!(
-                " {}. [{id}] {} ({} change{}): unblocks {unblocks} of the {blocks} workload{plural} it stops (verified by re-audit)\n",
+                " {}. [{id}] {}, {} change{} ({}): unblocks {unblocks} of the {blocks} workload{plural} it stops (verified by re-audit)\n{}",
                 rank + 1,
                 a.strategy.as_str(),
                 a.changes.len(),
-                if a.changes.len() == 1 { "" } else { "s" }
+                if a.changes.len() == 1 { "" } else { "s" },
+                a.cost.describe(),
+                a.changes
+                    .iter()
+                    .map(|c| format!("      {}\n", terminal_text::message(&c.describe())))
+                    .collect::<String>()
             ),
             None => format!(
                 " {}. [{id}] no structured fix: stops {blocks} workload{plural}\n",

@@ -197,3 +197,25 @@ fn readme_what_if_example_is_the_real_output() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_readme_block_is_real("'delete nat-0a1b2c3d4e5f60001'`:", &run.stdout);
 }
+
+/// The README's fleet-plan example is real output, and its fixture is its generator's.
+#[test]
+fn readme_fleet_plan_example_is_the_real_output() {
+    let run = run(&[
+        "audit",
+        "--snapshot",
+        "fixtures/plans/shared-route-table.json",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_readme_block_is_real("nine services of which six", &run.stdout);
+    let check = std::process::Command::new("python3")
+        .args(["fixtures/plans/generate.py", "--check"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
