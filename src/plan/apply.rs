@@ -162,6 +162,33 @@ fn endpoint_id(service_name: &str, vpc_id: &str) -> String {
 
 fn apply_one(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
     match change {
+        Change::CreateNatGateway { .. }
+        | Change::CreateRoute { .. }
+        | Change::ReplaceRoute { .. }
+        | Change::DeleteRoute { .. }
+        | Change::DeleteNatGateway { .. } => gateways_and_routes(snapshot, change),
+        Change::CreateEndpointSecurityGroup { .. }
+        | Change::CreateInterfaceEndpoint { .. }
+        | Change::CreateGatewayEndpoint { .. }
+        | Change::AssociateGatewayEndpoint { .. }
+        | Change::EnableEndpointPrivateDns { .. }
+        | Change::AddEndpointSubnets { .. }
+        | Change::DeleteVpcEndpoint { .. }
+        | Change::EnableVpcDns { .. } => endpoints(snapshot, change),
+        Change::AuthorizeEgress { .. }
+        | Change::AuthorizeIngress { .. }
+        | Change::RevokeEgress { .. }
+        | Change::AllowNaclEntry { .. }
+        | Change::RevokeIngress { .. } => filters(snapshot, change),
+        Change::AttachRolePolicy { .. }
+        | Change::DetachRolePolicy { .. }
+        | Change::EnableAssignPublicIp { .. } => roles_and_services(snapshot, change),
+    }
+}
+
+/// NAT gateways and routes.
+fn gateways_and_routes(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
+    match change {
         Change::CreateNatGateway { vpc_id, subnet_id } => {
             vpc_exists(snapshot, vpc_id)?;
             let subnets = snapshot.subnets.as_deref().unwrap_or_default();
@@ -243,6 +270,29 @@ fn apply_one(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
                 return Err(format!("{route_table_id} has no route for {destination} (the local route cannot be deleted)"));
             }
         }
+        Change::DeleteNatGateway { nat_gateway_id } => {
+            let nats = section(&mut snapshot.nat_gateways, "NAT gateways")?;
+            find(nats, "NAT gateway", nat_gateway_id, |n| &n.id)?;
+            nats.retain(|n| &n.id != nat_gateway_id);
+            // Routes to a deleted NAT gateway stay, as blackholes (VPC User Guide, "Delete a
+            // NAT gateway": update the route tables that point to it).
+            for table in snapshot.route_tables.iter_mut().flatten() {
+                for route in &mut table.routes {
+                    if route.target.id.as_deref() == Some(nat_gateway_id) {
+                        route.state = RouteState::Blackhole;
+                    }
+                }
+            }
+        }
+        // `apply_one` sends only this family here.
+        other => return Err(format!("cannot apply {} here", other.describe())),
+    }
+    Ok(())
+}
+
+/// VPC endpoints, their security group, and the VPC DNS attributes they need.
+fn endpoints(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
+    match change {
         Change::CreateEndpointSecurityGroup { vpc_id } => {
             vpc_exists(snapshot, vpc_id)?;
             let cidrs = snapshot
@@ -399,20 +449,6 @@ fn apply_one(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
                 });
             }
         }
-        Change::DeleteNatGateway { nat_gateway_id } => {
-            let nats = section(&mut snapshot.nat_gateways, "NAT gateways")?;
-            find(nats, "NAT gateway", nat_gateway_id, |n| &n.id)?;
-            nats.retain(|n| &n.id != nat_gateway_id);
-            // Routes to a deleted NAT gateway stay, as blackholes (VPC User Guide, "Delete a
-            // NAT gateway": update the route tables that point to it).
-            for table in snapshot.route_tables.iter_mut().flatten() {
-                for route in &mut table.routes {
-                    if route.target.id.as_deref() == Some(nat_gateway_id) {
-                        route.state = RouteState::Blackhole;
-                    }
-                }
-            }
-        }
         Change::EnableVpcDns { vpc_id, attribute } => {
             let vpcs = section(&mut snapshot.vpcs, "VPCs")?;
             let vpc = find(vpcs, "VPC", vpc_id, |v| &v.id)?;
@@ -421,6 +457,15 @@ fn apply_one(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
                 DnsAttribute::DnsHostnames => vpc.enable_dns_hostnames = Some(true),
             }
         }
+        // `apply_one` sends only this family here.
+        other => return Err(format!("cannot apply {} here", other.describe())),
+    }
+    Ok(())
+}
+
+/// Security-group rules and network ACL entries.
+fn filters(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
+    match change {
         Change::AuthorizeEgress {
             group_id,
             port,
@@ -496,6 +541,15 @@ fn apply_one(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
                 }),
             });
         }
+        // `apply_one` sends only this family here.
+        other => return Err(format!("cannot apply {} here", other.describe())),
+    }
+    Ok(())
+}
+
+/// Role policies and a service's network configuration.
+fn roles_and_services(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
+    match change {
         Change::AttachRolePolicy {
             role_name,
             policy_arn,
@@ -547,6 +601,8 @@ fn apply_one(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
                 .ok_or("the service has no awsvpc network configuration")?;
             network.assign_public_ip = AssignPublicIp::Enabled;
         }
+        // `apply_one` sends only this family here.
+        other => return Err(format!("cannot apply {} here", other.describe())),
     }
     Ok(())
 }
