@@ -66,8 +66,8 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
             let (colour, width) = table_style(to_stdout);
             render_planned_table(&scopes, &plans, colour, width)
         }
-        AuditFormat::Dot => render_dot(&scopes),
-        AuditFormat::Mermaid => render_mermaid(&scopes),
+        AuditFormat::Dot => render_dot(&scopes, &plans),
+        AuditFormat::Mermaid => render_mermaid(&scopes, &plans),
     };
     write_output(args.output.output, &rendered)?;
     Ok(exit_code(fleet_status(&scopes), args.compliance.fail_on))

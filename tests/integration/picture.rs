@@ -160,17 +160,17 @@ fn dot_of_the_seed_incident_marks_the_route_table_red() {
     let route_table = "w0/route-table/rtb-0a1b2c3d4e5f60003";
     assert_eq!(web.nodes[route_table]["color"], "red");
     // The five calls stop there: five red, bold edges out of it, each with its target
-    // and NO_ROUTE, one to each host.
+    // and NO_ROUTE, one to each host, each marked as the report's root cause [A].
     let red = web.red_edges();
     let labels: BTreeSet<&str> = red.iter().map(|e| e.2["label"].as_str()).collect();
     assert_eq!(
         labels,
         BTreeSet::from([
-            "ecr-api: NO_ROUTE",
-            "ecr-dkr: NO_ROUTE",
-            "s3-layers: NO_ROUTE",
-            "secretsmanager: NO_ROUTE",
-            "logs: NO_ROUTE",
+            "ecr-api: [A] NO_ROUTE",
+            "ecr-dkr: [A] NO_ROUTE",
+            "s3-layers: [A] NO_ROUTE",
+            "secretsmanager: [A] NO_ROUTE",
+            "logs: [A] NO_ROUTE",
         ])
     );
     for (from, to, attrs) in &red {
@@ -222,7 +222,7 @@ fn dot_of_an_endpoint_policy_marks_only_the_layer_download() {
         to,
         "w0/host/prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
     );
-    assert_eq!(attrs["label"], "s3-layers: ENDPOINT_POLICY_DENIES");
+    assert_eq!(attrs["label"], "s3-layers: [A] ENDPOINT_POLICY_DENIES");
     assert_eq!(web.nodes[from.as_str()]["color"], "red");
     // The other four calls reach their hosts through their interface endpoints.
     let reachable: Vec<&String> = web
@@ -455,7 +455,7 @@ fn mermaid_of_the_seed_incident_is_well_formed_and_marks_the_blocked_links() {
         .collect();
     assert_eq!(blocked.len(), 5);
     assert_eq!(blocked, labelled, "the red links are those with the code");
-    assert!(text.contains("==>|\"ecr-api: NO_ROUTE\"|"), "{text}");
+    assert!(text.contains("==>|\"ecr-api: [A] NO_ROUTE\"|"), "{text}");
     assert!(text.contains("[\"route table<br/>rtb-0a1b2c3d4e5f60003\"]"));
 }
 

@@ -9,15 +9,19 @@ mod model;
 
 use super::terminal_text;
 use crate::checks::ScopeAudit;
+use crate::plan::ScopePlan;
 
-/// Every workload of every scope as one Graphviz digraph (a cluster per workload).
-pub fn render_dot(scopes: &[ScopeAudit]) -> String {
-    dot::dot(&model::groups_of(scopes))
+/// Every workload of every scope as one Graphviz digraph (a cluster per workload); a
+/// blocker that is one of the report's root causes (`plans[i]` is `scopes[i]`'s) carries its
+/// id, `[A] NO_ROUTE`, as in the table.
+pub fn render_dot(scopes: &[ScopeAudit], plans: &[ScopePlan]) -> String {
+    dot::dot(&model::groups_of(scopes, &model::CauseIds::of(plans)))
 }
 
-/// Every workload of every scope as one Mermaid flowchart (a subgraph per workload).
-pub fn render_mermaid(scopes: &[ScopeAudit]) -> String {
-    mermaid::mermaid(&model::groups_of(scopes))
+/// Every workload of every scope as one Mermaid flowchart (a subgraph per workload), root
+/// causes marked as in [`render_dot`].
+pub fn render_mermaid(scopes: &[ScopeAudit], plans: &[ScopePlan]) -> String {
+    mermaid::mermaid(&model::groups_of(scopes, &model::CauseIds::of(plans)))
 }
 
 /// The lines of a label, each escaped by [`terminal_text`] (a line break inside a name is

@@ -72,10 +72,41 @@ pub struct Group {
     pub edges: Vec<Edge>,
 }
 
+/// The report's root-cause ids by scope, code and resource.
+#[derive(Debug, Default)]
+pub struct CauseIds {
+    ids: std::collections::HashMap<(usize, crate::codes::Code, String), String>,
+}
+
+impl CauseIds {
+    /// Numbered as the report numbers them (`plan_v1::cause_id`, over every scope in order).
+    pub fn of(plans: &[crate::plan::ScopePlan]) -> Self {
+        let mut ids = std::collections::HashMap::new();
+        let mut n = 0;
+        for (scope, plan) in plans.iter().enumerate() {
+            for checked in &plan.causes {
+                let id = super::super::plan_v1::cause_id(n);
+                n += 1;
+                let cause = &checked.cause;
+                for resource in std::iter::once(&cause.resource_id).chain(&cause.also) {
+                    ids.insert((scope, cause.code, resource.clone()), id.clone());
+                }
+            }
+        }
+        CauseIds { ids }
+    }
+
+    fn of_blocker(&self, scope: usize, blocker: &Blocker) -> Option<&str> {
+        self.ids
+            .get(&(scope, blocker.code, blocker.resource_id.clone()))
+            .map(String::as_str)
+    }
+}
+
 /// Every group of a run, in report order.
-pub fn groups_of(scopes: &[ScopeAudit]) -> Vec<Group> {
+pub fn groups_of(scopes: &[ScopeAudit], causes: &CauseIds) -> Vec<Group> {
     let mut groups = Vec::new();
-    for scope in scopes {
+    for (index, scope) in scopes.iter().enumerate() {
         let coverage = &scope.coverage;
         let place = format!(
             "{} {}",
@@ -97,13 +128,36 @@ pub fn groups_of(scopes: &[ScopeAudit]) -> Vec<Group> {
             });
         }
         for result in &scope.results {
-            groups.push(workload_group(result, &place));
+            let marker = Marker {
+                result,
+                causes,
+                scope: index,
+            };
+            groups.push(workload_group(&marker, &place));
         }
     }
     groups
 }
 
-fn workload_group(result: &WorkloadResult, place: &str) -> Group {
+/// Makes the marks of one workload's blockers.
+struct Marker<'a> {
+    result: &'a WorkloadResult,
+    causes: &'a CauseIds,
+    scope: usize,
+}
+
+impl Marker<'_> {
+    fn mark(&self, blocker: &Blocker) -> Mark {
+        let mut mark = Mark::of(self.result, blocker);
+        if let Some(id) = self.causes.of_blocker(self.scope, blocker) {
+            mark.text = format!("[{id}] {}", mark.text);
+        }
+        mark
+    }
+}
+
+fn workload_group(marker: &Marker<'_>, place: &str) -> Group {
+    let result = marker.result;
     let mut group = Builder::default();
     // On EC2 the calls start at the container instances' interfaces, not the task's.
     let mut label = vec!["task".to_string(), short_arn(&result.task_definition)];
@@ -114,11 +168,11 @@ fn workload_group(result: &WorkloadResult, place: &str) -> Group {
     let all = result.requirements.len();
     let mut calls: Vec<CallEdge<'_>> = Vec::new();
     for requirement in &result.requirements {
-        calls.extend(call_edges(&mut group, result, task, requirement));
+        calls.extend(call_edges(&mut group, marker, task, requirement));
     }
     for finding in undrawn_findings(result) {
         let resource = group.resource(&finding.blocker.resource_id);
-        let mark = Mark::of(result, &finding.blocker);
+        let mark = marker.mark(&finding.blocker);
         group.tone(resource, mark.tone());
         calls.push(CallEdge {
             from: task,
@@ -161,7 +215,7 @@ struct CallEdge<'r> {
 /// blocker for the call.
 fn call_edges<'r>(
     group: &mut Builder,
-    result: &WorkloadResult,
+    marker: &Marker<'_>,
     task: usize,
     requirement: &'r RequirementResult,
 ) -> Vec<CallEdge<'r>> {
@@ -189,8 +243,8 @@ fn call_edges<'r>(
             hop.is_some_and(|h| h.kind != HopKind::Host && h.id == blocker.resource_id)
         });
         match at {
-            Some(at) => marks[at].push(Mark::of(result, blocker)),
-            None => away.push((&blocker.resource_id, Mark::of(result, blocker))),
+            Some(at) => marks[at].push(marker.mark(blocker)),
+            None => away.push((&blocker.resource_id, marker.mark(blocker))),
         }
     }
     let mut edges = Vec::new();
@@ -474,7 +528,7 @@ mod tests {
             results: Vec::new(),
             snapshot: None,
         }];
-        let groups = groups_of(&scopes);
+        let groups = groups_of(&scopes, &CauseIds::default());
         let [group] = groups.as_slice() else {
             panic!("one group: {groups:?}");
         };
