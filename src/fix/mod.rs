@@ -42,7 +42,8 @@ pub enum Change {
     },
     /// A security group for interface endpoints allowing inbound TCP 443 from the VPC's CIDR
     /// blocks. Its id is [`new_endpoint_group_id`]`(vpc_id)`.
-    CreateEndpointSecurityGroup { vpc_id: String },
+    /// Named `name`, which no group of the VPC has (group names are unique per VPC).
+    CreateEndpointSecurityGroup { vpc_id: String, name: String },
     /// An interface endpoint with private DNS, in `subnet_ids`, with `security_group_ids`.
     CreateInterfaceEndpoint {
         vpc_id: String,
@@ -323,7 +324,7 @@ impl Change {
     pub fn resource(&self) -> &str {
         match self {
             Change::CreateNatGateway { vpc_id, .. }
-            | Change::CreateEndpointSecurityGroup { vpc_id }
+            | Change::CreateEndpointSecurityGroup { vpc_id, .. }
             | Change::CreateInterfaceEndpoint { vpc_id, .. }
             | Change::CreateGatewayEndpoint { vpc_id, .. }
             | Change::EnableVpcDns { vpc_id, .. } => vpc_id,
@@ -372,8 +373,8 @@ impl Change {
                 route_table_id,
                 destination,
             } => format!("delete route {destination} from {route_table_id}"),
-            Change::CreateEndpointSecurityGroup { vpc_id } => format!(
-                "create a security group for VPC endpoints in {vpc_id} allowing TCP 443 from the VPC"
+            Change::CreateEndpointSecurityGroup { vpc_id, name } => format!(
+                "create security group {name} for VPC endpoints in {vpc_id} allowing TCP 443 from the VPC"
             ),
             Change::CreateInterfaceEndpoint {
                 service_name,

@@ -120,6 +120,7 @@ pub fn endpoint_alternative(
             let mut changes = vpc_dns_changes(placement);
             changes.push(Change::CreateEndpointSecurityGroup {
                 vpc_id: vpc.clone(),
+                name: free_group_name(placement),
             });
             changes.push(Change::CreateInterfaceEndpoint {
                 vpc_id: vpc.clone(),
@@ -132,6 +133,24 @@ pub fn endpoint_alternative(
         (_, None) => return None,
     };
     Some(Alternative::new(Strategy::VpcEndpoints, changes))
+}
+
+/// A name for the endpoints' new group that no group of the VPC has: `vpc-endpoints`, else
+/// `vpc-endpoints-2`… (CreateSecurityGroup refuses a name taken in the VPC).
+fn free_group_name(placement: &Placement<'_, '_>) -> String {
+    let taken: Vec<&str> = placement
+        .index
+        .snapshot
+        .security_groups
+        .iter()
+        .flatten()
+        .filter(|g| g.vpc_id == placement.vpc.id)
+        .filter_map(|g| g.name.as_deref())
+        .collect();
+    std::iter::once("vpc-endpoints".to_string())
+        .chain((2..).map(|n| format!("vpc-endpoints-{n}")))
+        .find(|name| !taken.contains(&name.as_str()))
+        .unwrap_or_default()
 }
 
 /// The VPC attributes private DNS needs that are off.

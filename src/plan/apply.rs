@@ -293,7 +293,7 @@ fn gateways_and_routes(snapshot: &mut Snapshot, change: &Change) -> Result<(), S
 /// VPC endpoints, their security group, and the VPC DNS attributes they need.
 fn endpoints(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
     match change {
-        Change::CreateEndpointSecurityGroup { vpc_id } => {
+        Change::CreateEndpointSecurityGroup { vpc_id, name } => {
             vpc_exists(snapshot, vpc_id)?;
             let cidrs = snapshot
                 .vpcs
@@ -304,6 +304,15 @@ fn endpoints(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
                 .unwrap_or_default();
             let id = new_endpoint_group_id(vpc_id);
             let groups = section(&mut snapshot.security_groups, "security groups")?;
+            if groups
+                .iter()
+                .any(|g| g.id != id && &g.vpc_id == vpc_id && g.name.as_deref() == Some(name))
+            {
+                // EC2 API: InvalidGroup.Duplicate (names are unique per VPC).
+                return Err(format!(
+                    "{vpc_id} has a security group named {name} already"
+                ));
+            }
             if !groups.iter().any(|g| g.id == id) {
                 let ingress = cidrs
                     .iter()
@@ -312,7 +321,7 @@ fn endpoints(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
                 groups.push(SecurityGroup {
                     id,
                     vpc_id: vpc_id.clone(),
-                    name: Some("vpc-endpoints".into()),
+                    name: Some(name.clone()),
                     ingress,
                     // A new group allows all outbound traffic (VPC User Guide, "Default
                     // security groups" / "Create a security group").
@@ -573,6 +582,14 @@ fn roles_and_services(snapshot: &mut Snapshot, change: &Change) -> Result<(), St
             let roles = section(&mut snapshot.roles, "roles")?;
             let role = find(roles, "role", role_name, |r| &r.name)?;
             if !role.attached_policy_arns.contains(policy_arn) {
+                // IAM quotas: "Managed policies attached to an IAM role: 10" by default
+                // (IAM User Guide, "IAM and AWS STS quotas"); AWS answers LimitExceeded.
+                if role.attached_policy_arns.len() >= 10 {
+                    return Err(format!(
+                        "{role_name} has {} managed policies attached, the default quota (10)",
+                        role.attached_policy_arns.len()
+                    ));
+                }
                 role.attached_policy_arns.push(policy_arn.clone());
             }
         }

@@ -55,6 +55,9 @@ pub enum Outcome {
         passing: Vec<String>,
         /// Those that do not, and why.
         remaining: Vec<Remaining>,
+        /// Other workloads of the scope that pass today and would not after the changes (a
+        /// plan must not fix one service by breaking another).
+        breaks: Vec<String>,
     },
     /// The changes could not be applied or audited (named), or the re-audit budget was
     /// spent: nothing is claimed.
@@ -64,7 +67,8 @@ pub enum Outcome {
 impl Outcome {
     /// Every workload in question passes.
     pub fn passes(&self) -> bool {
-        matches!(self, Outcome::Verified { remaining, removes: true, .. } if remaining.is_empty())
+        matches!(self, Outcome::Verified { remaining, removes: true, breaks, .. }
+            if remaining.is_empty() && breaks.is_empty())
     }
 }
 
@@ -118,8 +122,8 @@ pub struct ScopePlan {
 struct Verifier<'a> {
     base: &'a Snapshot,
     reaudit: &'a Reaudit<'a>,
-    /// Findings the run suppressed: they do not count after a change either.
-    suppressed: HashSet<(Code, String, String)>,
+    /// The workloads that pass today, suppressions aside: a plan must not break them.
+    passing_before: HashSet<String>,
     done: HashMap<Vec<Change>, Result<Rc<Vec<WorkloadResult>>, String>>,
 }
 
@@ -143,19 +147,14 @@ impl Verifier<'_> {
         outcome
     }
 
-    /// The status of a re-audited workload from the findings that count.
+    /// The status of a re-audited workload from every finding. Suppressions do not count: a
+    /// suppressed finding still stops the pull, and a plan that leaves one in place does not
+    /// make the workload pull.
     fn status_of(&self, result: &WorkloadResult) -> (WorkloadStatus, Vec<(Code, String)>) {
         let counted: Vec<_> = result
             .findings
             .iter()
             .filter(|f| f.severity != Severity::Info)
-            .filter(|f| {
-                !self.suppressed.contains(&(
-                    f.blocker.code,
-                    f.blocker.resource_id.clone(),
-                    result.name(),
-                ))
-            })
             .collect();
         let status = counted
             .iter()
@@ -219,10 +218,17 @@ impl Verifier<'_> {
                 });
             }
         }
+        let breaks = results
+            .iter()
+            .filter(|r| self.passing_before.contains(&r.name()) && !workloads.contains(&r.name()))
+            .filter(|r| self.status_of(r).0 != WorkloadStatus::Pass)
+            .map(WorkloadResult::name)
+            .collect();
         Outcome::Verified {
             removes,
             passing,
             remaining,
+            breaks,
         }
     }
 }
@@ -237,14 +243,10 @@ pub fn plan_scope(
     let mut verifier = Verifier {
         base: snapshot,
         reaudit,
-        suppressed: results
+        passing_before: results
             .iter()
-            .flat_map(|r| {
-                r.findings
-                    .iter()
-                    .filter(|f| f.suppressed_by.is_some())
-                    .map(move |f| (f.blocker.code, f.blocker.resource_id.clone(), r.name()))
-            })
+            .filter(|r| r.unsuppressed_status == WorkloadStatus::Pass)
+            .map(WorkloadResult::name)
             .collect(),
         done: HashMap::new(),
     };
@@ -311,6 +313,11 @@ fn workload_plan(
                 strategies.push(alternative.strategy);
             }
         }
+    }
+    // A cause with only a direct fix takes it in every plan: a "direct" plan beside the NAT
+    // and endpoint plans would repeat one of them under a misleading name.
+    if strategies.iter().any(|s| *s != Strategy::Direct) {
+        strategies.retain(|s| *s != Strategy::Direct);
     }
     let mut options: Vec<CheckedAlternative> = Vec::new();
     for strategy in strategies {

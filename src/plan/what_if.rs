@@ -17,9 +17,9 @@ pub struct VerdictChange {
 }
 
 impl VerdictChange {
-    /// Something that passed would not.
+    /// The workload would be worse off: pass → unknown or fail, unknown → fail.
     pub fn breaks(&self) -> bool {
-        self.before == WorkloadStatus::Pass && self.after != WorkloadStatus::Pass
+        self.after > self.before
     }
 }
 
@@ -40,8 +40,9 @@ fn counted(result: &WorkloadResult) -> Vec<(Code, String, String)> {
     out
 }
 
-/// The workloads whose status differs between `before` and `after` (matched by name); a
-/// workload the change makes disappear is unknown after it.
+/// The workloads whose status differs between `before` and `after` (matched by name), and
+/// those whose status stays but that gain a finding (a failing service the change would stop
+/// a second way); a workload the change makes disappear is unknown after it.
 pub fn compare(before: &[WorkloadResult], after: &[WorkloadResult]) -> Vec<VerdictChange> {
     before
         .iter()
@@ -49,11 +50,14 @@ pub fn compare(before: &[WorkloadResult], after: &[WorkloadResult]) -> Vec<Verdi
             let name = old.name();
             let new = after.iter().find(|r| r.name() == name);
             let after_status = new.map_or(WorkloadStatus::Unknown, |r| r.status);
-            if after_status == old.status {
-                return None;
-            }
             let was = counted(old);
             let now = new.map(counted).unwrap_or_default();
+            let gains = now
+                .iter()
+                .any(|(c, r, _)| !was.iter().any(|(c2, r2, _)| c == c2 && r == r2));
+            if after_status == old.status && !gains {
+                return None;
+            }
             Some(VerdictChange {
                 workload: name,
                 before: old.status,

@@ -149,12 +149,25 @@ fn ranking(plans: &[ScopePlan], ids: &[Vec<String>]) -> String {
         let plural = if *blocks == 1 { "" } else { "s" };
         out.push_str(&match best {
             Some(a) => format!(
-                " {}. [{id}] {}, {} change{} ({}): unblocks {unblocks} of the {blocks} workload{plural} it stops (verified by re-audit)\n{}",
+                " {}. [{id}] {}, {} change{} ({}): {}\n{}",
                 rank + 1,
                 a.strategy.as_str(),
                 a.changes.len(),
                 if a.changes.len() == 1 { "" } else { "s" },
                 a.cost.describe(),
+                match &a.outcome {
+                    Outcome::NotVerified { why } => format!(
+                        "NOT verified ({}); it stops {blocks} workload{plural}",
+                        terminal_text::message(why)
+                    ),
+                    Outcome::Verified { breaks, .. } if !breaks.is_empty() => format!(
+                        "unblocks {unblocks} of the {blocks} workload{plural} it stops, but breaks {} that pass today (verified by re-audit)",
+                        breaks.len()
+                    ),
+                    Outcome::Verified { .. } => format!(
+                        "unblocks {unblocks} of the {blocks} workload{plural} it stops (verified by re-audit)"
+                    ),
+                },
                 a.changes
                     .iter()
                     .map(|c| format!("      {}\n", terminal_text::message(&c.describe())))
@@ -172,6 +185,16 @@ fn ranking(plans: &[ScopePlan], ids: &[Vec<String>]) -> String {
 fn verdict(alternative: &CheckedAlternative, workload_word: &str) -> String {
     match &alternative.outcome {
         Outcome::NotVerified { why } => format!("NOT verified: {}", terminal_text::message(why)),
+        Outcome::Verified { breaks, .. } if !breaks.is_empty() => {
+            let names: Vec<String> = breaks
+                .iter()
+                .map(|n| terminal_text::name(n).into_owned())
+                .collect();
+            format!(
+                "verified, but it would break {} (passing today)",
+                shorten(&names, 3)
+            )
+        }
         Outcome::Verified { remaining, .. } if remaining.is_empty() => {
             format!("verified: {workload_word} after these changes")
         }

@@ -70,6 +70,9 @@ pub enum VerifiedV1 {
     Passes,
     /// Re-audited: some still fail or are unknown (`remaining` says why).
     StillFailing,
+    /// Re-audited: it would make other workloads of the scope that pass today fail or be
+    /// unknown (`breaks`).
+    BreaksOthers,
     /// Not re-audited (`why`): nothing is claimed.
     NotVerified,
 }
@@ -82,6 +85,8 @@ pub struct VerificationV1 {
     pub removes_cause: Option<bool>,
     pub passing: Vec<String>,
     pub remaining: Vec<RemainingV1>,
+    /// Workloads that pass today and would not after the changes.
+    pub breaks: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
 }
@@ -140,13 +145,16 @@ pub fn cause_id(mut index: usize) -> String {
 }
 
 fn option_v1(alternative: &CheckedAlternative, cause: bool) -> PlanOptionV1 {
-    let (status, removes, passing, remaining, why) = match &alternative.outcome {
+    let (status, removes, passing, remaining, breaks, why) = match &alternative.outcome {
         Outcome::Verified {
             removes,
             passing,
             remaining,
+            breaks,
         } => (
-            if alternative.outcome.passes() || (remaining.is_empty() && !cause) {
+            if !breaks.is_empty() {
+                VerifiedV1::BreaksOthers
+            } else if alternative.outcome.passes() {
                 VerifiedV1::Passes
             } else {
                 VerifiedV1::StillFailing
@@ -168,11 +176,13 @@ fn option_v1(alternative: &CheckedAlternative, cause: bool) -> PlanOptionV1 {
                         .collect(),
                 })
                 .collect(),
+            breaks.clone(),
             None,
         ),
         Outcome::NotVerified { why } => (
             VerifiedV1::NotVerified,
             None,
+            Vec::new(),
             Vec::new(),
             Vec::new(),
             Some(why.clone()),
@@ -195,6 +205,7 @@ fn option_v1(alternative: &CheckedAlternative, cause: bool) -> PlanOptionV1 {
             removes_cause: removes,
             passing,
             remaining,
+            breaks,
             why,
         },
     }

@@ -17,9 +17,10 @@ pub struct WhatIfV1 {
     pub changes: Vec<AppliedChangeV1>,
     /// Workloads audited before the change.
     pub workloads: usize,
-    /// Those whose status the change alters.
+    /// Those whose status the change alters, and those it stops one more way.
     pub verdict_changes: Vec<VerdictChangeV1>,
-    /// How many passed before and would not after.
+    /// How many would be worse off: pass → unknown or fail, unknown → fail (what the exit
+    /// code counts).
     pub would_break: usize,
     /// How many did not pass before and would after.
     pub would_fix: usize,
@@ -81,9 +82,25 @@ pub fn render_what_if(report: &WhatIfV1) -> String {
         ));
     }
     out.push('\n');
+    // Several accounts or regions: each line says which.
+    let first = report.verdict_changes.first();
+    let several = report
+        .verdict_changes
+        .iter()
+        .any(|c| Some((&c.account_id, &c.region)) != first.map(|f| (&f.account_id, &f.region)))
+        || report.changes.iter().any(|c| c.applied_in.len() > 1);
     for change in &report.verdict_changes {
+        let place = if several {
+            format!(
+                " ({} {})",
+                terminal_text::name(&change.account_id),
+                terminal_text::name(&change.region)
+            )
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "{}  {} → {}\n",
+            "{}{place}  {} → {}\n",
             terminal_text::name(&change.workload),
             status_word(change.before),
             status_word(change.after).to_uppercase()
@@ -105,7 +122,7 @@ pub fn render_what_if(report: &WhatIfV1) -> String {
         }
     }
     out.push_str(&format!(
-        "{} of {} workload{} change verdict: {} would stop passing, {} would start passing\n",
+        "{} of {} workload{} affected: {} worse off, {} start passing\n",
         report.verdict_changes.len(),
         report.workloads,
         if report.workloads == 1 { "" } else { "s" },

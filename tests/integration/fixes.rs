@@ -136,3 +136,81 @@ fn every_reported_alternative_is_verified_and_removes_its_cause() {
         "only {alternatives} alternatives were reported"
     );
 }
+
+fn json_audit(args: &[&str]) -> Value {
+    let mut all = vec!["audit", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = run(&all);
+    assert_ne!(run.code, 2, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+/// Turning on the endpoints' private DNS fixes prod/web and would break prod/pub, which passes
+/// through the internet gateway today: the plan must say so, never "passes".
+#[test]
+fn a_plan_that_breaks_another_service_is_not_a_pass() {
+    let report = json_audit(&[
+        "--snapshot",
+        "fixtures/plans/plan-breaks-another-service.json",
+    ]);
+    let options = report["fix_plan"]["workloads"][0]["options"]
+        .as_array()
+        .unwrap();
+    assert!(!options.is_empty(), "{report}");
+    for option in options {
+        let verification = &option["verification"];
+        assert_eq!(verification["status"], "breaks-others", "{option}");
+        assert_eq!(verification["breaks"][0], "prod/pub", "{option}");
+    }
+}
+
+/// A suppressed finding still stops the pull: a plan that leaves it in place is no pass, so
+/// the plans that pass add the egress rule the suppression hides.
+#[test]
+fn a_plan_does_not_pass_on_a_suppressed_blocker() {
+    let report = json_audit(&[
+        "--snapshot",
+        "fixtures/plans/suppressed-egress.json",
+        "--suppressions",
+        "fixtures/plans/suppressed-egress.toml",
+    ]);
+    for option in report["fix_plan"]["workloads"][0]["options"]
+        .as_array()
+        .unwrap()
+    {
+        let adds_egress = option["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["action"] == "authorize-egress");
+        let passes = option["verification"]["status"] == "passes";
+        assert!(!passes || adds_egress, "{option}");
+    }
+}
+
+/// The changes of a fix plan, as the report prints them, are what what-if takes; tried
+/// first, they make the workload pass.
+#[test]
+fn a_printed_plan_is_a_what_if_that_makes_the_workload_pass() {
+    let snapshot = "fixtures/scenarios/private-subnet-no-egress.json";
+    let report = json_audit(&["--snapshot", snapshot]);
+    for option in report["fix_plan"]["workloads"][0]["options"]
+        .as_array()
+        .unwrap()
+    {
+        let file = crate::support::temp_file(&option["changes"].to_string());
+        let run = run(&[
+            "what-if",
+            "--snapshot",
+            snapshot,
+            "--changes",
+            crate::support::arg(&file),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stdout.contains("prod/web  fail → PASS"),
+            "{}",
+            run.stdout
+        );
+    }
+}

@@ -147,9 +147,7 @@ fn a_fix_plan_tried_as_a_what_if_makes_the_workload_pass() {
         "{}",
         run.stdout
     );
-    assert!(run
-        .stdout
-        .contains("0 would stop passing, 1 would start passing"));
+    assert!(run.stdout.contains("0 worse off, 1 start passing"));
 }
 
 #[test]
@@ -255,4 +253,23 @@ fn live_what_if_and_verified_plans() {
     for option in options {
         assert_eq!(option["verification"]["status"], "passes", "{option}");
     }
+}
+
+/// A workload that is unknown today and would fail is worse off: exit 3.
+#[test]
+fn unknown_to_fail_is_worse_off() {
+    let (code, report) = what_if("condition-unknown.json", &["delete nat-0a1b2c3d4e5f60001"]);
+    assert_eq!(code, 3, "{report}");
+    assert_eq!(report["would_break"], 1);
+    assert_eq!(changed(&report)[0].1, "unknown");
+    assert_eq!(changed(&report)[0].2, "fail");
+}
+
+/// A changes file is read through a bound, whatever its stated size (a device states 0).
+#[test]
+fn an_endless_changes_file_is_refused() {
+    let path = scenario("healthy-nat.json");
+    let run = run(&["what-if", "--snapshot", &path, "--changes", "/dev/zero"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("more than"), "{}", run.stderr);
 }

@@ -513,7 +513,7 @@ fn short_arn(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{groups_of, short_arn, NodeKind, Tone};
+    use super::{groups_of, short_arn, CauseIds, NodeKind, Tone};
     use crate::checks::{Coverage, ScopeAudit};
 
     /// An account and region that could not be read is drawn, not left out.
