@@ -20,7 +20,7 @@ const MANAGED_INSTANCE_POLICY: &str =
 
 /// What AmazonECSTaskExecutionRolePolicy and AmazonEC2ContainerServiceforEC2Role both grant of
 /// the actions a pull needs.
-const MANAGED_GRANTS: &[&str] = &[
+pub(crate) const MANAGED_GRANTS: &[&str] = &[
     "ecr:GetAuthorizationToken",
     "ecr:BatchCheckLayerAvailability",
     "ecr:GetDownloadUrlForLayer",

@@ -3,13 +3,11 @@
 
 mod audit;
 mod catalog;
-mod diagnose;
 mod ec2_hosts;
 mod execution_role;
 mod kube_keyring;
 mod kubernetes;
 mod launch;
-mod observations;
 mod options;
 mod origins;
 mod platform;
@@ -27,9 +25,8 @@ pub use audit::{
     WorkloadResult, WorkloadStatus,
 };
 pub use catalog::Catalog;
-pub use diagnose::{diagnose, Agreement, Cause, Diagnosis, DiagnosisInput, ObservationVerdict};
+pub(crate) use execution_role::MANAGED_GRANTS;
 pub use kubernetes::{audit_kube_cluster, audit_kube_units};
-pub use observations::{observations, pod_observations, Observation, Source};
 pub use options::{AuditOptions, RegistryRoute};
 pub use scope::{fleet_status, Coverage, Origin, ScopeAudit};
 pub use suppress::{apply_suppressions, RuleOutcome, RuleState, Suppression};

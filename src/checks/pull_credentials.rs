@@ -150,212 +150,360 @@ pub fn credential_findings(
     now: Option<i64>,
 ) -> CredentialFindings {
     let mut out = CredentialFindings::default();
-    let cluster = unit.cluster;
-    let pod = unit.workload;
-    let label = unit.label();
-    let ns = &pod.namespace;
-    let account = pod.service_account_name.as_deref().unwrap_or("default");
-    // The secrets' names, and where they come from.
-    let (names, via): (Vec<String>, String) = if !pod.image_pull_secrets.is_empty() || pod.admitted
-    {
-        (pod.image_pull_secrets.clone(), String::new())
-    } else {
-        match &cluster.service_accounts {
-            None => {
-                out.findings.push((Some(false), Blocker::new(
-                    Code::NotCollected,
-                    format!("serviceaccount {ns}/{account}"),
-                    format!("{label} names no pull secret, so its pods get those of service account `{account}`, but service accounts were not read{}", gaps(cluster, "serviceaccounts")),
-                    "Read service accounts (list serviceaccounts), or give the files `kubectl get serviceaccounts -A -o json`.",
-                )));
-                return out;
-            }
-            Some(accounts) => match accounts
-                .iter()
-                .find(|a| &a.namespace == ns && a.name == account)
-            {
-                Some(sa) => (
-                    sa.image_pull_secrets.clone(),
-                    format!(" (from service account `{account}`)"),
-                ),
-                None => {
-                    let unset = if pod.service_account_name.is_none() {
-                        " (spec.serviceAccountName is unset, so the pods run as `default`)"
-                    } else {
-                        ""
-                    };
-                    let elsewhere: Vec<&str> = accounts
-                        .iter()
-                        .filter(|a| a.name == account)
-                        .map(|a| a.namespace.as_str())
-                        .collect();
-                    let also = if elsewhere.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (it exists in namespace(s) {})", elsewhere.join(", "))
-                    };
-                    // No pod is created: nothing is pulled, so nothing else is wrong yet.
-                    out.findings.push((Some(true), Blocker::new(
-                        Code::ServiceAccountMissing,
-                        format!("serviceaccount {ns}/{account}"),
-                        format!("{label} runs as service account `{account}`{unset}, which does not exist in namespace `{ns}`{also}: the API server refuses to create its pods (error looking up service account)"),
-                        format!("Create it (kubectl -n {ns} create serviceaccount {account}), or set spec.template.spec.serviceAccountName to the account that holds the pull secrets."),
-                    )));
-                    return out;
-                }
-            },
+    let pod = Pod {
+        cluster: unit.cluster,
+        pod: unit.workload,
+        label: unit.label(),
+        account: unit
+            .workload
+            .service_account_name
+            .as_deref()
+            .unwrap_or("default"),
+    };
+    let (names, via) = match pod.secret_names() {
+        SecretNames::Named { names, via } => (names, via),
+        SecretNames::Unknown(severity, blocker) => {
+            out.findings.push((severity, blocker));
+            return out;
         }
     };
-    // Secrets hint that the pod's author knew the registry needs credentials.
-    let hint_named_but_none =
-        pod.image_pull_secrets.is_empty() && pod.service_account_name.is_none();
-    let secrets_read = cluster.pull_secrets.is_some() && cluster.secret_names.is_some();
-    let mut usable: Vec<&PullSecret> = Vec::new();
-    let mut broken: Vec<Blocker> = Vec::new();
-    if !names.is_empty() && !secrets_read {
-        out.findings.push((Some(false), Blocker::new(
-            Code::NotCollected,
-            format!("secret {ns}/{}", names[0]),
-            format!("{label} pulls with pull secret(s) {}{via}, but secrets were not read{}", names.join(", "), gaps(cluster, "secrets")),
-            "Read secrets (list secrets), or give the files `kubectl get secrets -A -o json` (pullpath keeps only hosts, users and ECR token expiry).",
-        )));
+    if let Some(blocker) = pod.secrets_not_read(&names, &via) {
+        out.findings.push((Some(false), blocker));
         return out;
     }
-    // ExternalSecrets that write the secrets (External Secrets Operator).
-    let writers = |name: &String| -> Vec<&crate::model::ExternalSecret> {
-        cluster
+    let secrets = pod.named_secrets(&names, &via);
+    let blocking_broken = pod.container_findings(&secrets, &via, node, now, &mut out);
+    let severity = if blocking_broken { Some(true) } else { None };
+    out.findings
+        .extend(secrets.broken.into_iter().map(|b| (severity, b)));
+    // A token that lapses between refreshes matters when nothing else pulls ECR images.
+    let refresh_severity = if node == NodeCredentials::Pull {
+        None
+    } else {
+        Some(false)
+    };
+    out.findings.extend(
+        secrets
+            .ecr_refresh
+            .into_iter()
+            .map(|b| (refresh_severity, b)),
+    );
+    out
+}
+
+/// The unit whose pull credentials are checked, with what its findings name.
+struct Pod<'a> {
+    cluster: &'a KubeCluster,
+    pod: &'a KubeWorkload,
+    label: String,
+    /// The service account it runs as: `spec.serviceAccountName`, or `default`.
+    account: &'a str,
+}
+
+/// The pull secrets a pod is given, or a finding when they cannot be known.
+enum SecretNames {
+    /// Their names, and where they come from (`via`: "" from the pod itself, or " (from
+    /// service account `A`)").
+    Named { names: Vec<String>, via: String },
+    /// The finding (and its severity) that stands instead of every other.
+    Unknown(Option<bool>, Blocker),
+}
+
+/// The secrets a unit names, sorted by what the kubelet does with them.
+struct NamedSecrets<'a> {
+    /// Registry secrets the kubelet reads.
+    usable: Vec<&'a PullSecret>,
+    /// Why each other secret named cannot be used.
+    broken: Vec<Blocker>,
+    /// ExternalSecrets that let an ECR token lapse between refreshes.
+    ecr_refresh: Vec<Blocker>,
+}
+
+impl<'a> Pod<'a> {
+    fn ns(&self) -> &'a str {
+        &self.pod.namespace
+    }
+
+    /// The secrets' names, and where they come from.
+    fn secret_names(&self) -> SecretNames {
+        let pod = self.pod;
+        if !pod.image_pull_secrets.is_empty() || pod.admitted {
+            return SecretNames::Named {
+                names: pod.image_pull_secrets.clone(),
+                via: String::new(),
+            };
+        }
+        let Some(accounts) = &self.cluster.service_accounts else {
+            return SecretNames::Unknown(Some(false), self.service_accounts_not_read());
+        };
+        match accounts
+            .iter()
+            .find(|a| a.namespace == self.ns() && a.name == self.account)
+        {
+            Some(sa) => SecretNames::Named {
+                names: sa.image_pull_secrets.clone(),
+                via: format!(" (from service account `{}`)", self.account),
+            },
+            // No pod is created: nothing is pulled, so nothing else is wrong yet.
+            None => SecretNames::Unknown(Some(true), self.service_account_missing(accounts)),
+        }
+    }
+
+    fn service_accounts_not_read(&self) -> Blocker {
+        let (ns, account, label) = (self.ns(), self.account, &self.label);
+        Blocker::new(
+            Code::NotCollected,
+            format!("serviceaccount {ns}/{account}"),
+            format!("{label} names no pull secret, so its pods get those of service account `{account}`, but service accounts were not read{}", gaps(self.cluster, "serviceaccounts")),
+            "Read service accounts (list serviceaccounts), or give the files `kubectl get serviceaccounts -A -o json`.",
+        )
+    }
+
+    fn service_account_missing(&self, accounts: &[crate::model::ServiceAccount]) -> Blocker {
+        let (ns, account, label) = (self.ns(), self.account, &self.label);
+        let unset = if self.pod.service_account_name.is_none() {
+            " (spec.serviceAccountName is unset, so the pods run as `default`)"
+        } else {
+            ""
+        };
+        let elsewhere: Vec<&str> = accounts
+            .iter()
+            .filter(|a| a.name == account)
+            .map(|a| a.namespace.as_str())
+            .collect();
+        let also = if elsewhere.is_empty() {
+            String::new()
+        } else {
+            format!(" (it exists in namespace(s) {})", elsewhere.join(", "))
+        };
+        Blocker::new(
+            Code::ServiceAccountMissing,
+            format!("serviceaccount {ns}/{account}"),
+            format!("{label} runs as service account `{account}`{unset}, which does not exist in namespace `{ns}`{also}: the API server refuses to create its pods (error looking up service account)"),
+            format!("Create it (kubectl -n {ns} create serviceaccount {account}), or set spec.template.spec.serviceAccountName to the account that holds the pull secrets."),
+        )
+    }
+
+    /// The finding when secrets are named but were not read.
+    fn secrets_not_read(&self, names: &[String], via: &str) -> Option<Blocker> {
+        let secrets_read =
+            self.cluster.pull_secrets.is_some() && self.cluster.secret_names.is_some();
+        if names.is_empty() || secrets_read {
+            return None;
+        }
+        let (ns, label) = (self.ns(), &self.label);
+        Some(Blocker::new(
+            Code::NotCollected,
+            format!("secret {ns}/{}", names[0]),
+            format!("{label} pulls with pull secret(s) {}{via}, but secrets were not read{}", names.join(", "), gaps(self.cluster, "secrets")),
+            "Read secrets (list secrets), or give the files `kubectl get secrets -A -o json` (pullpath keeps only hosts, users and ECR token expiry).",
+        ))
+    }
+
+    /// The secrets `names` (given `via`), usable or not, and what their writers get wrong.
+    fn named_secrets(&self, names: &[String], via: &str) -> NamedSecrets<'a> {
+        let mut secrets = NamedSecrets {
+            usable: Vec::new(),
+            broken: Vec::new(),
+            ecr_refresh: Vec::new(),
+        };
+        // An entry with no name: the kubelet looks up nothing for it.
+        for name in names.iter().filter(|n| !n.is_empty()) {
+            if let Some(blocker) = self.written_with_wrong_type(name, via) {
+                secrets.broken.push(blocker);
+                continue;
+            }
+            secrets.ecr_refresh.extend(self.lapsing_ecr_tokens(name));
+            let found = self
+                .cluster
+                .pull_secrets
+                .iter()
+                .flatten()
+                .find(|s| s.namespace == self.ns() && &s.name == name && s.unusable.is_none());
+            match found {
+                Some(secret) => secrets.usable.push(secret),
+                None => secrets.broken.extend(unusable_secret(
+                    self.cluster,
+                    self.pod,
+                    name,
+                    via,
+                    &self.label,
+                )),
+            }
+        }
+        secrets
+    }
+
+    /// The ExternalSecrets that write the secret `name` (External Secrets Operator).
+    fn writers(&self, name: &str) -> impl Iterator<Item = &'a crate::model::ExternalSecret> {
+        let ns = self.ns();
+        let name = name.to_string();
+        self.cluster
             .external_secrets
             .iter()
             .flatten()
-            .filter(|e| &e.namespace == ns && &e.target == name)
-            .collect()
-    };
-    let mut ecr_refresh: Vec<Blocker> = Vec::new();
-    // An entry with no name: the kubelet looks up nothing for it.
-    for name in names.iter().filter(|n| !n.is_empty()) {
-        if let Some(writer) = writers(name).into_iter().find(|e| {
+            .filter(move |e| e.namespace == ns && e.target == name)
+    }
+
+    /// An ExternalSecret that writes `name` as a secret the kubelet skips.
+    fn written_with_wrong_type(&self, name: &str, via: &str) -> Option<Blocker> {
+        let writer = self.writers(name).find(|e| {
             !matches!(
                 e.template_type.as_deref(),
                 Some("kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg")
             )
-        }) {
-            let set = writer.template_type.as_deref().map_or(
-                "no spec.target.template.type, so the operator writes an Opaque secret".to_string(),
-                |t| format!("spec.target.template.type `{t}`"),
-            );
-            broken.push(Blocker::new(
-                Code::PullSecretWrongType,
-                format!("externalsecret {ns}/{}", writer.name),
-                format!("{label} names pull secret `{name}`{via}, which ExternalSecret `{}` writes with {set}: the kubelet skips a secret that is not of type kubernetes.io/dockerconfigjson", writer.name),
-                format!("Set spec.target.template.type: kubernetes.io/dockerconfigjson on ExternalSecret {ns}/{} (with the data under the key .dockerconfigjson).", writer.name),
-            ));
-            continue;
-        }
-        for writer in writers(name).into_iter().filter(|e| e.ecr_token_generator) {
-            let interval = writer.refresh_interval.as_deref().unwrap_or("1h");
-            let too_slow = match go_duration_seconds(interval) {
-                Some(0) => Some("never refreshes it (refreshInterval 0)".to_string()),
-                Some(s) if s > ECR_TOKEN_LIFETIME_SECONDS => {
-                    Some(format!("refreshes it every {interval}"))
-                }
-                Some(_) => None,
-                None => Some(format!(
-                    "refreshes it every `{interval}`, which is not a duration"
-                )),
-            };
-            if let Some(how) = too_slow {
-                ecr_refresh.push(Blocker::new(
+        })?;
+        let (ns, label) = (self.ns(), &self.label);
+        let set = writer.template_type.as_deref().map_or(
+            "no spec.target.template.type, so the operator writes an Opaque secret".to_string(),
+            |t| format!("spec.target.template.type `{t}`"),
+        );
+        Some(Blocker::new(
+            Code::PullSecretWrongType,
+            format!("externalsecret {ns}/{}", writer.name),
+            format!("{label} names pull secret `{name}`{via}, which ExternalSecret `{}` writes with {set}: the kubelet skips a secret that is not of type kubernetes.io/dockerconfigjson", writer.name),
+            format!("Set spec.target.template.type: kubernetes.io/dockerconfigjson on ExternalSecret {ns}/{} (with the data under the key .dockerconfigjson).", writer.name),
+        ))
+    }
+
+    /// The ExternalSecrets that write `name` from an ECR token but refresh it less often
+    /// than the token lasts.
+    fn lapsing_ecr_tokens(&self, name: &str) -> Vec<Blocker> {
+        let (ns, label) = (self.ns(), &self.label);
+        self.writers(name)
+            .filter(|e| e.ecr_token_generator)
+            .filter_map(|writer| {
+                let interval = writer.refresh_interval.as_deref().unwrap_or("1h");
+                let how = too_slow_refresh(interval)?;
+                Some(Blocker::new(
                     Code::PullSecretEcrTokenExpiring,
                     format!("externalsecret {ns}/{}", writer.name),
                     format!("{label}: ExternalSecret `{}` writes pull secret `{name}` from an ECRAuthorizationToken generator but {how}, and ECR tokens last 12 hours: the secret holds an expired token for part of every cycle", writer.name),
                     format!("Set spec.refreshInterval below 12h (for example 6h) on ExternalSecret {ns}/{}.", writer.name),
-                ));
-            }
-        }
-        let found = cluster
-            .pull_secrets
-            .iter()
-            .flatten()
-            .find(|s| &s.namespace == ns && &s.name == name && s.unusable.is_none());
-        match found {
-            Some(secret) => usable.push(secret),
-            None => broken.extend(unusable_secret(cluster, pod, name, &via, &label)),
-        }
+                ))
+            })
+            .collect()
     }
-    // A used secret whose JSON the kubelet cannot read fails every pull of the pod.
-    let fatal = broken
-        .iter()
-        .any(|b| b.message.contains("fails every pull"));
-    let mut blocking_broken = fatal;
-    for container in &pod.containers {
-        let image = &container.image;
-        let tried = lookup(&usable, image);
-        let ecr = matches!(ImageRef::parse(image), ImageRef::Ecr(_));
+
+    /// The findings of each container's image into `out`; returns whether the broken
+    /// secrets block a pull.
+    fn container_findings(
+        &self,
+        secrets: &NamedSecrets,
+        via: &str,
+        node: NodeCredentials,
+        now: Option<i64>,
+        out: &mut CredentialFindings,
+    ) -> bool {
+        let broken = !secrets.broken.is_empty();
+        // A used secret whose JSON the kubelet cannot read fails every pull of the pod.
+        let mut blocking_broken = secrets
+            .broken
+            .iter()
+            .any(|b| b.message.contains("fails every pull"));
+        for container in &self.pod.containers {
+            let image = &container.image;
+            let tried = lookup(&secrets.usable, image);
+            match ImageRef::parse(image) {
+                ImageRef::Ecr(_) => {
+                    let may_pull =
+                        self.token_findings(&container.name, &tried, node, now, &mut out.findings);
+                    if may_pull {
+                        out.ecr_token_may_pull = true;
+                    }
+                    // Broken secrets matter for ECR only if the node cannot pull either.
+                    if broken && node != NodeCredentials::Pull && !may_pull {
+                        blocking_broken = blocking_broken || node == NodeCredentials::CannotPull;
+                    }
+                }
+                ImageRef::Other(other) => {
+                    if !tried.is_empty() {
+                        continue; // credentials for the host: their password cannot be checked here
+                    }
+                    // Anonymous: fine for a public image on a public registry.
+                    if other.public_registry {
+                        continue;
+                    }
+                    if broken {
+                        blocking_broken = true;
+                    } else {
+                        out.findings.push((
+                            Some(true),
+                            self.anonymous_pull(
+                                &container.name,
+                                image,
+                                &other.host,
+                                &secrets.usable,
+                                via,
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        blocking_broken
+    }
+
+    /// The expired and expiring ECR tokens among the credentials `tried` for `container`'s
+    /// image, into `findings`; returns whether one of them may pull.
+    fn token_findings(
+        &self,
+        container: &str,
+        tried: &[(&PullSecret, &RegistryCredential)],
+        node: NodeCredentials,
+        now: Option<i64>,
+        findings: &mut Vec<(Option<bool>, Blocker)>,
+    ) -> bool {
         let token_state = |c: &RegistryCredential| token_state(c, now);
-        if ecr {
-            let expired: Vec<_> = tried
-                .iter()
-                .filter(|(_, c)| token_state(c) == Token::Expired)
-                .collect();
-            let expiring: Vec<_> = tried
-                .iter()
-                .filter(|(_, c)| token_state(c) == Token::Expiring)
-                .collect();
-            let may_pull = tried.iter().any(|(_, c)| {
-                matches!(
-                    token_state(c),
-                    Token::Valid | Token::Expiring | Token::Unknown
-                )
-            });
-            if may_pull {
-                out.ecr_token_may_pull = true;
-            }
-            let node_pulls = node == NodeCredentials::Pull;
-            for (secret, credential) in expired {
-                let severity = if node_pulls {
-                    None
-                } else if may_pull {
-                    Some(false)
-                } else {
-                    Some(node == NodeCredentials::CannotPull)
-                };
-                out.findings.push((
-                    severity,
-                    expired_token(
-                        &label,
-                        secret,
-                        credential,
-                        container.name.as_str(),
-                        node_pulls,
-                    ),
-                ));
-            }
-            for (secret, credential) in expiring {
-                let severity = if node_pulls { None } else { Some(false) };
-                out.findings.push((
-                    severity,
-                    expiring_token(&label, secret, credential, container.name.as_str()),
-                ));
-            }
-            // Broken secrets matter for ECR only if the node cannot pull either.
-            if !broken.is_empty() && !node_pulls && !may_pull {
-                blocking_broken = blocking_broken || node == NodeCredentials::CannotPull;
-            }
-            continue;
+        let expired: Vec<_> = tried
+            .iter()
+            .filter(|(_, c)| token_state(c) == Token::Expired)
+            .collect();
+        let expiring: Vec<_> = tried
+            .iter()
+            .filter(|(_, c)| token_state(c) == Token::Expiring)
+            .collect();
+        let may_pull = tried.iter().any(|(_, c)| {
+            matches!(
+                token_state(c),
+                Token::Valid | Token::Expiring | Token::Unknown
+            )
+        });
+        let node_pulls = node == NodeCredentials::Pull;
+        for (secret, credential) in expired {
+            let severity = if node_pulls {
+                None
+            } else if may_pull {
+                Some(false)
+            } else {
+                Some(node == NodeCredentials::CannotPull)
+            };
+            findings.push((
+                severity,
+                expired_token(&self.label, secret, credential, container, node_pulls),
+            ));
         }
-        let ImageRef::Other(other) = ImageRef::parse(image) else {
-            continue;
-        };
-        if !tried.is_empty() {
-            continue; // credentials for the host: their password cannot be checked here
+        for (secret, credential) in expiring {
+            let severity = if node_pulls { None } else { Some(false) };
+            findings.push((
+                severity,
+                expiring_token(&self.label, secret, credential, container),
+            ));
         }
-        // Anonymous: fine for a public image on a public registry.
-        if other.public_registry {
-            continue;
-        }
-        if !broken.is_empty() {
-            blocking_broken = true;
-        } else if !usable.is_empty() {
+        may_pull
+    }
+
+    /// Why `container` pulls `image` from the private registry `host` without credentials.
+    fn anonymous_pull(
+        &self,
+        container: &str,
+        image: &str,
+        host: &str,
+        usable: &[&PullSecret],
+        via: &str,
+    ) -> Blocker {
+        let (ns, label) = (self.ns(), &self.label);
+        if !usable.is_empty() {
             let keys: Vec<String> = usable
                 .iter()
                 .flat_map(|s| {
@@ -364,47 +512,52 @@ pub fn credential_findings(
                         .map(move |r| format!("{}:{}", s.name, r.key))
                 })
                 .collect();
-            out.findings.push((Some(true), Blocker::new(
+            return Blocker::new(
                 Code::PullSecretHostMismatch,
                 format!("secret {ns}/{}", usable[0].name),
-                format!("{label}: container `{}` pulls `{image}` from {}, but no pull secret{via} has credentials for that host (they have {}), so the kubelet pulls it without credentials (expect 401 Unauthorized / no basic auth credentials)", container.name, other.host, keys.join(", ")),
-                format!("Add an entry for {} to the secret (kubectl -n {ns} create secret docker-registry … --docker-server={}), or name a secret that has one in imagePullSecrets.", other.host, other.host),
-            )));
-        } else {
-            let how = if hint_named_but_none {
-                " (the pod names no pull secret and runs as `default`, whose service account has none)".to_string()
-            } else {
-                String::new()
-            };
-            let holders = accounts_with_credentials(cluster, ns, image);
-            let (how, fix) = match holders.first() {
-                None => (how, format!("Create a registry secret (kubectl -n {ns} create secret docker-registry regcred --docker-server={} …) and name it in imagePullSecrets of the pod template or of its service account `{account}`.", other.host)),
-                Some(holder) => (
-                    format!("{how}; service account(s) {} in the namespace hold pull secrets for that host", holders.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")),
-                    set_service_account(pod, holder),
-                ),
-            };
-            // No pull secret of the pod holds credentials for the host: it has none at all.
-            out.findings.push((Some(true), Blocker::new(
-                Code::PullSecretHostMismatch,
-                &other.host,
-                format!("{label}: container `{}` pulls `{image}` from private registry {} without a pull secret{how} (expect 401 Unauthorized / no basic auth credentials)", container.name, other.host),
-                fix,
-            )));
+                format!("{label}: container `{container}` pulls `{image}` from {host}, but no pull secret{via} has credentials for that host (they have {}), so the kubelet pulls it without credentials (expect 401 Unauthorized / no basic auth credentials)", keys.join(", ")),
+                format!("Add an entry for {host} to the secret (kubectl -n {ns} create secret docker-registry … --docker-server={host}), or name a secret that has one in imagePullSecrets."),
+            );
         }
+        // Secrets hint that the pod's author knew the registry needs credentials.
+        let hint_named_but_none =
+            self.pod.image_pull_secrets.is_empty() && self.pod.service_account_name.is_none();
+        let how = if hint_named_but_none {
+            " (the pod names no pull secret and runs as `default`, whose service account has none)"
+                .to_string()
+        } else {
+            String::new()
+        };
+        let holders = accounts_with_credentials(self.cluster, ns, image);
+        let account = self.account;
+        let (how, fix) = match holders.first() {
+            None => (how, format!("Create a registry secret (kubectl -n {ns} create secret docker-registry regcred --docker-server={host} …) and name it in imagePullSecrets of the pod template or of its service account `{account}`.")),
+            Some(holder) => (
+                format!("{how}; service account(s) {} in the namespace hold pull secrets for that host", holders.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")),
+                set_service_account(self.pod, holder),
+            ),
+        };
+        // No pull secret of the pod holds credentials for the host: it has none at all.
+        Blocker::new(
+            Code::PullSecretHostMismatch,
+            host,
+            format!("{label}: container `{container}` pulls `{image}` from private registry {host} without a pull secret{how} (expect 401 Unauthorized / no basic auth credentials)"),
+            fix,
+        )
     }
-    let severity = if blocking_broken { Some(true) } else { None };
-    out.findings
-        .extend(broken.into_iter().map(|b| (severity, b)));
-    // A token that lapses between refreshes matters when nothing else pulls ECR images.
-    let refresh_severity = if node == NodeCredentials::Pull {
-        None
-    } else {
-        Some(false)
-    };
-    out.findings
-        .extend(ecr_refresh.into_iter().map(|b| (refresh_severity, b)));
-    out
+}
+
+/// How an ExternalSecret refreshing an ECR token every `interval` lets it lapse; `None` when
+/// it refreshes it in time.
+fn too_slow_refresh(interval: &str) -> Option<String> {
+    match go_duration_seconds(interval) {
+        Some(0) => Some("never refreshes it (refreshInterval 0)".to_string()),
+        Some(s) if s > ECR_TOKEN_LIFETIME_SECONDS => Some(format!("refreshes it every {interval}")),
+        Some(_) => None,
+        None => Some(format!(
+            "refreshes it every `{interval}`, which is not a duration"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

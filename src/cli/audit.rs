@@ -490,7 +490,7 @@ fn pre_deploy_plan(args: &AuditArgs, pre: PreDeploy) -> Result<(FleetPlan, AwsOp
         ));
     }
     plan.clusters = Clusters::Named(pre.cluster.iter().cloned().collect());
-    plan.pre_deploy = Some(pre);
+    plan.pre_deploy = Some(std::sync::Arc::new(pre));
     Ok((plan, options))
 }
 

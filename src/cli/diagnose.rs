@@ -7,12 +7,10 @@ use super::audit::check_region;
 use super::live::{aws_options, collect_one};
 use super::registries::inspect_registries;
 use super::{clock, exit_code_of, table_style, to_json, write_output, ExitCode, Failure};
-use crate::checks::{
-    audit_workload, diagnose, observations, AuditOptions, Catalog, Diagnosis, DiagnosisInput,
-    PathCache, WorkloadResult,
-};
+use crate::checks::{audit_workload, AuditOptions, Catalog, PathCache, WorkloadResult};
 use crate::checks::{Coverage, Origin, ScopeAudit};
 use crate::collect::{HistoryScope, Scope};
+use crate::diagnose::{diagnose, observations, Diagnosis, DiagnosisInput};
 use crate::graph::NetworkIndex;
 use crate::model::{load_snapshot, Snapshot};
 use crate::report::terminal_text;

@@ -7,10 +7,8 @@ use super::kube::{collect_side, read_kube};
 use super::live::aws_options;
 use super::registries::inspect_registries;
 use super::{clock, exit_code_of, table_style, to_json, write_output, ExitCode, Failure};
-use crate::checks::{
-    audit_kube_units, diagnose, pod_observations, AuditOptions, Coverage, Diagnosis,
-    DiagnosisInput, Origin, ScopeAudit,
-};
+use crate::checks::{audit_kube_units, AuditOptions, Coverage, Origin, ScopeAudit};
+use crate::diagnose::{diagnose, pod_observations, Diagnosis, DiagnosisInput};
 use crate::model::{load_snapshot, KubeCluster, KubeWorkload, Snapshot};
 use crate::report::terminal_text;
 use crate::report::{render_diagnosis, render_table_with, DiagnosisV1, ReportV1};

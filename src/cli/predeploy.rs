@@ -5,7 +5,11 @@ use std::path::Path;
 
 use super::args::{AssignPublicIpArg, AuditArgs, LaunchTypeArg, PreDeployArgs};
 use super::Failure;
-use crate::model::{AssignPublicIp, KubeWorkload, LaunchType};
+use crate::collect::Undeployed;
+use crate::model::{
+    AssignPublicIp, CapacityProviderItem, KubeWorkload, LaunchType, Service, Snapshot,
+    TaskDefinition,
+};
 use crate::predeploy::{prefect_deployment, prefect_kubernetes_job, Placement, PreDeploy};
 
 /// The pre-deploy the flags ask for, checked; `None` for an ordinary audit.
@@ -114,5 +118,31 @@ fn placement_of(flags: &PreDeployArgs, cluster: Option<String>) -> Placement {
         }),
         capacity_provider_strategy: Vec::new(),
         platform_version: flags.platform_version.clone(),
+    }
+}
+
+/// Collection reads what the task to deploy needs through this (collection and `predeploy`
+/// are both input stages: neither knows the other).
+impl Undeployed for PreDeploy {
+    fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
+    }
+
+    fn task_definition(&self, account: &str, region: &str) -> TaskDefinition {
+        PreDeploy::task_definition(self, account, region)
+    }
+
+    fn service(
+        &self,
+        account: &str,
+        region: &str,
+        cluster: &str,
+        cluster_default: &[CapacityProviderItem],
+    ) -> Service {
+        PreDeploy::service(self, account, region, cluster, cluster_default)
+    }
+
+    fn inject(&self, snapshot: &mut Snapshot) -> Result<(), String> {
+        PreDeploy::inject(self, snapshot)
     }
 }

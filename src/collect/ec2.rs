@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_ec2::types::{Filter, VpcAttributeName};
+use aws_sdk_ec2::types::{self as sdk, Filter, VpcAttributeName};
 use futures::future::try_join_all;
 
 use super::calls::{attempt, Call, CollectError, Session};
@@ -106,7 +106,58 @@ pub async fn network(
     if service_subnets.is_empty() {
         return Ok(Network::empty());
     }
-    // Wave 1: the services' subnets name the VPCs in play.
+    let vpc_ids = vpcs_in_play(client, session, service_subnets).await?;
+    if vpc_ids.is_empty() {
+        return Ok(Network::default());
+    }
+    let contents = read_vpc_contents(client, session, &vpc_ids)
+        .await?
+        .checked(session, &vpc_ids);
+    let tables: Option<Vec<RouteTable>> = contents
+        .tables
+        .map(|t| t.iter().map(convert_route_table).collect());
+    let groups: Option<Vec<SecurityGroup>> = contents
+        .groups
+        .map(|g| g.iter().map(convert_security_group).collect());
+    let named = read_named(
+        client,
+        session,
+        region,
+        contents.vpcs.as_deref(),
+        tables.as_deref(),
+        groups.as_deref(),
+    )
+    .await?;
+    Ok(Network {
+        vpcs: convert_vpcs(contents.vpcs, &contents.attributes, &named.dns_servers),
+        subnets: contents
+            .subnets
+            .map(|s| s.iter().filter_map(convert_subnet).collect()),
+        route_tables: tables,
+        internet_gateways: contents
+            .gateways
+            .map(|g| g.iter().map(convert_internet_gateway).collect()),
+        nat_gateways: contents
+            .nats
+            .map(|n| n.iter().map(convert_nat_gateway).collect()),
+        vpc_endpoints: contents
+            .endpoints
+            .map(|e| e.iter().map(convert_endpoint).collect()),
+        security_groups: groups,
+        network_acls: contents.acls.map(|a| a.iter().map(convert_acl).collect()),
+        prefix_lists: named.prefix_lists,
+        transit_gateways: named.transit_gateways,
+        peering_connections: named.peering_connections,
+    })
+}
+
+/// Wave 1: the VPCs in play, as the services' subnets name them; empty when the subnets
+/// cannot be read (or their reply is damaged).
+async fn vpcs_in_play(
+    client: &aws_sdk_ec2::Client,
+    session: &Session,
+    service_subnets: &BTreeSet<String>,
+) -> Result<Vec<String>, CollectError> {
     let ids: Vec<String> = service_subnets.iter().cloned().collect();
     let request = client
         .describe_subnets()
@@ -118,20 +169,38 @@ pub async fn network(
     let placed = attempt(session, call("DescribeSubnets", "subnets"), request).await?;
     let placed = answers_exactly(session, call("DescribeSubnets", "subnets"), &ids, placed);
     let Some(placed) = placed else {
-        return Ok(Network::default());
+        return Ok(Vec::new());
     };
-    let vpc_ids: Vec<String> = placed
+    Ok(placed
         .iter()
         .filter_map(|s| s.vpc_id().map(str::to_string))
         .collect::<BTreeSet<_>>()
         .into_iter()
-        .collect();
-    if vpc_ids.is_empty() {
-        return Ok(Network::default());
-    }
-    let by_vpc = [filter("vpc-id", &vpc_ids)];
+        .collect())
+}
 
-    // Wave 2: everything of those VPCs, concurrently.
+/// Everything of the VPCs in play, as EC2 returns it; each list `None` when its call was
+/// denied (or, once checked, its reply is damaged).
+struct VpcContents {
+    subnets: Option<Vec<sdk::Subnet>>,
+    vpcs: Option<Vec<sdk::Vpc>>,
+    tables: Option<Vec<sdk::RouteTable>>,
+    gateways: Option<Vec<sdk::InternetGateway>>,
+    nats: Option<Vec<sdk::NatGateway>>,
+    endpoints: Option<Vec<sdk::VpcEndpoint>>,
+    groups: Option<Vec<sdk::SecurityGroup>>,
+    acls: Option<Vec<sdk::NetworkAcl>>,
+    /// Per VPC: its id, `enableDnsSupport` and `enableDnsHostnames`.
+    attributes: Vec<(String, Option<bool>, Option<bool>)>,
+}
+
+/// Wave 2: everything of the VPCs `vpc_ids`, concurrently.
+async fn read_vpc_contents(
+    client: &aws_sdk_ec2::Client,
+    session: &Session,
+    vpc_ids: &[String],
+) -> Result<VpcContents, CollectError> {
+    let by_vpc = [filter("vpc-id", vpc_ids)];
     let vpc_filter = || Some(by_vpc.to_vec());
     let subnets = paged!(
         session,
@@ -143,7 +212,7 @@ pub async fn network(
         session,
         "DescribeVpcs",
         "vpcs",
-        client.describe_vpcs().set_vpc_ids(Some(vpc_ids.clone()))
+        client.describe_vpcs().set_vpc_ids(Some(vpc_ids.to_vec()))
     );
     let tables = paged!(
         session,
@@ -157,7 +226,7 @@ pub async fn network(
         "internet_gateways",
         client
             .describe_internet_gateways()
-            .filters(filter("attachment.vpc-id", &vpc_ids))
+            .filters(filter("attachment.vpc-id", vpc_ids))
     );
     let nats = paged!(
         session,
@@ -165,7 +234,7 @@ pub async fn network(
         "nat_gateways",
         client
             .describe_nat_gateways()
-            .filter(filter("vpc-id", &vpc_ids))
+            .filter(filter("vpc-id", vpc_ids))
     );
     let endpoints = paged!(
         session,
@@ -189,51 +258,117 @@ pub async fn network(
     let (subnets, vpcs, tables, gateways, nats, endpoints, groups, acls, attributes) = tokio::try_join!(
         subnets, vpcs, tables, gateways, nats, endpoints, groups, acls, attributes
     )?;
-    // Each list must be whole: an item without its id, or a VPC not asked for, is a damaged
-    // reply (a gap), not data.
-    let subnets = trusted(session, call("DescribeSubnets", "subnets"), subnets);
-    let vpcs = answers_exactly(session, call("DescribeVpcs", "vpcs"), &vpc_ids, vpcs);
-    let tables = trusted(session, call("DescribeRouteTables", "route_tables"), tables);
-    let gateways = trusted(
-        session,
-        call("DescribeInternetGateways", "internet_gateways"),
+    Ok(VpcContents {
+        subnets,
+        vpcs,
+        tables,
         gateways,
-    );
-    let nats = trusted(session, call("DescribeNatGateways", "nat_gateways"), nats);
-    let endpoints = trusted(
-        session,
-        call("DescribeVpcEndpoints", "vpc_endpoints"),
+        nats,
         endpoints,
-    );
-    let groups = trusted(
-        session,
-        call("DescribeSecurityGroups", "security_groups"),
         groups,
-    );
-    let acls = trusted(session, call("DescribeNetworkAcls", "network_acls"), acls);
+        acls,
+        attributes,
+    })
+}
 
-    // Wave 3: what those name — DHCP options, prefix lists, transit gateways, peerings.
-    let tables: Option<Vec<RouteTable>> =
-        tables.map(|t| t.iter().map(convert_route_table).collect());
-    let groups: Option<Vec<SecurityGroup>> =
-        groups.map(|g| g.iter().map(convert_security_group).collect());
+impl VpcContents {
+    /// Each list must be whole: an item without its id, or a VPC not asked for (`vpc_ids`),
+    /// is a damaged reply (a gap), not data.
+    fn checked(self, session: &Session, vpc_ids: &[String]) -> VpcContents {
+        let subnets = trusted(session, call("DescribeSubnets", "subnets"), self.subnets);
+        let vpcs = answers_exactly(session, call("DescribeVpcs", "vpcs"), vpc_ids, self.vpcs);
+        let tables = trusted(
+            session,
+            call("DescribeRouteTables", "route_tables"),
+            self.tables,
+        );
+        let gateways = trusted(
+            session,
+            call("DescribeInternetGateways", "internet_gateways"),
+            self.gateways,
+        );
+        let nats = trusted(
+            session,
+            call("DescribeNatGateways", "nat_gateways"),
+            self.nats,
+        );
+        let endpoints = trusted(
+            session,
+            call("DescribeVpcEndpoints", "vpc_endpoints"),
+            self.endpoints,
+        );
+        let groups = trusted(
+            session,
+            call("DescribeSecurityGroups", "security_groups"),
+            self.groups,
+        );
+        let acls = trusted(
+            session,
+            call("DescribeNetworkAcls", "network_acls"),
+            self.acls,
+        );
+        VpcContents {
+            subnets,
+            vpcs,
+            tables,
+            gateways,
+            nats,
+            endpoints,
+            groups,
+            acls,
+            attributes: self.attributes,
+        }
+    }
+}
+
+/// What the VPCs, routes and rules name; each `None` when not collected.
+struct Named {
+    /// DNS servers per DHCP option set.
+    dns_servers: Option<Vec<(String, Vec<String>)>>,
+    prefix_lists: Option<Vec<PrefixList>>,
+    transit_gateways: Option<Vec<TransitGateway>>,
+    peering_connections: Option<Vec<PeeringConnection>>,
+}
+
+/// Wave 3: what those name — DHCP options, prefix lists, transit gateways, peerings.
+async fn read_named(
+    client: &aws_sdk_ec2::Client,
+    session: &Session,
+    region: &str,
+    vpcs: Option<&[sdk::Vpc]>,
+    tables: Option<&[RouteTable]>,
+    groups: Option<&[SecurityGroup]>,
+) -> Result<Named, CollectError> {
     let dhcp_ids: Vec<String> = vpcs
-        .iter()
+        .into_iter()
         .flatten()
         .filter_map(|v| v.dhcp_options_id().map(str::to_string))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let referenced_lists = referenced_prefix_lists(tables.as_deref(), groups.as_deref());
-    let (tgw_ids, peering_ids) = referenced_gateways(tables.as_deref());
+    let referenced_lists = referenced_prefix_lists(tables, groups);
+    let (tgw_ids, peering_ids) = referenced_gateways(tables);
     let (dns_servers, prefix_lists, transit_gateways, peering_connections) = tokio::try_join!(
         dhcp_servers(client, session, &dhcp_ids),
         prefix_lists(client, session, region, &referenced_lists),
         transit_gateways(client, session, &tgw_ids),
         peering_connections(client, session, &peering_ids),
     )?;
+    Ok(Named {
+        dns_servers,
+        prefix_lists,
+        transit_gateways,
+        peering_connections,
+    })
+}
 
-    let vpcs = vpcs.map(|vpcs| {
+/// The VPCs as the snapshot holds them, with their DNS attributes and resolvers.
+fn convert_vpcs(
+    vpcs: Option<Vec<sdk::Vpc>>,
+    attributes: &[(String, Option<bool>, Option<bool>)],
+    dns_servers: &Option<Vec<(String, Vec<String>)>>,
+) -> Option<Vec<Vpc>> {
+    vpcs.map(|vpcs| {
         vpcs.iter()
             .map(|v| {
                 let id = v.vpc_id().unwrap_or_default().to_string();
@@ -241,38 +376,32 @@ pub async fn network(
                     .iter()
                     .find(|(vpc, ..)| *vpc == id)
                     .map_or((None, None), |(_, s, h)| (*s, *h));
-                let servers = match (&dns_servers, v.dhcp_options_id()) {
-                    // No DHCP option set: the Amazon resolver.
-                    (_, None) | (_, Some("default")) => Some(vec!["AmazonProvidedDNS".to_string()]),
-                    (Some(found), Some(dhcp)) => found
-                        .iter()
-                        .find(|(d, _)| d == dhcp)
-                        .map(|(_, s)| s.clone()),
-                    (None, Some(_)) => None,
-                };
                 Vpc {
                     cidr_blocks: cidrs_of(v),
                     id,
                     enable_dns_support: support,
                     enable_dns_hostnames: hostnames,
-                    dhcp_dns_servers: servers,
+                    dhcp_dns_servers: resolvers(v.dhcp_options_id(), dns_servers),
                 }
             })
             .collect()
-    });
-    Ok(Network {
-        vpcs,
-        subnets: subnets.map(|s| s.iter().filter_map(convert_subnet).collect()),
-        route_tables: tables,
-        internet_gateways: gateways.map(|g| g.iter().map(convert_internet_gateway).collect()),
-        nat_gateways: nats.map(|n| n.iter().map(convert_nat_gateway).collect()),
-        vpc_endpoints: endpoints.map(|e| e.iter().map(convert_endpoint).collect()),
-        security_groups: groups,
-        network_acls: acls.map(|a| a.iter().map(convert_acl).collect()),
-        prefix_lists,
-        transit_gateways,
-        peering_connections,
     })
+}
+
+/// The DNS servers of a VPC whose DHCP option set is `dhcp`; `None` when unknown.
+fn resolvers(
+    dhcp: Option<&str>,
+    dns_servers: &Option<Vec<(String, Vec<String>)>>,
+) -> Option<Vec<String>> {
+    match (dns_servers, dhcp) {
+        // No DHCP option set: the Amazon resolver.
+        (_, None) | (_, Some("default")) => Some(vec!["AmazonProvidedDNS".to_string()]),
+        (Some(found), Some(dhcp)) => found
+            .iter()
+            .find(|(d, _)| d == dhcp)
+            .map(|(_, s)| s.clone()),
+        (None, Some(_)) => None,
+    }
 }
 
 async fn dns_attributes(

@@ -11,8 +11,7 @@ use futures::future::try_join_all;
 use super::calls::{attempt, attempt_found, Call, CollectError, Session};
 use super::config::Aws;
 use super::manifests;
-use crate::model::{Image, PullThroughCacheRule, Repository};
-use crate::workload::{EcrImage, ImageReference};
+use crate::model::{EcrImage, Image, ImageReference, PullThroughCacheRule, Repository};
 
 fn call(operation: &'static str, action: &'static str) -> Call {
     Call {

@@ -46,7 +46,7 @@ pub struct FleetPlan {
     /// Account-and-region scopes collected at once.
     pub parallel_scopes: usize,
     /// A task not deployed yet, audited instead of the clusters' services.
-    pub pre_deploy: Option<crate::predeploy::PreDeploy>,
+    pub pre_deploy: Option<std::sync::Arc<dyn super::Undeployed>>,
 }
 
 impl FleetPlan {

@@ -10,8 +10,7 @@ use super::calls::{CollectError, Session};
 use super::{
     caller_account, distrust, ec2, ecr, eks, iam, instances, network_snapshot, organization, Aws,
 };
-use crate::model::{KubeCluster, Snapshot};
-use crate::workload::{EcrImage, ImageRef};
+use crate::model::{EcrImage, ImageRef, KubeCluster, Snapshot};
 
 /// Reads the AWS side of `cluster` (already read from Kubernetes) into a snapshot that holds
 /// the cluster too. `eks_cluster`: the EKS cluster it is, for its Fargate profiles.

@@ -34,6 +34,7 @@ mod secrets;
 mod tasks;
 #[cfg(test)]
 mod tests;
+mod undeployed;
 mod whole_reply;
 
 pub use calls::CollectError;
@@ -44,14 +45,18 @@ pub use guard::{is_allowed, CallLog, ReadOnlyGuard, READ_ACTIONS};
 pub use kube_side::collect_kube_side;
 pub use progress::Progress;
 pub use registries::inspect_snapshot;
+pub use undeployed::Undeployed;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use futures::future::try_join_all;
 
-use crate::model::{Cluster, ContainerInstance, Instance, Service, Snapshot, SNAPSHOT_VERSION};
-use crate::predeploy::PreDeploy;
-use crate::workload::{launch_of, EcrImage, ImageRef, Launch};
+use crate::model::{
+    launch_of, Cluster, ContainerInstance, EcrImage, ImageRef, Instance, Launch, ManagedPolicy,
+    Organization, PullThroughCacheRule, Repository, Role, SecretMetadata, Service, Snapshot,
+    SsmParameter, StoppedTask, TaskDefinition, SNAPSHOT_VERSION,
+};
 use calls::{attempt, Call, Session};
 
 /// Which clusters of an account and region to read.
@@ -78,7 +83,7 @@ pub struct Scope {
     /// A task not deployed yet (`audit --task-definition`): instead of the clusters'
     /// services, read what it needs (its subnets, execution role, images and, on EC2, the
     /// named cluster's container instances); the snapshot then holds it as the only service.
-    pub pre_deploy: Option<PreDeploy>,
+    pub pre_deploy: Option<Arc<dyn Undeployed>>,
 }
 
 impl Scope {
@@ -130,17 +135,91 @@ pub async fn collect(
     let (ecs_client, ec2_client, iam_client) = (aws.ecs(), aws.ec2(), aws.iam());
 
     progress.stage("clusters and services");
+    let (clusters, missing_clusters) = scoped_clusters(&ecs_client, &session, scope).await?;
+    let account = account_of(aws, &session, scope, &clusters).await?;
+    let reading = Reading {
+        aws,
+        session: &session,
+        scope,
+        account: &account,
+        region: &region,
+        ecs: &ecs_client,
+        iam: &iam_client,
+    };
+    // diagnose reads one cluster.
+    let named_task = reading.named_task(&clusters).await?;
+    let per_cluster = reading
+        .services_per_cluster(&clusters, named_task.as_ref())
+        .await?;
+    let missing_services = missing_services(scope, &clusters, &per_cluster)?;
+    let per_cluster: Vec<Option<Vec<Service>>> =
+        per_cluster.into_iter().map(|(found, _)| found).collect();
+    let stopped_tasks = reading
+        .stopped_tasks(progress, named_task, &clusters, &per_cluster)
+        .await?;
+    let services: Vec<&Service> = per_cluster.iter().flatten().flatten().collect();
+
+    progress.stage(format!(
+        "{} service(s): task definitions, roles, repositories and network",
+        services.len()
+    ));
+    // A stopped task may have run an older task definition, or in a subnet the service no
+    // longer uses: its own are read too.
+    let task_arns = task_definition_arns(&services, stopped_tasks.as_deref());
+    let mut subnets = reading.task_subnets(&services, stopped_tasks.as_deref());
+    // Services on EC2 pull over their container instances' interfaces, with their roles.
+    let hosts = ec2_hosts(aws, &session, &clusters, &per_cluster).await?;
+    subnets.extend(hosts.subnet_ids());
+    // The network depends only on where the tasks run; roles and repositories on the task
+    // definitions (and the instance profiles).
+    let network = ec2::network(&ec2_client, &session, &region, &subnets);
+    let task_reads = reading.task_definition_reads(task_arns, &hosts);
+    let (network, task_reads) = tokio::try_join!(network, task_reads)?;
+    progress.finish();
+
+    let clusters = assemble_clusters(clusters, per_cluster, hosts.per_cluster);
+    let snapshot = Snapshot {
+        clusters: Some(clusters),
+        instances: hosts.instances,
+        instance_profiles: hosts.profiles,
+        stopped_tasks,
+        ..task_reads.fill(network_snapshot(account, region, network))
+    };
+    let snapshot = checked_snapshot(snapshot, &session, scope)?;
+    Ok(Collected {
+        snapshot,
+        missing_clusters,
+        missing_services,
+    })
+}
+
+/// The scope's clusters, and the named ones the account and region lacks (bad input in a
+/// single-scope run).
+async fn scoped_clusters(
+    client: &aws_sdk_ecs::Client,
+    session: &Session,
+    scope: &Scope,
+) -> Result<(Vec<ecs::FoundCluster>, Vec<String>), CollectError> {
     let wanted_clusters = match &scope.clusters {
         Clusters::All => None,
         Clusters::Named(names) => Some(names.as_slice()),
     };
-    let (clusters, missing_clusters) =
-        ecs::clusters(&ecs_client, &session, wanted_clusters).await?;
+    let (clusters, missing_clusters) = ecs::clusters(client, session, wanted_clusters).await?;
     if scope.missing_is_error {
         if let Some(name) = missing_clusters.first() {
             return Err(ecs::not_found_cluster(name));
         }
     }
+    Ok((clusters, missing_clusters))
+}
+
+/// The account the clusters are in, checked to be an account id.
+async fn account_of(
+    aws: &Aws,
+    session: &Session,
+    scope: &Scope,
+    clusters: &[ecs::FoundCluster],
+) -> Result<String, CollectError> {
     // A cluster ARN names the account, and so does an assumed role's: no call needed then.
     let account = match clusters
         .first()
@@ -149,10 +228,15 @@ pub async fn collect(
         .or_else(|| scope.account.clone())
     {
         Some(account) => account,
-        None => caller_account(aws, &session).await?,
+        None => caller_account(aws, session).await?,
     };
-    // An account id is 12 digits (it also names `collect --out-dir` files): anything else
-    // came from a damaged or hostile reply.
+    check_account_id(&account)?;
+    Ok(account)
+}
+
+/// An account id is 12 digits (it also names `collect --out-dir` files): anything else came
+/// from a damaged or hostile reply.
+fn check_account_id(account: &str) -> Result<(), CollectError> {
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CollectError::Api {
             service: "ecs".into(),
@@ -165,72 +249,262 @@ pub async fn collect(
             request_id: None,
         });
     }
-    let history = scope.history != HistoryScope::None;
-    // diagnose reads one cluster.
-    let named_task = match (&scope.history, clusters.first()) {
-        (HistoryScope::Task(wanted), Some(cluster)) => {
-            Some(tasks::task(&ecs_client, &session, &cluster.arn, &cluster.name, wanted).await?)
+    Ok(())
+}
+
+/// One collection once its account is known: what every read after the clusters shares.
+struct Reading<'a> {
+    aws: &'a Aws,
+    session: &'a Session,
+    scope: &'a Scope,
+    account: &'a str,
+    region: &'a str,
+    ecs: &'a aws_sdk_ecs::Client,
+    iam: &'a aws_sdk_iam::Client,
+}
+
+/// One cluster's services (`None`: not collected), and the wanted services it lacks.
+type ClusterServices = (Option<Vec<Service>>, Vec<ecs::MissingService>);
+
+impl Reading<'_> {
+    /// The task `diagnose --task` names, from the (only) cluster.
+    async fn named_task(
+        &self,
+        clusters: &[ecs::FoundCluster],
+    ) -> Result<Option<StoppedTask>, CollectError> {
+        match (&self.scope.history, clusters.first()) {
+            (HistoryScope::Task(wanted), Some(cluster)) => Ok(Some(
+                tasks::task(self.ecs, self.session, &cluster.arn, &cluster.name, wanted).await?,
+            )),
+            _ => Ok(None),
         }
-        _ => None,
-    };
-    let wanted_services: Vec<String> = match &named_task {
-        Some(task) => task.service().map(str::to_string).into_iter().collect(),
-        None => scope.services.clone(),
-    };
-    // A task run on its own (not by a service) needs no service at all.
-    let standalone_task = named_task.is_some() && wanted_services.is_empty();
-    let several_clusters = clusters.len() > 1;
-    let per_cluster = try_join_all(clusters.iter().map(|cluster| {
-        let wanted = &wanted_services;
-        let (client, session) = (&ecs_client, &session);
-        let pre_deploy = scope.pre_deploy.as_ref();
-        let (account, region) = (&account, &region);
-        async move {
-            if let Some(pre) = pre_deploy {
-                // The task to deploy is the cluster's only service: none is read.
-                return Ok((
-                    Some(vec![pre.service(
-                        account,
-                        region,
-                        &cluster.name,
-                        &cluster.default_capacity_provider_strategy,
-                    )]),
-                    Vec::new(),
-                ));
+    }
+
+    /// Each cluster's services, in order: those of the scope, or the service that started
+    /// `named_task`.
+    async fn services_per_cluster(
+        &self,
+        clusters: &[ecs::FoundCluster],
+        named_task: Option<&StoppedTask>,
+    ) -> Result<Vec<ClusterServices>, CollectError> {
+        let wanted_services: Vec<String> = match named_task {
+            Some(task) => task.service().map(str::to_string).into_iter().collect(),
+            None => self.scope.services.clone(),
+        };
+        // A task run on its own (not by a service) needs no service at all.
+        let standalone_task = named_task.is_some() && wanted_services.is_empty();
+        let several_clusters = clusters.len() > 1;
+        try_join_all(clusters.iter().map(|cluster| {
+            let wanted = &wanted_services;
+            async move {
+                if let Some(pre) = &self.scope.pre_deploy {
+                    // The task to deploy is the cluster's only service: none is read.
+                    return Ok((
+                        Some(vec![pre.service(
+                            self.account,
+                            self.region,
+                            &cluster.name,
+                            &cluster.default_capacity_provider_strategy,
+                        )]),
+                        Vec::new(),
+                    ));
+                }
+                if standalone_task {
+                    return Ok((Some(Vec::new()), Vec::new()));
+                }
+                self.cluster_services(cluster, wanted, several_clusters)
+                    .await
             }
-            if standalone_task {
-                return Ok((Some(Vec::new()), Vec::new()));
-            }
-            match ecs::services(client, session, &cluster.arn, history, wanted).await {
-                // Among several clusters, one whose services cannot be read costs only that
-                // cluster: it stays in the snapshot with its services not collected (the
-                // scope is then unknown), and the gap names the call.
-                Err(CollectError::Api {
+        }))
+        .await
+    }
+
+    /// The `wanted` services of one cluster (every service when none is wanted).
+    async fn cluster_services(
+        &self,
+        cluster: &ecs::FoundCluster,
+        wanted: &[String],
+        several_clusters: bool,
+    ) -> Result<ClusterServices, CollectError> {
+        let history = self.scope.history != HistoryScope::None;
+        match ecs::services(self.ecs, self.session, &cluster.arn, history, wanted).await {
+            // Among several clusters, one whose services cannot be read costs only that
+            // cluster: it stays in the snapshot with its services not collected (the
+            // scope is then unknown), and the gap names the call.
+            Err(CollectError::Api {
+                service,
+                operation,
+                code,
+                message,
+                request_id,
+            }) if several_clusters => {
+                self.session.record(crate::model::CoverageGap {
+                    action: format!("{service}:{operation}"),
+                    collection: format!("clusters ({})", cluster.name),
+                    kind: calls::kind_of(&code),
                     service,
                     operation,
-                    code,
                     message,
+                    error_code: Some(code),
                     request_id,
-                }) if several_clusters => {
-                    session.record(crate::model::CoverageGap {
-                        action: format!("{service}:{operation}"),
-                        collection: format!("clusters ({})", cluster.name),
-                        kind: calls::kind_of(&code),
-                        service,
-                        operation,
-                        message,
-                        error_code: Some(code),
-                        request_id,
-                    });
-                    Ok((None, Vec::new()))
-                }
-                read => read.map(|(found, missing)| (Some(found), missing)),
+                });
+                Ok((None, Vec::new()))
             }
+            read => read.map(|(found, missing)| (Some(found), missing)),
         }
-    }))
-    .await?;
+    }
+
+    /// What `diagnose` reads of the tasks: the one it names, else the services' recently
+    /// stopped tasks. `None` for an audit.
+    async fn stopped_tasks(
+        &self,
+        progress: &Progress,
+        named_task: Option<StoppedTask>,
+        clusters: &[ecs::FoundCluster],
+        per_cluster: &[Option<Vec<Service>>],
+    ) -> Result<Option<Vec<StoppedTask>>, CollectError> {
+        Ok(match (&self.scope.history, named_task, clusters.first()) {
+            (HistoryScope::None, ..) | (_, _, None) => None,
+            (_, Some(task), _) => Some(vec![task]),
+            (_, None, Some(cluster)) => {
+                progress.stage("stopped tasks");
+                let names: Vec<String> = per_cluster
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .map(|s| s.name.clone())
+                    .collect();
+                tasks::stopped_tasks(self.ecs, self.session, &cluster.arn, &cluster.name, &names)
+                    .await?
+            }
+        })
+    }
+
+    /// The subnets the tasks run in: the services', the task to deploy's and the stopped
+    /// tasks'.
+    fn task_subnets(
+        &self,
+        services: &[&Service],
+        stopped_tasks: Option<&[StoppedTask]>,
+    ) -> BTreeSet<String> {
+        let pre_deploy_service = self
+            .scope
+            .pre_deploy
+            .as_ref()
+            .map(|pre| pre.service(self.account, self.region, "-", &[]));
+        services
+            .iter()
+            .copied()
+            .chain(pre_deploy_service.as_ref())
+            .filter_map(|s| s.network_configuration.as_ref())
+            .flat_map(|n| n.subnets.iter().cloned())
+            .chain(
+                stopped_tasks
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.network_interface.as_ref())
+                    .map(|n| n.subnet_id.clone()),
+            )
+            .collect()
+    }
+
+    /// The task definitions `task_arns`, then what they lead to (with the instance profiles'
+    /// roles): their roles, repositories, secrets and parameters, and the organization.
+    async fn task_definition_reads(
+        &self,
+        task_arns: BTreeSet<String>,
+        hosts: &Hosts,
+    ) -> Result<TaskReads, CollectError> {
+        let task_definitions = self.task_definitions(task_arns).await?;
+        let roles: BTreeSet<String> = task_definitions
+            .iter()
+            .flatten()
+            .filter_map(|t| t.execution_role_arn.clone())
+            .chain(hosts.profile_role_arns())
+            .collect();
+        let images = ecr_images(task_definitions.as_deref().unwrap_or_default());
+        let secret_arns = crate::model::secrets_read(
+            task_definitions.as_deref().unwrap_or_default(),
+            self.account,
+            self.region,
+        );
+        let parameter_arns = crate::model::parameters_read(
+            task_definitions.as_deref().unwrap_or_default(),
+            self.account,
+            self.region,
+        );
+        let (session, account) = (self.session, self.account);
+        let (
+            (roles, managed_policies),
+            (ecr_repositories, ecr_pull_through_cache_rules),
+            secrets,
+            ssm_parameters,
+            organization,
+        ) = tokio::try_join!(
+            iam::roles(self.iam, session, &self.aws.iam, account, &roles),
+            self.repositories(&images),
+            secrets::secrets(self.aws, session, account, &secret_arns),
+            parameters::parameters(self.aws, session, account, &parameter_arns),
+            organization::organization(self.aws, session, account),
+        )?;
+        Ok(TaskReads {
+            task_definitions,
+            roles,
+            managed_policies,
+            organization,
+            ecr_repositories,
+            ecr_pull_through_cache_rules,
+            secrets,
+            ssm_parameters,
+        })
+    }
+
+    /// The registered task definitions `task_arns`, and the one to deploy.
+    async fn task_definitions(
+        &self,
+        task_arns: BTreeSet<String>,
+    ) -> Result<Option<Vec<TaskDefinition>>, CollectError> {
+        // The task to deploy is not registered: its definition comes with the scope.
+        let pre_deploy = self
+            .scope
+            .pre_deploy
+            .as_ref()
+            .map(|pre| pre.task_definition(self.account, self.region));
+        let task_arns: BTreeSet<String> = task_arns
+            .into_iter()
+            .filter(|arn| pre_deploy.as_ref().is_none_or(|t| &t.arn != arn))
+            .collect();
+        let mut task_definitions =
+            ecs::task_definitions(self.ecs, self.session, &task_arns).await?;
+        if let (Some(definitions), Some(definition)) = (&mut task_definitions, pre_deploy) {
+            definitions.push(definition);
+        }
+        Ok(task_definitions)
+    }
+
+    /// The repositories of `images`, then the pull-through cache rules that may create the
+    /// missing ones.
+    async fn repositories(
+        &self,
+        images: &[EcrImage],
+    ) -> Result<(Option<Vec<Repository>>, Option<Vec<PullThroughCacheRule>>), CollectError> {
+        let (aws, session, account) = (self.aws, self.session, self.account);
+        let repositories = ecr::repositories(aws, session, account, images).await?;
+        let rules =
+            ecr::pull_through_rules(aws, session, account, images, repositories.as_deref()).await?;
+        Ok((repositories, rules))
+    }
+}
+
+/// The wanted services the clusters lack (as `cluster/service`); in a single-scope run a
+/// missing service is bad input.
+fn missing_services(
+    scope: &Scope,
+    clusters: &[ecs::FoundCluster],
+    per_cluster: &[ClusterServices],
+) -> Result<Vec<String>, CollectError> {
     let mut missing_services = Vec::new();
-    for (cluster, (_, missing)) in clusters.iter().zip(&per_cluster) {
+    for (cluster, (_, missing)) in clusters.iter().zip(per_cluster) {
         for service in missing {
             if scope.missing_is_error {
                 return Err(CollectError::NotFound(format!(
@@ -241,149 +515,77 @@ pub async fn collect(
             missing_services.push(format!("{}/{}", cluster.name, service.name));
         }
     }
-    let per_cluster: Vec<Option<Vec<Service>>> =
-        per_cluster.into_iter().map(|(found, _)| found).collect();
-    let services: Vec<&Service> = per_cluster.iter().flatten().flatten().collect();
-    let stopped_tasks = match (&scope.history, named_task, clusters.first()) {
-        (HistoryScope::None, ..) | (_, _, None) => None,
-        (_, Some(task), _) => Some(vec![task]),
-        (_, None, Some(cluster)) => {
-            progress.stage("stopped tasks");
-            let names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
-            tasks::stopped_tasks(&ecs_client, &session, &cluster.arn, &cluster.name, &names).await?
-        }
-    };
+    Ok(missing_services)
+}
 
-    progress.stage(format!(
-        "{} service(s): task definitions, roles, repositories and network",
-        services.len()
-    ));
-    // A stopped task may have run an older task definition, or in a subnet the service no
-    // longer uses: its own are read too.
-    let history = stopped_tasks.iter().flatten();
-    let task_arns: BTreeSet<String> = services
+/// The task definitions of the services and of their stopped tasks.
+fn task_definition_arns(
+    services: &[&Service],
+    stopped_tasks: Option<&[StoppedTask]>,
+) -> BTreeSet<String> {
+    services
         .iter()
         .map(|s| s.task_definition.clone())
-        .chain(history.clone().map(|t| t.task_definition.clone()))
-        .collect();
-    let pre_deploy_service = scope
-        .pre_deploy
-        .as_ref()
-        .map(|pre| pre.service(&account, &region, "-", &[]));
-    let subnets: BTreeSet<String> = services
-        .iter()
-        .copied()
-        .chain(pre_deploy_service.as_ref())
-        .filter_map(|s| s.network_configuration.as_ref())
-        .flat_map(|n| n.subnets.iter().cloned())
         .chain(
-            history
-                .filter_map(|t| t.network_interface.as_ref())
-                .map(|n| n.subnet_id.clone()),
-        )
-        .collect();
-    // Services on EC2 pull over their container instances' interfaces, with their roles.
-    let hosts = ec2_hosts(aws, &session, &clusters, &per_cluster).await?;
-    let subnets: BTreeSet<String> = subnets
-        .into_iter()
-        .chain(
-            hosts
-                .instances
-                .iter()
+            stopped_tasks
+                .into_iter()
                 .flatten()
-                .filter_map(|i| i.subnet_id.clone()),
+                .map(|t| t.task_definition.clone()),
         )
-        .collect();
-    // The network depends only on where the tasks run; roles and repositories on the task
-    // definitions (and the instance profiles).
-    let network = ec2::network(&ec2_client, &session, &region, &subnets);
-    let identity_and_images = async {
-        // The task to deploy is not registered: its definition comes with the scope.
-        let pre_deploy = scope
-            .pre_deploy
-            .as_ref()
-            .map(|pre| pre.task_definition(&account, &region));
-        let task_arns: BTreeSet<String> = task_arns
-            .into_iter()
-            .filter(|arn| pre_deploy.as_ref().is_none_or(|t| &t.arn != arn))
-            .collect();
-        let mut task_definitions = ecs::task_definitions(&ecs_client, &session, &task_arns).await?;
-        if let (Some(definitions), Some(definition)) = (&mut task_definitions, pre_deploy) {
-            definitions.push(definition);
-        }
-        let roles: BTreeSet<String> = task_definitions
-            .iter()
-            .flatten()
-            .filter_map(|t| t.execution_role_arn.clone())
-            .chain(
-                hosts
-                    .profiles
-                    .iter()
-                    .flatten()
-                    .flat_map(|p| p.role_arns.iter().cloned()),
-            )
-            .collect();
-        let images: Vec<EcrImage> = task_definitions
-            .iter()
-            .flatten()
-            .flat_map(|t| t.container_definitions.iter())
-            .filter_map(|c| match ImageRef::parse(&c.image) {
-                ImageRef::Ecr(image) => Some(image),
-                ImageRef::Other(_) => None,
-            })
-            .collect();
-        let secret_arns = crate::workload::secrets_read(
-            task_definitions.as_deref().unwrap_or_default(),
-            &account,
-            &region,
-        );
-        let parameter_arns = crate::workload::parameters_read(
-            task_definitions.as_deref().unwrap_or_default(),
-            &account,
-            &region,
-        );
-        let (iam, repositories, secrets, parameters, organization) = tokio::try_join!(
-            iam::roles(&iam_client, &session, &aws.iam, &account, &roles),
-            async {
-                let repositories = ecr::repositories(aws, &session, &account, &images).await?;
-                let rules = ecr::pull_through_rules(
-                    aws,
-                    &session,
-                    &account,
-                    &images,
-                    repositories.as_deref(),
-                )
-                .await?;
-                Ok((repositories, rules))
-            },
-            secrets::secrets(aws, &session, &account, &secret_arns),
-            parameters::parameters(aws, &session, &account, &parameter_arns),
-            organization::organization(aws, &session, &account),
-        )?;
-        Ok::<_, CollectError>((
-            task_definitions,
-            iam,
-            repositories,
-            (secrets, parameters),
-            organization,
-        ))
-    };
-    let (
-        network,
-        (
-            task_definitions,
-            (roles, managed_policies),
-            (ecr_repositories, ecr_pull_through_cache_rules),
-            (secrets, ssm_parameters),
-            organization,
-        ),
-    ) = tokio::try_join!(network, identity_and_images)?;
-    progress.finish();
+        .collect()
+}
 
-    let clusters = clusters
+/// The ECR images the containers of `task_definitions` run.
+fn ecr_images(task_definitions: &[TaskDefinition]) -> Vec<EcrImage> {
+    task_definitions
+        .iter()
+        .flat_map(|t| t.container_definitions.iter())
+        .filter_map(|c| match ImageRef::parse(&c.image) {
+            ImageRef::Ecr(image) => Some(image),
+            ImageRef::Other(_) => None,
+        })
+        .collect()
+}
+
+/// What the task definitions lead to, each list `None` when not collected.
+struct TaskReads {
+    task_definitions: Option<Vec<TaskDefinition>>,
+    roles: Option<Vec<Role>>,
+    managed_policies: Option<Vec<ManagedPolicy>>,
+    organization: Option<Organization>,
+    ecr_repositories: Option<Vec<Repository>>,
+    ecr_pull_through_cache_rules: Option<Vec<PullThroughCacheRule>>,
+    secrets: Option<Vec<SecretMetadata>>,
+    ssm_parameters: Option<Vec<SsmParameter>>,
+}
+
+impl TaskReads {
+    /// `snapshot` with these lists.
+    fn fill(self, snapshot: Snapshot) -> Snapshot {
+        Snapshot {
+            task_definitions: self.task_definitions,
+            roles: self.roles,
+            managed_policies: self.managed_policies,
+            organization: self.organization,
+            ecr_repositories: self.ecr_repositories,
+            ecr_pull_through_cache_rules: self.ecr_pull_through_cache_rules,
+            secrets: self.secrets,
+            ssm_parameters: self.ssm_parameters,
+            ..snapshot
+        }
+    }
+}
+
+/// The clusters as the snapshot holds them: each with its services and container instances.
+fn assemble_clusters(
+    clusters: Vec<ecs::FoundCluster>,
+    per_cluster: Vec<Option<Vec<Service>>>,
+    container_instances: Vec<Option<Vec<ContainerInstance>>>,
+) -> Vec<Cluster> {
+    clusters
         .into_iter()
         .zip(per_cluster)
-        .zip(hosts.per_cluster)
+        .zip(container_instances)
         .map(|((cluster, services), container_instances)| Cluster {
             name: cluster.name,
             arn: cluster.arn,
@@ -391,25 +593,19 @@ pub async fn collect(
             default_capacity_provider_strategy: cluster.default_capacity_provider_strategy,
             container_instances,
         })
-        .collect();
-    let mut snapshot = Snapshot {
-        clusters: Some(clusters),
-        task_definitions,
-        roles,
-        managed_policies,
-        organization,
-        ecr_repositories,
-        ecr_pull_through_cache_rules,
-        secrets,
-        ssm_parameters,
-        instances: hosts.instances,
-        instance_profiles: hosts.profiles,
-        stopped_tasks,
-        ..network_snapshot(account, region, network)
-    };
+        .collect()
+}
+
+/// The collected `snapshot` made consistent, with the session's coverage gaps and, without a
+/// cluster, the task to deploy.
+fn checked_snapshot(
+    mut snapshot: Snapshot,
+    session: &Session,
+    scope: &Scope,
+) -> Result<Snapshot, CollectError> {
     // A damaged reply can leave a reference to nothing: the list it points into is dropped
     // with a gap, not believed.
-    distrust::reconcile(&mut snapshot, &session).map_err(|problem| CollectError::Api {
+    distrust::reconcile(&mut snapshot, session).map_err(|problem| CollectError::Api {
         service: "pullpath".into(),
         operation: "collect".into(),
         code: "Inconsistent".into(),
@@ -419,15 +615,11 @@ pub async fn collect(
     snapshot.coverage_gaps = session.take();
     if let Some(pre) = &scope.pre_deploy {
         // Without a cluster (Fargate) the snapshot has none to hold the task: add one.
-        if pre.cluster.is_none() {
+        if pre.cluster().is_none() {
             pre.inject(&mut snapshot).map_err(CollectError::NotFound)?;
         }
     }
-    Ok(Collected {
-        snapshot,
-        missing_clusters,
-        missing_services,
-    })
+    Ok(snapshot)
 }
 
 /// A snapshot of `network` in `account` and `region`, collected now: every other list not
@@ -475,6 +667,24 @@ struct Hosts {
     /// `None`: no cluster needed them, or the call was denied.
     instances: Option<Vec<Instance>>,
     profiles: Option<Vec<crate::model::InstanceProfile>>,
+}
+
+impl Hosts {
+    /// The subnets of the instances.
+    fn subnet_ids(&self) -> impl Iterator<Item = String> + '_ {
+        self.instances
+            .iter()
+            .flatten()
+            .filter_map(|i| i.subnet_id.clone())
+    }
+
+    /// The roles of the instance profiles.
+    fn profile_role_arns(&self) -> impl Iterator<Item = String> + '_ {
+        self.profiles
+            .iter()
+            .flatten()
+            .flat_map(|p| p.role_arns.iter().cloned())
+    }
 }
 
 /// Reads the container instances of each cluster with a service that is not certainly on

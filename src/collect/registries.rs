@@ -17,13 +17,12 @@ use serde_json::Value;
 use super::manifests::{
     fetch_limited, parse_config, parse_manifest, read_limited, Manifest, ACCEPTED_MEDIA_TYPES,
 };
-use crate::model::{Platform, RegistryImage};
-use crate::workload::OtherImage;
+use crate::model::{OtherImage, Platform, RegistryImage};
 
 /// Fills `snapshot.registry_images` with the platforms of every non-ECR image its task
 /// definitions name.
 pub async fn inspect_snapshot(http: &reqwest::Client, snapshot: &mut crate::model::Snapshot) {
-    use crate::workload::ImageRef;
+    use crate::model::ImageRef;
     let mut images: Vec<OtherImage> = Vec::new();
     // The images of ECS task definitions and of Kubernetes pods alike.
     let kube_images = snapshot

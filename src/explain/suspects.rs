@@ -240,3 +240,194 @@ fn ecs_suspects(
 pub fn is_ecr(target: Option<Target>) -> bool {
     matches!(target, Some(Target::EcrApi | Target::EcrDkr))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Codes no message category points to, each with why: a message `diagnose` reads can
+    /// never be explained by them.
+    const EXPLAIN_NOTHING: &[(Code, &str)] = &[
+        (
+            ServiceAccountMissing,
+            "the API server refuses the pods: nothing is pulled",
+        ),
+        (
+            NoSchedulableNode,
+            "the pods stay Pending: nothing is pulled",
+        ),
+        (
+            NoFargateProfile,
+            "no Fargate profile schedules the pods: nothing is pulled",
+        ),
+        (
+            NoContainerInstances,
+            "no container instance to place the task on: nothing is pulled",
+        ),
+        (
+            AssignPublicIpUnsupported,
+            "ECS refuses the service or RunTask call: no task, no pull",
+        ),
+        (
+            PlatformVersionUnsupported,
+            "ECS refuses the task on that platform version, not a pull",
+        ),
+        (
+            ImagePlatformMismatch,
+            "its messages (no matching manifest) are unknown: rules.rs",
+        ),
+        (
+            NotCollected,
+            "pullpath's blind spot (data not collected), not a cause",
+        ),
+        (
+            LaunchTypeNotModelled,
+            "pullpath's blind spot (ECS Anywhere), not a cause",
+        ),
+        (
+            NodeNotModelled,
+            "pullpath's blind spot (a node outside EC2), not a cause",
+        ),
+    ];
+
+    // Each list below is checked exhaustive by a `match`: a new variant fails to compile
+    // until it is listed, so the walk below covers every input `suspects` can get.
+
+    fn categories() -> Vec<Category> {
+        use Category as C;
+        let all = vec![
+            C::NetworkTimeout,
+            C::PermissionDenied,
+            C::ImageNotFound,
+            C::RateLimited,
+            C::RegistryAuthFailed,
+            C::LogGroupMissing,
+            C::RoleAssumeFailed,
+            C::SecretNotFound,
+            C::DiskFull,
+            C::Unknown,
+        ];
+        for c in &all {
+            match c {
+                C::NetworkTimeout
+                | C::PermissionDenied
+                | C::ImageNotFound
+                | C::RateLimited
+                | C::RegistryAuthFailed
+                | C::LogGroupMissing
+                | C::RoleAssumeFailed
+                | C::SecretNotFound
+                | C::DiskFull
+                | C::Unknown => {}
+            }
+        }
+        all
+    }
+
+    fn targets() -> Vec<Option<Target>> {
+        use Target as T;
+        let all = [
+            T::EcrApi,
+            T::EcrDkr,
+            T::S3Layers,
+            T::Secretsmanager,
+            T::Ssm,
+            T::Logs,
+            T::Registry,
+        ];
+        for t in &all {
+            match t {
+                T::EcrApi
+                | T::EcrDkr
+                | T::S3Layers
+                | T::Secretsmanager
+                | T::Ssm
+                | T::Logs
+                | T::Registry => {}
+            }
+        }
+        std::iter::once(None).chain(all.map(Some)).collect()
+    }
+
+    fn ip_scopes() -> Vec<Option<IpScope>> {
+        for s in [IpScope::Private, IpScope::Public] {
+            match s {
+                IpScope::Private | IpScope::Public => {}
+            }
+        }
+        vec![None, Some(IpScope::Private), Some(IpScope::Public)]
+    }
+
+    fn denials() -> Vec<Option<DeniedBy>> {
+        use DeniedBy as D;
+        let all = [
+            D::IdentityBasedPolicy,
+            D::ResourceBasedPolicy,
+            D::VpcEndpointPolicy,
+            D::ServiceControlPolicy,
+            D::PermissionsBoundary,
+            D::SessionPolicy,
+        ];
+        for d in &all {
+            match d {
+                D::IdentityBasedPolicy
+                | D::ResourceBasedPolicy
+                | D::VpcEndpointPolicy
+                | D::ServiceControlPolicy
+                | D::PermissionsBoundary
+                | D::SessionPolicy => {}
+            }
+        }
+        std::iter::once(None).chain(all.map(Some)).collect()
+    }
+
+    /// Every code some message can make a suspect: `suspects` over all its inputs.
+    fn reachable() -> std::collections::BTreeSet<Code> {
+        let mut codes = std::collections::BTreeSet::new();
+        for category in categories() {
+            for target in targets() {
+                for ip_scope in ip_scopes() {
+                    for denied_by in denials() {
+                        for dns_lookup_failed in [false, true] {
+                            for kubernetes in [false, true] {
+                                codes.extend(suspects(
+                                    category,
+                                    target,
+                                    ip_scope,
+                                    dns_lookup_failed,
+                                    denied_by,
+                                    kubernetes,
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        codes
+    }
+
+    #[test]
+    fn every_code_is_a_suspect_of_some_message_or_listed_as_explaining_nothing() {
+        let reachable = reachable();
+        let unexplaining: Vec<Code> = EXPLAIN_NOTHING.iter().map(|(code, _)| *code).collect();
+        let mut problems = Vec::new();
+        for code in Code::ALL {
+            match (reachable.contains(code), unexplaining.contains(code)) {
+                (true, false) | (false, true) => {}
+                (false, false) => problems.push(format!(
+                    "{code}: no message category suspects it; add it to a category's suspects, or to EXPLAIN_NOTHING with why"
+                )),
+                (true, true) => problems.push(format!(
+                    "{code}: listed in EXPLAIN_NOTHING, but a message category suspects it"
+                )),
+            }
+        }
+        for (i, code) in unexplaining.iter().enumerate() {
+            if unexplaining[..i].contains(code) {
+                problems.push(format!("{code}: listed twice in EXPLAIN_NOTHING"));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}

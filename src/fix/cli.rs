@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{is_new, Change, DnsAttribute, Peer, RouteTo};
+use super::{is_new, Change, DnsAttribute, Family, Peer, RouteTo};
 
 /// The commands that make `changes`, one per line, in order.
 pub fn render_cli(changes: &[Change]) -> Vec<String> {
@@ -111,28 +111,11 @@ fn destination_flag(destination: &str) -> String {
 }
 
 fn commands(change: &Change, variables: &mut Variables) -> Vec<String> {
-    match change {
-        Change::CreateNatGateway { .. }
-        | Change::CreateRoute { .. }
-        | Change::ReplaceRoute { .. }
-        | Change::DeleteRoute { .. }
-        | Change::DeleteNatGateway { .. } => gateway_and_route_commands(change, variables),
-        Change::CreateEndpointSecurityGroup { .. }
-        | Change::CreateInterfaceEndpoint { .. }
-        | Change::CreateGatewayEndpoint { .. }
-        | Change::AssociateGatewayEndpoint { .. }
-        | Change::EnableEndpointPrivateDns { .. }
-        | Change::AddEndpointSubnets { .. }
-        | Change::DeleteVpcEndpoint { .. }
-        | Change::EnableVpcDns { .. } => endpoint_commands(change, variables),
-        Change::AuthorizeEgress { .. }
-        | Change::AuthorizeIngress { .. }
-        | Change::RevokeEgress { .. }
-        | Change::AllowNaclEntry { .. }
-        | Change::RevokeIngress { .. } => filter_commands(change, variables),
-        Change::AttachRolePolicy { .. }
-        | Change::DetachRolePolicy { .. }
-        | Change::EnableAssignPublicIp { .. } => role_and_service_commands(change),
+    match change.family() {
+        Family::GatewaysAndRoutes => gateway_and_route_commands(change, variables),
+        Family::Endpoints => endpoint_commands(change, variables),
+        Family::Filters => filter_commands(change, variables),
+        Family::RolesAndServices => role_and_service_commands(change),
     }
 }
 

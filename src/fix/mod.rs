@@ -319,7 +319,43 @@ pub fn is_new(id: &str) -> bool {
     id.starts_with("new-")
 }
 
+/// What part of an account a change touches: the unit `plan::apply` and the CLI rendering
+/// each handle in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    GatewaysAndRoutes,
+    Endpoints,
+    Filters,
+    RolesAndServices,
+}
+
 impl Change {
+    pub fn family(&self) -> Family {
+        match self {
+            Change::CreateNatGateway { .. }
+            | Change::CreateRoute { .. }
+            | Change::ReplaceRoute { .. }
+            | Change::DeleteRoute { .. }
+            | Change::DeleteNatGateway { .. } => Family::GatewaysAndRoutes,
+            Change::CreateEndpointSecurityGroup { .. }
+            | Change::CreateInterfaceEndpoint { .. }
+            | Change::CreateGatewayEndpoint { .. }
+            | Change::AssociateGatewayEndpoint { .. }
+            | Change::EnableEndpointPrivateDns { .. }
+            | Change::AddEndpointSubnets { .. }
+            | Change::DeleteVpcEndpoint { .. }
+            | Change::EnableVpcDns { .. } => Family::Endpoints,
+            Change::AuthorizeEgress { .. }
+            | Change::AuthorizeIngress { .. }
+            | Change::RevokeEgress { .. }
+            | Change::RevokeIngress { .. }
+            | Change::AllowNaclEntry { .. } => Family::Filters,
+            Change::AttachRolePolicy { .. }
+            | Change::DetachRolePolicy { .. }
+            | Change::EnableAssignPublicIp { .. } => Family::RolesAndServices,
+        }
+    }
+
     /// The resource the change is made to (or the VPC a new resource goes into).
     pub fn resource(&self) -> &str {
         match self {

@@ -11,8 +11,10 @@
 mod ecr;
 mod ecs;
 mod iam;
+mod image;
 mod instances;
 mod kubernetes;
+mod launch;
 mod load;
 mod network;
 mod parameters;
@@ -20,6 +22,7 @@ mod platform;
 mod secrets;
 mod tasks;
 mod validate;
+mod value_from;
 
 pub use ecr::{Image, PullThroughCacheRule, Repository};
 pub use ecs::{
@@ -28,12 +31,15 @@ pub use ecs::{
     RuntimePlatform, Secret, Service, ServiceEvent, ServicePrincipal, TaskDefinition,
 };
 pub use iam::{InlinePolicy, ManagedPolicy, Organization, Role};
+pub(crate) use image::port_of;
+pub use image::{EcrImage, ImageRef, ImageReference, OtherImage};
 pub use instances::{Instance, InstanceProfile};
 pub use kubernetes::{
     ContainerWaiting, EksCluster, ExternalSecret, FargateProfile, FargateSelector, KubeCluster,
     KubeContainer, KubeEvent, KubeWorkload, Node, NodeGroup, ObjectName, PullSecret,
     RegistryCredential, ServiceAccount,
 };
+pub use launch::{launch_of, Launch};
 pub use load::{load_snapshot, SnapshotError};
 pub use network::{
     EndpointType, InternetGateway, NaclEntry, NatConnectivity, NatGateway, NatState, NetworkAcl,
@@ -45,6 +51,7 @@ pub use platform::{Platform, RegistryImage};
 pub use secrets::{kms_key, SecretKey, SecretMetadata};
 pub use tasks::{StoppedContainer, StoppedTask, TaskNetworkInterface};
 pub use validate::check_consistency;
+pub use value_from::{parameters_read, secrets_read, value_source, ValueSource, ValueStore};
 
 use serde::{Deserialize, Serialize};
 

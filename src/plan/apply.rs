@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::fix::{new_endpoint_group_id, new_nat_id, Change, DnsAttribute, Peer, RouteTo};
+use crate::fix::{new_endpoint_group_id, new_nat_id, Change, DnsAttribute, Family, Peer, RouteTo};
 use crate::model::{
     AssignPublicIp, EndpointType, NaclEntry, NatConnectivity, NatGateway, PortRange, Route,
     RouteState, RouteTarget, RouteTargetKind, RuleAction, SecurityGroup, SgRule, Snapshot,
@@ -38,14 +38,7 @@ pub fn apply_all(snapshot: &mut Snapshot, changes: &[Change]) -> Result<(), Appl
 /// AmazonECSTaskExecutionRolePolicy v1, AmazonEC2ContainerServiceforEC2Role's pull and log
 /// actions), for snapshots that did not collect them because no role had them attached.
 fn known_managed_policy(arn: &str) -> Option<serde_json::Value> {
-    let actions = [
-        "ecr:GetAuthorizationToken",
-        "ecr:BatchCheckLayerAvailability",
-        "ecr:GetDownloadUrlForLayer",
-        "ecr:BatchGetImage",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-    ];
+    let actions = crate::checks::MANAGED_GRANTS;
     match arn {
         "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
         | "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role" => {
@@ -161,28 +154,11 @@ fn endpoint_id(service_name: &str, vpc_id: &str) -> String {
 }
 
 fn apply_one(snapshot: &mut Snapshot, change: &Change) -> Result<(), String> {
-    match change {
-        Change::CreateNatGateway { .. }
-        | Change::CreateRoute { .. }
-        | Change::ReplaceRoute { .. }
-        | Change::DeleteRoute { .. }
-        | Change::DeleteNatGateway { .. } => gateways_and_routes(snapshot, change),
-        Change::CreateEndpointSecurityGroup { .. }
-        | Change::CreateInterfaceEndpoint { .. }
-        | Change::CreateGatewayEndpoint { .. }
-        | Change::AssociateGatewayEndpoint { .. }
-        | Change::EnableEndpointPrivateDns { .. }
-        | Change::AddEndpointSubnets { .. }
-        | Change::DeleteVpcEndpoint { .. }
-        | Change::EnableVpcDns { .. } => endpoints(snapshot, change),
-        Change::AuthorizeEgress { .. }
-        | Change::AuthorizeIngress { .. }
-        | Change::RevokeEgress { .. }
-        | Change::AllowNaclEntry { .. }
-        | Change::RevokeIngress { .. } => filters(snapshot, change),
-        Change::AttachRolePolicy { .. }
-        | Change::DetachRolePolicy { .. }
-        | Change::EnableAssignPublicIp { .. } => roles_and_services(snapshot, change),
+    match change.family() {
+        Family::GatewaysAndRoutes => gateways_and_routes(snapshot, change),
+        Family::Endpoints => endpoints(snapshot, change),
+        Family::Filters => filters(snapshot, change),
+        Family::RolesAndServices => roles_and_services(snapshot, change),
     }
 }
 

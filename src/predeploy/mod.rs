@@ -11,18 +11,16 @@ mod prefect;
 mod prefect_job;
 mod prefect_kube;
 mod task_file;
-mod yaml;
-pub(crate) use yaml::yaml_documents;
 
 pub use prefect::{prefect_deployment, prefect_kubernetes_job, PrefectError};
 
 use std::path::Path;
 
 use crate::model::{
-    AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, CoverageGap, GapKind,
-    LaunchType, Service, Snapshot, TaskDefinition, PRE_DEPLOY_GAP,
+    secrets_read, AssignPublicIp, AwsVpcConfiguration, CapacityProviderItem, Cluster, CoverageGap,
+    GapKind, ImageRef, LaunchType, Service, Snapshot, TaskDefinition, PRE_DEPLOY_GAP,
 };
-use crate::workload::{secrets_read, ImageRef};
+use crate::yaml::{printable, unprintable};
 
 /// The cluster name used when the pre-deploy names none (Fargate needs no cluster to audit).
 pub const PRE_DEPLOY_CLUSTER: &str = "pre-deploy";
@@ -414,21 +412,6 @@ fn check_id(id: &str, prefix: &str, flag: &str) -> Result<(), String> {
     } else {
         Err(format!("{flag}: `{id}` is not an id like {prefix}0a1b2c3d"))
     }
-}
-
-/// A character that changes how a terminal shows what follows it: C0 and C1 controls (ESC,
-/// CSI, line breaks, DEL) and the bidirectional formatting characters.
-fn unprintable(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// `text` with each [`unprintable`] character replaced by U+FFFD, for a key or field name of
-/// an input file that a message quotes.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if unprintable(c) { '\u{FFFD}' } else { c })
-        .collect()
 }
 
 /// `text` with each [`unprintable`] character written as its escape (`\u{1b}`): an error

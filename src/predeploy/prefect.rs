@@ -17,8 +17,8 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::prefect_job::{self, job_to_task};
-use super::yaml::{read_yaml, to_json};
 use super::{escaped, task_file, unprintable, Placement, PreDeploy};
+use crate::yaml::{read_yaml, to_json};
 
 /// Why a Prefect deployment cannot be read.
 #[derive(Debug, thiserror::Error)]

@@ -160,67 +160,75 @@ pub(super) fn job_to_task(
         at,
         deployment,
     };
-    let fail = |message: String| vars.fail(message);
+    refuse_registered_definition(&vars)?;
+    let mut warnings = unknown_variables(variables, deployment);
+    let empty = Map::new();
+    let request = RunTaskRequest {
+        map: vars.mapping("task_run_request")?.unwrap_or(&empty),
+        path: vars.path("task_run_request"),
+    };
+    let (launch_type, strategy) = launch(&vars, &request)?;
+    let fargate = launch_type == Some(LaunchType::Fargate)
+        || strategy
+            .iter()
+            .any(|p| p.capacity_provider.starts_with("FARGATE"));
+    let mut task = task_definition(&vars, launch_type, fargate)?;
+    let awsvpc = task.get("networkMode").and_then(Value::as_str) == Some("awsvpc");
+    let logs = cloudwatch_logs(&vars, &task)?;
+    fill_flow_container(&vars, &mut task, &logs)?;
+    let placement = placement(&vars, &request, launch_type, strategy)?;
+    warnings.sort();
+    Ok(Job {
+        task: Value::Object(task),
+        placement,
+        awsvpc,
+        warnings,
+    })
+}
+
+/// The job's `task_run_request` (RunTask's own parameters, camelCase), and where it is.
+struct RunTaskRequest<'a> {
+    map: &'a Map<String, Value>,
+    path: String,
+}
+
+impl RunTaskRequest<'_> {
+    fn path(&self, key: &str) -> String {
+        format!("{}.{key}", self.path)
+    }
+}
+
+/// A registered task definition cannot be audited from the file.
+fn refuse_registered_definition(vars: &Variables) -> Result<(), String> {
     if let Some(arn) = vars.text("task_definition_arn")? {
-        return Err(fail(format!(
+        return Err(vars.fail(format!(
             "the worker runs the registered task definition {arn} (task_definition_arn), whose content is not in the file: audit that JSON instead (aws ecs describe-task-definition --task-definition {arn} > taskdef.json, then --task-definition taskdef.json)"
         )));
     }
-    let mut warnings: Vec<String> = variables
+    Ok(())
+}
+
+/// A warning for each variable the worker does not read.
+fn unknown_variables(variables: &Map<String, Value>, deployment: &str) -> Vec<String> {
+    variables
         .keys()
         .filter(|k| !KNOWN.contains(&k.as_str()))
         .map(|k| format!("deployment `{deployment}`: job variable `{}` is not one the Prefect ECS worker reads; it is ignored", printable(k)))
-        .collect();
-    let empty = Map::new();
-    let request = vars.mapping("task_run_request")?.unwrap_or(&empty);
-    let request_path = vars.path("task_run_request");
-    // `List[CapacityProvider]`, whose three fields are required (ecs_worker.py l.269-276).
-    let strategy = match strategy_of(
-        variables.get("capacity_provider_strategy"),
-        &vars.path("capacity_provider_strategy"),
-        true,
-    )
-    .map_err(&fail)?
-    {
-        Some(strategy) => Some(strategy),
-        // RunTask's own `capacityProviderStrategy`: `weight` and `base` optional.
-        None => strategy_of(
-            request.get("capacityProviderStrategy"),
-            &format!("{request_path}.capacityProviderStrategy"),
-            false,
-        )
-        .map_err(&fail)?,
-    }
-    .unwrap_or_default();
-    let (launch_name, launch_path) = match vars.text("launch_type")? {
-        Some(name) => (Some(name), vars.path("launch_type")),
-        None => {
-            let path = format!("{request_path}.launchType");
-            (
-                optional_text(request.get("launchType"), &path).map_err(&fail)?,
-                path,
-            )
-        }
-    };
+        .collect()
+}
+
+/// The launch type and capacity provider strategy the worker runs the task with.
+fn launch(
+    vars: &Variables,
+    request: &RunTaskRequest,
+) -> Result<(Option<LaunchType>, Vec<CapacityProviderItem>), String> {
+    let strategy = capacity_provider_strategy(vars, request)?;
+    let (launch_name, launch_path) = launch_type_name(vars, request)?;
     // The worker drops the launch type when a strategy is given.
     let launch_type = if !strategy.is_empty() {
         None
     } else {
-        match launch_name.as_deref() {
-            None | Some("FARGATE") => Some(LaunchType::Fargate),
-            Some("FARGATE_SPOT") => {
-                // The worker turns FARGATE_SPOT into a capacity provider strategy.
-                None
-            }
-            Some("EC2") => Some(LaunchType::Ec2),
-            Some("EXTERNAL") => Some(LaunchType::External),
-            Some(other) => {
-                return Err(fail(format!(
-                    "`{launch_path}` must be FARGATE, FARGATE_SPOT, EC2 or EXTERNAL, not {}",
-                    shown(&Value::String(other.to_string()))
-                )))
-            }
-        }
+        launch_type_of(launch_name.as_deref(), &launch_path).map_err(|e| vars.fail(e))?
     };
     let strategy = if launch_name.as_deref() == Some("FARGATE_SPOT") && strategy.is_empty() {
         vec![CapacityProviderItem {
@@ -231,11 +239,76 @@ pub(super) fn job_to_task(
     } else {
         strategy
     };
-    let fargate = launch_type == Some(LaunchType::Fargate)
-        || strategy
-            .iter()
-            .any(|p| p.capacity_provider.starts_with("FARGATE"));
+    Ok((launch_type, strategy))
+}
 
+/// The strategy given, as the worker's variable or else in the RunTask request; empty when
+/// neither gives one.
+fn capacity_provider_strategy(
+    vars: &Variables,
+    request: &RunTaskRequest,
+) -> Result<Vec<CapacityProviderItem>, String> {
+    let fail = |message: String| vars.fail(message);
+    // `List[CapacityProvider]`, whose three fields are required (ecs_worker.py l.269-276).
+    Ok(match strategy_of(
+        vars.map.get("capacity_provider_strategy"),
+        &vars.path("capacity_provider_strategy"),
+        true,
+    )
+    .map_err(fail)?
+    {
+        Some(strategy) => Some(strategy),
+        // RunTask's own `capacityProviderStrategy`: `weight` and `base` optional.
+        None => strategy_of(
+            request.map.get("capacityProviderStrategy"),
+            &request.path("capacityProviderStrategy"),
+            false,
+        )
+        .map_err(fail)?,
+    }
+    .unwrap_or_default())
+}
+
+/// The launch type named, as the worker's variable or else in the RunTask request, with
+/// where it was found.
+fn launch_type_name(
+    vars: &Variables,
+    request: &RunTaskRequest,
+) -> Result<(Option<String>, String), String> {
+    Ok(match vars.text("launch_type")? {
+        Some(name) => (Some(name), vars.path("launch_type")),
+        None => {
+            let path = request.path("launchType");
+            (
+                optional_text(request.map.get("launchType"), &path).map_err(|e| vars.fail(e))?,
+                path,
+            )
+        }
+    })
+}
+
+/// The launch type `name` (at `path`) stands for; `None` for FARGATE_SPOT, which the worker
+/// turns into a capacity provider strategy.
+fn launch_type_of(name: Option<&str>, path: &str) -> Result<Option<LaunchType>, String> {
+    match name {
+        None | Some("FARGATE") => Ok(Some(LaunchType::Fargate)),
+        Some("FARGATE_SPOT") => Ok(None),
+        Some("EC2") => Ok(Some(LaunchType::Ec2)),
+        Some("EXTERNAL") => Ok(Some(LaunchType::External)),
+        Some(other) => Err(format!(
+            "`{path}` must be FARGATE, FARGATE_SPOT, EC2 or EXTERNAL, not {}",
+            shown(&Value::String(other.to_string()))
+        )),
+    }
+}
+
+/// The `task_definition` variable with what the worker sets in it: the family, the roles,
+/// the compatibility of the launch and, on Fargate, awsvpc.
+fn task_definition(
+    vars: &Variables,
+    launch_type: Option<LaunchType>,
+    fargate: bool,
+) -> Result<Map<String, Value>, String> {
     let mut task = vars
         .mapping("task_definition")?
         .cloned()
@@ -245,9 +318,8 @@ pub(super) fn job_to_task(
     }
     task.entry("family")
         .or_insert_with(|| Value::String(DEFAULT_FAMILY.into()));
-    let execution_role = vars.text("execution_role_arn")?;
-    if let Some(role) = &execution_role {
-        task.insert("executionRoleArn".into(), Value::String(role.clone()));
+    if let Some(role) = vars.text("execution_role_arn")? {
+        task.insert("executionRoleArn".into(), Value::String(role));
     }
     if let Some(role) = vars.text("task_role_arn")? {
         task.insert("taskRoleArn".into(), Value::String(role));
@@ -264,14 +336,24 @@ pub(super) fn job_to_task(
     if fargate {
         task.entry("networkMode").or_insert_with(|| json!("awsvpc"));
     }
-    let awsvpc = task.get("networkMode").and_then(Value::as_str) == Some("awsvpc");
+    Ok(task)
+}
 
-    let configure_logs = vars.flag("configure_cloudwatch_logs")?;
+/// Whether the worker configures CloudWatch Logs for the flow's container, and with which
+/// extra options.
+struct Logs<'a> {
+    configure: bool,
+    options: Option<&'a Map<String, Value>>,
+}
+
+/// The CloudWatch Logs variables, refused where the worker refuses them.
+fn cloudwatch_logs<'v>(vars: &'v Variables, task: &Map<String, Value>) -> Result<Logs<'v>, String> {
+    let configure = vars.flag("configure_cloudwatch_logs")?;
     // `Dict[str, str]` (ecs_worker.py l.632), and ECS's `options` are text too.
-    let logs_options = vars.mapping("cloudwatch_logs_options")?;
-    for (key, value) in logs_options.into_iter().flatten() {
+    let options = vars.mapping("cloudwatch_logs_options")?;
+    for (key, value) in options.into_iter().flatten() {
         if !value.is_string() {
-            return Err(fail(format!(
+            return Err(vars.fail(format!(
                 "`{}.{}` must be text, not {}",
                 vars.path("cloudwatch_logs_options"),
                 printable(key),
@@ -279,13 +361,43 @@ pub(super) fn job_to_task(
             )));
         }
     }
-    if logs_options.is_some() && !configure_logs {
-        return Err(fail("`configure_cloudwatch_log` must be enabled to use `cloudwatch_logs_options` (the worker refuses it)".into()));
+    if options.is_some() && !configure {
+        return Err(vars.fail("`configure_cloudwatch_log` must be enabled to use `cloudwatch_logs_options` (the worker refuses it)"));
     }
-    if configure_logs && execution_role.is_none() && !task.contains_key("executionRoleArn") {
-        return Err(fail("an `execution_role_arn` must be provided to use `configure_cloudwatch_logs` (the worker refuses it)".into()));
+    // The role comes from `execution_role_arn` or from the task definition itself.
+    if configure && !task.contains_key("executionRoleArn") {
+        return Err(vars.fail("an `execution_role_arn` must be provided to use `configure_cloudwatch_logs` (the worker refuses it)"));
     }
+    Ok(Logs { configure, options })
+}
 
+/// Puts what the worker adds into the flow's container: the image, the Prefect API
+/// secrets and the log configuration.
+fn fill_flow_container(
+    vars: &Variables,
+    task: &mut Map<String, Value>,
+    logs: &Logs,
+) -> Result<(), String> {
+    let (container, path) = flow_container(vars, task)?;
+    if let Some(image) = vars.text("image")? {
+        container.insert("image".into(), Value::String(image));
+    }
+    add_api_secrets(vars, container, &path)?;
+    if logs.configure {
+        let options = awslogs_options(vars, logs.options)?;
+        container.insert(
+            "logConfiguration".into(),
+            json!({ "logDriver": "awslogs", "options": options }),
+        );
+    }
+    Ok(())
+}
+
+/// The container the flow's image goes into, and where it is for messages.
+fn flow_container<'t>(
+    vars: &Variables,
+    task: &'t mut Map<String, Value>,
+) -> Result<(&'t mut Map<String, Value>, String), String> {
     // The flow's image goes into the worker's container: `container_name`, else `prefect`,
     // else the first container; `prefect` is added when there is none.
     let named = vars.text("container_name")?;
@@ -294,13 +406,13 @@ pub(super) fn job_to_task(
         .entry("containerDefinitions")
         .or_insert_with(|| json!([]));
     let Value::Array(containers) = containers else {
-        return Err(fail(format!(
+        return Err(vars.fail(format!(
             "`{containers_path}` must be a list, not {}",
             shown(containers)
         )));
     };
     if let Some(index) = containers.iter().position(|c| !c.is_object()) {
-        return Err(fail(format!(
+        return Err(vars.fail(format!(
             "`{containers_path}[{index}]` must be a mapping, not {}",
             shown(&containers[index])
         )));
@@ -322,10 +434,16 @@ pub(super) fn job_to_task(
     let container = containers[index]
         .as_object_mut()
         .expect("every container was checked to be a mapping");
-    if let Some(image) = vars.text("image")? {
-        container.insert("image".into(), Value::String(image));
-    }
-    // The worker passes the Prefect API key or auth string as secrets.
+    Ok((container, format!("{containers_path}[{index}]")))
+}
+
+/// The worker passes the Prefect API key or auth string as secrets of `container` (at
+/// `path`).
+fn add_api_secrets(
+    vars: &Variables,
+    container: &mut Map<String, Value>,
+    path: &str,
+) -> Result<(), String> {
     for (variable, name) in [
         ("prefect_api_key_secret_arn", "PREFECT_API_KEY"),
         (
@@ -336,35 +454,43 @@ pub(super) fn job_to_task(
         if let Some(arn) = vars.text(variable)? {
             let secrets = container.entry("secrets").or_insert_with(|| json!([]));
             let Value::Array(secrets) = secrets else {
-                return Err(fail(format!(
-                    "`{containers_path}[{index}].secrets` must be a list, not {}",
+                return Err(vars.fail(format!(
+                    "`{path}.secrets` must be a list, not {}",
                     shown(secrets)
                 )));
             };
             secrets.push(json!({ "name": name, "valueFrom": arn }));
         }
     }
-    if configure_logs {
-        let mut options = json!({
-            "awslogs-create-group": "true",
-            "awslogs-group": "prefect",
-            "awslogs-stream-prefix": vars.text("cloudwatch_logs_prefix")?.unwrap_or_else(|| "prefect".into()),
-        });
-        if let (Some(extra), Value::Object(options)) = (logs_options, &mut options) {
-            for (key, value) in extra {
-                options.insert(key.clone(), value.clone());
-            }
-        }
-        container.insert(
-            "logConfiguration".into(),
-            json!({ "logDriver": "awslogs", "options": options }),
-        );
-    }
+    Ok(())
+}
 
+/// The worker's `awslogs` options, with the `extra` ones given.
+fn awslogs_options(vars: &Variables, extra: Option<&Map<String, Value>>) -> Result<Value, String> {
+    let mut options = json!({
+        "awslogs-create-group": "true",
+        "awslogs-group": "prefect",
+        "awslogs-stream-prefix": vars.text("cloudwatch_logs_prefix")?.unwrap_or_else(|| "prefect".into()),
+    });
+    if let (Some(extra), Value::Object(options)) = (extra, &mut options) {
+        for (key, value) in extra {
+            options.insert(key.clone(), value.clone());
+        }
+    }
+    Ok(options)
+}
+
+/// Where the worker runs the task: the cluster, the launch and the network.
+fn placement(
+    vars: &Variables,
+    request: &RunTaskRequest,
+    launch_type: Option<LaunchType>,
+    strategy: Vec<CapacityProviderItem>,
+) -> Result<Placement, String> {
     let cluster = match vars.text("cluster")? {
         Some(cluster) => Some(cluster),
-        None => optional_text(request.get("cluster"), &format!("{request_path}.cluster"))
-            .map_err(&fail)?,
+        None => optional_text(request.map.get("cluster"), &request.path("cluster"))
+            .map_err(|e| vars.fail(e))?,
     };
     let mut placement = Placement {
         cluster,
@@ -372,61 +498,66 @@ pub(super) fn job_to_task(
         capacity_provider_strategy: strategy,
         ..Placement::default()
     };
-    let network_path = vars.path("network_configuration");
-    let network = match vars.mapping("network_configuration")? {
-        Some(network) => {
-            if network.contains_key("awsvpcConfiguration") {
-                return Err(fail("network_configuration takes the awsvpcConfiguration's fields (subnets, securityGroups, assignPublicIp) directly: the worker wraps it in awsvpcConfiguration itself, so a nested one fails RunTask".into()));
-            }
-            if vars.text("vpc_id")?.is_none() {
-                return Err(fail("You must provide a `vpc_id` to enable custom `network_configuration` (the worker refuses it)".into()));
-            }
-            Some((network, network_path))
-        }
-        // A task_run_request may carry the ECS API's own form.
-        None => match request.get("networkConfiguration") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(outer)) => {
-                let path = format!("{request_path}.networkConfiguration");
-                if let Some(key) = outer.keys().find(|k| *k != "awsvpcConfiguration") {
-                    return Err(fail(format!(
-                        "`{path}` has `{}`, which RunTask does not take (only awsvpcConfiguration)",
-                        printable(key)
-                    )));
-                }
-                let path = format!("{path}.awsvpcConfiguration");
-                match outer.get("awsvpcConfiguration") {
-                    None | Some(Value::Null) => None,
-                    Some(Value::Object(inner)) => Some((inner, path)),
-                    Some(other) => {
-                        return Err(fail(format!(
-                            "`{path}` must be a mapping, not {}",
-                            shown(other)
-                        )))
-                    }
-                }
-            }
-            Some(other) => {
-                return Err(fail(format!(
-                    "`{request_path}.networkConfiguration` must be a mapping, not {}",
-                    shown(other)
-                )))
-            }
-        },
-    };
-    if let Some((vpc, path)) = network {
-        let vpc = awsvpc_configuration(vpc, &path).map_err(&fail)?;
+    if let Some((vpc, path)) = network_configuration(vars, request)? {
+        let vpc = awsvpc_configuration(vpc, &path).map_err(|e| vars.fail(e))?;
         placement.subnets = vpc.subnets;
         placement.security_groups = vpc.security_groups;
         placement.assign_public_ip = vpc.assign_public_ip;
     }
-    warnings.sort();
-    Ok(Job {
-        task: Value::Object(task),
-        placement,
-        awsvpc,
-        warnings,
-    })
+    Ok(placement)
+}
+
+/// A mapping of the file, and where it is.
+type Located<'a> = (&'a Map<String, Value>, String);
+
+/// The awsvpcConfiguration's fields given, and where: the worker's `network_configuration`,
+/// else the RunTask request's.
+fn network_configuration<'r>(
+    vars: &'r Variables,
+    request: &RunTaskRequest<'r>,
+) -> Result<Option<Located<'r>>, String> {
+    match vars.mapping("network_configuration")? {
+        Some(network) => {
+            if network.contains_key("awsvpcConfiguration") {
+                return Err(vars.fail("network_configuration takes the awsvpcConfiguration's fields (subnets, securityGroups, assignPublicIp) directly: the worker wraps it in awsvpcConfiguration itself, so a nested one fails RunTask"));
+            }
+            if vars.text("vpc_id")?.is_none() {
+                return Err(vars.fail("You must provide a `vpc_id` to enable custom `network_configuration` (the worker refuses it)"));
+            }
+            Ok(Some((network, vars.path("network_configuration"))))
+        }
+        // A task_run_request may carry the ECS API's own form.
+        None => request_network_configuration(request).map_err(|e| vars.fail(e)),
+    }
+}
+
+/// The RunTask request's `networkConfiguration.awsvpcConfiguration`, and where it is.
+fn request_network_configuration<'r>(
+    request: &RunTaskRequest<'r>,
+) -> Result<Option<Located<'r>>, String> {
+    match request.map.get("networkConfiguration") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(outer)) => {
+            let path = request.path("networkConfiguration");
+            if let Some(key) = outer.keys().find(|k| *k != "awsvpcConfiguration") {
+                return Err(format!(
+                    "`{path}` has `{}`, which RunTask does not take (only awsvpcConfiguration)",
+                    printable(key)
+                ));
+            }
+            let path = format!("{path}.awsvpcConfiguration");
+            match outer.get("awsvpcConfiguration") {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Object(inner)) => Ok(Some((inner, path))),
+                Some(other) => Err(format!("`{path}` must be a mapping, not {}", shown(other))),
+            }
+        }
+        Some(other) => Err(format!(
+            "`{}` must be a mapping, not {}",
+            request.path("networkConfiguration"),
+            shown(other)
+        )),
+    }
 }
 
 /// A capacity provider strategy at `path` (`[{capacityProvider, weight, base}]`); `None` when

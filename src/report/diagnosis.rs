@@ -6,7 +6,7 @@
 use super::explanation::serde_plain;
 use super::table::{new_table, Colour, Width};
 use super::terminal_text::{message, name as short};
-use crate::checks::{Agreement, Diagnosis, Source};
+use crate::diagnose::{Agreement, Diagnosis, Source};
 
 pub fn render_diagnosis(name: &str, d: &Diagnosis, colour: Colour, width: Width) -> String {
     let mut out = format!("diagnosis of {}\n{}\n", short(name), message(&d.summary));

@@ -8,10 +8,10 @@ use serde::Serialize;
 use super::fleet_v1::{summary, ScopeV1, SummaryV1, SuppressionV1};
 use crate::blocker::Status;
 use crate::checks::{
-    Agreement, Diagnosis, RuleOutcome, ScopeAudit, Severity, Source, Suppression, WorkloadFinding,
-    WorkloadResult, WorkloadStatus,
+    RuleOutcome, ScopeAudit, Severity, Suppression, WorkloadFinding, WorkloadResult, WorkloadStatus,
 };
 use crate::codes::{Code, Effect};
+use crate::diagnose::{Agreement, Diagnosis, Source};
 use crate::explain::Classification;
 use crate::graph::{HopKind, Via};
 use crate::model::AssignPublicIp;

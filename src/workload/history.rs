@@ -2,9 +2,9 @@
 //! deployment and task definition that started them, and the placement each group actually
 //! ran with — which may differ from the service's current configuration.
 
-use crate::model::{AwsVpcConfiguration, Service, ServiceEvent, Snapshot, StoppedTask};
+use crate::model::{launch_of, AwsVpcConfiguration, Service, ServiceEvent, Snapshot, StoppedTask};
 
-use super::select::{find_cluster, launch_of, list, SelectError, Workload};
+use super::select::{find_cluster, list, SelectError, Workload};
 
 /// What the user asked to diagnose.
 #[derive(Debug, Clone, PartialEq, Eq)]

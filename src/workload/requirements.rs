@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use ipnet::Ipv4Net;
 use serde::Serialize;
 
-use super::image::{port_of, EcrImage, ImageRef, OtherImage};
-use crate::model::TaskDefinition;
+use crate::model::{
+    port_of, value_source, EcrImage, ImageRef, OtherImage, TaskDefinition, ValueStore,
+};
 
 /// The kind of call, which fixes the service endpoint it can use.
 #[derive(
@@ -129,46 +130,6 @@ pub fn layer_bucket(region: &str) -> String {
     format!("prod-{region}-starport-layer-bucket")
 }
 
-/// The Secrets Manager secrets (ARNs, full or partial, without JSON key or version) the task
-/// definitions read, as their requirements name them.
-pub fn secrets_read(
-    task_definitions: &[TaskDefinition],
-    account: &str,
-    region: &str,
-) -> std::collections::BTreeSet<String> {
-    resources_read(
-        task_definitions,
-        account,
-        region,
-        "secretsmanager:GetSecretValue",
-    )
-}
-
-/// The Systems Manager parameters (ARNs) the task definitions read.
-pub fn parameters_read(
-    task_definitions: &[TaskDefinition],
-    account: &str,
-    region: &str,
-) -> std::collections::BTreeSet<String> {
-    resources_read(task_definitions, account, region, "ssm:GetParameters")
-}
-
-/// The resources the task definitions' requirements need `action` on.
-fn resources_read(
-    task_definitions: &[TaskDefinition],
-    account: &str,
-    region: &str,
-    action: &str,
-) -> std::collections::BTreeSet<String> {
-    task_definitions
-        .iter()
-        .flat_map(|t| derive_requirements(t, account, region))
-        .flat_map(|r| r.permissions)
-        .filter(|p| p.action == action)
-        .map(|p| p.resource)
-        .collect()
-}
-
 /// Derives the requirements of `task_definition` for a task in `account`/`region`.
 pub fn derive_requirements(
     task_definition: &TaskDefinition,
@@ -192,18 +153,9 @@ pub fn derive_requirements(
                 r.other_images.push((image, has_credentials));
             }
         }
-        if let Some(credentials) = &container.repository_credentials {
-            // Always a Secrets Manager secret: its ARN, or its name in the task's region.
-            let parameter = &credentials.credentials_parameter;
-            let arn = if parameter.starts_with("arn:") {
-                parameter.clone()
-            } else {
-                format!("arn:aws:secretsmanager:{region}:{account}:secret:{parameter}")
-            };
-            builder.secret(who, &arn, account, region);
-        }
-        for secret in &container.secrets {
-            builder.secret(who, &secret.value_from, account, region);
+        // Its registry credentials, then its secrets.
+        for value_from in container.values_read(account, region) {
+            builder.secret(who, &value_from, account, region);
         }
         if let Some(log) = &container.log_configuration {
             if log.log_driver == "awslogs" {
@@ -320,39 +272,21 @@ impl Builder {
     /// A `valueFrom` / `credentialsParameter`: a Secrets Manager ARN, an SSM parameter ARN, or
     /// an SSM parameter name in the task's region.
     fn secret(&mut self, who: &str, value_from: &str, account: &str, region: &str) {
-        let arn_parts: Vec<&str> = value_from.splitn(7, ':').collect();
-        let (target, service_region, resource, action) = if value_from.starts_with("arn:") {
-            let service = arn_parts.get(2).copied().unwrap_or_default();
-            let arn_region = arn_parts.get(3).copied().unwrap_or(region).to_string();
-            match service {
-                "secretsmanager" => (
-                    Target::Secretsmanager,
-                    arn_region,
-                    secret_arn_without_key(value_from),
-                    "secretsmanager:GetSecretValue",
-                ),
-                _ => (
-                    Target::Ssm,
-                    arn_region,
-                    value_from.to_string(),
-                    "ssm:GetParameters",
-                ),
-            }
-        } else {
-            let name = value_from.trim_start_matches('/');
-            (
+        let source = value_source(value_from, account, region);
+        let (target, host, action) = match source.store {
+            ValueStore::SecretsManager => (
+                Target::Secretsmanager,
+                format!("secretsmanager.{}.amazonaws.com", source.region),
+                "secretsmanager:GetSecretValue",
+            ),
+            ValueStore::Ssm => (
                 Target::Ssm,
-                region.to_string(),
-                format!("arn:aws:ssm:{region}:{account}:parameter/{name}"),
+                format!("ssm.{}.amazonaws.com", source.region),
                 "ssm:GetParameters",
-            )
+            ),
         };
-        let host = match target {
-            Target::Secretsmanager => format!("secretsmanager.{service_region}.amazonaws.com"),
-            _ => format!("ssm.{service_region}.amazonaws.com"),
-        };
-        self.entry(target, &host, &service_region, who);
-        self.allow(target, &host, Permission::new(action, resource), true);
+        self.entry(target, &host, &source.region, who);
+        self.allow(target, &host, Permission::new(action, source.arn), true);
     }
 
     fn logs(&mut self, who: &str, options: &BTreeMap<String, String>, account: &str, region: &str) {
@@ -392,16 +326,6 @@ impl Builder {
     fn finish(self) -> Vec<Requirement> {
         self.by_key.into_values().collect()
     }
-}
-
-/// `arn:aws:secretsmanager:R:A:secret:NAME:json-key:stage:version` names a key inside the
-/// secret; the IAM resource is the secret itself.
-fn secret_arn_without_key(value_from: &str) -> String {
-    value_from
-        .splitn(8, ':')
-        .take(7)
-        .collect::<Vec<_>>()
-        .join(":")
 }
 
 #[cfg(test)]
@@ -544,34 +468,6 @@ mod tests {
         assert_eq!(
             sm.permissions[0].resource,
             "arn:aws:secretsmanager:us-east-1:123456789012:secret:harbor-pull"
-        );
-    }
-
-    #[test]
-    fn the_secrets_a_task_definition_reads() {
-        let task: TaskDefinition = serde_json::from_value(serde_json::json!({
-            "arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1",
-            "network_mode": "awsvpc",
-            "requires_compatibilities": ["FARGATE"],
-            "container_definitions": [{
-                "name": "app",
-                "image": "harbor.acme.internal/web:1",
-                "repository_credentials": {"credentials_parameter": "harbor-pull"},
-                "secrets": [
-                    {"name": "A", "value_from": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf:password::"},
-                    {"name": "B", "value_from": "/prod/web/token"}
-                ]
-            }]
-        }))
-        .unwrap();
-        assert_eq!(
-            secrets_read(&[task], "123456789012", "us-east-1"),
-            [
-                "arn:aws:secretsmanager:us-east-1:123456789012:secret:harbor-pull",
-                "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf",
-            ]
-            .map(String::from)
-            .into()
         );
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests: the real `pullpath` binary on fixture snapshots.
 
+mod architecture;
 mod bad_input;
 mod diagnose;
 mod edge_cases;

@@ -92,7 +92,7 @@ fn read_text(path: &Path, shown: &str) -> Result<String, String> {
 }
 
 /// JSON (one value) when the text starts like JSON, else YAML documents (bounded as every
-/// YAML input is: `predeploy::yaml`).
+/// YAML input is: `crate::yaml`).
 fn documents(text: &str, shown: &str) -> Result<Vec<Value>, String> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
@@ -103,7 +103,7 @@ fn documents(text: &str, shown: &str) -> Result<Vec<Value>, String> {
             other => vec![other],
         });
     }
-    crate::predeploy::yaml_documents(trimmed).map_err(|e| format!("{shown}: {e}"))
+    crate::yaml::yaml_documents(trimmed).map_err(|e| format!("{shown}: {e}"))
 }
 
 fn parse<T: DeserializeOwned>(value: Value) -> Result<T, String> {

@@ -1,12 +1,18 @@
 //! Tying what ECS said to what the configuration shows: the audit's findings ranked by how
 //! well each explains the observed messages, and a plain statement where message and
-//! configuration disagree.
+//! configuration disagree (`pullpath diagnose`).
+//!
+//! A stage of its own above `checks`: it reads the audit's results and `explain`'s reading of
+//! the messages; `report` renders what it decides.
+
+mod observations;
+
+pub use observations::{observations, pod_observations, Observation, Source};
 
 use serde::Serialize;
 
-use super::audit::{Severity, WorkloadResult};
-use super::observations::Observation;
 use crate::blocker::Blocker;
+use crate::checks::{Severity, WorkloadResult};
 use crate::codes::Code;
 use crate::explain::{beyond_configuration, Category, Classification};
 use crate::workload::{GroupsFrom, RunPlacement, SubnetsFrom, Target};

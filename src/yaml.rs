@@ -22,21 +22,19 @@ use saphyr_parser::{Event, Parser};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::printable;
-
 /// The largest YAML file read: a prefect.yaml is a few kilobytes, a large one with many
 /// deployments tens of kilobytes; a megabyte parses in milliseconds.
-pub(super) const MAX_YAML_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_YAML_BYTES: u64 = 1024 * 1024;
 
 /// The most nodes (scalars, lists, mappings; an alias counts the nodes it copies) a YAML
 /// document may expand to. A deployment's job variables are a few dozen nodes and the largest
 /// prefect.yaml files seen have hundreds of deployments of at most a few hundred nodes each;
 /// 100,000 nodes build in milliseconds and a few megabytes.
-pub(super) const MAX_YAML_NODES: u64 = 100_000;
+pub(crate) const MAX_YAML_NODES: u64 = 100_000;
 
 /// Reads the YAML file at `path` (`shown` in messages) as a [`serde_yaml_ng::Value`], with `<<`
 /// merge keys applied, within the limits above.
-pub(super) fn read_yaml(path: &Path, shown: &str) -> Result<serde_yaml_ng::Value, String> {
+pub(crate) fn read_yaml(path: &Path, shown: &str) -> Result<serde_yaml_ng::Value, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
     let mut bytes = Vec::new();
     file.take(MAX_YAML_BYTES + 1)
@@ -53,7 +51,7 @@ pub(super) fn read_yaml(path: &Path, shown: &str) -> Result<serde_yaml_ng::Value
 }
 
 /// [`read_yaml`] of a text already read.
-pub(super) fn parse_yaml(text: &str) -> Result<serde_yaml_ng::Value, String> {
+pub(crate) fn parse_yaml(text: &str) -> Result<serde_yaml_ng::Value, String> {
     check_expansion(text)?;
     let mut document: serde_yaml_ng::Value =
         serde_yaml_ng::from_str(text).map_err(|e| format!("not YAML: {e}"))?;
@@ -126,7 +124,7 @@ fn add_to_parent(open: &mut [(usize, u64)], size: u64) {
 /// The YAML `value`, found at `path`, as JSON data. What JSON cannot hold is refused, naming
 /// the path: a `.nan` or `.inf`, a tagged value (`!Ref x`; Prefect's loader, `yaml.safe_load`,
 /// refuses tags it does not know), a mapping key that is not text.
-pub(super) fn to_json(value: &serde_yaml_ng::Value, path: &mut String) -> Result<Value, String> {
+pub(crate) fn to_json(value: &serde_yaml_ng::Value, path: &mut String) -> Result<Value, String> {
     use serde_yaml_ng::Value as Yaml;
     Ok(match value {
         Yaml::Null => Value::Null,
@@ -219,6 +217,21 @@ pub(crate) fn yaml_documents(text: &str) -> Result<Vec<Value>, String> {
         );
     }
     Ok(out)
+}
+
+/// A character that changes how a terminal shows what follows it: C0 and C1 controls (ESC,
+/// CSI, line breaks, DEL) and the bidirectional formatting characters.
+pub(crate) fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with each [`unprintable`] character replaced by U+FFFD, for a key or field name of
+/// an input file that a message quotes.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if unprintable(c) { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 #[cfg(test)]

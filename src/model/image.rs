@@ -1,7 +1,7 @@
 //! Parsing container image references: which registry host, and for ECR which account,
 //! region, repository and tag or digest.
 
-use crate::model::{Image, Repository};
+use super::{Image, Repository};
 
 /// A parsed `image` of a container definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
