@@ -253,46 +253,20 @@ pub fn coalesce(changes: &mut Vec<Change>) {
     let mut out: Vec<Change> = Vec::with_capacity(changes.len());
     for change in changes.drain(..) {
         let merged = match &change {
-            Change::CreateInterfaceEndpoint {
-                vpc_id,
-                service_name,
-                subnet_ids,
-                ..
-            } => out.iter_mut().find_map(|c| match c {
-                Change::CreateInterfaceEndpoint {
-                    vpc_id: v,
-                    service_name: s,
-                    subnet_ids: into,
-                    ..
-                } if v == vpc_id && s == service_name => {
-                    for subnet in subnet_ids {
-                        if !into.contains(subnet) {
-                            into.push(subnet.clone());
+            Change::CreateInterfaceEndpoint { .. } | Change::CreateGatewayEndpoint { .. } => {
+                let key = endpoint_key(&change);
+                let from = endpoint_list(&change).to_vec();
+                out.iter_mut()
+                    .find(|c| endpoint_key(c) == key)
+                    .and_then(endpoint_list_mut)
+                    .map(|list| {
+                        for item in from {
+                            if !list.contains(&item) {
+                                list.push(item);
+                            }
                         }
-                    }
-                    Some(())
-                }
-                _ => None,
-            }),
-            Change::CreateGatewayEndpoint {
-                vpc_id,
-                service_name,
-                route_table_ids,
-            } => out.iter_mut().find_map(|c| match c {
-                Change::CreateGatewayEndpoint {
-                    vpc_id: v,
-                    service_name: s,
-                    route_table_ids: into,
-                } if v == vpc_id && s == service_name => {
-                    for table in route_table_ids {
-                        if !into.contains(table) {
-                            into.push(table.clone());
-                        }
-                    }
-                    Some(())
-                }
-                _ => None,
-            }),
+                    })
+            }
             Change::CreateRoute {
                 route_table_id,
                 destination_cidr,
@@ -312,6 +286,44 @@ pub fn coalesce(changes: &mut Vec<Change>) {
     }
     renumber_acl_entries(&mut out);
     *changes = out;
+}
+
+/// What makes two endpoint creations one endpoint: its type, VPC and service.
+fn endpoint_key(change: &Change) -> Option<(bool, &str, &str)> {
+    match change {
+        Change::CreateInterfaceEndpoint {
+            vpc_id,
+            service_name,
+            ..
+        } => Some((true, vpc_id, service_name)),
+        Change::CreateGatewayEndpoint {
+            vpc_id,
+            service_name,
+            ..
+        } => Some((false, vpc_id, service_name)),
+        _ => None,
+    }
+}
+
+/// The list an endpoint creation grows by when merged: subnets, or route tables.
+fn endpoint_list(change: &Change) -> &[String] {
+    match change {
+        Change::CreateInterfaceEndpoint { subnet_ids, .. } => subnet_ids,
+        Change::CreateGatewayEndpoint {
+            route_table_ids, ..
+        } => route_table_ids,
+        _ => &[],
+    }
+}
+
+fn endpoint_list_mut(change: &mut Change) -> Option<&mut Vec<String>> {
+    match change {
+        Change::CreateInterfaceEndpoint { subnet_ids, .. } => Some(subnet_ids),
+        Change::CreateGatewayEndpoint {
+            route_table_ids, ..
+        } => Some(route_table_ids),
+        _ => None,
+    }
 }
 
 /// Whether `id` names a resource a change creates.
