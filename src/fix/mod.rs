@@ -284,8 +284,71 @@ pub fn coalesce(changes: &mut Vec<Change>) {
             out.push(change);
         }
     }
+    drop_covered_acl_entries(&mut out);
     renumber_acl_entries(&mut out);
     *changes = out;
+}
+
+/// ACL allow entries another entry of the plan already covers (the same ACL and direction,
+/// a CIDR that contains theirs, the ports too): the findings of each S3 range ask for one,
+/// the internet's finding for 0.0.0.0/0. The entry kept takes the lower rule number of the
+/// two, so that it still comes before every deny rule the dropped one had to precede.
+fn drop_covered_acl_entries(changes: &mut Vec<Change>) {
+    fn entry(change: &Change) -> Option<(&str, bool, ipnet::Ipv4Net, u16, u16)> {
+        match change {
+            Change::AllowNaclEntry {
+                network_acl_id,
+                egress,
+                cidr,
+                from_port,
+                to_port,
+                ..
+            } => Some((
+                network_acl_id,
+                *egress,
+                cidr.parse().ok()?,
+                *from_port,
+                *to_port,
+            )),
+            _ => None,
+        }
+    }
+    let covers = |a: &Change, b: &Change| match (entry(a), entry(b)) {
+        (Some((acl, out, net, from, to)), Some((acl2, out2, net2, from2, to2))) => {
+            acl == acl2 && out == out2 && net.contains(&net2) && from <= from2 && to >= to2
+        }
+        _ => false,
+    };
+    fn number(change: &mut Change) -> Option<&mut u16> {
+        match change {
+            Change::AllowNaclEntry { rule_number, .. } => Some(rule_number),
+            _ => None,
+        }
+    }
+    let mut kept: Vec<Change> = Vec::with_capacity(changes.len());
+    for mut change in changes.drain(..) {
+        let low = number(&mut change).map(|n| *n);
+        if let Some(cover) = kept.iter_mut().find(|k| covers(k, &change)) {
+            if let (Some(n), Some(low)) = (number(cover), low) {
+                *n = (*n).min(low);
+            }
+            continue;
+        }
+        let mut lowest = low;
+        kept.retain_mut(|k| {
+            if covers(&change, k) {
+                lowest = lowest.min(number(k).map(|n| *n));
+                false
+            } else {
+                true
+            }
+        });
+        if let (Some(n), Some(lowest)) = (number(&mut change), lowest) {
+            *n = lowest;
+        }
+        kept.push(change);
+    }
+    *changes = kept;
 }
 
 /// What makes two endpoint creations one endpoint: its type, VPC and service.
@@ -540,5 +603,40 @@ impl Peer {
             Peer::Group(id) => format!("security group {id}"),
             Peer::PrefixList(id) => format!("prefix list {id}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allow(cidr: &str, rule_number: u16) -> Change {
+        Change::AllowNaclEntry {
+            network_acl_id: "acl-1".into(),
+            egress: true,
+            rule_number,
+            cidr: cidr.into(),
+            from_port: 443,
+            to_port: 443,
+        }
+    }
+
+    /// One rule for the internet covers the S3 ranges' rules, and takes the lowest number of
+    /// those it replaces (each was placed before some deny rule).
+    #[test]
+    fn covered_acl_entries_collapse_into_the_widest_at_the_lowest_number() {
+        let mut changes = vec![
+            allow("54.231.0.0/17", 88),
+            allow("0.0.0.0/0", 101),
+            allow("52.216.0.0/15", 87),
+        ];
+        coalesce(&mut changes);
+        assert_eq!(changes, vec![allow("0.0.0.0/0", 87)]);
+        let mut distinct = vec![allow("10.0.0.0/16", 90), allow("10.1.0.0/16", 90)];
+        coalesce(&mut distinct);
+        assert_eq!(
+            distinct,
+            vec![allow("10.0.0.0/16", 90), allow("10.1.0.0/16", 89)]
+        );
     }
 }
