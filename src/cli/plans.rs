@@ -1,6 +1,8 @@
 //! Plans for an audit's scopes: each scope's snapshot patched and audited again the way the
 //! scope was audited (its clusters and services, or its Kubernetes workloads).
 
+use std::collections::HashSet;
+
 use super::args::AuditArgs;
 use crate::checks::{AuditOptions, Origin, ScopeAudit, WorkloadResult, WorkloadStatus};
 use crate::model::Snapshot;
@@ -10,6 +12,7 @@ use crate::plan::{plan_scope, ScopePlan};
 pub fn reaudit(
     scope: &ScopeAudit,
     patched: &Snapshot,
+    only: Option<&HashSet<String>>,
     args: &AuditArgs,
     options: &AuditOptions,
 ) -> Result<Vec<WorkloadResult>, String> {
@@ -37,9 +40,16 @@ pub fn reaudit(
     } else {
         &[]
     };
-    super::audit::audit_snapshot(patched, clusters, &args.select.service, false, options)
-        .map(|a| a.results)
-        .map_err(|e| e.to_string())
+    super::audit::audit_snapshot_of(
+        patched,
+        clusters,
+        &args.select.service,
+        false,
+        options,
+        only,
+    )
+    .map(|a| a.results)
+    .map_err(|e| e.to_string())
 }
 
 /// Each scope's plan (empty for a scope that passes or was not read).
@@ -57,8 +67,11 @@ pub fn plan_scopes(
                     .iter()
                     .any(|r| r.status != WorkloadStatus::Pass) =>
             {
-                plan_scope(&scope.results, snapshot, &|patched: &Snapshot| {
-                    reaudit(scope, patched, args, options)
+                plan_scope(&scope.results, snapshot, &|patched: &Snapshot,
+                                                       only: Option<
+                    &HashSet<String>,
+                >| {
+                    reaudit(scope, patched, only, args, options)
                 })
             }
             _ => ScopePlan::default(),

@@ -197,14 +197,13 @@ pub fn run(args: WhatIfArgs) -> Result<ExitCode, Failure> {
     let mut after: Vec<ScopeAudit> = Vec::new();
     for (scope, snapshot) in before.iter().zip(&patched) {
         let results = match snapshot {
-            Some(snapshot) => {
-                super::plans::reaudit(scope, snapshot, audit, &options).map_err(|e| {
+            Some(snapshot) => super::plans::reaudit(scope, snapshot, None, audit, &options)
+                .map_err(|e| {
                     Failure::runtime(format!(
                         "cannot audit the changed {}: {e}",
                         scope_name(scope)
                     ))
-                })?
-            }
+                })?,
             None => Vec::new(),
         };
         after.push(ScopeAudit {

@@ -4,12 +4,13 @@
 use super::endpoint::{gateway_candidate, interface_candidate, private_dns_blockers};
 use super::filters::not_collected;
 use super::hop::Candidate;
+use super::index::Gap;
 use super::internet::{declared_candidate, internet, internet_candidate};
 use super::placement::Placement;
 use super::rules::Peer;
 use crate::blocker::Blocker;
 use crate::codes::Code;
-use crate::model::{EndpointType, RouteState};
+use crate::model::{EndpointType, PrefixList, RouteState, VpcEndpoint};
 use crate::workload::{Requirement, Target};
 
 /// The candidate paths of a call, and the interface-endpoint paths that DNS may or may not
@@ -37,10 +38,11 @@ pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requiremen
     if let Some(cidr) = requirement.route {
         return Candidates::only(declared_candidate(placement, requirement, cidr));
     }
-    let index = placement.index;
     let same_region = requirement.region == placement.region;
-    let mut out = Vec::new();
-    let mut dns_uncertain = Vec::new();
+    let mut out = Candidates {
+        paths: Vec::new(),
+        dns_uncertain: Vec::new(),
+    };
     let mut public = Peer {
         cidrs: vec![internet()],
         ..Peer::default()
@@ -51,7 +53,7 @@ pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requiremen
         let service = format!("com.amazonaws.{}.{suffix}", placement.region);
         // Layers go to S3's published addresses, whatever carries them.
         let list = (requirement.target == Target::S3Layers)
-            .then(|| index.prefix_list_named(&service).ok())
+            .then(|| placement.index.prefix_list_named(&service).ok())
             .flatten();
         if let Some(list) = list {
             public = Peer {
@@ -60,65 +62,9 @@ pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requiremen
                 prefix_list_id: Some(list.id.clone()),
             };
         }
-        match index.endpoints_in(&placement.vpc.id) {
-            Ok(endpoints) => {
-                // A deleted or failed endpoint is still listed for a while but has no network
-                // interfaces and no DNS: it carries nothing.
-                let of_service: Vec<_> = endpoints
-                    .iter()
-                    .filter(|e| e.service_name == service && !is_gone(&e.state))
-                    .collect();
-                if requirement.target == Target::S3Layers {
-                    if let Ok(table) = index.route_table_of(placement.subnet) {
-                        for endpoint in of_service
-                            .iter()
-                            .filter(|e| e.endpoint_type == EndpointType::Gateway)
-                        {
-                            let route = list
-                                .and_then(|l| table.prefix_list_route(&l.id))
-                                .filter(|r| r.target.id.as_deref() == Some(endpoint.id.as_str()));
-                            let routed = route.is_some()
-                                || endpoint.route_table_ids.contains(&table.table.id);
-                            let route_state = match route {
-                                Some(route) => Some(route.state),
-                                None if routed => Some(RouteState::Active),
-                                None => None,
-                            };
-                            let candidate = gateway_candidate(
-                                placement,
-                                requirement,
-                                endpoint,
-                                list,
-                                route_state,
-                                &table.table.id,
-                            );
-                            if routed {
-                                // The prefix-list route is more specific than any default route:
-                                // S3 traffic has no other way out.
-                                return Candidates::only(candidate);
-                            }
-                            out.push(candidate);
-                        }
-                    }
-                }
-                for endpoint in of_service
-                    .iter()
-                    .filter(|e| e.endpoint_type == EndpointType::Interface)
-                {
-                    let dns = private_dns_blockers(placement, endpoint);
-                    let candidate =
-                        interface_candidate(placement, requirement, endpoint, dns.clone());
-                    // Private DNS answers only for an endpoint that is up.
-                    if dns.is_empty() && endpoint.state.eq_ignore_ascii_case("available") {
-                        // The name resolves to the endpoint: no other path is taken.
-                        return Candidates::only(candidate);
-                    }
-                    if !dns.iter().any(Blocker::blocks) {
-                        dns_uncertain.push((candidate.clone(), dns));
-                    }
-                    out.push(candidate);
-                }
-            }
+        match endpoint_candidates(placement, requirement, &service, list, &mut out) {
+            Ok(Some(only)) => return Candidates::only(only),
+            Ok(None) => {}
             Err(gap) => {
                 endpoint_gap = Some(not_collected(
                     placement.index.snapshot,
@@ -129,7 +75,107 @@ pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requiremen
             }
         }
     }
+    out.paths.push(internet_path(
+        placement,
+        requirement,
+        public,
+        endpoint_gap,
+        same_region,
+    ));
+    out
+}
 
+/// The VPC endpoints of `service` that could carry the call, added to `out`; `Some` when one
+/// of them is the only way the call can go (a gateway endpoint's prefix-list route, or an
+/// available interface endpoint whose private DNS answers for the name).
+fn endpoint_candidates(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+    service: &str,
+    list: Option<&PrefixList>,
+    out: &mut Candidates,
+) -> Result<Option<Candidate>, Gap> {
+    let endpoints = placement.index.endpoints_in(&placement.vpc.id)?;
+    // A deleted or failed endpoint is still listed for a while but has no network interfaces
+    // and no DNS: it carries nothing.
+    let of_service: Vec<_> = endpoints
+        .iter()
+        .filter(|e| e.service_name == service && !is_gone(&e.state))
+        .copied()
+        .collect();
+    if requirement.target == Target::S3Layers {
+        if let Some(only) = gateway_candidates(placement, requirement, &of_service, list, out) {
+            return Ok(Some(only));
+        }
+    }
+    for endpoint in of_service
+        .iter()
+        .filter(|e| e.endpoint_type == EndpointType::Interface)
+    {
+        let dns = private_dns_blockers(placement, endpoint);
+        let candidate = interface_candidate(placement, requirement, endpoint, dns.clone());
+        // Private DNS answers only for an endpoint that is up.
+        if dns.is_empty() && endpoint.state.eq_ignore_ascii_case("available") {
+            // The name resolves to the endpoint: no other path is taken.
+            return Ok(Some(candidate));
+        }
+        if !dns.iter().any(Blocker::blocks) {
+            out.dns_uncertain.push((candidate.clone(), dns));
+        }
+        out.paths.push(candidate);
+    }
+    Ok(None)
+}
+
+/// The S3 gateway endpoints for layer downloads, added to `out`; `Some` when the subnet's
+/// table routes S3's prefix list to one (the most specific route: S3 has no other way out).
+fn gateway_candidates(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+    of_service: &[&VpcEndpoint],
+    list: Option<&PrefixList>,
+    out: &mut Candidates,
+) -> Option<Candidate> {
+    let table = placement.index.route_table_of(placement.subnet).ok()?;
+    for endpoint in of_service
+        .iter()
+        .filter(|e| e.endpoint_type == EndpointType::Gateway)
+    {
+        let route = list
+            .and_then(|l| table.prefix_list_route(&l.id))
+            .filter(|r| r.target.id.as_deref() == Some(endpoint.id.as_str()));
+        let routed = route.is_some() || endpoint.route_table_ids.contains(&table.table.id);
+        let route_state = match route {
+            Some(route) => Some(route.state),
+            None if routed => Some(RouteState::Active),
+            None => None,
+        };
+        let candidate = gateway_candidate(
+            placement,
+            requirement,
+            endpoint,
+            list,
+            route_state,
+            &table.table.id,
+        );
+        if routed {
+            return Some(candidate);
+        }
+        out.paths.push(candidate);
+    }
+    None
+}
+
+/// The internet path to `public`, with what the endpoints and regions make of it: unknown
+/// when an endpoint the collector could not see may carry the call, the cross-region note,
+/// and the way to declare a private registry's network.
+fn internet_path(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+    public: Peer,
+    endpoint_gap: Option<Blocker>,
+    same_region: bool,
+) -> Candidate {
     let mut internet_path = internet_candidate(placement, requirement, public);
     if let Some(gap) = endpoint_gap {
         // An endpoint the collector could not see may carry the call instead: what blocks the
@@ -170,11 +216,7 @@ pub(super) fn candidates(placement: &Placement<'_, '_>, requirement: &Requiremen
             }
         }
     }
-    out.push(internet_path);
-    Candidates {
-        paths: out,
-        dns_uncertain,
-    }
+    internet_path
 }
 
 fn cross_region(placement: &Placement<'_, '_>, requirement: &Requirement) -> Blocker {

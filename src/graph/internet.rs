@@ -152,20 +152,10 @@ fn follow_route(
             && r.state == RouteState::Active)
     });
     let Some(route) = route else {
-        let blocker = if table.unresolved_prefix_lists.is_empty() {
-            no_route(placement, requirement, table_id, cidr)
-        } else {
-            Blocker::new(
-                Code::NotCollected,
-                table_id,
-                format!(
-                    "route table {table_id} has no route to {cidr} except possibly via prefix lists {} that were not collected",
-                    table.unresolved_prefix_lists.join(", ")
-                ),
-                "Collect the managed prefix lists (ec2:DescribeManagedPrefixLists, ec2:GetManagedPrefixListEntries).",
-            )
-        };
-        candidate.step(table_hop, vec![blocker]);
+        candidate.step(
+            table_hop,
+            vec![missing_route(placement, requirement, table, cidr)],
+        );
         return;
     };
     let target_id = route.target.id.clone().unwrap_or_default();
@@ -182,7 +172,8 @@ fn follow_route(
         return;
     }
     candidate.step(table_hop, Vec::new());
-    match route.target.kind {
+    let kind = route.target.kind;
+    match kind {
         RouteTargetKind::InternetGateway => {
             candidate.via = Some(Via::Igw);
             internet_gateway_step(placement, table_id, route, &target_id, candidate);
@@ -203,106 +194,136 @@ fn follow_route(
             );
         }
         RouteTargetKind::TransitGateway | RouteTargetKind::PeeringConnection
-            if gone_gateway(placement, route.target.kind, &target_id).is_some() =>
+            if gone_gateway(placement, kind, &target_id).is_some() =>
         {
-            let why = gone_gateway(placement, route.target.kind, &target_id).unwrap_or_default();
+            let why = gone_gateway(placement, kind, &target_id).unwrap_or_default();
             candidate.add_to_last(blackhole(placement, table_id, route, &why));
         }
         // A declared network inside the VPC: the local route carries it.
         RouteTargetKind::Local if requirement.route.is_some() => {
             local_destination(placement, requirement, cidr, candidate)
         }
-        RouteTargetKind::TransitGateway => leaves_vpc(
-            candidate,
-            requirement,
-            Via::TransitGateway,
-            HopKind::TransitGateway,
-            &target_id,
-            table_id,
-            "transit gateway",
-        ),
-        RouteTargetKind::PeeringConnection => leaves_vpc(
-            candidate,
-            requirement,
-            Via::Peering,
-            HopKind::PeeringConnection,
-            &target_id,
-            table_id,
-            "VPC peering connection",
-        ),
-        RouteTargetKind::VpnGateway => leaves_vpc(
-            candidate,
-            requirement,
-            Via::VpnGateway,
-            HopKind::VpnGateway,
-            &target_id,
-            table_id,
-            "virtual private gateway",
-        ),
+        RouteTargetKind::TransitGateway
+        | RouteTargetKind::PeeringConnection
+        | RouteTargetKind::VpnGateway => {
+            leaves_vpc(candidate, requirement, kind, &target_id, table_id)
+        }
         RouteTargetKind::NetworkInterface
         | RouteTargetKind::Instance
         | RouteTargetKind::LocalGateway
         | RouteTargetKind::CarrierGateway
-        | RouteTargetKind::CoreNetwork => {
-            let what = format!("{:?}", route.target.kind).to_lowercase();
-            candidate.step(
-                Hop::new(HopKind::NetworkInterface, &target_id),
-                vec![Blocker::new(
-                    Code::PathLeavesVpc,
-                    &target_id,
-                    format!("route table {table_id} sends {cidr} to {what} {target_id} (an appliance or gateway whose onward path is not visible here)"),
-                    match requirement.route {
-                        Some(_) => format!("Confirm that {target_id} forwards TCP {} to {} and back.", requirement.port, requirement.host),
-                        None => format!("Confirm that {target_id} forwards HTTPS to {} and back, or route 0.0.0.0/0 in {table_id} to a NAT gateway.", requirement.host),
-                    },
-                )],
-            );
-        }
+        | RouteTargetKind::CoreNetwork => candidate.step(
+            Hop::new(HopKind::NetworkInterface, &target_id),
+            vec![appliance(requirement, route, table_id, &target_id, cidr)],
+        ),
         // A CIDR route to a VPC endpoint is a Gateway Load Balancer endpoint: an inspection
         // appliance sits in the path.
-        RouteTargetKind::VpcEndpoint if route.destination_cidr.is_some() => {
-            candidate.step(
-                Hop::new(HopKind::NetworkInterface, &target_id),
-                vec![Blocker::new(
-                    Code::PathLeavesVpc,
-                    &target_id,
-                    format!("route table {table_id} sends {cidr} to Gateway Load Balancer endpoint {target_id}: the inspection appliances behind it decide whether HTTPS to {} passes", requirement.host),
-                    format!(
-                        "Confirm that the firewall behind {target_id} allows TCP {} to {} and routes it {}.",
-                        requirement.port,
-                        requirement.host,
-                        if requirement.route.is_some() { "on toward it" } else { "to the internet" }
-                    ),
-                )],
-            );
-        }
+        RouteTargetKind::VpcEndpoint if route.destination_cidr.is_some() => candidate.step(
+            Hop::new(HopKind::NetworkInterface, &target_id),
+            vec![inspection_endpoint(requirement, table_id, &target_id, cidr)],
+        ),
         // A prefix-list route to a gateway endpoint that is not (or no longer) in the VPC.
-        RouteTargetKind::VpcEndpoint => match placement.index.endpoints_in(&placement.vpc.id) {
-            Err(gap) => candidate.add_to_last(not_collected(
-                placement.index.snapshot,
-                table_id,
-                &gap,
-                &format!("gateway endpoint {target_id}"),
-            )),
-            Ok(_) => candidate.add_to_last(blackhole(
-                placement,
-                table_id,
-                route,
-                &format!("gateway endpoint {target_id} is not in the snapshot's VPC endpoints"),
-            )),
-        },
+        RouteTargetKind::VpcEndpoint => candidate.add_to_last(absent_gateway_endpoint(
+            placement, route, table_id, &target_id,
+        )),
         RouteTargetKind::EgressOnlyInternetGateway | RouteTargetKind::Local => {
             candidate.add_to_last(Blocker::new(
                 Code::NoRoute,
                 table_id,
                 format!(
                     "route table {table_id} sends {cidr} to {} {target_id}, which cannot carry IPv4 traffic to {}",
-                    route_target_word(route.target.kind),
+                    route_target_word(kind),
                     requirement.host
                 ),
                 no_route(placement, requirement, table_id, cidr).fix,
             ));
         }
+    }
+}
+
+/// No route carries `cidr`: NO_ROUTE, unless prefix lists the collector could not read might.
+fn missing_route(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+    table: &IndexedRouteTable<'_>,
+    cidr: Ipv4Net,
+) -> Blocker {
+    let table_id = table.table.id.as_str();
+    if table.unresolved_prefix_lists.is_empty() {
+        return no_route(placement, requirement, table_id, cidr);
+    }
+    Blocker::new(
+        Code::NotCollected,
+        table_id,
+        format!(
+            "route table {table_id} has no route to {cidr} except possibly via prefix lists {} that were not collected",
+            table.unresolved_prefix_lists.join(", ")
+        ),
+        "Collect the managed prefix lists (ec2:DescribeManagedPrefixLists, ec2:GetManagedPrefixListEntries).",
+    )
+}
+
+/// A route to an interface, instance or other gateway whose onward path is not visible.
+fn appliance(
+    requirement: &Requirement,
+    route: &Route,
+    table_id: &str,
+    target_id: &str,
+    cidr: Ipv4Net,
+) -> Blocker {
+    let what = format!("{:?}", route.target.kind).to_lowercase();
+    Blocker::new(
+        Code::PathLeavesVpc,
+        target_id,
+        format!("route table {table_id} sends {cidr} to {what} {target_id} (an appliance or gateway whose onward path is not visible here)"),
+        match requirement.route {
+            Some(_) => format!("Confirm that {target_id} forwards TCP {} to {} and back.", requirement.port, requirement.host),
+            None => format!("Confirm that {target_id} forwards HTTPS to {} and back, or route 0.0.0.0/0 in {table_id} to a NAT gateway.", requirement.host),
+        },
+    )
+}
+
+/// A CIDR route to a Gateway Load Balancer endpoint: the firewall behind it decides.
+fn inspection_endpoint(
+    requirement: &Requirement,
+    table_id: &str,
+    target_id: &str,
+    cidr: Ipv4Net,
+) -> Blocker {
+    Blocker::new(
+        Code::PathLeavesVpc,
+        target_id,
+        format!("route table {table_id} sends {cidr} to Gateway Load Balancer endpoint {target_id}: the inspection appliances behind it decide whether HTTPS to {} passes", requirement.host),
+        format!(
+            "Confirm that the firewall behind {target_id} allows TCP {} to {} and routes it {}.",
+            requirement.port,
+            requirement.host,
+            if requirement.route.is_some() { "on toward it" } else { "to the internet" }
+        ),
+    )
+}
+
+/// A prefix-list route to a gateway endpoint that is not among the VPC's endpoints: a
+/// blackhole, or unknown when the endpoints were not collected.
+fn absent_gateway_endpoint(
+    placement: &Placement<'_, '_>,
+    route: &Route,
+    table_id: &str,
+    target_id: &str,
+) -> Blocker {
+    match placement.index.endpoints_in(&placement.vpc.id) {
+        Err(gap) => not_collected(
+            placement.index.snapshot,
+            table_id,
+            &gap,
+            &format!("gateway endpoint {target_id}"),
+        ),
+        Ok(_) => blackhole(
+            placement,
+            table_id,
+            route,
+            &format!("gateway endpoint {target_id} is not in the snapshot's VPC endpoints"),
+        ),
     }
 }
 
@@ -374,12 +395,27 @@ fn local_destination(
 fn leaves_vpc(
     candidate: &mut Candidate,
     requirement: &Requirement,
-    via: Via,
-    kind: HopKind,
+    target: RouteTargetKind,
     id: &str,
     table_id: &str,
-    what: &str,
 ) {
+    let (via, kind, what) = match target {
+        RouteTargetKind::TransitGateway => (
+            Via::TransitGateway,
+            HopKind::TransitGateway,
+            "transit gateway",
+        ),
+        RouteTargetKind::PeeringConnection => (
+            Via::Peering,
+            HopKind::PeeringConnection,
+            "VPC peering connection",
+        ),
+        _ => (
+            Via::VpnGateway,
+            HopKind::VpnGateway,
+            "virtual private gateway",
+        ),
+    };
     let toward = match requirement.route {
         Some(route) => format!("{} ({route}) on TCP {}", requirement.host, requirement.port),
         None => "the internet on TCP 443".to_string(),
@@ -398,6 +434,7 @@ fn leaves_vpc(
         )],
     );
 }
+
 fn internet_gateway_step(
     placement: &Placement<'_, '_>,
     table_id: &str,

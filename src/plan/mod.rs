@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod cost;
+pub mod reach;
 pub mod root_causes;
 pub mod what_if;
 
@@ -24,12 +25,21 @@ use crate::fix::{Change, Strategy};
 use crate::model::Snapshot;
 use root_causes::{pick, union};
 
-/// Audits a patched copy of the scope's snapshot the way the scope itself was audited.
-pub type Reaudit<'a> = dyn Fn(&Snapshot) -> Result<Vec<WorkloadResult>, String> + 'a;
+/// Audits a patched copy of the scope's snapshot the way the scope itself was audited: of the
+/// workloads in the set when one is given (it may audit more), else all of them.
+pub type Reaudit<'a> =
+    dyn Fn(&Snapshot, Option<&HashSet<String>>) -> Result<Vec<WorkloadResult>, String> + 'a;
 
 /// Re-audits a scope costs a whole audit; a scope with many distinct causes verifies this
 /// many change sets, and says of the rest that they were not verified.
 pub const MAX_REAUDITS: usize = 64;
+
+/// The work one scope's plans may spend re-auditing, in workloads: each re-audit costs the
+/// workloads its changes can touch plus a quarter of the scope (copying the snapshot and
+/// indexing it again cost about that). A fleet of thousands of services gets fewer re-audits
+/// than [`MAX_REAUDITS`], so that planning costs a bounded multiple of the audit
+/// (docs/performance.md measures it).
+pub const MAX_REAUDITED_WORKLOADS: usize = 16_000;
 
 /// Plans with more changes than this are not minimised (each try is a re-audit).
 const MINIMISE_UP_TO: usize = 12;
@@ -118,60 +128,126 @@ pub struct ScopePlan {
     pub workloads: Vec<WorkloadPlan>,
 }
 
+/// What a re-audit keeps of one workload: its status and blockers from every finding, and the
+/// structured fixes of the findings that count (for completing a plan).
+struct After {
+    status: WorkloadStatus,
+    blockers: Vec<(Code, String)>,
+    remedies: Vec<Vec<crate::fix::Alternative>>,
+}
+
+/// A re-audited scope, by workload name, in the audit's order.
+struct Afters {
+    order: Vec<String>,
+    by_name: HashMap<String, After>,
+}
+
+impl Afters {
+    fn of(results: Vec<WorkloadResult>) -> Self {
+        let mut order = Vec::with_capacity(results.len());
+        let mut by_name = HashMap::with_capacity(results.len());
+        for result in results {
+            let name = result.name();
+            let (status, blockers) = status_of(&result);
+            let remedies = result
+                .findings
+                .into_iter()
+                .filter(|f| f.severity != Severity::Info)
+                .map(|f| f.blocker.remedy)
+                .collect();
+            order.push(name.clone());
+            by_name.insert(
+                name,
+                After {
+                    status,
+                    blockers,
+                    remedies,
+                },
+            );
+        }
+        Afters { order, by_name }
+    }
+}
+
+/// The status of a re-audited workload from every finding. Suppressions do not count: a
+/// suppressed finding still stops the pull, and a plan that leaves one in place does not make
+/// the workload pull.
+fn status_of(result: &WorkloadResult) -> (WorkloadStatus, Vec<(Code, String)>) {
+    let counted: Vec<_> = result
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+        .collect();
+    let status = counted
+        .iter()
+        .map(|f| match f.severity {
+            Severity::Error => WorkloadStatus::Fail,
+            _ => WorkloadStatus::Unknown,
+        })
+        .max()
+        .unwrap_or(WorkloadStatus::Pass);
+    let mut blockers: Vec<(Code, String)> = Vec::new();
+    for f in counted {
+        let id = (f.blocker.code, f.blocker.resource_id.clone());
+        if !blockers.contains(&id) {
+            blockers.push(id);
+        }
+    }
+    (status, blockers)
+}
+
 /// Applies change sets to copies of the snapshot and audits them, once per distinct set.
 struct Verifier<'a> {
     base: &'a Snapshot,
     reaudit: &'a Reaudit<'a>,
     /// The workloads that pass today, suppressions aside: a plan must not break them.
     passing_before: HashSet<String>,
-    done: HashMap<Vec<Change>, Result<Rc<Vec<WorkloadResult>>, String>>,
+    done: HashMap<Vec<Change>, Result<Rc<Afters>, String>>,
+    /// Workloads audited again so far (see [`MAX_REAUDITED_WORKLOADS`]).
+    reaudited: usize,
+    /// Workloads in the scope.
+    scope_size: usize,
+    /// Where each workload runs, for auditing again only those a change set can touch.
+    placements: reach::Placements,
+    /// Every workload as the audit left it: what a workload no change touches stays.
+    before: Afters,
 }
 
 impl Verifier<'_> {
-    fn after(&mut self, changes: &[Change]) -> Result<Rc<Vec<WorkloadResult>>, String> {
+    fn after(&mut self, changes: &[Change]) -> Result<Rc<Afters>, String> {
         if let Some(found) = self.done.get(changes) {
             return found.clone();
         }
-        let outcome = if self.done.len() >= MAX_REAUDITS {
+        if self.done.len() >= MAX_REAUDITS {
             return Err(format!(
                 "not verified: the scope's {MAX_REAUDITS} re-audits are spent"
             ));
-        } else {
-            let mut patched = self.base.clone();
-            apply_all(&mut patched, changes)
-                .map_err(|e| e.to_string())
-                .and_then(|()| (self.reaudit)(&patched))
-                .map(Rc::new)
+        }
+        let spent = || {
+            format!("not verified: the scope's re-audits are spent (at most {MAX_REAUDITED_WORKLOADS} workloads' worth of auditing again)")
         };
+        if self.reaudited >= MAX_REAUDITED_WORKLOADS.max(self.scope_size) {
+            return Err(spent());
+        }
+        let mut patched = self.base.clone();
+        if let Err(e) = apply_all(&mut patched, changes) {
+            let outcome = Err(e.to_string());
+            self.done.insert(changes.to_vec(), outcome.clone());
+            return outcome;
+        }
+        let touched = self.placements.touched_by(changes, &[&patched, self.base]);
+        let size =
+            touched.as_ref().map_or(self.scope_size, HashSet::len) + self.scope_size.div_ceil(4);
+        if self.reaudited + size > MAX_REAUDITED_WORKLOADS.max(self.scope_size) {
+            let outcome = Err(spent());
+            self.done.insert(changes.to_vec(), outcome.clone());
+            return outcome;
+        }
+        self.reaudited += size;
+        let outcome =
+            (self.reaudit)(&patched, touched.as_ref()).map(|results| Rc::new(Afters::of(results)));
         self.done.insert(changes.to_vec(), outcome.clone());
         outcome
-    }
-
-    /// The status of a re-audited workload from every finding. Suppressions do not count: a
-    /// suppressed finding still stops the pull, and a plan that leaves one in place does not
-    /// make the workload pull.
-    fn status_of(&self, result: &WorkloadResult) -> (WorkloadStatus, Vec<(Code, String)>) {
-        let counted: Vec<_> = result
-            .findings
-            .iter()
-            .filter(|f| f.severity != Severity::Info)
-            .collect();
-        let status = counted
-            .iter()
-            .map(|f| match f.severity {
-                Severity::Error => WorkloadStatus::Fail,
-                _ => WorkloadStatus::Unknown,
-            })
-            .max()
-            .unwrap_or(WorkloadStatus::Pass);
-        let mut blockers: Vec<(Code, String)> = Vec::new();
-        for f in counted {
-            let id = (f.blocker.code, f.blocker.resource_id.clone());
-            if !blockers.contains(&id) {
-                blockers.push(id);
-            }
-        }
-        (status, blockers)
     }
 
     /// Applies `changes` and reports on `workloads`; `cause`: the blocker whose removal is
@@ -182,15 +258,19 @@ impl Verifier<'_> {
         workloads: &[String],
         cause: Option<(Code, &[String])>,
     ) -> Outcome {
-        let results = match self.after(changes) {
-            Ok(results) => results,
+        let afters = match self.after(changes) {
+            Ok(afters) => afters,
             Err(why) => return Outcome::NotVerified { why },
         };
         let mut removes = true;
         let mut passing = Vec::new();
         let mut remaining = Vec::new();
         for name in workloads {
-            let Some(result) = results.iter().find(|r| &r.name() == name) else {
+            let Some(after) = afters
+                .by_name
+                .get(name)
+                .or_else(|| self.before.by_name.get(name))
+            else {
                 remaining.push(Remaining {
                     workload: name.clone(),
                     status: WorkloadStatus::Unknown,
@@ -199,30 +279,32 @@ impl Verifier<'_> {
                 removes = false;
                 continue;
             };
-            let (status, blockers) = self.status_of(result);
             if let Some((code, resources)) = cause {
-                if blockers
+                if after
+                    .blockers
                     .iter()
                     .any(|(c, r)| *c == code && resources.contains(r))
                 {
                     removes = false;
                 }
             }
-            if status == WorkloadStatus::Pass {
+            if after.status == WorkloadStatus::Pass {
                 passing.push(name.clone());
             } else {
                 remaining.push(Remaining {
                     workload: name.clone(),
-                    status,
-                    blockers,
+                    status: after.status,
+                    blockers: after.blockers.clone(),
                 });
             }
         }
-        let breaks = results
+        let asked: HashSet<&String> = workloads.iter().collect();
+        let breaks = afters
+            .order
             .iter()
-            .filter(|r| self.passing_before.contains(&r.name()) && !workloads.contains(&r.name()))
-            .filter(|r| self.status_of(r).0 != WorkloadStatus::Pass)
-            .map(WorkloadResult::name)
+            .filter(|name| self.passing_before.contains(*name) && !asked.contains(name))
+            .filter(|name| afters.by_name[*name].status != WorkloadStatus::Pass)
+            .cloned()
             .collect();
         Outcome::Verified {
             removes,
@@ -249,6 +331,10 @@ pub fn plan_scope(
             .map(WorkloadResult::name)
             .collect(),
         done: HashMap::new(),
+        reaudited: 0,
+        scope_size: results.len(),
+        placements: reach::Placements::of(results, snapshot),
+        before: Afters::of(results.to_vec()),
     };
     let causes: Vec<CheckedCause> = root_causes(results)
         .into_iter()
@@ -398,14 +484,16 @@ fn completion(
     workload: &str,
     strategy: Strategy,
 ) -> Option<Vec<Change>> {
-    let results = verifier.after(changes).ok()?;
-    let result = results.iter().find(|r| r.name() == workload)?;
+    let afters = verifier.after(changes).ok()?;
+    let after = afters
+        .by_name
+        .get(workload)
+        .or_else(|| verifier.before.by_name.get(workload))?;
     let more = union(
-        result
-            .findings
+        after
+            .remedies
             .iter()
-            .filter(|f| f.severity != Severity::Info)
-            .filter_map(|f| pick(&f.blocker.remedy, strategy))
+            .filter_map(|remedy| pick(remedy, strategy))
             .map(|a| a.changes.as_slice()),
     );
     let new: Vec<Change> = more.into_iter().filter(|c| !changes.contains(c)).collect();

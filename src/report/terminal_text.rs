@@ -106,6 +106,10 @@ pub fn printable(text: &str, limit: usize) -> Cow<'_, str> {
 /// Whether `c` must not reach a terminal as it is: a control character, an invisible format
 /// character (bidirectional controls included) or a line or paragraph separator.
 pub fn is_unsafe(c: char) -> bool {
+    // Most text is ASCII: only C0 and DEL are unsafe there (the other classes are not ASCII).
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
     c.is_control() || is_format(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
