@@ -307,14 +307,7 @@ pub(super) fn audit_snapshot_of(
         }
     }
     if let Some(only) = only {
-        // Named as `WorkloadResult::name` names them.
-        workloads.retain(|w| {
-            let name = match &w.service {
-                Some(service) => format!("{}/{service}", w.cluster),
-                None => w.cluster.clone(),
-            };
-            only.contains(&name)
-        });
+        workloads.retain(|w| only.contains(&w.name()));
     }
     Ok(SnapshotAudit {
         results: audit_workloads(snapshot, &workloads, options),

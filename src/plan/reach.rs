@@ -131,39 +131,31 @@ enum Reach {
     Role(String),
 }
 
+/// The VPC of the item of `items` whose id is `id`, as a reach.
+fn in_vpc_of<T>(
+    items: &Option<Vec<T>>,
+    id: &str,
+    ids: impl Fn(&T) -> (&str, &str),
+) -> Option<Reach> {
+    items
+        .iter()
+        .flatten()
+        .map(ids)
+        .find(|(item, _)| *item == id)
+        .map(|(_, vpc)| Reach::Vpc(vpc.to_string()))
+}
+
 /// Where one change acts; `None`: it may act on any workload.
 fn reach_of(change: &Change, snapshot: &Snapshot) -> Option<Reach> {
-    let vpc = |id: Option<&str>| id.map(|v| Reach::Vpc(v.to_string()));
-    let route_table = |id: &str| {
-        vpc(snapshot
-            .route_tables
-            .iter()
-            .flatten()
-            .find(|t| t.id == id)
-            .map(|t| t.vpc_id.as_str()))
-    };
-    let endpoint = |id: &str| {
-        vpc(snapshot
-            .vpc_endpoints
-            .iter()
-            .flatten()
-            .find(|e| e.id == id)
-            .map(|e| e.vpc_id.as_str()))
-    };
-    let group = |id: &str| {
-        vpc(snapshot
-            .security_groups
-            .iter()
-            .flatten()
-            .find(|g| g.id == id)
-            .map(|g| g.vpc_id.as_str()))
-    };
+    let route_table = |id: &str| in_vpc_of(&snapshot.route_tables, id, |t| (&t.id, &t.vpc_id));
+    let endpoint = |id: &str| in_vpc_of(&snapshot.vpc_endpoints, id, |e| (&e.id, &e.vpc_id));
+    let group = |id: &str| in_vpc_of(&snapshot.security_groups, id, |g| (&g.id, &g.vpc_id));
     match change {
         Change::CreateNatGateway { vpc_id, .. }
         | Change::CreateEndpointSecurityGroup { vpc_id, .. }
         | Change::CreateInterfaceEndpoint { vpc_id, .. }
         | Change::CreateGatewayEndpoint { vpc_id, .. }
-        | Change::EnableVpcDns { vpc_id, .. } => vpc(Some(vpc_id)),
+        | Change::EnableVpcDns { vpc_id, .. } => Some(Reach::Vpc(vpc_id.clone())),
         Change::CreateRoute { route_table_id, .. }
         | Change::ReplaceRoute { route_table_id, .. }
         | Change::DeleteRoute { route_table_id, .. } => route_table(route_table_id),
@@ -171,22 +163,20 @@ fn reach_of(change: &Change, snapshot: &Snapshot) -> Option<Reach> {
         | Change::EnableEndpointPrivateDns { endpoint_id }
         | Change::AddEndpointSubnets { endpoint_id, .. }
         | Change::DeleteVpcEndpoint { endpoint_id } => endpoint(endpoint_id),
-        Change::DeleteNatGateway { nat_gateway_id } => vpc(snapshot
-            .nat_gateways
-            .iter()
-            .flatten()
-            .find(|n| &n.id == nat_gateway_id)
-            .map(|n| n.vpc_id.as_str())),
+        Change::DeleteNatGateway { nat_gateway_id } => {
+            in_vpc_of(&snapshot.nat_gateways, nat_gateway_id, |n| {
+                (&n.id, &n.vpc_id)
+            })
+        }
         Change::AuthorizeEgress { group_id, .. }
         | Change::AuthorizeIngress { group_id, .. }
         | Change::RevokeEgress { group_id, .. }
         | Change::RevokeIngress { group_id, .. } => group(group_id),
-        Change::AllowNaclEntry { network_acl_id, .. } => vpc(snapshot
-            .network_acls
-            .iter()
-            .flatten()
-            .find(|a| &a.id == network_acl_id)
-            .map(|a| a.vpc_id.as_str())),
+        Change::AllowNaclEntry { network_acl_id, .. } => {
+            in_vpc_of(&snapshot.network_acls, network_acl_id, |a| {
+                (&a.id, &a.vpc_id)
+            })
+        }
         Change::EnableAssignPublicIp { cluster, service } => {
             Some(Reach::Service(format!("{cluster}/{service}")))
         }

@@ -21,6 +21,16 @@ pub struct Workload<'a> {
     pub container_instances: Option<&'a [ContainerInstance]>,
 }
 
+impl Workload<'_> {
+    /// `cluster/service`, or the cluster alone (a task without a service), as reports name it.
+    pub fn name(&self) -> String {
+        match &self.service {
+            Some(service) => format!("{}/{service}", self.cluster),
+            None => self.cluster.clone(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SelectError {
     #[error("the snapshot has no ECS clusters (`clusters` was not collected)")]
