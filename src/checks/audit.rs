@@ -18,7 +18,9 @@ use super::registry::{ecr_image_blockers, ecr_layer_blockers, registry_auth_bloc
 use super::request_context::CallNetworks;
 use crate::blocker::{Blocker, Status};
 use crate::codes::Code;
-use crate::graph::{evaluate_requirement, Hop, NetworkIndex, PathVerdict, Placement, Via};
+use crate::graph::{
+    evaluate_requirement, Hop, NetworkIndex, PathVerdict, Placement, ReachabilityGraph, Via,
+};
 use crate::model::{AssignPublicIp, Snapshot};
 use crate::policy::keys::Network;
 use crate::policy::Caller;
@@ -123,6 +125,8 @@ impl WorkloadResult {
 /// saves. A cache made with `default()` keeps every verdict.
 #[derive(Default)]
 pub struct PathCache {
+    /// Every call evaluated, as flows over the account's graph.
+    pub graph: ReachabilityGraph,
     verdicts: HashMap<String, PathVerdict>,
     /// Signatures (see [`placement_signature`]) of the placements worth caching; `None`:
     /// every placement is.
@@ -133,7 +137,7 @@ impl PathCache {
     fn verdict(&mut self, placement: &Placement<'_, '_>, requirement: &Requirement) -> PathVerdict {
         if let Some(shared) = &self.shared {
             if !shared.contains(&placement_signature(placement)) {
-                return evaluate_requirement(placement, requirement);
+                return evaluate_requirement(&mut self.graph, placement, requirement);
             }
         }
         let mut key = String::with_capacity(256);
@@ -179,10 +183,12 @@ impl PathCache {
         for subnet in &placement.workload_subnets {
             field(subnet);
         }
-        self.verdicts
-            .entry(key)
-            .or_insert_with(|| evaluate_requirement(placement, requirement))
-            .clone()
+        if let Some(verdict) = self.verdicts.get(&key) {
+            return verdict.clone();
+        }
+        let verdict = evaluate_requirement(&mut self.graph, placement, requirement);
+        self.verdicts.insert(key, verdict.clone());
+        verdict
     }
 }
 
@@ -258,6 +264,7 @@ pub fn audit_workloads(
     let index = NetworkIndex::new(snapshot);
     let catalog = Catalog::new(snapshot);
     let mut cache = PathCache {
+        graph: ReachabilityGraph::default(),
         verdicts: HashMap::new(),
         shared: Some(shared_placements(&index, workloads)),
     };

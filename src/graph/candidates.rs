@@ -14,10 +14,10 @@ use crate::model::{EndpointType, PrefixList, RouteState, VpcEndpoint};
 use crate::workload::{Requirement, Target};
 
 /// The candidate paths of a call, and the interface-endpoint paths that DNS may or may not
-/// take (with the DNS blockers that make it uncertain).
+/// take (their places in `paths`, with the DNS blockers that make them uncertain).
 pub(super) struct Candidates {
     pub(super) paths: Vec<Candidate>,
-    pub(super) dns_uncertain: Vec<(Candidate, Vec<Blocker>)>,
+    pub(super) dns_uncertain: Vec<(usize, Vec<Blocker>)>,
 }
 
 impl Candidates {
@@ -120,7 +120,7 @@ fn endpoint_candidates(
             return Ok(Some(candidate));
         }
         if !dns.iter().any(Blocker::blocks) {
-            out.dns_uncertain.push((candidate.clone(), dns));
+            out.dns_uncertain.push((out.paths.len(), dns));
         }
         out.paths.push(candidate);
     }
