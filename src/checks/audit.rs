@@ -261,6 +261,15 @@ pub fn audit_workloads(
     workloads: &[Workload<'_>],
     options: &AuditOptions,
 ) -> Vec<WorkloadResult> {
+    audit_workloads_with_graph(snapshot, workloads, options).0
+}
+
+/// [`audit_workloads`], with the reachability graph the calls were evaluated over.
+pub fn audit_workloads_with_graph(
+    snapshot: &Snapshot,
+    workloads: &[Workload<'_>],
+    options: &AuditOptions,
+) -> (Vec<WorkloadResult>, ReachabilityGraph) {
     let index = NetworkIndex::new(snapshot);
     let catalog = Catalog::new(snapshot);
     let mut cache = PathCache {
@@ -268,10 +277,11 @@ pub fn audit_workloads(
         verdicts: HashMap::new(),
         shared: Some(shared_placements(&index, workloads)),
     };
-    workloads
+    let results = workloads
         .iter()
         .map(|w| audit_workload(&index, &catalog, &mut cache, w, options))
-        .collect()
+        .collect();
+    (results, cache.graph)
 }
 
 /// The signatures of the placements that more than one workload (or one workload twice)
@@ -724,5 +734,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The graph grows with the account's resources and the distinct calls, not with the
+    /// services: twenty copies of each service, placed alike, add no node, edge or flow.
+    #[test]
+    fn services_placed_alike_share_the_graph() {
+        let snapshot = fixture("multi-service.json");
+        let workloads = select_workloads(&snapshot, None, &[]).expect("services");
+        let (_, once) = audit_workloads_with_graph(&snapshot, &workloads, &Default::default());
+        let many: Vec<Workload<'_>> = (0..20).flat_map(|_| workloads.clone()).collect();
+        let (results, graph) = audit_workloads_with_graph(&snapshot, &many, &Default::default());
+        assert_eq!(results.len(), 20 * workloads.len());
+        let size = graph.size();
+        assert_eq!(size, once.size());
+        assert!(size.flows > 0 && size.vpcs == 1, "{size:?}");
+        // Calls to different hosts share the hops before the host.
+        let hops: usize = results[..workloads.len()]
+            .iter()
+            .flat_map(|r| &r.requirements)
+            .map(|r| r.path.len())
+            .sum();
+        assert!(size.nodes < hops, "{size:?} against {hops} hops");
+        let subnet = &results[0].requirements[0].path[0];
+        assert!(graph.flows_through(subnet) > 1);
     }
 }

@@ -21,7 +21,7 @@ mod suppress;
 mod workload_remedies;
 
 pub use audit::{
-    audit_workload, audit_workloads, PathCache, RequirementResult, Severity, WorkloadFinding,
+    audit_workload, audit_workloads, audit_workloads_with_graph, PathCache, RequirementResult, Severity, WorkloadFinding,
     WorkloadResult, WorkloadStatus,
 };
 pub use catalog::Catalog;

@@ -390,24 +390,21 @@ impl ReachabilityGraph {
         graph.best(flow.id, flow.source, flow.sink, leg).verdict()
     }
 
-    /// How many flows enter `hop` (in any VPC, on any leg): the calls a change to that
-    /// resource can affect, whichever path they end up taking.
+    /// How many flows cross `hop` (start there, enter it, in any VPC, on any leg): the calls
+    /// a change to that resource can affect, whichever path they end up taking.
     pub fn flows_through(&self, hop: &Hop) -> usize {
-        self.vpcs
-            .values()
-            .map(|vpc| {
-                vpc.graph
-                    .node_indices()
-                    .filter(|n| vpc.graph[*n].hop == *hop)
-                    .flat_map(|n| {
-                        vpc.graph
-                            .edges_directed(n, petgraph::Direction::Incoming)
-                            .flat_map(|e| e.weight().flows.iter().map(|f| f.flow))
-                    })
-                    .collect::<std::collections::HashSet<_>>()
-                    .len()
-            })
-            .sum()
+        use petgraph::Direction::{Incoming, Outgoing};
+        let mut flows = std::collections::HashSet::new();
+        for vpc in self.vpcs.values() {
+            for node in vpc.graph.node_indices().filter(|n| vpc.graph[*n].hop == *hop) {
+                for direction in [Incoming, Outgoing] {
+                    for edge in vpc.graph.edges_directed(node, direction) {
+                        flows.extend(edge.weight().flows.iter().map(|f| f.flow));
+                    }
+                }
+            }
+        }
+        flows.len()
     }
 
     pub fn size(&self) -> GraphSize {
