@@ -1,7 +1,8 @@
 //! Which paths a call could take: the internet path, interface endpoints and the S3 gateway
 //! endpoint, with DNS and routing deciding where they leave no choice.
 
-use super::endpoint::{gateway_candidate, interface_candidate, private_dns_blockers};
+use super::dns::private_dns_blockers;
+use super::endpoint::{gateway_candidate, interface_candidate};
 use super::filters::not_collected;
 use super::hop::Candidate;
 use super::index::Gap;

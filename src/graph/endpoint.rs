@@ -1,112 +1,27 @@
 //! Paths through VPC endpoints: an interface endpoint (private DNS → endpoint ENIs in the
 //! endpoint subnets) or the S3 gateway endpoint (a prefix-list route in the task's table).
 
+use super::dns::public_dns_blockers;
 use super::filters::{
     acl_flows, dedupe_by_code, flows_from_task, not_collected, task_acl, task_egress,
     task_route_table,
 };
 use super::hop::{Candidate, Hop, HopKind, Via};
-use super::internet::public_dns_blockers;
 use super::placement::Placement;
 use super::request_keys::{add_request_keys, layer_download_keys, through_endpoint};
+use super::route_blockers::{
+    endpoint_subnet_diverted, gateway_endpoint_blackhole, gateway_endpoint_not_associated,
+};
 use super::rules::{security_groups_allow, Peer, SgOutcome, HTTPS_PORT};
 use crate::blocker::Blocker;
 use crate::codes::Code;
-use crate::fix::{Alternative, Change, DnsAttribute};
+use crate::fix::{Alternative, Change};
 use crate::model::{
     EndpointType, PrefixList, RouteState, RouteTargetKind, SecurityGroup, Subnet, VpcEndpoint,
 };
 use crate::policy::keys;
 use crate::policy::{evaluate, Caller, Context, Decision, Request};
 use crate::workload::{Requirement, Target};
-
-/// Does the service name resolve to this interface endpoint inside the VPC? Returns the
-/// blockers that stop it (empty: DNS leads to the endpoint).
-pub fn private_dns_blockers(placement: &Placement<'_, '_>, endpoint: &VpcEndpoint) -> Vec<Blocker> {
-    let vpc = placement.vpc;
-    let mut blockers = Vec::new();
-    if !endpoint.private_dns_enabled {
-        blockers.push(Blocker::new(
-            Code::EndpointPrivateDnsDisabled,
-            &endpoint.id,
-            format!(
-                "interface endpoint {} ({}) has private DNS disabled, so the service name resolves to public IPs and the call bypasses the endpoint",
-                endpoint.id, endpoint.service_name
-            ),
-            format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --private-dns-enabled", endpoint.id),
-        ).with_remedy(vec![Alternative::direct(Change::EnableEndpointPrivateDns { endpoint_id: endpoint.id.clone() })]));
-    }
-    for (name, value, flag, attribute) in [
-        (
-            "enableDnsSupport",
-            vpc.enable_dns_support,
-            "--enable-dns-support",
-            DnsAttribute::DnsSupport,
-        ),
-        (
-            "enableDnsHostnames",
-            vpc.enable_dns_hostnames,
-            "--enable-dns-hostnames",
-            DnsAttribute::DnsHostnames,
-        ),
-    ] {
-        match value {
-            Some(true) => {}
-            Some(false) => blockers.push(Blocker::new(
-                Code::VpcDnsDisabled,
-                &vpc.id,
-                format!(
-                    "VPC {} has {name} off, so the private DNS of endpoint {} does not apply",
-                    vpc.id, endpoint.id
-                ),
-                format!(
-                    "aws ec2 modify-vpc-attribute --vpc-id {} {flag} '{{\"Value\":true}}'",
-                    vpc.id
-                ),
-            )
-            .with_remedy(vec![Alternative::direct(Change::EnableVpcDns {
-                vpc_id: vpc.id.clone(),
-                attribute,
-            })])),
-            None => blockers.push(Blocker::new(
-                Code::NotCollected,
-                &vpc.id,
-                format!(
-                    "{name} of VPC {} was not collected, so endpoint private DNS cannot be checked{}",
-                    vpc.id,
-                    placement.index.snapshot.why_not_collected("vpcs")
-                ),
-                "Collect the VPC attributes (ec2:DescribeVpcAttribute).",
-            )),
-        }
-    }
-    match &vpc.dhcp_dns_servers {
-        // Every server must be the Amazon one: a resolver asks the first that answers, and a
-        // custom server need not know the endpoint's private names.
-        Some(servers) if !servers.is_empty() && servers.iter().all(|s| vpc.is_amazon_dns(s)) => {}
-        Some(servers) => blockers.push(Blocker::new(
-            Code::CustomDnsServers,
-            &vpc.id,
-            format!(
-                "VPC {} uses DNS servers {} (DHCP options); endpoint private DNS works only if they forward amazonaws.com queries to the VPC resolver",
-                vpc.id,
-                servers.join(", ")
-            ),
-            format!("Make {} forward to the VPC resolver (the VPC CIDR base +2), or add AmazonProvidedDNS to the DHCP options of {}.", servers.join(", "), vpc.id),
-        )),
-        None => blockers.push(Blocker::new(
-            Code::NotCollected,
-            &vpc.id,
-            format!(
-                "the DHCP DNS servers of VPC {} were not collected, so endpoint private DNS cannot be checked{}",
-                vpc.id,
-                placement.index.snapshot.why_not_collected("vpcs")
-            ),
-            "Collect the VPC's DHCP options (ec2:DescribeDhcpOptions).",
-        )),
-    }
-    blockers
-}
 
 /// The endpoint's policy must allow every call of the requirement, as the call reaches it:
 /// through this endpoint, from the task's subnet, as the role (a layer download: as the ECR
@@ -338,12 +253,7 @@ fn local_route_step(placement: &Placement<'_, '_>, peer: &Peer, candidate: &mut 
     let blockers = diverted
         .map(|(cidr, route)| {
             let target = route.target.id.clone().unwrap_or_default();
-            vec![Blocker::new(
-                Code::PathLeavesVpc,
-                &table.table.id,
-                format!("route table {} sends endpoint subnet {cidr} to {target} instead of the local route", table.table.id),
-                format!("Confirm that {target} forwards the traffic, or remove the more specific route from {}.", table.table.id),
-            )]
+            vec![endpoint_subnet_diverted(&table.table.id, *cidr, &target)]
         })
         .unwrap_or_default();
     candidate.step(Hop::new(HopKind::RouteTable, &table.table.id), blockers);
@@ -467,17 +377,11 @@ pub fn gateway_candidate(
     }
     let route_blockers = match route {
         Some(RouteState::Active) => Vec::new(),
-        Some(RouteState::Blackhole) => vec![Blocker::new(
-            Code::RouteBlackhole,
+        Some(RouteState::Blackhole) => vec![gateway_endpoint_blackhole(&endpoint.id, table_id)],
+        None => vec![gateway_endpoint_not_associated(
+            &endpoint.id,
+            &endpoint.service_name,
             table_id,
-            format!("the prefix-list route of gateway endpoint {} in {table_id} is a blackhole", endpoint.id),
-            format!("Re-associate the endpoint: aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --remove-route-table-ids {table_id}, then --add-route-table-ids {table_id}", endpoint.id),
-        )],
-        None => vec![Blocker::new(
-            Code::NoRoute,
-            table_id,
-            format!("gateway endpoint {} ({}) is not associated with route table {table_id}, so the subnet has no route to it", endpoint.id, endpoint.service_name),
-            format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --add-route-table-ids {table_id}", endpoint.id),
         )],
     };
     candidate.step(Hop::new(HopKind::RouteTable, table_id), route_blockers);

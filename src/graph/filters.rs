@@ -397,3 +397,13 @@ pub fn dedupe_by_code(blockers: &mut Vec<Blocker>) {
     }
     *blockers = kept;
 }
+
+/// The task's route table sends parts of the destination's addresses to different targets.
+pub(super) fn routes_split(table_id: &str, spread: &str, host: &str) -> Blocker {
+    Blocker::new(
+        Code::RangePartiallyAllowed,
+        table_id,
+        format!("route table {table_id} sends different parts of the destination's addresses to different targets ({spread}), so the path depends on the address {host} resolves to"),
+        format!("Route all of the destination through one working target in {table_id}, or remove the more specific routes."),
+    )
+}

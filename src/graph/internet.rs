@@ -3,13 +3,17 @@
 
 use ipnet::Ipv4Net;
 
+use super::dns::public_dns_blockers;
 use super::filters::{acl_flows, dedupe_by_code, flows_from_task};
-use super::filters::{not_collected, task_acl, task_egress, task_route_table};
+use super::filters::{not_collected, routes_split, task_acl, task_egress, task_route_table};
 use super::hop::{Candidate, Hop, HopKind, Via};
 use super::index::{Gap, IndexedRouteTable};
 use super::nat::nat_steps;
 use super::placement::Placement;
-use super::route_blockers::{blackhole, no_public_ip, no_route};
+use super::route_blockers::{
+    appliance, blackhole, inspection_endpoint, leaves_vpc_blocker, no_public_ip, no_route,
+    unusable_target,
+};
 use super::routing::{carrying_route, describe_route, Carrier};
 use super::rules::{is_private, Peer};
 use crate::blocker::Blocker;
@@ -20,38 +24,6 @@ use crate::workload::Requirement;
 /// The whole IPv4 internet: registry and AWS public IPs are not fixed.
 pub fn internet() -> Ipv4Net {
     Ipv4Net::default()
-}
-
-/// DNS for public names needs the VPC resolver (`enableDnsSupport`) when the VPC uses it.
-pub fn public_dns_blockers(placement: &Placement<'_, '_>) -> Vec<Blocker> {
-    let vpc = placement.vpc;
-    let amazon_dns = vpc
-        .dhcp_dns_servers
-        .as_ref()
-        .is_none_or(|servers| servers.iter().any(|s| s == "AmazonProvidedDNS"));
-    match vpc.enable_dns_support {
-        Some(false) if amazon_dns => vec![Blocker::new(
-            Code::VpcDnsDisabled,
-            &vpc.id,
-            format!("VPC {} has enableDnsSupport off: the Amazon-provided resolver does not answer, so no service name resolves", vpc.id),
-            format!("aws ec2 modify-vpc-attribute --vpc-id {} --enable-dns-support '{{\"Value\":true}}'", vpc.id),
-        )
-        .with_remedy(vec![crate::fix::Alternative::direct(crate::fix::Change::EnableVpcDns {
-            vpc_id: vpc.id.clone(),
-            attribute: crate::fix::DnsAttribute::DnsSupport,
-        })])],
-        None if amazon_dns => vec![Blocker::new(
-            Code::NotCollected,
-            &vpc.id,
-            format!(
-                "the DNS attributes of VPC {} were not collected, so name resolution cannot be checked{}",
-                vpc.id,
-                placement.index.snapshot.why_not_collected("vpcs")
-            ),
-            "Collect the VPC attributes (ec2:DescribeVpcAttribute).",
-        )],
-        _ => Vec::new(),
-    }
 }
 
 /// The path to a host the user declared a private route for (`--registry-route HOST=CIDR`):
@@ -122,12 +94,7 @@ pub fn internet_candidate(
             let table_id = table.table.id.as_str();
             candidate.step(
                 Hop::new(HopKind::RouteTable, table_id),
-                vec![Blocker::new(
-                    Code::RangePartiallyAllowed,
-                    table_id,
-                    format!("route table {table_id} sends different parts of the destination's addresses to different targets ({spread}), so the path depends on the address {} resolves to", requirement.host),
-                    format!("Route all of the destination through one working target in {table_id}, or remove the more specific routes."),
-                )],
+                vec![routes_split(table_id, &spread, &requirement.host)],
             );
         }
     }
@@ -227,15 +194,12 @@ fn follow_route(
             placement, route, table_id, &target_id,
         )),
         RouteTargetKind::EgressOnlyInternetGateway | RouteTargetKind::Local => {
-            candidate.add_to_last(Blocker::new(
-                Code::NoRoute,
+            candidate.add_to_last(unusable_target(
+                placement,
+                requirement,
                 table_id,
-                format!(
-                    "route table {table_id} sends {cidr} to {} {target_id}, which cannot carry IPv4 traffic to {}",
-                    route_target_word(kind),
-                    requirement.host
-                ),
-                no_route(placement, requirement, table_id, cidr).fix,
+                cidr,
+                &format!("{} {target_id}", route_target_word(kind)),
             ));
         }
     }
@@ -260,46 +224,6 @@ fn missing_route(
             table.unresolved_prefix_lists.join(", ")
         ),
         "Collect the managed prefix lists (ec2:DescribeManagedPrefixLists, ec2:GetManagedPrefixListEntries).",
-    )
-}
-
-/// A route to an interface, instance or other gateway whose onward path is not visible.
-fn appliance(
-    requirement: &Requirement,
-    route: &Route,
-    table_id: &str,
-    target_id: &str,
-    cidr: Ipv4Net,
-) -> Blocker {
-    let what = format!("{:?}", route.target.kind).to_lowercase();
-    Blocker::new(
-        Code::PathLeavesVpc,
-        target_id,
-        format!("route table {table_id} sends {cidr} to {what} {target_id} (an appliance or gateway whose onward path is not visible here)"),
-        match requirement.route {
-            Some(_) => format!("Confirm that {target_id} forwards TCP {} to {} and back.", requirement.port, requirement.host),
-            None => format!("Confirm that {target_id} forwards HTTPS to {} and back, or route 0.0.0.0/0 in {table_id} to a NAT gateway.", requirement.host),
-        },
-    )
-}
-
-/// A CIDR route to a Gateway Load Balancer endpoint: the firewall behind it decides.
-fn inspection_endpoint(
-    requirement: &Requirement,
-    table_id: &str,
-    target_id: &str,
-    cidr: Ipv4Net,
-) -> Blocker {
-    Blocker::new(
-        Code::PathLeavesVpc,
-        target_id,
-        format!("route table {table_id} sends {cidr} to Gateway Load Balancer endpoint {target_id}: the inspection appliances behind it decide whether HTTPS to {} passes", requirement.host),
-        format!(
-            "Confirm that the firewall behind {target_id} allows TCP {} to {} and routes it {}.",
-            requirement.port,
-            requirement.host,
-            if requirement.route.is_some() { "on toward it" } else { "to the internet" }
-        ),
     )
 }
 
@@ -416,22 +340,10 @@ fn leaves_vpc(
             "virtual private gateway",
         ),
     };
-    let toward = match requirement.route {
-        Some(route) => format!("{} ({route}) on TCP {}", requirement.host, requirement.port),
-        None => "the internet on TCP 443".to_string(),
-    };
     candidate.via = Some(via);
     candidate.step(
         Hop::new(kind, id),
-        vec![Blocker::new(
-            Code::PathLeavesVpc,
-            id,
-            format!("route table {table_id} sends the traffic to {what} {id}; the path beyond it (egress VPC, on-premises firewall, proxy) is not visible in this account's configuration"),
-            match requirement.route {
-                Some(_) => format!("Confirm that the network behind {id} reaches {toward} and routes the responses back."),
-                None => format!("Confirm that the network behind {id} reaches {toward} (or add VPC endpoints so the pull stays in this VPC)."),
-            },
-        )],
+        vec![leaves_vpc_blocker(requirement, table_id, what, id)],
     );
 }
 

@@ -5,6 +5,7 @@
 //! one (fewest blockers, then fewest unknowns), found with A* over the call's edges.
 
 mod candidates;
+mod dns;
 mod endpoint;
 mod filters;
 mod hop;
@@ -85,4 +86,3 @@ pub fn evaluate_requirement(
     }
     verdict
 }
-

@@ -8,10 +8,14 @@ use super::hop::{Candidate, Hop, HopKind};
 use super::index::{Gap, IndexedRouteTable};
 use super::internet::internet;
 use super::placement::Placement;
-use super::route_blockers::blackhole;
+use super::remedies::nat_alternative;
+use super::route_blockers::{
+    blackhole, nat_egress_through, nat_subnet_leaves_vpc, nat_subnet_no_route,
+};
 use super::rules::{is_private, NAT_EPHEMERAL};
 use crate::blocker::Blocker;
 use crate::codes::Code;
+use crate::fix::{Alternative, Change, RouteTo};
 use crate::model::{
     NatConnectivity, NatGateway, NatState, PortRange, Route, RouteState, RouteTargetKind, Subnet,
 };
@@ -68,22 +72,32 @@ pub(super) fn nat_steps(
         } else {
             nat_id
         };
-        blockers.push(Blocker::new(
-            code,
-            resource,
-            format!("NAT gateway {nat_id}, the target of 0.0.0.0/0 in {table_id}, is {state}"),
-            fix,
-        ));
+        blockers.push(
+            Blocker::new(
+                code,
+                resource,
+                format!("NAT gateway {nat_id}, the target of 0.0.0.0/0 in {table_id}, is {state}"),
+                fix,
+            )
+            .with_remedy(another_nat(placement, table_id, route)),
+        );
     }
     // A private NAT gateway reaches other networks (a transit gateway, a VPN), not the
     // internet: fine for a declared private route, which the NAT subnet's table decides.
     if nat.connectivity_type == NatConnectivity::Private && requirement.route.is_none() {
-        blockers.push(Blocker::new(
-            Code::NatGatewayNoInternet,
-            nat_id,
-            format!("NAT gateway {nat_id} has private connectivity: it cannot reach the internet"),
-            format!("Point 0.0.0.0/0 in {table_id} at a public NAT gateway in a public subnet."),
-        ));
+        blockers.push(
+            Blocker::new(
+                Code::NatGatewayNoInternet,
+                nat_id,
+                format!(
+                    "NAT gateway {nat_id} has private connectivity: it cannot reach the internet"
+                ),
+                format!(
+                    "Point 0.0.0.0/0 in {table_id} at a public NAT gateway in a public subnet."
+                ),
+            )
+            .with_remedy(another_nat(placement, table_id, route)),
+        );
     }
     candidate.step(nat_hop, blockers);
     if nat.state != NatState::Available {
@@ -229,11 +243,11 @@ fn nat_internet_route(
         candidate.step(Hop::new(HopKind::RouteTable, table_id), Vec::new());
         candidate.step(
             Hop::new(HopKind::NetworkInterface, &target),
-            vec![Blocker::new(
-                Code::PathLeavesVpc,
+            vec![nat_egress_through(
+                nat_id,
+                &nat_subnet.id,
+                table_id,
                 &target,
-                format!("NAT gateway {nat_id}'s subnet {} sends internet traffic through {target} (route table {table_id}): a firewall or gateway whose onward path is not visible here", nat_subnet.id),
-                format!("Confirm that {target} allows TCP 443 to the registry and forwards it to an internet gateway."),
             )],
         );
         return;
@@ -283,7 +297,8 @@ fn nat_internet_route(
                     "Add 0.0.0.0/0 → {igw_hint} to {table_id} (aws ec2 create-route --route-table-id {table_id} --destination-cidr-block 0.0.0.0/0 --gateway-id {igw_hint}) if subnet {} is meant to be public; otherwise recreate the NAT gateway in a public subnet and point the tasks' route table at it.",
                     nat_subnet.id
                 ),
-            )],
+            )
+            .with_remedy(internet_route(placement, table, table_id))],
         ),
     }
 }
@@ -312,14 +327,12 @@ fn nat_declared_route(
     else {
         candidate.step(
             Hop::new(HopKind::RouteTable, table_id),
-            vec![Blocker::new(
-                Code::NoRoute,
+            vec![nat_subnet_no_route(
+                nat_id,
+                &nat_subnet.id,
                 table_id,
-                format!(
-                    "NAT gateway {nat_id} sits in subnet {} whose route table {table_id} has no active route that can carry {destination} (the declared network of {host})",
-                    nat_subnet.id
-                ),
-                format!("Add a route for {destination} to {table_id} toward the transit gateway, peering connection or VPN gateway that leads to {host} (aws ec2 create-route --route-table-id {table_id} --destination-cidr-block {destination} --transit-gateway-id tgw-…)."),
+                destination,
+                host,
             )],
         );
         return;
@@ -333,11 +346,14 @@ fn nat_declared_route(
         RouteTargetKind::Local => {}
         kind => candidate.step(
             Hop::new(HopKind::NetworkInterface, &target),
-            vec![Blocker::new(
-                Code::PathLeavesVpc,
+            vec![nat_subnet_leaves_vpc(
+                requirement,
+                nat_id,
+                &nat_subnet.id,
+                table_id,
+                destination,
+                &format!("{kind:?}").to_lowercase(),
                 &target,
-                format!("NAT gateway {nat_id}'s subnet {} sends {destination} (the declared network of {host}) to {} {target} (route table {table_id}): the path beyond it is not visible here", nat_subnet.id, format!("{kind:?}").to_lowercase()),
-                format!("Confirm that {target} forwards TCP {} to {host} ({destination}) and routes the responses back.", requirement.port),
             )],
         ),
     }
@@ -363,4 +379,62 @@ pub(super) fn usable_nat<'a>(placement: &Placement<'_, 'a>) -> Option<&'a NatGat
                         })
                     })
         })
+}
+
+/// Another NAT gateway for the task's route: the route that points at an unusable one is
+/// replaced (create-route would be refused: the destination is taken).
+fn another_nat(placement: &Placement<'_, '_>, table_id: &str, route: &Route) -> Vec<Alternative> {
+    let destination = route
+        .destination_cidr
+        .map(|c| c.to_string())
+        .or_else(|| route.destination_prefix_list_id.clone());
+    destination
+        .and_then(|d| nat_alternative(placement, table_id, Some(&d)))
+        .into_iter()
+        .collect()
+}
+
+/// The NAT gateway's subnet made public: 0.0.0.0/0 to the VPC's internet gateway in its
+/// table, replacing a route for 0.0.0.0/0 that goes elsewhere ("a public NAT gateway …
+/// routes through the internet gateway of its subnet", VPC User Guide, "NAT gateway basics").
+fn internet_route(
+    placement: &Placement<'_, '_>,
+    table: &IndexedRouteTable<'_>,
+    table_id: &str,
+) -> Vec<Alternative> {
+    // The NAT gateway sits behind the tasks' own table (0.0.0.0/0 → the NAT gateway): making
+    // that table public would send the tasks to the internet gateway without public IPs. A
+    // NAT gateway in a public subnet is the fix.
+    let tasks_table = placement.index.route_table_of(placement.subnet);
+    if tasks_table.is_ok_and(|t| t.table.id == table_id) {
+        return nat_alternative(placement, table_id, Some(&internet().to_string()))
+            .into_iter()
+            .collect();
+    }
+    let Some(igw) = placement
+        .index
+        .internet_gateway_of(&placement.vpc.id)
+        .filter(|g| g.attached_vpc_ids.contains(&placement.vpc.id))
+    else {
+        return Vec::new();
+    };
+    let target = RouteTo::InternetGateway(igw.id.clone());
+    let change = match table
+        .table
+        .routes
+        .iter()
+        .find(|r| r.destination_cidr == Some(internet()))
+    {
+        Some(_) => Change::ReplaceRoute {
+            route_table_id: table_id.to_string(),
+            destination: internet().to_string(),
+            target,
+        },
+        None => Change::CreateRoute {
+            route_table_id: table_id.to_string(),
+            destination_cidr: internet().to_string(),
+            target,
+        },
+    };
+    vec![Alternative::direct(change)]
 }

@@ -151,7 +151,10 @@ impl VpcGraph {
             .last()
             .map_or_else(|| Hop::new(HopKind::Host, ""), |s| s.hop.clone());
         let next = LegId(self.legs.len() as u32 + 1);
-        let mut leg = *self.legs.entry((candidate.via, exit.clone())).or_insert(next);
+        let mut leg = *self
+            .legs
+            .entry((candidate.via, exit.clone()))
+            .or_insert(next);
         let mut extra = 0_u32;
         while taken.contains(&leg) {
             extra += 1;
@@ -396,7 +399,11 @@ impl ReachabilityGraph {
         use petgraph::Direction::{Incoming, Outgoing};
         let mut flows = std::collections::HashSet::new();
         for vpc in self.vpcs.values() {
-            for node in vpc.graph.node_indices().filter(|n| vpc.graph[*n].hop == *hop) {
+            for node in vpc
+                .graph
+                .node_indices()
+                .filter(|n| vpc.graph[*n].hop == *hop)
+            {
                 for direction in [Incoming, Outgoing] {
                     for edge in vpc.graph.edges_directed(node, direction) {
                         flows.extend(edge.weight().flows.iter().map(|f| f.flow));
@@ -423,7 +430,12 @@ mod tests {
     use crate::codes::Code;
 
     fn blocked(resource: &str) -> Vec<Blocker> {
-        vec![Blocker::new(Code::SgEgressBlocked, resource, "blocked", "fix")]
+        vec![Blocker::new(
+            Code::SgEgressBlocked,
+            resource,
+            "blocked",
+            "fix",
+        )]
     }
 
     fn candidate(via: Option<Via>, steps: &[(HopKind, &str, Vec<Blocker>)]) -> Candidate {
@@ -471,7 +483,10 @@ mod tests {
         // subnet, sg, rtb, nat shared; one host node per host.
         assert_eq!(size.nodes, 4 + 3, "{size:?}");
         assert_eq!(size.flows, 3);
-        assert_eq!(graph.flows_through(&Hop::new(HopKind::NatGateway, "nat-1")), 3);
+        assert_eq!(
+            graph.flows_through(&Hop::new(HopKind::NatGateway, "nat-1")),
+            3
+        );
         assert_eq!(graph.flows_through(&Hop::new(HopKind::Host, "logs")), 1);
         // Another VPC has its own graph.
         graph.add_flow("vpc-2", &source(), "logs", vec![nat_path(Vec::new())]);
@@ -546,7 +561,11 @@ mod tests {
             vec![endpoint_path(Vec::new()), second, nat_path(Vec::new())],
         );
         let best = graph.best(&flow, None);
-        assert!(best.path.iter().any(|h| h.id == "vpce-1"), "{:?}", best.path);
+        assert!(
+            best.path.iter().any(|h| h.id == "vpce-1"),
+            "{:?}",
+            best.path
+        );
         let nat = graph.best(&flow, Some(2));
         assert_eq!(nat.via, Some(Via::Nat));
         assert!(nat.path.iter().any(|h| h.id == "nat-1"));

@@ -457,3 +457,64 @@ fn the_parser_finds_dependencies_and_ignores_comments_and_strings() {
     assert_eq!(module_path(Path::new("checks/mod.rs")), ["checks"]);
     assert_eq!(module_path(Path::new("codes.rs")), ["codes"]);
 }
+
+/// Codes reported wherever the data they need turns out to be missing or undecidable: their
+/// wording names that data, so they are built at the gap (through `not_collected` and the
+/// condition evaluator where one applies), not in one family module.
+const GAP_CODES: &[&str] = &["NotCollected", "ConditionUnknown"];
+
+/// Where each code is built (`Blocker::new(Code::…`), by file, test modules left out.
+fn code_sites() -> BTreeMap<String, BTreeSet<String>> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut sites: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in files {
+        let source = std::fs::read_to_string(&file).expect("source reads");
+        let code = code_only(&source);
+        // Test modules sit at the end of a file; what they build is test data.
+        let code = code.split("#[cfg(test)]").next().unwrap_or_default();
+        let relative = file
+            .strip_prefix(src())
+            .expect("under src")
+            .display()
+            .to_string();
+        for (at, call) in code.match_indices("Blocker::new(") {
+            let first = code[at + call.len()..]
+                .split(',')
+                .next()
+                .unwrap_or_default();
+            if let Some(name) = first.trim().strip_prefix("Code::") {
+                sites
+                    .entry(name.to_string())
+                    .or_default()
+                    .insert(relative.clone());
+            }
+        }
+    }
+    sites
+}
+
+/// One source of truth per code: each code's wording, evidence and fix are built in one file
+/// (its family's module: routes in `graph/route_blockers.rs`, pull secrets in
+/// `checks/pull_credentials.rs`, …), so two messages for one cause cannot drift apart.
+#[test]
+fn every_code_is_worded_in_one_file() {
+    let sites = code_sites();
+    // The scan finds the sites at all (a broken scan would pass vacuously).
+    assert!(
+        sites.len() > 30,
+        "only {} codes found: {sites:?}",
+        sites.len()
+    );
+    assert!(sites.contains_key("NoRoute"), "{sites:?}");
+    let spread: Vec<String> = sites
+        .iter()
+        .filter(|(code, files)| files.len() > 1 && !GAP_CODES.contains(&code.as_str()))
+        .map(|(code, files)| format!("{code}: {files:?}"))
+        .collect();
+    assert!(
+        spread.is_empty(),
+        "codes built in more than one file (move their constructors into the family module):\n{}",
+        spread.join("\n")
+    );
+}

@@ -121,6 +121,13 @@ const EXPECTATIONS: &[Expect] = &[
         not_reachable: &["web:*"],
     },
     Expect {
+        fixture: "nat-subnet-without-internet-route.json",
+        exit: 3,
+        statuses: &[("web", "fail")],
+        codes: &["NAT_GATEWAY_NO_INTERNET"],
+        not_reachable: &["web:*"],
+    },
+    Expect {
         fixture: "public-subnet-no-public-ip.json",
         exit: 3,
         statuses: &[("web", "fail")],
