@@ -4,10 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// `pullpath --version`: the release and the version of the JSON report it writes (the
+/// `schema_version` of `audit --format json`; a test keeps the two in step).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (report schema version 1)");
+
 /// Tells why an ECS task cannot pull its container image — and proves, before a deploy, that
 /// it will be able to.
 #[derive(Debug, Parser)]
-#[command(name = "pullpath", version, about, long_about = None)]
+#[command(name = "pullpath", version = VERSION, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -47,6 +51,31 @@ pub enum Command {
     /// error; 2 bad input (a change that applies to nothing, a malformed changes file).
     #[command(name = "what-if")]
     WhatIf(Box<WhatIfArgs>),
+    /// Print a shell completion script, generated from these definitions.
+    ///
+    /// bash: `source <(pullpath completions bash)`; zsh: `pullpath completions zsh >
+    /// "${fpath[1]}/_pullpath"`; fish: `pullpath completions fish >
+    /// ~/.config/fish/completions/pullpath.fish`.
+    Completions(CompletionsArgs),
+    /// Print pullpath's man page (roff), or write one page per command to a directory.
+    ///
+    /// `pullpath man | man -l -`; `pullpath man --dir /usr/local/share/man/man1`.
+    Man(ManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write pullpath.1 and a page per command (pullpath-audit.1, …) into this directory
+    /// instead of printing pullpath.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

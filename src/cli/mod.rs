@@ -6,6 +6,7 @@ mod args;
 mod audit;
 mod changes;
 mod clock;
+mod completions;
 mod coverage;
 mod diagnose;
 mod exit;
@@ -93,6 +94,8 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Collect(args) => save::run(args),
         Command::Schema(args) => schema::run(args),
         Command::WhatIf(args) => what_if::run(*args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     }
 }
 
