@@ -94,6 +94,15 @@ impl WorkloadStatus {
     }
 }
 
+/// A workload's name in reports, suppressions and root causes: "cluster/service", or the
+/// cluster alone for a workload without a service.
+pub fn workload_name(cluster: &str, service: Option<&str>) -> String {
+    match service {
+        Some(service) => format!("{cluster}/{service}"),
+        None => cluster.to_string(),
+    }
+}
+
 impl WorkloadResult {
     /// Whether a suppression accepts the workload's finding for `blocker` (a requirement's
     /// blocker is one of the workload's findings).
@@ -108,10 +117,7 @@ impl WorkloadResult {
 
     /// "cluster/service" (the name suppressions and tables use).
     pub fn name(&self) -> String {
-        match &self.service {
-            Some(service) => format!("{}/{service}", self.cluster),
-            None => self.cluster.clone(),
-        }
+        workload_name(&self.cluster, self.service.as_deref())
     }
 }
 

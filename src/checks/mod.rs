@@ -21,8 +21,8 @@ mod suppress;
 mod workload_remedies;
 
 pub use audit::{
-    audit_workload, audit_workloads, audit_workloads_with_graph, PathCache, RequirementResult,
-    Severity, WorkloadFinding, WorkloadResult, WorkloadStatus,
+    audit_workload, audit_workloads, audit_workloads_with_graph, workload_name, PathCache,
+    RequirementResult, Severity, WorkloadFinding, WorkloadResult, WorkloadStatus,
 };
 pub use catalog::Catalog;
 pub(crate) use execution_role::MANAGED_GRANTS;

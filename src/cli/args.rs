@@ -420,6 +420,9 @@ pub enum AuditFormat {
     Ndjson,
     Dot,
     Mermaid,
+    /// JUnit XML for CI test report widgets: a workload is a test case, a root cause its
+    /// failure (docs/output.md).
+    Junit,
 }
 
 /// Where the report goes, and in which format (`audit`, `diagnose`).

@@ -18,7 +18,9 @@ use crate::checks::{
 use crate::collect::{AwsOptions, Clusters, FleetPlan, Regions};
 use crate::model::{load_snapshot, Snapshot};
 use crate::predeploy::PreDeploy;
-use crate::report::{render_dot, render_mermaid, render_planned_table, LineV1, ReportV1};
+use crate::report::{
+    render_dot, render_junit, render_mermaid, render_planned_table, LineV1, ReportV1,
+};
 use crate::workload::{select_workloads, SelectError};
 
 pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
@@ -66,6 +68,10 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
             let (colour, width) = table_style(to_stdout);
             render_planned_table(&scopes, &plans, colour, width)
         }
+        AuditFormat::Junit => render_junit(
+            &ReportV1::new(&scopes, &rules, &outcomes, &generated_at).with_plans(&scopes, &plans),
+        )
+        .map_err(Failure::runtime)?,
         AuditFormat::Dot => render_dot(&scopes, &plans),
         AuditFormat::Mermaid => render_mermaid(&scopes, &plans),
     };

@@ -5,6 +5,7 @@ mod diagnosis;
 mod explanation;
 mod fleet_v1;
 pub(crate) mod json_text;
+mod junit;
 mod picture;
 mod plan_table;
 pub mod plan_v1;
@@ -17,6 +18,7 @@ mod what_if;
 pub use diagnosis::render_diagnosis;
 pub use explanation::{render_explanation, ExplanationV1};
 pub use fleet_v1::{LineV1, ScopeV1, SummaryV1, SuppressionV1};
+pub use junit::render_junit;
 pub use picture::{render_dot, render_mermaid};
 pub use schema::{line_schema, report_schema, what_if_schema};
 pub use table::{

@@ -402,6 +402,11 @@ fn applied(finding: &WorkloadFinding, rules: &[Suppression]) -> Option<AppliedSu
 }
 
 impl WorkloadV1 {
+    /// The name root causes and tables give the workload ("cluster/service").
+    pub fn name(&self) -> String {
+        crate::checks::workload_name(&self.cluster, self.service.as_deref())
+    }
+
     /// The workload's part of the contract; its scope and suppressions are filled in by
     /// [`WorkloadV1::new`].
     fn of_result(result: &WorkloadResult) -> Self {

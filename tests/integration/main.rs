@@ -10,6 +10,7 @@ mod fault_proxy;
 mod faults;
 mod fixes;
 mod fleet;
+mod formats;
 mod hostile_cost;
 mod inspect_registries;
 mod kube_live;
