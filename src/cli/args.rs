@@ -421,8 +421,11 @@ pub enum AuditFormat {
     Dot,
     Mermaid,
     /// JUnit XML for CI test report widgets: a workload is a test case, a root cause its
-    /// failure (docs/output.md).
+    /// failure (docs/formats.md).
     Junit,
+    /// SARIF 2.1.0 for code-scanning dashboards: a root cause is a result, on the pre-deploy
+    /// gate's task definition or prefect.yaml (docs/formats.md).
+    Sarif,
 }
 
 /// Where the report goes, and in which format (`audit`, `diagnose`).

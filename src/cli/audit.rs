@@ -19,7 +19,7 @@ use crate::collect::{AwsOptions, Clusters, FleetPlan, Regions};
 use crate::model::{load_snapshot, Snapshot};
 use crate::predeploy::PreDeploy;
 use crate::report::{
-    render_dot, render_junit, render_mermaid, render_planned_table, LineV1, ReportV1,
+    render_dot, render_junit, render_mermaid, render_planned_table, render_sarif, LineV1, ReportV1,
 };
 use crate::workload::{select_workloads, SelectError};
 
@@ -72,6 +72,20 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
             &ReportV1::new(&scopes, &rules, &outcomes, &generated_at).with_plans(&scopes, &plans),
         )
         .map_err(Failure::runtime)?,
+        AuditFormat::Sarif => {
+            let judged = args
+                .pre_deploy
+                .task_definition
+                .as_ref()
+                .or(args.pre_deploy.prefect_yaml.as_ref())
+                .map(|p| p.display().to_string());
+            render_sarif(
+                &ReportV1::new(&scopes, &rules, &outcomes, &generated_at)
+                    .with_plans(&scopes, &plans),
+                judged.as_deref(),
+            )
+            .map_err(Failure::runtime)?
+        }
         AuditFormat::Dot => render_dot(&scopes, &plans),
         AuditFormat::Mermaid => render_mermaid(&scopes, &plans),
     };

@@ -9,6 +9,7 @@ mod junit;
 mod picture;
 mod plan_table;
 pub mod plan_v1;
+mod sarif;
 mod schema;
 mod table;
 pub(crate) mod terminal_text;
@@ -20,6 +21,7 @@ pub use explanation::{render_explanation, ExplanationV1};
 pub use fleet_v1::{LineV1, ScopeV1, SummaryV1, SuppressionV1};
 pub use junit::render_junit;
 pub use picture::{render_dot, render_mermaid};
+pub use sarif::{render_sarif, SARIF_SCHEMA};
 pub use schema::{line_schema, report_schema, what_if_schema};
 pub use table::{
     render_planned_table, render_scopes_table, render_table, render_table_with, Colour, Width,

@@ -1,6 +1,8 @@
 //! Formats other tools read, checked with parsers made for them: JUnit XML is read by
 //! `junitparser` (PyPI, installed into `.venv-moto` by scripts/test) the way CI test report
-//! widgets read it, and compared with the JSON report of the same audit.
+//! widgets read it; SARIF is validated against the published SARIF 2.1.0 schema
+//! (tests/schemas/sarif-schema-2.1.0.json, OASIS, as shipped in the serde-sarif crate). Both
+//! are compared with the JSON report of the same audit.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -157,4 +159,169 @@ fn junit_of_hostile_names_is_well_formed_and_carries_no_escapes() {
     let file = temp_file(&xml);
     let junit = read_junit(file.path());
     assert_eq!(junit["failures"], 1, "{junit}");
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/sarif-schema-2.1.0.json");
+    let mut schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("JSON");
+    // The published pattern of `language` (run, tool component, …) ends in a lone `]`, a
+    // literal in ECMAScript regular expressions (JSON Schema's dialect) that Rust's regex
+    // engines refuse; escaped, it means the same. (pullpath writes no `language`.)
+    fn escape_bracket(value: &mut Value) -> usize {
+        match value {
+            Value::Object(map) => {
+                let mut fixed = 0;
+                if map.get("pattern").and_then(Value::as_str)
+                    == Some("^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$")
+                {
+                    map.insert(
+                        "pattern".into(),
+                        Value::from("^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$"),
+                    );
+                    fixed += 1;
+                }
+                fixed + map.values_mut().map(escape_bracket).sum::<usize>()
+            }
+            Value::Array(items) => items.iter_mut().map(escape_bracket).sum(),
+            _ => 0,
+        }
+    }
+    assert!(
+        escape_bracket(&mut schema) > 0,
+        "the schema changed: see the comment"
+    );
+    jsonschema::validator_for(&schema).expect("a valid schema")
+}
+
+/// Runs `pullpath audit ARGS --format sarif`, checks the log against the SARIF schema and
+/// returns it with the JSON report of the same audit.
+fn sarif_and_json(args: &[&str]) -> (Value, Value) {
+    let with = |format: &str| {
+        let mut all = vec!["audit"];
+        all.extend_from_slice(args);
+        all.extend(["--format", format]);
+        let run = run(&all);
+        assert!(matches!(run.code, 0 | 3 | 4), "{}", run.stderr);
+        serde_json::from_str::<Value>(&run.stdout).expect("JSON output")
+    };
+    let sarif = with("sarif");
+    let errors: Vec<String> = sarif_validator()
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{args:?}: not SARIF 2.1.0:\n{}",
+        errors.join("\n")
+    );
+    (sarif, with("json"))
+}
+
+#[test]
+fn sarif_is_one_result_per_root_cause_and_valid_sarif() {
+    let mut args = Vec::new();
+    for snapshot in FLEET {
+        args.extend(["--snapshot", snapshot]);
+    }
+    args.extend(["--suppressions", "fixtures/fleet/suppressions.toml"]);
+    let (sarif, report) = sarif_and_json(&args);
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    let results = run["results"].as_array().expect("results");
+    // Every result names a rule the driver declares.
+    for result in results {
+        assert!(
+            rules.iter().any(|r| r["id"] == result["ruleId"]),
+            "{}",
+            result["ruleId"]
+        );
+    }
+    // Each root cause is one result, at its level, with its fingerprint.
+    let causes = report["root_causes"].as_array().expect("root causes");
+    assert!(!causes.is_empty());
+    for cause in causes {
+        let id = cause["id"].as_str().unwrap();
+        let found: Vec<&Value> = results
+            .iter()
+            .filter(|r| r["properties"]["root_cause"] == id)
+            .collect();
+        assert_eq!(found.len(), 1, "root cause {id}");
+        assert_eq!(found[0]["ruleId"], cause["code"]);
+        let level = if cause["effect"] == "blocks" {
+            "error"
+        } else {
+            "warning"
+        };
+        assert_eq!(found[0]["level"], level, "{id}");
+        assert!(found[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("[{id}] ")));
+        assert_eq!(
+            found[0]["locations"][0]["logicalLocations"][0]["name"],
+            cause["resource_id"]
+        );
+        assert!(found[0]["partialFingerprints"]["pullpath/v1"].is_string());
+    }
+    // Suppressed findings are results with their suppression, never dropped.
+    let suppressed: usize = report["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["findings"].as_array().unwrap())
+        .filter(|f| f["suppressed"] == true && f["severity"] != "info")
+        .count();
+    assert!(suppressed > 0, "the fleet's suppressions apply");
+    let with_suppression = results
+        .iter()
+        .filter(|r| r["suppressions"].as_array().is_some_and(|s| !s.is_empty()))
+        .count();
+    assert_eq!(with_suppression, suppressed);
+    // The validator is live: a result without its message is not SARIF.
+    let mut broken = sarif.clone();
+    broken["runs"][0]["results"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("message");
+    assert!(!sarif_validator().is_valid(&broken));
+    // The same alert keeps its fingerprint from run to run.
+    let (again, _) = sarif_and_json(&args);
+    assert_eq!(again["runs"][0]["results"], run["results"]);
+}
+
+#[test]
+fn sarif_of_the_pre_deploy_gate_points_at_the_task_definition() {
+    let (sarif, report) = sarif_and_json(&[
+        "--snapshot",
+        "fixtures/scenarios/healthy-nat.json",
+        "--task-definition",
+        "fixtures/predeploy/web-task-definition.json",
+        "--subnets",
+        "subnet-0a1b2c3d4e5f6001a",
+        "--security-groups",
+        "sg-0a1b2c3d4e5f60002",
+    ]);
+    assert_eq!(report["workloads"][0]["status"], "fail");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    for result in results {
+        assert_eq!(
+            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "fixtures/predeploy/web-task-definition.json"
+        );
+    }
+    assert!(results.iter().any(|r| r["ruleId"] == "NO_PUBLIC_IP"));
+}
+
+#[test]
+fn sarif_of_hostile_names_is_valid_json_and_sarif() {
+    let snapshot = hostile_snapshot(ROUTE_TABLE, REASON);
+    let path = snapshot.path().to_str().unwrap().to_string();
+    let (sarif, _) = sarif_and_json(&["--snapshot", &path]);
+    // JSON escapes control characters: no raw ESC reaches a dashboard or a terminal.
+    let text = serde_json::to_string(&sarif).unwrap();
+    assert!(!text.contains('\u{1b}'));
+    assert!(!sarif["runs"][0]["results"].as_array().unwrap().is_empty());
 }
