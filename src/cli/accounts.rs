@@ -103,6 +103,69 @@ pub fn load_accounts(
     Ok(accounts)
 }
 
+/// A role name as IAM accepts it, with an optional path (`audit/pullpath-read`): 1 to 64
+/// characters of `[\w+=,.@-]` for the name (IAM API Reference, CreateRole `RoleName`).
+static ROLE_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$")
+        .expect("the role name pattern compiles")
+});
+
+/// An organizational unit id (Organizations API Reference, `ParentId`:
+/// `^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`).
+static UNIT_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$").expect("the OU id pattern compiles")
+});
+
+/// `--organization` and its filters, checked before any call; `None` without it.
+pub fn organization_plan(
+    fleet: &super::args::FleetArgs,
+) -> Result<Option<crate::collect::OrganizationPlan>, String> {
+    if !fleet.organization {
+        return Ok(None);
+    }
+    let role_name = fleet.role_name.clone().unwrap_or_default();
+    if role_name.len() > 512 || !ROLE_NAME.is_match(&role_name) {
+        return Err(format!(
+            "--role-name: `{}` is not an IAM role name (letters, digits and `+=,.@_-`, up to 64)",
+            terminal_text::name(&role_name)
+        ));
+    }
+    let ids = |flag: &str, values: &[String]| -> Result<Vec<String>, String> {
+        values
+            .iter()
+            .map(|v| v.trim().to_string())
+            .map(|v| {
+                if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+                    Ok(v)
+                } else {
+                    Err(format!(
+                        "{flag}: `{}` is not an AWS account id (12 digits)",
+                        terminal_text::name(&v)
+                    ))
+                }
+            })
+            .collect()
+    };
+    let units: Vec<String> = fleet
+        .organizational_units
+        .iter()
+        .map(|u| u.trim().to_string())
+        .collect();
+    if let Some(bad) = units.iter().find(|u| !UNIT_ID.is_match(u)) {
+        return Err(format!(
+            "--organizational-units: `{}` is not an organizational unit id (ou-…)",
+            terminal_text::name(bad)
+        ));
+    }
+    Ok(Some(crate::collect::OrganizationPlan {
+        role_name,
+        external_id: fleet.external_id.clone(),
+        accounts: ids("--accounts", &fleet.accounts)?,
+        exclude_accounts: ids("--exclude-accounts", &fleet.exclude_accounts)?,
+        units,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -378,6 +378,40 @@ pub struct FleetArgs {
     /// Account-and-region scopes read at once.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub parallel_scopes: u16,
+    /// Audit the accounts of your AWS Organization (organizations:ListAccounts, run from the
+    /// management account or a delegated administrator), each through --role-name. A
+    /// suspended or closing account, or one whose role cannot be assumed, is reported as an
+    /// unreadable scope.
+    #[arg(long, requires = "role_name", conflicts_with_all = ["role_arn", "accounts_file"])]
+    pub organization: bool,
+    /// The role to assume in every account of --organization (the same name in each).
+    #[arg(long, value_name = "NAME", requires = "organization")]
+    pub role_name: Option<String>,
+    /// With --organization: only these accounts (12-digit ids, comma-separated).
+    #[arg(
+        long,
+        value_name = "ID,...",
+        value_delimiter = ',',
+        requires = "organization"
+    )]
+    pub accounts: Vec<String>,
+    /// With --organization: leave these accounts out.
+    #[arg(
+        long,
+        value_name = "ID,...",
+        value_delimiter = ',',
+        requires = "organization"
+    )]
+    pub exclude_accounts: Vec<String>,
+    /// With --organization: only accounts under these organizational units (ou-…), at any
+    /// depth.
+    #[arg(
+        long = "organizational-units",
+        value_name = "OU,...",
+        value_delimiter = ',',
+        requires = "organization"
+    )]
+    pub organizational_units: Vec<String>,
 }
 
 /// What makes the run fail, and which findings are accepted.

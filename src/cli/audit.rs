@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::accounts::load_accounts;
+use super::accounts::{load_accounts, organization_plan};
 use super::args::{AuditArgs, AuditFormat, AwsArgs, FailOn, FleetArgs, SelectArgs};
 use super::coverage::{check_named_found, check_some_read, coverage_of_run, warn_unread};
 use super::live::{aws_options, collect_many, denied, failure_of, seconds, services_of};
@@ -374,11 +374,16 @@ pub fn fleet_plan(
             ))
         }
     };
-    if fleet.external_id.is_some() && fleet.role_arn.is_empty() && fleet.accounts_file.is_none() {
+    if fleet.external_id.is_some()
+        && fleet.role_arn.is_empty()
+        && fleet.accounts_file.is_none()
+        && !fleet.organization
+    {
         return Err(Failure::bad_input(
-            "--external-id is for assumed roles: give --role-arn or --accounts-file",
+            "--external-id is for assumed roles: give --role-arn, --accounts-file or --organization",
         ));
     }
+    let organization = organization_plan(fleet).map_err(Failure::bad_input)?;
     let accounts = load_accounts(
         &fleet.role_arn,
         fleet.external_id.as_deref(),
@@ -404,6 +409,7 @@ pub fn fleet_plan(
     };
     let options = aws_options(aws, first_region);
     let plan = FleetPlan {
+        organization,
         accounts,
         regions,
         clusters,

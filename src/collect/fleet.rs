@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use futures::stream::{self, StreamExt};
 
 use super::calls::{required, Call, CollectError, Session};
+use super::organization::{organization_accounts, OrganizationPlan};
 use super::{caller_account, collect, Aws, Clusters, Collected, HistoryScope, Progress, Scope};
 
 /// An account reached by assuming `role_arn` from the caller's credentials.
@@ -47,6 +48,8 @@ pub struct FleetPlan {
     pub parallel_scopes: usize,
     /// A task not deployed yet, audited instead of the clusters' services.
     pub pre_deploy: Option<std::sync::Arc<dyn super::Undeployed>>,
+    /// `--organization`: the organization's accounts, listed first, join `accounts`.
+    pub organization: Option<OrganizationPlan>,
 }
 
 impl FleetPlan {
@@ -60,7 +63,8 @@ impl FleetPlan {
 
     /// One account and at most one region: errors end the run as for a single audit.
     pub fn is_single_scope(&self) -> bool {
-        self.accounts.len() <= 1
+        self.organization.is_none()
+            && self.accounts.len() <= 1
             && match &self.regions {
                 Regions::Default => true,
                 Regions::Listed(regions) => regions.len() <= 1,
@@ -87,14 +91,29 @@ pub struct ScopeRun {
 /// could not be listed is one failed scope with region `*`. The calls made for an account
 /// rather than a region (listing its regions) are counted in its first scope.
 pub async fn collect_fleet(base: &Aws, plan: &FleetPlan, progress: &Progress) -> Vec<ScopeRun> {
-    let accounts: Vec<Option<&Account>> = if plan.accounts.is_empty() {
+    let mut runs = Vec::new();
+    let mut listing_calls = BTreeMap::new();
+    let listed = match &plan.organization {
+        None => Vec::new(),
+        Some(organization) => match organization_scopes(base, organization).await {
+            Ok((accounts, unreadable, calls)) => {
+                runs.extend(unreadable);
+                listing_calls = calls;
+                accounts
+            }
+            // Without the list there is nothing to audit: the run is one unreadable scope.
+            Err(run) => return vec![run],
+        },
+    };
+    let accounts: Vec<Option<&Account>> = if plan.accounts.is_empty() && plan.organization.is_none()
+    {
         vec![None]
     } else {
-        plan.accounts.iter().map(Some).collect()
+        plan.accounts.iter().chain(&listed).map(Some).collect()
     };
     // Each account's credentials and regions first (one DescribeRegions per account at most).
     let single = plan.is_single_scope();
-    let mut runs = Vec::new();
+    let mut runs: Vec<(usize, ScopeRun)> = runs.into_iter().enumerate().collect();
     let mut scopes = Vec::new();
     for account in accounts {
         let aws = match account {
@@ -186,7 +205,69 @@ pub async fn collect_fleet(base: &Aws, plan: &FleetPlan, progress: &Progress) ->
     // Plan order, whichever finished first.
     runs.extend(collected);
     runs.sort_by_key(|(order, _)| *order);
-    runs.into_iter().map(|(_, run)| run).collect()
+    let mut runs: Vec<ScopeRun> = runs.into_iter().map(|(_, run)| run).collect();
+    if let Some(first) = runs.first_mut() {
+        first.calls = merged(std::mem::take(&mut first.calls), listing_calls);
+    }
+    runs
+}
+
+/// The organization's selected accounts: the active ones to read (through the plan's role),
+/// and a failed scope for each one that cannot be read (suspended, closing), never a silent
+/// skip, and the listing's calls (counted in the run's first scope). `Err`: the accounts could
+/// not be listed, as one failed scope.
+async fn organization_scopes(
+    base: &Aws,
+    organization: &OrganizationPlan,
+) -> Result<(Vec<Account>, Vec<ScopeRun>, BTreeMap<String, usize>), ScopeRun> {
+    let started = Instant::now();
+    let own = base.with_own_log();
+    let session = Session::new(1);
+    let listed = organization_accounts(&own, &session, organization).await;
+    let failed = |error: CollectError| ScopeRun {
+        account_id: None,
+        region: "*".to_string(),
+        role_arn: None,
+        outcome: Err(error),
+        calls: own.guard.log.calls(),
+        elapsed: started.elapsed(),
+    };
+    let listed = listed.map_err(failed)?;
+    if listed.is_empty() {
+        return Err(failed(CollectError::Config(
+            "--organization: no account of the organization matches --accounts, --exclude-accounts and --organizational-units".into(),
+        )));
+    }
+    let mut accounts = Vec::new();
+    let mut unreadable = Vec::new();
+    for account in listed {
+        let role_arn = account.role_arn(&organization.role_name);
+        if account.is_active() {
+            accounts.push(Account {
+                role_arn,
+                external_id: organization.external_id.clone(),
+            });
+            continue;
+        }
+        unreadable.push(ScopeRun {
+            account_id: Some(account.id.clone()),
+            region: "*".to_string(),
+            role_arn: Some(role_arn),
+            outcome: Err(CollectError::Api {
+                service: "organizations".into(),
+                operation: "ListAccounts".into(),
+                code: format!("Account{}", account.state),
+                message: format!(
+                    "account {} is {} in the organization: a suspended or closing account cannot be signed in to, so nothing of it is audited",
+                    account.id, account.state
+                ),
+                request_id: None,
+            }),
+            calls: BTreeMap::new(),
+            elapsed: Duration::ZERO,
+        });
+    }
+    Ok((accounts, unreadable, own.guard.log.calls()))
 }
 
 fn merged(

@@ -147,6 +147,7 @@ async fn retries_are_adaptive_unless_asked_otherwise() {
 #[test]
 fn one_account_and_region_is_a_single_scope() {
     let plan = |accounts: usize, regions: Regions| FleetPlan {
+        organization: None,
         accounts: (0..accounts)
             .map(|i| Account {
                 role_arn: format!("arn:aws:iam::{:012}:role/audit", i + 1),

@@ -20,7 +20,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 /// equal). Each is a read: the Service Authorization Reference lists every one under access
 /// level Read or List (`ecr:BatchGetImage` and `ecr:GetDownloadUrlForLayer` read an image's
 /// manifest and config, never a secret value).
-pub const READ_ACTIONS: [&str; 47] = [
+pub const READ_ACTIONS: [&str; 50] = [
     "ec2:DescribeDhcpOptions",
     "ec2:DescribeInstances",
     "ec2:DescribeInternetGateways",
@@ -65,6 +65,9 @@ pub const READ_ACTIONS: [&str; 47] = [
     "iam:ListAttachedRolePolicies",
     "iam:ListRolePolicies",
     "organizations:DescribeOrganization",
+    "organizations:ListAccounts",
+    "organizations:ListAccountsForParent",
+    "organizations:ListChildren",
     "secretsmanager:DescribeSecret",
     "ssm:DescribeParameters",
     "sts:GetCallerIdentity",

@@ -43,6 +43,7 @@ pub use config::{http_client, Aws, AwsOptions, RetryMode};
 pub use fleet::{collect_fleet, Account, FleetPlan, Regions, ScopeRun};
 pub use guard::{is_allowed, CallLog, ReadOnlyGuard, READ_ACTIONS};
 pub use kube_side::collect_kube_side;
+pub use organization::{OrganizationAccount, OrganizationPlan};
 pub use progress::Progress;
 pub use registries::inspect_snapshot;
 pub use undeployed::Undeployed;

@@ -2,8 +2,11 @@
 //! account may call: "This operation can be called from any account in the organization",
 //! Organizations API Reference), for the `aws:PrincipalOrgID` and `aws:ResourceOrgID` keys of
 //! data-perimeter policies. Read once per account.
+//!
+//! And for `--organization`, the organization's accounts (`ListAccounts`, and for OU filters
+//! `ListAccountsForParent` and `ListChildren`), read once per run from the caller's account.
 
-use super::calls::{attempt_found, Call, CollectError, Session};
+use super::calls::{attempt_found, required, Call, CollectError, Session};
 use super::config::Aws;
 use crate::model::Organization;
 
@@ -47,4 +50,178 @@ pub async fn organization(
             })
         })
         .await
+}
+
+/// `--organization`: which of the organization's accounts to audit, and through which role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationPlan {
+    /// The role assumed in every account (`arn:PARTITION:iam::ACCOUNT:role/NAME`).
+    pub role_name: String,
+    pub external_id: Option<String>,
+    /// Only these accounts (empty: all).
+    pub accounts: Vec<String>,
+    pub exclude_accounts: Vec<String>,
+    /// Only accounts under these organizational units, at any depth (empty: all).
+    pub units: Vec<String>,
+}
+
+/// One account of the organization, as `ListAccounts` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationAccount {
+    pub id: String,
+    /// The partition of the account's ARN (`aws`, `aws-cn`, `aws-us-gov`).
+    pub partition: String,
+    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE` (the `State` field's words, else `Status`'s).
+    pub state: String,
+}
+
+impl OrganizationAccount {
+    /// Only an active account can be read; a suspended or closing one cannot be signed in to
+    /// ("You can't access a suspended account", Organizations User Guide, "Closing a member
+    /// account").
+    pub fn is_active(&self) -> bool {
+        self.state == "ACTIVE"
+    }
+
+    pub fn role_arn(&self, role_name: &str) -> String {
+        format!("arn:{}:iam::{}:role/{role_name}", self.partition, self.id)
+    }
+}
+
+const LIST_ACCOUNTS: Call = Call {
+    service: "organizations",
+    operation: "ListAccounts",
+    action: "organizations:ListAccounts",
+    collection: "organization accounts",
+};
+
+const LIST_ACCOUNTS_FOR_PARENT: Call = Call {
+    service: "organizations",
+    operation: "ListAccountsForParent",
+    action: "organizations:ListAccountsForParent",
+    collection: "organization accounts",
+};
+
+const LIST_CHILDREN: Call = Call {
+    service: "organizations",
+    operation: "ListChildren",
+    action: "organizations:ListChildren",
+    collection: "organizational units",
+};
+
+/// Organizational units nested deeper than this are not followed (Organizations allows five
+/// levels below the root: "Quotas for AWS Organizations"); a cycle cannot make it loop.
+const MAX_UNIT_DEPTH: usize = 8;
+
+/// The organization's accounts the plan selects, in `ListAccounts` order, read with the
+/// caller's own credentials (the management account or a delegated administrator:
+/// `ListAccounts` "can be called only from the organization's management account or by a
+/// member account that is a delegated administrator"). Every call is required: without the
+/// list there is nothing to audit.
+pub async fn organization_accounts(
+    aws: &Aws,
+    session: &Session,
+    plan: &OrganizationPlan,
+) -> Result<Vec<OrganizationAccount>, CollectError> {
+    let client = aws.organizations();
+    let pages = client.list_accounts().into_paginator().send();
+    let pages: Vec<_> = required(
+        session,
+        LIST_ACCOUNTS,
+        "the organization's accounts",
+        pages.try_collect(),
+    )
+    .await?;
+    let accounts: Vec<&aws_sdk_organizations::types::Account> =
+        pages.iter().flat_map(|p| p.accounts()).collect();
+    let under_units = match plan.units.is_empty() {
+        true => None,
+        false => Some(accounts_under(&client, session, &plan.units).await?),
+    };
+    Ok(accounts
+        .iter()
+        .filter_map(|a| {
+            let id = a.id()?.to_string();
+            let partition = a
+                .arn()
+                .and_then(|arn| arn.split(':').nth(1))
+                .filter(|p| !p.is_empty())
+                .unwrap_or("aws")
+                .to_string();
+            // `State` replaces the deprecated `Status` (Organizations API Reference, Account).
+            let state = match (a.state(), a.status()) {
+                (Some(state), _) => state.as_str().to_string(),
+                (None, Some(status)) => status.as_str().to_string(),
+                (None, None) => "UNKNOWN".to_string(),
+            };
+            Some(OrganizationAccount {
+                id,
+                partition,
+                state,
+            })
+        })
+        .filter(|a| plan.accounts.is_empty() || plan.accounts.contains(&a.id))
+        .filter(|a| !plan.exclude_accounts.contains(&a.id))
+        .filter(|a| under_units.as_ref().is_none_or(|ids| ids.contains(&a.id)))
+        .collect())
+}
+
+/// The ids of the accounts under `units`, at any depth (`ListAccountsForParent` for each unit,
+/// `ListChildren` for the units inside it).
+async fn accounts_under(
+    client: &aws_sdk_organizations::Client,
+    session: &Session,
+    units: &[String],
+) -> Result<std::collections::BTreeSet<String>, CollectError> {
+    use aws_sdk_organizations::types::ChildType;
+    let mut found = std::collections::BTreeSet::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut level: Vec<String> = units.to_vec();
+    for _ in 0..MAX_UNIT_DEPTH {
+        let mut next = Vec::new();
+        for unit in level.into_iter().filter(|u| seen.insert(u.clone())) {
+            let pages = client
+                .list_accounts_for_parent()
+                .parent_id(&unit)
+                .into_paginator()
+                .send();
+            let pages: Vec<_> = required(
+                session,
+                LIST_ACCOUNTS_FOR_PARENT,
+                "the accounts of an organizational unit",
+                pages.try_collect(),
+            )
+            .await?;
+            found.extend(
+                pages
+                    .iter()
+                    .flat_map(|p| p.accounts())
+                    .filter_map(|a| a.id().map(str::to_string)),
+            );
+            let pages = client
+                .list_children()
+                .parent_id(&unit)
+                .child_type(ChildType::OrganizationalUnit)
+                .into_paginator()
+                .send();
+            let pages: Vec<_> = required(
+                session,
+                LIST_CHILDREN,
+                "the organizational units inside a unit",
+                pages.try_collect(),
+            )
+            .await?;
+            next.extend(
+                pages
+                    .iter()
+                    .flat_map(|p| p.children())
+                    .filter_map(|c| c.id().map(str::to_string)),
+            );
+        }
+        if next.is_empty() {
+            break;
+        }
+        level = next;
+    }
+    Ok(found)
 }

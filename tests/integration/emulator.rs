@@ -147,6 +147,13 @@ impl Moto {
         serde_json::from_str(&self.python("fleet.py", &[])).expect("fleet.py prints JSON")
     }
 
+    /// Resets the emulator and seeds the organization of `tests/live/organization.py`;
+    /// returns its accounts, units and the suspended account.
+    pub fn seed_organization(&self) -> serde_json::Value {
+        serde_json::from_str(&self.python("organization.py", &[]))
+            .expect("organization.py prints JSON")
+    }
+
     /// Makes the emulator authorize requests; returns credentials lacking `denied` actions.
     pub fn restrict(&self, denied: &[&str]) -> (String, String) {
         let mut args = Vec::new();

@@ -21,6 +21,7 @@ mod kube_server;
 mod live;
 mod live_diagnose;
 mod live_fleet;
+mod live_organization;
 mod live_predeploy;
 mod messages;
 mod mutation;
