@@ -51,6 +51,10 @@ pub enum Command {
     /// error; 2 bad input (a change that applies to nothing, a malformed changes file).
     #[command(name = "what-if")]
     WhatIf(Box<WhatIfArgs>),
+    /// Serve the Model Context Protocol over stdio, so an assistant can call pullpath's
+    /// audit, pre-deploy gate, diagnose, explain and what-if (read-only, the same credential
+    /// chain). Register it with a client as the command `pullpath mcp`.
+    Mcp,
     /// Print a shell completion script, generated from these definitions.
     ///
     /// bash: `source <(pullpath completions bash)`; zsh: `pullpath completions zsh >

@@ -14,6 +14,7 @@ mod explain;
 mod kube;
 mod kube_diagnose;
 mod live;
+mod mcp;
 mod plans;
 mod predeploy;
 mod registries;
@@ -96,6 +97,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::WhatIf(args) => what_if::run(*args),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
+        Command::Mcp => mcp::run(),
     }
 }
 

@@ -23,6 +23,7 @@ mod live_diagnose;
 mod live_fleet;
 mod live_organization;
 mod live_predeploy;
+mod mcp;
 mod messages;
 mod mutation;
 mod output;
