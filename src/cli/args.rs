@@ -464,6 +464,8 @@ pub enum AuditFormat {
     /// SARIF 2.1.0 for code-scanning dashboards: a root cause is a result, on the pre-deploy
     /// gate's task definition or prefect.yaml (docs/formats.md).
     Sarif,
+    /// OCSF 1.5 Detection Findings (a JSON array) for security data lakes (docs/formats.md).
+    Ocsf,
 }
 
 /// Where the report goes, and in which format (`audit`, `diagnose`).

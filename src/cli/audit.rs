@@ -19,7 +19,8 @@ use crate::collect::{AwsOptions, Clusters, FleetPlan, Regions};
 use crate::model::{load_snapshot, Snapshot};
 use crate::predeploy::PreDeploy;
 use crate::report::{
-    render_dot, render_junit, render_mermaid, render_planned_table, render_sarif, LineV1, ReportV1,
+    render_dot, render_junit, render_mermaid, render_ocsf, render_planned_table, render_sarif,
+    LineV1, ReportV1,
 };
 use crate::workload::{select_workloads, SelectError};
 
@@ -86,6 +87,10 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
             )
             .map_err(Failure::runtime)?
         }
+        AuditFormat::Ocsf => render_ocsf(
+            &ReportV1::new(&scopes, &rules, &outcomes, &generated_at).with_plans(&scopes, &plans),
+        )
+        .map_err(Failure::runtime)?,
         AuditFormat::Dot => render_dot(&scopes, &plans),
         AuditFormat::Mermaid => render_mermaid(&scopes, &plans),
     };

@@ -1,11 +1,13 @@
 //! Rendering audit results: versioned JSON (the contract for dashboards), a terminal table, or
 //! a picture of the pull paths (DOT, Mermaid).
 
+mod alerts;
 mod diagnosis;
 mod explanation;
 mod fleet_v1;
 pub(crate) mod json_text;
 mod junit;
+mod ocsf;
 mod picture;
 mod plan_table;
 pub mod plan_v1;
@@ -20,6 +22,7 @@ pub use diagnosis::render_diagnosis;
 pub use explanation::{render_explanation, ExplanationV1};
 pub use fleet_v1::{LineV1, ScopeV1, SummaryV1, SuppressionV1};
 pub use junit::render_junit;
+pub use ocsf::{render_ocsf, OCSF_VERSION};
 pub use picture::{render_dot, render_mermaid};
 pub use sarif::{render_sarif, SARIF_SCHEMA};
 pub use schema::{line_schema, report_schema, what_if_schema};

@@ -24,9 +24,8 @@ use serde_sarif::sarif::{
     Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
 };
 
-use super::fleet_v1::ScopeV1;
-use super::plan_v1::RootCauseV1;
-use super::v1::{FindingV1, ReportV1, WorkloadV1};
+use super::alerts::{alerts, partial_fingerprints, Alert};
+use super::v1::ReportV1;
 use crate::checks::Severity;
 use crate::codes::{Code, Effect};
 
@@ -36,30 +35,10 @@ pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The report as a SARIF 2.1.0 log. `artifact`: the file a pre-deploy audit judged.
 pub fn render_sarif(report: &ReportV1, artifact: Option<&str>) -> Result<String, String> {
     let rules: Vec<ReportingDescriptor> = Code::ALL.iter().map(|c| rule(*c)).collect();
-    let mut results = Vec::new();
-    for cause in &report.root_causes {
-        let location = artifact.or_else(|| snapshot_of(&report.scopes, cause));
-        results.push(cause_result(cause, location));
-    }
-    for workload in &report.workloads {
-        let location = artifact.or_else(|| {
-            report
-                .scopes
-                .iter()
-                .find(|s| {
-                    s.account_id.as_deref().unwrap_or_default() == workload.account_id
-                        && s.region == workload.region
-                })
-                .and_then(|s| s.snapshot.as_deref())
-        });
-        for finding in workload
-            .findings
-            .iter()
-            .filter(|f| f.severity != Severity::Info && !covered(&report.root_causes, workload, f))
-        {
-            results.push(finding_result(workload, finding, location));
-        }
-    }
+    let results: Vec<SarifResult> = alerts(report)
+        .iter()
+        .map(|alert| result(alert, artifact.or(alert.snapshot.as_deref())))
+        .collect();
     let driver = ToolComponent::builder()
         .name("pullpath")
         .version(env!("CARGO_PKG_VERSION"))
@@ -110,138 +89,61 @@ fn rule(code: Code) -> ReportingDescriptor {
         .build()
 }
 
-/// The snapshot of the cause's scope, when it came from one.
-fn snapshot_of<'r>(scopes: &'r [ScopeV1], cause: &RootCauseV1) -> Option<&'r str> {
-    scopes
-        .iter()
-        .find(|s| {
-            s.account_id.as_deref().unwrap_or_default() == cause.account_id
-                && s.region == cause.region
-        })
-        .and_then(|s| s.snapshot.as_deref())
-}
-
-/// Whether a root cause of the workload already stands for the finding.
-fn covered(causes: &[RootCauseV1], workload: &WorkloadV1, finding: &FindingV1) -> bool {
-    let name = workload.name();
-    !finding.suppressed
-        && causes.iter().any(|c| {
-            c.account_id == workload.account_id
-                && c.region == workload.region
-                && c.code == finding.code
-                && (c.resource_id == finding.resource_id
-                    || c.also_resources.contains(&finding.resource_id))
-                && c.workloads.iter().any(|b| b.workload == name)
-        })
-}
-
-fn cause_result(cause: &RootCauseV1, artifact: Option<&str>) -> SarifResult {
-    let workloads: Vec<&str> = cause
-        .workloads
-        .iter()
-        .map(|b| b.workload.as_str())
-        .collect();
+fn result(alert: &Alert, artifact: Option<&str>) -> SarifResult {
     let mut properties = BTreeMap::new();
-    properties.insert("root_cause".to_string(), serde_json::json!(cause.id));
-    properties.insert("workloads".to_string(), serde_json::json!(workloads));
-    properties.insert("calls".to_string(), serde_json::json!(cause.calls));
-    SarifResult::builder()
-        .rule_id(cause.code.as_str())
-        .level(level_of(cause.effect))
-        .message(text(format!(
-            "[{}] {} (blocks {}). Fix: {}",
-            cause.id,
-            cause.message,
-            workloads.join(", "),
-            cause.fix
-        )))
-        .locations(vec![location(
-            artifact,
-            &cause.account_id,
-            &cause.region,
-            &cause.resource_id,
-        )])
-        .partial_fingerprints(fingerprint(
-            &cause.account_id,
-            &cause.region,
-            cause.code,
-            &cause.resource_id,
-        ))
-        .properties(
-            PropertyBag::builder()
-                .additional_properties(properties)
-                .build(),
-        )
-        .build()
-}
-
-fn finding_result(
-    workload: &WorkloadV1,
-    finding: &FindingV1,
-    artifact: Option<&str>,
-) -> SarifResult {
-    let mut properties = BTreeMap::new();
-    properties.insert(
-        "workloads".to_string(),
-        serde_json::json!([workload.name()]),
-    );
-    let level = match finding.severity {
+    if let Some(id) = &alert.root_cause {
+        properties.insert("root_cause".to_string(), serde_json::json!(id));
+        properties.insert("calls".to_string(), serde_json::json!(alert.calls));
+    }
+    properties.insert("workloads".to_string(), serde_json::json!(alert.workloads));
+    let level = match alert.severity {
         Severity::Error => ResultLevel::Error,
         Severity::Warning | Severity::Info => ResultLevel::Warning,
     };
-    let builder = SarifResult::builder()
-        .rule_id(finding.code.as_str())
-        .level(level)
-        .message(text(format!(
+    let message = match &alert.root_cause {
+        Some(_) => format!(
+            "{} (blocks {}). Fix: {}",
+            alert.message,
+            alert.workloads.join(", "),
+            alert.fix
+        ),
+        None => format!(
             "{} ({}). Fix: {}",
-            finding.message,
-            workload.name(),
-            finding.fix
-        )))
-        .locations(vec![location(
-            artifact,
-            &workload.account_id,
-            &workload.region,
-            &finding.resource_id,
-        )])
-        .partial_fingerprints(fingerprint(
-            &workload.account_id,
-            &workload.region,
-            finding.code,
-            &finding.resource_id,
-        ))
+            alert.message,
+            alert.workloads.join(", "),
+            alert.fix
+        ),
+    };
+    let builder = SarifResult::builder()
+        .rule_id(alert.code.as_str())
+        .level(level)
+        .message(Message::builder().text(message).build())
+        .locations(vec![location(artifact, alert)])
+        .partial_fingerprints(partial_fingerprints(alert))
         .properties(
             PropertyBag::builder()
                 .additional_properties(properties)
                 .build(),
         );
-    match &finding.suppression {
-        Some(applied) => builder
+    match &alert.suppressed {
+        Some(reason) => builder
             .suppressions(vec![Suppression::builder()
                 .kind(serde_json::json!("external"))
-                .justification(applied.reason.clone())
+                .justification(reason.clone())
                 .build()])
             .build(),
         None => builder.build(),
     }
 }
 
-fn level_of(effect: Effect) -> ResultLevel {
-    match effect {
-        Effect::Blocks => ResultLevel::Error,
-        Effect::Unknown => ResultLevel::Warning,
-    }
-}
-
-fn text(text: String) -> Message {
-    Message::builder().text(text).build()
-}
-
 /// The judged file (when there is one) and the AWS resource to change.
-fn location(artifact: Option<&str>, account: &str, region: &str, resource: &str) -> Location {
+fn location(artifact: Option<&str>, alert: &Alert) -> Location {
     let logical = LogicalLocation::builder()
-        .name(resource)
-        .fully_qualified_name(format!("{account}/{region}/{resource}"))
+        .name(alert.resource_id.as_str())
+        .fully_qualified_name(format!(
+            "{}/{}/{}",
+            alert.account_id, alert.region, alert.resource_id
+        ))
         .kind("resource")
         .build();
     let builder = Location::builder().logical_locations(vec![logical]);
@@ -271,22 +173,3 @@ const URI_UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUME
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
-
-/// A stable identity for one alert across runs: FNV-1a over the parts, each ended by a zero
-/// byte. Written out rather than through `std::hash` (whose output may change between Rust
-/// versions), or every alert would look new after an upgrade.
-fn fingerprint(
-    account: &str,
-    region: &str,
-    code: Code,
-    resource: &str,
-) -> BTreeMap<String, String> {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [account, region, code.as_str(), resource] {
-        for byte in part.bytes().chain([0]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    BTreeMap::from([("pullpath/v1".to_string(), format!("{hash:016x}"))])
-}

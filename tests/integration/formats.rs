@@ -325,3 +325,66 @@ fn sarif_of_hostile_names_is_valid_json_and_sarif() {
     assert!(!text.contains('\u{1b}'));
     assert!(!sarif["runs"][0]["results"].as_array().unwrap().is_empty());
 }
+
+/// What tests/live/ocsf_check.py (Prowler's OCSF models) reads from pullpath's findings.
+fn read_ocsf(path: &Path) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/ocsf_check.py");
+    let output = Command::new(python())
+        .arg(script)
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("the .venv-moto python is needed (scripts/test installs it): {e}")
+        });
+    assert!(
+        output.status.success(),
+        "not OCSF Detection Findings: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the checker prints JSON")
+}
+
+#[test]
+#[ignore = "needs py-ocsf-models in .venv-moto (scripts/test installs it)"]
+fn ocsf_findings_validate_and_match_the_sarif_results() {
+    let mut args = Vec::new();
+    for snapshot in FLEET {
+        args.extend(["--snapshot", snapshot]);
+    }
+    args.extend(["--suppressions", "fixtures/fleet/suppressions.toml"]);
+    let (sarif, report) = sarif_and_json(&args);
+    let mut all = vec!["audit"];
+    all.extend_from_slice(&args);
+    all.extend(["--format", "ocsf"]);
+    let ocsf = run(&all);
+    let file = temp_file(&ocsf.stdout);
+    let read = read_ocsf(file.path());
+    let findings = read["findings"].as_array().expect("findings");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    // The same alerts as SARIF: one per root cause, then the findings no cause stands for.
+    assert_eq!(findings.len(), results.len());
+    assert!(findings
+        .iter()
+        .all(|f| f["class_uid"] == 2004 && f["type_uid"] == 200401 && f["version"] == "1.5.0"));
+    for (finding, result) in findings.iter().zip(results) {
+        assert_eq!(finding["code"], result["ruleId"]);
+        let level = if finding["severity_id"] == 4 {
+            "error"
+        } else {
+            "warning"
+        };
+        assert_eq!(result["level"], level);
+        let suppressed = result["suppressions"].is_array();
+        assert_eq!(finding["status_id"], if suppressed { 3 } else { 1 });
+    }
+    let causes = report["root_causes"].as_array().unwrap().len();
+    assert!(causes > 0 && findings.len() > causes);
+    // Every finding has its own id.
+    let mut uids: Vec<&str> = findings
+        .iter()
+        .map(|f| f["uid"].as_str().unwrap())
+        .collect();
+    uids.sort_unstable();
+    uids.dedup();
+    assert_eq!(uids.len(), findings.len());
+}
