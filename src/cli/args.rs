@@ -466,6 +466,9 @@ pub enum AuditFormat {
     Sarif,
     /// OCSF 1.5 Detection Findings (a JSON array) for security data lakes (docs/formats.md).
     Ocsf,
+    /// One self-contained HTML page: summary, root causes, failing workloads, the path
+    /// pictures inline (docs/formats.md).
+    Html,
 }
 
 /// Where the report goes, and in which format (`audit`, `diagnose`).

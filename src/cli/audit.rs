@@ -19,8 +19,8 @@ use crate::collect::{AwsOptions, Clusters, FleetPlan, Regions};
 use crate::model::{load_snapshot, Snapshot};
 use crate::predeploy::PreDeploy;
 use crate::report::{
-    render_dot, render_junit, render_mermaid, render_ocsf, render_planned_table, render_sarif,
-    LineV1, ReportV1,
+    render_dot, render_html, render_junit, render_mermaid, render_ocsf, render_planned_table,
+    render_sarif, LineV1, ReportV1,
 };
 use crate::workload::{select_workloads, SelectError};
 
@@ -91,6 +91,11 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
             &ReportV1::new(&scopes, &rules, &outcomes, &generated_at).with_plans(&scopes, &plans),
         )
         .map_err(Failure::runtime)?,
+        AuditFormat::Html => render_html(
+            &ReportV1::new(&scopes, &rules, &outcomes, &generated_at).with_plans(&scopes, &plans),
+            &scopes,
+            &plans,
+        ),
         AuditFormat::Dot => render_dot(&scopes, &plans),
         AuditFormat::Mermaid => render_mermaid(&scopes, &plans),
     };

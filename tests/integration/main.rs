@@ -12,6 +12,7 @@ mod fixes;
 mod fleet;
 mod formats;
 mod hostile_cost;
+mod html;
 mod inspect_registries;
 mod kube_live;
 mod kube_live_aws;

@@ -6,6 +6,7 @@
 mod dot;
 mod mermaid;
 mod model;
+mod svg;
 
 use super::terminal_text;
 use crate::checks::ScopeAudit;
@@ -22,6 +23,15 @@ pub fn render_dot(scopes: &[ScopeAudit], plans: &[ScopePlan]) -> String {
 /// causes marked as in [`render_dot`].
 pub fn render_mermaid(scopes: &[ScopeAudit], plans: &[ScopePlan]) -> String {
     mermaid::mermaid(&model::groups_of(scopes, &model::CauseIds::of(plans)))
+}
+
+/// Every workload of every scope as an SVG drawing (for the HTML report), with its title
+/// lines, root causes marked as in [`render_dot`].
+pub fn render_svgs(scopes: &[ScopeAudit], plans: &[ScopePlan]) -> Vec<(Vec<String>, maud::Markup)> {
+    model::groups_of(scopes, &model::CauseIds::of(plans))
+        .iter()
+        .map(|group| (group.title.clone(), svg::svg(group)))
+        .collect()
 }
 
 /// The lines of a label, each escaped by [`terminal_text`] (a line break inside a name is
