@@ -2,6 +2,7 @@
 
 mod architecture;
 mod bad_input;
+mod ci_examples;
 mod cli_conventions;
 mod diagnose;
 mod edge_cases;
