@@ -253,16 +253,10 @@ async fn organization_scopes(
             account_id: Some(account.id.clone()),
             region: "*".to_string(),
             role_arn: Some(role_arn),
-            outcome: Err(CollectError::Api {
-                service: "organizations".into(),
-                operation: "ListAccounts".into(),
-                code: format!("Account{}", account.state),
-                message: format!(
-                    "account {} is {} in the organization: a suspended or closing account cannot be signed in to, so nothing of it is audited",
-                    account.id, account.state
-                ),
-                request_id: None,
-            }),
+            outcome: Err(CollectError::Config(format!(
+                "account {} is {} in the organization (organizations:ListAccounts): a suspended or closing account cannot be signed in to, so nothing of it is audited",
+                account.id, account.state
+            ))),
             calls: BTreeMap::new(),
             elapsed: Duration::ZERO,
         });

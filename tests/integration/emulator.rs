@@ -154,6 +154,12 @@ impl Moto {
             .expect("organization.py prints JSON")
     }
 
+    /// Resets the emulator and deploys the scheduled-audit kit (`tests/live/deploy_kit.py`);
+    /// returns what the services say exists.
+    pub fn deploy_kit(&self) -> serde_json::Value {
+        serde_json::from_str(&self.python("deploy_kit.py", &[])).expect("deploy_kit.py prints JSON")
+    }
+
     /// Makes the emulator authorize requests; returns credentials lacking `denied` actions.
     pub fn restrict(&self, denied: &[&str]) -> (String, String) {
         let mut args = Vec::new();

@@ -4,6 +4,7 @@ mod architecture;
 mod bad_input;
 mod ci_examples;
 mod cli_conventions;
+mod deploy_kit;
 mod diagnose;
 mod edge_cases;
 mod emulator;
