@@ -19,6 +19,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ExitCode, Failure};
+use crate::report::terminal_text;
+
+/// The longest a tool call may run.
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// Where to read: snapshots, or the live account through the credential chain.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -179,8 +183,7 @@ impl PullpathServer {
     ) -> Result<CallToolResult, McpError> {
         let mut args = vec![
             "diagnose".to_string(),
-            "--cluster".to_string(),
-            params.cluster,
+            format!("--cluster={}", params.cluster),
         ];
         push_one(&mut args, "--service", &params.service);
         push_one(&mut args, "--task", &params.task);
@@ -197,7 +200,8 @@ impl PullpathServer {
         &self,
         Parameters(params): Parameters<ExplainParams>,
     ) -> Result<CallToolResult, McpError> {
-        let args = vec!["explain".to_string(), params.message];
+        // After `--`, the message is the message even when it starts with `-`.
+        let args = vec!["explain".to_string(), "--".to_string(), params.message];
         self.run(args, &[0, 4], explain_summary).await
     }
 
@@ -237,13 +241,26 @@ impl PullpathServer {
         results: &[i32],
         summary: fn(&Value, i32) -> String,
     ) -> Result<CallToolResult, McpError> {
-        args.extend(["--format".to_string(), "json".to_string()]);
-        let output = tokio::process::Command::new(&self.program)
+        // Right after the command, before any `--`.
+        args.insert(1, "--format=json".to_string());
+        let child = tokio::process::Command::new(&self.program)
             .args(&args)
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true)
-            .output()
+            .output();
+        // A live audit of a large organization takes minutes; one that hangs must not hold
+        // the assistant forever (the child is killed when the wait is dropped).
+        let output = tokio::time::timeout(CALL_TIMEOUT, child)
             .await
+            .map_err(|_| {
+                McpError::internal_error(
+                    format!(
+                        "pullpath did not finish within {} minutes",
+                        CALL_TIMEOUT.as_secs() / 60
+                    ),
+                    None,
+                )
+            })?
             .map_err(|e| McpError::internal_error(format!("cannot run pullpath: {e}"), None))?;
         let code = output.status.code().unwrap_or(1);
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -251,7 +268,7 @@ impl PullpathServer {
         if !results.contains(&code) {
             return Ok(CallToolResult::error(vec![Content::text(format!(
                 "pullpath exited {code}: {}",
-                stderr.trim()
+                terminal_text::message(stderr.trim())
             ))]));
         }
         let report: Value = serde_json::from_str(&stdout).map_err(|e| {
@@ -262,6 +279,13 @@ impl PullpathServer {
             text.push_str("\nNotes: ");
             text.push_str(stderr.trim());
         }
+        // Names and messages come from the account: control characters are shown escaped
+        // (line by line: the summary's own line breaks stay).
+        let text = text
+            .split('\n')
+            .map(|line| terminal_text::message(line).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n");
         Ok(CallToolResult::success(vec![
             Content::text(text),
             Content::text(stdout),
@@ -275,24 +299,24 @@ fn push_source(args: &mut Vec<String>, source: &Source) {
     push_one(args, "--profile", &source.profile);
 }
 
+// Values travel as `--flag=value`: one argv entry that clap reads as that flag's value even
+// when it starts with `-`, so a value can neither be taken for another flag nor be refused.
+
 fn push_all(args: &mut Vec<String>, flag: &str, values: &[String]) {
     for value in values {
-        args.push(flag.to_string());
-        args.push(value.clone());
+        args.push(format!("{flag}={value}"));
     }
 }
 
 fn push_list(args: &mut Vec<String>, flag: &str, values: &[String]) {
     if !values.is_empty() {
-        args.push(flag.to_string());
-        args.push(values.join(","));
+        args.push(format!("{flag}={}", values.join(",")));
     }
 }
 
 fn push_one(args: &mut Vec<String>, flag: &str, value: &Option<String>) {
     if let Some(value) = value {
-        args.push(flag.to_string());
-        args.push(value.clone());
+        args.push(format!("{flag}={value}"));
     }
 }
 
@@ -308,10 +332,20 @@ fn count(report: &Value, status: &str) -> u64 {
         .unwrap_or_default()
 }
 
-/// "2 workloads: 1 pass, 1 fail, 0 unknown. Root causes: [A] NO_ROUTE rtb-…: …"
-fn audit_summary(report: &Value, _code: i32) -> String {
+/// The verdict the exit code gives: what a CI gate would do with this run.
+fn verdict(code: i32) -> &'static str {
+    match code {
+        0 => "PASS",
+        3 => "FAIL",
+        _ => "UNKNOWN (something could not be decided or read)",
+    }
+}
+
+/// "FAIL. 2 workloads: 1 pass, 1 fail, 0 unknown. Root causes: [A] NO_ROUTE rtb-…: …"
+fn audit_summary(report: &Value, code: i32) -> String {
     let mut text = format!(
-        "{} workload(s): {} pass, {} fail, {} unknown.",
+        "{}. {} workload(s): {} pass, {} fail, {} unknown.",
+        verdict(code),
         report["summary"]["workloads"].as_u64().unwrap_or_default(),
         count(report, "pass"),
         count(report, "fail"),
@@ -356,9 +390,14 @@ fn explain_summary(report: &Value, _code: i32) -> String {
     )
 }
 
-fn what_if_summary(report: &Value, _code: i32) -> String {
+fn what_if_summary(report: &Value, code: i32) -> String {
     let mut text = format!(
-        "{} workload(s) judged: {} would stop passing, {} would start passing.",
+        "{}. {} workload(s) judged: {} would stop passing, {} would start passing.",
+        match code {
+            0 => "Nothing that passes would stop passing",
+            3 => "Something that passes would fail",
+            _ => "Something that passes would become unknown",
+        },
         report["workloads"].as_u64().unwrap_or_default(),
         report["would_break"].as_u64().unwrap_or_default(),
         report["would_fix"].as_u64().unwrap_or_default(),

@@ -232,14 +232,28 @@ async fn organization_scopes(
         calls: own.guard.log.calls(),
         elapsed: started.elapsed(),
     };
-    let listed = listed.map_err(failed)?;
-    if listed.is_empty() {
+    let listing = listed.map_err(failed)?;
+    let mut unreadable: Vec<ScopeRun> = listing
+        .not_selected
+        .iter()
+        .map(|(id, why)| ScopeRun {
+            account_id: Some(id.clone()),
+            region: "*".to_string(),
+            role_arn: None,
+            outcome: Err(CollectError::Config(format!(
+                "account {id}, asked for with --accounts, {why}: nothing of it is audited"
+            ))),
+            calls: BTreeMap::new(),
+            elapsed: Duration::ZERO,
+        })
+        .collect();
+    let listed = listing.selected;
+    if listed.is_empty() && unreadable.is_empty() {
         return Err(failed(CollectError::Config(
             "--organization: no account of the organization matches --accounts, --exclude-accounts and --organizational-units".into(),
         )));
     }
     let mut accounts = Vec::new();
-    let mut unreadable = Vec::new();
     for account in listed {
         let role_arn = account.role_arn(&organization.role_name);
         if account.is_active() {

@@ -122,7 +122,7 @@ pub async fn organization_accounts(
     aws: &Aws,
     session: &Session,
     plan: &OrganizationPlan,
-) -> Result<Vec<OrganizationAccount>, CollectError> {
+) -> Result<OrganizationListing, CollectError> {
     let client = aws.organizations();
     let pages = client.list_accounts().into_paginator().send();
     let pages: Vec<_> = required(
@@ -138,32 +138,72 @@ pub async fn organization_accounts(
         true => None,
         false => Some(accounts_under(&client, session, &plan.units).await?),
     };
-    Ok(accounts
-        .iter()
-        .filter_map(|a| {
-            let id = a.id()?.to_string();
-            let partition = a
-                .arn()
-                .and_then(|arn| arn.split(':').nth(1))
-                .filter(|p| !p.is_empty())
-                .unwrap_or("aws")
-                .to_string();
-            // `State` replaces the deprecated `Status` (Organizations API Reference, Account).
-            let state = match (a.state(), a.status()) {
-                (Some(state), _) => state.as_str().to_string(),
-                (None, Some(status)) => status.as_str().to_string(),
-                (None, None) => "UNKNOWN".to_string(),
-            };
-            Some(OrganizationAccount {
-                id,
-                partition,
-                state,
-            })
-        })
-        .filter(|a| plan.accounts.is_empty() || plan.accounts.contains(&a.id))
-        .filter(|a| !plan.exclude_accounts.contains(&a.id))
-        .filter(|a| under_units.as_ref().is_none_or(|ids| ids.contains(&a.id)))
-        .collect())
+    let mut listed = Vec::new();
+    for account in &accounts {
+        let Some(id) = account.id().filter(|id| !id.is_empty()) else {
+            // An account without its id cannot be audited or named: a damaged reply, never
+            // a silently shorter organization.
+            super::calls::distrust(session, LIST_ACCOUNTS, "an account in the reply has no Id");
+            continue;
+        };
+        let partition = account
+            .arn()
+            .and_then(|arn| arn.split(':').nth(1))
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
+            .to_string();
+        // `State` replaces the deprecated `Status` (Organizations API Reference, Account).
+        let state = match (account.state(), account.status()) {
+            (Some(state), _) => state.as_str().to_string(),
+            (None, Some(status)) => status.as_str().to_string(),
+            (None, None) => "UNKNOWN".to_string(),
+        };
+        listed.push(OrganizationAccount {
+            id: id.to_string(),
+            partition,
+            state,
+        });
+    }
+    let mut listing = OrganizationListing::default();
+    // An account asked for by id that the organization does not list is said, not dropped.
+    for id in &plan.accounts {
+        if !listed.iter().any(|a| &a.id == id) {
+            listing.not_selected.push((
+                id.clone(),
+                "is not an account of the organization (organizations:ListAccounts does not list it)".into(),
+            ));
+        }
+    }
+    for account in listed {
+        if !plan.accounts.is_empty() && !plan.accounts.contains(&account.id) {
+            continue;
+        }
+        if plan.exclude_accounts.contains(&account.id) {
+            continue;
+        }
+        if under_units
+            .as_ref()
+            .is_some_and(|ids| !ids.contains(&account.id))
+        {
+            // Asked for by id, but outside the units asked for: said, not dropped.
+            if plan.accounts.contains(&account.id) {
+                listing.not_selected.push((
+                    account.id.clone(),
+                    "is outside the organizational units of --organizational-units".into(),
+                ));
+            }
+            continue;
+        }
+        listing.selected.push(account);
+    }
+    Ok(listing)
+}
+
+/// The accounts `--organization` selects, and those asked for by id that it cannot (with why).
+#[derive(Debug, Default)]
+pub struct OrganizationListing {
+    pub selected: Vec<OrganizationAccount>,
+    pub not_selected: Vec<(String, String)>,
 }
 
 /// The ids of the accounts under `units`, at any depth (`ListAccountsForParent` for each unit,

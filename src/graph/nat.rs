@@ -79,7 +79,7 @@ pub(super) fn nat_steps(
                 format!("NAT gateway {nat_id}, the target of 0.0.0.0/0 in {table_id}, is {state}"),
                 fix,
             )
-            .with_remedy(another_nat(placement, table_id, route)),
+            .with_remedy(another_nat(placement, requirement, table_id, route)),
         );
     }
     // A private NAT gateway reaches other networks (a transit gateway, a VPN), not the
@@ -96,7 +96,7 @@ pub(super) fn nat_steps(
                     "Point 0.0.0.0/0 in {table_id} at a public NAT gateway in a public subnet."
                 ),
             )
-            .with_remedy(another_nat(placement, table_id, route)),
+            .with_remedy(another_nat(placement, requirement, table_id, route)),
         );
     }
     candidate.step(nat_hop, blockers);
@@ -383,7 +383,17 @@ pub(super) fn usable_nat<'a>(placement: &Placement<'_, 'a>) -> Option<&'a NatGat
 
 /// Another NAT gateway for the task's route: the route that points at an unusable one is
 /// replaced (create-route would be refused: the destination is taken).
-fn another_nat(placement: &Placement<'_, '_>, table_id: &str, route: &Route) -> Vec<Alternative> {
+fn another_nat(
+    placement: &Placement<'_, '_>,
+    requirement: &Requirement,
+    table_id: &str,
+    route: &Route,
+) -> Vec<Alternative> {
+    // A declared private network is reached through a route toward it, not a public NAT
+    // gateway: pullpath cannot name that route.
+    if requirement.route.is_some() {
+        return Vec::new();
+    }
     let destination = route
         .destination_cidr
         .map(|c| c.to_string())
@@ -402,14 +412,34 @@ fn internet_route(
     table: &IndexedRouteTable<'_>,
     table_id: &str,
 ) -> Vec<Alternative> {
-    // The NAT gateway sits behind the tasks' own table (0.0.0.0/0 → the NAT gateway): making
-    // that table public would send the tasks to the internet gateway without public IPs. A
-    // NAT gateway in a public subnet is the fix.
-    let tasks_table = placement.index.route_table_of(placement.subnet);
-    if tasks_table.is_ok_and(|t| t.table.id == table_id) {
-        return nat_alternative(placement, table_id, Some(&internet().to_string()))
+    // The NAT gateway sits behind a table one of the workload's subnets uses (0.0.0.0/0 →
+    // the NAT gateway): making that table public would send the tasks to the internet
+    // gateway without public IPs. A NAT gateway in a public subnet is the fix, for the
+    // task's own table.
+    let index = placement.index;
+    let serves_tasks = std::iter::once(placement.subnet.id.as_str())
+        .chain(placement.workload_subnets.iter().map(String::as_str))
+        .filter_map(|id| index.subnet(id).ok())
+        .filter_map(|subnet| index.route_table_of(subnet).ok())
+        .any(|t| t.table.id == table_id);
+    if serves_tasks {
+        let tasks_table = index
+            .route_table_of(placement.subnet)
+            .map_or_else(|_| table_id.to_string(), |t| t.table.id.clone());
+        return nat_alternative(placement, &tasks_table, Some(&internet().to_string()))
             .into_iter()
             .collect();
+    }
+    // An active default route to something else (a virtual private gateway, a peering
+    // connection) is a deliberate egress design: replacing it could cut off what uses it, so
+    // pullpath proposes nothing (the prose fix names the choice).
+    let default_route = table
+        .table
+        .routes
+        .iter()
+        .find(|r| r.destination_cidr == Some(internet()));
+    if default_route.is_some_and(|r| r.state == RouteState::Active) {
+        return Vec::new();
     }
     let Some(igw) = placement
         .index
@@ -419,12 +449,8 @@ fn internet_route(
         return Vec::new();
     };
     let target = RouteTo::InternetGateway(igw.id.clone());
-    let change = match table
-        .table
-        .routes
-        .iter()
-        .find(|r| r.destination_cidr == Some(internet()))
-    {
+    // A blackhole default route is replaced; none is created.
+    let change = match default_route {
         Some(_) => Change::ReplaceRoute {
             route_table_id: table_id.to_string(),
             destination: internet().to_string(),

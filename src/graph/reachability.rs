@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use petgraph::algo::astar;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
-use petgraph::visit::{EdgeFiltered, EdgeRef};
+use petgraph::visit::EdgeFiltered;
 
 use super::hop::{Candidate, Hop, HopKind, Via};
 use crate::blocker::{Blocker, Status};
@@ -40,10 +40,10 @@ struct LegId(u32);
 /// The origin (the subnet a call starts in) and the service hosts are shared by every leg.
 const NO_LEG: LegId = LegId(0);
 
+/// A resource on a leg (the leg is part of its key in `VpcGraph::nodes`).
 #[derive(Debug, Clone)]
 struct Node {
     hop: Hop,
-    leg: LegId,
 }
 
 /// A node's identity: the resource (kind, then id), the leg it is crossed on, and (for a
@@ -64,6 +64,8 @@ struct FlowHop {
     /// never depends on the order A* happens to explore equal paths in.
     rank: u8,
     via: Option<Via>,
+    /// The candidate this entry belongs to (a query for one candidate follows only its own).
+    leg: LegId,
 }
 
 /// A hop between two resources, with what each flow crossing it meets there. Flows are kept
@@ -126,10 +128,7 @@ impl VpcGraph {
         if let Some(index) = ids.get(hop.id.as_str()) {
             return *index;
         }
-        let index = self.graph.add_node(Node {
-            hop: hop.clone(),
-            leg,
-        });
+        let index = self.graph.add_node(Node { hop: hop.clone() });
         ids.insert(hop.id.clone(), index);
         index
     }
@@ -205,6 +204,7 @@ impl VpcGraph {
                         detour: false,
                         rank: 0,
                         via,
+                        leg,
                     },
                 );
                 previous = node;
@@ -221,6 +221,7 @@ impl VpcGraph {
                     detour,
                     rank: rank.min(255) as u8,
                     via,
+                    leg,
                 },
             );
         }
@@ -237,12 +238,13 @@ impl VpcGraph {
         leg: Option<LegId>,
     ) -> PathFound {
         let graph = &self.graph;
+        // The flow's own edges; for one candidate, only the entries of its leg (which also
+        // rules out another candidate's entry on an edge two candidates share, such as a
+        // straight subnet → host edge).
         let carries = |e: petgraph::graph::EdgeReference<'_, HopEdge>| {
-            e.weight().of(flow).is_some()
-                && leg.is_none_or(|leg| {
-                    let to = graph[e.target()].leg;
-                    to == leg || to == NO_LEG
-                })
+            e.weight()
+                .of(flow)
+                .is_some_and(|hop| leg.is_none_or(|leg| hop.leg == leg))
         };
         let view = EdgeFiltered::from_fn(graph, carries);
         let found = astar(
@@ -393,8 +395,9 @@ impl ReachabilityGraph {
         graph.best(flow.id, flow.source, flow.sink, leg).verdict()
     }
 
-    /// How many flows cross `hop` (start there, enter it, in any VPC, on any leg): the calls
-    /// a change to that resource can affect, whichever path they end up taking.
+    /// How many flows cross `hop` (start there, enter it, in any VPC, on any leg). A flow is a
+    /// distinct call from a distinct origin: workloads placed alike share one, so this counts
+    /// distinct calls, not every workload's.
     pub fn flows_through(&self, hop: &Hop) -> usize {
         use petgraph::Direction::{Incoming, Outgoing};
         let mut flows = std::collections::HashSet::new();

@@ -1,9 +1,13 @@
 //! The report as a list of alerts, for the formats whose unit is a finding rather than a
 //! workload (SARIF, OCSF): one alert per root cause (one cause, one line), then one per
-//! finding no root cause stands for, suppressed findings included with their suppression.
+//! finding no root cause stands for, suppressed findings included with their suppression, then
+//! one per account and region that could not be read and per cluster whose services could not
+//! be: a dashboard that sees no alert for an account must mean it was read and is fine, never
+//! that it was not read (a dashboard closes alerts that stop appearing).
 
 use std::collections::BTreeMap;
 
+use super::fleet_v1::{CoverageV1, ScopeV1};
 use super::plan_v1::RootCauseV1;
 use super::v1::{FindingV1, ReportV1, WorkloadV1};
 use crate::checks::Severity;
@@ -87,14 +91,72 @@ pub fn alerts(report: &ReportV1) -> Vec<Alert> {
                 root_cause: None,
                 suppressed: finding.suppression.as_ref().map(|s| s.reason.clone()),
                 snapshot: snapshot_of(&workload.account_id, &workload.region),
-                fingerprint: fingerprint(
-                    &workload.account_id,
-                    &workload.region,
-                    finding.code,
-                    &finding.resource_id,
-                ),
+                // Unlike a root cause's, a finding's identity includes its workload and
+                // whether it is accepted: the same resource can stand behind a live cause
+                // and an accepted finding of another workload.
+                fingerprint: hash_of(&[
+                    &fingerprint(
+                        &workload.account_id,
+                        &workload.region,
+                        finding.code,
+                        &finding.resource_id,
+                    ),
+                    &workload.name(),
+                    if finding.suppressed { "suppressed" } else { "" },
+                    &finding.message,
+                ]),
             });
         }
+    }
+    for scope in &report.scopes {
+        out.extend(unread(scope));
+    }
+    out
+}
+
+/// An account and region not read at all, and each cluster of it whose services were not.
+fn unread(scope: &ScopeV1) -> Vec<Alert> {
+    let account = scope.account_id.clone().unwrap_or_default();
+    let alert = |resource: &str, message: String| {
+        Alert {
+        code: Code::NotCollected,
+        severity: Severity::Warning,
+        account_id: account.clone(),
+        region: scope.region.clone(),
+        resource_id: resource.to_string(),
+        message,
+        fix: "Give pullpath's role the read-only policy (docs/iam-policy.json) in this account, or fix what the error names, and audit again.".to_string(),
+        workloads: Vec::new(),
+        calls: 0,
+        root_cause: None,
+        suppressed: None,
+        snapshot: scope.snapshot.clone(),
+        fingerprint: fingerprint(&account, &scope.region, Code::NotCollected, resource),
+    }
+    };
+    let mut out = Vec::new();
+    if matches!(scope.status, CoverageV1::Failed) {
+        let place = if account.is_empty() {
+            "the caller's account".to_string()
+        } else {
+            account.clone()
+        };
+        out.push(alert(
+            "*",
+            format!(
+                "{place} {} could not be read, so nothing of it is audited: {}",
+                scope.region,
+                scope.error.as_deref().unwrap_or("no reason given")
+            ),
+        ));
+    }
+    for cluster in &scope.unread_clusters {
+        out.push(alert(
+            cluster,
+            format!(
+                "the services of cluster {cluster} could not be read, so none of them is audited"
+            ),
+        ));
     }
     out
 }

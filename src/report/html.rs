@@ -11,7 +11,7 @@ use super::fleet_v1::CoverageV1;
 use super::picture::render_svgs;
 use super::terminal_text;
 use super::v1::ReportV1;
-use crate::checks::{ScopeAudit, Severity, WorkloadStatus};
+use crate::checks::{fleet_status, ScopeAudit, Severity, WorkloadStatus};
 use crate::plan::ScopePlan;
 
 const STYLE: &str = r#"
@@ -38,6 +38,9 @@ fn status_word(status: WorkloadStatus) -> &'static str {
 /// The report as one HTML page; `scopes` and `plans` draw the pictures.
 pub fn render_html(report: &ReportV1, scopes: &[ScopeAudit], plans: &[ScopePlan]) -> String {
     let summary = &report.summary;
+    // The run's verdict, as the exit code takes it: an account, region or cluster not read
+    // makes it unknown even when every workload read passes.
+    let verdict = fleet_status(scopes);
     let pictures = render_svgs(scopes, plans);
     let mut troubled: Vec<_> = report
         .workloads
@@ -59,6 +62,13 @@ pub fn render_html(report: &ReportV1, scopes: &[ScopeAudit], plans: &[ScopePlan]
                 p { "Generated " (report.generated_at) ", report schema version " (report.schema_version) "." }
                 section id="summary" {
                     h2 { "Summary" }
+                    p id="verdict" {
+                        "Verdict: "
+                        span class=(status_word(verdict)) { (status_word(verdict).to_uppercase()) }
+                        @if verdict == WorkloadStatus::Unknown && summary.by_status.unknown == 0 && summary.by_status.fail == 0 {
+                            " (not everything could be read: see Accounts and regions)"
+                        }
+                    }
                     p class="counts" {
                         span { (summary.workloads) " workloads" }
                         span class="pass" { (summary.by_status.pass) " pass" }
@@ -105,8 +115,10 @@ pub fn render_html(report: &ReportV1, scopes: &[ScopeAudit], plans: &[ScopePlan]
                 }
                 section id="workloads" {
                     h2 { "Workloads that fail or are unknown" }
-                    @if troubled.is_empty() {
+                    @if troubled.is_empty() && verdict == WorkloadStatus::Pass {
                         p { "None: every workload passes." }
+                    } @else if troubled.is_empty() {
+                        p { "None of the workloads read, but not everything could be read: see Accounts and regions." }
                     }
                     @for workload in &troubled {
                         h3 {
@@ -143,7 +155,9 @@ pub fn render_html(report: &ReportV1, scopes: &[ScopeAudit], plans: &[ScopePlan]
                                 td { (scope.services) }
                                 td {
                                     (scope.error.as_deref().unwrap_or_default())
+                                    @for cluster in &scope.unread_clusters { br; "cluster not read: " (cluster) }
                                     @for action in &scope.denied_actions { br; "denied: " (action) }
+                                    @for call in &scope.failed_calls { br; "failed: " (call) }
                                 }
                             }
                         }

@@ -9,8 +9,9 @@
 //!   its fix;
 //! - `unknown` → an `<error>` (the audit could not decide: never a pass), the same way.
 //!
-//! A scope that could not be read (`failed` coverage) is a test case with an `<error>` too, so
-//! an unreadable account is never a silently shorter report. Details: docs/formats.md.
+//! A scope that could not be read (`failed` coverage), and each cluster whose services could
+//! not be read, is a test case with an `<error>` too, so an unreadable account is never a
+//! silently shorter, greener report. Details: docs/formats.md.
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
@@ -29,9 +30,7 @@ pub fn render_junit(report: &ReportV1) -> Result<String, String> {
             .iter()
             .filter(|s| same_scope(s, &account, &region))
         {
-            if let Some(case) = unreadable(scope, &account, &region) {
-                suite.add_test_case(case);
-            }
+            suite.add_test_cases(unreadable(scope, &account, &region));
         }
         for workload in report
             .workloads
@@ -72,24 +71,44 @@ fn same_scope(scope: &ScopeV1, account: &str, region: &str) -> bool {
     scope.account_id.as_deref().unwrap_or_default() == account && scope.region == region
 }
 
-/// A scope nothing could be read from, as an erroring test case.
-fn unreadable(scope: &ScopeV1, account: &str, region: &str) -> Option<TestCase> {
-    if !matches!(scope.status, CoverageV1::Failed) {
-        return None;
+/// What of a scope could not be read, as erroring test cases: the whole scope (`failed`
+/// coverage), or each cluster whose services could not be read (a scope that is otherwise
+/// complete would show no case at all for them).
+fn unreadable(scope: &ScopeV1, account: &str, region: &str) -> Vec<TestCase> {
+    let case = |name: String, message: String, description: String| {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_type("SCOPE_UNREADABLE");
+        status.set_message(message);
+        status.set_description(description);
+        let mut case = TestCase::new(name, status);
+        case.set_classname(format!("pullpath.{account}.{region}"));
+        case
+    };
+    let mut cases = Vec::new();
+    if matches!(scope.status, CoverageV1::Failed) {
+        let mut why: Vec<String> = scope.error.iter().cloned().collect();
+        why.extend(scope.failed_calls.iter().map(|c| format!("failed: {c}")));
+        why.extend(scope.denied_actions.iter().map(|a| format!("denied: {a}")));
+        cases.push(case(
+            format!("scope {account}/{region}"),
+            format!("{account}/{region} could not be read"),
+            why.join("\n"),
+        ));
     }
-    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-    status.set_type("SCOPE_UNREADABLE");
-    status.set_message(format!("{account}/{region} could not be read"));
-    let mut why: Vec<String> = scope
-        .failed_calls
-        .iter()
-        .map(|c| format!("failed: {c}"))
-        .collect();
-    why.extend(scope.denied_actions.iter().map(|a| format!("denied: {a}")));
-    status.set_description(why.join("\n"));
-    let mut case = TestCase::new(format!("scope {account}/{region}"), status);
-    case.set_classname(format!("pullpath.{account}.{region}"));
-    Some(case)
+    for cluster in &scope.unread_clusters {
+        cases.push(case(
+            format!("cluster {cluster}"),
+            format!("the services of cluster {cluster} could not be read"),
+            scope
+                .failed_calls
+                .iter()
+                .map(|c| format!("failed: {c}"))
+                .chain(scope.denied_actions.iter().map(|a| format!("denied: {a}")))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ));
+    }
+    cases
 }
 
 fn test_case(workload: &WorkloadV1, causes: &[RootCauseV1]) -> TestCase {

@@ -153,7 +153,7 @@ fn finding(alert: &Alert, time: i64) -> DetectionFinding {
                 version: env!("CARGO_PKG_VERSION"),
             },
             event_code: alert.code.as_str().to_string(),
-            uid: alert.fingerprint.clone(),
+            uid: finding_uid(alert),
         },
         finding_info: FindingInfo {
             uid: finding_uid(alert),
@@ -175,7 +175,7 @@ fn finding(alert: &Alert, time: i64) -> DetectionFinding {
         resources: vec![Resource {
             uid: alert.resource_id.clone(),
             region: alert.region.clone(),
-            cloud_partition: "aws",
+            cloud_partition: partition_of(&alert.region),
         }],
         remediation: Remediation {
             desc: alert.fix.clone(),
@@ -199,6 +199,18 @@ fn finding_uid(alert: &Alert) -> String {
             &alert.workloads.join(","),
             &alert.message,
         ]),
+    }
+}
+
+/// The partition of a region (`cn-north-1`: `aws-cn`; `us-gov-west-1`: `aws-us-gov`;
+/// "Regions and Zones", AWS General Reference).
+fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
     }
 }
 

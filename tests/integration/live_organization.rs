@@ -107,17 +107,18 @@ fn units_and_account_filters_narrow_the_organization() {
     assert_eq!(seen, expected);
     // Only the named accounts, all active (the management account runs the healthy service):
     // every scope is read and the run passes.
+    let named = format!(
+        "{},{}",
+        id(&declared, "management"),
+        id(&declared, "ledger")
+    );
     let run = moto.run(&[
         "audit",
         "--organization",
         "--role-name",
         role,
         "--accounts",
-        &format!(
-            "{},{}",
-            id(&declared, "management"),
-            id(&declared, "ledger")
-        ),
+        &named,
         "--all-clusters",
         "--region",
         "us-east-1",
@@ -126,6 +127,32 @@ fn units_and_account_filters_narrow_the_organization() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(scopes(&run.stdout).len(), 2);
+    // An id that is not in the organization is a scope not read, never dropped.
+    let run = moto.run(&[
+        "audit",
+        "--organization",
+        "--role-name",
+        role,
+        "--accounts",
+        &format!("{named},111111111111"),
+        "--all-clusters",
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, UNKNOWN, "{}", run.stderr);
+    let scopes = scopes(&run.stdout);
+    assert_eq!(scopes.len(), 3);
+    let stranger = scopes
+        .iter()
+        .find(|s| s["account_id"] == "111111111111")
+        .expect("the unknown id has a scope");
+    assert_eq!(stranger["status"], "failed");
+    assert!(stranger["error"]
+        .as_str()
+        .unwrap()
+        .contains("is not an account of the organization"));
 }
 
 #[test]

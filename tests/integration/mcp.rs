@@ -55,6 +55,8 @@ fn a_real_client_lists_and_calls_every_tool() {
         {"name": "diagnose", "arguments": {
             "snapshot": "fixtures/diagnose/seed-incident.json", "cluster": "prod", "service": "web"}},
         {"name": "audit", "arguments": {"snapshots": ["fixtures/scenarios/no-such-file.json"]}},
+        // A value that looks like a flag stays a value.
+        {"name": "explain", "arguments": {"message": "--help"}},
     ]);
     let answer = client(&calls, &[]);
     assert_eq!(answer["server"]["name"], "pullpath");
@@ -90,9 +92,11 @@ fn a_real_client_lists_and_calls_every_tool() {
     );
 
     let calls = answer["calls"].as_array().unwrap();
-    let [explain, audit, pre_deploy, what_if, diagnose, missing] = &calls[..] else {
-        panic!("six calls: {calls:?}")
+    let [explain, audit, pre_deploy, what_if, diagnose, missing, flag_like] = &calls[..] else {
+        panic!("seven calls: {calls:?}")
     };
+    assert_eq!(flag_like["is_error"], false, "{flag_like}");
+    assert_eq!(report(flag_like)["message"], "--help");
     for call in [explain, audit, pre_deploy, what_if, diagnose] {
         assert_eq!(call["is_error"], false, "{call}");
     }
@@ -105,7 +109,7 @@ fn a_real_client_lists_and_calls_every_tool() {
     // audit: the summary and the JSON v1 report, one root cause with its fix.
     let text = audit["texts"][0].as_str().unwrap();
     assert!(
-        text.starts_with("1 workload(s): 0 pass, 1 fail, 0 unknown."),
+        text.starts_with("FAIL. 1 workload(s): 0 pass, 1 fail, 0 unknown."),
         "{text}"
     );
     assert!(
