@@ -170,7 +170,7 @@ fn severity_of(effect: Effect) -> Severity {
 
 /// Whether a root cause of the workload already stands for the finding (a suppressed
 /// finding never counted towards one).
-fn covered(causes: &[RootCauseV1], workload: &WorkloadV1, finding: &FindingV1) -> bool {
+pub(super) fn covered(causes: &[RootCauseV1], workload: &WorkloadV1, finding: &FindingV1) -> bool {
     let name = workload.name();
     !finding.suppressed
         && causes.iter().any(|c| {

@@ -15,6 +15,7 @@
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
+use super::alerts::covered;
 use super::fleet_v1::{CoverageV1, ScopeV1};
 use super::plan_v1::RootCauseV1;
 use super::v1::{ReportV1, WorkloadV1};
@@ -111,9 +112,9 @@ fn unreadable(scope: &ScopeV1, account: &str, region: &str) -> Vec<TestCase> {
     cases
 }
 
-fn test_case(workload: &WorkloadV1, causes: &[RootCauseV1]) -> TestCase {
+fn test_case(workload: &WorkloadV1, all_causes: &[RootCauseV1]) -> TestCase {
     let name = workload.name();
-    let causes: Vec<&RootCauseV1> = causes
+    let causes: Vec<&RootCauseV1> = all_causes
         .iter()
         .filter(|c| {
             c.account_id == workload.account_id
@@ -123,8 +124,10 @@ fn test_case(workload: &WorkloadV1, causes: &[RootCauseV1]) -> TestCase {
         .collect();
     let status = match workload.status {
         WorkloadStatus::Pass => TestCaseStatus::success(),
-        WorkloadStatus::Fail => non_success(NonSuccessKind::Failure, workload, &causes),
-        WorkloadStatus::Unknown => non_success(NonSuccessKind::Error, workload, &causes),
+        WorkloadStatus::Fail => non_success(NonSuccessKind::Failure, workload, &causes, all_causes),
+        WorkloadStatus::Unknown => {
+            non_success(NonSuccessKind::Error, workload, &causes, all_causes)
+        }
     };
     let mut case = TestCase::new(name, status);
     case.set_classname(format!(
@@ -136,10 +139,13 @@ fn test_case(workload: &WorkloadV1, causes: &[RootCauseV1]) -> TestCase {
     case
 }
 
+/// `causes`: the workload's root causes; `all_causes`: the report's (for which findings a
+/// root cause already stands for, decided as the other formats decide it).
 fn non_success(
     kind: NonSuccessKind,
     workload: &WorkloadV1,
     causes: &[&RootCauseV1],
+    all_causes: &[RootCauseV1],
 ) -> TestCaseStatus {
     let counted: Vec<_> = workload
         .findings
@@ -183,13 +189,7 @@ fn non_success(
             )
         })
         .collect();
-    let covered = |code: crate::codes::Code, resource: &str| {
-        causes.iter().any(|c| {
-            c.code == code
-                && (c.resource_id == resource || c.also_resources.iter().any(|r| r == resource))
-        })
-    };
-    for finding in counted.iter().filter(|f| !covered(f.code, &f.resource_id)) {
+    for finding in counted.iter().filter(|f| !covered(all_causes, workload, f)) {
         text.push(format!(
             "{} {} {}: {}\n  fix: {}",
             severity_word(finding.severity),

@@ -41,8 +41,14 @@ for suite in xml:
 print(json.dumps({"tests": xml.tests, "failures": xml.failures, "errors": xml.errors,
                   "suites": suites}))
 "#;
+    python_json(&["-c", READ], path, "junitparser could not read the report")
+}
+
+/// Runs the `.venv-moto` python with `args` and `path`; what it prints, as JSON. `failure`
+/// says what a non-zero exit means.
+fn python_json(args: &[&str], path: &Path, failure: &str) -> Value {
     let output = Command::new(python())
-        .args(["-c", READ])
+        .args(args)
         .arg(path)
         .output()
         .unwrap_or_else(|e| {
@@ -50,7 +56,7 @@ print(json.dumps({"tests": xml.tests, "failures": xml.failures, "errors": xml.er
         });
     assert!(
         output.status.success(),
-        "junitparser could not read the report: {}",
+        "{failure}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("the reader prints JSON")
@@ -329,19 +335,11 @@ fn sarif_of_hostile_names_is_valid_json_and_sarif() {
 /// What tests/live/ocsf_check.py (Prowler's OCSF models) reads from pullpath's findings.
 fn read_ocsf(path: &Path) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/ocsf_check.py");
-    let output = Command::new(python())
-        .arg(script)
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("the .venv-moto python is needed (scripts/test installs it): {e}")
-        });
-    assert!(
-        output.status.success(),
-        "not OCSF Detection Findings: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("the checker prints JSON")
+    python_json(
+        &[script.to_str().unwrap()],
+        path,
+        "not OCSF Detection Findings",
+    )
 }
 
 #[test]

@@ -14,6 +14,20 @@ fn scopes(run: &str) -> Vec<Value> {
     report["scopes"].as_array().expect("scopes").clone()
 }
 
+/// `audit --organization --role-name ROLE EXTRA… --all-clusters` in us-east-1, as JSON.
+fn audit_organization(moto: &Moto, role: &str, extra: &[&str]) -> crate::support::Run {
+    let mut args = vec!["audit", "--organization", "--role-name", role];
+    args.extend_from_slice(extra);
+    args.extend([
+        "--all-clusters",
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+    ]);
+    moto.run(&args)
+}
+
 fn id(declared: &Value, name: &str) -> String {
     declared["accounts"][name].as_str().unwrap().to_string()
 }
@@ -24,17 +38,7 @@ fn every_account_of_the_organization_is_audited_and_a_suspended_one_reported() {
     let moto = Moto::start();
     let declared = moto.seed_organization();
     let role = declared["role"].as_str().unwrap();
-    let run = moto.run(&[
-        "audit",
-        "--organization",
-        "--role-name",
-        role,
-        "--all-clusters",
-        "--region",
-        "us-east-1",
-        "--format",
-        "json",
-    ]);
+    let run = audit_organization(&moto, role, &[]);
     assert_eq!(run.code, UNKNOWN, "{}", run.stderr);
     let scopes = scopes(&run.stdout);
     assert_eq!(scopes.len(), 7, "{scopes:#?}");
@@ -76,21 +80,16 @@ fn units_and_account_filters_narrow_the_organization() {
     let apps = declared["units"]["apps"].as_str().unwrap();
     // The unit `apps` holds api and jobs, and through `payments` ledger, old (suspended) and
     // the management account; jobs is excluded by id.
-    let run = moto.run(&[
-        "audit",
-        "--organization",
-        "--role-name",
+    let run = audit_organization(
+        &moto,
         role,
-        "--organizational-units",
-        apps,
-        "--exclude-accounts",
-        &id(&declared, "jobs"),
-        "--all-clusters",
-        "--region",
-        "us-east-1",
-        "--format",
-        "json",
-    ]);
+        &[
+            "--organizational-units",
+            apps,
+            "--exclude-accounts",
+            &id(&declared, "jobs"),
+        ],
+    );
     assert_eq!(run.code, UNKNOWN, "{}", run.stderr);
     let mut seen: Vec<String> = scopes(&run.stdout)
         .iter()
@@ -112,35 +111,15 @@ fn units_and_account_filters_narrow_the_organization() {
         id(&declared, "management"),
         id(&declared, "ledger")
     );
-    let run = moto.run(&[
-        "audit",
-        "--organization",
-        "--role-name",
-        role,
-        "--accounts",
-        &named,
-        "--all-clusters",
-        "--region",
-        "us-east-1",
-        "--format",
-        "json",
-    ]);
+    let run = audit_organization(&moto, role, &["--accounts", &named]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(scopes(&run.stdout).len(), 2);
     // An id that is not in the organization is a scope not read, never dropped.
-    let run = moto.run(&[
-        "audit",
-        "--organization",
-        "--role-name",
+    let run = audit_organization(
+        &moto,
         role,
-        "--accounts",
-        &format!("{named},111111111111"),
-        "--all-clusters",
-        "--region",
-        "us-east-1",
-        "--format",
-        "json",
-    ]);
+        &["--accounts", &format!("{named},111111111111")],
+    );
     assert_eq!(run.code, UNKNOWN, "{}", run.stderr);
     let scopes = scopes(&run.stdout);
     assert_eq!(scopes.len(), 3);
