@@ -225,21 +225,36 @@ impl<'a> Pod<'a> {
     }
 
     /// The secrets' names, and where they come from.
+    ///
+    /// Admission looks the pod's service account up first and refuses the pod when it does
+    /// not exist, whether or not the pod names pull secrets of its own; only then, when the
+    /// pod names none, does it copy the account's (Kubernetes
+    /// `plugin/pkg/admission/serviceaccount/admission.go`, `Admit`: `getServiceAccount` →
+    /// "error looking up service account", then `if len(pod.Spec.ImagePullSecrets) == 0`).
     fn secret_names(&self) -> SecretNames {
         let pod = self.pod;
-        if !pod.image_pull_secrets.is_empty() || pod.admitted {
-            return SecretNames::Named {
-                names: pod.image_pull_secrets.clone(),
-                via: String::new(),
-            };
+        let own = SecretNames::Named {
+            names: pod.image_pull_secrets.clone(),
+            via: String::new(),
+        };
+        // Admitted already: its list is final, and its account was found then.
+        if pod.admitted {
+            return own;
         }
         let Some(accounts) = &self.cluster.service_accounts else {
+            // `default` is made in every namespace by the service-account controller
+            // (`pkg/controller/serviceaccount/serviceaccounts_controller.go`); another account
+            // named beside the pod's own secrets may not exist.
+            if !pod.image_pull_secrets.is_empty() && self.account == "default" {
+                return own;
+            }
             return SecretNames::Unknown(Some(false), self.service_accounts_not_read());
         };
         match accounts
             .iter()
             .find(|a| a.namespace == self.ns() && a.name == self.account)
         {
+            Some(_) if !pod.image_pull_secrets.is_empty() => own,
             Some(sa) => SecretNames::Named {
                 names: sa.image_pull_secrets.clone(),
                 via: format!(" (from service account `{}`)", self.account),
@@ -251,10 +266,15 @@ impl<'a> Pod<'a> {
 
     fn service_accounts_not_read(&self) -> Blocker {
         let (ns, account, label) = (self.ns(), self.account, &self.label);
+        let why = if self.pod.image_pull_secrets.is_empty() {
+            format!("names no pull secret, so its pods get those of service account `{account}`")
+        } else {
+            format!("runs as service account `{account}`, which the API server must find before it creates a pod")
+        };
         Blocker::new(
             Code::NotCollected,
             format!("serviceaccount {ns}/{account}"),
-            format!("{label} names no pull secret, so its pods get those of service account `{account}`, but service accounts were not read{}", gaps(self.cluster, "serviceaccounts")),
+            format!("{label} {why}, but service accounts were not read{}", gaps(self.cluster, "serviceaccounts")),
             "Read service accounts (list serviceaccounts), or give the files `kubectl get serviceaccounts -A -o json`.",
         )
     }

@@ -88,6 +88,26 @@ fn api_server_starts_and_stores_objects() {
     let absent = server.request("GET", "/api/v1/namespaces/shop/secrets/broken", None, None);
     assert_eq!(absent.status, 404, "{}", absent.body);
 
+    // Admission looks the service account up even when the pod names its own pull secrets
+    // (the rule SERVICE_ACCOUNT_MISSING applies to every pod not yet admitted).
+    let mut orphan = bare_pod(
+        "shop",
+        "orphan",
+        IMAGE,
+        "ip-10-0-1-23.ec2.internal",
+        &["ecr-pull"],
+    );
+    orphan["spec"]["serviceAccountName"] = json!("no-such-account");
+    let refused = server
+        .create(&orphan)
+        .expect_err("the server created a pod whose service account does not exist");
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains("error looking up service account"),
+        "{}",
+        refused.body
+    );
+
     // What a kubelet would write, through the status subresource.
     let waiting = json!({"reason": "ImagePullBackOff", "message": "Back-off pulling image"});
     server.set_pod_status(

@@ -116,6 +116,14 @@ const EXPECTATIONS: &[Expect] = &[
         ],
     },
     Expect {
+        fixture: "service-account-missing-own-secrets",
+        exit: 3,
+        workloads: &[
+            (WEB, "pass", &[]),
+            (API, "fail", &["SERVICE_ACCOUNT_MISSING:error"]),
+        ],
+    },
+    Expect {
         fixture: "no-schedulable-node",
         exit: 3,
         workloads: &[(WEB, "fail", &["NO_SCHEDULABLE_NODE:error"])],
