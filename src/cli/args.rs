@@ -279,6 +279,12 @@ pub struct PreDeployArgs {
     /// (with --deployment).
     #[arg(long, value_name = "FILE", requires = "deployment", conflicts_with_all = ["service", "all_clusters"])]
     pub prefect_yaml: Option<PathBuf>,
+    /// Audit the workloads of this Kubernetes manifest before `kubectl apply -f` (YAML
+    /// documents or JSON; repeatable, applied in order) against the cluster: --kube-context,
+    /// --kube-objects, or a --snapshot holding one. Only the manifests' workloads are judged,
+    /// with their service accounts and secrets in place of the cluster's of the same name.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["task_definition", "prefect_yaml", "service", "all_clusters"])]
+    pub manifest: Vec<PathBuf>,
     /// The deployment of --prefect-yaml to audit (its `name`).
     #[arg(long, value_name = "NAME", requires = "prefect_yaml")]
     pub deployment: Option<String>,

@@ -20,7 +20,7 @@ use crate::model::{load_snapshot, Snapshot};
 use crate::predeploy::PreDeploy;
 use crate::report::{
     render_dot, render_html, render_junit, render_mermaid, render_ocsf, render_planned_table,
-    render_sarif, LineV1, ReportV1,
+    render_sarif, Judged, LineV1, ReportV1,
 };
 use crate::workload::{select_workloads, SelectError};
 
@@ -74,16 +74,19 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
         )
         .map_err(Failure::runtime)?,
         AuditFormat::Sarif => {
-            let judged = args
-                .pre_deploy
-                .task_definition
-                .as_ref()
-                .or(args.pre_deploy.prefect_yaml.as_ref())
-                .map(|p| p.display().to_string());
+            let judged = Judged {
+                file: args
+                    .pre_deploy
+                    .task_definition
+                    .as_ref()
+                    .or(args.pre_deploy.prefect_yaml.as_ref())
+                    .map(|p| p.display().to_string()),
+                manifests: super::kube::manifest_workloads(&args)?,
+            };
             render_sarif(
                 &ReportV1::new(&scopes, &rules, &outcomes, &generated_at)
                     .with_plans(&scopes, &plans),
-                judged.as_deref(),
+                &judged,
             )
             .map_err(Failure::runtime)?
         }
@@ -113,7 +116,7 @@ pub(super) fn audit_scopes(
     options: &AuditOptions,
 ) -> Result<Vec<ScopeAudit>, Failure> {
     let inspect = args.inspect.inspect_registries;
-    let kube = args.kube.requested() || super::kube::is_kube_prefect(args);
+    let kube = args.kube.requested() || super::kube::is_kube_pre_deploy(args);
     let pre_deploy = if kube { None } else { pre_deploy_of(args)? };
     match (args.snapshot.first(), pre_deploy) {
         _ if kube => super::kube::kube_scopes(args, options),

@@ -1,26 +1,36 @@
 //! `audit` of a Kubernetes cluster's workloads: the cluster read live or from files, the AWS
 //! side from a snapshot, one scope in the report.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::args::{AuditArgs, KubeArgs};
 use super::live::{aws_options, denied, failure_of, runtime, seconds};
-use super::predeploy::prefect_kube_job;
+use super::predeploy::{prefect_kube_job, refuse_ecs_placement};
 use super::Failure;
 use crate::checks::{audit_kube_units, AuditOptions, Coverage, Origin, ScopeAudit};
-use crate::collect::kubernetes::{read_cluster, read_files, KubeSource};
+use crate::collect::kubernetes::{
+    context_namespace, read_cluster, read_files, read_manifest, ApplyNamespace, KubeSource,
+    Manifest,
+};
 use crate::collect::{collect_kube_side, Aws};
 use crate::model::{check_consistency, load_snapshot, GapKind, KubeCluster, Snapshot};
+use crate::predeploy::apply_manifest;
 use crate::workload::kube_units;
 
 /// The scope of an audit of Kubernetes workloads: `--snapshot` (one) for the AWS side, and
 /// the cluster from `--kube-objects` or `--kube-context`, or the snapshot's own
-/// `kube_clusters`.
+/// `kube_clusters`. A pre-deploy (`--manifest`, a Prefect Kubernetes work pool) is laid over
+/// the cluster and audited alone.
 pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<ScopeAudit>, Failure> {
     if args.pre_deploy.task_definition.is_some() {
         return Err(Failure::bad_input(
-            "--task-definition is an ECS task: audit a Kubernetes workload before a deploy with its manifest (--kube-objects FILE)",
+            "--task-definition is an ECS task: audit a Kubernetes workload before a deploy with its manifest (--manifest FILE)",
         ));
+    }
+    let manifests = !args.pre_deploy.manifest.is_empty();
+    if manifests {
+        refuse_ecs_placement(&args.pre_deploy)?;
     }
     let (snapshot, origin, only) = match args.snapshot.as_slice() {
         [] => {
@@ -29,15 +39,17 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
                     "a Kubernetes audit needs the cluster: --kube-context, --kubeconfig or --kube-objects",
                 ));
             }
-            let mut cluster = read_kube(&args.kube)?;
-            // Before the AWS side is read: the job's image is one of the cluster's.
-            let only = add_prefect_job(args, &mut cluster)?;
+            let incoming = read_manifests(args)?;
+            let mut cluster = read_kube(&args.kube, &namespaces_to_read(args, &incoming))?;
+            // Before the AWS side is read: the pre-deploy's images are the cluster's.
+            let only = add_pre_deploy(args, &mut cluster, incoming)?;
             let collected = live_aws_side(args, cluster)?;
+            let only = only.map(|labels| Only { cluster: 0, labels });
             let mut scope = kube_scope(
                 &collected.snapshot,
                 Origin::Live,
                 &args.kube,
-                only.as_deref(),
+                only.as_ref(),
                 options,
             )?;
             scope.coverage.calls = Some(collected.calls);
@@ -47,18 +59,33 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
         [path] => {
             let mut snapshot =
                 load_snapshot(path).map_err(|e| Failure::bad_input(e.to_string()))?;
+            let incoming = read_manifests(args)?;
             if args.kube.requested() {
-                let cluster = read_kube(&args.kube)?;
+                let cluster = read_kube(&args.kube, &namespaces_to_read(args, &incoming))?;
                 snapshot.kube_clusters.get_or_insert_with(Vec::new).push(cluster);
             }
-            let only = match snapshot.kube_clusters.as_mut().and_then(|c| c.last_mut()) {
-                Some(cluster) => add_prefect_job(args, cluster)?,
-                None if args.pre_deploy.prefect_yaml.is_some() => {
+            let pre_deploy = manifests || args.pre_deploy.prefect_yaml.is_some();
+            let clusters = snapshot.kube_clusters.as_mut().filter(|c| !c.is_empty());
+            let only = match clusters {
+                // The cluster the flags read, else the snapshot's only one.
+                Some(clusters) if pre_deploy && (args.kube.requested() || clusters.len() == 1) => {
+                    let at = clusters.len() - 1;
+                    add_pre_deploy(args, &mut clusters[at], incoming)?
+                        .map(|labels| Only { cluster: at, labels })
+                }
+                Some(clusters) if pre_deploy => {
+                    return Err(Failure::bad_input(format!(
+                        "{}: the snapshot holds {} Kubernetes clusters: name the one the workload will run in with --kube-context or --kube-objects",
+                        path.display(),
+                        clusters.len()
+                    )))
+                }
+                None if pre_deploy => {
                     return Err(Failure::bad_input(
-                        "a Prefect Kubernetes work pool is audited against a cluster: give --kube-context or --kube-objects",
+                        "a Kubernetes workload is audited before a deploy against its cluster: give --kube-context or --kube-objects, or a --snapshot holding the cluster",
                     ))
                 }
-                None => None,
+                _ => None,
             };
             (snapshot, Origin::Snapshot(path.display().to_string()), only)
         }
@@ -72,28 +99,128 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
         &snapshot,
         origin,
         &args.kube,
-        only.as_deref(),
+        only.as_ref(),
         options,
     )?])
 }
 
+/// Whether the audit is of Kubernetes workloads given without a cluster flag: a Prefect
+/// Kubernetes work pool or a manifest, against the cluster the only `--snapshot` holds.
+pub fn is_kube_pre_deploy(args: &AuditArgs) -> bool {
+    !args.pre_deploy.manifest.is_empty() || is_kube_prefect(args)
+}
+
 /// Whether `--prefect-yaml` is a Kubernetes work pool's: its cluster is in the only
 /// `--snapshot` (a Kubernetes snapshot, without ECS clusters).
-pub fn is_kube_prefect(args: &AuditArgs) -> bool {
+fn is_kube_prefect(args: &AuditArgs) -> bool {
     args.pre_deploy.prefect_yaml.is_some()
         && matches!(args.snapshot.as_slice(), [path] if load_snapshot(path)
             .is_ok_and(|s| s.clusters.is_none() && s.kube_clusters.is_some()))
 }
 
-/// A Prefect Kubernetes work pool's Job (`--prefect-yaml`) added to the cluster read, as the
-/// only workload audited (its label returned); `None` without one.
-fn add_prefect_job(args: &AuditArgs, cluster: &mut KubeCluster) -> Result<Option<String>, Failure> {
-    let Some(job) = prefect_kube_job(&args.pre_deploy)? else {
-        return Ok(None);
+/// The workloads a pre-deploy audits: one cluster's, by `namespace/Kind/name`.
+pub struct Only {
+    /// Its index in the snapshot's `kube_clusters`.
+    pub cluster: usize,
+    pub labels: BTreeSet<String>,
+}
+
+/// `--manifest` files, each read with its namespaces placed as `kubectl apply` places them
+/// (`--namespace`, else the kubeconfig context's, else `default`), in order.
+fn read_manifests(args: &AuditArgs) -> Result<Vec<Manifest>, Failure> {
+    let paths = &args.pre_deploy.manifest;
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let namespace = match args.kube.namespace.as_slice() {
+        [one] => ApplyNamespace {
+            name: one.clone(),
+            explicit: true,
+        },
+        [] => {
+            // Live, `kubectl apply` uses the context's namespace; offline there is no context.
+            let live = args.kube.kube_objects.is_empty() && args.kube.requested();
+            let context = if live {
+                context_namespace(&kube_source(&args.kube, &[])).map_err(Failure::bad_input)?
+            } else {
+                None
+            };
+            ApplyNamespace {
+                name: context.unwrap_or_else(|| "default".into()),
+                explicit: false,
+            }
+        }
+        _ => {
+            return Err(Failure::bad_input(
+                "--manifest is applied to one namespace, as kubectl apply -n: give at most one --namespace",
+            ))
+        }
     };
-    let label = format!("{}/{}/{}", job.namespace, job.kind, job.name);
-    cluster.workloads.get_or_insert_with(Vec::new).push(job);
-    Ok(Some(label))
+    paths
+        .iter()
+        .map(|path| read_manifest(path, &namespace).map_err(Failure::bad_input))
+        .collect()
+}
+
+/// Each workload the `--manifest` files define (`namespace/Kind/name`) and the file that
+/// defines it (the last, when several do), for reports that point at files.
+pub fn manifest_workloads(args: &AuditArgs) -> Result<Vec<(String, String)>, Failure> {
+    let manifests = read_manifests(args)?;
+    let mut defined: Vec<(String, String)> = Vec::new();
+    for (manifest, path) in manifests.iter().zip(&args.pre_deploy.manifest) {
+        for w in manifest.objects.workloads.iter().flatten() {
+            let label = format!("{}/{}/{}", w.namespace, w.kind, w.name);
+            defined.retain(|(l, _)| *l != label);
+            defined.push((label, path.display().to_string()));
+        }
+    }
+    Ok(defined)
+}
+
+/// The namespaces to read live: `--namespace`, else those the manifests' workloads go to (a
+/// pre-deploy needs nothing else of the cluster but its nodes), else all.
+fn namespaces_to_read(args: &AuditArgs, manifests: &[Manifest]) -> Vec<String> {
+    if !args.kube.namespace.is_empty() || manifests.is_empty() {
+        return args.kube.namespace.clone();
+    }
+    let namespaces: BTreeSet<String> = manifests
+        .iter()
+        .flat_map(|m| m.objects.workloads.iter().flatten())
+        .map(|w| w.namespace.clone())
+        .collect();
+    namespaces.into_iter().collect()
+}
+
+/// What a pre-deploy adds to `cluster`: a Prefect Kubernetes work pool's Job (`--prefect-yaml`)
+/// or the manifests' objects, in order. Returns the labels of the workloads to audit alone;
+/// `None` for an ordinary audit.
+fn add_pre_deploy(
+    args: &AuditArgs,
+    cluster: &mut KubeCluster,
+    manifests: Vec<Manifest>,
+) -> Result<Option<BTreeSet<String>>, Failure> {
+    if let Some(job) = prefect_kube_job(&args.pre_deploy)? {
+        let label = format!("{}/{}/{}", job.namespace, job.kind, job.name);
+        cluster.workloads.get_or_insert_with(Vec::new).push(job);
+        return Ok(Some(BTreeSet::from([label])));
+    }
+    if manifests.is_empty() {
+        return Ok(None);
+    }
+    let mut labels = BTreeSet::new();
+    for manifest in manifests {
+        labels.extend(apply_manifest(
+            cluster,
+            manifest.objects,
+            &manifest.namespaces,
+        ));
+    }
+    if labels.is_empty() {
+        return Err(Failure::bad_input(
+            "--manifest: no workload in the manifests (a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob) to audit",
+        ));
+    }
+    Ok(Some(labels))
 }
 
 /// The AWS side of `cluster`, collected live with the run's AWS flags (one account and
@@ -148,14 +275,18 @@ pub fn collect_side(
     })
 }
 
-/// Reads the cluster the flags name.
-pub fn read_kube(kube: &KubeArgs) -> Result<KubeCluster, Failure> {
+fn kube_source(kube: &KubeArgs, namespaces: &[String]) -> KubeSource {
+    KubeSource {
+        kubeconfig: kube.kubeconfig.clone(),
+        context: kube.kube_context.clone(),
+        namespaces: namespaces.to_vec(),
+    }
+}
+
+/// Reads the cluster the flags name; live, only `namespaces` (empty: all).
+pub fn read_kube(kube: &KubeArgs, namespaces: &[String]) -> Result<KubeCluster, Failure> {
     let mut cluster = if kube.kube_objects.is_empty() {
-        let source = KubeSource {
-            kubeconfig: kube.kubeconfig.clone(),
-            context: kube.kube_context.clone(),
-            namespaces: kube.namespace.clone(),
-        };
+        let source = kube_source(kube, namespaces);
         let started = std::time::Instant::now();
         let (cluster, requests) = runtime()?
             .block_on(read_cluster(&source))
@@ -187,7 +318,7 @@ pub fn kube_scope(
     snapshot: &Snapshot,
     origin: Origin,
     kube: &KubeArgs,
-    only: Option<&str>,
+    only: Option<&Only>,
     options: &AuditOptions,
 ) -> Result<ScopeAudit, Failure> {
     let source = match &origin {
@@ -202,7 +333,11 @@ pub fn kube_scope(
     }
     let mut coverage = Coverage::of(snapshot, origin);
     let mut results = Vec::new();
-    for cluster in clusters {
+    for (at, cluster) in clusters.iter().enumerate() {
+        // A pre-deploy is judged on the cluster it will run in, alone.
+        if only.is_some_and(|o| o.cluster != at) {
+            continue;
+        }
         if cluster.workloads.is_none() {
             coverage.unread_clusters.push(cluster.name.clone());
         }
@@ -222,10 +357,10 @@ pub fn kube_scope(
                 list.push(entry);
             }
         }
-        // A pre-deploy (`only`): that workload alone, in its own namespace.
+        // A pre-deploy (`only`): its workloads alone, in their own namespaces.
         let units: Vec<_> = kube_units(cluster, if only.is_some() { &[] } else { &kube.namespace })
             .into_iter()
-            .filter(|u| only.is_none_or(|label| u.label() == label))
+            .filter(|u| only.is_none_or(|o| o.labels.contains(&u.label())))
             .collect();
         results.extend(audit_kube_units(snapshot, &units, options));
     }

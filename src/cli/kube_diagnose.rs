@@ -37,12 +37,12 @@ pub fn diagnose_pod(args: &DiagnoseArgs, pod: &str) -> Result<ExitCode, Failure>
                 snapshot
                     .kube_clusters
                     .get_or_insert_with(Vec::new)
-                    .push(read_kube(&args.kube)?);
+                    .push(read_kube(&args.kube, &args.kube.namespace)?);
             }
             (snapshot, Origin::Snapshot(path.display().to_string()), None)
         }
         None if args.kube.requested() => {
-            let cluster = read_kube(&args.kube)?;
+            let cluster = read_kube(&args.kube, &args.kube.namespace)?;
             let collected = collect_side(
                 &aws_options(&args.aws, args.region.as_deref()),
                 cluster,

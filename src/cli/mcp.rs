@@ -37,10 +37,29 @@ pub struct Source {
     pub profile: Option<String>,
 }
 
+/// A Kubernetes cluster whose pods to audit (the AWS side: `snapshots`, or live).
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct KubeCluster {
+    /// The kubeconfig context to read the cluster through, live.
+    pub kube_context: Option<String>,
+    /// The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    pub kubeconfig: Option<String>,
+    /// `kubectl get … -A -o json` output or manifests to read the cluster from instead.
+    #[serde(default)]
+    pub kube_objects: Vec<String>,
+    /// Namespaces to audit (default: all).
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    /// The EKS cluster it is (node groups, Fargate profiles).
+    pub eks_cluster: Option<String>,
+}
+
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct AuditParams {
     #[serde(flatten)]
     pub source: Source,
+    #[serde(flatten)]
+    pub kubernetes: KubeCluster,
     /// ECS clusters to audit (names or ARNs).
     #[serde(default)]
     pub clusters: Vec<String>,
@@ -59,6 +78,11 @@ pub struct AuditParams {
 pub struct PreDeployParams {
     #[serde(flatten)]
     pub source: Source,
+    #[serde(flatten)]
+    pub kubernetes: KubeCluster,
+    /// Kubernetes manifests to apply (their workloads are checked against the cluster).
+    #[serde(default)]
+    pub manifests: Vec<String>,
     /// A task definition file (what `aws ecs register-task-definition --cli-input-json` takes).
     pub task_definition: Option<String>,
     /// A Prefect `prefect.yaml` (with `deployment`).
@@ -137,7 +161,7 @@ impl PullpathServer {
     }
 
     #[tool(
-        description = "Audit why ECS services cannot pull their images: every call a task makes (ECR API, registry, S3 layers, logs, secrets) along its network path, IAM and registry. Live (credential chain) or from snapshot files. Returns a summary and the JSON v1 report (root causes first, with verified fix plans)."
+        description = "Audit why ECS services (or Kubernetes pods: kube_context or kube_objects) cannot pull their images: every call a task makes (ECR API, registry, S3 layers, logs, secrets) along its network path, IAM and registry, and for pods their pull secrets, service account and node role. Live (credential chain, kubeconfig) or from snapshot files. Returns a summary and the JSON v1 report (root causes first, with verified fix plans)."
     )]
     async fn audit(
         &self,
@@ -145,6 +169,7 @@ impl PullpathServer {
     ) -> Result<CallToolResult, McpError> {
         let mut args = vec!["audit".to_string()];
         push_source(&mut args, &params.source);
+        push_kube(&mut args, &params.kubernetes);
         push_all(&mut args, "--cluster", &params.clusters);
         push_flag(&mut args, "--all-clusters", params.all_clusters);
         push_all(&mut args, "--service", &params.services);
@@ -153,7 +178,7 @@ impl PullpathServer {
     }
 
     #[tool(
-        description = "The pre-deploy gate: will a task definition (or a Prefect deployment of prefect.yaml) be able to pull its images where it is going to run (subnets, security groups, public IP)? Checked against the live account or a snapshot before anything is deployed."
+        description = "The pre-deploy gate: will a task definition (or a Prefect deployment of prefect.yaml, or the workloads of Kubernetes manifests against a cluster) be able to pull its images where it is going to run (subnets, security groups, public IP; pull secrets, service account, nodes)? Checked against the live account or a snapshot before anything is deployed."
     )]
     async fn pre_deploy(
         &self,
@@ -161,6 +186,8 @@ impl PullpathServer {
     ) -> Result<CallToolResult, McpError> {
         let mut args = vec!["audit".to_string()];
         push_source(&mut args, &params.source);
+        push_kube(&mut args, &params.kubernetes);
+        push_all(&mut args, "--manifest", &params.manifests);
         push_one(&mut args, "--task-definition", &params.task_definition);
         push_one(&mut args, "--prefect-yaml", &params.prefect_yaml);
         push_one(&mut args, "--deployment", &params.deployment);
@@ -297,6 +324,14 @@ fn push_source(args: &mut Vec<String>, source: &Source) {
     push_all(args, "--snapshot", &source.snapshots);
     push_list(args, "--region", &source.regions);
     push_one(args, "--profile", &source.profile);
+}
+
+fn push_kube(args: &mut Vec<String>, kube: &KubeCluster) {
+    push_one(args, "--kube-context", &kube.kube_context);
+    push_one(args, "--kubeconfig", &kube.kubeconfig);
+    push_all(args, "--kube-objects", &kube.kube_objects);
+    push_all(args, "--namespace", &kube.namespaces);
+    push_one(args, "--eks-cluster", &kube.eks_cluster);
 }
 
 // Values travel as `--flag=value`: one argv entry that clap reads as that flag's value even

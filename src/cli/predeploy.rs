@@ -55,16 +55,7 @@ pub fn prefect_kube_job(flags: &PreDeployArgs) -> Result<Option<KubeWorkload>, F
     let Some(path) = &flags.prefect_yaml else {
         return Ok(None);
     };
-    if !flags.subnets.is_empty()
-        || !flags.security_groups.is_empty()
-        || flags.assign_public_ip.is_some()
-        || flags.launch_type.is_some()
-        || flags.platform_version.is_some()
-    {
-        return Err(Failure::bad_input(
-            "a Kubernetes work pool's pods run where the cluster places them: --subnets, --security-groups, --assign-public-ip, --launch-type and --platform-version are for ECS",
-        ));
-    }
+    refuse_ecs_placement(flags)?;
     let deployment = flags.deployment.as_deref().unwrap_or_default();
     let (job, warnings) = prefect_kubernetes_job(
         path,
@@ -76,6 +67,22 @@ pub fn prefect_kube_job(flags: &PreDeployArgs) -> Result<Option<KubeWorkload>, F
         eprintln!("pullpath: warning: {warning}");
     }
     Ok(Some(job))
+}
+
+/// A Kubernetes pre-deploy's pods run where the cluster places them: the ECS placement flags
+/// are bad input there.
+pub fn refuse_ecs_placement(flags: &PreDeployArgs) -> Result<(), Failure> {
+    if !flags.subnets.is_empty()
+        || !flags.security_groups.is_empty()
+        || flags.assign_public_ip.is_some()
+        || flags.launch_type.is_some()
+        || flags.platform_version.is_some()
+    {
+        return Err(Failure::bad_input(
+            "a Kubernetes workload's pods run where the cluster places them: --subnets, --security-groups, --assign-public-ip, --launch-type and --platform-version are for ECS",
+        ));
+    }
+    Ok(())
 }
 
 /// `--var KEY=VALUE`, parsed.

@@ -24,7 +24,7 @@ pub fn run(args: CollectArgs) -> Result<ExitCode, Failure> {
                 "a Kubernetes cluster is one account and region: give at most one --region, and no --role-arn or --all-regions",
             ));
         }
-        let cluster = super::kube::read_kube(&args.kube)?;
+        let cluster = super::kube::read_kube(&args.kube, &args.kube.namespace)?;
         let options =
             super::live::aws_options(&args.aws, args.fleet.region.first().map(String::as_str));
         let mut snapshot =

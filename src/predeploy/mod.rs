@@ -7,11 +7,13 @@
 //! refuse (Fargate without awsvpc, a launch type the task definition is not compatible with)
 //! is bad input, not a finding.
 
+mod kube_manifest;
 mod prefect;
 mod prefect_job;
 mod prefect_kube;
 mod task_file;
 
+pub use kube_manifest::apply_manifest;
 pub use prefect::{prefect_deployment, prefect_kubernetes_job, PrefectError};
 
 use std::path::Path;

@@ -26,7 +26,7 @@ pub use html::render_html;
 pub use junit::render_junit;
 pub use ocsf::{render_ocsf, OCSF_VERSION};
 pub use picture::{render_dot, render_mermaid};
-pub use sarif::{render_sarif, SARIF_SCHEMA};
+pub use sarif::{render_sarif, Judged, SARIF_SCHEMA};
 pub use schema::{line_schema, report_schema, what_if_schema};
 pub use table::{
     render_planned_table, render_scopes_table, render_table, render_table_with, Colour, Width,

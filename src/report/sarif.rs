@@ -8,9 +8,10 @@
 //!   and the workloads it blocks in the result's properties. A finding no root cause stands
 //!   for is a result of its own; a suppressed finding is a result with its suppression (the
 //!   rule's reason), as SARIF records accepted findings.
-//! - The location is the file the audit judged: the task definition or `prefect.yaml` of the
-//!   pre-deploy gate (so the dashboard shows the alert on the file under review), else the
-//!   scope's snapshot; the AWS resource to change is the logical location.
+//! - The location is the file the audit judged: the task definition, `prefect.yaml` or
+//!   Kubernetes manifest of the pre-deploy gate (so the dashboard shows the alert on the file
+//!   under review), else the scope's snapshot; the AWS resource to change is the logical
+//!   location.
 //! - `partialFingerprints` (`pullpath/v1`: account, region, code, resource) let a dashboard
 //!   follow one alert across runs.
 //!
@@ -32,12 +33,45 @@ use crate::codes::{Code, Effect};
 /// The SARIF schema the output declares (and the tests validate against).
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-/// The report as a SARIF 2.1.0 log. `artifact`: the file a pre-deploy audit judged.
-pub fn render_sarif(report: &ReportV1, artifact: Option<&str>) -> Result<String, String> {
+/// The files a pre-deploy audit judged, where its alerts belong.
+#[derive(Debug, Default)]
+pub struct Judged {
+    /// The one file every alert is on: a task definition or a `prefect.yaml`.
+    pub file: Option<String>,
+    /// Kubernetes manifests: each workload they define (`namespace/Kind/name`) and its file.
+    pub manifests: Vec<(String, String)>,
+}
+
+impl Judged {
+    /// The file an alert is shown on: the manifest of the first workload it blocks that a
+    /// manifest defines, else the judged file, else the scope's snapshot.
+    fn file_of<'a>(&'a self, alert: &'a Alert) -> Option<&'a str> {
+        // A report names a Kubernetes workload `CLUSTER/namespace/Kind/name`.
+        let defines = |workload: &str, label: &str| {
+            workload
+                .strip_suffix(label)
+                .is_some_and(|cluster| cluster.ends_with('/'))
+        };
+        alert
+            .workloads
+            .iter()
+            .find_map(|w| {
+                self.manifests
+                    .iter()
+                    .find(|(label, _)| defines(w, label))
+                    .map(|(_, file)| file.as_str())
+            })
+            .or(self.file.as_deref())
+            .or(alert.snapshot.as_deref())
+    }
+}
+
+/// The report as a SARIF 2.1.0 log, its alerts on the files a pre-deploy audit `judged`.
+pub fn render_sarif(report: &ReportV1, judged: &Judged) -> Result<String, String> {
     let rules: Vec<ReportingDescriptor> = Code::ALL.iter().map(|c| rule(*c)).collect();
     let results: Vec<SarifResult> = alerts(report)
         .iter()
-        .map(|alert| result(alert, artifact.or(alert.snapshot.as_deref())))
+        .map(|alert| result(alert, judged.file_of(alert)))
         .collect();
     let driver = ToolComponent::builder()
         .name("pullpath")

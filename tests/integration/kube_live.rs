@@ -1114,3 +1114,110 @@ fn namespace_scoping_and_forbidden_lists() {
         blind.report["scopes"]
     );
 }
+
+/// `audit --manifest` against a live cluster: the manifest's objects without a namespace go
+/// to the kubeconfig context's namespace, as `kubectl apply` puts them; only its workload is
+/// judged; and once the manifest is really applied through the API, the live audit of the
+/// cluster gives the verdict the gate gave.
+#[test]
+#[ignore = "needs a kube-apiserver and etcd (./scripts/kube-apiserver); ./scripts/test runs it"]
+fn a_manifest_is_judged_against_the_live_cluster_before_it_is_applied() {
+    let server = KubeServer::start();
+    create_nodes(&server);
+    let ns = "shop";
+    let mut objects: Vec<Value> = namespace_with_default(ns).into();
+    objects.extend([
+        service_account(ns, "payment-api-sa", &["acme-registry"]),
+        docker_config_secret(
+            ns,
+            "acme-registry",
+            auth_entry(PRIVATE_HOST, "robot", "Pa55-word-never-stored"),
+        ),
+        // A workload already broken in the cluster (it forgot serviceAccountName).
+        deployment(ns, "legacy", PRIVATE_IMAGE, json!({})),
+    ]);
+    // Another namespace the gate has no need to read.
+    objects.extend(namespace_with_default("elsewhere"));
+    objects.push(deployment("elsewhere", "other", PRIVATE_IMAGE, json!({})));
+    server.apply(&json!({"kind": "List", "items": objects}));
+
+    // The context names the namespace `kubectl apply` uses for objects that name none.
+    let text = std::fs::read_to_string(&server.kubeconfig).unwrap();
+    let with_namespace = text.replace(
+        "    user: pullpath-test\ncurrent-context",
+        "    user: pullpath-test\n    namespace: shop\ncurrent-context",
+    );
+    assert_ne!(
+        text, with_namespace,
+        "the kubeconfig's context is where expected"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, with_namespace).unwrap();
+
+    let manifest = |service_account: Option<&str>| {
+        let mut spec = json!({"containers": [{"name": "payment-api", "image": PRIVATE_IMAGE}]});
+        if let Some(account) = service_account {
+            spec["serviceAccountName"] = json!(account);
+        }
+        let deployment = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "payment-api"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "payment-api"}},
+                "template": {"metadata": {"labels": {"app": "payment-api"}}, "spec": spec}
+            }
+        });
+        let file = dir.path().join(format!(
+            "payment-api-{}.json",
+            service_account.unwrap_or("unset")
+        ));
+        std::fs::write(&file, deployment.to_string()).unwrap();
+        (file, deployment)
+    };
+
+    let (good, good_object) = manifest(Some("payment-api-sa"));
+    let gate = audit(&kubeconfig, "json", &["--manifest", good.to_str().unwrap()]);
+    assert_eq!(gate.code, 0, "{}{}", gate.run.stdout, gate.run.stderr);
+    let judged = outcomes(&gate.report);
+    assert_eq!(
+        judged,
+        expected(&[("shop/Deployment/payment-api", "pass", &[])]),
+        "only the manifest's workload, in the context's namespace"
+    );
+    // Only the manifest's namespace was listed (`legacy`, not `elsewhere/other`), and the
+    // cluster-wide nodes.
+    assert!(
+        gate.run.stderr.contains(": 1 workload objects, 2 nodes"),
+        "{}",
+        gate.run.stderr
+    );
+
+    let (bad, _) = manifest(None);
+    let gate = audit(&kubeconfig, "json", &["--manifest", bad.to_str().unwrap()]);
+    assert_eq!(gate.code, 3, "{}{}", gate.run.stdout, gate.run.stderr);
+    assert_eq!(
+        outcomes(&gate.report),
+        expected(&[(
+            "shop/Deployment/payment-api",
+            "fail",
+            &["PULL_SECRET_HOST_MISMATCH:error"]
+        )])
+    );
+
+    // Applied for real (as kubectl apply -n shop would), the live audit agrees with the gate.
+    let mut applied = good_object;
+    applied["metadata"]["namespace"] = json!(ns);
+    server.apply(&json!({"kind": "List", "items": [applied]}));
+    let live = audit(&kubeconfig, "json", &["--namespace", ns]);
+    let verdicts = outcomes(&live.report);
+    assert_eq!(
+        verdicts.get("shop/Deployment/payment-api"),
+        judged.get("shop/Deployment/payment-api"),
+        "{verdicts:?}"
+    );
+    assert_eq!(
+        verdicts.get("shop/Deployment/legacy").map(|v| v.0.as_str()),
+        Some("fail")
+    );
+}

@@ -18,6 +18,7 @@ mod html;
 mod inspect_registries;
 mod kube_live;
 mod kube_live_aws;
+mod kube_manifest;
 mod kube_scale;
 mod kube_scenarios;
 mod kube_server;

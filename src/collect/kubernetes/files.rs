@@ -25,6 +25,8 @@ struct Seen {
     nodes: bool,
     events: bool,
     external_secrets: bool,
+    /// `kind: Namespace` objects of a manifest.
+    namespaces: Vec<String>,
 }
 
 /// Reads the files into one cluster named `name`. An object of a kind pullpath reads that does
@@ -33,34 +35,46 @@ pub fn read_files(name: &str, paths: &[&Path]) -> Result<KubeCluster, String> {
     let mut objects = Objects::default();
     let mut seen = Seen::default();
     for path in paths {
-        let shown = path.display().to_string();
-        let text = read_text(path, &shown)?;
-        let documents = documents(&text, &shown)?;
-        for (d, document) in documents.into_iter().enumerate() {
-            let at = |item: Option<usize>| match item {
-                None => format!("{shown} (document {})", d + 1),
-                Some(i) => format!("{shown} (document {}, items[{i}])", d + 1),
-            };
-            match document.get("kind").and_then(Value::as_str) {
-                Some(kind) if kind.ends_with("List") => {
-                    let items = match document.get("items") {
-                        Some(Value::Array(items)) => items.clone(),
-                        Some(Value::Null) | None => Vec::new(),
-                        Some(_) => return Err(format!("{}: `items` must be a list", at(None))),
-                    };
-                    for (i, item) in items.into_iter().enumerate() {
-                        add(&mut objects, &mut seen, item)
-                            .map_err(|e| format!("{}: {e}", at(Some(i))))?;
-                    }
-                }
-                Some(_) => add(&mut objects, &mut seen, document)
-                    .map_err(|e| format!("{}: {e}", at(None)))?,
-                None if document.is_null() => {}
-                None => return Err(format!("{}: not a Kubernetes object (no `kind`)", at(None))),
-            }
-        }
+        read_into(path, &mut objects, &mut seen, None)?;
     }
-    Ok(KubeCluster {
+    Ok(cluster_of(name, objects, &seen))
+}
+
+/// A manifest as `kubectl apply -f FILE` would create its objects.
+pub struct Manifest {
+    /// Its objects (kinds it does not hold: `None`).
+    pub objects: KubeCluster,
+    /// The namespaces it creates (`kind: Namespace`): each gets a `default` service account.
+    pub namespaces: Vec<String>,
+}
+
+/// Where `kubectl apply` puts a manifest's namespaced objects.
+#[derive(Debug, Clone)]
+pub struct ApplyNamespace {
+    /// The namespace of an object that names none: `--namespace`, else the kubeconfig
+    /// context's, else `default`.
+    pub name: String,
+    /// Given with `--namespace`: an object naming another one is refused, as kubectl refuses
+    /// it ("the namespace from the provided object … does not match the namespace …").
+    pub explicit: bool,
+}
+
+/// Reads one manifest file (YAML documents or JSON, a `List` or objects), its namespaced
+/// objects placed as `kubectl apply` places them (`namespace`).
+pub fn read_manifest(path: &Path, namespace: &ApplyNamespace) -> Result<Manifest, String> {
+    let mut objects = Objects::default();
+    let mut seen = Seen::default();
+    read_into(path, &mut objects, &mut seen, Some(namespace))?;
+    let name = path.display().to_string();
+    let namespaces = std::mem::take(&mut seen.namespaces);
+    Ok(Manifest {
+        objects: cluster_of(&name, objects, &seen),
+        namespaces,
+    })
+}
+
+fn cluster_of(name: &str, objects: Objects, seen: &Seen) -> KubeCluster {
+    KubeCluster {
         name: name.to_string(),
         eks_cluster: None,
         namespaces: None,
@@ -73,7 +87,103 @@ pub fn read_files(name: &str, paths: &[&Path]) -> Result<KubeCluster, String> {
         events: seen.events.then_some(objects.events),
         external_secrets: seen.external_secrets.then_some(objects.external_secrets),
         coverage_gaps: Vec::new(),
-    })
+    }
+}
+
+fn read_into(
+    path: &Path,
+    objects: &mut Objects,
+    seen: &mut Seen,
+    apply: Option<&ApplyNamespace>,
+) -> Result<(), String> {
+    let shown = path.display().to_string();
+    let text = read_text(path, &shown)?;
+    let documents = documents(&text, &shown)?;
+    for (d, document) in documents.into_iter().enumerate() {
+        let at = |item: Option<usize>| match item {
+            None => format!("{shown} (document {})", d + 1),
+            Some(i) => format!("{shown} (document {}, items[{i}])", d + 1),
+        };
+        let mut take = |value: Value, item: Option<usize>| -> Result<(), String> {
+            let value = match apply {
+                Some(namespace) => placed(value, namespace, seen),
+                None => Ok(value),
+            };
+            value
+                .and_then(|value| add(objects, seen, value))
+                .map_err(|e| format!("{}: {e}", at(item)))
+        };
+        match document.get("kind").and_then(Value::as_str) {
+            Some(kind) if kind.ends_with("List") => {
+                let items = match document.get("items") {
+                    Some(Value::Array(items)) => items.clone(),
+                    Some(Value::Null) | None => Vec::new(),
+                    Some(_) => return Err(format!("{}: `items` must be a list", at(None))),
+                };
+                for (i, item) in items.into_iter().enumerate() {
+                    take(item, Some(i))?;
+                }
+            }
+            Some(_) => take(document, None)?,
+            None if document.is_null() => {}
+            None => return Err(format!("{}: not a Kubernetes object (no `kind`)", at(None))),
+        }
+    }
+    Ok(())
+}
+
+/// Kinds that live outside namespaces, of those a manifest may hold.
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "Node",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PersistentVolume",
+    "StorageClass",
+    "PriorityClass",
+    "IngressClass",
+    "RuntimeClass",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "ClusterIssuer",
+    "ClusterSecretStore",
+];
+
+/// `value` placed in the namespace `kubectl apply` gives it; a `Namespace` is remembered.
+fn placed(mut value: Value, namespace: &ApplyNamespace, seen: &mut Seen) -> Result<Value, String> {
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if kind == "Namespace" {
+        if let Some(name) = value.pointer("/metadata/name").and_then(Value::as_str) {
+            seen.namespaces.push(name.to_string());
+        }
+        return Ok(value);
+    }
+    if CLUSTER_SCOPED.contains(&kind) {
+        return Ok(value);
+    }
+    let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return Ok(value); // the kind's own reading names what is missing
+    };
+    match meta.get("namespace") {
+        Some(Value::String(ns)) if !ns.is_empty() => {
+            if namespace.explicit && *ns != namespace.name {
+                return Err(format!(
+                    "the object's namespace `{ns}` does not match --namespace `{}` (kubectl apply refuses it: give --namespace {ns})",
+                    namespace.name
+                ));
+            }
+        }
+        None | Some(Value::Null) | Some(Value::String(_)) => {
+            meta.insert("namespace".into(), Value::from(namespace.name.clone()));
+        }
+        Some(_) => return Err("`metadata.namespace` must be text".into()),
+    }
+    Ok(value)
 }
 
 fn read_text(path: &Path, shown: &str) -> Result<String, String> {

@@ -53,20 +53,42 @@ pub struct KubeSource {
     pub namespaces: Vec<String>,
 }
 
+/// The namespace the kubeconfig's context names (`contexts[].context.namespace`), where
+/// `kubectl apply` puts an object that names none; `None`: it names none (`default`).
+pub fn context_namespace(source: &KubeSource) -> Result<Option<String>, String> {
+    let kubeconfig = load_kubeconfig(source)?;
+    let name = context_name(source, &kubeconfig)?;
+    Ok(kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == name)
+        .and_then(|c| c.context.as_ref())
+        .and_then(|c| c.namespace.clone())
+        .filter(|n| !n.is_empty()))
+}
+
+fn load_kubeconfig(source: &KubeSource) -> Result<Kubeconfig, String> {
+    match &source.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path)
+            .map_err(|e| format!("cannot read kubeconfig {}: {e}", path.display())),
+        None => Kubeconfig::read().map_err(|e| format!("cannot read the kubeconfig: {e}")),
+    }
+}
+
+fn context_name(source: &KubeSource, kubeconfig: &Kubeconfig) -> Result<String, String> {
+    source
+        .context
+        .clone()
+        .or_else(|| kubeconfig.current_context.clone())
+        .ok_or_else(|| "the kubeconfig names no current context: pass --kube-context".to_string())
+}
+
 /// Reads the cluster. Connecting is the only failure that ends it; a list that fails
 /// (forbidden, a kind the server does not serve) becomes a coverage gap for that kind.
 /// Also returns the number of list requests made (each page one).
 pub async fn read_cluster(source: &KubeSource) -> Result<(KubeCluster, usize), String> {
-    let mut kubeconfig = match &source.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path)
-            .map_err(|e| format!("cannot read kubeconfig {}: {e}", path.display()))?,
-        None => Kubeconfig::read().map_err(|e| format!("cannot read the kubeconfig: {e}"))?,
-    };
-    let name = source
-        .context
-        .clone()
-        .or_else(|| kubeconfig.current_context.clone())
-        .ok_or("the kubeconfig names no current context: pass --kube-context")?;
+    let mut kubeconfig = load_kubeconfig(source)?;
+    let name = context_name(source, &kubeconfig)?;
     // An EKS user (`aws eks get-token`): signed here, no AWS CLI needed.
     super::eks_token::sign_in_place(&mut kubeconfig, &name).await?;
     let options = KubeConfigOptions {

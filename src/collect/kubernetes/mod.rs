@@ -8,5 +8,5 @@ mod live;
 mod objects;
 mod pull_secret;
 
-pub use files::read_files;
-pub use live::{read_cluster, KubeSource, KUBE_READS};
+pub use files::{read_files, read_manifest, ApplyNamespace, Manifest};
+pub use live::{context_namespace, read_cluster, KubeSource, KUBE_READS};
