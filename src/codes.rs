@@ -112,9 +112,17 @@ codes! {
     NodeRolePermissionMissing = "NODE_ROLE_PERMISSION_MISSING", Blocks,
         "The node role (or Fargate pod execution role) the kubelet pulls ECR images with lacks an ECR permission.";
     NoSchedulableNode = "NO_SCHEDULABLE_NODE", Blocks,
-        "No ready, schedulable EC2 node matches the pod's node selector, so its pods stay Pending and nothing is pulled.";
+        "No ready, schedulable EC2 node fits the pod (its node selector, the taints it tolerates, its required node affinity), so its pods stay Pending and nothing is pulled.";
     NoFargateProfile = "NO_FARGATE_PROFILE", Blocks,
         "The EKS cluster runs pods only on Fargate, and no Fargate profile selects the pod's namespace and labels.";
+    FargatePodUnsupported = "FARGATE_POD_UNSUPPORTED", Blocks,
+        "A Fargate profile selects the pod, but EKS Fargate does not run pods like it (privileged containers, hostNetwork, hostPort), so its pods stay Pending.";
+    PullSecretNotAllowed = "PULL_SECRET_NOT_ALLOWED", Blocks,
+        "The pod's service account enforces mountable secrets (kubernetes.io/enforce-mountable-secrets) and does not list a secret the pod names, so the API server refuses to create its pods.";
+    ImagePullPolicyNever = "IMAGE_PULL_POLICY_NEVER", Unknown,
+        "A container's imagePullPolicy is Never: the kubelet never pulls its image and starts it only on nodes that already hold it, which configuration cannot show.";
+    InvalidImageName = "INVALID_IMAGE_NAME", Blocks,
+        "A container's image is not a valid image reference, so the kubelet refuses to pull it (InvalidImageName).";
     NodeNotModelled = "NODE_NOT_MODELLED", Unknown,
         "A node the pods may run on is not an EC2 instance pullpath can see (no AWS providerID), so its network path and credentials are unknown.";
     NotCollected = "NOT_COLLECTED", Unknown,

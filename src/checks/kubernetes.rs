@@ -13,7 +13,7 @@ use crate::blocker::{Blocker, Status};
 use crate::codes::Code;
 use crate::model::{
     AssignPublicIp, AwsVpcConfiguration, ContainerDefinition, ContainerInstance, KubeCluster,
-    ServicePrincipal, Snapshot, TaskDefinition,
+    KubeWorkload, ServicePrincipal, Snapshot, TaskDefinition,
 };
 use crate::workload::{
     eks_cluster_of, kube_placement, kube_units, ImageRef, KubePlacement, KubeUnit, Launch, Target,
@@ -23,6 +23,7 @@ use crate::workload::{
 use super::audit::{
     audit_workloads, collect_findings, Severity, WorkloadFinding, WorkloadResult, WorkloadStatus,
 };
+use super::kube_pod_spec::pod_spec_findings;
 use super::options::AuditOptions;
 use super::pull_credentials::{credential_findings, NodeCredentials};
 
@@ -83,7 +84,16 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
         findings: Vec::new(),
         has_origin: false,
     };
+    out.findings = pod_spec_findings(&label, unit.workload);
     match kube_placement(unit, eks) {
+        KubePlacement::FargateRefuses { profile, why } => {
+            out.findings.push((Some(true), Blocker::new(
+                Code::FargatePodUnsupported,
+                format!("{}/{}", unit.workload.namespace, unit.workload.name),
+                format!("{label}: Fargate profile `{}` selects its pods, but EKS Fargate does not run a pod whose {why}, so its pods stay Pending", profile.name),
+                "Run it on EC2 nodes: change its namespace or labels so that no Fargate profile selects it (or narrow the profile's selectors); or drop the privileged, hostNetwork or hostPort setting.",
+            )));
+        }
         KubePlacement::Nodes(nodes) => {
             let candidates = nodes.clone();
             let mut outside = Vec::new();
@@ -208,8 +218,106 @@ pub fn audit_kube_cluster(
 }
 
 /// Audits `units` (of one cluster) against the AWS side of `snapshot`: one result each, in
-/// order.
+/// order. A controller's pods that already exist are audited too, as they run — on their own
+/// node, with the pull secrets admission gave them — which is not always how a new pod of the
+/// template would (a pod left on a cordoned node, one admitted before its service account
+/// got its secret): what stops one of them is the controller's finding too.
 pub fn audit_kube_units(
+    snapshot: &Snapshot,
+    units: &[KubeUnit<'_>],
+    options: &AuditOptions,
+) -> Vec<WorkloadResult> {
+    let mut results = audit_templates(snapshot, units, options);
+    // Pods alike in what decides their pull are audited once: (unit, pod, how many alike).
+    let mut variants: Vec<(usize, &KubeWorkload, usize)> = Vec::new();
+    let mut by_key: std::collections::HashMap<(usize, String), usize> = Default::default();
+    for (at, unit) in units.iter().enumerate() {
+        let existing = unit
+            .pods
+            .iter()
+            .filter(|p| !std::ptr::eq(**p, unit.workload));
+        for pod in existing {
+            match by_key.entry((at, pull_key(pod))) {
+                std::collections::hash_map::Entry::Occupied(e) => variants[*e.get()].2 += 1,
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(variants.len());
+                    variants.push((at, pod, 1));
+                }
+            }
+        }
+    }
+    if variants.is_empty() {
+        return results;
+    }
+    let pod_units: Vec<KubeUnit<'_>> = variants
+        .iter()
+        .map(|(at, pod, _)| KubeUnit {
+            cluster: units[*at].cluster,
+            workload: pod,
+            pods: vec![pod],
+        })
+        .collect();
+    let audited = audit_templates(snapshot, &pod_units, options);
+    for ((at, pod, alike), pod_result) in variants.iter().zip(audited) {
+        add_existing_pod(&mut results[*at], pod, *alike, &pod_result);
+    }
+    results
+}
+
+/// What decides how an existing pod pulls: its node, its pull secrets, its account, its
+/// images.
+fn pull_key(pod: &KubeWorkload) -> String {
+    let images: Vec<&str> = pod.containers.iter().map(|c| c.image.as_str()).collect();
+    format!(
+        "{:?}|{:?}|{:?}|{:?}|{}",
+        pod.node_name, pod.image_pull_secrets, pod.service_account_name, images, pod.admitted
+    )
+}
+
+/// The findings of an existing pod that the controller's own audit does not have, added to
+/// the controller's result (and its status).
+fn add_existing_pod(
+    result: &mut WorkloadResult,
+    pod: &KubeWorkload,
+    alike: usize,
+    pod_result: &WorkloadResult,
+) {
+    let node = pod
+        .node_name
+        .as_deref()
+        .map(|n| format!(" on node {n}"))
+        .unwrap_or_default();
+    let others = match alike {
+        1 => String::new(),
+        n => format!(" and {} more like it", n - 1),
+    };
+    let known: Vec<(Code, String)> = result
+        .findings
+        .iter()
+        .map(|f| (f.blocker.code, f.blocker.resource_id.clone()))
+        .collect();
+    for finding in pod_result
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+    {
+        let key = (finding.blocker.code, finding.blocker.resource_id.clone());
+        if known.contains(&key) {
+            continue;
+        }
+        let mut finding = finding.clone();
+        finding.blocker.message = format!(
+            "existing pod {}{node}{others}: {}",
+            pod.name, finding.blocker.message
+        );
+        result.findings.push(finding);
+    }
+    result.status = WorkloadStatus::of(&result.findings);
+    result.unsuppressed_status = result.status;
+}
+
+/// One result per unit, its pods aside.
+fn audit_templates(
     snapshot: &Snapshot,
     units: &[KubeUnit<'_>],
     options: &AuditOptions,

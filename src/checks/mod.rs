@@ -6,6 +6,7 @@ mod catalog;
 mod ec2_hosts;
 mod execution_role;
 mod kube_keyring;
+mod kube_pod_spec;
 mod kubernetes;
 mod launch;
 mod options;

@@ -250,10 +250,13 @@ impl<'a> Pod<'a> {
             }
             return SecretNames::Unknown(Some(false), self.service_accounts_not_read());
         };
-        match accounts
+        let found = accounts
             .iter()
-            .find(|a| a.namespace == self.ns() && a.name == self.account)
-        {
+            .find(|a| a.namespace == self.ns() && a.name == self.account);
+        if let Some(blocker) = found.and_then(|sa| self.not_mountable(sa)) {
+            return SecretNames::Unknown(Some(true), blocker);
+        }
+        match found {
             Some(_) if !pod.image_pull_secrets.is_empty() => own,
             Some(sa) => SecretNames::Named {
                 names: sa.image_pull_secrets.clone(),
@@ -262,6 +265,36 @@ impl<'a> Pod<'a> {
             // No pod is created: nothing is pulled, so nothing else is wrong yet.
             None => SecretNames::Unknown(Some(true), self.service_account_missing(accounts)),
         }
+    }
+
+    /// The refusal of a pod naming secrets its service account does not list, when the
+    /// account enforces mountable secrets: admission checks the pod's own pull secrets
+    /// against the account's `imagePullSecrets`, and the secrets it mounts or reads into its
+    /// environment against the account's `secrets`, before it copies anything
+    /// (`plugin/pkg/admission/serviceaccount/admission.go`, `limitSecretReferences`).
+    fn not_mountable(&self, sa: &crate::model::ServiceAccount) -> Option<Blocker> {
+        if !sa.enforce_mountable_secrets {
+            return None;
+        }
+        let pod = self.pod;
+        let (field, name) = pod
+            .image_pull_secrets
+            .iter()
+            .find(|n| !sa.image_pull_secrets.contains(n))
+            .map(|n| ("imagePullSecrets", n))
+            .or_else(|| {
+                pod.secret_refs
+                    .iter()
+                    .find(|n| !sa.mountable_secrets.contains(n))
+                    .map(|n| ("secrets", n))
+            })?;
+        let (ns, account, label) = (self.ns(), self.account, &self.label);
+        Some(Blocker::new(
+            Code::PullSecretNotAllowed,
+            format!("serviceaccount {ns}/{account}"),
+            format!("{label} uses secret `{name}`, but its service account `{account}` enforces mountable secrets (kubernetes.io/enforce-mountable-secrets) and does not list it in `{field}`: the API server refuses to create its pods"),
+            format!("Add `{name}` to {field} of service account {ns}/{account} (kubectl -n {ns} edit serviceaccount {account}), or use only the secrets it lists."),
+        ))
     }
 
     fn service_accounts_not_read(&self) -> Blocker {

@@ -18,6 +18,10 @@ pub enum Category {
     RoleAssumeFailed,
     SecretNotFound,
     DiskFull,
+    /// The kubelet never pulled: `imagePullPolicy: Never` and the image not on the node.
+    ImageNeverPulled,
+    /// The kubelet could not parse the image reference.
+    InvalidImageName,
     Unknown,
 }
 
@@ -33,6 +37,8 @@ impl Category {
             Category::RoleAssumeFailed => "role-assume-failed",
             Category::SecretNotFound => "secret-not-found",
             Category::DiskFull => "disk-full",
+            Category::ImageNeverPulled => "image-never-pulled",
+            Category::InvalidImageName => "invalid-image-name",
             Category::Unknown => "unknown",
         }
     }
@@ -123,6 +129,16 @@ pub fn meaning(
             "The image did not fit: the instance volume or the task's ephemeral storage is full."
                 .into()
         }
+        Category::ImageNeverPulled => {
+            "The image is not on the node and the container's imagePullPolicy is Never, so the \
+             kubelet did not pull it (ErrImageNeverPull)."
+                .into()
+        }
+        Category::InvalidImageName => {
+            "The container's image is not a valid image reference, so the kubelet did not try \
+             to pull it (InvalidImageName)."
+                .into()
+        }
         Category::Unknown => {
             "pullpath does not recognise this message as an image-pull failure with a known cause."
                 .into()
@@ -191,6 +207,16 @@ pub fn next_check(category: Category, target: Option<Target>, private_ip: Option
         }
         Category::DiskFull => {
             "Increase ephemeralStorage (Fargate) or the instance's volume, or shrink the image."
+                .into()
+        }
+        Category::ImageNeverPulled => {
+            "Set imagePullPolicy to IfNotPresent (or Always), or preload the image on every node \
+             the pod can run on."
+                .into()
+        }
+        Category::InvalidImageName => {
+            "Correct the image of the pod spec: REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST], a \
+             lowercase repository, a tag of letters, digits, `_`, `.` and `-`, no scheme."
                 .into()
         }
         Category::Unknown => {

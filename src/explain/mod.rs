@@ -177,6 +177,8 @@ pub fn beyond_configuration(category: Category) -> &'static [&'static str] {
         Category::RoleAssumeFailed => &["a role deleted and re-created with the same name (its new id is not trusted by old grants)"],
         Category::SecretNotFound => &["Secrets Manager secrets and SSM parameters (pullpath does not list them)"],
         Category::DiskFull => &["disk usage on the instance or in the task's ephemeral storage"],
+        Category::ImageNeverPulled => &["which images each node already holds"],
+        Category::InvalidImageName => &[],
         Category::Unknown => &[],
     }
 }

@@ -109,8 +109,13 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         // pkg/kubelet/images/image_manager.go, `EnsureImageExists`; reasons in
         // pkg/kubelet/images/types.go).
         rule(
-            Unknown,
-            r"is not present with pull policy of Never|\bErrImageNeverPull\b|Failed to apply default image tag|couldn.t parse image reference|\bInvalidImageName\b",
+            ImageNeverPulled,
+            r"is not present with pull policy of Never|\bErrImageNeverPull\b",
+            &[],
+        ),
+        rule(
+            InvalidImageName,
+            r"Failed to apply default image tag|couldn.t parse image reference|\bInvalidImageName\b",
             &[],
         ),
         // Container start failures, except the awslogs driver's calls, which are part of the

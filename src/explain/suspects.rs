@@ -127,6 +127,8 @@ fn kubernetes_suspects(
         }
         Category::RegistryAuthFailed => codes.extend(KUBE_REGISTRY_CREDENTIALS),
         Category::SecretNotFound => codes.extend(KUBE_PULL_SECRET_UNREADABLE),
+        Category::ImageNeverPulled => codes.push(ImagePullPolicyNever),
+        Category::InvalidImageName => codes.push(InvalidImageName),
         // No ECS role is assumed for a pod; rate limits, disk and unknown causes are not
         // visible in configuration.
         Category::NetworkTimeout
@@ -227,8 +229,11 @@ fn ecs_suspects(
         }
         Category::RegistryAuthFailed => codes.push(RegistryAuthMissing),
         // Not visible in configuration: rate limits, disk, log groups and secrets that do not
-        // exist (pullpath does not list log groups or secrets).
+        // exist (pullpath does not list log groups or secrets). The kubelet's own refusals
+        // (pull policy Never, an unparsable reference) are audited for pods only.
         Category::RateLimited
+        | Category::ImageNeverPulled
+        | Category::InvalidImageName
         | Category::DiskFull
         | Category::LogGroupMissing
         | Category::SecretNotFound
@@ -259,6 +264,14 @@ mod tests {
         (
             NoFargateProfile,
             "no Fargate profile schedules the pods: nothing is pulled",
+        ),
+        (
+            FargatePodUnsupported,
+            "Fargate does not schedule the pods: nothing is pulled",
+        ),
+        (
+            PullSecretNotAllowed,
+            "the API server refuses the pods: nothing is pulled",
         ),
         (
             NoContainerInstances,
@@ -305,6 +318,8 @@ mod tests {
             C::RoleAssumeFailed,
             C::SecretNotFound,
             C::DiskFull,
+            C::ImageNeverPulled,
+            C::InvalidImageName,
             C::Unknown,
         ];
         for c in &all {
@@ -318,6 +333,8 @@ mod tests {
                 | C::RoleAssumeFailed
                 | C::SecretNotFound
                 | C::DiskFull
+                | C::ImageNeverPulled
+                | C::InvalidImageName
                 | C::Unknown => {}
             }
         }

@@ -416,3 +416,107 @@ mod ecr_hosts {
         }
     }
 }
+
+/// Why `image` is not a reference the kubelet and containerd accept, or `None` when it is.
+///
+/// The kubelet parses every image with `ParseNormalizedNamed` before pulling and fails the
+/// container with `InvalidImageName` when it cannot (`pkg/kubelet/images/image_manager.go`,
+/// `applyDefaultImageTag`). The grammar is distribution/reference's (`regexp.go`,
+/// `normalize.go`, `reference.go`): an optional `host[:port]/` (the first component is a host
+/// when it holds `.` or `:` or is `localhost`), lowercase path components joined by `.`, `_`,
+/// `__` or dashes, an optional `:tag` (`[\w][\w.-]{0,127}`), an optional `@algorithm:hex` with
+/// a known algorithm and its length; at most 255 characters of name; never a bare 64-hex id.
+pub fn image_reference_error(image: &str) -> Option<String> {
+    static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pattern = PATTERN.get_or_init(|| {
+        let component = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+        let host = format!(r"(?:{component}(?:\.{component})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?");
+        let path = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+        regex::Regex::new(&format!(
+            r"^((?:{host}/)?{path}(?:/{path})*)(?::([\w][\w.-]{{0,127}}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*):([0-9a-fA-F]{{32,}}))?$"
+        ))
+        .expect("valid pattern")
+    });
+    if image.is_empty() {
+        return Some("it is empty".into());
+    }
+    if image.len() == 64 && image.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Some("a bare 64-character hexadecimal id is not a repository name".into());
+    }
+    // `ParseNormalizedNamed`: the path up to the tag (or digest) must be lowercase.
+    let (_, remainder) = split_host(image);
+    if remainder
+        .split(['@', ':'])
+        .next()
+        .is_some_and(|name| name.to_lowercase() != name)
+    {
+        return Some("the repository name must be lowercase".into());
+    }
+    let Some(captures) = pattern.captures(image) else {
+        return Some("it does not follow the reference grammar (host/path:tag@digest)".into());
+    };
+    if captures[1].len() > 255 {
+        return Some("the repository name is longer than 255 characters".into());
+    }
+    if let (Some(algorithm), Some(hex)) = (captures.get(3), captures.get(4)) {
+        let length = match algorithm.as_str() {
+            "sha256" => 64,
+            "sha384" => 96,
+            "sha512" => 128,
+            other => return Some(format!("digest algorithm `{other}` is not supported")),
+        };
+        let hex = hex.as_str();
+        if hex.len() != length || hex.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Some(format!(
+                "a {} digest is {length} lowercase hexadecimal characters",
+                algorithm.as_str()
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::image_reference_error as error;
+
+    #[test]
+    fn references_the_kubelet_accepts() {
+        let digest = "sha256:d1864540f6a8f3e1c1b4d4c8c9e9e1a2b3c4d5e6f708192a3b4c5d6e7f801234";
+        for image in [
+            "nginx",
+            "library/nginx:1.27",
+            "docker.io/library/nginx:latest",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2",
+            "registry.acme.io:5000/team/app_name/x--y:v1.0_rc-2",
+            "localhost/app",
+            "[fd00::1]:5000/app:1",
+            &format!("ghcr.io/acme/app:1.2@{digest}"),
+            &format!("ghcr.io/acme/app@{digest}"),
+        ] {
+            assert_eq!(error(image), None, "{image}");
+        }
+    }
+
+    #[test]
+    fn references_the_kubelet_refuses() {
+        let digest = "d1864540f6a8f3e1c1b4d4c8c9e9e1a2b3c4d5e6f708192a3b4c5d6e7f801234";
+        for image in [
+            "",
+            "Nginx",
+            "acme/App:1",
+            "ghcr.io/acme/app:1.2+build.5",
+            "ghcr.io/acme/app:",
+            "ghcr.io/acme/app:-x",
+            &format!("ghcr.io/acme/app:{}", "t".repeat(129)),
+            &format!("ghcr.io/acme/app@sha256:{}", &digest[..63]),
+            &format!("ghcr.io/acme/app@sha256:{}", digest.to_uppercase()),
+            &format!("ghcr.io/acme/app@md5:{digest}"),
+            digest,
+            "ghcr.io//app",
+            "ghcr.io/acme/app name",
+        ] {
+            assert!(error(image).is_some(), "{image:?} was accepted");
+        }
+    }
+}

@@ -54,7 +54,7 @@ pub struct ObjectName {
 }
 
 /// A pod, or the pod template of a controller: what decides how its images are pulled.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KubeWorkload {
     pub namespace: String,
     /// `Pod`, `Deployment`, `StatefulSet`, `DaemonSet`, `Job`, `CronJob`, `ReplicaSet`.
@@ -86,15 +86,82 @@ pub struct KubeWorkload {
     /// A pod's containers that wait, with why (`ImagePullBackOff`, `ErrImagePull`…).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waiting: Vec<ContainerWaiting>,
+    /// `spec.tolerations`: which node taints the scheduler lets the pod onto.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+    /// `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
+    /// .nodeSelectorTerms`: a node must match one term (empty: no requirement).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_node_terms: Vec<NodeSelectorTerm>,
+    /// `spec.hostNetwork` (EKS Fargate does not run such pods).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub host_network: bool,
+    /// Secrets the pod mounts or reads into its environment (volumes, `secretKeyRef`,
+    /// `envFrom`): a service account that enforces mountable secrets must list them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_refs: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A pod's toleration (`spec.tolerations[]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Toleration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// `Equal` (the default) or `Exists`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule`, `NoExecute`; `None`: every effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<String>,
+}
+
+/// A node's taint (`spec.taints[]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Taint {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    pub effect: String,
+}
+
+/// One term of a required node affinity: every requirement must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeSelectorTerm {
+    /// On the node's labels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<NodeRequirement>,
+    /// On the node's fields (`metadata.name`, the only one the scheduler supports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_fields: Vec<NodeRequirement>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRequirement {
+    pub key: String,
+    /// `In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt`.
+    pub operator: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KubeContainer {
     pub name: String,
     pub image: String,
     /// An init container (pulled, and run, before the others).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub init: bool,
+    /// `imagePullPolicy` as written (`Always`, `IfNotPresent`, `Never`); `None`: unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_policy: Option<String>,
+    /// `securityContext.privileged` (EKS Fargate does not run privileged containers).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub privileged: bool,
+    /// A port with `hostPort` (EKS Fargate does not run such pods).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub host_port: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -105,13 +172,21 @@ pub struct ContainerWaiting {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ServiceAccount {
     pub namespace: String,
     pub name: String,
     /// `imagePullSecrets[].name`, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image_pull_secrets: Vec<String>,
+    /// Annotated `kubernetes.io/enforce-mountable-secrets: "true"`: admission refuses a pod
+    /// whose pull secrets are not in `image_pull_secrets`, or whose other secrets are not in
+    /// `mountable_secrets`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enforce_mountable_secrets: bool,
+    /// `secrets[].name` (kept when `enforce_mountable_secrets`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mountable_secrets: Vec<String>,
 }
 
 /// A secret of type `kubernetes.io/dockerconfigjson` or `kubernetes.io/dockercfg`, reduced to
@@ -162,7 +237,7 @@ pub struct ExternalSecret {
 }
 
 /// A node, as its pods' pulls see it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Node {
     pub name: String,
     /// `spec.providerID` (`aws:///us-east-1a/i-0abc…`).
@@ -178,6 +253,9 @@ pub struct Node {
     /// `spec.unschedulable` (cordoned).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unschedulable: bool,
+    /// `spec.taints`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taints: Vec<Taint>,
 }
 
 impl Node {

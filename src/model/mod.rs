@@ -32,12 +32,12 @@ pub use ecs::{
 };
 pub use iam::{InlinePolicy, ManagedPolicy, Organization, Role};
 pub(crate) use image::port_of;
-pub use image::{EcrImage, ImageRef, ImageReference, OtherImage};
+pub use image::{image_reference_error, EcrImage, ImageRef, ImageReference, OtherImage};
 pub use instances::{Instance, InstanceProfile};
 pub use kubernetes::{
     ContainerWaiting, EksCluster, ExternalSecret, FargateProfile, FargateSelector, KubeCluster,
-    KubeContainer, KubeEvent, KubeWorkload, Node, NodeGroup, ObjectName, PullSecret,
-    RegistryCredential, ServiceAccount,
+    KubeContainer, KubeEvent, KubeWorkload, Node, NodeGroup, NodeRequirement, NodeSelectorTerm,
+    ObjectName, PullSecret, RegistryCredential, ServiceAccount, Taint, Toleration,
 };
 pub use launch::{launch_of, Launch};
 pub use load::{load_snapshot, SnapshotError};

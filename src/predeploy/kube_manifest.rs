@@ -54,7 +54,7 @@ pub fn apply_manifest(
                 added.push(ServiceAccount {
                     namespace: namespace.clone(),
                     name: "default".into(),
-                    image_pull_secrets: Vec::new(),
+                    ..ServiceAccount::default()
                 });
             }
         }
@@ -102,19 +102,12 @@ mod tests {
             namespace: namespace.into(),
             kind: "Deployment".into(),
             name: name.into(),
-            owner: None,
-            service_account_name: None,
-            image_pull_secrets: Vec::new(),
             containers: vec![KubeContainer {
                 name: name.into(),
                 image: image.into(),
-                init: false,
+                ..KubeContainer::default()
             }],
-            node_name: None,
-            node_selector: Default::default(),
-            labels: Default::default(),
-            admitted: false,
-            waiting: Vec::new(),
+            ..KubeWorkload::default()
         }
     }
 
@@ -128,6 +121,7 @@ mod tests {
                 namespace: "shop".into(),
                 name: "default".into(),
                 image_pull_secrets: vec!["old".into()],
+                ..ServiceAccount::default()
             }]),
             pull_secrets: Some(vec![PullSecret {
                 namespace: "shop".into(),

@@ -85,13 +85,9 @@ pub fn kubernetes_job(
             containers: vec![KubeContainer {
                 name: "prefect-job".into(),
                 image,
-                init: false,
+                ..KubeContainer::default()
             }],
-            node_name: None,
-            node_selector: Default::default(),
-            labels: Default::default(),
-            admitted: false,
-            waiting: Vec::new(),
+            ..KubeWorkload::default()
         },
         warnings,
     ))

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::kube_scheduling::admits;
 use crate::model::{EksCluster, FargateProfile, KubeCluster, KubeWorkload, Node};
 
 /// One thing to audit in a cluster.
@@ -111,15 +112,66 @@ pub enum KubePlacement<'a> {
     Nowhere { why: String, fargate_only: bool },
     /// Where the pods would run is not known (nodes not read, nodes outside EC2).
     Unknown { why: String },
+    /// A Fargate profile selects the pod, but Fargate does not run pods like it.
+    FargateRefuses {
+        profile: &'a FargateProfile,
+        why: String,
+    },
 }
 
-/// The EKS cluster a Kubernetes cluster is, when the snapshot has it.
+/// The EKS cluster a Kubernetes cluster is, when the snapshot has it: the one it names
+/// (`--eks-cluster`, the kubeconfig's ARN), else the only one of the snapshot's EKS clusters
+/// whose managed node groups the nodes' `eks.amazonaws.com/nodegroup` labels name (EKS sets
+/// that label on a managed node group's nodes).
 pub fn eks_cluster_of<'a>(
     eks: Option<&'a [EksCluster]>,
     cluster: &KubeCluster,
 ) -> Option<&'a EksCluster> {
-    let name = cluster.eks_cluster.as_deref()?;
-    eks?.iter().find(|c| c.name == name || c.arn == name)
+    let eks = eks?;
+    if let Some(name) = cluster.eks_cluster.as_deref() {
+        return eks.iter().find(|c| c.name == name || c.arn == name);
+    }
+    let groups: Vec<&str> = cluster
+        .nodes
+        .iter()
+        .flatten()
+        .filter_map(|n| n.labels.get(NODE_GROUP_LABEL).map(String::as_str))
+        .collect();
+    let mut owners = eks.iter().filter(|c| {
+        c.node_groups
+            .iter()
+            .flatten()
+            .any(|g| groups.contains(&g.name.as_str()))
+    });
+    match (owners.next(), owners.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
+}
+
+/// The label EKS puts on a managed node group's nodes.
+const NODE_GROUP_LABEL: &str = "eks.amazonaws.com/nodegroup";
+
+/// Whether the cluster's nodes say it is an EKS cluster (EKS node labels).
+fn runs_on_eks(nodes: &[Node]) -> bool {
+    nodes
+        .iter()
+        .any(|n| n.labels.keys().any(|k| k.starts_with("eks.amazonaws.com/")))
+}
+
+/// Why EKS Fargate would not run the pod a profile selects ("AWS Fargate considerations":
+/// no privileged containers, no HostPort or HostNetwork); `None` when it would.
+fn fargate_refuses(w: &KubeWorkload) -> Option<String> {
+    if w.host_network {
+        return Some("it uses hostNetwork".into());
+    }
+    if let Some(c) = w.containers.iter().find(|c| c.privileged) {
+        return Some(format!("container `{}` is privileged", c.name));
+    }
+    if let Some(c) = w.containers.iter().find(|c| c.host_port) {
+        return Some(format!("container `{}` has a hostPort", c.name));
+    }
+    None
 }
 
 /// Where the unit's pods run. EKS runs a pod on Fargate when a Fargate profile of the cluster
@@ -129,6 +181,25 @@ pub fn eks_cluster_of<'a>(
 /// bound to a node (`spec.nodeName`) runs there.
 pub fn kube_placement<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> KubePlacement<'a> {
     let w = unit.workload;
+    // A pod bound to an EC2 node runs there, whatever Fargate profiles exist now: a profile
+    // takes pods only when they are scheduled (EKS user guide, "AWS Fargate considerations").
+    if let (Some(bound), Some(nodes)) = (&w.node_name, &unit.cluster.nodes) {
+        match nodes.iter().find(|n| &n.name == bound) {
+            Some(node) if !node.is_fargate() => return KubePlacement::Nodes(vec![node]),
+            Some(_) => {} // a Fargate node: the profile that selected the pod says how it pulls
+            None => {
+                return KubePlacement::Unknown {
+                    why: format!("node `{bound}` the pod is bound to is not among the nodes read"),
+                }
+            }
+        }
+    }
+    // DaemonSets never run on Fargate ("AWS Fargate considerations": DaemonSets aren't
+    // supported); their pods go to the EC2 nodes.
+    let daemon = w.kind == "DaemonSet";
+    if daemon {
+        return on_nodes(unit, eks);
+    }
     if let (Some(name), None) = (&unit.cluster.eks_cluster, eks) {
         return KubePlacement::Unknown {
             why: format!("EKS cluster `{name}` was not read, and its Fargate profiles decide which pods run on Fargate"),
@@ -155,6 +226,14 @@ pub fn kube_placement<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> K
                 .collect(),
             None => selecting.clone(),
         };
+        if !chosen.is_empty() {
+            if let Some(why) = fargate_refuses(w) {
+                return KubePlacement::FargateRefuses {
+                    profile: chosen[0],
+                    why,
+                };
+            }
+        }
         match chosen.as_slice() {
             [] if !selecting.is_empty() => {
                 return KubePlacement::Unknown {
@@ -177,28 +256,34 @@ pub fn kube_placement<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> K
             }
         }
     }
+    if let Some(nodes) = &unit.cluster.nodes {
+        // Fargate nodes, or EKS nodes, but no Fargate profiles to say which pods Fargate takes.
+        if eks.is_none() && nodes.iter().any(Node::is_fargate) {
+            return KubePlacement::Unknown {
+                why: "the cluster runs pods on Fargate nodes, and which pods Fargate takes is decided by the EKS cluster's Fargate profiles: audit with --eks-cluster NAME".into(),
+            };
+        }
+        if eks.is_none() && runs_on_eks(nodes) {
+            return KubePlacement::Unknown {
+                why: "the cluster is an EKS cluster (its nodes carry eks.amazonaws.com/ labels), whose Fargate profiles, not read, decide which pods run on Fargate: audit with --eks-cluster NAME".into(),
+            };
+        }
+    }
+    on_nodes(unit, eks)
+}
+
+/// The EC2 nodes the scheduler may place the unit's pods on: ready, schedulable (a
+/// DaemonSet's pods go to cordoned and not-ready nodes too), with the labels of its
+/// `nodeSelector`, taints it tolerates and its required node affinity.
+fn on_nodes<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> KubePlacement<'a> {
+    let w = unit.workload;
     let Some(nodes) = &unit.cluster.nodes else {
         return KubePlacement::Unknown {
             why: "the cluster's nodes were not read".into(),
         };
     };
-    // Fargate nodes, but no Fargate profiles to say which pods they take.
-    if eks.is_none() && nodes.iter().any(Node::is_fargate) {
-        return KubePlacement::Unknown {
-            why: "the cluster runs pods on Fargate nodes, and which pods Fargate takes is decided by the EKS cluster's Fargate profiles: audit with --eks-cluster NAME".into(),
-        };
-    }
-    if let Some(bound) = &w.node_name {
-        return match nodes.iter().find(|n| &n.name == bound) {
-            Some(node) => KubePlacement::Nodes(vec![node]),
-            None => KubePlacement::Unknown {
-                why: format!("node `{bound}` the pod is bound to is not among the nodes read"),
-            },
-        };
-    }
     // A DaemonSet's pods tolerate cordoned and not-ready nodes (Kubernetes
-    // `pkg/controller/daemon/util/daemonset_util.go` `AddOrUpdateDaemonPodTolerations`): every
-    // node is a candidate.
+    // `pkg/controller/daemon/util/daemonset_util.go` `AddOrUpdateDaemonPodTolerations`).
     let daemon = w.kind == "DaemonSet";
     let candidates: Vec<&Node> = nodes
         .iter()
@@ -208,6 +293,7 @@ pub fn kube_placement<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> K
                 .iter()
                 .all(|(k, v)| n.labels.get(k) == Some(v))
         })
+        .filter(|n| admits(n, w, daemon))
         .collect();
     if candidates.is_empty() {
         let fargate_only = eks
@@ -223,9 +309,17 @@ pub fn kube_placement<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> K
                 .collect();
             format!(" with labels {}", pairs.join(", "))
         };
+        let constraints = if w.tolerations.is_empty()
+            && w.required_node_terms.is_empty()
+            && nodes.iter().all(|n| n.taints.is_empty())
+        {
+            ""
+        } else {
+            " whose taints it tolerates and that matches its required node affinity"
+        };
         return KubePlacement::Nowhere {
             why: format!(
-                "no ready, schedulable EC2 node{selector} is among the {} nodes read",
+                "no ready, schedulable EC2 node{selector}{constraints} is among the {} nodes read",
                 nodes.len()
             ),
             fargate_only,

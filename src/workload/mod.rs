@@ -1,6 +1,7 @@
 //! Workloads (what runs where) and the calls each must make to start: the requirements.
 
 mod history;
+mod kube_scheduling;
 mod kubernetes;
 mod requirements;
 mod select;

@@ -154,6 +154,59 @@ const EXPECTATIONS: &[Expect] = &[
         workloads: &[(WEB, "unknown", &["NOT_COLLECTED:warning"])],
     },
     Expect {
+        fixture: "eks-not-identified",
+        exit: 4,
+        workloads: &[(WEB, "unknown", &["NOT_COLLECTED:warning"])],
+    },
+    Expect {
+        fixture: "existing-pod-on-cordoned-node",
+        exit: 3,
+        workloads: &[(WEB, "fail", &["NODE_ROLE_PERMISSION_MISSING:error"])],
+    },
+    Expect {
+        fixture: "taint-not-tolerated",
+        exit: 3,
+        workloads: &[(WEB, "fail", &["NO_SCHEDULABLE_NODE:error"])],
+    },
+    Expect {
+        fixture: "required-affinity-unmatched",
+        exit: 3,
+        workloads: &[(WEB, "fail", &["NO_SCHEDULABLE_NODE:error"])],
+    },
+    Expect {
+        fixture: "fargate-pod-bound-to-ec2-node",
+        exit: 3,
+        workloads: &[(
+            "payments/Pod/web-debug",
+            "fail",
+            &["NODE_ROLE_PERMISSION_MISSING:error"],
+        )],
+    },
+    Expect {
+        fixture: "fargate-privileged",
+        exit: 3,
+        workloads: &[(WEB, "fail", &["FARGATE_POD_UNSUPPORTED:error"])],
+    },
+    Expect {
+        fixture: "pull-policy-never",
+        exit: 4,
+        workloads: &[(WEB, "unknown", &["IMAGE_PULL_POLICY_NEVER:warning"])],
+    },
+    Expect {
+        fixture: "invalid-image-name",
+        exit: 3,
+        workloads: &[(
+            WEB,
+            "fail",
+            &["IMAGE_NOT_FOUND:error", "INVALID_IMAGE_NAME:error"],
+        )],
+    },
+    Expect {
+        fixture: "enforce-mountable-secrets",
+        exit: 3,
+        workloads: &[(API, "fail", &["PULL_SECRET_NOT_ALLOWED:error"])],
+    },
+    Expect {
         fixture: "fargate-node-without-eks",
         exit: 4,
         workloads: &[(WEB, "unknown", &["NOT_COLLECTED:warning"])],

@@ -6,15 +6,15 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    ContainerStatus, Event, Node as KubeNode, Pod, PodSpec, PodTemplateSpec, Secret,
-    ServiceAccount as KubeServiceAccount,
+    ContainerStatus, Event, Node as KubeNode, NodeSelectorRequirement as K8sRequirement, Pod,
+    PodSpec, PodTemplateSpec, Secret, ServiceAccount as KubeServiceAccount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::pull_secret::pull_secret;
 use crate::model::{
-    ContainerWaiting, ExternalSecret, KubeContainer, KubeEvent, KubeWorkload, Node, ObjectName,
-    PullSecret, ServiceAccount,
+    ContainerWaiting, ExternalSecret, KubeContainer, KubeEvent, KubeWorkload, Node,
+    NodeRequirement, NodeSelectorTerm, ObjectName, PullSecret, ServiceAccount, Taint, Toleration,
 };
 
 /// The longest event or status message kept (a message is quoted in reports).
@@ -84,6 +84,17 @@ fn workload(
             name: c.name.clone(),
             image: c.image.clone().unwrap_or_default(),
             init,
+            pull_policy: c.image_pull_policy.clone().filter(|p| !p.is_empty()),
+            privileged: c
+                .security_context
+                .as_ref()
+                .and_then(|s| s.privileged)
+                .unwrap_or(false),
+            host_port: c
+                .ports
+                .iter()
+                .flatten()
+                .any(|p| p.host_port.is_some_and(|h| h != 0)),
         })
         .collect();
     KubeWorkload {
@@ -111,7 +122,88 @@ fn workload(
         labels,
         admitted: false,
         waiting: Vec::new(),
+        tolerations: spec
+            .tolerations
+            .iter()
+            .flatten()
+            .map(|t| Toleration {
+                key: t.key.clone().filter(|k| !k.is_empty()),
+                operator: t.operator.clone().filter(|o| !o.is_empty()),
+                value: t.value.clone(),
+                effect: t.effect.clone().filter(|e| !e.is_empty()),
+            })
+            .collect(),
+        required_node_terms: required_node_terms(spec),
+        host_network: spec.host_network.unwrap_or(false),
+        secret_refs: secret_refs(spec),
     }
+}
+
+/// The terms of `requiredDuringSchedulingIgnoredDuringExecution` node affinity.
+fn required_node_terms(spec: &PodSpec) -> Vec<NodeSelectorTerm> {
+    let requirements = |list: Option<&Vec<K8sRequirement>>| -> Vec<NodeRequirement> {
+        list.into_iter()
+            .flatten()
+            .map(|r| NodeRequirement {
+                key: r.key.clone(),
+                operator: r.operator.clone(),
+                values: r.values.clone().unwrap_or_default(),
+            })
+            .collect()
+    };
+    spec.affinity
+        .as_ref()
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|n| {
+            n.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .map(|selector| {
+            selector
+                .node_selector_terms
+                .iter()
+                .map(|t| NodeSelectorTerm {
+                    match_expressions: requirements(t.match_expressions.as_ref()),
+                    match_fields: requirements(t.match_fields.as_ref()),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Secrets a pod mounts or reads into its environment (its pull secrets aside), in order:
+/// what `kubernetes.io/enforce-mountable-secrets` holds against the service account
+/// (`plugin/pkg/admission/serviceaccount/admission.go`, `limitSecretReferences`).
+fn secret_refs(spec: &PodSpec) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |name: Option<&String>| {
+        if let Some(name) = name.filter(|n| !n.is_empty()) {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+    };
+    for volume in spec.volumes.iter().flatten() {
+        add(volume.secret.as_ref().and_then(|s| s.secret_name.as_ref()));
+    }
+    let containers = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(spec.containers.iter());
+    for container in containers {
+        for env in container.env.iter().flatten() {
+            add(env
+                .value_from
+                .as_ref()
+                .and_then(|v| v.secret_key_ref.as_ref())
+                .map(|r| &r.name));
+        }
+        for from in container.env_from.iter().flatten() {
+            add(from.secret_ref.as_ref().map(|r| &r.name));
+        }
+    }
+    names
 }
 
 fn template(kind: &str, meta: &ObjectMeta, template: &PodTemplateSpec) -> Option<KubeWorkload> {
@@ -204,6 +296,14 @@ impl Objects {
     }
 
     pub fn add_service_account(&mut self, object: &KubeServiceAccount) {
+        // The annotation admission reads (`plugin/pkg/admission/serviceaccount/admission.go`,
+        // `enforceMountableSecrets`: the value "true").
+        let enforce_mountable_secrets = object
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("kubernetes.io/enforce-mountable-secrets"))
+            .is_some_and(|v| v == "true");
         self.service_accounts.push(ServiceAccount {
             namespace: namespace_of(&object.metadata),
             name: name_of(&object.metadata),
@@ -214,6 +314,17 @@ impl Objects {
                 .map(|r| r.name.clone())
                 .filter(|n| !n.is_empty())
                 .collect(),
+            enforce_mountable_secrets,
+            mountable_secrets: if enforce_mountable_secrets {
+                object
+                    .secrets
+                    .iter()
+                    .flatten()
+                    .filter_map(|r| r.name.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            },
         });
     }
 
@@ -268,6 +379,19 @@ impl Objects {
                 .as_ref()
                 .and_then(|s| s.unschedulable)
                 .unwrap_or(false),
+            taints: object
+                .spec
+                .as_ref()
+                .and_then(|s| s.taints.as_ref())
+                .into_iter()
+                .flatten()
+                .take(MAX_NODE_LABELS)
+                .map(|t| Taint {
+                    key: t.key.clone(),
+                    value: t.value.clone().filter(|v| !v.is_empty()),
+                    effect: t.effect.clone(),
+                })
+                .collect(),
         });
     }
 
