@@ -13,7 +13,8 @@ use super::{
 use crate::model::{EcrImage, ImageRef, KubeCluster, Snapshot};
 
 /// Reads the AWS side of `cluster` (already read from Kubernetes) into a snapshot that holds
-/// the cluster too. `eks_cluster`: the EKS cluster it is, for its Fargate profiles.
+/// the cluster too. `eks_cluster`: the EKS cluster it is, for its Fargate profiles (default:
+/// the one the kubeconfig names, `cluster.eks_cluster`).
 pub async fn collect_kube_side(
     aws: &Aws,
     mut cluster: KubeCluster,
@@ -26,13 +27,14 @@ pub async fn collect_kube_side(
     })?;
     let session = Session::new(aws.concurrency);
     let account = caller_account(aws, &session).await?;
-    let eks = match eks_cluster {
-        Some(name) => eks::cluster(&aws.eks(), &session, name).await?,
-        None => None,
-    };
+    // `--eks-cluster`, else the EKS cluster the kubeconfig names.
     if let Some(name) = eks_cluster {
         cluster.eks_cluster = Some(name.to_string());
     }
+    let eks = match cluster.eks_cluster.as_deref() {
+        Some(name) => eks::cluster(&aws.eks(), &session, name).await?,
+        None => None,
+    };
     let ids: BTreeSet<String> = cluster
         .nodes
         .iter()

@@ -108,6 +108,46 @@ fn api_server_starts_and_stores_objects() {
         refused.body
     );
 
+    // An account that enforces mountable secrets admits only the pull secrets it lists
+    // (PULL_SECRET_NOT_ALLOWED).
+    let mut locked = service_account("shop", "locked", &["listed"]);
+    locked["metadata"]["annotations"] = json!({"kubernetes.io/enforce-mountable-secrets": "true"});
+    server.apply(&json!({"kind": "List", "items": [locked]}));
+    let mut unlisted = bare_pod(
+        "shop",
+        "unlisted",
+        IMAGE,
+        "ip-10-0-1-23.ec2.internal",
+        &["ecr-pull"],
+    );
+    unlisted["spec"]["serviceAccountName"] = json!("locked");
+    let refused = server
+        .create(&unlisted)
+        .expect_err("the server created a pod naming a secret its account does not list");
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains(
+            "is not allowed because service account locked does not reference that imagePullSecret"
+        ),
+        "{}",
+        refused.body
+    );
+    let mut listed = unlisted.clone();
+    listed["metadata"]["name"] = json!("listed");
+    listed["spec"]["imagePullSecrets"] = json!([{"name": "listed"}]);
+    server
+        .create(&listed)
+        .unwrap_or_else(|r| panic!("a pod naming a listed secret was refused: {}", r.body));
+
+    // A new node carries node.kubernetes.io/not-ready:NoSchedule (TaintNodesByCondition)
+    // until the node lifecycle controller sees it Ready: the scheduler's filter then keeps
+    // pods off it, and `add_eks_node` removes it as that controller would.
+    let node = server.get("/api/v1/nodes/ip-10-0-1-23.ec2.internal");
+    assert_eq!(
+        node["spec"]["taints"][0]["key"], "node.kubernetes.io/not-ready",
+        "{node}"
+    );
+
     // What a kubelet would write, through the status subresource.
     let waiting = json!({"reason": "ImagePullBackOff", "message": "Back-off pulling image"});
     server.set_pod_status(

@@ -138,7 +138,12 @@ impl Live {
             args.extend(["--namespace", namespace]);
         }
         args.extend(["--format", "json"]);
-        args.extend_from_slice(extra);
+        // The harness's kubeconfig does not name the EKS cluster (an `aws eks
+        // update-kubeconfig` one does): the EKS nodes' Fargate profiles need it.
+        if !extra.contains(&"--eks-cluster") && !extra.contains(&"--no-eks-cluster") {
+            args.extend(["--eks-cluster", EKS_CLUSTER]);
+        }
+        args.extend(extra.iter().filter(|a| **a != "--no-eks-cluster"));
         Audit::of(&args, self.moto.run(&args))
     }
 }
@@ -386,6 +391,14 @@ impl Audit {
 #[ignore = "needs the AWS emulator and a kube-apiserver; ./scripts/test runs it"]
 fn a_healthy_cluster_passes_read_live() {
     let live = start(&[]);
+    // EKS nodes, and no EKS cluster named: a Fargate profile could take the pods, so unknown.
+    let unnamed = live.audit(&[NAMESPACE], &["--no-eks-cluster"]);
+    assert_eq!(unnamed.code, 4, "{}", unnamed.context());
+    assert!(
+        unnamed.run.stdout.contains("audit with --eks-cluster NAME"),
+        "{}",
+        unnamed.context()
+    );
     let audit = live.audit(&[NAMESPACE], &[]);
     assert_eq!(audit.code, 0, "{}", audit.context());
     audit.assert_collected_live();
@@ -656,6 +669,8 @@ fn e_a_collected_kube_snapshot_audits_like_the_live_cluster() {
         kubeconfig,
         "--kube-context",
         CONTEXT,
+        "--eks-cluster",
+        EKS_CLUSTER,
         "--out",
         out.to_str().unwrap(),
     ];

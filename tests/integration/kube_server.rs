@@ -482,11 +482,23 @@ impl KubeServer {
             }]}})),
         );
         assert_eq!(response.status, 200, "PATCH {path}: {}", response.body);
+        // The API server's TaintNodesByCondition admission gives a new node the taint
+        // node.kubernetes.io/not-ready:NoSchedule; the node lifecycle controller (absent here)
+        // removes it once the node is Ready, so the harness does.
+        let path = format!("/api/v1/nodes/{name}");
+        let response = self.request(
+            "PATCH",
+            &path,
+            Some("application/merge-patch+json"),
+            Some(&serde_json::json!({"spec": {"taints": null}})),
+        );
+        assert_eq!(response.status, 200, "PATCH {path}: {}", response.body);
         let node = self.get(&format!("/api/v1/nodes/{name}"));
         assert_eq!(
             node["status"]["conditions"][0]["status"], "True",
             "node {name} is not Ready: {node}"
         );
+        assert!(node["spec"]["taints"].is_null(), "{node}");
         assert_eq!(node["spec"]["providerID"], provider_id.as_str());
     }
 

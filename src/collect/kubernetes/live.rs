@@ -67,6 +67,18 @@ pub fn context_namespace(source: &KubeSource) -> Result<Option<String>, String> 
         .filter(|n| !n.is_empty()))
 }
 
+/// The EKS cluster a kubeconfig context is, as `aws eks update-kubeconfig` writes it: the
+/// user's `aws eks get-token --cluster-name NAME`, else a context named by the cluster's ARN
+/// (`arn:aws:eks:REGION:ACCOUNT:cluster/NAME`).
+fn eks_cluster_named(kubeconfig: &Kubeconfig, context: &str) -> Option<String> {
+    if let Some((cluster, _)) = super::eks_token::get_token_call(kubeconfig, context) {
+        return Some(cluster);
+    }
+    let (prefix, name) = context.split_once(":cluster/")?;
+    (prefix.starts_with("arn:aws") && prefix.contains(":eks:") && !name.is_empty())
+        .then(|| name.to_string())
+}
+
 fn load_kubeconfig(source: &KubeSource) -> Result<Kubeconfig, String> {
     match &source.kubeconfig {
         Some(path) => Kubeconfig::read_from(path)
@@ -89,6 +101,7 @@ fn context_name(source: &KubeSource, kubeconfig: &Kubeconfig) -> Result<String, 
 pub async fn read_cluster(source: &KubeSource) -> Result<(KubeCluster, usize), String> {
     let mut kubeconfig = load_kubeconfig(source)?;
     let name = context_name(source, &kubeconfig)?;
+    let eks_cluster = eks_cluster_named(&kubeconfig, &name);
     // An EKS user (`aws eks get-token`): signed here, no AWS CLI needed.
     super::eks_token::sign_in_place(&mut kubeconfig, &name).await?;
     let options = KubeConfigOptions {
@@ -194,7 +207,7 @@ pub async fn read_cluster(source: &KubeSource) -> Result<(KubeCluster, usize), S
     Ok((
         KubeCluster {
             name,
-            eks_cluster: None,
+            eks_cluster,
             namespaces: (!source.namespaces.is_empty()).then(|| source.namespaces.clone()),
             // Pods and every controller kind, or what is there is not all that runs.
             workloads: workloads_read.then_some(objects.workloads),
@@ -465,7 +478,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::KUBE_READS;
+    use super::*;
 
     /// docs/kubernetes-rbac.yaml grants exactly the requests pullpath makes.
     #[test]
@@ -493,5 +506,39 @@ mod tests {
         granted.sort();
         reads.sort();
         assert_eq!(granted, reads);
+    }
+
+    fn kubeconfig(text: &str) -> Kubeconfig {
+        Kubeconfig::from_yaml(text).expect("a kubeconfig")
+    }
+
+    #[test]
+    fn the_eks_cluster_comes_from_the_get_token_user_or_an_arn_context() {
+        let with_user = kubeconfig(
+            "apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: 'https://x'}}]
+users:
+- name: u
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [eks, get-token, --cluster-name, shop]}
+contexts: [{name: prod, context: {cluster: c, user: u}}]
+",
+        );
+        assert_eq!(
+            eks_cluster_named(&with_user, "prod").as_deref(),
+            Some("shop")
+        );
+        let arn = "arn:aws:eks:us-east-1:123456789012:cluster/payments";
+        let by_arn = kubeconfig(&format!(
+            "apiVersion: v1
+kind: Config
+clusters: [{{name: c, cluster: {{server: 'https://x'}}}}]
+users: [{{name: u, user: {{token: t}}}}]
+contexts: [{{name: '{arn}', context: {{cluster: c, user: u}}}}]
+"
+        ));
+        assert_eq!(eks_cluster_named(&by_arn, arn).as_deref(), Some("payments"));
+        assert_eq!(eks_cluster_named(&by_arn, "kind-kind"), None);
     }
 }
