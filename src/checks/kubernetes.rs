@@ -13,11 +13,11 @@ use crate::blocker::{Blocker, Status};
 use crate::codes::Code;
 use crate::model::{
     AssignPublicIp, AwsVpcConfiguration, ContainerDefinition, ContainerInstance, KubeCluster,
-    KubeWorkload, ServicePrincipal, Snapshot, TaskDefinition,
+    KubeWorkload, Node, ServicePrincipal, Snapshot, TaskDefinition,
 };
 use crate::workload::{
-    eks_cluster_of, kube_placement, kube_units, ImageRef, KubePlacement, KubeUnit, Launch, Target,
-    Workload,
+    eks_cluster_of, kube_placement, kube_units, ImageRef, KubePlacement, KubeUnit, Launch,
+    NodePlatform, Target, Workload,
 };
 
 use super::audit::{
@@ -41,6 +41,8 @@ struct Bridge {
     task_definition: TaskDefinition,
     launch: Launch,
     container_instances: Vec<ContainerInstance>,
+    /// The candidate nodes' platforms, from their labels.
+    node_platforms: Vec<NodePlatform>,
     configuration: Option<AwsVpcConfiguration>,
     /// Findings of the placement itself (nodes outside EC2, nowhere to run).
     findings: Vec<(Option<bool>, Blocker)>,
@@ -80,6 +82,7 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
             capacity_providers: Vec::new(),
         },
         container_instances: Vec::new(),
+        node_platforms: Vec::new(),
         configuration: None,
         findings: Vec::new(),
         has_origin: false,
@@ -99,13 +102,16 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
             let mut outside = Vec::new();
             for node in nodes {
                 match node.instance_id() {
-                    Some(id) => out.container_instances.push(ContainerInstance {
-                        arn: format!("node/{}", node.name),
-                        ec2_instance_id: Some(id.to_string()),
-                        status: "ACTIVE".into(),
-                        capacity_provider_name: None,
-                        agent_connected: Some(true),
-                    }),
+                    Some(id) => {
+                        out.container_instances.push(ContainerInstance {
+                            arn: format!("node/{}", node.name),
+                            ec2_instance_id: Some(id.to_string()),
+                            status: "ACTIVE".into(),
+                            capacity_provider_name: None,
+                            agent_connected: Some(true),
+                        });
+                        out.node_platforms.extend(node_platform(node, id));
+                    }
                     None => outside.push(format!(
                         "{} ({})",
                         node.name,
@@ -204,6 +210,23 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
         }
     }
     out
+}
+
+/// A node's platform from its `kubernetes.io/os` and `kubernetes.io/arch` labels (the beta
+/// `beta.kubernetes.io/…` ones on old nodes); `None` when it has neither pair.
+fn node_platform(node: &Node, instance_id: &str) -> Option<NodePlatform> {
+    let label = |name: &str| {
+        node.labels
+            .get(&format!("kubernetes.io/{name}"))
+            .or_else(|| node.labels.get(&format!("beta.kubernetes.io/{name}")))
+            .filter(|v| !v.is_empty())
+    };
+    Some(NodePlatform {
+        instance_id: instance_id.to_string(),
+        node: node.name.clone(),
+        os: label("os")?.clone(),
+        architecture: label("arch")?.clone(),
+    })
 }
 
 /// Audits the workloads of `cluster` in `namespaces` (all when empty) against the AWS side of
@@ -335,6 +358,7 @@ fn audit_templates(
             launch: b.launch.clone(),
             placement: b.configuration.as_ref(),
             container_instances: Some(&b.container_instances),
+            node_platforms: b.node_platforms.clone(),
         })
         .collect();
     let mut audited = audit_workloads(snapshot, &workloads, options).into_iter();

@@ -28,6 +28,8 @@ pub struct RunPlatform {
     pub source: String,
     /// Whether the architecture comes from the task definition (the fix can change it there).
     pub from_task_definition: bool,
+    /// A Kubernetes node's (its labels): the kubelet pulls, and a nodeSelector moves the pods.
+    pub node: bool,
 }
 
 impl RunPlatform {
@@ -63,6 +65,7 @@ pub fn run_platforms(
                     }
                 },
                 from_task_definition: true,
+                node: false,
             }])
         }
         Launch::Ec2 { .. } => {
@@ -73,6 +76,24 @@ pub fn run_platforms(
                 .map(|_| os);
             let mut out: Vec<RunPlatform> = Vec::new();
             for id in instance_ids {
+                // A Kubernetes node says its own platform (its labels); the instance's is the
+                // same machine's, read from EC2.
+                if let Some(node) = workload.node_platforms.iter().find(|n| &n.instance_id == id) {
+                    let run = RunPlatform {
+                        os: node.os.clone(),
+                        architecture: oci_architecture(&node.architecture),
+                        source: format!(
+                            "node {} (kubernetes.io/arch={})",
+                            node.node, node.architecture
+                        ),
+                        from_task_definition: false,
+                        node: true,
+                    };
+                    if !out.iter().any(|r| r.name() == run.name()) {
+                        out.push(run);
+                    }
+                    continue;
+                }
                 let instance = catalog.instance(id).flatten();
                 let architecture = instance.and_then(|i| i.architecture.as_deref());
                 let os = instance.and_then(|i| i.os.as_deref()).or(declared_os);
@@ -89,6 +110,7 @@ pub fn run_platforms(
                     architecture: oci_architecture(architecture),
                     source: format!("instance {id} ({architecture})"),
                     from_task_definition: false,
+                    node: false,
                 };
                 if !out.iter().any(|r| r.name() == run.name()) {
                     out.push(run);
@@ -155,6 +177,21 @@ pub fn platform_blockers(
                 "Build and push `{image}` for {wanted} too (docker buildx build --platform {},{wanted} -t {image} --push .)",
                 offered.first().map_or_else(|| "linux/amd64".to_string(), |o| format!("{}/{}", o.os, o.architecture))
             );
+            if run.node {
+                // containerd's words when no manifest of the index matches (`images.Manifest`).
+                return Blocker::new(
+                    Code::ImagePlatformMismatch,
+                    resource,
+                    format!(
+                        "image `{image}` offers {list}, but the pods run on {wanted} ({}): the kubelet's pull fails with ErrImagePull: no match for platform in manifest: not found",
+                        run.source
+                    ),
+                    format!(
+                        "{rebuild}, or schedule the pods on nodes the image runs on (nodeSelector kubernetes.io/arch: {}).",
+                        offered.first().map_or("amd64", |o| o.architecture.as_str())
+                    ),
+                );
+            }
             let alternative = if run.from_task_definition {
                 match offered.iter().find(|o| o.os.eq_ignore_ascii_case(&run.os)) {
                     Some(o) => format!(", or set the task definition's runtimePlatform cpuArchitecture to {} to run where the image does", ecs_architecture(&o.architecture)),
@@ -371,6 +408,7 @@ mod tests {
             architecture: architecture.into(),
             source: "test".into(),
             from_task_definition: true,
+            node: false,
         }
     }
 

@@ -325,6 +325,7 @@ pub fn diagnosed_workload<'a>(
         launch,
         placement: placement.configuration.as_ref(),
         container_instances: cluster.and_then(|c| c.container_instances.as_deref()),
+        node_platforms: Vec::new(),
     }
 }
 

@@ -12,7 +12,7 @@ pub use history::{
 };
 pub use kubernetes::{eks_cluster_of, kube_placement, kube_units, KubePlacement, KubeUnit};
 pub use requirements::{derive_requirements, Carrier, Permission, Requirement, Target};
-pub use select::{select_workloads, SelectError, Workload};
+pub use select::{select_workloads, NodePlatform, SelectError, Workload};
 
 // Parsed image names and a service's launch are facts of the snapshot (the model), which
 // collection reads too; the analysis keeps finding them here.

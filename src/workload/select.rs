@@ -19,6 +19,20 @@ pub struct Workload<'a> {
     pub placement: Option<&'a AwsVpcConfiguration>,
     /// The cluster's container instances (`None`: not collected), for EC2 launches.
     pub container_instances: Option<&'a [ContainerInstance]>,
+    /// Kubernetes nodes' own platforms, by EC2 instance id: what the kubelet reports in the
+    /// `kubernetes.io/os` and `kubernetes.io/arch` labels (empty for ECS).
+    pub node_platforms: Vec<NodePlatform>,
+}
+
+/// A Kubernetes node's platform, from the labels the kubelet sets to its own `GOOS` and
+/// `GOARCH` (Kubernetes `pkg/kubelet/kubelet_node_status.go`, `initialNode`;
+/// well-known labels `kubernetes.io/os`, `kubernetes.io/arch`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodePlatform {
+    pub instance_id: String,
+    pub node: String,
+    pub os: String,
+    pub architecture: String,
 }
 
 impl Workload<'_> {
@@ -139,6 +153,7 @@ fn workload_of<'a>(
         ),
         placement: service.network_configuration.as_ref(),
         container_instances: cluster.container_instances.as_deref(),
+        node_platforms: Vec::new(),
     }
 }
 

@@ -193,6 +193,11 @@ const EXPECTATIONS: &[Expect] = &[
         workloads: &[(WEB, "unknown", &["IMAGE_PULL_POLICY_NEVER:warning"])],
     },
     Expect {
+        fixture: "graviton-nodes-amd64-image",
+        exit: 3,
+        workloads: &[(WEB, "fail", &["IMAGE_PLATFORM_MISMATCH:error"])],
+    },
+    Expect {
         fixture: "invalid-image-name",
         exit: 3,
         workloads: &[(
