@@ -84,6 +84,9 @@ fn only_the_manifests_workloads_are_judged() {
 
 #[test]
 fn the_forgotten_service_account_fails_before_the_deploy() {
+    let table = gate(&path("manifest-forgot-service-account.yaml"), &[], "table");
+    assert_eq!(table.code, 3, "{}", table.stderr);
+    crate::output::assert_readme_block_is_real("Real output of the manifest gate", &table.stdout);
     let failed = gate(&path("manifest-forgot-service-account.yaml"), &[], "json");
     assert_eq!(failed.code, 3, "{}{}", failed.stdout, failed.stderr);
     let got = verdicts(&failed);
