@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// `schema_version` of `audit --format json`; a test keeps the two in step).
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (report schema version 1)");
 
-/// Tells why an ECS task cannot pull its container image — and proves, before a deploy, that
-/// it will be able to.
+/// Tells why an ECS task or a Kubernetes pod cannot pull its container image — and proves,
+/// before a deploy, that it will be able to.
 #[derive(Debug, Parser)]
 #[command(name = "pullpath", version = VERSION, about, long_about = None)]
 pub struct Cli {
@@ -19,8 +19,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Audit the image-pull path of ECS services, live (one or many accounts, regions and
-    /// clusters) or from snapshots.
+    /// Audit the image-pull path of ECS services (live: one or many accounts, regions and
+    /// clusters) or of Kubernetes workloads (--kube-context, --kube-objects), live or from
+    /// snapshots; before a deploy, a task definition, a Prefect deployment or a manifest.
     ///
     /// Exit codes: 0 every workload passes; 1 runtime error; 2 usage error or bad input;
     /// 3 at least one workload fails; 4 none fails but some are unknown (or an account or
@@ -28,12 +29,14 @@ pub enum Command {
     Audit(Box<AuditArgs>),
     /// Read what an audit needs from AWS (read-only) and save it as a snapshot.
     Collect(CollectArgs),
-    /// Classify an ECS stop reason, container reason or service event (offline).
+    /// Classify an ECS stop reason, container reason or service event, or a kubelet or
+    /// containerd message (offline).
     ///
     /// Exit codes: 0 the message is recognised; 4 it is not (category `unknown`); 2 no message.
     Explain(ExplainArgs),
-    /// Explain why a service's tasks stopped: classify what ECS said about its recently stopped
-    /// tasks and events, audit the placement they really ran with, and rank the causes.
+    /// Explain why a service's tasks stopped (or why a Kubernetes pod cannot pull, --pod):
+    /// classify what ECS or Kubernetes said, audit the placement they really ran with, and
+    /// rank the causes.
     ///
     /// Exit codes as for `audit`: 0 the workload passes; 3 it fails; 4 unknown, or it passes
     /// but ECS reported a failure the audit does not account for; 1 runtime error; 2 bad
