@@ -130,10 +130,13 @@ pub fn lookup<'s>(
     // Most specific first: the index reverse-sorted.
     let keys: Vec<(String, Vec<(&'s PullSecret, &'s RegistryCredential)>)> =
         by_key.into_iter().rev().collect();
+    // An empty entry is tried and pulls anonymously (containerd `ParseAuth`): it holds no
+    // credential for the image, so it is not one here.
     let found: Vec<_> = keys
         .iter()
         .filter(|(key, _)| urls_match(key, &repository))
         .flat_map(|(_, creds)| creds.iter().copied())
+        .filter(|(_, credential)| !credential.empty)
         .collect();
     if !found.is_empty() || !is_default_registry_match(&repository) {
         return found;
@@ -142,6 +145,9 @@ pub fn lookup<'s>(
         .find(|(key, _)| key == DEFAULT_REGISTRY_KEY)
         .map(|(_, creds)| creds)
         .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, credential)| !credential.empty)
+        .collect()
 }
 
 #[cfg(test)]
@@ -202,11 +208,22 @@ mod tests {
                 .map(|k| RegistryCredential {
                     key: (*k).into(),
                     username: Some("u".into()),
-                    ecr_token_expires_at: None,
+                    ..RegistryCredential::default()
                 })
                 .collect(),
             unusable: None,
         }
+    }
+
+    #[test]
+    fn an_entry_without_username_or_password_is_no_credential() {
+        let mut empty = secret("helm-default", &["quay.io", "https://index.docker.io/v1/"]);
+        empty.registries.iter_mut().for_each(|r| {
+            r.username = None;
+            r.empty = true;
+        });
+        assert!(lookup(&[&empty], "quay.io/team/app:1").is_empty());
+        assert!(lookup(&[&empty], "nginx").is_empty());
     }
 
     #[test]

@@ -78,7 +78,11 @@ pub fn run_platforms(
             for id in instance_ids {
                 // A Kubernetes node says its own platform (its labels); the instance's is the
                 // same machine's, read from EC2.
-                if let Some(node) = workload.node_platforms.iter().find(|n| &n.instance_id == id) {
+                if let Some(node) = workload
+                    .node_platforms
+                    .iter()
+                    .find(|n| &n.instance_id == id)
+                {
                     let run = RunPlatform {
                         os: node.os.clone(),
                         architecture: oci_architecture(&node.architecture),

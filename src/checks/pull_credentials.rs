@@ -560,9 +560,10 @@ impl<'a> Pod<'a> {
             let keys: Vec<String> = usable
                 .iter()
                 .flat_map(|s| {
-                    s.registries
-                        .iter()
-                        .map(move |r| format!("{}:{}", s.name, r.key))
+                    s.registries.iter().map(move |r| {
+                        let empty = if r.empty { " (empty)" } else { "" };
+                        format!("{}:{}{empty}", s.name, r.key)
+                    })
                 })
                 .collect();
             return Blocker::new(

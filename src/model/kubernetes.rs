@@ -206,7 +206,7 @@ pub struct PullSecret {
     pub unusable: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RegistryCredential {
     /// The `auths` key as written (`https://index.docker.io/v1/`, `123….dkr.ecr…`).
     pub key: String,
@@ -216,6 +216,9 @@ pub struct RegistryCredential {
     /// token's own `expiration`; `None`: not an ECR token, or its expiry unreadable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ecr_token_expires_at: Option<String>,
+    /// The entry holds no username and no password: the runtime pulls anonymously with it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub empty: bool,
 }
 
 /// An `ExternalSecret` (external-secrets.io): the secret it writes and how.

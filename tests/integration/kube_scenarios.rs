@@ -198,6 +198,11 @@ const EXPECTATIONS: &[Expect] = &[
         workloads: &[(WEB, "fail", &["IMAGE_PLATFORM_MISMATCH:error"])],
     },
     Expect {
+        fixture: "empty-registry-credentials",
+        exit: 3,
+        workloads: &[(API, "fail", &["PULL_SECRET_HOST_MISMATCH:error"])],
+    },
+    Expect {
         fixture: "invalid-image-name",
         exit: 3,
         workloads: &[(

@@ -106,10 +106,15 @@ fn entries(bytes: &[u8], wrapped: bool) -> Result<Vec<RegistryCredential>, ()> {
             (Some("AWS"), Some(password)) => ecr_token_expiry(password),
             _ => None,
         };
+        // containerd's `ParseAuth` pulls anonymously with an entry of no username and no
+        // password ("an empty auth config is valid for anonymous registry").
+        let empty = username.as_deref().unwrap_or_default().is_empty()
+            && password.as_deref().unwrap_or_default().is_empty();
         out.push(RegistryCredential {
             key: without_userinfo(&key),
             username: username.filter(|u| !u.is_empty()),
             ecr_token_expires_at,
+            empty,
         });
     }
     // Go's map iteration has no order; the keyring sorts keys anyway.
@@ -194,6 +199,24 @@ mod tests {
     }
 
     const PASSWORD: &str = "s3cr3t-Password-Value";
+
+    #[test]
+    fn an_entry_without_username_and_password_is_empty() {
+        let config = r#"{"auths":{"a.io":{},"b.io":{"username":"","password":""},"c.io":{"username":"robot","password":"x"}}}"#;
+        let secret = pull_secret(
+            "shop",
+            "s",
+            DOCKER_CONFIG_JSON,
+            &data(".dockerconfigjson", config),
+        )
+        .unwrap();
+        let empty: Vec<(&str, bool)> = secret
+            .registries
+            .iter()
+            .map(|r| (r.key.as_str(), r.empty))
+            .collect();
+        assert_eq!(empty, [("a.io", true), ("b.io", true), ("c.io", false)]);
+    }
 
     #[test]
     fn keeps_hosts_and_users_never_the_password() {
