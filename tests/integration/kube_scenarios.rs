@@ -203,6 +203,16 @@ const EXPECTATIONS: &[Expect] = &[
         workloads: &[(API, "fail", &["PULL_SECRET_HOST_MISMATCH:error"])],
     },
     Expect {
+        fixture: "private-cluster",
+        exit: 0,
+        workloads: &[(WEB, "pass", &[])],
+    },
+    Expect {
+        fixture: "private-cluster-without-dkr-endpoint",
+        exit: 3,
+        workloads: &[(WEB, "fail", &["NO_ROUTE:error"])],
+    },
+    Expect {
         fixture: "invalid-image-name",
         exit: 3,
         workloads: &[(
