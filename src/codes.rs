@@ -116,7 +116,7 @@ codes! {
     NoFargateProfile = "NO_FARGATE_PROFILE", Blocks,
         "The EKS cluster runs pods only on Fargate, and no Fargate profile selects the pod's namespace and labels.";
     FargatePodUnsupported = "FARGATE_POD_UNSUPPORTED", Blocks,
-        "A Fargate profile selects the pod, but EKS Fargate does not run pods like it (privileged containers, hostNetwork, hostPort), so its pods stay Pending.";
+        "A Fargate profile selects the pod, but EKS Fargate does not run pods like it (privileged containers, host network or ports, added capabilities, hostPath volumes), so its pods stay Pending.";
     PullSecretNotAllowed = "PULL_SECRET_NOT_ALLOWED", Blocks,
         "The pod's service account enforces mountable secrets (kubernetes.io/enforce-mountable-secrets) and does not list a secret the pod names, so the API server refuses to create its pods.";
     ImagePullPolicyNever = "IMAGE_PULL_POLICY_NEVER", Unknown,

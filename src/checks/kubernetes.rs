@@ -93,8 +93,8 @@ fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
             out.findings.push((Some(true), Blocker::new(
                 Code::FargatePodUnsupported,
                 format!("{}/{}", unit.workload.namespace, unit.workload.name),
-                format!("{label}: Fargate profile `{}` selects its pods, but EKS Fargate does not run a pod whose {why}, so its pods stay Pending", profile.name),
-                "Run it on EC2 nodes: change its namespace or labels so that no Fargate profile selects it (or narrow the profile's selectors); or drop the privileged, hostNetwork or hostPort setting.",
+                format!("{label}: Fargate profile `{}` selects its pods, but EKS Fargate does not run them ({why}), so they stay Pending", profile.name),
+                "Run it on EC2 nodes: change its namespace or labels so that no Fargate profile selects it (or narrow the profile's selectors); or drop the settings Fargate does not support.",
             )));
         }
         KubePlacement::Nodes(nodes) => {

@@ -93,9 +93,13 @@ pub struct KubeWorkload {
     /// .nodeSelectorTerms`: a node must match one term (empty: no requirement).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required_node_terms: Vec<NodeSelectorTerm>,
-    /// `spec.hostNetwork` (EKS Fargate does not run such pods).
+    /// `spec.hostNetwork`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub host_network: bool,
+    /// What of the pod spec EKS Fargate does not run, in the Fargate scheduler's words
+    /// (`fields not supported: HostNetwork`, `invalid SecurityContext fields: Privileged`…).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fargate_unsupported: Vec<String>,
     /// Secrets the pod mounts or reads into its environment (volumes, `secretKeyRef`,
     /// `envFrom`): a service account that enforces mountable secrets must list them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -156,12 +160,6 @@ pub struct KubeContainer {
     /// `imagePullPolicy` as written (`Always`, `IfNotPresent`, `Never`); `None`: unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_policy: Option<String>,
-    /// `securityContext.privileged` (EKS Fargate does not run privileged containers).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub privileged: bool,
-    /// A port with `hostPort` (EKS Fargate does not run such pods).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub host_port: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

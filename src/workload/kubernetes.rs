@@ -159,19 +159,15 @@ fn runs_on_eks(nodes: &[Node]) -> bool {
         .any(|n| n.labels.keys().any(|k| k.starts_with("eks.amazonaws.com/")))
 }
 
-/// Why EKS Fargate would not run the pod a profile selects ("AWS Fargate considerations":
-/// no privileged containers, no HostPort or HostNetwork); `None` when it would.
+/// Why EKS Fargate would not run the pod a profile selects, in the Fargate scheduler's words;
+/// `None` when it would.
 fn fargate_refuses(w: &KubeWorkload) -> Option<String> {
-    if w.host_network {
-        return Some("it uses hostNetwork".into());
-    }
-    if let Some(c) = w.containers.iter().find(|c| c.privileged) {
-        return Some(format!("container `{}` is privileged", c.name));
-    }
-    if let Some(c) = w.containers.iter().find(|c| c.host_port) {
-        return Some(format!("container `{}` has a hostPort", c.name));
-    }
-    None
+    (!w.fargate_unsupported.is_empty()).then(|| {
+        format!(
+            "Pod not supported on Fargate: {}",
+            w.fargate_unsupported.join(", ")
+        )
+    })
 }
 
 /// Where the unit's pods run. EKS runs a pod on Fargate when a Fargate profile of the cluster

@@ -229,3 +229,34 @@ fn sarif_points_at_the_manifest_that_defines_the_workload() {
         "fixtures/kubernetes/manifest-forgot-service-account.yaml"
     );
 }
+
+/// A manifest whose pod EKS Fargate does not run, in a namespace a Fargate profile selects:
+/// the Fargate scheduler's reasons, read from the pod spec, in its own words.
+#[test]
+fn a_pod_fargate_does_not_run_is_refused_in_the_fargate_schedulers_words() {
+    let manifest = temp_file(
+        r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"csi","namespace":"payments"},
+            "spec":{"selector":{"matchLabels":{"app":"csi"}},"template":{"metadata":{"labels":{"app":"csi"}},
+            "spec":{"hostNetwork":true,"containers":[{"name":"csi",
+              "image":"123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2",
+              "securityContext":{"privileged":true,"capabilities":{"add":["NET_ADMIN","SYS_PTRACE"]}},
+              "ports":[{"containerPort":9808,"hostPort":9808}]}]}}}}"#,
+    );
+    let run = run(&[
+        "audit",
+        "--snapshot",
+        &path("fargate-healthy.json"),
+        "--manifest",
+        arg(&manifest),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let got = verdicts(&run);
+    assert_eq!(got[0].2, ["FARGATE_POD_UNSUPPORTED"], "{got:?}");
+    assert!(
+        run.stdout.contains("Pod not supported on Fargate: fields not supported: HostNetwork, invalid SecurityContext fields: Privileged, Capabilities added: NET_ADMIN, port contains HostIP or HostPort"),
+        "{}",
+        run.stdout
+    );
+}

@@ -85,16 +85,6 @@ fn workload(
             image: c.image.clone().unwrap_or_default(),
             init,
             pull_policy: c.image_pull_policy.clone().filter(|p| !p.is_empty()),
-            privileged: c
-                .security_context
-                .as_ref()
-                .and_then(|s| s.privileged)
-                .unwrap_or(false),
-            host_port: c
-                .ports
-                .iter()
-                .flatten()
-                .any(|p| p.host_port.is_some_and(|h| h != 0)),
         })
         .collect();
     KubeWorkload {
@@ -135,8 +125,87 @@ fn workload(
             .collect(),
         required_node_terms: required_node_terms(spec),
         host_network: spec.host_network.unwrap_or(false),
+        fargate_unsupported: fargate_unsupported(spec),
         secret_refs: secret_refs(spec),
     }
+}
+
+/// What EKS Fargate refuses to run, worded as the Fargate scheduler's `FailedScheduling` event
+/// words it ("Pod not supported on Fargate: fields not supported: HostNetwork, invalid
+/// SecurityContext fields: Privileged, port contains HostIP or HostPort"; EKS User Guide, "AWS
+/// Fargate considerations": no privileged containers, no HostPort or HostNetwork, no
+/// DaemonSets, capabilities beyond SYS_PTRACE not supported).
+fn fargate_unsupported(spec: &PodSpec) -> Vec<String> {
+    let mut out = Vec::new();
+    let host: Vec<&str> = [
+        (spec.host_network, "HostNetwork"),
+        (spec.host_pid, "HostPID"),
+        (spec.host_ipc, "HostIPC"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on == Some(true))
+    .map(|(_, name)| name)
+    .collect();
+    if !host.is_empty() {
+        out.push(format!("fields not supported: {}", host.join(", ")));
+    }
+    let containers = || {
+        spec.init_containers
+            .iter()
+            .flatten()
+            .chain(spec.containers.iter())
+    };
+    let mut invalid: Vec<String> = Vec::new();
+    for context in containers().filter_map(|c| c.security_context.as_ref()) {
+        if context.privileged == Some(true) && !invalid.contains(&"Privileged".to_string()) {
+            invalid.push("Privileged".into());
+        }
+        if context.allow_privilege_escalation == Some(true)
+            && !invalid.contains(&"AllowPrivilegeEscalation".to_string())
+        {
+            invalid.push("AllowPrivilegeEscalation".into());
+        }
+        let added = context
+            .capabilities
+            .as_ref()
+            .and_then(|c| c.add.as_ref())
+            .into_iter()
+            .flatten()
+            .filter(|c| !matches!(c.trim_start_matches("CAP_"), "SYS_PTRACE"));
+        for capability in added {
+            let named = format!("Capabilities added: {capability}");
+            if !invalid.contains(&named) {
+                invalid.push(named);
+            }
+        }
+    }
+    if !invalid.is_empty() {
+        out.push(format!(
+            "invalid SecurityContext fields: {}",
+            invalid.join(", ")
+        ));
+    }
+    let host_port = containers()
+        .flat_map(|c| c.ports.iter().flatten())
+        .any(|p| {
+            p.host_port.is_some_and(|h| h != 0)
+                || p.host_ip.as_deref().is_some_and(|i| !i.is_empty())
+        });
+    if host_port {
+        out.push("port contains HostIP or HostPort".into());
+    }
+    if let Some(volume) = spec
+        .volumes
+        .iter()
+        .flatten()
+        .find(|v| v.host_path.is_some())
+    {
+        out.push(format!(
+            "volumes not supported: {} is of an unsupported volume Type",
+            volume.name
+        ));
+    }
+    out
 }
 
 /// The terms of `requiredDuringSchedulingIgnoredDuringExecution` node affinity.
