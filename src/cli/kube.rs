@@ -162,6 +162,26 @@ fn read_manifests(args: &AuditArgs) -> Result<Vec<Manifest>, Failure> {
         .collect()
 }
 
+/// Removes the pods (and ReplicaSets, Jobs) of the workloads a manifest replaced: the rollout
+/// replaces them with pods of the new template, so the cluster after the apply has none of
+/// them — not for the audit, not for a fix plan's re-audits.
+fn drop_replaced_pods(cluster: &mut KubeCluster, replaced: &BTreeSet<String>) {
+    let owned: BTreeSet<(String, String, String)> = kube_units(cluster, &[])
+        .iter()
+        .filter(|u| replaced.contains(&u.label()))
+        .flat_map(|u| {
+            u.pods
+                .iter()
+                .filter(|p| !std::ptr::eq(**p, u.workload))
+                .map(|p| (p.namespace.clone(), p.kind.clone(), p.name.clone()))
+        })
+        .collect();
+    if let Some(workloads) = cluster.workloads.as_mut().filter(|_| !owned.is_empty()) {
+        workloads
+            .retain(|w| !owned.contains(&(w.namespace.clone(), w.kind.clone(), w.name.clone())));
+    }
+}
+
 /// Each workload the `--manifest` files define (`namespace/Kind/name`) and the file that
 /// defines it (the last, when several do), for reports that point at files.
 pub fn manifest_workloads(args: &AuditArgs) -> Result<Vec<(String, String)>, Failure> {
@@ -215,6 +235,7 @@ fn add_pre_deploy(
             &manifest.namespaces,
         ));
     }
+    drop_replaced_pods(cluster, &labels);
     if labels.is_empty() {
         return Err(Failure::bad_input(
             "--manifest: no workload in the manifests (a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob) to audit",
@@ -386,4 +407,59 @@ pub fn kube_scope(
         results,
         snapshot: Some(std::sync::Arc::new(snapshot.clone())),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{KubeContainer, KubeWorkload};
+
+    fn workload(kind: &str, name: &str, owner: Option<&str>) -> KubeWorkload {
+        KubeWorkload {
+            namespace: "shop".into(),
+            kind: kind.into(),
+            name: name.into(),
+            owner: owner.map(String::from),
+            containers: vec![KubeContainer {
+                name: "web".into(),
+                image: "nginx".into(),
+                ..KubeContainer::default()
+            }],
+            labels: [("pod-template-hash".to_string(), "5c8d".to_string())].into(),
+            ..KubeWorkload::default()
+        }
+    }
+
+    #[test]
+    fn the_pods_of_a_replaced_workload_are_gone_after_the_apply() {
+        let mut cluster = KubeCluster {
+            name: "c".into(),
+            eks_cluster: None,
+            namespaces: None,
+            workloads: Some(vec![
+                workload("Deployment", "web", None),
+                workload("Pod", "web-5c8d-a", Some("ReplicaSet/web-5c8d")),
+                workload("Deployment", "db", None),
+                workload("Pod", "db-5c8d-a", Some("ReplicaSet/db-5c8d")),
+            ]),
+            service_accounts: None,
+            pull_secrets: None,
+            secret_names: None,
+            nodes: None,
+            external_secrets: None,
+            events: None,
+            coverage_gaps: Vec::new(),
+        };
+        drop_replaced_pods(
+            &mut cluster,
+            &BTreeSet::from(["shop/Deployment/web".to_string()]),
+        );
+        let left: Vec<&str> = cluster
+            .workloads
+            .iter()
+            .flatten()
+            .map(|w| w.name.as_str())
+            .collect();
+        assert_eq!(left, ["web", "db", "db-5c8d-a"]);
+    }
 }
