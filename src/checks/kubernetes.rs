@@ -255,10 +255,11 @@ pub fn audit_kube_units(
     let mut variants: Vec<(usize, &KubeWorkload, usize)> = Vec::new();
     let mut by_key: std::collections::HashMap<(usize, String), usize> = Default::default();
     for (at, unit) in units.iter().enumerate() {
+        // A finished pod (a Job's completed run) pulls nothing again.
         let existing = unit
             .pods
             .iter()
-            .filter(|p| !std::ptr::eq(**p, unit.workload));
+            .filter(|p| !std::ptr::eq(**p, unit.workload) && !p.finished);
         for pod in existing {
             match by_key.entry((at, pull_key(pod))) {
                 std::collections::hash_map::Entry::Occupied(e) => variants[*e.get()].2 += 1,
@@ -314,18 +315,23 @@ fn add_existing_pod(
         1 => String::new(),
         n => format!(" and {} more like it", n - 1),
     };
-    let known: Vec<(Code, String)> = result
+    // Known when the template's audit has it at least as severe.
+    let known: Vec<(Code, String, Severity)> = result
         .findings
         .iter()
-        .map(|f| (f.blocker.code, f.blocker.resource_id.clone()))
+        .map(|f| (f.blocker.code, f.blocker.resource_id.clone(), f.severity))
         .collect();
     for finding in pod_result
         .findings
         .iter()
         .filter(|f| f.severity != Severity::Info)
     {
-        let key = (finding.blocker.code, finding.blocker.resource_id.clone());
-        if known.contains(&key) {
+        let as_severe = |(code, resource, severity): &(Code, String, Severity)| {
+            *code == finding.blocker.code
+                && *resource == finding.blocker.resource_id
+                && (*severity == finding.severity || *severity == Severity::Error)
+        };
+        if known.iter().any(as_severe) {
             continue;
         }
         let mut finding = finding.clone();

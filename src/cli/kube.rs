@@ -32,6 +32,7 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
     if manifests {
         refuse_ecs_placement(&args.pre_deploy)?;
     }
+    refuse_unused_flags(args)?;
     let (snapshot, origin, only) = match args.snapshot.as_slice() {
         [] => {
             if !args.kube.requested() {
@@ -102,6 +103,32 @@ pub fn kube_scopes(args: &AuditArgs, options: &AuditOptions) -> Result<Vec<Scope
         only.as_ref(),
         options,
     )?])
+}
+
+/// Flags that mean nothing for a Kubernetes audit are bad input, not silently dropped.
+fn refuse_unused_flags(args: &AuditArgs) -> Result<(), Failure> {
+    let ecs = [
+        (!args.select.cluster.is_empty(), "--cluster"),
+        (args.select.all_clusters, "--all-clusters"),
+        (!args.select.service.is_empty(), "--service"),
+    ];
+    if let Some((_, flag)) = ecs.iter().find(|(given, _)| *given) {
+        return Err(Failure::bad_input(format!(
+            "{flag} selects ECS services: a Kubernetes audit takes --namespace (or --manifest, --prefect-yaml)"
+        )));
+    }
+    let prefect = args.pre_deploy.prefect_yaml.is_some();
+    if !prefect && (args.pre_deploy.deployment.is_some() || !args.pre_deploy.vars.is_empty()) {
+        return Err(Failure::bad_input(
+            "--deployment and --var are for --prefect-yaml",
+        ));
+    }
+    if !args.pre_deploy.manifest.is_empty() && args.kube.all_namespaces {
+        return Err(Failure::bad_input(
+            "--all-namespaces with --manifest: the manifests' workloads are judged in their own namespaces (give at most one --namespace, as kubectl apply -n)",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether the audit is of Kubernetes workloads given without a cluster flag: a Prefect
@@ -229,11 +256,16 @@ fn add_pre_deploy(
     }
     let mut labels = BTreeSet::new();
     for manifest in manifests {
-        labels.extend(apply_manifest(
-            cluster,
-            manifest.objects,
-            &manifest.namespaces,
-        ));
+        let file = manifest.objects.name.clone();
+        let applied = apply_manifest(cluster, manifest.objects, &manifest.namespaces)
+            .map_err(|e| Failure::bad_input(format!("{file}: {e}")))?;
+        for refused in &applied.refused {
+            eprintln!(
+                "pullpath: warning: {file}: {}",
+                crate::report::terminal_text::message(refused)
+            );
+        }
+        labels.extend(applied.labels);
     }
     drop_replaced_pods(cluster, &labels);
     if labels.is_empty() {

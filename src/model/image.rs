@@ -443,7 +443,9 @@ pub fn image_reference_error(image: &str) -> Option<String> {
     if image.len() == 64 && image.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Some("a bare 64-character hexadecimal id is not a repository name".into());
     }
-    // `ParseNormalizedNamed`: the path up to the tag (or digest) must be lowercase.
+    // `ParseNormalizedNamed`: the path up to the tag (or digest) must be lowercase. (Newer
+    // versions take an uppercase first component for a registry host, whose name then does
+    // not resolve: a failed pull either way.)
     let (_, remainder) = split_host(image);
     if remainder
         .split(['@', ':'])
@@ -455,8 +457,15 @@ pub fn image_reference_error(image: &str) -> Option<String> {
     let Some(captures) = pattern.captures(image) else {
         return Some("it does not follow the reference grammar (host/path:tag@digest)".into());
     };
-    if captures[1].len() > 255 {
-        return Some("the repository name is longer than 255 characters".into());
+    // The path (the name without its host, `library/` before an official image's) is at most
+    // 255 characters (`reference.go`, `NameTotalLengthMax`, as `ParseNormalizedNamed` sees it).
+    let path = match split_host(&captures[1]) {
+        (Some(_), path) => path.to_string(),
+        (None, path) if path.contains('/') => path.to_string(),
+        (None, path) => format!("library/{path}"),
+    };
+    if path.len() > 255 {
+        return Some("the repository path is longer than 255 characters".into());
     }
     if let (Some(algorithm), Some(hex)) = (captures.get(3), captures.get(4)) {
         let length = match algorithm.as_str() {
@@ -493,6 +502,7 @@ mod reference_tests {
             "[fd00::1]:5000/app:1",
             &format!("ghcr.io/acme/app:1.2@{digest}"),
             &format!("ghcr.io/acme/app@{digest}"),
+            &format!("{}.example.com/{}", "h".repeat(60), "p".repeat(250)),
         ] {
             assert_eq!(error(image), None, "{image}");
         }
@@ -509,6 +519,8 @@ mod reference_tests {
             "ghcr.io/acme/app:",
             "ghcr.io/acme/app:-x",
             &format!("ghcr.io/acme/app:{}", "t".repeat(129)),
+            &"a".repeat(250),
+            &format!("ghcr.io/{}", "b".repeat(256)),
             &format!("ghcr.io/acme/app@sha256:{}", &digest[..63]),
             &format!("ghcr.io/acme/app@sha256:{}", digest.to_uppercase()),
             &format!("ghcr.io/acme/app@md5:{digest}"),

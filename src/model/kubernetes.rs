@@ -83,6 +83,9 @@ pub struct KubeWorkload {
     /// service account's pull secrets into it when it named none, so its own list is final.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub admitted: bool,
+    /// A pod whose phase is `Succeeded` or `Failed`: its containers will not start again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub finished: bool,
     /// A pod's containers that wait, with why (`ImagePullBackOff`, `ErrImagePull`…).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waiting: Vec<ContainerWaiting>,
@@ -214,7 +217,7 @@ pub struct RegistryCredential {
     /// token's own `expiration`; `None`: not an ECR token, or its expiry unreadable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ecr_token_expires_at: Option<String>,
-    /// The entry holds no username and no password: the runtime pulls anonymously with it.
+    /// The entry holds no username: the runtime pulls anonymously with it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub empty: bool,
 }

@@ -5,11 +5,62 @@
 
 use crate::model::{KubeWorkload, Node, NodeRequirement, NodeSelectorTerm, Taint, Toleration};
 
-/// Whether the scheduler may place `pod` on `node` as far as taints and required node
-/// affinity go. `daemon`: a DaemonSet's pod, which the DaemonSet controller gives tolerations
-/// of its own.
+/// Whether the scheduler may place `pod` on `node`: its `nodeSelector`, the node's taints
+/// (its readiness and cordon as the taints they become) against the pod's tolerations, and
+/// its required node affinity. `daemon`: a DaemonSet's pod, which the DaemonSet controller
+/// gives tolerations of its own.
 pub fn admits(node: &Node, pod: &KubeWorkload, daemon: bool) -> bool {
-    tolerates_all(node, pod, daemon) && matches_required_affinity(node, &pod.required_node_terms)
+    matches_selector(node, pod)
+        && tolerates_all(node, pod, daemon, &[NO_SCHEDULE, NO_EXECUTE])
+        && matches_required_affinity(node, &pod.required_node_terms)
+}
+
+/// Whether the kubelet of `node` admits `pod` bound to it (`spec.nodeName`, no scheduler):
+/// its `nodeSelector` and required node affinity, and the node's `NoExecute` taints
+/// (`pkg/kubelet/lifecycle/predicate.go`, `generalFilter`: the pod fails with reason
+/// `NodeAffinity` or `Taint`).
+pub fn kubelet_admits(node: &Node, pod: &KubeWorkload) -> bool {
+    matches_selector(node, pod)
+        && tolerates_all(node, pod, false, &[NO_EXECUTE])
+        && matches_required_affinity(node, &pod.required_node_terms)
+}
+
+const NO_SCHEDULE: &str = "NoSchedule";
+const NO_EXECUTE: &str = "NoExecute";
+
+/// Every label of the pod's `nodeSelector` is the node's.
+fn matches_selector(node: &Node, pod: &KubeWorkload) -> bool {
+    pod.node_selector
+        .iter()
+        .all(|(k, v)| node.labels.get(k) == Some(v))
+}
+
+/// The node's taints, with those its conditions put on it: a cordoned node has
+/// `node.kubernetes.io/unschedulable:NoSchedule` (what the NodeUnschedulable filter checks,
+/// `pkg/scheduler/framework/plugins/nodeunschedulable`); a node not `Ready`, or that has never
+/// said it is, `node.kubernetes.io/not-ready:NoSchedule` (TaintNodesByCondition, the node
+/// lifecycle controller's `nodeConditionToTaintKeyStatusMap`).
+fn taints_of(node: &Node) -> Vec<Taint> {
+    let mut taints = node.taints.clone();
+    let mut add = |key: &str| {
+        if !taints
+            .iter()
+            .any(|t| t.key == key && t.effect == NO_SCHEDULE)
+        {
+            taints.push(Taint {
+                key: key.into(),
+                value: None,
+                effect: NO_SCHEDULE.into(),
+            });
+        }
+    };
+    if node.unschedulable {
+        add("node.kubernetes.io/unschedulable");
+    }
+    if node.ready != Some(true) {
+        add("node.kubernetes.io/not-ready");
+    }
+    taints
 }
 
 /// The tolerations the DaemonSet controller adds to every daemon pod
@@ -42,16 +93,17 @@ fn daemon_tolerations(host_network: bool) -> Vec<Toleration> {
 
 /// The scheduler's TaintToleration filter: every `NoSchedule` or `NoExecute` taint of the node
 /// is tolerated (`pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go`,
-/// `Filter` → `FindMatchingUntoleratedTaint` with those two effects).
-fn tolerates_all(node: &Node, pod: &KubeWorkload, daemon: bool) -> bool {
+/// `Filter` → `FindMatchingUntoleratedTaint` with those two effects); the kubelet checks the
+/// `NoExecute` ones alone.
+fn tolerates_all(node: &Node, pod: &KubeWorkload, daemon: bool, effects: &[&str]) -> bool {
     let added = if daemon {
         daemon_tolerations(pod.host_network)
     } else {
         Vec::new()
     };
-    node.taints
+    taints_of(node)
         .iter()
-        .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+        .filter(|t| effects.contains(&t.effect.as_str()))
         .all(|taint| {
             pod.tolerations
                 .iter()
@@ -151,6 +203,7 @@ mod tests {
                     effect: e.to_string(),
                 })
                 .collect(),
+            ready: Some(true),
             ..Node::default()
         }
     }
@@ -205,6 +258,36 @@ mod tests {
             &pod,
             false
         ));
+    }
+
+    #[test]
+    fn cordoned_and_unready_nodes_take_only_pods_that_tolerate_their_taints() {
+        let mut cordoned = node(&[], &[]);
+        cordoned.unschedulable = true;
+        let pod = KubeWorkload::default();
+        assert!(!admits(&cordoned, &pod, false));
+        let tolerant = KubeWorkload {
+            tolerations: vec![toleration(None, "Exists", "", None)],
+            ..KubeWorkload::default()
+        };
+        assert!(admits(&cordoned, &tolerant, false));
+        assert!(admits(&cordoned, &pod, true));
+        let mut unready = node(&[], &[]);
+        unready.ready = None;
+        assert!(!admits(&unready, &pod, false));
+        // Not-ready is NoSchedule: not among a daemon pod's tolerations either.
+        assert!(!admits(&unready, &pod, true));
+        assert!(admits(&unready, &tolerant, false));
+        // The kubelet of a node a pod is bound to checks NoExecute taints only.
+        assert!(kubelet_admits(&cordoned, &pod));
+        let evicting = node(&[], &[("dedicated", "x", "NoExecute")]);
+        assert!(!kubelet_admits(&evicting, &pod));
+        let selecting = KubeWorkload {
+            node_selector: [("pool".to_string(), "gpu".to_string())].into(),
+            ..KubeWorkload::default()
+        };
+        assert!(!kubelet_admits(&node(&[], &[]), &selecting));
+        assert!(kubelet_admits(&node(&[("pool", "gpu")], &[]), &selecting));
     }
 
     #[test]

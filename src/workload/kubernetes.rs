@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::kube_scheduling::admits;
+use super::kube_scheduling::{admits, kubelet_admits};
 use crate::model::{EksCluster, FargateProfile, KubeCluster, KubeWorkload, Node};
 
 /// One thing to audit in a cluster.
@@ -181,6 +181,13 @@ pub fn kube_placement<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> K
     // takes pods only when they are scheduled (EKS user guide, "AWS Fargate considerations").
     if let (Some(bound), Some(nodes)) = (&w.node_name, &unit.cluster.nodes) {
         match nodes.iter().find(|n| &n.name == bound) {
+            // A pod not yet running is checked by the node's kubelet as it is admitted.
+            Some(node) if !node.is_fargate() && !w.admitted && !kubelet_admits(node, w) => {
+                return KubePlacement::Nowhere {
+                    why: format!("node `{bound}` the pod is bound to does not match its nodeSelector or required node affinity, or has a NoExecute taint it does not tolerate: the kubelet rejects it (NodeAffinity, Taint)"),
+                    fargate_only: false,
+                }
+            }
             Some(node) if !node.is_fargate() => return KubePlacement::Nodes(vec![node]),
             Some(_) => {} // a Fargate node: the profile that selected the pod says how it pulls
             None => {
@@ -278,18 +285,12 @@ fn on_nodes<'a>(unit: &KubeUnit<'a>, eks: Option<&'a EksCluster>) -> KubePlaceme
             why: "the cluster's nodes were not read".into(),
         };
     };
-    // A DaemonSet's pods tolerate cordoned and not-ready nodes (Kubernetes
+    // A DaemonSet's pods tolerate cordoned nodes (Kubernetes
     // `pkg/controller/daemon/util/daemonset_util.go` `AddOrUpdateDaemonPodTolerations`).
     let daemon = w.kind == "DaemonSet";
     let candidates: Vec<&Node> = nodes
         .iter()
-        .filter(|n| !n.is_fargate() && (daemon || (!n.unschedulable && n.ready != Some(false))))
-        .filter(|n| {
-            w.node_selector
-                .iter()
-                .all(|(k, v)| n.labels.get(k) == Some(v))
-        })
-        .filter(|n| admits(n, w, daemon))
+        .filter(|n| !n.is_fargate() && admits(n, w, daemon))
         .collect();
     if candidates.is_empty() {
         let fargate_only = eks

@@ -260,3 +260,123 @@ fn a_pod_fargate_does_not_run_is_refused_in_the_fargate_schedulers_words() {
         run.stdout
     );
 }
+
+/// A YAML manifest in a temporary file (the suffix only names it in messages).
+fn manifest(text: &str) -> tempfile::NamedTempFile {
+    use std::io::Write;
+    let mut file = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    file
+}
+
+const PRIVATE_IMAGE: &str = "registry.acme.io/payments/payment-api:2.3.0";
+
+fn deployment_yaml(name: &str, spec: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: payments}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n{spec}      containers: [{{name: app, image: \"{PRIVATE_IMAGE}\"}}]\n"
+    )
+}
+
+#[test]
+fn what_kubectl_apply_would_refuse_is_not_taken_as_applied() {
+    // A namespace that neither exists nor is created: the apply fails.
+    let ghost = manifest(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: ghost}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ghost}\nspec: {containers: [{name: a, image: nginx}]}\n",
+    );
+    let refused = gate(arg(&ghost), &[], "json");
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("namespaces \"ghost\" not found"),
+        "{}",
+        refused.stderr
+    );
+    // A secret's type cannot change: the cluster's Opaque `acme-opaque` stays Opaque.
+    let retyped = manifest(&format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: acme-opaque, namespace: payments}}\ntype: kubernetes.io/dockerconfigjson\nstringData: {{.dockerconfigjson: '{{\"auths\":{{\"registry.acme.io\":{{\"username\":\"robot\",\"password\":\"x\"}}}}}}'}}\n---\n{}",
+        deployment_yaml("retyped", "      imagePullSecrets: [{name: acme-opaque}]\n")
+    ));
+    let run = gate(arg(&retyped), &[], "json");
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert_eq!(verdicts(&run)[0].2, ["PULL_SECRET_WRONG_TYPE"]);
+    assert!(run.stderr.contains("cannot change"), "{}", run.stderr);
+}
+
+#[test]
+fn an_exported_object_is_judged_as_created_anew() {
+    // A Pod exported with its uid and owner: created again, admission looks its account up.
+    let exported = manifest(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: exported\n  namespace: payments\n  uid: 0d5c2f5e-1\n  ownerReferences: [{{apiVersion: apps/v1, kind: ReplicaSet, name: payment-api-7d9f8b6c5, uid: x, controller: true}}]\nspec: {{serviceAccountName: no-such-sa, containers: [{{name: a, image: \"{PRIVATE_IMAGE}\"}}]}}\nstatus: {{phase: Running}}\n"
+    ));
+    let run = gate(arg(&exported), &[], "json");
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let got = verdicts(&run);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "cluster-objects/payments/Pod/exported");
+    assert_eq!(got[0].2, ["SERVICE_ACCOUNT_MISSING"]);
+}
+
+#[test]
+fn of_two_objects_of_one_name_in_a_manifest_the_later_is_applied() {
+    let twice = manifest(&format!(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: app-sa, namespace: payments}}\nimagePullSecrets: [{{name: acme-registry}}]\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: app-sa, namespace: payments}}\n---\n{}",
+        deployment_yaml("app", "      serviceAccountName: app-sa\n")
+    ));
+    let run = gate(arg(&twice), &[], "json");
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert_eq!(verdicts(&run)[0].2, ["PULL_SECRET_HOST_MISMATCH"]);
+}
+
+#[test]
+fn a_pod_bound_to_a_node_it_does_not_fit_is_rejected_by_that_kubelet() {
+    let bound = manifest(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: bound, namespace: payments}}\nspec:\n  nodeName: ip-10-0-2-10.ec2.internal\n  nodeSelector: {{pool: gpu}}\n  serviceAccountName: payment-api-sa\n  containers: [{{name: a, image: \"{PRIVATE_IMAGE}\"}}]\n"
+    ));
+    let run = gate(arg(&bound), &[], "json");
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert_eq!(verdicts(&run)[0].2, ["NO_SCHEDULABLE_NODE"]);
+    assert!(
+        run.stdout.contains("the kubelet rejects it"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn objects_the_api_server_refuses_are_bad_input_and_lists_are_read_as_kubectl_reads_them() {
+    for (text, field) in [
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: payments}\nspec: {containers: []}\n", "spec.containers"),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {namespace: payments}\nspec: {containers: [{name: a, image: nginx}]}\n", "metadata.name"),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: payments}\nspec: {containers: [{name: a}]}\n", "spec.containers[0].image"),
+    ] {
+        let file = manifest(text);
+        let run = gate(arg(&file), &[], "json");
+        assert_eq!(run.code, 2, "{text}: {}", run.stderr);
+        assert!(run.stderr.contains(field), "{field}: {}", run.stderr);
+    }
+    // A typed list whose items leave their kind to it, within a List.
+    let nested = manifest(&format!(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: DeploymentList\n  items:\n  - metadata: {{name: typed, namespace: payments}}\n    spec:\n      selector: {{matchLabels: {{app: t}}}}\n      template:\n        metadata: {{labels: {{app: t}}}}\n        spec: {{serviceAccountName: payment-api-sa, containers: [{{name: a, image: \"{PRIVATE_IMAGE}\"}}]}}\n"
+    ));
+    let run = gate(arg(&nested), &[], "json");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        verdicts(&run)[0].0,
+        "cluster-objects/payments/Deployment/typed"
+    );
+    // Flags that mean nothing here are refused.
+    for extra in [&["--cluster", "prod"][..], &["--deployment", "x"], &["-A"]] {
+        let run = gate(&path("manifests.yaml"), extra, "json");
+        assert_eq!(run.code, 2, "{extra:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn a_secret_whose_data_is_wrapped_over_lines_is_read_as_the_api_server_reads_it() {
+    // base64 of {"auths":{"registry.acme.io":{"auth":"robot:not-a-real-password" in base64}}}
+    let wrapped = manifest(&format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: wrapped, namespace: payments}}\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: |\n    eyJhdXRocyI6eyJyZWdpc3RyeS5hY21lLmlvIjp7\n    ImF1dGgiOiJjbTlpYjNRNmJtOTBMV0V0Y21WaGJD\n    MXdZWE56ZDI5eVpBPT0ifX19\n---\n{}",
+        deployment_yaml("wrapped", "      imagePullSecrets: [{name: wrapped}]\n")
+    ));
+    let run = gate(arg(&wrapped), &[], "json");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}

@@ -169,6 +169,16 @@ const EXPECTATIONS: &[Expect] = &[
         workloads: &[(WEB, "fail", &["NO_SCHEDULABLE_NODE:error"])],
     },
     Expect {
+        fixture: "cordoned-node-tolerated",
+        exit: 3,
+        workloads: &[(WEB, "fail", &["NODE_ROLE_PERMISSION_MISSING:error"])],
+    },
+    Expect {
+        fixture: "finished-pod-on-cordoned-node",
+        exit: 0,
+        workloads: &[("payments/CronJob/nightly", "pass", &[])],
+    },
+    Expect {
         fixture: "required-affinity-unmatched",
         exit: 3,
         workloads: &[(WEB, "fail", &["NO_SCHEDULABLE_NODE:error"])],

@@ -100,55 +100,143 @@ fn read_into(
     let text = read_text(path, &shown)?;
     let documents = documents(&text, &shown)?;
     for (d, document) in documents.into_iter().enumerate() {
-        let at = |item: Option<usize>| match item {
+        let at = |item: Option<String>| match item {
             None => format!("{shown} (document {})", d + 1),
-            Some(i) => format!("{shown} (document {}, items[{i}])", d + 1),
+            Some(item) => format!("{shown} (document {}, {item})", d + 1),
         };
-        let mut take = |value: Value, item: Option<usize>| -> Result<(), String> {
+        let mut take = |value: Value, item: Option<String>| -> Result<(), String> {
             let value = match apply {
-                Some(namespace) => placed(value, namespace, seen),
+                Some(namespace) => placed(value, namespace, seen).and_then(valid_workload),
                 None => Ok(value),
             };
             value
                 .and_then(|value| add(objects, seen, value))
                 .map_err(|e| format!("{}: {e}", at(item)))
         };
-        match document.get("kind").and_then(Value::as_str) {
-            Some(kind) if kind.ends_with("List") => {
-                let items = match document.get("items") {
-                    Some(Value::Array(items)) => items.clone(),
-                    Some(Value::Null) | None => Vec::new(),
-                    Some(_) => return Err(format!("{}: `items` must be a list", at(None))),
-                };
-                for (i, item) in items.into_iter().enumerate() {
-                    take(item, Some(i))?;
-                }
-            }
-            Some(_) => take(document, None)?,
-            None if document.is_null() => {}
-            None => return Err(format!("{}: not a Kubernetes object (no `kind`)", at(None))),
+        if document.is_null() {
+            continue;
+        }
+        for (item, value) in
+            flattened(document, None, 0).map_err(|e| format!("{}: {e}", at(None)))?
+        {
+            take(value, item)?;
         }
     }
     Ok(())
 }
 
-/// Kinds that live outside namespaces, of those a manifest may hold.
-const CLUSTER_SCOPED: &[&str] = &[
-    "Namespace",
-    "Node",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "PersistentVolume",
-    "StorageClass",
-    "PriorityClass",
-    "IngressClass",
-    "RuntimeClass",
-    "APIService",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-    "ClusterIssuer",
-    "ClusterSecretStore",
+/// How deep `List`s may nest in a file (kubectl prints one level).
+const MAX_LIST_DEPTH: usize = 4;
+
+/// The objects of a document: itself, or the items of a `List` (also a typed one,
+/// `DeploymentList`, whose items may omit their `kind`, and a `List` within a `List`), each
+/// with where it stands (`items[2].items[0]`). As apimachinery's list decoding reads them.
+fn flattened(
+    document: Value,
+    at: Option<String>,
+    depth: usize,
+) -> Result<Vec<(Option<String>, Value)>, String> {
+    let kind = match document.get("kind") {
+        Some(Value::String(kind)) => kind.clone(),
+        _ => return Err("not a Kubernetes object (no `kind`)".into()),
+    };
+    let Some(item_kind) = kind.strip_suffix("List") else {
+        return Ok(vec![(at, document)]);
+    };
+    if depth >= MAX_LIST_DEPTH {
+        return Err(format!("Lists nested deeper than {MAX_LIST_DEPTH}"));
+    }
+    let api_version = document.get("apiVersion").cloned();
+    let items = match document.get("items") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(_) => return Err("`items` must be a list".into()),
+    };
+    let mut out = Vec::new();
+    for (i, mut item) in items.into_iter().enumerate() {
+        let here = match &at {
+            None => format!("items[{i}]"),
+            Some(outer) => format!("{outer}.items[{i}]"),
+        };
+        // A typed list's items may leave their kind (and group version) to the list.
+        if let (Some(object), false) = (item.as_object_mut(), item_kind.is_empty()) {
+            object
+                .entry("kind")
+                .or_insert_with(|| Value::from(item_kind));
+            if let Some(version) = &api_version {
+                object
+                    .entry("apiVersion")
+                    .or_insert_with(|| version.clone());
+            }
+        }
+        out.extend(
+            flattened(item, Some(here.clone()), depth + 1).map_err(|e| format!("{here}: {e}"))?,
+        );
+    }
+    Ok(out)
+}
+
+/// The path of the pod spec in a workload object of `kind`.
+fn pod_spec_path(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Pod" => Some("/spec"),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            Some("/spec/template/spec")
+        }
+        "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    }
+}
+
+/// A workload of a manifest the API server would accept: a name, and a pod spec with at least
+/// one container, each with an image (`ValidateObjectMeta`: "name or generateName is
+/// required"; `validateContainers`: "Required value" for `containers` and for `image`).
+/// Other objects pass as they are.
+fn valid_workload(value: Value) -> Result<Value, String> {
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some(path) = pod_spec_path(kind) else {
+        return Ok(value);
+    };
+    let name = value.pointer("/metadata/name").and_then(Value::as_str);
+    if name.is_none_or(str::is_empty) {
+        return Err(format!(
+            "{kind}: `metadata.name` is required (the API server refuses an object without one)"
+        ));
+    }
+    let field = path.trim_start_matches('/').replace('/', ".");
+    let containers = value
+        .pointer(&format!("{path}/containers"))
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| format!("{kind} `{}`: `{field}.containers` must list at least one container (Required value)", name.unwrap_or_default()))?;
+    for (i, container) in containers.iter().enumerate() {
+        let image = container.get("image").and_then(Value::as_str);
+        if image.is_none_or(|i| i.trim().is_empty()) {
+            return Err(format!(
+                "{kind} `{}`: `{field}.containers[{i}].image` is required (Required value)",
+                name.unwrap_or_default()
+            ));
+        }
+    }
+    Ok(value)
+}
+
+/// The namespaced kinds pullpath reads from a manifest; the others (Services, cluster-scoped
+/// kinds) decide no pull and are left as they are.
+const NAMESPACED: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "ServiceAccount",
+    "Secret",
+    "ExternalSecret",
 ];
 
 /// `value` placed in the namespace `kubectl apply` gives it; a `Namespace` is remembered.
@@ -163,7 +251,7 @@ fn placed(mut value: Value, namespace: &ApplyNamespace, seen: &mut Seen) -> Resu
         }
         return Ok(value);
     }
-    if CLUSTER_SCOPED.contains(&kind) {
+    if !NAMESPACED.contains(&kind) {
         return Ok(value);
     }
     let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) else {
@@ -252,6 +340,15 @@ fn add(objects: &mut Objects, seen: &mut Seen, mut value: Value) -> Result<(), S
             return Ok(());
         }
         "Secret" => {
+            // Go's base64 decoder skips line breaks, so the API server takes `data` values
+            // wrapped over lines (a YAML block scalar); k8s-openapi's does not.
+            if let Some(Value::Object(data)) = value.get_mut("data") {
+                for text in data.values_mut() {
+                    if let Value::String(text) = text {
+                        text.retain(|c| c != '\n' && c != '\r');
+                    }
+                }
+            }
             // serde's message may quote the value it refused: a secret's never is.
             let secret = serde_path_to_error::deserialize(value).map_err(|e| {
                 format!(

@@ -111,6 +111,7 @@ fn workload(
         node_selector: spec.node_selector.clone().unwrap_or_default(),
         labels,
         admitted: false,
+        finished: false,
         waiting: Vec::new(),
         tolerations: spec
             .tolerations
@@ -310,6 +311,7 @@ impl Objects {
             unit.waiting = waiting(status.init_container_statuses.as_ref())
                 .chain(waiting(status.container_statuses.as_ref()))
                 .collect();
+            unit.finished = matches!(status.phase.as_deref(), Some("Succeeded" | "Failed"));
         }
         self.workloads.push(unit);
     }
@@ -366,13 +368,13 @@ impl Objects {
 
     pub fn add_service_account(&mut self, object: &KubeServiceAccount) {
         // The annotation admission reads (`plugin/pkg/admission/serviceaccount/admission.go`,
-        // `enforceMountableSecrets`: the value "true").
+        // `enforceMountableSecrets`), through Go's `strconv.ParseBool`.
         let enforce_mountable_secrets = object
             .metadata
             .annotations
             .as_ref()
             .and_then(|a| a.get("kubernetes.io/enforce-mountable-secrets"))
-            .is_some_and(|v| v == "true");
+            .is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "TRUE" | "true" | "True"));
         self.service_accounts.push(ServiceAccount {
             namespace: namespace_of(&object.metadata),
             name: name_of(&object.metadata),

@@ -106,10 +106,11 @@ fn entries(bytes: &[u8], wrapped: bool) -> Result<Vec<RegistryCredential>, ()> {
             (Some("AWS"), Some(password)) => ecr_token_expiry(password),
             _ => None,
         };
-        // containerd's `ParseAuth` pulls anonymously with an entry of no username and no
-        // password ("an empty auth config is valid for anonymous registry").
-        let empty = username.as_deref().unwrap_or_default().is_empty()
-            && password.as_deref().unwrap_or_default().is_empty();
+        // The kubelet hands the runtime this entry's username and password alone
+        // (`pkg/credentialprovider/keyring.go`); containerd's `ParseAuth` pulls anonymously
+        // when the username is empty ("an empty auth config is valid for anonymous registry"),
+        // a password or token beside it notwithstanding.
+        let empty = username.as_deref().unwrap_or_default().is_empty();
         out.push(RegistryCredential {
             key: without_userinfo(&key),
             username: username.filter(|u| !u.is_empty()),
@@ -201,8 +202,8 @@ mod tests {
     const PASSWORD: &str = "s3cr3t-Password-Value";
 
     #[test]
-    fn an_entry_without_username_and_password_is_empty() {
-        let config = r#"{"auths":{"a.io":{},"b.io":{"username":"","password":""},"c.io":{"username":"robot","password":"x"}}}"#;
+    fn an_entry_without_a_username_is_empty() {
+        let config = r#"{"auths":{"a.io":{},"b.io":{"username":"","password":""},"c.io":{"username":"robot","password":"x"},"d.io":{"password":"token-only"},"e.io":{"auth":"OnRva2Vu"}}}"#;
         let secret = pull_secret(
             "shop",
             "s",
@@ -215,7 +216,16 @@ mod tests {
             .iter()
             .map(|r| (r.key.as_str(), r.empty))
             .collect();
-        assert_eq!(empty, [("a.io", true), ("b.io", true), ("c.io", false)]);
+        assert_eq!(
+            empty,
+            [
+                ("a.io", true),
+                ("b.io", true),
+                ("c.io", false),
+                ("d.io", true),
+                ("e.io", true)
+            ]
+        );
     }
 
     #[test]
