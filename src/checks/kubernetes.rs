@@ -52,7 +52,7 @@ struct Bridge {
 
 fn bridge(snapshot: &Snapshot, unit: &KubeUnit<'_>) -> Bridge {
     let label = unit.label();
-    let eks = eks_cluster_of(snapshot.eks_clusters.as_deref(), unit.cluster);
+    let eks = eks_cluster_of(snapshot, unit.cluster);
     let containers = unit
         .workload
         .containers

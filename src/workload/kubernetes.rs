@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::kube_scheduling::{admits, kubelet_admits};
-use crate::model::{EksCluster, FargateProfile, KubeCluster, KubeWorkload, Node};
+use crate::model::{EksCluster, FargateProfile, KubeCluster, KubeWorkload, Node, Snapshot};
 
 /// One thing to audit in a cluster.
 #[derive(Debug, Clone)]
@@ -121,27 +121,36 @@ pub enum KubePlacement<'a> {
 
 /// The EKS cluster a Kubernetes cluster is, when the snapshot has it: the one it names
 /// (`--eks-cluster`, the kubeconfig's ARN), else the only one of the snapshot's EKS clusters
-/// whose managed node groups the nodes' `eks.amazonaws.com/nodegroup` labels name (EKS sets
-/// that label on a managed node group's nodes).
-pub fn eks_cluster_of<'a>(
-    eks: Option<&'a [EksCluster]>,
-    cluster: &KubeCluster,
-) -> Option<&'a EksCluster> {
-    let eks = eks?;
+/// with a managed node group that the nodes' `eks.amazonaws.com/nodegroup` label names (EKS
+/// sets that label on a managed node group's nodes) and whose subnets hold those nodes'
+/// instances — a node group's name alone (`general`) is too common to go by.
+pub fn eks_cluster_of<'a>(snapshot: &'a Snapshot, cluster: &KubeCluster) -> Option<&'a EksCluster> {
+    let eks = snapshot.eks_clusters.as_deref()?;
     if let Some(name) = cluster.eks_cluster.as_deref() {
         return eks.iter().find(|c| c.name == name || c.arn == name);
     }
-    let groups: Vec<&str> = cluster
+    let subnet_of = |node: &Node| {
+        let id = node.instance_id()?;
+        snapshot
+            .instances
+            .iter()
+            .flatten()
+            .find(|i| i.id == id)?
+            .subnet_id
+            .as_deref()
+    };
+    let members: Vec<(&str, &str)> = cluster
         .nodes
         .iter()
         .flatten()
-        .filter_map(|n| n.labels.get(NODE_GROUP_LABEL).map(String::as_str))
+        .filter_map(|n| Some((n.labels.get(NODE_GROUP_LABEL)?.as_str(), subnet_of(n)?)))
         .collect();
     let mut owners = eks.iter().filter(|c| {
-        c.node_groups
-            .iter()
-            .flatten()
-            .any(|g| groups.contains(&g.name.as_str()))
+        c.node_groups.iter().flatten().any(|g| {
+            members
+                .iter()
+                .any(|(group, subnet)| g.name == *group && g.subnets.iter().any(|s| s == subnet))
+        })
     });
     match (owners.next(), owners.next()) {
         (Some(only), None) => Some(only),

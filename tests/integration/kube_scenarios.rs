@@ -159,6 +159,11 @@ const EXPECTATIONS: &[Expect] = &[
         workloads: &[(WEB, "unknown", &["NOT_COLLECTED:warning"])],
     },
     Expect {
+        fixture: "eks-node-group-name-only",
+        exit: 4,
+        workloads: &[(WEB, "unknown", &["NOT_COLLECTED:warning"])],
+    },
+    Expect {
         fixture: "existing-pod-on-cordoned-node",
         exit: 3,
         workloads: &[(WEB, "fail", &["NODE_ROLE_PERMISSION_MISSING:error"])],
