@@ -81,7 +81,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
                     .as_ref()
                     .or(args.pre_deploy.prefect_yaml.as_ref())
                     .map(|p| p.display().to_string()),
-                manifests: super::kube::manifest_workloads(&args)?,
+                manifests: super::kube_predeploy::manifest_workloads(&args)?,
             };
             render_sarif(
                 &ReportV1::new(&scopes, &rules, &outcomes, &generated_at)
@@ -116,7 +116,7 @@ pub(super) fn audit_scopes(
     options: &AuditOptions,
 ) -> Result<Vec<ScopeAudit>, Failure> {
     let inspect = args.inspect.inspect_registries;
-    let kube = args.kube.requested() || super::kube::is_kube_pre_deploy(args);
+    let kube = args.kube.requested() || super::kube_predeploy::is_kube_pre_deploy(args);
     let pre_deploy = if kube { None } else { pre_deploy_of(args)? };
     match (args.snapshot.first(), pre_deploy) {
         _ if kube => super::kube::kube_scopes(args, options),

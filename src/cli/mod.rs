@@ -13,6 +13,7 @@ mod exit;
 mod explain;
 mod kube;
 mod kube_diagnose;
+mod kube_predeploy;
 mod live;
 mod mcp;
 mod plans;
