@@ -78,12 +78,12 @@ pub fn run_platforms(
             for id in instance_ids {
                 // A Kubernetes node says its own platform (its labels); the instance's is the
                 // same machine's, read from EC2.
-                if let Some(node) = workload
+                let node = workload
                     .node_platforms
                     .iter()
-                    .find(|n| &n.instance_id == id)
-                {
-                    let run = RunPlatform {
+                    .find(|n| &n.instance_id == id);
+                let run = match node {
+                    Some(node) => RunPlatform {
                         os: node.os.clone(),
                         architecture: oci_architecture(&node.architecture),
                         source: format!(
@@ -92,29 +92,27 @@ pub fn run_platforms(
                         ),
                         from_task_definition: false,
                         node: true,
-                    };
-                    if !out.iter().any(|r| r.name() == run.name()) {
-                        out.push(run);
+                    },
+                    None => {
+                        let instance = catalog.instance(id).flatten();
+                        let architecture = instance.and_then(|i| i.architecture.as_deref());
+                        let os = instance.and_then(|i| i.os.as_deref()).or(declared_os);
+                        let (Some(architecture), Some(os)) = (architecture, os) else {
+                            return Err(Blocker::new(
+                                Code::NotCollected,
+                                id,
+                                format!("the architecture or operating system of instance {id} was not collected, so whether the image offers its platform is unknown"),
+                                "Collect the instances (ec2:DescribeInstances), then audit again.",
+                            ));
+                        };
+                        RunPlatform {
+                            os: os.to_string(),
+                            architecture: oci_architecture(architecture),
+                            source: format!("instance {id} ({architecture})"),
+                            from_task_definition: false,
+                            node: false,
+                        }
                     }
-                    continue;
-                }
-                let instance = catalog.instance(id).flatten();
-                let architecture = instance.and_then(|i| i.architecture.as_deref());
-                let os = instance.and_then(|i| i.os.as_deref()).or(declared_os);
-                let (Some(architecture), Some(os)) = (architecture, os) else {
-                    return Err(Blocker::new(
-                        Code::NotCollected,
-                        id,
-                        format!("the architecture or operating system of instance {id} was not collected, so whether the image offers its platform is unknown"),
-                        "Collect the instances (ec2:DescribeInstances), then audit again.",
-                    ));
-                };
-                let run = RunPlatform {
-                    os: os.to_string(),
-                    architecture: oci_architecture(architecture),
-                    source: format!("instance {id} ({architecture})"),
-                    from_task_definition: false,
-                    node: false,
                 };
                 if !out.iter().any(|r| r.name() == run.name()) {
                     out.push(run);

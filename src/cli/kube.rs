@@ -238,15 +238,10 @@ pub fn kube_scope(
             }
         }
         // A pre-deploy (`only`): its workloads alone, in their own namespaces.
-        let mut units: Vec<_> =
-            kube_units(cluster, if only.is_some() { &[] } else { &kube.namespace })
-                .into_iter()
-                .filter(|u| only.is_none_or(|o| o.labels.contains(&u.label())))
-                .collect();
-        // The pods of what a pre-deploy replaces run the old template: not what is judged.
-        if only.is_some() {
-            units.iter_mut().for_each(|u| u.pods.clear());
-        }
+        let units: Vec<_> = kube_units(cluster, if only.is_some() { &[] } else { &kube.namespace })
+            .into_iter()
+            .filter(|u| only.is_none_or(|o| o.labels.contains(&u.label())))
+            .collect();
         results.extend(audit_kube_units(snapshot, &units, options));
     }
     coverage.clusters = clusters.len();

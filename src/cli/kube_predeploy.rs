@@ -154,14 +154,25 @@ pub fn add_pre_deploy(
     cluster: &mut KubeCluster,
     manifests: Vec<Manifest>,
 ) -> Result<Option<BTreeSet<String>>, Failure> {
-    if let Some(job) = prefect_kube_job(&args.pre_deploy)? {
-        let label = format!("{}/{}/{}", job.namespace, job.kind, job.name);
-        cluster.workloads.get_or_insert_with(Vec::new).push(job);
-        return Ok(Some(BTreeSet::from([label])));
-    }
-    if manifests.is_empty() {
-        return Ok(None);
-    }
+    // The Job a Prefect worker creates is applied as a one-object manifest: it replaces a
+    // Job of its name, in a namespace that must exist.
+    let manifests = match prefect_kube_job(&args.pre_deploy)? {
+        Some(job) => vec![Manifest {
+            objects: KubeCluster {
+                name: args
+                    .pre_deploy
+                    .prefect_yaml
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                workloads: Some(vec![job]),
+                ..KubeCluster::default()
+            },
+            namespaces: Vec::new(),
+        }],
+        None if manifests.is_empty() => return Ok(None),
+        None => manifests,
+    };
     let mut labels = BTreeSet::new();
     for manifest in manifests {
         let file = manifest.objects.name.clone();
@@ -209,21 +220,13 @@ mod tests {
     fn the_pods_of_a_replaced_workload_are_gone_after_the_apply() {
         let mut cluster = KubeCluster {
             name: "c".into(),
-            eks_cluster: None,
-            namespaces: None,
             workloads: Some(vec![
                 workload("Deployment", "web", None),
                 workload("Pod", "web-5c8d-a", Some("ReplicaSet/web-5c8d")),
                 workload("Deployment", "db", None),
                 workload("Pod", "db-5c8d-a", Some("ReplicaSet/db-5c8d")),
             ]),
-            service_accounts: None,
-            pull_secrets: None,
-            secret_names: None,
-            nodes: None,
-            external_secrets: None,
-            events: None,
-            coverage_gaps: Vec::new(),
+            ..KubeCluster::default()
         };
         drop_replaced_pods(
             &mut cluster,

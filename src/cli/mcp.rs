@@ -39,7 +39,7 @@ pub struct Source {
 
 /// A Kubernetes cluster whose pods to audit (the AWS side: `snapshots`, or live).
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-pub struct KubeCluster {
+pub struct KubeParams {
     /// The kubeconfig context to read the cluster through, live.
     pub kube_context: Option<String>,
     /// The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
@@ -59,7 +59,7 @@ pub struct AuditParams {
     #[serde(flatten)]
     pub source: Source,
     #[serde(flatten)]
-    pub kubernetes: KubeCluster,
+    pub kubernetes: KubeParams,
     /// ECS clusters to audit (names or ARNs).
     #[serde(default)]
     pub clusters: Vec<String>,
@@ -79,7 +79,7 @@ pub struct PreDeployParams {
     #[serde(flatten)]
     pub source: Source,
     #[serde(flatten)]
-    pub kubernetes: KubeCluster,
+    pub kubernetes: KubeParams,
     /// Kubernetes manifests to apply (their workloads are checked against the cluster).
     #[serde(default)]
     pub manifests: Vec<String>,
@@ -326,7 +326,7 @@ fn push_source(args: &mut Vec<String>, source: &Source) {
     push_one(args, "--profile", &source.profile);
 }
 
-fn push_kube(args: &mut Vec<String>, kube: &KubeCluster) {
+fn push_kube(args: &mut Vec<String>, kube: &KubeParams) {
     push_one(args, "--kube-context", &kube.kube_context);
     push_one(args, "--kubeconfig", &kube.kubeconfig);
     push_all(args, "--kube-objects", &kube.kube_objects);

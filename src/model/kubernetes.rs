@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// One Kubernetes cluster, read live (`--kube-context`) or from `kubectl get -o json` output
 /// and manifests (`--kube-objects`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KubeCluster {
     /// The kubeconfig context (live) or the file's name (offline).
     pub name: String,

@@ -57,6 +57,11 @@ fn a_real_client_lists_and_calls_every_tool() {
         {"name": "audit", "arguments": {"snapshots": ["fixtures/scenarios/no-such-file.json"]}},
         // A value that looks like a flag stays a value.
         {"name": "explain", "arguments": {"message": "--help"}},
+        // A Kubernetes manifest, gated against the cluster's kubectl output.
+        {"name": "pre_deploy", "arguments": {
+            "snapshots": ["fixtures/kubernetes/aws-side.json"],
+            "kube_objects": ["fixtures/kubernetes/cluster-objects.json"],
+            "manifests": ["fixtures/kubernetes/manifest-forgot-service-account.yaml"]}},
     ]);
     let answer = client(&calls, &[]);
     assert_eq!(answer["server"]["name"], "pullpath");
@@ -92,9 +97,19 @@ fn a_real_client_lists_and_calls_every_tool() {
     );
 
     let calls = answer["calls"].as_array().unwrap();
-    let [explain, audit, pre_deploy, what_if, diagnose, missing, flag_like] = &calls[..] else {
-        panic!("seven calls: {calls:?}")
+    let [explain, audit, pre_deploy, what_if, diagnose, missing, flag_like, manifest] = &calls[..]
+    else {
+        panic!("eight calls: {calls:?}")
     };
+    // The manifest gate fails the Deployment that forgot its service account.
+    assert_eq!(manifest["is_error"], false, "{manifest}");
+    let gate = report(manifest);
+    assert_eq!(gate["workloads"].as_array().unwrap().len(), 1, "{gate}");
+    assert_eq!(gate["workloads"][0]["status"], "fail");
+    assert!(manifest["texts"][0]
+        .as_str()
+        .unwrap()
+        .contains("PULL_SECRET_HOST_MISMATCH"));
     assert_eq!(flag_like["is_error"], false, "{flag_like}");
     assert_eq!(report(flag_like)["message"], "--help");
     for call in [explain, audit, pre_deploy, what_if, diagnose] {
